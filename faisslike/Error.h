@@ -1,0 +1,44 @@
+// One exception type for everything the library rejects.
+#pragma once
+
+#include <exception>
+#include <string>
+
+namespace faisslike {
+
+class Error : public std::exception {
+   public:
+    explicit Error(std::string msg) : msg_(std::move(msg)) {}
+    const char* what() const noexcept override { return msg_.c_str(); }
+
+   private:
+    std::string msg_;
+};
+
+// printf-style formatting; used by the macros below so messages can name values.
+std::string format_string(const char* fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+[[noreturn]] void throw_error(const char* file, int line, const char* func, const std::string& msg);
+
+}  // namespace faisslike
+
+#define FAISSLIKE_THROW_FMT(fmt, ...)                      \
+    ::faisslike::throw_error(__FILE__, __LINE__, __func__, \
+                             ::faisslike::format_string(fmt, __VA_ARGS__))
+
+#define FAISSLIKE_THROW_MSG(msg) \
+    ::faisslike::throw_error(__FILE__, __LINE__, __func__, std::string(msg))
+
+#define FAISSLIKE_THROW_IF_NOT_FMT(cond, fmt, ...)          \
+    do {                                                    \
+        if (!(cond)) FAISSLIKE_THROW_FMT(fmt, __VA_ARGS__); \
+    } while (false)
+
+#define FAISSLIKE_THROW_IF_NOT_MSG(cond, msg)  \
+    do {                                       \
+        if (!(cond)) FAISSLIKE_THROW_MSG(msg); \
+    } while (false)

@@ -1,0 +1,35 @@
+// Exact search over vectors stored contiguously (row-major).
+#pragma once
+
+#include <vector>
+
+#include "faisslike/Index.h"
+
+namespace faisslike {
+
+struct IndexFlat : Index {
+    // ntotal x d floats.
+    std::vector<float> codes;
+
+    explicit IndexFlat(idx_t d, MetricType metric = METRIC_L2);
+    IndexFlat() = delete;
+
+    void add(idx_t n, const float* x) override;
+    void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                const SearchParameters* params = nullptr) const override;
+    void reset() override;
+    void reconstruct(idx_t key, float* recons) const override;
+    void reconstruct_n(idx_t i0, idx_t ni, float* recons) const override;
+
+    const float* get_xb() const { return codes.data(); }
+};
+
+struct IndexFlatL2 : IndexFlat {
+    explicit IndexFlatL2(idx_t d) : IndexFlat(d, METRIC_L2) {}
+};
+
+struct IndexFlatIP : IndexFlat {
+    explicit IndexFlatIP(idx_t d) : IndexFlat(d, METRIC_INNER_PRODUCT) {}
+};
+
+}  // namespace faisslike

@@ -1,0 +1,12 @@
+// Instantiates the kernels for this ISA; compiled with its own flags (see CMakeLists.txt).
+#include "kernels/distances_simd.h"
+
+namespace faisslike {
+namespace kernels {
+
+const KernelTable* kernel_table_avx512() {
+    return &TableFor<xsimd::avx512bw>::table;
+}
+
+}  // namespace kernels
+}  // namespace faisslike

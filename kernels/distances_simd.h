@@ -1,0 +1,143 @@
+// Internal: every distance kernel, written once over Ops<Arch>. Instantiated by
+// distances_{scalar,avx2,avx512}.cpp, each compiled with its own -m flags.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/kernel_table.h"
+#include "kernels/simd_ops.h"
+
+namespace faisslike {
+namespace kernels {
+
+// Four independent accumulators hide FMA latency (hnswlib uses one: see field notes).
+template <class Arch>
+FAISSLIKE_KERNEL float L2sqr(const float* x, const float* y, size_t d) {
+    using O = Ops<Arch>;
+    using B = typename O::B;
+    constexpr size_t W = O::W;
+    B a0 = O::zero(), a1 = O::zero(), a2 = O::zero(), a3 = O::zero();
+    size_t i = 0;
+    for (; i + 4 * W <= d; i += 4 * W) {
+        B t0 = O::load(x + i) - O::load(y + i);
+        B t1 = O::load(x + i + W) - O::load(y + i + W);
+        B t2 = O::load(x + i + 2 * W) - O::load(y + i + 2 * W);
+        B t3 = O::load(x + i + 3 * W) - O::load(y + i + 3 * W);
+        a0 = O::fmadd(t0, t0, a0);
+        a1 = O::fmadd(t1, t1, a1);
+        a2 = O::fmadd(t2, t2, a2);
+        a3 = O::fmadd(t3, t3, a3);
+    }
+    for (; i + W <= d; i += W) {
+        B t = O::load(x + i) - O::load(y + i);
+        a0 = O::fmadd(t, t, a0);
+    }
+    float s = O::hsum((a0 + a1) + (a2 + a3));
+    for (; i < d; ++i) {
+        float t = x[i] - y[i];
+        s += t * t;
+    }
+    return s;
+}
+
+template <class Arch>
+FAISSLIKE_KERNEL float inner_product(const float* x, const float* y, size_t d) {
+    using O = Ops<Arch>;
+    using B = typename O::B;
+    constexpr size_t W = O::W;
+    B a0 = O::zero(), a1 = O::zero(), a2 = O::zero(), a3 = O::zero();
+    size_t i = 0;
+    for (; i + 4 * W <= d; i += 4 * W) {
+        a0 = O::fmadd(O::load(x + i), O::load(y + i), a0);
+        a1 = O::fmadd(O::load(x + i + W), O::load(y + i + W), a1);
+        a2 = O::fmadd(O::load(x + i + 2 * W), O::load(y + i + 2 * W), a2);
+        a3 = O::fmadd(O::load(x + i + 3 * W), O::load(y + i + 3 * W), a3);
+    }
+    for (; i + W <= d; i += W) a0 = O::fmadd(O::load(x + i), O::load(y + i), a0);
+    float s = O::hsum((a0 + a1) + (a2 + a3));
+    for (; i < d; ++i) s += x[i] * y[i];
+    return s;
+}
+
+template <class Arch>
+FAISSLIKE_KERNEL float norm_L2sqr(const float* x, size_t d) {
+    return inner_product<Arch>(x, x, d);
+}
+
+template <class Arch>
+FAISSLIKE_KERNEL void L2sqr_ny(float* dis, const float* x, const float* y, size_t d, size_t ny) {
+    for (size_t j = 0; j < ny; ++j) {
+        // The next row is one stride away: prefetching it keeps the stream ahead of the FMAs.
+        __builtin_prefetch(y + (j + 2) * d);
+        dis[j] = L2sqr<Arch>(x, y + j * d, d);
+    }
+}
+
+template <class Arch>
+FAISSLIKE_KERNEL void inner_product_ny(float* ip, const float* x, const float* y, size_t d,
+                                       size_t ny) {
+    for (size_t j = 0; j < ny; ++j) {
+        __builtin_prefetch(y + (j + 2) * d);
+        ip[j] = inner_product<Arch>(x, y + j * d, d);
+    }
+}
+
+template <class Arch>
+FAISSLIKE_KERNEL void norms_L2sqr(float* nr, const float* x, size_t d, size_t nx) {
+    for (size_t i = 0; i < nx; ++i) nr[i] = inner_product<Arch>(x + i * d, x + i * d, d);
+}
+
+template <class Arch, bool with_b>
+FAISSLIKE_KERNEL size_t filter_lt_impl(const float* a, const float* b, float sign, size_t n,
+                                       float thr, float* vals, int32_t* idx) {
+    using O = Ops<Arch>;
+    using B = typename O::B;
+    constexpr size_t W = O::W;
+    const B vthr = O::set1(thr), vsign = O::set1(sign);
+    size_t cnt = 0, i = 0;
+    for (; i + W <= n; i += W) {
+        B v = O::load(a + i) * vsign;
+        if (with_b) v = v + O::load(b + i);
+        // Once the heap is full almost no block passes, so the lane loop is rare.
+        if (O::any_lt(v, vthr)) {
+            alignas(64) float buf[W];
+            O::store(buf, v);
+            for (size_t l = 0; l < W; ++l) {
+                if (buf[l] < thr) {
+                    vals[cnt] = buf[l];
+                    idx[cnt++] = int32_t(i + l);
+                }
+            }
+        }
+    }
+    for (; i < n; ++i) {
+        float v = a[i] * sign;
+        if (with_b) v += b[i];
+        if (v < thr) {
+            vals[cnt] = v;
+            idx[cnt++] = int32_t(i);
+        }
+    }
+    return cnt;
+}
+
+template <class Arch>
+size_t filter_lt(const float* a, const float* b, float sign, size_t n, float thr, float* vals,
+                 int32_t* idx) {
+    return b ? filter_lt_impl<Arch, true>(a, b, sign, n, thr, vals, idx)
+             : filter_lt_impl<Arch, false>(a, b, sign, n, thr, vals, idx);
+}
+
+// Constant-initialized: no code from a per-ISA unit runs at load time.
+template <class Arch>
+struct TableFor {
+    static constexpr KernelTable table{
+        &L2sqr<Arch>,     &inner_product<Arch>,    &norm_L2sqr<Arch>,
+        &L2sqr_ny<Arch>,  &inner_product_ny<Arch>, &norms_L2sqr<Arch>,
+        &filter_lt<Arch>,
+    };
+};
+
+}  // namespace kernels
+}  // namespace faisslike

@@ -1,0 +1,205 @@
+// Exact k-NN: per-query SIMD loop for few queries, tiled sgemm for many. Both reduce the
+// problem to "keep the k smallest of v_j" (IP is searched as -<x,y>) and share one selector.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include <cblas.h>
+
+#include "faisslike/distances.h"
+#include "faisslike/impl/Heap.h"
+#include "kernels/kernel_table.h"
+
+namespace faisslike {
+
+int distance_compute_blas_threshold = 20;
+
+namespace {
+
+using HeapC = CMax<float, idx_t>;
+
+// Tile sizes: the inner-product tile (bs_x x bs_y floats) stays within L2+L3 reach while
+// sgemm still sees large enough shapes. Tuned with benchs/bench_flat.
+constexpr size_t kBlasBsX = 4096;
+constexpr size_t kBlasBsY = 1024;
+// Filter granularity: small enough that the heap threshold tightens quickly.
+constexpr size_t kFilterBlock = 256;
+
+// Offers v[0..n) (plus b, times sign) with ids id0.. to one heap of size k.
+struct Selector {
+    const kernels::KernelTable& K;
+    float vals[kFilterBlock];
+    int32_t idx[kFilterBlock];
+
+    void add(size_t k, float* hv, idx_t* hi, const float* a, const float* b, float sign, size_t n,
+             idx_t id0) {
+        for (size_t j0 = 0; j0 < n; j0 += kFilterBlock) {
+            size_t nb = std::min(kFilterBlock, n - j0);
+            size_t nc = K.filter_lt(a + j0, b ? b + j0 : nullptr, sign, nb, hv[0], vals, idx);
+            for (size_t c = 0; c < nc; ++c) {
+                heap_push_if_better<HeapC>(k, hv, hi, vals[c], id0 + idx_t(j0) + idx[c]);
+            }
+        }
+    }
+};
+
+// Converts the heap of k smallest values into final results: sorted, and either
+// distance = max(0, v + xnorm) (L2) or distance = -v (IP).
+void finalize(size_t k, float* hv, idx_t* hi, bool ip, float xnorm) {
+    heap_reorder<HeapC>(k, hv, hi);
+    for (size_t j = 0; j < k; ++j) {
+        if (hi[j] < 0) {
+            hv[j] = ip ? -std::numeric_limits<float>::infinity()
+                       : std::numeric_limits<float>::infinity();
+        } else if (ip) {
+            hv[j] = -hv[j];
+        } else {
+            hv[j] = std::max(0.0f, hv[j] + xnorm);
+        }
+    }
+}
+
+constexpr size_t kSimdBlock = 1024;
+
+// Scans rows [j0, j1) of y for query x into the heap (hv, hi).
+void scan_range(const kernels::KernelTable& K, Selector& sel, bool ip, const float* x,
+                const float* y, size_t d, size_t j0, size_t j1, size_t k, float* hv, idx_t* hi,
+                float* buf) {
+    for (size_t b0 = j0; b0 < j1; b0 += kSimdBlock) {
+        size_t nb = std::min(kSimdBlock, j1 - b0);
+        if (ip) {
+            K.inner_product_ny(buf, x, y + b0 * d, d, nb);
+        } else {
+            K.L2sqr_ny(buf, x, y + b0 * d, d, nb);
+        }
+        sel.add(k, hv, hi, buf, nullptr, ip ? -1.0f : 1.0f, nb, idx_t(b0));
+    }
+}
+
+void knn_simd(bool ip, const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
+              float* D, idx_t* I) {
+    const kernels::KernelTable& K = kernels::current();
+    int nt = omp_get_max_threads();
+    if (nx >= size_t(nt) || ny < 4 * kSimdBlock) {
+#pragma omp parallel if (nx > 1)
+        {
+            Selector sel{K, {}, {}};
+            std::unique_ptr<float[]> buf(new float[kSimdBlock]);
+#pragma omp for schedule(dynamic)
+            for (int64_t i = 0; i < int64_t(nx); ++i) {
+                float* hv = D + i * k;
+                idx_t* hi = I + i * k;
+                heap_heapify<HeapC>(k, hv, hi);
+                scan_range(K, sel, ip, x + i * d, y, d, 0, ny, k, hv, hi, buf.get());
+                finalize(k, hv, hi, ip, 0.0f);
+            }
+        }
+        return;
+    }
+    // Fewer queries than threads: split the database, one partial heap per thread and query.
+    std::vector<float> pv(size_t(nt) * nx * k);
+    std::vector<idx_t> pi(size_t(nt) * nx * k);
+#pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num();
+        int nth = omp_get_num_threads();
+        Selector sel{K, {}, {}};
+        std::unique_ptr<float[]> buf(new float[kSimdBlock]);
+        size_t j0 = ny * size_t(t) / size_t(nth), j1 = ny * size_t(t + 1) / size_t(nth);
+        for (size_t i = 0; i < nx; ++i) {
+            float* hv = pv.data() + (size_t(t) * nx + i) * k;
+            idx_t* hi = pi.data() + (size_t(t) * nx + i) * k;
+            heap_heapify<HeapC>(k, hv, hi);
+            scan_range(K, sel, ip, x + i * d, y, d, j0, j1, k, hv, hi, buf.get());
+        }
+    }
+    for (size_t i = 0; i < nx; ++i) {
+        float* hv = D + i * k;
+        idx_t* hi = I + i * k;
+        heap_heapify<HeapC>(k, hv, hi);
+        for (int t = 0; t < nt; ++t) {
+            const float* sv = pv.data() + (size_t(t) * nx + i) * k;
+            const idx_t* si = pi.data() + (size_t(t) * nx + i) * k;
+            for (size_t j = 0; j < k; ++j) {
+                if (si[j] >= 0) heap_push_if_better<HeapC>(k, hv, hi, sv[j], si[j]);
+            }
+        }
+        finalize(k, hv, hi, ip, 0.0f);
+    }
+}
+
+void knn_blas(bool ip, const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
+              float* D, idx_t* I) {
+    const kernels::KernelTable& K = kernels::current();
+    const size_t bs_x = std::min(kBlasBsX, nx);
+    const size_t bs_y = std::min(kBlasBsY, ny);
+    std::unique_ptr<float[]> tile(new float[bs_x * bs_y]);
+    std::unique_ptr<float[]> xn(new float[bs_x]);
+    std::unique_ptr<float[]> yn(new float[bs_y]);
+    // L2 keeps ||y||^2 - 2<x,y> in the heap: ||x||^2 is the same for the whole row.
+    const float alpha = ip ? -1.0f : -2.0f;
+    for (size_t i0 = 0; i0 < nx; i0 += bs_x) {
+        size_t i1 = std::min(nx, i0 + bs_x), ni = i1 - i0;
+        if (!ip) K.norms_L2sqr(xn.get(), x + i0 * d, d, ni);
+        for (size_t i = i0; i < i1; ++i) heap_heapify<HeapC>(k, D + i * k, I + i * k);
+        for (size_t j0 = 0; j0 < ny; j0 += bs_y) {
+            size_t j1 = std::min(ny, j0 + bs_y), nj = j1 - j0;
+            if (!ip) K.norms_L2sqr(yn.get(), y + j0 * d, d, nj);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(ni), int(nj), int(d), alpha,
+                        x + i0 * d, int(d), y + j0 * d, int(d), 0.0f, tile.get(), int(nj));
+#pragma omp parallel
+            {
+                Selector sel{K, {}, {}};
+#pragma omp for schedule(static)
+                for (int64_t i = 0; i < int64_t(ni); ++i) {
+                    sel.add(k, D + (i0 + i) * k, I + (i0 + i) * k, tile.get() + i * nj,
+                            ip ? nullptr : yn.get(), 1.0f, nj, idx_t(j0));
+                }
+            }
+        }
+#pragma omp parallel for schedule(static)
+        for (int64_t i = 0; i < int64_t(ni); ++i) {
+            finalize(k, D + (i0 + i) * k, I + (i0 + i) * k, ip, ip ? 0.0f : xn[i]);
+        }
+    }
+}
+
+void knn_dispatch(bool ip, const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
+                  float* D, idx_t* I) {
+    if (nx == 0) return;
+    if (ny == 0) {
+        for (size_t i = 0; i < nx * k; ++i) {
+            D[i] = ip ? -std::numeric_limits<float>::infinity()
+                      : std::numeric_limits<float>::infinity();
+            I[i] = -1;
+        }
+        return;
+    }
+    if (nx >= size_t(std::max(distance_compute_blas_threshold, 1))) {
+        knn_blas(ip, x, y, d, nx, ny, k, D, I);
+    } else {
+        knn_simd(ip, x, y, d, nx, ny, k, D, I);
+    }
+}
+
+}  // namespace
+
+void knn_L2sqr(const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
+               float* distances, int64_t* labels) {
+    knn_dispatch(false, x, y, d, nx, ny, k, distances, labels);
+}
+
+void knn_inner_product(const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
+                       float* distances, int64_t* labels) {
+    knn_dispatch(true, x, y, d, nx, ny, k, distances, labels);
+}
+
+void knn_search(MetricType metric, const float* x, const float* y, size_t d, size_t nx, size_t ny,
+                size_t k, float* distances, int64_t* labels) {
+    knn_dispatch(metric == METRIC_INNER_PRODUCT, x, y, d, nx, ny, k, distances, labels);
+}
+
+}  // namespace faisslike

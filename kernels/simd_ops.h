@@ -1,0 +1,46 @@
+// Internal: the few vector operations the kernels need, over an xsimd architecture or plain
+// floats. Include only from per-ISA translation units (they are compiled with -m flags).
+#pragma once
+
+#include <cstddef>
+
+#include <xsimd/xsimd.hpp>
+
+namespace faisslike {
+namespace kernels {
+
+// Everything the kernels call must be inlined into them: an out-of-line copy of a shared
+// template compiled with AVX-512 flags could be picked by the linker for the AVX2 or scalar
+// path and crash on older CPUs (FAISS #5296). tests/check_isa_isolation.py guards this.
+#define FAISSLIKE_KERNEL __attribute__((flatten))
+
+template <class Arch>
+struct Ops {
+    using B = xsimd::batch<float, Arch>;
+    static constexpr size_t W = B::size;
+    static inline B zero() { return B(0.0f); }
+    static inline B set1(float v) { return B(v); }
+    static inline B load(const float* p) { return B::load_unaligned(p); }
+    static inline void store(float* p, const B& v) { v.store_unaligned(p); }
+    static inline B fmadd(const B& a, const B& b, const B& c) { return xsimd::fma(a, b, c); }
+    static inline float hsum(const B& v) { return xsimd::hadd(v); }
+    static inline bool any_lt(const B& a, const B& b) { return xsimd::any(a < b); }
+};
+
+struct ScalarArch {};
+
+template <>
+struct Ops<ScalarArch> {
+    using B = float;
+    static constexpr size_t W = 1;
+    static inline B zero() { return 0.0f; }
+    static inline B set1(float v) { return v; }
+    static inline B load(const float* p) { return *p; }
+    static inline void store(float* p, B v) { *p = v; }
+    static inline B fmadd(B a, B b, B c) { return a * b + c; }
+    static inline float hsum(B v) { return v; }
+    static inline bool any_lt(B a, B b) { return a < b; }
+};
+
+}  // namespace kernels
+}  // namespace faisslike

@@ -1,0 +1,246 @@
+// IndexFlat against brute force in double precision, on both search paths (SIMD and BLAS).
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <numeric>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "faisslike/Error.h"
+#include "faisslike/IndexFlat.h"
+#include "faisslike/distances.h"
+#include "test_util.h"
+
+using namespace faisslike;
+using namespace faisslike_test;
+
+namespace {
+
+// Restores the BLAS threshold after a test changes it.
+struct ThresholdGuard {
+    int saved = distance_compute_blas_threshold;
+    ~ThresholdGuard() { distance_compute_blas_threshold = saved; }
+};
+
+// Checks results without being fooled by ties: the i-th returned distance must match the
+// i-th best true distance, and every returned label must really be at the returned distance.
+void check_against_brute_force(const IndexFlat& index, const std::vector<float>& xq, size_t nq,
+                               idx_t k, const std::vector<float>& D, const std::vector<idx_t>& I) {
+    const size_t d = size_t(index.d), nb = size_t(index.ntotal);
+    const bool ip = index.metric_type == METRIC_INNER_PRODUCT;
+    const float* xb = index.get_xb();
+    for (size_t q = 0; q < nq; ++q) {
+        const float* x = xq.data() + q * d;
+        std::vector<double> ref(nb);
+        for (size_t j = 0; j < nb; ++j)
+            ref[j] = ip ? ref_IP(x, xb + j * d, d) : ref_L2(x, xb + j * d, d);
+        std::vector<double> sorted = ref;
+        if (ip)
+            std::sort(sorted.rbegin(), sorted.rend());
+        else
+            std::sort(sorted.begin(), sorted.end());
+        double scale = 0;
+        for (double r : ref) scale = std::max(scale, std::fabs(r));
+        const double tol = 1e-4 * std::max(1.0, scale);
+        std::vector<bool> seen(nb, false);
+        for (idx_t j = 0; j < k; ++j) {
+            float dis = D[q * k + j];
+            idx_t lab = I[q * k + j];
+            if (size_t(j) >= nb) {
+                EXPECT_EQ(lab, -1) << "q=" << q << " j=" << j;
+                EXPECT_EQ(dis, ip ? -std::numeric_limits<float>::infinity()
+                                  : std::numeric_limits<float>::infinity());
+                continue;
+            }
+            ASSERT_GE(lab, 0) << "q=" << q << " j=" << j;
+            ASSERT_LT(lab, idx_t(nb));
+            EXPECT_FALSE(seen[size_t(lab)]) << "duplicate label " << lab;
+            seen[size_t(lab)] = true;
+            EXPECT_NEAR(dis, sorted[size_t(j)], tol) << "rank " << j << " of query " << q;
+            EXPECT_NEAR(dis, ref[size_t(lab)], tol) << "label " << lab << " of query " << q;
+            if (j > 0) {
+                if (ip)
+                    EXPECT_GE(D[q * k + j - 1], dis);
+                else
+                    EXPECT_LE(D[q * k + j - 1], dis);
+            }
+            if (!ip) EXPECT_GE(dis, 0.0f);
+        }
+    }
+}
+
+void run_case(MetricType metric, size_t d, size_t nb, size_t nq, idx_t k, int threshold) {
+    ThresholdGuard g;
+    distance_compute_blas_threshold = threshold;
+    IndexFlat index(idx_t(d), metric);
+    auto xb = randn(nb * d, 11), xq = randn(nq * d, 22);
+    index.add(idx_t(nb), xb.data());
+    std::vector<float> D(nq * size_t(k));
+    std::vector<idx_t> I(nq * size_t(k));
+    index.search(idx_t(nq), xq.data(), k, D.data(), I.data());
+    check_against_brute_force(index, xq, nq, k, D, I);
+}
+
+}  // namespace
+
+class FlatSearch : public ::testing::TestWithParam<std::tuple<MetricType, int>> {};
+
+TEST_P(FlatSearch, MatchesBruteForce) {
+    MetricType metric = std::get<0>(GetParam());
+    int threshold = std::get<1>(GetParam());  // 1: always BLAS, 1<<30: never BLAS
+    for (size_t d : {1, 7, 32, 100}) {
+        for (size_t nq : {1, 3, 19, 20, 21, 64}) {
+            for (idx_t k : {1, 10}) {
+                SCOPED_TRACE("d=" + std::to_string(d) + " nq=" + std::to_string(nq) +
+                             " k=" + std::to_string(k));
+                run_case(metric, d, 300, nq, k, threshold);
+            }
+        }
+    }
+}
+
+TEST_P(FlatSearch, KEqualsAndExceedsNtotal) {
+    MetricType metric = std::get<0>(GetParam());
+    int threshold = std::get<1>(GetParam());
+    run_case(metric, 16, 50, 25, 50, threshold);
+    run_case(metric, 16, 50, 25, 57, threshold);
+    run_case(metric, 16, 3, 2, 8, threshold);
+}
+
+TEST_P(FlatSearch, DatabaseSplitAcrossThreads) {
+    // Few queries and a large database take the per-thread partial-heap path.
+    MetricType metric = std::get<0>(GetParam());
+    int threshold = std::get<1>(GetParam());
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(std::max(2, saved));
+    run_case(metric, 24, 9000, 1, 10, threshold);
+    run_case(metric, 24, 9000, 1, 9000, threshold);
+    omp_set_num_threads(saved);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPaths, FlatSearch,
+                         ::testing::Combine(::testing::Values(METRIC_L2, METRIC_INNER_PRODUCT),
+                                            ::testing::Values(1, 20, 1 << 30)),
+                         [](const ::testing::TestParamInfo<FlatSearch::ParamType>& info) {
+                             return std::string(std::get<0>(info.param) == METRIC_L2 ? "L2"
+                                                                                     : "IP") +
+                                    "_thr" + std::to_string(std::get<1>(info.param));
+                         });
+
+TEST(Flat, BlasAndSimdPathsAgree) {
+    ThresholdGuard g;
+    const size_t d = 64, nb = 5000, nq = 50;
+    const idx_t k = 20;
+    IndexFlatL2 index(d);
+    auto xb = randn(nb * d, 5), xq = randn(nq * d, 6);
+    index.add(nb, xb.data());
+    std::vector<float> D1(nq * k), D2(nq * k);
+    std::vector<idx_t> I1(nq * k), I2(nq * k);
+    distance_compute_blas_threshold = 1;
+    index.search(nq, xq.data(), k, D1.data(), I1.data());
+    distance_compute_blas_threshold = 1 << 30;
+    index.search(nq, xq.data(), k, D2.data(), I2.data());
+    size_t same = 0;
+    for (size_t i = 0; i < nq * k; ++i) {
+        same += I1[i] == I2[i];
+        EXPECT_NEAR(D1[i], D2[i], 1e-3 * std::max(1.0f, D2[i]));
+    }
+    // Random Gaussian data has no exact ties; near-ties may swap neighbours.
+    EXPECT_GE(same, nq * k * 99 / 100);
+}
+
+TEST(Flat, ExactSelfMatch) {
+    IndexFlatL2 index(32);
+    auto xb = randn(1000 * 32, 9);
+    index.add(1000, xb.data());
+    std::vector<float> D(1000);
+    std::vector<idx_t> I(1000);
+    index.search(1000, xb.data(), 1, D.data(), I.data());
+    for (idx_t i = 0; i < 1000; ++i) {
+        EXPECT_EQ(I[i], i);
+        EXPECT_GE(D[i], 0.0f);  // clamped: sgemm cancellation can go slightly negative
+        EXPECT_LT(D[i], 1e-3f);
+    }
+}
+
+TEST(Flat, EmptyIndexAndEmptyQueries) {
+    IndexFlatIP index(8);
+    auto xq = randn(3 * 8, 1);
+    std::vector<float> D(3 * 4);
+    std::vector<idx_t> I(3 * 4);
+    index.search(3, xq.data(), 4, D.data(), I.data());
+    for (size_t i = 0; i < D.size(); ++i) {
+        EXPECT_EQ(I[i], -1);
+        EXPECT_EQ(D[i], -std::numeric_limits<float>::infinity());
+    }
+    index.search(0, nullptr, 4, nullptr, nullptr);  // n = 0 is fine
+    index.add(0, nullptr);
+    EXPECT_EQ(index.ntotal, 0);
+}
+
+TEST(Flat, AddReconstructReset) {
+    IndexFlatL2 index(5);
+    auto a = randn(10 * 5, 1), b = randn(7 * 5, 2);
+    index.add(10, a.data());
+    index.add(7, b.data());
+    EXPECT_EQ(index.ntotal, 17);
+    std::vector<float> r(5);
+    index.reconstruct(12, r.data());
+    for (int j = 0; j < 5; ++j) EXPECT_EQ(r[j], b[2 * 5 + j]);
+    std::vector<float> rn(3 * 5);
+    index.reconstruct_n(9, 3, rn.data());
+    EXPECT_EQ(rn[0], a[9 * 5]);
+    EXPECT_EQ(rn[5], b[0]);
+    index.reset();
+    EXPECT_EQ(index.ntotal, 0);
+    EXPECT_THROW(index.reconstruct(0, r.data()), Error);
+}
+
+// Bad input: every case is an Error whose message names the offending value.
+static void expect_error_mentioning(const std::function<void()>& f, const std::string& needle) {
+    try {
+        f();
+        FAIL() << "expected faisslike::Error mentioning '" << needle << "'";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+}
+
+TEST(FlatErrors, BadConstructionAndArguments) {
+    expect_error_mentioning([] { IndexFlatL2 i(0); }, "d=0");
+    expect_error_mentioning([] { IndexFlatL2 i(-3); }, "d=-3");
+    expect_error_mentioning([] { IndexFlat i(4, MetricType(7)); }, "metric type 7");
+    IndexFlatL2 index(4);
+    auto x = randn(4 * 4, 1);
+    std::vector<float> D(8);
+    std::vector<idx_t> I(8);
+    expect_error_mentioning([&] { index.add(-1, x.data()); }, "n=-1");
+    expect_error_mentioning([&] { index.add(2, nullptr); }, "null");
+    index.add(4, x.data());
+    expect_error_mentioning([&] { index.search(2, x.data(), 0, D.data(), I.data()); }, "k=0");
+    expect_error_mentioning([&] { index.search(2, x.data(), -5, D.data(), I.data()); }, "k=-5");
+    expect_error_mentioning([&] { index.search(-2, x.data(), 1, D.data(), I.data()); }, "n=-2");
+    expect_error_mentioning([&] { index.search(2, nullptr, 1, D.data(), I.data()); }, "null");
+    expect_error_mentioning([&] { index.search(2, x.data(), 1, nullptr, I.data()); }, "null");
+    expect_error_mentioning([&] { index.search(2, x.data(), 1, D.data(), nullptr); }, "null");
+    expect_error_mentioning([&] { index.reconstruct(4, D.data()); }, "key 4");
+    expect_error_mentioning([&] { index.reconstruct_n(2, 3, D.data()); }, "[2, 5)");
+}
+
+TEST(FlatErrors, NonFiniteValuesRejected) {
+    IndexFlatL2 index(4);
+    std::vector<float> x = {1, 2, 3, 4, 5, 6, std::nanf(""), 8};
+    expect_error_mentioning([&] { index.add(2, x.data()); }, "row 1, column 2");
+    EXPECT_EQ(index.ntotal, 0);  // nothing half-added
+    x[6] = std::numeric_limits<float>::infinity();
+    expect_error_mentioning([&] { index.add(2, x.data()); }, "inf");
+    x[6] = 7;
+    index.add(2, x.data());
+    std::vector<float> q = {std::nanf(""), 0, 0, 0}, D(1);
+    std::vector<idx_t> I(1);
+    expect_error_mentioning([&] { index.search(1, q.data(), 1, D.data(), I.data()); }, "query");
+}

@@ -1,0 +1,218 @@
+// write_index/read_index: round trips, and every kind of bad file is a clean Error.
+#include <dirent.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "faisslike/Error.h"
+#include "faisslike/IndexFlat.h"
+#include "faisslike/index_io.h"
+#include "test_util.h"
+
+using namespace faisslike;
+using namespace faisslike_test;
+
+namespace {
+
+struct TempDir {
+    std::string path;
+    TempDir() {
+        char tmpl[] = "/tmp/faisslike_test_XXXXXX";
+        path = mkdtemp(tmpl);
+    }
+    ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+    std::vector<std::string> list() const {
+        std::vector<std::string> out;
+        DIR* d = opendir(path.c_str());
+        while (dirent* e = readdir(d))
+            if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
+                out.push_back(e->d_name);
+        closedir(d);
+        return out;
+    }
+};
+
+std::unique_ptr<IndexFlat> make_flat(MetricType m, size_t n, size_t d, uint32_t seed) {
+    auto idx = std::make_unique<IndexFlat>(idx_t(d), m);
+    auto x = randn(n * d, seed);
+    idx->add(idx_t(n), x.data());
+    return idx;
+}
+
+void expect_same_search(const Index& a, const Index& b) {
+    const size_t nq = 30, k = 7;
+    auto xq = randn(nq * a.d, 99);
+    std::vector<float> D1(nq * k), D2(nq * k);
+    std::vector<idx_t> I1(nq * k), I2(nq * k);
+    a.search(nq, xq.data(), k, D1.data(), I1.data());
+    b.search(nq, xq.data(), k, D2.data(), I2.data());
+    EXPECT_EQ(I1, I2);
+    EXPECT_EQ(D1, D2);
+}
+
+void write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
+    std::ofstream f(path, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+}
+
+}  // namespace
+
+TEST(IO, FileRoundTripBothMetrics) {
+    TempDir dir;
+    for (MetricType m : {METRIC_L2, METRIC_INNER_PRODUCT}) {
+        auto idx = make_flat(m, 500, 24, 1);
+        std::string p = dir.path + "/a.index";
+        write_index(idx.get(), p);
+        auto back = read_index(p);
+        auto* flat = dynamic_cast<IndexFlat*>(back.get());
+        ASSERT_NE(flat, nullptr);
+        EXPECT_EQ(flat->d, 24);
+        EXPECT_EQ(flat->ntotal, 500);
+        EXPECT_EQ(flat->metric_type, m);
+        EXPECT_EQ(flat->codes, idx->codes);
+        expect_same_search(*idx, *back);
+    }
+    EXPECT_EQ(dir.list().size(), 1u);  // no temporary files left behind
+}
+
+TEST(IO, MemoryRoundTripAndEmptyIndex) {
+    IndexFlatL2 empty(3);
+    auto bytes = serialize_index(&empty);
+    auto back = deserialize_index(bytes.data(), bytes.size());
+    EXPECT_EQ(back->ntotal, 0);
+    EXPECT_EQ(back->d, 3);
+    auto idx = make_flat(METRIC_L2, 100, 8, 2);
+    bytes = serialize_index(idx.get());
+    back = deserialize_index(bytes.data(), bytes.size());
+    expect_same_search(*idx, *back);
+}
+
+TEST(IO, TruncatedAtEveryByte) {
+    auto idx = make_flat(METRIC_L2, 6, 5, 3);
+    auto bytes = serialize_index(idx.get());
+    for (size_t n = 0; n < bytes.size(); ++n) {
+        EXPECT_THROW(deserialize_index(bytes.data(), n), Error) << "prefix of " << n << " bytes";
+    }
+    // And through the file reader.
+    TempDir dir;
+    std::string p = dir.path + "/t.index";
+    for (size_t n : {size_t(0), size_t(5), size_t(16), size_t(30), bytes.size() - 1}) {
+        write_bytes(p, std::vector<uint8_t>(bytes.begin(), bytes.begin() + long(n)));
+        EXPECT_THROW(read_index(p), Error) << n;
+    }
+}
+
+TEST(IO, EverySingleByteCorruptionIsCaughtOrHarmless) {
+    // Flipping any byte must give an Error or a valid index, never a crash or huge allocation.
+    auto idx = make_flat(METRIC_L2, 4, 3, 4);
+    auto bytes = serialize_index(idx.get());
+    for (size_t i = 0; i < bytes.size(); ++i) {
+        for (uint8_t v : {uint8_t(0x00), uint8_t(0xff), uint8_t(bytes[i] ^ 0x80)}) {
+            auto b = bytes;
+            b[i] = v;
+            try {
+                auto r = deserialize_index(b.data(), b.size());
+                EXPECT_EQ(r->ntotal * r->d, 12);  // only float payload bytes can be "harmless"
+            } catch (const Error&) {
+            }
+        }
+    }
+}
+
+TEST(IO, SpecificCorruptions) {
+    auto idx = make_flat(METRIC_L2, 4, 3, 5);
+    const auto good = serialize_index(idx.get());
+    auto expect_msg = [](std::vector<uint8_t> b, const std::string& needle) {
+        try {
+            deserialize_index(b.data(), b.size());
+            FAIL() << "no error for " << needle;
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+        }
+    };
+    auto b = good;
+    b[1] = 'X';
+    expect_msg(b, "bad magic");
+    b = good;
+    b[8] = 2;  // version
+    expect_msg(b, "format version 2");
+    b = good;
+    b[16] = 'Z';  // tag
+    expect_msg(b, "unknown index type tag");
+    b = good;
+    std::memset(&b[20], 0xff, 8);  // record length
+    expect_msg(b, "declares");
+    b = good;
+    int64_t huge = int64_t(1) << 40;
+    std::memcpy(&b[28 + 8], &huge, 8);  // ntotal, after d and metric
+    expect_msg(b, "ntotal");
+    b = good;
+    b[28] = 0;  // d = 0
+    b[29] = b[30] = b[31] = 0;
+    expect_msg(b, "invalid dimension d=0");
+    b = good;
+    b.push_back(0);
+    expect_msg(b, "trailing");
+}
+
+TEST(IO, MissingEmptyAndDirectoryPaths) {
+    TempDir dir;
+    auto expect_msg = [](const std::string& p, const std::string& needle) {
+        try {
+            read_index(p);
+            FAIL() << p;
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+        }
+    };
+    expect_msg(dir.path + "/nope.index", "No such file");
+    write_bytes(dir.path + "/empty.index", {});
+    expect_msg(dir.path + "/empty.index", "too short");
+    expect_msg(dir.path, "not a regular file");
+    std::vector<uint8_t> text(100, 'a');
+    write_bytes(dir.path + "/text.index", text);
+    expect_msg(dir.path + "/text.index", "bad magic");
+}
+
+TEST(IO, UnwritablePathKeepsNothingAndFailsClearly) {
+    auto idx = make_flat(METRIC_L2, 10, 4, 6);
+    EXPECT_THROW(write_index(idx.get(), "/nonexistent_dir_faisslike/x.index"), Error);
+    EXPECT_THROW(write_index(idx.get(), ""), Error);
+}
+
+TEST(IO, FailedWriteLeavesExistingFileIntact) {
+    TempDir dir;
+    std::string p = dir.path + "/keep.index";
+    auto old_idx = make_flat(METRIC_L2, 50, 8, 7);
+    write_index(old_idx.get(), p);
+    auto big = make_flat(METRIC_L2, 20000, 64, 8);  // ~5 MB
+    // A child process whose file size limit stops the write half-way (EFBIG).
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit rl = {1 << 20, 1 << 20};
+        setrlimit(RLIMIT_FSIZE, &rl);
+        try {
+            write_index(big.get(), p);
+        } catch (const Error&) {
+            _exit(0);  // expected
+        }
+        _exit(1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "write_index did not report the failed write";
+    auto back = read_index(p);
+    expect_same_search(*old_idx, *back);
+    EXPECT_EQ(dir.list().size(), 1u) << "temporary file left behind";
+}

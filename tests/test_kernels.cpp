@@ -1,0 +1,156 @@
+// Every kernel of every ISA this CPU has, against double-precision references.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "faisslike/Error.h"
+#include "faisslike/distances.h"
+#include "kernels/kernel_table.h"
+#include "test_util.h"
+
+using namespace faisslike;
+using namespace faisslike_test;
+
+namespace {
+
+const size_t kDims[] = {1,   2,   3,   4,   5,   7,   8,   9,    15,   16,  17,
+                        31,  32,  33,  47,  63,  64,  65,  100,  127,  128, 129,
+                        255, 256, 257, 511, 512, 513, 768, 1000, 1023, 1024};
+
+std::vector<SIMDLevel> supported_levels() {
+    std::vector<SIMDLevel> out;
+    for (SIMDLevel l : {SIMDLevel::NONE, SIMDLevel::AVX2, SIMDLevel::AVX512})
+        if (simd_level_supported(l)) out.push_back(l);
+    return out;
+}
+
+double abs_sum_L2(const float* x, const float* y, size_t d) {
+    return ref_L2(x, y, d);
+}
+double abs_sum_IP(const float* x, const float* y, size_t d) {
+    double s = 0;
+    for (size_t i = 0; i < d; ++i) s += std::fabs(double(x[i]) * y[i]);
+    return s;
+}
+
+}  // namespace
+
+TEST(Kernels, SingleVectorAllIsas) {
+    for (SIMDLevel l : supported_levels()) {
+        const kernels::KernelTable* K = kernels::kernel_table(l);
+        SCOPED_TRACE(simd_level_name(l));
+        for (size_t d : kDims) {
+            SCOPED_TRACE("d=" + std::to_string(d));
+            auto x = randn(d, 1 + d), y = randn(d, 1000 + d);
+            double l2 = ref_L2(x.data(), y.data(), d), ip = ref_IP(x.data(), y.data(), d);
+            double nr = ref_IP(x.data(), x.data(), d);
+            EXPECT_NEAR(K->L2sqr(x.data(), y.data(), d), l2,
+                        tol_for(abs_sum_L2(x.data(), y.data(), d), d));
+            EXPECT_NEAR(K->inner_product(x.data(), y.data(), d), ip,
+                        tol_for(abs_sum_IP(x.data(), y.data(), d), d));
+            EXPECT_NEAR(K->norm_L2sqr(x.data(), d), nr, tol_for(nr, d));
+        }
+    }
+}
+
+TEST(Kernels, ManyVectorsAllIsas) {
+    const size_t ny = 37;
+    for (SIMDLevel l : supported_levels()) {
+        const kernels::KernelTable* K = kernels::kernel_table(l);
+        SCOPED_TRACE(simd_level_name(l));
+        for (size_t d : kDims) {
+            SCOPED_TRACE("d=" + std::to_string(d));
+            auto x = randn(d, 7 + d), y = randn(ny * d, 77 + d);
+            std::vector<float> dis(ny), ip(ny), nr(ny);
+            K->L2sqr_ny(dis.data(), x.data(), y.data(), d, ny);
+            K->inner_product_ny(ip.data(), x.data(), y.data(), d, ny);
+            K->norms_L2sqr(nr.data(), y.data(), d, ny);
+            for (size_t j = 0; j < ny; ++j) {
+                const float* yj = y.data() + j * d;
+                EXPECT_NEAR(dis[j], ref_L2(x.data(), yj, d),
+                            tol_for(abs_sum_L2(x.data(), yj, d), d));
+                EXPECT_NEAR(ip[j], ref_IP(x.data(), yj, d),
+                            tol_for(abs_sum_IP(x.data(), yj, d), d));
+                EXPECT_NEAR(nr[j], ref_IP(yj, yj, d), tol_for(ref_IP(yj, yj, d), d));
+            }
+        }
+    }
+}
+
+TEST(Kernels, IsasAgree) {
+    auto levels = supported_levels();
+    const kernels::KernelTable* S = kernels::kernel_table(SIMDLevel::NONE);
+    for (size_t d : kDims) {
+        auto x = randn(d, 3 + d), y = randn(d, 33 + d);
+        float l2 = S->L2sqr(x.data(), y.data(), d), ip = S->inner_product(x.data(), y.data(), d);
+        for (SIMDLevel l : levels) {
+            const kernels::KernelTable* K = kernels::kernel_table(l);
+            EXPECT_NEAR(K->L2sqr(x.data(), y.data(), d), l2, 1e-5 * std::max(1.0f, l2));
+            EXPECT_NEAR(K->inner_product(x.data(), y.data(), d), ip,
+                        tol_for(abs_sum_IP(x.data(), y.data(), d), d));
+        }
+    }
+}
+
+TEST(Kernels, FilterLtMatchesScalarDefinition) {
+    for (SIMDLevel l : supported_levels()) {
+        const kernels::KernelTable* K = kernels::kernel_table(l);
+        SCOPED_TRACE(simd_level_name(l));
+        for (size_t n : {0, 1, 15, 16, 17, 100, 256}) {
+            auto a = randn(n, 5 + n), b = randn(n, 55 + n);
+            for (bool with_b : {false, true}) {
+                for (float sign : {1.0f, -1.0f}) {
+                    std::vector<float> vals(n);
+                    std::vector<int32_t> idx(n);
+                    const float thr = 0.3f;
+                    size_t cnt = K->filter_lt(a.data(), with_b ? b.data() : nullptr, sign, n, thr,
+                                              vals.data(), idx.data());
+                    size_t c = 0;
+                    for (size_t i = 0; i < n; ++i) {
+                        float v = sign * a[i] + (with_b ? b[i] : 0.0f);
+                        if (v < thr) {
+                            ASSERT_LT(c, cnt);
+                            EXPECT_EQ(idx[c], int32_t(i));
+                            EXPECT_FLOAT_EQ(vals[c], v);
+                            ++c;
+                        }
+                    }
+                    EXPECT_EQ(c, cnt);
+                }
+            }
+        }
+    }
+}
+
+TEST(Kernels, PublicWrappersUseCurrentLevel) {
+    const char* env = std::getenv("FAISSLIKE_SIMD");
+    if (env) EXPECT_EQ(simd_level(), parse_simd_level(env));
+    auto x = randn(128, 1), y = randn(128, 2);
+    EXPECT_NEAR(fvec_L2sqr(x.data(), y.data(), 128), ref_L2(x.data(), y.data(), 128), 1e-3);
+    EXPECT_NEAR(fvec_inner_product(x.data(), y.data(), 128), ref_IP(x.data(), y.data(), 128), 1e-3);
+}
+
+TEST(Kernels, LevelNamesAndErrors) {
+    EXPECT_EQ(parse_simd_level("AVX2"), SIMDLevel::AVX2);
+    EXPECT_EQ(parse_simd_level("scalar"), SIMDLevel::NONE);
+    EXPECT_EQ(parse_simd_level("avx512"), SIMDLevel::AVX512);
+    try {
+        parse_simd_level("sse9");
+        FAIL() << "no exception";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("sse9"), std::string::npos) << e.what();
+    }
+    EXPECT_TRUE(simd_level_supported(SIMDLevel::NONE));
+    // set_simd_level round trip, restoring the level the suite runs under.
+    SIMDLevel before = simd_level();
+    set_simd_level(SIMDLevel::NONE);
+    EXPECT_EQ(simd_level(), SIMDLevel::NONE);
+    set_simd_level(before);
+    EXPECT_EQ(simd_level(), before);
+    if (!simd_level_supported(SIMDLevel::AVX512)) {
+        EXPECT_THROW(set_simd_level(SIMDLevel::AVX512), Error);
+    }
+}

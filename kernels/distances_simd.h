@@ -65,22 +65,72 @@ FAISSLIKE_KERNEL float norm_L2sqr(const float* x, size_t d) {
     return inner_product<Arch>(x, x, d);
 }
 
-template <class Arch>
-FAISSLIKE_KERNEL void L2sqr_ny(float* dis, const float* x, const float* y, size_t d, size_t ny) {
-    for (size_t j = 0; j < ny; ++j) {
-        // The next row is one stride away: prefetching it keeps the stream ahead of the FMAs.
-        __builtin_prefetch(y + (j + 2) * d);
-        dis[j] = L2sqr<Arch>(x, y + j * d, d);
+// Four rows at a time: each load of x serves four rows, which halves the loads per row
+// (loads, not FMAs, bound the one-row loop on Zen 4 and Skylake).
+template <class Arch, bool is_L2>
+FAISSLIKE_KERNEL void distances_ny(float* out, const float* x, const float* y, size_t d,
+                                   size_t ny) {
+    using O = Ops<Arch>;
+    using B = typename O::B;
+    constexpr size_t W = O::W;
+    size_t j = 0;
+    for (; j + 4 <= ny; j += 4) {
+        const float* y0 = y + j * d;
+        const float* y1 = y0 + d;
+        const float* y2 = y1 + d;
+        const float* y3 = y2 + d;
+        __builtin_prefetch(y + (j + 8) * d);
+        B a0 = O::zero(), a1 = O::zero(), a2 = O::zero(), a3 = O::zero();
+        size_t i = 0;
+        for (; i + W <= d; i += W) {
+            B xi = O::load(x + i);
+            if (is_L2) {
+                B t0 = O::load(y0 + i) - xi, t1 = O::load(y1 + i) - xi;
+                B t2 = O::load(y2 + i) - xi, t3 = O::load(y3 + i) - xi;
+                a0 = O::fmadd(t0, t0, a0);
+                a1 = O::fmadd(t1, t1, a1);
+                a2 = O::fmadd(t2, t2, a2);
+                a3 = O::fmadd(t3, t3, a3);
+            } else {
+                a0 = O::fmadd(O::load(y0 + i), xi, a0);
+                a1 = O::fmadd(O::load(y1 + i), xi, a1);
+                a2 = O::fmadd(O::load(y2 + i), xi, a2);
+                a3 = O::fmadd(O::load(y3 + i), xi, a3);
+            }
+        }
+        float s0 = O::hsum(a0), s1 = O::hsum(a1), s2 = O::hsum(a2), s3 = O::hsum(a3);
+        for (; i < d; ++i) {
+            if (is_L2) {
+                float t0 = x[i] - y0[i], t1 = x[i] - y1[i], t2 = x[i] - y2[i], t3 = x[i] - y3[i];
+                s0 += t0 * t0;
+                s1 += t1 * t1;
+                s2 += t2 * t2;
+                s3 += t3 * t3;
+            } else {
+                s0 += x[i] * y0[i];
+                s1 += x[i] * y1[i];
+                s2 += x[i] * y2[i];
+                s3 += x[i] * y3[i];
+            }
+        }
+        out[j] = s0;
+        out[j + 1] = s1;
+        out[j + 2] = s2;
+        out[j + 3] = s3;
+    }
+    for (; j < ny; ++j) {
+        out[j] = is_L2 ? L2sqr<Arch>(x, y + j * d, d) : inner_product<Arch>(x, y + j * d, d);
     }
 }
 
 template <class Arch>
-FAISSLIKE_KERNEL void inner_product_ny(float* ip, const float* x, const float* y, size_t d,
-                                       size_t ny) {
-    for (size_t j = 0; j < ny; ++j) {
-        __builtin_prefetch(y + (j + 2) * d);
-        ip[j] = inner_product<Arch>(x, y + j * d, d);
-    }
+void L2sqr_ny(float* dis, const float* x, const float* y, size_t d, size_t ny) {
+    distances_ny<Arch, true>(dis, x, y, d, ny);
+}
+
+template <class Arch>
+void inner_product_ny(float* ip, const float* x, const float* y, size_t d, size_t ny) {
+    distances_ny<Arch, false>(ip, x, y, d, ny);
 }
 
 template <class Arch>

@@ -15,6 +15,8 @@
 
 namespace faisslike {
 
+// Measured with `bench_flat_limits crossover` (1M and 100k x 128, 2 threads, Haswell and
+// SkylakeX OpenBLAS kernels): the per-query SIMD path wins up to nq = 16..24.
 int distance_compute_blas_threshold = 20;
 
 namespace {
@@ -79,11 +81,20 @@ void scan_range(const kernels::KernelTable& K, Selector& sel, bool ip, const flo
     }
 }
 
+// Database rows per block in the split path: ~256 KB, so a block stays in L2 while every
+// query is scored against it (one pass over memory whatever nq is).
+size_t split_block_rows(size_t d) {
+    return std::max<size_t>(16, std::min<size_t>(kSimdBlock, (256 * 1024) / (d * sizeof(float))));
+}
+
 void knn_simd(bool ip, const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
               float* D, idx_t* I) {
     const kernels::KernelTable& K = kernels::current();
-    int nt = omp_get_max_threads();
-    if (nx >= size_t(nt) || ny < 4 * kSimdBlock) {
+    const int nt = omp_get_max_threads();
+    const size_t rows = split_block_rows(d);
+    // A small database stays cached anyway, and partial heaps for many queries cost too much
+    // memory (threads x nx x k): plain parallelism over queries.
+    if (nt == 1 || ny < size_t(nt) * rows * 4 || nx * k > (size_t(1) << 20)) {
 #pragma omp parallel if (nx > 1)
         {
             Selector sel{K, {}, {}};
@@ -99,30 +110,40 @@ void knn_simd(bool ip, const float* x, const float* y, size_t d, size_t nx, size
         }
         return;
     }
-    // Fewer queries than threads: split the database, one partial heap per thread and query.
+    // Large database, few queries: each thread owns a slice of the database and keeps one
+    // partial heap per query; blocks of the slice are scored against every query while hot.
     std::vector<float> pv(size_t(nt) * nx * k);
     std::vector<idx_t> pi(size_t(nt) * nx * k);
 #pragma omp parallel num_threads(nt)
     {
-        int t = omp_get_thread_num();
-        int nth = omp_get_num_threads();
+        const size_t t = size_t(omp_get_thread_num()), nth = size_t(omp_get_num_threads());
         Selector sel{K, {}, {}};
-        std::unique_ptr<float[]> buf(new float[kSimdBlock]);
-        size_t j0 = ny * size_t(t) / size_t(nth), j1 = ny * size_t(t + 1) / size_t(nth);
-        for (size_t i = 0; i < nx; ++i) {
-            float* hv = pv.data() + (size_t(t) * nx + i) * k;
-            idx_t* hi = pi.data() + (size_t(t) * nx + i) * k;
-            heap_heapify<HeapC>(k, hv, hi);
-            scan_range(K, sel, ip, x + i * d, y, d, j0, j1, k, hv, hi, buf.get());
+        std::unique_ptr<float[]> buf(new float[rows]);
+        float* tv = pv.data() + t * nx * k;
+        idx_t* ti = pi.data() + t * nx * k;
+        for (size_t i = 0; i < nx; ++i) heap_heapify<HeapC>(k, tv + i * k, ti + i * k);
+        const size_t j0 = ny * t / nth, j1 = ny * (t + 1) / nth;
+        for (size_t b0 = j0; b0 < j1; b0 += rows) {
+            const size_t nb = std::min(rows, j1 - b0);
+            for (size_t i = 0; i < nx; ++i) {
+                if (ip) {
+                    K.inner_product_ny(buf.get(), x + i * d, y + b0 * d, d, nb);
+                } else {
+                    K.L2sqr_ny(buf.get(), x + i * d, y + b0 * d, d, nb);
+                }
+                sel.add(k, tv + i * k, ti + i * k, buf.get(), nullptr, ip ? -1.0f : 1.0f, nb,
+                        idx_t(b0));
+            }
         }
     }
-    for (size_t i = 0; i < nx; ++i) {
+#pragma omp parallel for if (nx > 1)
+    for (int64_t i = 0; i < int64_t(nx); ++i) {
         float* hv = D + i * k;
         idx_t* hi = I + i * k;
         heap_heapify<HeapC>(k, hv, hi);
         for (int t = 0; t < nt; ++t) {
-            const float* sv = pv.data() + (size_t(t) * nx + i) * k;
-            const idx_t* si = pi.data() + (size_t(t) * nx + i) * k;
+            const float* sv = pv.data() + (size_t(t) * nx + size_t(i)) * k;
+            const idx_t* si = pi.data() + (size_t(t) * nx + size_t(i)) * k;
             for (size_t j = 0; j < k; ++j) {
                 if (si[j] >= 0) heap_push_if_better<HeapC>(k, hv, hi, sv[j], si[j]);
             }

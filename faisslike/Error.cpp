@@ -24,10 +24,20 @@ std::string format_string(const char* fmt, ...) {
     return out;
 }
 
-void throw_error(const char* file, int line, const char* func, const std::string& msg) {
+namespace {
+std::string located(const char* file, int line, const char* func, const std::string& msg) {
     const char* base = std::strrchr(file, '/');
-    throw Error(
-        format_string("Error in %s at %s:%d: %s", func, base ? base + 1 : file, line, msg.c_str()));
+    return format_string("Error in %s at %s:%d: %s", func, base ? base + 1 : file, line,
+                         msg.c_str());
+}
+}  // namespace
+
+void throw_error(const char* file, int line, const char* func, const std::string& msg) {
+    throw Error(located(file, line, func, msg));
+}
+
+void throw_file_error(const char* file, int line, const char* func, const std::string& msg) {
+    throw FileError(located(file, line, func, msg));
 }
 
 }  // namespace faisslike

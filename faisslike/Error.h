@@ -15,6 +15,13 @@ class Error : public std::exception {
     std::string msg_;
 };
 
+// The operating system refused a file operation (missing file, permission, disk full).
+// Bad file *contents* are plain Error. Python maps this one to OSError.
+class FileError : public Error {
+   public:
+    using Error::Error;
+};
+
 // printf-style formatting; used by the macros below so messages can name values.
 std::string format_string(const char* fmt, ...)
 #if defined(__GNUC__)
@@ -23,12 +30,18 @@ std::string format_string(const char* fmt, ...)
     ;
 
 [[noreturn]] void throw_error(const char* file, int line, const char* func, const std::string& msg);
+[[noreturn]] void throw_file_error(const char* file, int line, const char* func,
+                                   const std::string& msg);
 
 }  // namespace faisslike
 
 #define FAISSLIKE_THROW_FMT(fmt, ...)                      \
     ::faisslike::throw_error(__FILE__, __LINE__, __func__, \
                              ::faisslike::format_string(fmt, __VA_ARGS__))
+
+#define FAISSLIKE_THROW_FILE_FMT(fmt, ...)                     \
+    ::faisslike::throw_file_error(__FILE__, __LINE__, __func__, \
+                                  ::faisslike::format_string(fmt, __VA_ARGS__))
 
 #define FAISSLIKE_THROW_MSG(msg) \
     ::faisslike::throw_error(__FILE__, __LINE__, __func__, std::string(msg))

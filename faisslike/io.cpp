@@ -26,13 +26,13 @@ void BufferIOReader::read(void* ptr, size_t n) {
 
 FileIOReader::FileIOReader(const std::string& path) : path_(path) {
     f_ = std::fopen(path.c_str(), "rb");
-    FAISSLIKE_THROW_IF_NOT_FMT(f_ != nullptr, "cannot open '%s' for reading: %s", path.c_str(),
-                               std::strerror(errno));
+    if (!f_) FAISSLIKE_THROW_FILE_FMT("cannot open '%s' for reading: %s", path.c_str(),
+                                      std::strerror(errno));
     struct stat st;
     if (fstat(fileno(f_), &st) != 0 || !S_ISREG(st.st_mode)) {
         std::fclose(f_);
         f_ = nullptr;
-        FAISSLIKE_THROW_FMT("'%s' is not a regular file", path.c_str());
+        FAISSLIKE_THROW_FILE_FMT("'%s' is not a regular file", path.c_str());
     }
     size_ = uint64_t(st.st_size);
 }
@@ -46,8 +46,9 @@ void FileIOReader::read(void* ptr, size_t n) {
         n <= size_ - pos_, "%s truncated: need %zu bytes at offset %llu, only %llu left",
         name().c_str(), n, (unsigned long long)pos_, (unsigned long long)(size_ - pos_));
     size_t got = n ? std::fread(ptr, 1, n, f_) : 0;
-    FAISSLIKE_THROW_IF_NOT_FMT(got == n, "read error on %s at offset %llu: %s", name().c_str(),
-                               (unsigned long long)pos_, std::strerror(errno));
+    if (got != n)
+        FAISSLIKE_THROW_FILE_FMT("read error on %s at offset %llu: %s", name().c_str(),
+                                 (unsigned long long)pos_, std::strerror(errno));
     pos_ += n;
 }
 
@@ -58,8 +59,9 @@ AtomicFileWriter::AtomicFileWriter(const std::string& path) : path_(path) {
     std::vector<char> buf(tmpl.begin(), tmpl.end());
     buf.push_back('\0');
     int fd = mkstemp(buf.data());
-    FAISSLIKE_THROW_IF_NOT_FMT(fd >= 0, "cannot create a temporary file next to '%s': %s",
-                               path.c_str(), std::strerror(errno));
+    if (fd < 0)
+        FAISSLIKE_THROW_FILE_FMT("cannot create a temporary file next to '%s': %s", path.c_str(),
+                                 std::strerror(errno));
     tmp_path_ = buf.data();
     // mkstemp creates 0600; index files are ordinary data files.
     mode_t mask = umask(0);
@@ -70,8 +72,8 @@ AtomicFileWriter::AtomicFileWriter(const std::string& path) : path_(path) {
         int err = errno;
         ::close(fd);
         ::unlink(tmp_path_.c_str());
-        FAISSLIKE_THROW_FMT("cannot open temporary file for '%s': %s", path.c_str(),
-                            std::strerror(err));
+        FAISSLIKE_THROW_FILE_FMT("cannot open temporary file for '%s': %s", path.c_str(),
+                                 std::strerror(err));
     }
 }
 
@@ -84,8 +86,9 @@ void AtomicFileWriter::write(const void* ptr, size_t n) {
     FAISSLIKE_THROW_IF_NOT_FMT(f_ != nullptr && !committed_, "write to closed file for '%s'",
                                path_.c_str());
     size_t got = n ? std::fwrite(ptr, 1, n, f_) : 0;
-    FAISSLIKE_THROW_IF_NOT_FMT(got == n, "write error on '%s': %s", tmp_path_.c_str(),
-                               std::strerror(errno));
+    if (got != n)
+        FAISSLIKE_THROW_FILE_FMT("write error on '%s': %s", tmp_path_.c_str(),
+                                 std::strerror(errno));
 }
 
 void AtomicFileWriter::commit() {

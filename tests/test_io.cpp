@@ -174,6 +174,7 @@ TEST(IO, MissingEmptyAndDirectoryPaths) {
         }
     };
     expect_msg(dir.path + "/nope.index", "No such file");
+    EXPECT_THROW(read_index(dir.path + "/nope.index"), FileError);  // OS failure, not content
     write_bytes(dir.path + "/empty.index", {});
     expect_msg(dir.path + "/empty.index", "too short");
     expect_msg(dir.path, "not a regular file");
@@ -184,7 +185,7 @@ TEST(IO, MissingEmptyAndDirectoryPaths) {
 
 TEST(IO, UnwritablePathKeepsNothingAndFailsClearly) {
     auto idx = make_flat(METRIC_L2, 10, 4, 6);
-    EXPECT_THROW(write_index(idx.get(), "/nonexistent_dir_faisslike/x.index"), Error);
+    EXPECT_THROW(write_index(idx.get(), "/nonexistent_dir_faisslike/x.index"), FileError);
     EXPECT_THROW(write_index(idx.get(), ""), Error);
 }
 

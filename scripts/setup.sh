@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the build and tests need, only what is missing (safe to run again).
+# Sourced by scripts/main.sh and scripts/test.sh; also runnable on its own.
+set -euo pipefail
+
+APT_PACKAGES=(cmake g++ make binutils libopenblas-dev libopenblas-openmp-dev libxsimd-dev
+              libgtest-dev libbenchmark-dev)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "[setup] apt-get install ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+# module name -> pip requirement
+declare -A PIP_PACKAGES=([numpy]=numpy [pybind11]=pybind11 [pytest]=pytest
+                         [scikit_build_core]=scikit-build-core)
+pip_missing=()
+for m in "${!PIP_PACKAGES[@]}"; do
+  "$PYTHON" -c "import $m" 2>/dev/null || pip_missing+=("${PIP_PACKAGES[$m]}")
+done
+if ((${#pip_missing[@]})); then
+  echo "[setup] pip install ${pip_missing[*]}"
+  "$PYTHON" -m pip install -q --disable-pip-version-check "${pip_missing[@]}"
+fi

@@ -25,7 +25,7 @@ namespace {
 
 double now() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-            .count();
+        .count();
 }
 
 void fill(std::vector<float>& v, uint64_t seed) {
@@ -107,14 +107,15 @@ int main(int argc, char** argv) {
         for (size_t i0 = 0; i0 < nq; i0 += bx)
             for (size_t j0 = 0; j0 < nb; j0 += by)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(std::min(bx, nq - i0)),
-                            int(std::min(by, nb - j0)), int(d), -2.0f, xq.data() + i0 * d,
-                            int(d), xb.data() + j0 * d, int(d), 0.0f, tile.data(),
+                            int(std::min(by, nb - j0)), int(d), -2.0f, xq.data() + i0 * d, int(d),
+                            xb.data() + j0 * d, int(d), 0.0f, tile.data(),
                             int(std::min(by, nb - j0)));
     });
-    std::printf("batch   search %.2f s = %.1f GFLOPS | sgemm alone %.2f s = %.1f GFLOPS | "
-                "ratio %.1f%% | %.0f QPS\n",
-                t_search, flops / t_search * 1e-9, t_gemm, flops / t_gemm * 1e-9,
-                100.0 * t_gemm / t_search, double(nq) / t_search);
+    std::printf(
+        "batch   search %.2f s = %.1f GFLOPS | sgemm alone %.2f s = %.1f GFLOPS | "
+        "ratio %.1f%% | %.0f QPS\n",
+        t_search, flops / t_search * 1e-9, t_gemm, flops / t_gemm * 1e-9, 100.0 * t_gemm / t_search,
+        double(nq) / t_search);
 
     // Single query: memory bound.
     const double bytes = double(nb) * double(d) * sizeof(float);
@@ -129,9 +130,10 @@ int main(int argc, char** argv) {
         for (int64_t i = 0; i < nw; ++i) acc ^= w[i];
         sink ^= acc;
     });
-    std::printf("single  search %.2f ms = %.1f GB/s | read loop %.2f ms = %.1f GB/s | ratio "
-                "%.1f%% (%llu)\n",
-                t_one * 1e3, bytes / t_one * 1e-9, t_read * 1e3, bytes / t_read * 1e-9,
-                100.0 * t_read / t_one, (unsigned long long)(sink & 1));
+    std::printf(
+        "single  search %.2f ms = %.1f GB/s | read loop %.2f ms = %.1f GB/s | ratio "
+        "%.1f%% (%llu)\n",
+        t_one * 1e3, bytes / t_one * 1e-9, t_read * 1e3, bytes / t_read * 1e-9,
+        100.0 * t_read / t_one, (unsigned long long)(sink & 1));
     return 0;
 }

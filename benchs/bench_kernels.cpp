@@ -95,7 +95,7 @@ void BM_filter_lt(benchmark::State& st, SIMDLevel l) {
     for (auto _ : st) {
         // Threshold at the 1% tail, as once a top-10 heap is warm.
         benchmark::DoNotOptimize(
-                K->filter_lt(a.data(), b.data(), 1.0f, n, -3.3f, vals.data(), idx.data()));
+            K->filter_lt(a.data(), b.data(), 1.0f, n, -3.3f, vals.data(), idx.data()));
     }
     st.SetItemsProcessed(int64_t(st.iterations() * n));
 }
@@ -119,21 +119,22 @@ void register_all() {
         std::string s = simd_level_name(l);
         for (int d : {32, 128, 768}) {
             benchmark::RegisterBenchmark(("L2sqr/" + s).c_str(), BM_L2sqr, l)->Arg(d);
-            benchmark::RegisterBenchmark(("inner_product/" + s).c_str(), BM_inner_product, l)->Arg(d);
+            benchmark::RegisterBenchmark(("inner_product/" + s).c_str(), BM_inner_product, l)
+                ->Arg(d);
             benchmark::RegisterBenchmark(("norm_L2sqr/" + s).c_str(), BM_norm_L2sqr, l)->Arg(d);
             benchmark::RegisterBenchmark(("L2sqr_ny/" + s).c_str(), BM_L2sqr_ny, l)->Arg(d);
             benchmark::RegisterBenchmark(("inner_product_ny/" + s).c_str(), BM_inner_product_ny, l)
-                    ->Arg(d);
+                ->Arg(d);
             benchmark::RegisterBenchmark(("norms_L2sqr/" + s).c_str(), BM_norms_L2sqr, l)->Arg(d);
         }
         benchmark::RegisterBenchmark(("filter_lt/" + s).c_str(), BM_filter_lt, l);
     }
     benchmark::RegisterBenchmark("FlatSearch/nb:nq", BM_FlatSearch)
-            ->Args({100000, 1})
-            ->Args({100000, 16})
-            ->Args({100000, 1000})
-            ->Unit(benchmark::kMillisecond)
-            ->UseRealTime();
+        ->Args({100000, 1})
+        ->Args({100000, 16})
+        ->Args({100000, 1000})
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
 }
 
 }  // namespace

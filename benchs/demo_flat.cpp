@@ -19,7 +19,7 @@ using namespace faisslike;
 
 static double now() {
     return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-            .count();
+        .count();
 }
 
 int main(int argc, char** argv) {

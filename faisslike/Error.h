@@ -39,7 +39,7 @@ std::string format_string(const char* fmt, ...)
     ::faisslike::throw_error(__FILE__, __LINE__, __func__, \
                              ::faisslike::format_string(fmt, __VA_ARGS__))
 
-#define FAISSLIKE_THROW_FILE_FMT(fmt, ...)                     \
+#define FAISSLIKE_THROW_FILE_FMT(fmt, ...)                      \
     ::faisslike::throw_file_error(__FILE__, __LINE__, __func__, \
                                   ::faisslike::format_string(fmt, __VA_ARGS__))
 

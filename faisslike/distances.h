@@ -32,6 +32,8 @@ void fvec_L2sqr_ny(float* dis, const float* x, const float* y, size_t d, size_t 
 void fvec_inner_products_ny(float* ip, const float* x, const float* y, size_t d, size_t ny);
 // nr[i] = ||x_i||^2 for nx rows.
 void fvec_norms_L2sqr(float* nr, const float* x, size_t d, size_t nx);
+// Scales each of the nx rows to unit L2 norm in place (zero rows stay zero). FAISS argument order.
+void fvec_renorm_L2(size_t d, size_t nx, float* x);
 
 // Number of queries at and above which exact search uses BLAS sgemm instead of the
 // per-query SIMD loop. Tuned with benchs/bench_flat (see docs/architecture.md).

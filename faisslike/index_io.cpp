@@ -139,7 +139,13 @@ std::unique_ptr<Index> read_index_record(IOReader* r) {
     std::unique_ptr<Index> out;
     if (std::memcmp(tag, kTagFlat, 4) == 0) {
         IndexHeader h = read_index_header(s);
-        auto f = std::make_unique<IndexFlat>(h.d, MetricType(h.metric));
+        // The most derived type, so callers (and Python isinstance) see what was written.
+        std::unique_ptr<IndexFlat> f;
+        if (h.metric == METRIC_L2) {
+            f = std::make_unique<IndexFlatL2>(h.d);
+        } else {
+            f = std::make_unique<IndexFlatIP>(h.d);
+        }
         if (h.ntotal > std::numeric_limits<int64_t>::max() / h.d)
             s.fail(format_string("ntotal=%lld x d=%d overflows", (long long)h.ntotal, h.d));
         read_float_array(s, f->codes, uint64_t(h.ntotal) * uint64_t(h.d), "codes");

@@ -26,8 +26,9 @@ void BufferIOReader::read(void* ptr, size_t n) {
 
 FileIOReader::FileIOReader(const std::string& path) : path_(path) {
     f_ = std::fopen(path.c_str(), "rb");
-    if (!f_) FAISSLIKE_THROW_FILE_FMT("cannot open '%s' for reading: %s", path.c_str(),
-                                      std::strerror(errno));
+    if (!f_)
+        FAISSLIKE_THROW_FILE_FMT("cannot open '%s' for reading: %s", path.c_str(),
+                                 std::strerror(errno));
     struct stat st;
     if (fstat(fileno(f_), &st) != 0 || !S_ISREG(st.st_mode)) {
         std::fclose(f_);

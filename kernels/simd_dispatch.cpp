@@ -1,6 +1,7 @@
 // Picks the kernel table once from CPUID (or FAISSLIKE_SIMD). Compiled with baseline flags.
 #include <atomic>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -129,6 +130,19 @@ void fvec_inner_products_ny(float* ip, const float* x, const float* y, size_t d,
 }
 void fvec_norms_L2sqr(float* nr, const float* x, size_t d, size_t nx) {
     kernels::current().norms_L2sqr(nr, x, d, nx);
+}
+
+void fvec_renorm_L2(size_t d, size_t nx, float* x) {
+    const kernels::KernelTable& K = kernels::current();
+#pragma omp parallel for if (nx * d > 65536)
+    for (int64_t i = 0; i < int64_t(nx); ++i) {
+        float* row = x + size_t(i) * d;
+        float nr = K.norm_L2sqr(row, d);
+        if (nr > 0) {
+            const float inv = 1.0f / std::sqrt(nr);
+            for (size_t j = 0; j < d; ++j) row[j] *= inv;
+        }
+    }
 }
 
 }  // namespace faisslike

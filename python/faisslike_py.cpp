@@ -1,0 +1,366 @@
+// Python bindings: FAISS names and return conventions over numpy arrays.
+#include <omp.h>
+
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string>
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "faisslike/Error.h"
+#include "faisslike/IndexFlat.h"
+#include "faisslike/distances.h"
+#include "faisslike/index_io.h"
+
+namespace py = pybind11;
+using namespace pybind11::literals;
+using namespace faisslike;
+
+namespace {
+
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+// Any real numeric array-like becomes a C-contiguous float32 (n, d) array: no copy when it
+// already is one, one conversion otherwise. Raises TypeError / ValueError naming the problem.
+FloatArray as_matrix(py::handle obj, int64_t d, const char* what) {
+    py::array a = py::array::ensure(obj);
+    if (!a) {
+        throw py::type_error(std::string(what) +
+                             " must be a numpy array (or array-like) of numbers");
+    }
+    const char kind = a.dtype().kind();
+    if (kind != 'f' && kind != 'i' && kind != 'u') {
+        throw py::type_error(std::string(what) + " must have a real numeric dtype, got " +
+                             std::string(py::str(a.dtype())));
+    }
+    if (a.ndim() != 2) {
+        throw py::value_error(std::string(what) +
+                              " must be a 2-D array of shape (n, d=" + std::to_string(d) +
+                              "), got " + std::to_string(a.ndim()) + "-D array of shape " +
+                              std::string(py::str(py::tuple(a.attr("shape")))));
+    }
+    if (d >= 0 && a.shape(1) != d) {
+        throw py::value_error(std::string(what) + " has " + std::to_string(a.shape(1)) +
+                              " columns but the index has d=" + std::to_string(d));
+    }
+    return FloatArray::ensure(a);
+}
+
+idx_t check_k(py::handle k_obj) {
+    // Python ints and numpy integers (anything with __index__), not floats or bools.
+    if (PyBool_Check(k_obj.ptr()) || !PyIndex_Check(k_obj.ptr())) {
+        throw py::type_error("k must be an integer, got " +
+                             std::string(py::str(py::type::of(k_obj).attr("__name__"))));
+    }
+    auto k_int = py::reinterpret_steal<py::int_>(PyNumber_Index(k_obj.ptr()));
+    long long k = PyLong_AsLongLong(k_int.ptr());
+    if (k == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        throw py::value_error("k is out of range");
+    }
+    if (k <= 0) throw py::value_error("k must be > 0, got k=" + std::to_string(k));
+    return idx_t(k);
+}
+
+std::string fspath(py::handle p) {
+    return py::str(py::module_::import("os").attr("fspath")(p)).cast<std::string>();
+}
+
+// Output array given by the caller (FAISS's D=/I= arguments) or freshly allocated.
+template <class T>
+py::array_t<T> out_array(py::object given, idx_t n, idx_t k, const char* name) {
+    if (given.is_none()) return py::array_t<T>({n, k});
+    auto a = py::array_t<T>::ensure(given);
+    if (!a || !py::isinstance<py::array_t<T>>(given) || a.ndim() != 2 || a.shape(0) != n ||
+        a.shape(1) != k || !(a.flags() & py::array::c_style) || !a.writeable()) {
+        throw py::value_error(std::string(name) + " must be a writable C-contiguous " +
+                              (std::is_same<T, float>::value ? "float32" : "int64") +
+                              " array of shape (" + std::to_string(n) + ", " + std::to_string(k) +
+                              ")");
+    }
+    return a;
+}
+
+py::tuple search(const Index& index, py::handle x, py::handle k_obj, py::object params,
+                 py::object D_in, py::object I_in) {
+    if (!params.is_none()) {
+        throw py::type_error("params: this index type takes no search parameters");
+    }
+    FloatArray xa = as_matrix(x, index.d, "x");
+    const idx_t k = check_k(k_obj);
+    const idx_t n = xa.shape(0);
+    if (n > 0 && k > std::numeric_limits<idx_t>::max() / n / 8) {
+        throw py::value_error("n x k results are too many: n=" + std::to_string(n) +
+                              ", k=" + std::to_string(k));
+    }
+    auto D = out_array<float>(D_in, n, k, "D");
+    auto I = out_array<int64_t>(I_in, n, k, "I");
+    const float* xp = xa.data();
+    float* Dp = D.mutable_data();
+    idx_t* Ip = I.mutable_data();
+    {
+        py::gil_scoped_release release;
+        index.search(n, xp, k, Dp, Ip);
+    }
+    return py::make_tuple(D, I);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_faisslike, m) {
+    m.doc() = "faisslike native module (import faisslike instead)";
+    m.attr("__version__") = "0.1.0";
+    m.attr("METRIC_INNER_PRODUCT") = int(METRIC_INNER_PRODUCT);
+    m.attr("METRIC_L2") = int(METRIC_L2);
+
+    py::register_exception_translator([](std::exception_ptr p) {
+        try {
+            if (p) std::rethrow_exception(p);
+        } catch (const FileError& e) {
+            PyErr_SetString(PyExc_OSError, e.what());
+        } catch (const Error& e) {
+            PyErr_SetString(PyExc_RuntimeError, e.what());
+        }
+    });
+
+    py::class_<Index>(m, "Index", R"doc(
+Base class of all indexes (FAISS semantics).
+
+Attributes: d (dimension), ntotal (number of stored vectors), is_trained,
+metric_type (METRIC_L2 or METRIC_INNER_PRODUCT), verbose.
+Vectors are passed as 2-D arrays of shape (n, d); any real dtype is accepted and
+converted to float32 once (C-contiguous float32 input is used without a copy).
+Search, add and train release the GIL: several Python threads may search one index
+at once (but do not add while searching).)doc")
+        .def_property_readonly(
+            "d", [](const Index& i) { return i.d; }, "Vector dimension.")
+        .def_property_readonly(
+            "ntotal", [](const Index& i) { return i.ntotal; }, "Number of vectors in the index.")
+        .def_property_readonly(
+            "is_trained", [](const Index& i) { return i.is_trained; },
+            "Whether the index is ready for add/search.")
+        .def_property_readonly(
+            "metric_type", [](const Index& i) { return int(i.metric_type); },
+            "METRIC_L2 (1) or METRIC_INNER_PRODUCT (0).")
+        .def_readwrite("verbose", &Index::verbose, "Print progress for long operations.")
+        .def(
+            "train",
+            [](Index& self, py::handle x) {
+                FloatArray xa = as_matrix(x, self.d, "x");
+                py::gil_scoped_release release;
+                self.train(xa.shape(0), xa.data());
+            },
+            "x"_a, "Train the index on representative vectors x of shape (n, d).")
+        .def(
+            "add",
+            [](Index& self, py::handle x) {
+                FloatArray xa = as_matrix(x, self.d, "x");
+                py::gil_scoped_release release;
+                self.add(xa.shape(0), xa.data());
+            },
+            "x"_a,
+            "Add vectors x of shape (n, d); they get ids ntotal .. ntotal+n-1.\n"
+            "Raises RuntimeError if x contains NaN or infinity.")
+        .def("search", &search, "x"_a, "k"_a, py::kw_only(), "params"_a = py::none(),
+             "D"_a = py::none(), "I"_a = py::none(),
+             R"doc(
+Search the k nearest neighbours of each row of x (shape (n, d)).
+
+Returns (D, I): float32 distances and int64 labels, both of shape (n, k), best first
+(ascending squared L2 distance, or descending inner product). Where fewer than k
+vectors exist, labels are -1 and distances +inf (L2) / -inf (inner product).
+D and I may be given to write into existing arrays.)doc")
+        .def(
+            "reset", [](Index& self) { self.reset(); }, "Remove all vectors.")
+        .def(
+            "reconstruct",
+            [](const Index& self, idx_t key) {
+                py::array_t<float> out(self.d);
+                float* p = out.mutable_data();
+                self.reconstruct(key, p);
+                return out;
+            },
+            "key"_a, "The stored vector with id `key`, as a float32 array of shape (d,).")
+        .def(
+            "reconstruct_n",
+            [](const Index& self, idx_t i0, py::object n_obj) {
+                idx_t n = n_obj.is_none() ? self.ntotal - i0 : n_obj.cast<idx_t>();
+                if (n < 0 || i0 < 0 || i0 > self.ntotal || n > self.ntotal - i0) {
+                    throw py::value_error("reconstruct_n range [" + std::to_string(i0) + ", " +
+                                          std::to_string(i0 + n) + ") is outside [0, ntotal=" +
+                                          std::to_string(self.ntotal) + ")");
+                }
+                py::array_t<float> out({n, idx_t(self.d)});
+                float* p = out.mutable_data();
+                {
+                    py::gil_scoped_release release;
+                    self.reconstruct_n(i0, n, p);
+                }
+                return out;
+            },
+            "i0"_a = 0, "n"_a = py::none(),
+            "Vectors i0 .. i0+n-1 as an (n, d) float32 array (n defaults to the rest).");
+
+    py::class_<IndexFlat, Index>(m, "IndexFlat", R"doc(
+Exact search: stores the vectors and compares the query with all of them.
+
+IndexFlat(d, metric=METRIC_L2). Batches of queries go through BLAS sgemm, small
+batches through the SIMD kernels; both are exact.)doc")
+        .def(py::init([](int64_t d, int metric) {
+                 if (d <= 0) throw py::value_error("d must be > 0, got d=" + std::to_string(d));
+                 if (metric != METRIC_L2 && metric != METRIC_INNER_PRODUCT)
+                     throw py::value_error("unsupported metric " + std::to_string(metric));
+                 return std::make_unique<IndexFlat>(d, MetricType(metric));
+             }),
+             "d"_a, "metric"_a = int(METRIC_L2));
+    py::class_<IndexFlatL2, IndexFlat>(m, "IndexFlatL2",
+                                       "Exact search with squared L2 distance. IndexFlatL2(d).")
+        .def(py::init([](int64_t d) {
+                 if (d <= 0) throw py::value_error("d must be > 0, got d=" + std::to_string(d));
+                 return std::make_unique<IndexFlatL2>(d);
+             }),
+             "d"_a);
+    py::class_<IndexFlatIP, IndexFlat>(m, "IndexFlatIP",
+                                       "Exact search by largest inner product. IndexFlatIP(d).")
+        .def(py::init([](int64_t d) {
+                 if (d <= 0) throw py::value_error("d must be > 0, got d=" + std::to_string(d));
+                 return std::make_unique<IndexFlatIP>(d);
+             }),
+             "d"_a);
+
+    m.def(
+        "write_index",
+        [](const Index& index, py::handle path) {
+            std::string p = fspath(path);
+            py::gil_scoped_release release;
+            write_index(&index, p);
+        },
+        "index"_a, "path"_a,
+        "Write the index to `path` atomically (temporary file + rename): the file is\n"
+        "either the old one or the complete new one. Raises OSError on I/O failure.");
+    m.def(
+        "read_index",
+        [](py::handle path) {
+            std::string p = fspath(path);
+            py::gil_scoped_release release;
+            return read_index(p);
+        },
+        "path"_a,
+        "Read an index written by write_index. Raises OSError if the file cannot be read\n"
+        "and RuntimeError (naming the bad section) if its contents are corrupt.");
+    m.def(
+        "serialize_index",
+        [](const Index& index) {
+            std::vector<uint8_t> bytes;
+            {
+                py::gil_scoped_release release;
+                bytes = serialize_index(&index);
+            }
+            py::array_t<uint8_t> out(py::ssize_t(bytes.size()));
+            std::memcpy(out.mutable_data(), bytes.data(), bytes.size());
+            return out;
+        },
+        "index"_a, "The index in the write_index format, as a 1-D uint8 numpy array.");
+    m.def(
+        "deserialize_index",
+        [](py::handle data) {
+            py::array a = py::array::ensure(data);
+            if (!a || a.dtype().kind() != 'u' || a.itemsize() != 1 || a.ndim() != 1) {
+                throw py::type_error("deserialize_index expects a 1-D uint8 array");
+            }
+            auto u8 = py::array_t<uint8_t, py::array::c_style>::ensure(a);
+            const uint8_t* p = u8.data();
+            size_t n = size_t(u8.size());
+            py::gil_scoped_release release;
+            return deserialize_index(p, n);
+        },
+        "data"_a, "Inverse of serialize_index.");
+
+    m.def(
+        "normalize_L2",
+        [](py::handle x) {
+            if (!py::isinstance<py::array_t<float>>(x)) {
+                throw py::type_error(
+                    "normalize_L2 works in place: x must be a float32 numpy array");
+            }
+            py::array a = py::reinterpret_borrow<py::array>(x);
+            if (a.ndim() != 2 || !(a.flags() & py::array::c_style) || !a.writeable()) {
+                throw py::value_error(
+                    "normalize_L2 works in place: x must be a writable C-contiguous 2-D array");
+            }
+            auto f = py::array_t<float>::ensure(a);
+            float* p = f.mutable_data();
+            size_t n = size_t(a.shape(0)), d = size_t(a.shape(1));
+            py::gil_scoped_release release;
+            fvec_renorm_L2(d, n, p);
+        },
+        "x"_a,
+        "Scale each row of the float32 (n, d) array x to unit L2 norm, in place "
+        "(zero rows stay zero).");
+    m.def(
+        "knn",
+        [](py::handle xq, py::handle xb, py::handle k_obj, int metric) {
+            FloatArray b = as_matrix(xb, -1, "xb");
+            FloatArray q = as_matrix(xq, b.shape(1), "xq");
+            const idx_t k = check_k(k_obj);
+            if (metric != METRIC_L2 && metric != METRIC_INNER_PRODUCT)
+                throw py::value_error("unsupported metric " + std::to_string(metric));
+            IndexFlat index(b.shape(1), MetricType(metric));
+            const idx_t n = q.shape(0), nb = b.shape(0);
+            py::array_t<float> D({n, k});
+            py::array_t<int64_t> I({n, k});
+            const float *qp = q.data(), *bp = b.data();
+            float* Dp = D.mutable_data();
+            idx_t* Ip = I.mutable_data();
+            {
+                py::gil_scoped_release release;
+                check_finite("xb", nb, int(b.shape(1)), bp);
+                check_finite("xq", n, int(b.shape(1)), qp);
+                knn_search(MetricType(metric), qp, bp, size_t(b.shape(1)), size_t(n), size_t(nb),
+                           size_t(k), Dp, Ip);
+            }
+            return py::make_tuple(D, I);
+        },
+        "xq"_a, "xb"_a, "k"_a, "metric"_a = int(METRIC_L2),
+        "Exact k-NN of the rows of xq among the rows of xb without building an index;\n"
+        "returns (D, I) like Index.search.");
+
+    m.def(
+        "omp_set_num_threads",
+        [](int n) {
+            if (n <= 0)
+                throw py::value_error("number of threads must be > 0, got " + std::to_string(n));
+            omp_set_num_threads(n);
+        },
+        "n"_a, "Number of OpenMP threads used by later calls from this thread.");
+    m.def("omp_get_max_threads", &omp_get_max_threads, "Current OpenMP thread count.");
+    m.def(
+        "simd_level", [] { return std::string(simd_level_name(simd_level())); },
+        "SIMD kernels in use: 'scalar', 'avx2' or 'avx512' (forced by FAISSLIKE_SIMD).");
+    m.def(
+        "set_simd_level",
+        [](const std::string& name) { set_simd_level(parse_simd_level(name.c_str())); }, "level"_a,
+        "Switch kernels ('scalar', 'avx2', 'avx512'); RuntimeError if the CPU lacks it.");
+    m.def(
+        "simd_level_supported",
+        [](const std::string& name) {
+            return simd_level_supported(parse_simd_level(name.c_str()));
+        },
+        "level"_a, "Whether this CPU can run the given SIMD level.");
+
+    // FAISS exposes tunables as faiss.cvar.<name>.
+    struct CVar {};
+    py::class_<CVar>(m, "_CVar")
+        .def_property(
+            "distance_compute_blas_threshold",
+            [](const CVar&) { return distance_compute_blas_threshold; },
+            [](CVar&, int v) {
+                if (v < 1) throw py::value_error("threshold must be >= 1");
+                distance_compute_blas_threshold = v;
+            },
+            "Queries per batch at and above which exact search uses BLAS.");
+    m.attr("cvar") = CVar{};
+}

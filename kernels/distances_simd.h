@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 
 #include "kernels/kernel_table.h"
@@ -79,7 +80,13 @@ FAISSLIKE_KERNEL void distances_ny(float* out, const float* x, const float* y, s
         const float* y1 = y0 + d;
         const float* y2 = y1 + d;
         const float* y3 = y2 + d;
-        __builtin_prefetch(y + (j + 8) * d);
+        // One core's bandwidth is bound by misses in flight: ask for every line of the block
+        // after next, not just its first line.
+        {
+            const char* pf = reinterpret_cast<const char*>(y + (j + 8) * d);
+            const char* pf_end = reinterpret_cast<const char*>(y + std::min(ny, j + 12) * d);
+            for (; pf < pf_end; pf += 64) __builtin_prefetch(pf);
+        }
         B a0 = O::zero(), a1 = O::zero(), a2 = O::zero(), a3 = O::zero();
         size_t i = 0;
         for (; i + W <= d; i += W) {

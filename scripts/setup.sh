@@ -18,8 +18,11 @@ fi
 
 PYTHON=${PYTHON:-python3}
 # module name -> pip requirement
+# faiss-cpu, hnswlib and matplotlib are the benchmark anchors and plots: used by benchs/ and
+# the harness tests, never by the library itself.
 declare -A PIP_PACKAGES=([numpy]=numpy [pybind11]=pybind11 [pytest]=pytest
-                         [scikit_build_core]=scikit-build-core)
+                         [scikit_build_core]=scikit-build-core [faiss]=faiss-cpu
+                         [hnswlib]=hnswlib [matplotlib]=matplotlib)
 pip_missing=()
 for m in "${!PIP_PACKAGES[@]}"; do
   "$PYTHON" -c "import $m" 2>/dev/null || pip_missing+=("${PIP_PACKAGES[$m]}")

@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+"""Recall vs QPS, faisslike side by side with FAISS and hnswlib on the same data.
+
+  python benchs/ann_bench.py --dataset syn-100k --indexes Flat "IVF1024,Flat" HNSW32
+  python benchs/ann_bench.py --quick          # seconds: smoke test
+
+Every index configuration is built by each library that has it (faisslike, and faiss /
+hnswlib when installed) on the very same arrays with the same thread count. Search-time
+parameters (nprobe, efSearch) are swept, and libraries are measured interleaved at each
+sweep point so that machine noise hits them alike. Writes results.json and recall_qps.png
+to --out and prints a table with faisslike's QPS ratio to each other library at matched
+recall (interpolated between the other library's sweep points).
+
+Index configurations (FAISS factory style):
+  Flat                 exact search
+  IVF<nlist>,Flat      inverted file, swept over nprobe
+  HNSW<M>[_efc<E>]     HNSW graph, efConstruction E (default 40, FAISS's), swept over efSearch
+"""
+import argparse
+import gc
+import json
+import os
+import pathlib
+import platform
+import re
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import datasets  # noqa: E402
+
+
+class BenchError(Exception):
+    """A one-line error for the user: bad option, unsupported configuration."""
+
+
+def rss_mb():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return float("nan")
+
+
+# ------------------------------------------------------------------ configurations
+
+class Config:
+    def __init__(self, key):
+        self.key = key
+        if key == "Flat":
+            self.kind, self.param, self.values = "flat", None, [None]
+            return
+        m = re.fullmatch(r"IVF(\d+),Flat", key)
+        if m:
+            self.kind, self.nlist, self.param = "ivf", int(m.group(1)), "nprobe"
+            self.values = [v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256) if v <= self.nlist]
+            return
+        m = re.fullmatch(r"HNSW(\d+)(?:_efc(\d+))?", key)
+        if m:
+            self.kind, self.M, self.param = "hnsw", int(m.group(1)), "efSearch"
+            self.efc = int(m.group(2) or 40)
+            self.values = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
+            return
+        raise BenchError(f"unknown index configuration '{key}' (expected Flat, IVF<n>,Flat or "
+                         f"HNSW<M>[_efc<E>])")
+
+
+# ------------------------------------------------------------------ adapters
+
+class Adapter:
+    lib = ""
+
+    def __init__(self, cfg, d, threads):
+        self.cfg, self.d, self.threads = cfg, d, threads
+
+    def set_param(self, value):
+        pass
+
+
+class FaisslikeAdapter(Adapter):
+    lib = "faisslike"
+
+    @staticmethod
+    def supports(mod, cfg):
+        return {"flat": "IndexFlatL2", "ivf": "IndexIVFFlat", "hnsw": "IndexHNSWFlat"}[cfg.kind] in dir(mod)
+
+    def __init__(self, mod, cfg, d, threads):
+        super().__init__(cfg, d, threads)
+        self.mod = mod
+        mod.omp_set_num_threads(threads)
+        if cfg.kind == "flat":
+            self.index = mod.IndexFlatL2(d)
+        elif cfg.kind == "ivf":
+            self.quantizer = mod.IndexFlatL2(d)
+            self.index = mod.IndexIVFFlat(self.quantizer, d, cfg.nlist)
+        else:
+            self.index = mod.IndexHNSWFlat(d, cfg.M)
+            self.index.hnsw.efConstruction = cfg.efc
+
+    def build(self, xt, xb):
+        if not self.index.is_trained:
+            self.index.train(xt)
+        self.index.add(xb)
+
+    def set_param(self, value):
+        if self.cfg.kind == "ivf":
+            self.index.nprobe = value
+        elif self.cfg.kind == "hnsw":
+            self.index.hnsw.efSearch = value
+
+    def search(self, xq, k):
+        return self.index.search(xq, k)
+
+    def size_bytes(self):
+        return int(self.mod.serialize_index(self.index).nbytes)
+
+
+class FaissAdapter(FaisslikeAdapter):
+    lib = "faiss"
+
+    @staticmethod
+    def supports(mod, cfg):
+        return True
+
+    def __init__(self, mod, cfg, d, threads):
+        Adapter.__init__(self, cfg, d, threads)
+        self.mod = mod
+        mod.omp_set_num_threads(threads)
+        self.index = mod.index_factory(d, "HNSW%d" % cfg.M if cfg.kind == "hnsw" else cfg.key)
+        if cfg.kind == "hnsw":
+            self.index.hnsw.efConstruction = cfg.efc
+
+    def set_param(self, value):
+        if self.cfg.kind == "ivf":
+            self.mod.extract_index_ivf(self.index).nprobe = value
+        elif self.cfg.kind == "hnsw":
+            self.index.hnsw.efSearch = value
+
+
+class HnswlibAdapter(Adapter):
+    lib = "hnswlib"
+
+    @staticmethod
+    def supports(mod, cfg):
+        return cfg.kind == "hnsw"
+
+    def __init__(self, mod, cfg, d, threads):
+        super().__init__(cfg, d, threads)
+        self.index = mod.Index(space="l2", dim=d)
+
+    def build(self, xt, xb):
+        self.index.init_index(max_elements=len(xb), M=self.cfg.M, ef_construction=self.cfg.efc,
+                              random_seed=100)
+        self.index.set_num_threads(self.threads)
+        self.index.add_items(xb, np.arange(len(xb)), num_threads=self.threads)
+
+    def set_param(self, value):
+        self.index.set_ef(value)
+
+    def search(self, xq, k):
+        labels, dist = self.index.knn_query(xq, k=k, num_threads=self.threads)
+        return dist, labels.astype(np.int64)
+
+    def size_bytes(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            p = os.path.join(tmp, "h.bin")
+            self.index.save_index(p)
+            return os.path.getsize(p)
+
+
+def load_libraries(wanted):
+    libs = []
+    for name, adapter in (("faisslike", FaisslikeAdapter), ("faiss", FaissAdapter),
+                          ("hnswlib", HnswlibAdapter)):
+        if name not in wanted:
+            continue
+        try:
+            mod = __import__(name)
+        except ImportError:
+            if name == "faisslike":
+                raise BenchError("cannot import faisslike: build it (bash scripts/build.sh) and "
+                                 "set PYTHONPATH=build/python, or pip install .")
+            print(f"[bench] {name} is not installed: skipped (pip install {name if name != 'faiss' else 'faiss-cpu'})",
+                  file=sys.stderr)
+            continue
+        libs.append((name, mod, adapter))
+    return libs
+
+
+# ------------------------------------------------------------------ measurements
+
+def recalls(I, gt, k):
+    r1 = float(np.mean(I[:, 0] == gt[:, 0]))
+    hits = sum(len(np.intersect1d(I[i, :k], gt[i, :k], assume_unique=False)) for i in range(len(I)))
+    return r1, hits / (len(I) * k)
+
+
+def measure(adapter, xq, gt, k, reps, single_sample):
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        D, I = adapter.search(xq, k)
+        best = min(best, time.perf_counter() - t0)
+    r1, rk = recalls(I, gt, k)
+    lat = []
+    for q in xq[:single_sample]:
+        q = q[None, :]
+        t0 = time.perf_counter()
+        adapter.search(q, k)
+        lat.append(time.perf_counter() - t0)
+    lat = np.array(lat) * 1e3
+    return {"qps": len(xq) / best, "recall1": r1, "recallk": rk,
+            "p50_ms": float(np.percentile(lat, 50)), "p99_ms": float(np.percentile(lat, 99))}
+
+
+def interp_qps(points, recall, field):
+    """QPS of a library's curve at a given recall (linear in log QPS); None outside its range."""
+    pts = sorted((p["recallk"], p[field]) for p in points)
+    # Pareto envelope: best QPS reachable at >= each recall.
+    env = []
+    for r, q in reversed(pts):
+        if not env or q > env[-1][1]:
+            env.append((r, q))
+    env.reverse()
+    if not env or recall > env[-1][0] + 1e-9 or recall < env[0][0] - 1e-9:
+        if env and recall < env[0][0]:
+            return env[0][1]  # other library is already above this recall at its fastest
+        return None
+    for (r0, q0), (r1, q1) in zip(env, env[1:]):
+        if r0 <= recall <= r1:
+            if r1 == r0:
+                return max(q0, q1)
+            t = (recall - r0) / (r1 - r0)
+            return float(np.exp(np.log(q0) + t * (np.log(q1) - np.log(q0))))
+    return env[-1][1] if abs(recall - env[-1][0]) < 1e-9 else None
+
+
+# ------------------------------------------------------------------ report
+
+def print_table(results, k, out=sys.stdout):
+    pts = results["points"]
+    others = sorted({p["lib"] for p in pts} - {"faisslike"})
+    hdr = (f"{'index':<14}{'lib':<10}{'param':>10}{'R@1':>7}{f'{k}-R@{k}':>8}{'QPS':>10}"
+           f"{'p50 ms':>9}{'p99 ms':>9}")
+    for o in others:
+        hdr += f"{'vs ' + o:>14}{'1q vs ' + o:>14}"
+    print(hdr, file=out)
+    print("-" * len(hdr), file=out)
+    for key in dict.fromkeys(p["index"] for p in pts):
+        for lib in ("faisslike", *others):
+            for p in [q for q in pts if q["index"] == key and q["lib"] == lib]:
+                param = "-" if p["value"] is None else f"{p['param']}={p['value']}"
+                line = (f"{key:<14}{lib:<10}{param:>10}{p['recall1']:>7.3f}{p['recallk']:>8.3f}"
+                        f"{p['qps']:>10.0f}{p['p50_ms']:>9.3f}{p['p99_ms']:>9.3f}")
+                if lib == "faisslike":
+                    for o in others:
+                        ref = [q for q in pts if q["index"] == key and q["lib"] == o]
+                        for field in ("qps", "single_qps"):
+                            v = interp_qps(ref, p["recallk"], field) if ref else None
+                            line += f"{(p[field] / v):>13.2f}x" if v else f"{'n/a':>14}"
+                print(line, file=out)
+        for b in [b for b in results["builds"] if b["index"] == key]:
+            print(f"{'':<14}{b['lib']:<10} build {b['build_s']:.2f}s, {b['size_bytes'] / 1e6:.1f} MB "
+                  f"({b['size_bytes'] / results['meta']['nb']:.0f} B/vector), RSS +{b['rss_delta_mb']:.0f} MB",
+                  file=out)
+    print("ratios: faisslike QPS / other library's QPS at the same recall (batch, and single-query 1/p50)",
+          file=out)
+
+
+def plot(results, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("[bench] matplotlib not installed: no plot (pip install matplotlib)", file=sys.stderr)
+        return False
+    meta = results["meta"]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    styles = {"faisslike": ("tab:red", "o"), "faiss": ("tab:blue", "s"), "hnswlib": ("tab:green", "^")}
+    for ax, field, title in ((axes[0], "qps", "batch QPS"), (axes[1], "single_qps", "single-query QPS (1/p50)")):
+        for key in dict.fromkeys(p["index"] for p in results["points"]):
+            for lib, (color, marker) in styles.items():
+                pts = sorted((p for p in results["points"] if p["index"] == key and p["lib"] == lib),
+                             key=lambda p: p["recallk"])
+                if pts:
+                    ax.plot([p["recallk"] for p in pts], [p[field] for p in pts], marker=marker,
+                            color=color, linestyle="-" if len(pts) > 1 else "none", markersize=7,
+                            label=f"{lib} {key}", alpha=0.85)
+        ax.set_yscale("log")
+        ax.set_xlabel(f"{meta['k']}-recall@{meta['k']}")
+        ax.set_ylabel(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.set_title(f"{meta['dataset']} ({meta['nb']} x {meta['d']}), {meta['threads']} threads: {title}",
+                     fontsize=9)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return True
+
+
+# ------------------------------------------------------------------ main
+
+def run(args):
+    if args.quick:
+        args.dataset = args.dataset or "syn-20k"
+        args.indexes = args.indexes or ["Flat", "HNSW16"]
+        args.single = min(args.single, 50)
+        args.reps = 1
+    args.dataset = args.dataset or "syn-100k"
+    args.indexes = args.indexes or ["Flat"]
+    if args.k <= 0:
+        raise BenchError(f"--k must be > 0, got {args.k}")
+    if args.threads <= 0:
+        raise BenchError(f"--threads must be > 0, got {args.threads}")
+    configs = [Config(key) for key in args.indexes]
+    libs = load_libraries(args.libs)
+    ds = datasets.load(args.dataset)
+    ds.validate(args.k)
+    if args.k > ds.gt.shape[1]:
+        raise BenchError(f"ground truth has {ds.gt.shape[1]} columns, fewer than k={args.k}")
+    xb, xq, gt, xt = ds.xb, ds.xq, ds.gt, ds.learn()
+    out = pathlib.Path(args.out or f"benchs/results/{ds.name}")
+    out.mkdir(parents=True, exist_ok=True)
+
+    import faisslike
+    meta = {"dataset": ds.name, "nb": int(xb.shape[0]), "d": int(xb.shape[1]), "nq": int(xq.shape[0]),
+            "k": args.k, "threads": args.threads, "single_sample": args.single, "reps": args.reps,
+            "date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(), "faisslike_simd": faisslike.simd_level(),
+            "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+            "versions": {name: getattr(mod, "__version__", "?") for name, mod, _ in libs}}
+    results = {"meta": meta, "builds": [], "points": []}
+    print(f"[bench] {ds.name}: base {xb.shape}, queries {xq.shape}, learn {xt.shape}, k={args.k}, "
+          f"threads={args.threads}, libraries: {', '.join(n for n, _, _ in libs)}", file=sys.stderr)
+
+    for cfg in configs:
+        adapters = []
+        for name, mod, cls in libs:
+            if not cls.supports(mod, cfg):
+                print(f"[bench] {name}: {cfg.key} not available, skipped", file=sys.stderr)
+                continue
+            gc.collect()
+            rss0 = rss_mb()
+            a = cls(mod, cfg, ds.d, args.threads)
+            print(f"[bench] building {cfg.key} with {name} ...", file=sys.stderr, flush=True)
+            t0 = time.perf_counter()
+            a.build(xt, xb)
+            build_s = time.perf_counter() - t0
+            b = {"lib": name, "index": cfg.key, "build_s": build_s, "size_bytes": a.size_bytes(),
+                 "rss_delta_mb": rss_mb() - rss0}
+            print(f"[bench]   {name}: {build_s:.2f}s", file=sys.stderr, flush=True)
+            results["builds"].append(b)
+            adapters.append(a)
+        for value in cfg.values:
+            for a in adapters:  # interleaved: same conditions for every library
+                a.set_param(value)
+                m = measure(a, xq, gt, args.k, args.reps, args.single)
+                m.update(lib=a.lib, index=cfg.key, param=cfg.param, value=value,
+                         single_qps=1000.0 / m["p50_ms"])
+                results["points"].append(m)
+            print(f"[bench]   {cfg.key} {cfg.param or ''}{'=' + str(value) if value else ''}: " +
+                  ", ".join(f"{p['lib']} R={p['recallk']:.3f} {p['qps']:.0f} QPS"
+                            for p in results["points"][-len(adapters):]), file=sys.stderr, flush=True)
+            # Past the point where every library is at recall 1, larger values only cost time.
+            if cfg.param and all(p["recallk"] >= 0.9999 for p in results["points"][-len(adapters):]):
+                break
+        del adapters
+        gc.collect()
+
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    png = out / "recall_qps.png"
+    plotted = plot(results, png)
+    print_table(results, args.k)
+    print(f"[bench] wrote {out / 'results.json'}" + (f" and {png}" if plotted else ""), file=sys.stderr)
+    return results
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--dataset", help="syn-<n>, uniform-<n> or a TEXMEX directory (default syn-100k)")
+    p.add_argument("--indexes", nargs="+", help="index configurations (default: Flat)")
+    p.add_argument("--libs", nargs="+", default=["faisslike", "faiss", "hnswlib"])
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--single", type=int, default=300, help="queries in the single-query latency sample")
+    p.add_argument("--reps", type=int, default=2, help="batch runs per point (best kept)")
+    p.add_argument("--out", help="output directory (default benchs/results/<dataset>)")
+    p.add_argument("--quick", action="store_true", help="small data, seconds: a smoke test")
+    args = p.parse_args(argv)
+    try:
+        run(args)
+    except (datasets.DatasetError, BenchError, OSError, ValueError) as e:
+        print(f"ann_bench: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -294,6 +294,12 @@ def plot(results, path):
                             color=color, linestyle="-" if len(pts) > 1 else "none", markersize=7,
                             label=f"{lib} {key}", alpha=0.85)
         ax.set_yscale("log")
+        # Honest axes: at least a factor 2 of headroom either way, so a 1.2x gap looks like one.
+        vals = [p[field] for p in results["points"]]
+        recs = [p["recallk"] for p in results["points"]]
+        if vals:
+            ax.set_ylim(min(vals) / 2, max(vals) * 2)
+            ax.set_xlim(max(0.0, min(recs) - 0.02), 1.005)
         ax.set_xlabel(f"{meta['k']}-recall@{meta['k']}")
         ax.set_ylabel(title)
         ax.grid(True, which="both", alpha=0.3)

@@ -42,6 +42,17 @@ void fill(std::vector<float>& v, uint64_t seed) {
     }
 }
 
+// Random database and queries, and a Flat index over the database.
+struct Setup {
+    std::vector<float> xb, xq;
+    IndexFlatL2 index;
+    Setup(size_t nb, size_t nq, size_t d) : xb(nb * d), xq(nq * d), index(idx_t(d)) {
+        fill(xb, 1);
+        fill(xq, 2);
+        index.add(idx_t(nb), xb.data());
+    }
+};
+
 template <class F>
 double best_of(int reps, F f) {
     double best = 1e30;
@@ -57,11 +68,9 @@ double best_of(int reps, F f) {
 
 int crossover(size_t nb, size_t d) {
     const size_t k = 10, max_nq = 256;
-    std::vector<float> xb(nb * d), xq(max_nq * d);
-    fill(xb, 1);
-    fill(xq, 2);
-    IndexFlatL2 index(d);
-    index.add(nb, xb.data());
+    Setup S(nb, max_nq, d);
+    const IndexFlatL2& index = S.index;
+    const std::vector<float>& xq = S.xq;
     std::vector<float> D(max_nq * k);
     std::vector<idx_t> I(max_nq * k);
     const int saved = distance_compute_blas_threshold;
@@ -90,11 +99,9 @@ int main(int argc, char** argv) {
     std::printf("nb=%zu nq=%zu d=%zu k=%zu threads=%d simd=%s openblas=%s\n", nb, nq, d, k,
                 omp_get_max_threads(), simd_level_name(simd_level()), openblas_get_corename());
 
-    std::vector<float> xb(nb * d), xq(nq * d);
-    fill(xb, 1);
-    fill(xq, 2);
-    IndexFlatL2 index(d);
-    index.add(nb, xb.data());
+    Setup S(nb, nq, d);
+    const IndexFlatL2& index = S.index;
+    const std::vector<float>&xb = S.xb, &xq = S.xq;
     std::vector<float> D(nq * k);
     std::vector<idx_t> I(nq * k);
 
@@ -132,9 +139,10 @@ int main(int argc, char** argv) {
     });
     // A single core can exceed this plain loop (it is latency-bound there; the search kernel
     // prefetches whole rows). With all cores it is the bandwidth ceiling.
-    std::printf("single  search %.2f ms = %.1f GB/s | read loop %.2f ms = %.1f GB/s | ratio "
-                "%.1f%% (%llu)\n",
-                t_one * 1e3, bytes / t_one * 1e-9, t_read * 1e3, bytes / t_read * 1e-9,
-                100.0 * t_read / t_one, (unsigned long long)(sink & 1));
+    std::printf(
+        "single  search %.2f ms = %.1f GB/s | read loop %.2f ms = %.1f GB/s | ratio "
+        "%.1f%% (%llu)\n",
+        t_one * 1e3, bytes / t_one * 1e-9, t_read * 1e3, bytes / t_read * 1e-9,
+        100.0 * t_read / t_one, (unsigned long long)(sink & 1));
     return 0;
 }

@@ -24,19 +24,15 @@ std::vector<float> randn(size_t n, uint32_t seed) {
 
 constexpr size_t kNy = 4096;  // 2 MB at d=128: L2/L3-resident, measures the kernel not DRAM
 
-void BM_L2sqr(benchmark::State& st, SIMDLevel l) {
-    size_t d = size_t(st.range(0));
-    auto K = kernels::kernel_table(l);
-    auto x = randn(d, 1), y = randn(d, 2);
-    for (auto _ : st) benchmark::DoNotOptimize(K->L2sqr(x.data(), y.data(), d));
-    st.SetItemsProcessed(int64_t(st.iterations()));
-}
+using PairKernel = float (*)(const float*, const float*, size_t);
+using ManyKernel = void (*)(float*, const float*, const float*, size_t, size_t);
 
-void BM_inner_product(benchmark::State& st, SIMDLevel l) {
+// One vector pair; `pick` selects the kernel from the ISA's table.
+void BM_pair(benchmark::State& st, SIMDLevel l, PairKernel kernels::KernelTable::*pick) {
     size_t d = size_t(st.range(0));
-    auto K = kernels::kernel_table(l);
+    PairKernel f = kernels::kernel_table(l)->*pick;
     auto x = randn(d, 1), y = randn(d, 2);
-    for (auto _ : st) benchmark::DoNotOptimize(K->inner_product(x.data(), y.data(), d));
+    for (auto _ : st) benchmark::DoNotOptimize(f(x.data(), y.data(), d));
     st.SetItemsProcessed(int64_t(st.iterations()));
 }
 
@@ -48,26 +44,14 @@ void BM_norm_L2sqr(benchmark::State& st, SIMDLevel l) {
     st.SetItemsProcessed(int64_t(st.iterations()));
 }
 
-void BM_L2sqr_ny(benchmark::State& st, SIMDLevel l) {
+// One query against kNy rows.
+void BM_many(benchmark::State& st, SIMDLevel l, ManyKernel kernels::KernelTable::*pick) {
     size_t d = size_t(st.range(0));
-    auto K = kernels::kernel_table(l);
+    ManyKernel f = kernels::kernel_table(l)->*pick;
     auto x = randn(d, 1), y = randn(kNy * d, 2);
-    std::vector<float> dis(kNy);
+    std::vector<float> out(kNy);
     for (auto _ : st) {
-        K->L2sqr_ny(dis.data(), x.data(), y.data(), d, kNy);
-        benchmark::ClobberMemory();
-    }
-    st.SetItemsProcessed(int64_t(st.iterations() * kNy));
-    st.SetBytesProcessed(int64_t(st.iterations() * kNy * d * sizeof(float)));
-}
-
-void BM_inner_product_ny(benchmark::State& st, SIMDLevel l) {
-    size_t d = size_t(st.range(0));
-    auto K = kernels::kernel_table(l);
-    auto x = randn(d, 1), y = randn(kNy * d, 2);
-    std::vector<float> ip(kNy);
-    for (auto _ : st) {
-        K->inner_product_ny(ip.data(), x.data(), y.data(), d, kNy);
+        f(out.data(), x.data(), y.data(), d, kNy);
         benchmark::ClobberMemory();
     }
     st.SetItemsProcessed(int64_t(st.iterations() * kNy));
@@ -118,12 +102,18 @@ void register_all() {
         if (!simd_level_supported(l)) continue;
         std::string s = simd_level_name(l);
         for (int d : {32, 128, 768}) {
-            benchmark::RegisterBenchmark(("L2sqr/" + s).c_str(), BM_L2sqr, l)->Arg(d);
-            benchmark::RegisterBenchmark(("inner_product/" + s).c_str(), BM_inner_product, l)
+            benchmark::RegisterBenchmark(("L2sqr/" + s).c_str(), BM_pair, l,
+                                         &kernels::KernelTable::L2sqr)
+                ->Arg(d);
+            benchmark::RegisterBenchmark(("inner_product/" + s).c_str(), BM_pair, l,
+                                         &kernels::KernelTable::inner_product)
                 ->Arg(d);
             benchmark::RegisterBenchmark(("norm_L2sqr/" + s).c_str(), BM_norm_L2sqr, l)->Arg(d);
-            benchmark::RegisterBenchmark(("L2sqr_ny/" + s).c_str(), BM_L2sqr_ny, l)->Arg(d);
-            benchmark::RegisterBenchmark(("inner_product_ny/" + s).c_str(), BM_inner_product_ny, l)
+            benchmark::RegisterBenchmark(("L2sqr_ny/" + s).c_str(), BM_many, l,
+                                         &kernels::KernelTable::L2sqr_ny)
+                ->Arg(d);
+            benchmark::RegisterBenchmark(("inner_product_ny/" + s).c_str(), BM_many, l,
+                                         &kernels::KernelTable::inner_product_ny)
                 ->Arg(d);
             benchmark::RegisterBenchmark(("norms_L2sqr/" + s).c_str(), BM_norms_L2sqr, l)->Arg(d);
         }

@@ -36,11 +36,15 @@ void Index::reconstruct(idx_t, float*) const {
 }
 
 void Index::reconstruct_n(idx_t i0, idx_t ni, float* recons) const {
+    check_reconstruct_n_args(i0, ni, recons);
+    for (idx_t i = 0; i < ni; ++i) reconstruct(i0 + i, recons + i * d);
+}
+
+void Index::check_reconstruct_n_args(idx_t i0, idx_t ni, const float* recons) const {
     FAISSLIKE_THROW_IF_NOT_FMT(i0 >= 0 && ni >= 0 && i0 <= ntotal && ni <= ntotal - i0,
                                "reconstruct_n range [%lld, %lld) is outside [0, ntotal=%lld)",
                                (long long)i0, (long long)(i0 + ni), (long long)ntotal);
     FAISSLIKE_THROW_IF_NOT_MSG(ni == 0 || recons != nullptr, "reconstruct_n output is null");
-    for (idx_t i = 0; i < ni; ++i) reconstruct(i0 + i, recons + i * d);
 }
 
 void Index::check_add_args(idx_t n, const float* x) const {

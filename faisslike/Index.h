@@ -41,6 +41,7 @@ struct Index {
     void check_add_args(idx_t n, const float* x) const;
     void check_search_args(idx_t n, const float* x, idx_t k, const float* distances,
                            const idx_t* labels) const;
+    void check_reconstruct_n_args(idx_t i0, idx_t ni, const float* recons) const;
 };
 
 // Throws Error if any of the n x d values is NaN or infinite (names the row and column).

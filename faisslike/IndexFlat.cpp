@@ -41,11 +41,8 @@ void IndexFlat::reconstruct(idx_t key, float* recons) const {
 }
 
 void IndexFlat::reconstruct_n(idx_t i0, idx_t ni, float* recons) const {
-    FAISSLIKE_THROW_IF_NOT_FMT(i0 >= 0 && ni >= 0 && i0 <= ntotal && ni <= ntotal - i0,
-                               "reconstruct_n range [%lld, %lld) is outside [0, ntotal=%lld)",
-                               (long long)i0, (long long)(i0 + ni), (long long)ntotal);
+    check_reconstruct_n_args(i0, ni, recons);
     if (ni == 0) return;
-    FAISSLIKE_THROW_IF_NOT_MSG(recons != nullptr, "reconstruct_n output is null");
     std::memcpy(recons, codes.data() + size_t(i0) * d, sizeof(float) * size_t(ni) * d);
 }
 

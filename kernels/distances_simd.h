@@ -2,8 +2,8 @@
 // distances_{scalar,avx2,avx512}.cpp, each compiled with its own -m flags.
 #pragma once
 
-#include <cstddef>
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels/kernel_table.h"
@@ -13,52 +13,44 @@ namespace faisslike {
 namespace kernels {
 
 // Four independent accumulators hide FMA latency (hnswlib uses one: see field notes).
-template <class Arch>
-FAISSLIKE_KERNEL float L2sqr(const float* x, const float* y, size_t d) {
+template <class Arch, bool is_L2>
+FAISSLIKE_KERNEL float distance1(const float* x, const float* y, size_t d) {
     using O = Ops<Arch>;
     using B = typename O::B;
     constexpr size_t W = O::W;
+    // L2 accumulates (x - y)^2, inner product x * y.
+    auto term = [](const B& a, const B& b, const B& acc) {
+        if (is_L2) {
+            B t = a - b;
+            return O::fmadd(t, t, acc);
+        }
+        return O::fmadd(a, b, acc);
+    };
     B a0 = O::zero(), a1 = O::zero(), a2 = O::zero(), a3 = O::zero();
     size_t i = 0;
     for (; i + 4 * W <= d; i += 4 * W) {
-        B t0 = O::load(x + i) - O::load(y + i);
-        B t1 = O::load(x + i + W) - O::load(y + i + W);
-        B t2 = O::load(x + i + 2 * W) - O::load(y + i + 2 * W);
-        B t3 = O::load(x + i + 3 * W) - O::load(y + i + 3 * W);
-        a0 = O::fmadd(t0, t0, a0);
-        a1 = O::fmadd(t1, t1, a1);
-        a2 = O::fmadd(t2, t2, a2);
-        a3 = O::fmadd(t3, t3, a3);
+        a0 = term(O::load(x + i), O::load(y + i), a0);
+        a1 = term(O::load(x + i + W), O::load(y + i + W), a1);
+        a2 = term(O::load(x + i + 2 * W), O::load(y + i + 2 * W), a2);
+        a3 = term(O::load(x + i + 3 * W), O::load(y + i + 3 * W), a3);
     }
-    for (; i + W <= d; i += W) {
-        B t = O::load(x + i) - O::load(y + i);
-        a0 = O::fmadd(t, t, a0);
-    }
+    for (; i + W <= d; i += W) a0 = term(O::load(x + i), O::load(y + i), a0);
     float s = O::hsum((a0 + a1) + (a2 + a3));
     for (; i < d; ++i) {
-        float t = x[i] - y[i];
-        s += t * t;
+        float t = is_L2 ? x[i] - y[i] : x[i];
+        s += t * (is_L2 ? t : y[i]);
     }
     return s;
 }
 
 template <class Arch>
+FAISSLIKE_KERNEL float L2sqr(const float* x, const float* y, size_t d) {
+    return distance1<Arch, true>(x, y, d);
+}
+
+template <class Arch>
 FAISSLIKE_KERNEL float inner_product(const float* x, const float* y, size_t d) {
-    using O = Ops<Arch>;
-    using B = typename O::B;
-    constexpr size_t W = O::W;
-    B a0 = O::zero(), a1 = O::zero(), a2 = O::zero(), a3 = O::zero();
-    size_t i = 0;
-    for (; i + 4 * W <= d; i += 4 * W) {
-        a0 = O::fmadd(O::load(x + i), O::load(y + i), a0);
-        a1 = O::fmadd(O::load(x + i + W), O::load(y + i + W), a1);
-        a2 = O::fmadd(O::load(x + i + 2 * W), O::load(y + i + 2 * W), a2);
-        a3 = O::fmadd(O::load(x + i + 3 * W), O::load(y + i + 3 * W), a3);
-    }
-    for (; i + W <= d; i += W) a0 = O::fmadd(O::load(x + i), O::load(y + i), a0);
-    float s = O::hsum((a0 + a1) + (a2 + a3));
-    for (; i < d; ++i) s += x[i] * y[i];
-    return s;
+    return distance1<Arch, false>(x, y, d);
 }
 
 template <class Arch>

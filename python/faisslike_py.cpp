@@ -49,6 +49,11 @@ FloatArray as_matrix(py::handle obj, int64_t d, const char* what) {
     return FloatArray::ensure(a);
 }
 
+int64_t check_d(int64_t d) {
+    if (d <= 0) throw py::value_error("d must be > 0, got d=" + std::to_string(d));
+    return d;
+}
+
 idx_t check_k(py::handle k_obj) {
     // Python ints and numpy integers (anything with __index__), not floats or bools.
     if (PyBool_Check(k_obj.ptr()) || !PyIndex_Check(k_obj.ptr())) {
@@ -210,26 +215,17 @@ Exact search: stores the vectors and compares the query with all of them.
 IndexFlat(d, metric=METRIC_L2). Batches of queries go through BLAS sgemm, small
 batches through the SIMD kernels; both are exact.)doc")
         .def(py::init([](int64_t d, int metric) {
-                 if (d <= 0) throw py::value_error("d must be > 0, got d=" + std::to_string(d));
                  if (metric != METRIC_L2 && metric != METRIC_INNER_PRODUCT)
                      throw py::value_error("unsupported metric " + std::to_string(metric));
-                 return std::make_unique<IndexFlat>(d, MetricType(metric));
+                 return std::make_unique<IndexFlat>(check_d(d), MetricType(metric));
              }),
              "d"_a, "metric"_a = int(METRIC_L2));
     py::class_<IndexFlatL2, IndexFlat>(m, "IndexFlatL2",
                                        "Exact search with squared L2 distance. IndexFlatL2(d).")
-        .def(py::init([](int64_t d) {
-                 if (d <= 0) throw py::value_error("d must be > 0, got d=" + std::to_string(d));
-                 return std::make_unique<IndexFlatL2>(d);
-             }),
-             "d"_a);
+        .def(py::init([](int64_t d) { return std::make_unique<IndexFlatL2>(check_d(d)); }), "d"_a);
     py::class_<IndexFlatIP, IndexFlat>(m, "IndexFlatIP",
                                        "Exact search by largest inner product. IndexFlatIP(d).")
-        .def(py::init([](int64_t d) {
-                 if (d <= 0) throw py::value_error("d must be > 0, got d=" + std::to_string(d));
-                 return std::make_unique<IndexFlatIP>(d);
-             }),
-             "d"_a);
+        .def(py::init([](int64_t d) { return std::make_unique<IndexFlatIP>(check_d(d)); }), "d"_a);
 
     m.def(
         "write_index",

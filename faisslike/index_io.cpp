@@ -5,6 +5,7 @@
 
 #include "faisslike/Error.h"
 #include "faisslike/IndexFlat.h"
+#include "faisslike/IndexIVFFlat.h"
 
 namespace faisslike {
 
@@ -13,6 +14,10 @@ namespace {
 // PNG-style: a high byte and CR LF catch 7-bit and newline-translating transfers.
 constexpr char kMagic[8] = {'\x89', 'F', 'S', 'L', 'I', 'K', '\r', '\n'};
 constexpr char kTagFlat[4] = {'I', 'x', 'F', 'l'};
+constexpr char kTagIVFFlat[4] = {'I', 'w', 'F', 'l'};
+// Nested records (an IVF's quantizer, ...) deeper than this are refused: no stack exhaustion
+// from a crafted file.
+constexpr int kMaxDepth = 8;
 
 template <class T>
 void put(IOWriter* w, T v) {
@@ -118,42 +123,132 @@ void write_index_record(IOWriter* w, const Index* idx) {
         });
         return;
     }
+    if (auto ivf = dynamic_cast<const IndexIVFFlat*>(idx)) {
+        write_record(w, kTagIVFFlat, [ivf](IOWriter* b) {
+            write_index_header(b, ivf);
+            put<uint64_t>(b, ivf->nlist);
+            put<uint64_t>(b, ivf->nprobe);
+            put<uint64_t>(b, ivf->code_size);
+            put<uint8_t>(b, uint8_t(ivf->direct_map.type));
+            write_index_record(b, ivf->quantizer);
+            const InvertedLists& il = *ivf->invlists;
+            for (size_t l = 0; l < ivf->nlist; ++l) {
+                const uint64_t ls = il.list_size(l);
+                put<uint64_t>(b, ls);
+                b->write(il.get_ids(l), ls * sizeof(idx_t));
+                b->write(il.get_codes(l), ls * il.code_size);
+            }
+        });
+        return;
+    }
     FAISSLIKE_THROW_MSG("write_index: this index type cannot be serialized");
 }
 
-std::unique_ptr<Index> read_index_record(IOReader* r) {
+std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth);
+
+std::unique_ptr<IndexFlat> read_flat_body(SectionReader& s) {
+    IndexHeader h = read_index_header(s);
+    // The most derived type, so callers (and Python isinstance) see what was written.
+    std::unique_ptr<IndexFlat> f;
+    if (h.metric == METRIC_L2) {
+        f = std::make_unique<IndexFlatL2>(h.d);
+    } else {
+        f = std::make_unique<IndexFlatIP>(h.d);
+    }
+    if (h.ntotal > std::numeric_limits<int64_t>::max() / h.d)
+        s.fail(format_string("ntotal=%lld x d=%d overflows", (long long)h.ntotal, h.d));
+    read_float_array(s, f->codes, uint64_t(h.ntotal) * uint64_t(h.d), "codes");
+    f->ntotal = h.ntotal;
+    f->is_trained = h.is_trained;
+    return f;
+}
+
+// A record nested in the body of `s`, bounded by what is left of `s`.
+std::unique_ptr<Index> read_nested(SectionReader& s, int depth, const char* field) {
+    if (depth >= kMaxDepth)
+        s.fail(format_string("nesting deeper than %d records at '%s'", kMaxDepth, field));
+    const uint64_t before = s.r->remaining();
+    std::unique_ptr<Index> idx = read_index_record(s.r, s.left, depth + 1);
+    s.left -= before - s.r->remaining();
+    return idx;
+}
+
+std::unique_ptr<IndexIVFFlat> read_ivf_flat_body(SectionReader& s, int depth) {
+    IndexHeader h = read_index_header(s);
+    const uint64_t nlist = s.get<uint64_t>("nlist");
+    const uint64_t nprobe = s.get<uint64_t>("nprobe");
+    const uint64_t code_size = s.get<uint64_t>("code_size");
+    const uint8_t dm = s.get<uint8_t>("direct_map_type");
+    if (nlist < 1 || nlist > (uint64_t(1) << 31))
+        s.fail(format_string("invalid nlist %llu", (unsigned long long)nlist));
+    if (nprobe < 1 || nprobe > (uint64_t(1) << 40))
+        s.fail(format_string("invalid nprobe %llu", (unsigned long long)nprobe));
+    if (code_size != sizeof(float) * uint64_t(h.d))
+        s.fail(format_string("code_size %llu does not match d=%d", (unsigned long long)code_size,
+                             h.d));
+    if (dm > DirectMap::Hashtable) s.fail(format_string("invalid direct map type %u", dm));
+    std::unique_ptr<Index> q = read_nested(s, depth, "quantizer");
+    if (q->d != h.d) s.fail(format_string("quantizer has d=%d, index d=%d", q->d, h.d));
+    if (h.is_trained && uint64_t(q->ntotal) != nlist)
+        s.fail(format_string("trained index but the quantizer holds %lld centroids for "
+                             "nlist=%llu",
+                             (long long)q->ntotal, (unsigned long long)nlist));
+    auto ivf = std::make_unique<IndexIVFFlat>(q.get(), h.d, size_t(nlist), MetricType(h.metric));
+    ivf->own_fields = true;
+    q.release();
+    ivf->nprobe = size_t(nprobe);
+    ivf->is_trained = h.is_trained;
+    auto& il = static_cast<ArrayInvertedLists&>(*ivf->invlists);
+    uint64_t total = 0;
+    for (uint64_t l = 0; l < nlist; ++l) {
+        const uint64_t ls = s.get<uint64_t>("list_size");
+        // Offsets are 32-bit in the direct map; sizes are checked before any allocation.
+        if (ls > 0xffffffffull || ls > s.left / (sizeof(idx_t) + code_size))
+            s.fail(format_string("list %llu claims %llu entries, more than the bytes left allow",
+                                 (unsigned long long)l, (unsigned long long)ls));
+        il.ids[l].resize(size_t(ls));
+        s.get_bytes(il.ids[l].data(), ls * sizeof(idx_t), "list_ids");
+        for (idx_t id : il.ids[l])
+            if (id < 0)
+                s.fail(format_string("list %llu holds invalid id %lld", (unsigned long long)l,
+                                     (long long)id));
+        il.codes[l].resize(size_t(ls * code_size));
+        s.get_bytes(il.codes[l].data(), ls * code_size, "list_codes");
+        total += ls;
+    }
+    if (total != uint64_t(h.ntotal))
+        s.fail(format_string("lists hold %llu vectors but ntotal=%lld", (unsigned long long)total,
+                             (long long)h.ntotal));
+    ivf->ntotal = h.ntotal;
+    ivf->set_direct_map_type(DirectMap::Type(dm));
+    return ivf;
+}
+
+std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth) {
     char tag[4];
     uint64_t len;
-    FAISSLIKE_THROW_IF_NOT_FMT(r->remaining() >= 12,
+    FAISSLIKE_THROW_IF_NOT_FMT(r->remaining() >= 12 && limit >= 12,
                                "%s: truncated before an index record (%llu bytes left)",
-                               r->name().c_str(), (unsigned long long)r->remaining());
+                               r->name().c_str(),
+                               (unsigned long long)std::min<uint64_t>(limit, r->remaining()));
     r->read(tag, 4);
     r->read(&len, 8);
     std::string tagname;
     for (char c : tag) tagname += (c >= 32 && c < 127) ? c : '?';
-    FAISSLIKE_THROW_IF_NOT_FMT(len <= r->remaining(),
+    const uint64_t avail = std::min<uint64_t>(limit - 12, r->remaining());
+    FAISSLIKE_THROW_IF_NOT_FMT(len <= avail,
                                "%s: record '%s' declares %llu bytes but only %llu remain",
                                r->name().c_str(), tagname.c_str(), (unsigned long long)len,
-                               (unsigned long long)r->remaining());
+                               (unsigned long long)avail);
     SectionReader s{r, tagname, len};
     std::unique_ptr<Index> out;
     if (std::memcmp(tag, kTagFlat, 4) == 0) {
-        IndexHeader h = read_index_header(s);
-        // The most derived type, so callers (and Python isinstance) see what was written.
-        std::unique_ptr<IndexFlat> f;
-        if (h.metric == METRIC_L2) {
-            f = std::make_unique<IndexFlatL2>(h.d);
-        } else {
-            f = std::make_unique<IndexFlatIP>(h.d);
-        }
-        if (h.ntotal > std::numeric_limits<int64_t>::max() / h.d)
-            s.fail(format_string("ntotal=%lld x d=%d overflows", (long long)h.ntotal, h.d));
-        read_float_array(s, f->codes, uint64_t(h.ntotal) * uint64_t(h.d), "codes");
-        f->ntotal = h.ntotal;
-        f->is_trained = h.is_trained;
-        out = std::move(f);
+        out = read_flat_body(s);
+    } else if (std::memcmp(tag, kTagIVFFlat, 4) == 0) {
+        out = read_ivf_flat_body(s, depth);
     } else {
-        FAISSLIKE_THROW_FMT("%s: unknown index type tag '%s'", r->name().c_str(), tagname.c_str());
+        FAISSLIKE_THROW_FMT("%s: unknown index type tag '%s'", r->name().c_str(),
+                            tagname.c_str());
     }
     if (s.left != 0)
         s.fail(format_string("%llu unread bytes at the end of the record",
@@ -196,7 +291,7 @@ std::unique_ptr<Index> read_index(IOReader* r) {
                                r->name().c_str(), version, kFormatVersion);
     FAISSLIKE_THROW_IF_NOT_FMT(flags == 0, "%s has unknown header flags 0x%x", r->name().c_str(),
                                flags);
-    std::unique_ptr<Index> idx = read_index_record(r);
+    std::unique_ptr<Index> idx = read_index_record(r, r->remaining(), 0);
     FAISSLIKE_THROW_IF_NOT_FMT(r->remaining() == 0, "%s has %llu trailing bytes after the index",
                                r->name().c_str(), (unsigned long long)r->remaining());
     return idx;

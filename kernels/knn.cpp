@@ -10,7 +10,7 @@
 #include <cblas.h>
 
 #include "faisslike/distances.h"
-#include "faisslike/impl/Heap.h"
+#include "faisslike/impl/ResultCollector.h"
 #include "kernels/kernel_table.h"
 
 namespace faisslike {
@@ -21,49 +21,8 @@ int distance_compute_blas_threshold = 20;
 
 namespace {
 
-using HeapC = CMax<float, idx_t>;
-
-// Tile sizes: the inner-product tile (bs_x x bs_y floats) stays within L2+L3 reach while
-// sgemm still sees large enough shapes. Tuned with benchs/bench_flat.
 constexpr size_t kBlasBsX = 4096;
 constexpr size_t kBlasBsY = 1024;
-// Filter granularity: small enough that the heap threshold tightens quickly.
-constexpr size_t kFilterBlock = 256;
-
-// Offers v[0..n) (plus b, times sign) with ids id0.. to one heap of size k.
-struct Selector {
-    const kernels::KernelTable& K;
-    float vals[kFilterBlock];
-    int32_t idx[kFilterBlock];
-
-    void add(size_t k, float* hv, idx_t* hi, const float* a, const float* b, float sign, size_t n,
-             idx_t id0) {
-        for (size_t j0 = 0; j0 < n; j0 += kFilterBlock) {
-            size_t nb = std::min(kFilterBlock, n - j0);
-            size_t nc = K.filter_lt(a + j0, b ? b + j0 : nullptr, sign, nb, hv[0], vals, idx);
-            for (size_t c = 0; c < nc; ++c) {
-                heap_push_if_better<HeapC>(k, hv, hi, vals[c], id0 + idx_t(j0) + idx[c]);
-            }
-        }
-    }
-};
-
-// Converts the heap of k smallest values into final results: sorted, and either
-// distance = max(0, v + xnorm) (L2) or distance = -v (IP).
-void finalize(size_t k, float* hv, idx_t* hi, bool ip, float xnorm) {
-    heap_reorder<HeapC>(k, hv, hi);
-    for (size_t j = 0; j < k; ++j) {
-        if (hi[j] < 0) {
-            hv[j] = ip ? -std::numeric_limits<float>::infinity()
-                       : std::numeric_limits<float>::infinity();
-        } else if (ip) {
-            hv[j] = -hv[j];
-        } else {
-            hv[j] = std::max(0.0f, hv[j] + xnorm);
-        }
-    }
-}
-
 constexpr size_t kSimdBlock = 1024;
 
 // Scans rows [j0, j1) of y for query x into the heap (hv, hi).
@@ -77,7 +36,7 @@ void scan_range(const kernels::KernelTable& K, Selector& sel, bool ip, const flo
         } else {
             K.L2sqr_ny(buf, x, y + b0 * d, d, nb);
         }
-        sel.add(k, hv, hi, buf, nullptr, ip ? -1.0f : 1.0f, nb, idx_t(b0));
+        sel.add(k, hv, hi, buf, nullptr, ip ? -1.0f : 1.0f, nb, IdRange{idx_t(b0)});
     }
 }
 
@@ -97,7 +56,7 @@ void knn_simd(bool ip, const float* x, const float* y, size_t d, size_t nx, size
     if (nt == 1 || ny < size_t(nt) * rows * 4 || nx * k > (size_t(1) << 20)) {
 #pragma omp parallel if (nx > 1)
         {
-            Selector sel{K, {}, {}};
+            Selector sel(K);
             std::unique_ptr<float[]> buf(new float[kSimdBlock]);
 #pragma omp for schedule(dynamic)
             for (int64_t i = 0; i < int64_t(nx); ++i) {
@@ -105,7 +64,7 @@ void knn_simd(bool ip, const float* x, const float* y, size_t d, size_t nx, size
                 idx_t* hi = I + i * k;
                 heap_heapify<HeapC>(k, hv, hi);
                 scan_range(K, sel, ip, x + i * d, y, d, 0, ny, k, hv, hi, buf.get());
-                finalize(k, hv, hi, ip, 0.0f);
+                finalize_results(k, hv, hi, ip, 0.0f);
             }
         }
         return;
@@ -117,7 +76,7 @@ void knn_simd(bool ip, const float* x, const float* y, size_t d, size_t nx, size
 #pragma omp parallel num_threads(nt)
     {
         const size_t t = size_t(omp_get_thread_num()), nth = size_t(omp_get_num_threads());
-        Selector sel{K, {}, {}};
+        Selector sel(K);
         std::unique_ptr<float[]> buf(new float[rows]);
         float* tv = pv.data() + t * nx * k;
         idx_t* ti = pi.data() + t * nx * k;
@@ -132,23 +91,14 @@ void knn_simd(bool ip, const float* x, const float* y, size_t d, size_t nx, size
                     K.L2sqr_ny(buf.get(), x + i * d, y + b0 * d, d, nb);
                 }
                 sel.add(k, tv + i * k, ti + i * k, buf.get(), nullptr, ip ? -1.0f : 1.0f, nb,
-                        idx_t(b0));
+                        IdRange{idx_t(b0)});
             }
         }
     }
 #pragma omp parallel for if (nx > 1)
     for (int64_t i = 0; i < int64_t(nx); ++i) {
-        float* hv = D + i * k;
-        idx_t* hi = I + i * k;
-        heap_heapify<HeapC>(k, hv, hi);
-        for (int t = 0; t < nt; ++t) {
-            const float* sv = pv.data() + (size_t(t) * nx + size_t(i)) * k;
-            const idx_t* si = pi.data() + (size_t(t) * nx + size_t(i)) * k;
-            for (size_t j = 0; j < k; ++j) {
-                if (si[j] >= 0) heap_push_if_better<HeapC>(k, hv, hi, sv[j], si[j]);
-            }
-        }
-        finalize(k, hv, hi, ip, 0.0f);
+        merge_partial_heaps(k, size_t(nt), pv.data() + size_t(i) * k, pi.data() + size_t(i) * k,
+                            nx * k, D + i * k, I + i * k, ip);
     }
 }
 
@@ -173,17 +123,17 @@ void knn_blas(bool ip, const float* x, const float* y, size_t d, size_t nx, size
                         x + i0 * d, int(d), y + j0 * d, int(d), 0.0f, tile.get(), int(nj));
 #pragma omp parallel
             {
-                Selector sel{K, {}, {}};
+                Selector sel(K);
 #pragma omp for schedule(static)
                 for (int64_t i = 0; i < int64_t(ni); ++i) {
                     sel.add(k, D + (i0 + i) * k, I + (i0 + i) * k, tile.get() + i * nj,
-                            ip ? nullptr : yn.get(), 1.0f, nj, idx_t(j0));
+                            ip ? nullptr : yn.get(), 1.0f, nj, IdRange{idx_t(j0)});
                 }
             }
         }
 #pragma omp parallel for schedule(static)
         for (int64_t i = 0; i < int64_t(ni); ++i) {
-            finalize(k, D + (i0 + i) * k, I + (i0 + i) * k, ip, ip ? 0.0f : xn[i]);
+            finalize_results(k, D + (i0 + i) * k, I + (i0 + i) * k, ip, ip ? 0.0f : xn[i]);
         }
     }
 }

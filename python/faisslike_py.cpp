@@ -11,7 +11,9 @@
 #include <pybind11/stl.h>
 
 #include "faisslike/Error.h"
+#include "faisslike/Clustering.h"
 #include "faisslike/IndexFlat.h"
+#include "faisslike/IndexIVFFlat.h"
 #include "faisslike/distances.h"
 #include "faisslike/index_io.h"
 
@@ -91,8 +93,11 @@ py::array_t<T> out_array(py::object given, idx_t n, idx_t k, const char* name) {
 
 py::tuple search(const Index& index, py::handle x, py::handle k_obj, py::object params,
                  py::object D_in, py::object I_in) {
+    const SearchParameters* sp = nullptr;
     if (!params.is_none()) {
-        throw py::type_error("params: this index type takes no search parameters");
+        if (!py::isinstance<SearchParameters>(params))
+            throw py::type_error("params must be a SearchParameters object");
+        sp = params.cast<const SearchParameters*>();
     }
     FloatArray xa = as_matrix(x, index.d, "x");
     const idx_t k = check_k(k_obj);
@@ -108,7 +113,7 @@ py::tuple search(const Index& index, py::handle x, py::handle k_obj, py::object 
     idx_t* Ip = I.mutable_data();
     {
         py::gil_scoped_release release;
-        index.search(n, xp, k, Dp, Ip);
+        index.search(n, xp, k, Dp, Ip, sp);
     }
     return py::make_tuple(D, I);
 }
@@ -130,6 +135,84 @@ PYBIND11_MODULE(_faisslike, m) {
             PyErr_SetString(PyExc_RuntimeError, e.what());
         }
     });
+
+    py::class_<SearchParameters>(m, "SearchParameters",
+                                 "Per-call search settings (base class). Pass as "
+                                 "index.search(x, k, params=...).")
+        .def(py::init<>());
+    py::class_<SearchParametersIVF, SearchParameters>(
+        m, "SearchParametersIVF",
+        "SearchParametersIVF(nprobe=0): nprobe for this call only (0 = the index's nprobe); "
+        "safe with concurrent searches.")
+        .def(py::init([](int64_t nprobe) {
+                 if (nprobe < 0) throw py::value_error("nprobe must be >= 0, got " + std::to_string(nprobe));
+                 auto p = std::make_unique<SearchParametersIVF>();
+                 p->nprobe = size_t(nprobe);
+                 return p;
+             }),
+             "nprobe"_a = 0)
+        .def_readwrite("nprobe", &SearchParametersIVF::nprobe);
+
+    py::class_<ClusteringParameters>(m, "ClusteringParameters",
+                                     "k-means settings (FAISS defaults: niter=25, seed=1234, "
+                                     "max_points_per_centroid=256, min_points_per_centroid=39).")
+        .def(py::init<>())
+        .def_readwrite("niter", &ClusteringParameters::niter)
+        .def_readwrite("nredo", &ClusteringParameters::nredo)
+        .def_readwrite("verbose", &ClusteringParameters::verbose)
+        .def_readwrite("spherical", &ClusteringParameters::spherical)
+        .def_readwrite("kmeanspp", &ClusteringParameters::kmeanspp)
+        .def_readwrite("max_points_per_centroid", &ClusteringParameters::max_points_per_centroid)
+        .def_readwrite("min_points_per_centroid", &ClusteringParameters::min_points_per_centroid)
+        .def_readwrite("seed", &ClusteringParameters::seed);
+
+    py::class_<Clustering, ClusteringParameters>(
+        m, "Clustering",
+        "Clustering(d, k[, cp]): Lloyd k-means. train(x, index) assigns with `index` (e.g. "
+        "IndexFlatL2(d)), which holds the centroids afterwards.")
+        .def(py::init([](int d, int k) { return std::make_unique<Clustering>(d, k); }), "d"_a, "k"_a)
+        .def(py::init([](int d, int k, const ClusteringParameters& cp) {
+                 return std::make_unique<Clustering>(d, k, cp);
+             }),
+             "d"_a, "k"_a, "cp"_a)
+        .def_readonly("d", &Clustering::d)
+        .def_readonly("k", &Clustering::k)
+        .def(
+            "train",
+            [](Clustering& self, py::handle x, Index& index) {
+                FloatArray xa = as_matrix(x, int64_t(self.d), "x");
+                py::gil_scoped_release release;
+                self.train(xa.shape(0), xa.data(), index);
+            },
+            "x"_a, "index"_a, "Run k-means on x (n, d); n >= k required.")
+        .def_property_readonly(
+            "centroids",
+            [](const Clustering& self) {
+                py::array_t<float> out({py::ssize_t(self.centroids.size() / self.d),
+                                        py::ssize_t(self.d)});
+                std::memcpy(out.mutable_data(), self.centroids.data(),
+                            self.centroids.size() * sizeof(float));
+                return out;
+            },
+            "Centroids as a (k, d) float32 array (a copy).")
+        .def_property_readonly(
+            "obj",
+            [](const Clustering& self) {
+                std::vector<double> o;
+                for (auto& s : self.iteration_stats) o.push_back(s.obj);
+                return o;
+            },
+            "Objective at each iteration (sum of distances, or of similarities for IP).")
+        .def_property_readonly(
+            "iteration_stats",
+            [](const Clustering& self) {
+                py::list out;
+                for (auto& s : self.iteration_stats)
+                    out.append(py::dict("obj"_a = s.obj, "time"_a = s.time_s,
+                                        "imbalance_factor"_a = s.imbalance, "nsplit"_a = s.nsplit));
+                return out;
+            },
+            "Per-iteration dicts: obj, time, imbalance_factor, nsplit.");
 
     py::class_<Index>(m, "Index", R"doc(
 Base class of all indexes (FAISS semantics).
@@ -226,6 +309,75 @@ batches through the SIMD kernels; both are exact.)doc")
     py::class_<IndexFlatIP, IndexFlat>(m, "IndexFlatIP",
                                        "Exact search by largest inner product. IndexFlatIP(d).")
         .def(py::init([](int64_t d) { return std::make_unique<IndexFlatIP>(check_d(d)); }), "d"_a);
+
+    py::class_<IndexIVF, Index>(m, "IndexIVF", "Base of the inverted-file indexes.")
+        .def_property(
+            "nprobe", [](const IndexIVF& i) { return i.nprobe; },
+            [](IndexIVF& i, int64_t v) {
+                if (v <= 0) throw py::value_error("nprobe must be > 0, got " + std::to_string(v));
+                i.nprobe = size_t(v);
+            },
+            "Lists scanned per query (default 1; clamped to nlist). For concurrent searches "
+            "with different values pass SearchParametersIVF instead.")
+        .def_readonly("nlist", &IndexIVF::nlist)
+        .def_readonly("code_size", &IndexIVF::code_size)
+        .def_property_readonly(
+            "quantizer", [](IndexIVF& i) { return i.quantizer; }, py::return_value_policy::reference_internal,
+            "The coarse quantizer (an Index holding the nlist centroids).")
+        .def_property_readonly(
+            "cp", [](IndexIVF& i) -> ClusteringParameters& { return i.cp; },
+            py::return_value_policy::reference_internal,
+            "k-means settings used by train() (IVF defaults: niter=10, spherical for IP).")
+        .def(
+            "add_with_ids",
+            [](IndexIVF& self, py::handle x, py::handle ids) {
+                FloatArray xa = as_matrix(x, self.d, "x");
+                auto ia = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(ids);
+                if (!ia || ia.ndim() != 1 || ia.shape(0) != xa.shape(0))
+                    throw py::value_error("ids must be a 1-D integer array with one id per row of x");
+                const int64_t* ip = ia.data();
+                py::gil_scoped_release release;
+                self.add_with_ids(xa.shape(0), xa.data(), ip);
+            },
+            "x"_a, "ids"_a, "Add vectors with user ids (int64, >= 0); search returns these ids.")
+        .def("make_direct_map", &IndexIVF::make_direct_map, "maintain"_a = true,
+             "Enable reconstruct(): ids must be 0..ntotal-1 (use set_direct_map_type for others).")
+        .def(
+            "set_direct_map_type",
+            [](IndexIVF& self, int t) { self.set_direct_map_type(DirectMap::Type(t)); }, "type"_a,
+            "0 = none, 1 = array (sequential ids), 2 = hashtable (any ids).")
+        .def(
+            "get_list_size",
+            [](const IndexIVF& self, int64_t l) {
+                if (l < 0 || size_t(l) >= self.nlist) throw py::value_error("list number out of range");
+                return self.invlists->list_size(size_t(l));
+            },
+            "list_no"_a, "Number of vectors in inverted list list_no.")
+        .def(
+            "get_list_ids",
+            [](const IndexIVF& self, int64_t l) {
+                if (l < 0 || size_t(l) >= self.nlist) throw py::value_error("list number out of range");
+                const size_t n = self.invlists->list_size(size_t(l));
+                py::array_t<int64_t> out{py::ssize_t(n)};
+                if (n) std::memcpy(out.mutable_data(), self.invlists->get_ids(size_t(l)), n * sizeof(int64_t));
+                return out;
+            },
+            "list_no"_a, "Ids stored in inverted list list_no (a copy).");
+    py::class_<IndexIVFFlat, IndexIVF>(m, "IndexIVFFlat", R"doc(
+IndexIVFFlat(quantizer, d, nlist, metric=METRIC_L2)
+
+Inverted file with full vectors: k-means (on train) splits the space into nlist cells;
+search scans the nprobe nearest cells exactly. The index keeps `quantizer` alive.
+With few vectors in the probed cells, results are padded with -1 labels.)doc")
+        .def(py::init([](Index* quantizer, int64_t d, int64_t nlist, int metric) {
+                 if (!quantizer) throw py::value_error("quantizer must not be None");
+                 if (nlist <= 0) throw py::value_error("nlist must be > 0, got " + std::to_string(nlist));
+                 if (metric != METRIC_L2 && metric != METRIC_INNER_PRODUCT)
+                     throw py::value_error("unsupported metric " + std::to_string(metric));
+                 return std::make_unique<IndexIVFFlat>(quantizer, check_d(d), size_t(nlist),
+                                                       MetricType(metric));
+             }),
+             "quantizer"_a, "d"_a, "nlist"_a, "metric"_a = int(METRIC_L2), py::keep_alive<1, 2>());
 
     m.def(
         "write_index",

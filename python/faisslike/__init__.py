@@ -35,3 +35,4 @@ _prefer_avx512_blas()
 
 from ._faisslike import *  # noqa: E402,F401,F403
 from ._faisslike import __version__  # noqa: E402,F401
+from .kmeans import Kmeans  # noqa: E402,F401

@@ -1,0 +1,252 @@
+#include "faisslike/Clustering.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <random>
+
+#include "faisslike/Error.h"
+#include "faisslike/IndexFlat.h"
+#include "faisslike/distances.h"
+
+namespace faisslike {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Sum of points per centroid, divided by counts; per-thread partial sums avoid atomics.
+void compute_centroids(size_t d, size_t k, size_t n, const float* x, const idx_t* assign,
+                       std::vector<float>& centroids, std::vector<size_t>& sizes) {
+    const int nt = omp_get_max_threads();
+    std::vector<double> sums(size_t(nt) * k * d, 0.0);
+    std::vector<size_t> counts(size_t(nt) * k, 0);
+#pragma omp parallel num_threads(nt)
+    {
+        const size_t t = size_t(omp_get_thread_num());
+        double* s = sums.data() + t * k * d;
+        size_t* c = counts.data() + t * k;
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < int64_t(n); ++i) {
+            const size_t a = size_t(assign[i]);
+            const float* xi = x + size_t(i) * d;
+            double* si = s + a * d;
+            for (size_t j = 0; j < d; ++j) si[j] += xi[j];
+            c[a]++;
+        }
+    }
+    sizes.assign(k, 0);
+#pragma omp parallel for schedule(static)
+    for (int64_t c = 0; c < int64_t(k); ++c) {
+        size_t cnt = 0;
+        for (int t = 0; t < nt; ++t) cnt += counts[size_t(t) * k + size_t(c)];
+        sizes[size_t(c)] = cnt;
+        if (cnt == 0) continue;  // re-seeded by split_clusters
+        for (size_t j = 0; j < d; ++j) {
+            double s = 0;
+            for (int t = 0; t < nt; ++t) s += sums[(size_t(t) * k + size_t(c)) * d + j];
+            centroids[size_t(c) * d + j] = float(s / double(cnt));
+        }
+    }
+}
+
+// FAISS's rule: an empty centroid takes a copy of a centroid picked with probability
+// proportional to its cluster size, both copies nudged in opposite directions.
+int split_clusters(size_t d, size_t k, size_t n, std::vector<float>& centroids,
+                   std::vector<size_t>& sizes, std::mt19937& rng) {
+    constexpr float kEps = 1.0f / 1024;
+    int nsplit = 0;
+    std::uniform_real_distribution<double> uni(0.0, 1.0);
+    for (size_t ci = 0; ci < k; ++ci) {
+        if (sizes[ci] != 0) continue;
+        size_t cj = 0;
+        for (;;) {
+            // Sizes sum to n; a cluster of size s is picked with probability (s - 1) / (n - k).
+            double r = uni(rng) * double(n - k);
+            for (cj = 0; cj < k; ++cj) {
+                if (sizes[cj] == 0) continue;
+                r -= double(sizes[cj] - 1);
+                if (r < 0) break;
+            }
+            if (cj < k && sizes[cj] > 1) break;
+        }
+        std::memcpy(&centroids[ci * d], &centroids[cj * d], sizeof(float) * d);
+        for (size_t j = 0; j < d; ++j) {
+            if (j % 2 == 0) {
+                centroids[ci * d + j] *= 1 + kEps;
+                centroids[cj * d + j] *= 1 - kEps;
+            } else {
+                centroids[ci * d + j] *= 1 - kEps;
+                centroids[cj * d + j] *= 1 + kEps;
+            }
+        }
+        sizes[ci] = sizes[cj] / 2;
+        sizes[cj] -= sizes[ci];
+        nsplit++;
+    }
+    return nsplit;
+}
+
+void init_random(size_t d, size_t k, size_t n, const float* x, float* c, std::mt19937& rng) {
+    std::vector<size_t> perm(n);
+    std::iota(perm.begin(), perm.end(), 0);
+    for (size_t i = 0; i < k; ++i) {  // partial Fisher-Yates: k distinct points
+        std::uniform_int_distribution<size_t> pick(i, n - 1);
+        std::swap(perm[i], perm[pick(rng)]);
+        std::memcpy(c + i * d, x + perm[i] * d, sizeof(float) * d);
+    }
+}
+
+// k-means++ (Arthur & Vassilvitskii): each new centre drawn with probability proportional
+// to the squared distance to the nearest centre so far.
+void init_kmeanspp(size_t d, size_t k, size_t n, const float* x, float* c, std::mt19937& rng) {
+    std::vector<float> mind(n, std::numeric_limits<float>::infinity());
+    std::uniform_int_distribution<size_t> first(0, n - 1);
+    std::memcpy(c, x + first(rng) * d, sizeof(float) * d);
+    std::uniform_real_distribution<double> uni(0.0, 1.0);
+    for (size_t ci = 1; ci < k; ++ci) {
+        const float* last = c + (ci - 1) * d;
+        double total = 0;
+#pragma omp parallel for reduction(+ : total) schedule(static)
+        for (int64_t i = 0; i < int64_t(n); ++i) {
+            float dis = fvec_L2sqr(x + size_t(i) * d, last, d);
+            if (dis < mind[size_t(i)]) mind[size_t(i)] = dis;
+            total += mind[size_t(i)];
+        }
+        double r = uni(rng) * total;
+        size_t pick = n - 1;
+        for (size_t i = 0; i < n; ++i) {
+            r -= mind[i];
+            if (r < 0) {
+                pick = i;
+                break;
+            }
+        }
+        std::memcpy(c + ci * d, x + pick * d, sizeof(float) * d);
+    }
+}
+
+}  // namespace
+
+Clustering::Clustering(int d_in, int k_in) : Clustering(d_in, k_in, ClusteringParameters()) {}
+
+Clustering::Clustering(int d_in, int k_in, const ClusteringParameters& cp)
+        : ClusteringParameters(cp), d(0), k(0) {
+    FAISSLIKE_THROW_IF_NOT_FMT(d_in > 0, "clustering dimension must be > 0, got d=%d", d_in);
+    FAISSLIKE_THROW_IF_NOT_FMT(k_in > 0, "number of centroids must be > 0, got k=%d", k_in);
+    FAISSLIKE_THROW_IF_NOT_FMT(niter >= 0, "niter must be >= 0, got %d", niter);
+    FAISSLIKE_THROW_IF_NOT_FMT(nredo >= 1, "nredo must be >= 1, got %d", nredo);
+    d = size_t(d_in);
+    k = size_t(k_in);
+}
+
+void Clustering::train(idx_t n_in, const float* x_in, Index& index) {
+    FAISSLIKE_THROW_IF_NOT_FMT(n_in >= 0 && (n_in == 0 || x_in), "bad training set (n=%lld)",
+                               (long long)n_in);
+    FAISSLIKE_THROW_IF_NOT_FMT(size_t(index.d) == d, "assignment index has d=%d, expected %zu",
+                               index.d, d);
+    FAISSLIKE_THROW_IF_NOT_FMT(size_t(n_in) >= k,
+                               "k-means needs at least k=%zu training points, got n=%lld", k,
+                               (long long)n_in);
+    check_finite("training vectors", n_in, int(d), x_in);
+    FAISSLIKE_THROW_IF_NOT_FMT(!spherical || index.metric_type == METRIC_INNER_PRODUCT ||
+                                       index.metric_type == METRIC_L2,
+                               "unsupported metric %d", int(index.metric_type));
+    const auto t0 = std::chrono::steady_clock::now();
+    std::mt19937 rng(static_cast<uint32_t>(seed));
+
+    size_t n = size_t(n_in);
+    const float* x = x_in;
+    std::vector<float> sample;
+    if (max_points_per_centroid > 0 && n > k * size_t(max_points_per_centroid)) {
+        const size_t ns = k * size_t(max_points_per_centroid);
+        std::fprintf(stderr,
+                     "WARNING clustering %zu points to %zu centroids: please provide at most %zu "
+                     "training points (sampling %zu)\n",
+                     n, k, ns, ns);
+        std::vector<size_t> perm(n);
+        std::iota(perm.begin(), perm.end(), 0);
+        for (size_t i = 0; i < ns; ++i) {
+            std::uniform_int_distribution<size_t> pick(i, n - 1);
+            std::swap(perm[i], perm[pick(rng)]);
+        }
+        std::sort(perm.begin(), perm.begin() + long(ns));  // sequential reads
+        sample.resize(ns * d);
+        for (size_t i = 0; i < ns; ++i)
+            std::memcpy(&sample[i * d], x_in + perm[i] * d, sizeof(float) * d);
+        x = sample.data();
+        n = ns;
+    } else if (n < k * size_t(std::max(min_points_per_centroid, 0))) {
+        std::fprintf(stderr,
+                     "WARNING clustering %zu points to %zu centroids: please provide at least "
+                     "%zu training points\n",
+                     n, k, k * size_t(min_points_per_centroid));
+    }
+
+    const bool ip = index.metric_type == METRIC_INNER_PRODUCT;
+    std::vector<float> best_centroids;
+    double best_obj = ip ? -std::numeric_limits<double>::infinity()
+                         : std::numeric_limits<double>::infinity();
+    std::vector<float> dis(n);
+    std::vector<idx_t> assign(n);
+    std::vector<size_t> sizes;
+    iteration_stats.clear();
+
+    for (int redo = 0; redo < nredo; ++redo) {
+        std::mt19937 redo_rng(static_cast<uint32_t>(seed) + static_cast<uint32_t>(redo) * 15486557u);
+        centroids.assign(k * d, 0.0f);
+        if (kmeanspp) {
+            init_kmeanspp(d, k, n, x, centroids.data(), redo_rng);
+        } else {
+            init_random(d, k, n, x, centroids.data(), redo_rng);
+        }
+        if (spherical) fvec_renorm_L2(d, k, centroids.data());
+        double obj = 0;
+        for (int it = 0; it < niter; ++it) {
+            index.reset();
+            index.add(idx_t(k), centroids.data());
+            index.search(idx_t(n), x, 1, dis.data(), assign.data());
+            obj = 0;
+            for (size_t i = 0; i < n; ++i) obj += dis[i];
+            compute_centroids(d, k, n, x, assign.data(), centroids, sizes);
+            int nsplit = split_clusters(d, k, n, centroids, sizes, redo_rng);
+            if (spherical) fvec_renorm_L2(d, k, centroids.data());
+            double sq = 0;
+            for (size_t s : sizes) sq += double(s) * double(s);
+            ClusteringIterationStats st{obj, seconds_since(t0), sq * double(k) / (double(n) * n),
+                                        nsplit};
+            iteration_stats.push_back(st);
+            if (verbose) {
+                std::printf("  Iteration %d (%.2f s): objective=%g imbalance=%.3f nsplit=%d\n", it,
+                            st.time_s, obj, st.imbalance, nsplit);
+                std::fflush(stdout);
+            }
+        }
+        const bool better = ip ? obj > best_obj : obj < best_obj;
+        if (redo == 0 || better) {
+            best_obj = obj;
+            best_centroids = centroids;
+        }
+    }
+    centroids = best_centroids;
+    index.reset();
+    index.add(idx_t(k), centroids.data());
+}
+
+float kmeans_clustering(size_t d, size_t n, size_t k, const float* x, float* centroids) {
+    Clustering clus{int(d), int(k)};
+    IndexFlatL2 index{idx_t(d)};
+    clus.train(idx_t(n), x, index);
+    std::memcpy(centroids, clus.centroids.data(), sizeof(float) * k * d);
+    return clus.iteration_stats.empty() ? 0.0f : float(clus.iteration_stats.back().obj);
+}
+
+}  // namespace faisslike

@@ -1,0 +1,285 @@
+#include "faisslike/IndexIVF.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "faisslike/Error.h"
+#include "faisslike/impl/ResultCollector.h"
+
+namespace faisslike {
+
+// ---------------------------------------------------------------- DirectMap
+
+void DirectMap::set_type(Type t, const InvertedLists& il, idx_t ntotal) {
+    FAISSLIKE_THROW_IF_NOT_FMT(t == NoMap || t == Array || t == Hashtable,
+                               "invalid direct map type %d", int(t));
+    clear();
+    type = t;
+    if (t == NoMap) return;
+    if (t == Array) array.assign(size_t(ntotal), ~uint64_t(0));
+    for (size_t l = 0; l < il.nlist; ++l) {
+        const idx_t* ids = il.get_ids(l);
+        for (size_t o = 0, ls = il.list_size(l); o < ls; ++o) {
+            if (t == Array) {
+                if (ids[o] < 0 || ids[o] >= ntotal || array[size_t(ids[o])] != ~uint64_t(0)) {
+                    clear();
+                    FAISSLIKE_THROW_FMT("an Array direct map needs ids 0..ntotal-1 each once; "
+                                        "found id %lld (use the Hashtable type for other ids)",
+                                        (long long)ids[o]);
+                }
+                array[size_t(ids[o])] = lo_build(l, o);
+            } else {
+                hashtable[ids[o]] = lo_build(l, o);
+            }
+        }
+    }
+}
+
+void DirectMap::add(idx_t id, size_t list_no, size_t offset) {
+    if (type == Array) {
+        FAISSLIKE_THROW_IF_NOT_FMT(id == idx_t(array.size()),
+                                   "an Array direct map needs sequential ids: got %lld, "
+                                   "expected %zu",
+                                   (long long)id, array.size());
+        array.push_back(lo_build(list_no, offset));
+    } else if (type == Hashtable) {
+        hashtable[id] = lo_build(list_no, offset);
+    }
+}
+
+uint64_t DirectMap::get(idx_t id) const {
+    FAISSLIKE_THROW_IF_NOT_MSG(type != NoMap,
+                               "direct map not initialized: call make_direct_map() first");
+    if (type == Array) {
+        FAISSLIKE_THROW_IF_NOT_FMT(id >= 0 && size_t(id) < array.size(),
+                                   "id %lld not in the index", (long long)id);
+        return array[size_t(id)];
+    }
+    auto it = hashtable.find(id);
+    FAISSLIKE_THROW_IF_NOT_FMT(it != hashtable.end(), "id %lld not in the index", (long long)id);
+    return it->second;
+}
+
+void DirectMap::clear() {
+    std::vector<uint64_t>().swap(array);
+    hashtable.clear();
+}
+
+// ---------------------------------------------------------------- IndexIVF
+
+IndexIVF::IndexIVF(Index* quantizer_in, idx_t d_in, size_t nlist_in, size_t code_size_in,
+                   MetricType metric)
+        : Index(d_in, metric), quantizer(quantizer_in), nlist(nlist_in), code_size(code_size_in) {
+    FAISSLIKE_THROW_IF_NOT_MSG(quantizer != nullptr, "the IVF quantizer is null");
+    FAISSLIKE_THROW_IF_NOT_FMT(quantizer->d == d, "quantizer has d=%d, the index d=%d",
+                               quantizer->d, d);
+    FAISSLIKE_THROW_IF_NOT_FMT(nlist >= 1 && nlist <= (size_t(1) << 31),
+                               "nlist must be in [1, 2^31], got nlist=%zu", nlist);
+    cp.niter = 10;
+    if (metric == METRIC_INNER_PRODUCT) cp.spherical = true;
+    invlists = std::make_unique<ArrayInvertedLists>(nlist, code_size);
+    // Already trained when the quantizer holds exactly nlist centroids.
+    is_trained = quantizer->is_trained && size_t(quantizer->ntotal) == nlist;
+}
+
+IndexIVF::~IndexIVF() {
+    if (own_fields) delete quantizer;
+}
+
+void IndexIVF::train(idx_t n, const float* x) {
+    check_add_args(n, x);
+    check_finite("training vectors", n, d, x);
+    if (quantizer->is_trained && size_t(quantizer->ntotal) == nlist) {
+        if (verbose) std::printf("IVF quantizer does not need training\n");
+    } else {
+        FAISSLIKE_THROW_IF_NOT_FMT(size_t(n) >= nlist,
+                                   "nlist=%zu is larger than the number of training points "
+                                   "n=%lld",
+                                   nlist, (long long)n);
+        Clustering clus(d, int(nlist), cp);
+        clus.verbose = clus.verbose || verbose;
+        quantizer->reset();
+        clus.train(n, x, *quantizer);
+        quantizer->is_trained = true;
+    }
+    train_encoder(n, x);
+    is_trained = true;
+}
+
+void IndexIVF::add(idx_t n, const float* x) { add_with_ids(n, x, nullptr); }
+
+void IndexIVF::add_with_ids(idx_t n, const float* x, const idx_t* xids) {
+    check_add_args(n, x);
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
+    if (n == 0) return;
+    check_finite("vectors to add", n, d, x);
+    if (xids) {
+        for (idx_t i = 0; i < n; ++i)
+            FAISSLIKE_THROW_IF_NOT_FMT(xids[i] >= 0, "ids must be >= 0, got id %lld at row %lld",
+                                       (long long)xids[i], (long long)i);
+    }
+    FAISSLIKE_THROW_IF_NOT_FMT(direct_map.type != DirectMap::Array || xids == nullptr,
+                               "add_with_ids with an Array direct map: use the Hashtable type%s",
+                               "");
+    std::vector<idx_t> list_nos(static_cast<size_t>(n));
+    {
+        std::vector<float> dis(static_cast<size_t>(n));
+        quantizer->search(n, x, 1, dis.data(), list_nos.data());
+    }
+    // Reserve from the assignment counts: one allocation per list and add.
+    std::vector<size_t> counts(nlist, 0);
+    for (idx_t l : list_nos) {
+        if (l >= 0) counts[size_t(l)]++;
+    }
+    for (size_t l = 0; l < nlist; ++l)
+        if (counts[l]) invlists->reserve_extra(l, counts[l]);
+    std::vector<uint32_t> offsets(static_cast<size_t>(n));
+    // Each thread owns the lists l with l % nt == rank, so appends need no locks and every
+    // list keeps the input order.
+#pragma omp parallel
+    {
+        const size_t nt = size_t(omp_get_num_threads()), rank = size_t(omp_get_thread_num());
+        std::vector<uint8_t> code(code_size);
+        for (size_t i = 0; i < size_t(n); ++i) {
+            const idx_t l = list_nos[i];
+            if (l < 0 || size_t(l) % nt != rank) continue;
+            encode_vector(x + i * size_t(d), size_t(l), code.data());
+            const idx_t id = xids ? xids[i] : ntotal + idx_t(i);
+            offsets[i] = uint32_t(invlists->add_entries(size_t(l), 1, &id, code.data()));
+        }
+    }
+    if (direct_map.type != DirectMap::NoMap) {
+        for (size_t i = 0; i < size_t(n); ++i)
+            direct_map.add(xids ? xids[i] : ntotal + idx_t(i), size_t(list_nos[i]), offsets[i]);
+    }
+    ntotal += n;
+}
+
+size_t IndexIVF::effective_nprobe(const SearchParameters* params) const {
+    size_t np = nprobe;
+    if (params) {
+        auto p = dynamic_cast<const SearchParametersIVF*>(params);
+        FAISSLIKE_THROW_IF_NOT_MSG(p != nullptr, "IVF search takes SearchParametersIVF");
+        if (p->nprobe) np = p->nprobe;
+    }
+    FAISSLIKE_THROW_IF_NOT_FMT(np > 0 && np < (size_t(1) << 40), "nprobe must be > 0, got %lld",
+                               (long long)np);
+    return std::min(np, nlist);
+}
+
+void IndexIVF::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                      const SearchParameters* params) const {
+    check_search_args(n, x, k, distances, labels);
+    const size_t np = effective_nprobe(params);
+    if (n == 0) return;
+    check_finite("query vectors", n, d, x);
+    // Coarse assignment in chunks bounds the temporary memory for huge batches.
+    const idx_t chunk = 32768;
+    std::vector<float> cd(size_t(std::min(n, chunk)) * np);
+    std::vector<idx_t> ci(cd.size());
+    for (idx_t i0 = 0; i0 < n; i0 += chunk) {
+        const idx_t ni = std::min(chunk, n - i0);
+        quantizer->search(ni, x + i0 * d, idx_t(np), cd.data(), ci.data());
+        search_preassigned(ni, x + i0 * d, k, ci.data(), cd.data(), distances + i0 * k,
+                           labels + i0 * k, np);
+    }
+}
+
+void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t* assign,
+                                  const float* coarse_dis, float* D, idx_t* I,
+                                  size_t np) const {
+    const kernels::KernelTable& K = kernels::current();
+    const bool ip = metric_type == METRIC_INNER_PRODUCT;
+    const size_t kk = size_t(k);
+    const int nt = omp_get_max_threads();
+    auto valid_list = [&](idx_t l) {
+        FAISSLIKE_THROW_IF_NOT_FMT(l < idx_t(nlist), "coarse assignment %lld out of range",
+                                   (long long)l);
+        return l >= 0;
+    };
+    if (size_t(n) >= size_t(nt) || np == 1 || nt == 1) {
+        // Batch: one query per thread at a time.
+        std::exception_ptr err;
+#pragma omp parallel if (n > 1)
+        {
+            Selector sel(K);
+            std::unique_ptr<float[]> buf(new float[kScanBlock]);
+#pragma omp for schedule(dynamic)
+            for (idx_t i = 0; i < n; ++i) {
+                try {
+                    float* hv = D + i * k;
+                    idx_t* hi = I + i * k;
+                    heap_heapify<HeapC>(kk, hv, hi);
+                    for (size_t p = 0; p < np; ++p) {
+                        const idx_t l = assign[size_t(i) * np + p];
+                        if (!valid_list(l)) continue;
+                        scan_list(x + i * d, size_t(l), coarse_dis[size_t(i) * np + p], sel, kk,
+                                  hv, hi, buf.get());
+                    }
+                    finalize_results(kk, hv, hi, ip, 0.0f);
+                } catch (...) {
+#pragma omp critical
+                    err = std::current_exception();
+                }
+            }
+        }
+        if (err) std::rethrow_exception(err);
+        return;
+    }
+    // Few queries: the probed lists of each query are spread over threads, each with a
+    // partial heap, merged at the end.
+    std::vector<float> pv(size_t(nt) * kk);
+    std::vector<idx_t> pi(size_t(nt) * kk);
+    for (idx_t i = 0; i < n; ++i) {
+        std::exception_ptr err;
+#pragma omp parallel num_threads(nt)
+        {
+            const size_t t = size_t(omp_get_thread_num());
+            Selector sel(K);
+            std::unique_ptr<float[]> buf(new float[kScanBlock]);
+            float* hv = pv.data() + t * kk;
+            idx_t* hi = pi.data() + t * kk;
+            heap_heapify<HeapC>(kk, hv, hi);
+#pragma omp for schedule(dynamic)
+            for (int64_t p = 0; p < int64_t(np); ++p) {
+                try {
+                    const idx_t l = assign[size_t(i) * np + size_t(p)];
+                    if (valid_list(l))
+                        scan_list(x + i * d, size_t(l), coarse_dis[size_t(i) * np + size_t(p)],
+                                  sel, kk, hv, hi, buf.get());
+                } catch (...) {
+#pragma omp critical
+                    err = std::current_exception();
+                }
+            }
+        }
+        if (err) std::rethrow_exception(err);
+        merge_partial_heaps(kk, size_t(nt), pv.data(), pi.data(), kk, D + i * k, I + i * k, ip);
+    }
+}
+
+void IndexIVF::reset() {
+    invlists->reset();
+    direct_map.clear();
+    if (direct_map.type == DirectMap::Array) direct_map.array.clear();
+    ntotal = 0;
+}
+
+void IndexIVF::reconstruct(idx_t key, float* recons) const {
+    FAISSLIKE_THROW_IF_NOT_MSG(recons != nullptr, "reconstruct output is null");
+    const uint64_t lo = direct_map.get(key);
+    const size_t l = DirectMap::lo_list(lo), o = DirectMap::lo_offset(lo);
+    decode_vector(invlists->get_codes(l) + o * code_size, l, recons);
+}
+
+void IndexIVF::make_direct_map(bool maintain) {
+    set_direct_map_type(maintain ? DirectMap::Array : DirectMap::NoMap);
+}
+
+void IndexIVF::set_direct_map_type(DirectMap::Type type) {
+    direct_map.set_type(type, *invlists, ntotal);
+}
+
+}  // namespace faisslike

@@ -1,0 +1,91 @@
+// Inverted-file indexes: a coarse quantizer splits the space into nlist cells; a search
+// scans the nprobe cells nearest to the query.
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "faisslike/Clustering.h"
+#include "faisslike/Index.h"
+#include "faisslike/invlists/InvertedLists.h"
+
+namespace faisslike {
+
+struct Selector;
+
+struct SearchParametersIVF : SearchParameters {
+    size_t nprobe = 0;  // 0: use the index's nprobe; values above nlist are clamped to nlist
+};
+
+// id -> (list, offset), for reconstruct() (and later removal).
+struct DirectMap {
+    enum Type : uint8_t { NoMap = 0, Array = 1, Hashtable = 2 };
+    Type type = NoMap;
+    std::vector<uint64_t> array;                    // Array: ids must be 0, 1, 2, ...
+    std::unordered_map<idx_t, uint64_t> hashtable;  // Hashtable: any ids
+
+    static uint64_t lo_build(size_t list_no, size_t offset) {
+        return (uint64_t(list_no) << 32) | uint64_t(offset);
+    }
+    static size_t lo_list(uint64_t lo) { return size_t(lo >> 32); }
+    static size_t lo_offset(uint64_t lo) { return size_t(lo & 0xffffffffu); }
+
+    // Rebuilds from the lists; throws if Array is asked for and ids are not 0..ntotal-1.
+    void set_type(Type t, const InvertedLists& il, idx_t ntotal);
+    void add(idx_t id, size_t list_no, size_t offset);
+    uint64_t get(idx_t id) const;  // throws Error if the id is unknown
+    void clear();
+};
+
+struct IndexIVF : Index {
+    Index* quantizer;
+    bool own_fields = false;  // whether the destructor deletes the quantizer
+    size_t nlist;
+    size_t nprobe = 1;
+    // k-means settings for train(): FAISS's IVF defaults (10 iterations, spherical for IP).
+    ClusteringParameters cp;
+    std::unique_ptr<InvertedLists> invlists;
+    size_t code_size;
+    DirectMap direct_map;
+
+    IndexIVF(Index* quantizer, idx_t d, size_t nlist, size_t code_size, MetricType metric);
+    ~IndexIVF() override;
+    IndexIVF(const IndexIVF&) = delete;
+    IndexIVF& operator=(const IndexIVF&) = delete;
+
+    void train(idx_t n, const float* x) override;
+    void add(idx_t n, const float* x) override;
+    // Ids must be >= 0 (-1 marks missing results).
+    void add_with_ids(idx_t n, const float* x, const idx_t* xids) override;
+    // nprobe from params (SearchParametersIVF) or the index; fewer than k results in the
+    // probed lists give -1 labels (see docs/python-api.md).
+    void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                const SearchParameters* params = nullptr) const override;
+    void reset() override;
+    // Needs make_direct_map() (as in FAISS).
+    void reconstruct(idx_t key, float* recons) const override;
+
+    void make_direct_map(bool maintain = true);
+    void set_direct_map_type(DirectMap::Type type);
+
+    // Search with coarse assignments already computed (n x nprobe lists, -1 = none).
+    void search_preassigned(idx_t n, const float* x, idx_t k, const idx_t* assign,
+                            const float* coarse_dis, float* distances, idx_t* labels,
+                            size_t nprobe) const;
+
+    // Subclass hooks.
+    virtual void encode_vector(const float* x, size_t list_no, uint8_t* code) const = 0;
+    virtual void decode_vector(const uint8_t* code, size_t list_no, float* x) const = 0;
+    // Offers every entry of list_no to the heap (hv, hi); buf holds >= kScanBlock floats.
+    virtual void scan_list(const float* x, size_t list_no, float coarse_dis, Selector& sel,
+                           size_t k, float* hv, idx_t* hi, float* buf) const = 0;
+    virtual void train_encoder(idx_t /*n*/, const float* /*x*/) {}
+
+    static constexpr size_t kScanBlock = 1024;
+
+   protected:
+    size_t effective_nprobe(const SearchParameters* params) const;
+};
+
+}  // namespace faisslike

@@ -1,0 +1,82 @@
+// Internal: feeds blocks of candidate values to a k-heap through the SIMD pre-filter, and
+// turns heaps into final results. Shared by exact search and the IVF scanners.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "faisslike/impl/Heap.h"
+#include "kernels/kernel_table.h"
+
+namespace faisslike {
+
+// Every search keeps the k *smallest* values: L2 distances as they are, inner products
+// negated. finalize() undoes the negation.
+using HeapC = CMax<float, idx_t>;
+
+struct Selector {
+    static constexpr size_t kBlock = 256;  // small enough that the threshold tightens quickly
+    const kernels::KernelTable& K;
+    float vals[kBlock];
+    int32_t idx[kBlock];
+
+    explicit Selector(const kernels::KernelTable& K) : K(K) {}
+
+    // Offers v_j = sign * a[j] (+ b[j]) for j < n, with id ids(j), to the heap (hv, hi).
+    template <class IdOf>
+    void add(size_t k, float* hv, idx_t* hi, const float* a, const float* b, float sign,
+             size_t n, const IdOf& ids) {
+        for (size_t j0 = 0; j0 < n; j0 += kBlock) {
+            size_t nb = std::min(kBlock, n - j0);
+            size_t nc = K.filter_lt(a + j0, b ? b + j0 : nullptr, sign, nb, hv[0], vals, idx);
+            for (size_t c = 0; c < nc; ++c) {
+                heap_push_if_better<HeapC>(k, hv, hi, vals[c], ids(j0 + size_t(idx[c])));
+            }
+        }
+    }
+};
+
+// Consecutive ids id0, id0+1, ...
+struct IdRange {
+    idx_t id0;
+    idx_t operator()(size_t j) const { return id0 + idx_t(j); }
+};
+
+// Ids from an array (inverted lists).
+struct IdArray {
+    const idx_t* ids;
+    idx_t operator()(size_t j) const { return ids[j]; }
+};
+
+// Sorts the heap best first; distances become max(0, v + xnorm) for L2 or -v for inner
+// product; missing results get -1 and +inf (L2) / -inf (IP).
+inline void finalize_results(size_t k, float* hv, idx_t* hi, bool ip, float xnorm) {
+    heap_reorder<HeapC>(k, hv, hi);
+    for (size_t j = 0; j < k; ++j) {
+        if (hi[j] < 0) {
+            hv[j] = ip ? -std::numeric_limits<float>::infinity()
+                       : std::numeric_limits<float>::infinity();
+        } else if (ip) {
+            hv[j] = -hv[j];
+        } else {
+            hv[j] = std::max(0.0f, hv[j] + xnorm);
+        }
+    }
+}
+
+// Merges `nparts` partial heaps (each k entries, back to back) into (hv, hi) and finalizes.
+inline void merge_partial_heaps(size_t k, size_t nparts, const float* pv, const idx_t* pi,
+                                size_t stride, float* hv, idx_t* hi, bool ip) {
+    heap_heapify<HeapC>(k, hv, hi);
+    for (size_t t = 0; t < nparts; ++t) {
+        for (size_t j = 0; j < k; ++j) {
+            if (pi[t * stride + j] >= 0)
+                heap_push_if_better<HeapC>(k, hv, hi, pv[t * stride + j], pi[t * stride + j]);
+        }
+    }
+    finalize_results(k, hv, hi, ip, 0.0f);
+}
+
+}  // namespace faisslike

@@ -1,0 +1,63 @@
+#include "faisslike/invlists/InvertedLists.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "faisslike/Error.h"
+
+namespace faisslike {
+
+size_t InvertedLists::compute_ntotal() const {
+    size_t n = 0;
+    for (size_t l = 0; l < nlist; ++l) n += list_size(l);
+    return n;
+}
+
+void InvertedLists::check_list_no(size_t list_no) const {
+    FAISSLIKE_THROW_IF_NOT_FMT(list_no < nlist, "list number %zu out of range [0, %zu)", list_no,
+                               nlist);
+}
+
+ArrayInvertedLists::ArrayInvertedLists(size_t nlist_in, size_t code_size_in)
+        : InvertedLists(nlist_in, code_size_in), codes(nlist_in), ids(nlist_in) {}
+
+void ArrayInvertedLists::reserve_extra(size_t list_no, size_t extra) {
+    const size_t need = ids[list_no].size() + extra;
+    const size_t cap = ids[list_no].capacity();
+    if (need <= cap) return;
+    // Grow by at least 25%: amortized linear for many small adds, while a big add costs at
+    // most 25% slack (std::vector doubling can leave 2x, the FAISS out-of-memory complaint).
+    const size_t target = std::max(need, cap + cap / 4);
+    ids[list_no].reserve(target);
+    codes[list_no].reserve(target * code_size);
+}
+
+size_t ArrayInvertedLists::add_entries(size_t list_no, size_t n, const idx_t* new_ids,
+                                       const uint8_t* new_codes) {
+    const size_t o = ids[list_no].size();
+    if (n == 0) return o;
+    reserve_extra(list_no, n);
+    ids[list_no].insert(ids[list_no].end(), new_ids, new_ids + n);
+    codes[list_no].insert(codes[list_no].end(), new_codes, new_codes + n * code_size);
+    return o;
+}
+
+void ArrayInvertedLists::update_entry(size_t list_no, size_t offset, idx_t id,
+                                      const uint8_t* code) {
+    ids[list_no][offset] = id;
+    std::memcpy(codes[list_no].data() + offset * code_size, code, code_size);
+}
+
+void ArrayInvertedLists::resize(size_t list_no, size_t new_size) {
+    ids[list_no].resize(new_size);
+    codes[list_no].resize(new_size * code_size);
+}
+
+void ArrayInvertedLists::reset() {
+    for (size_t l = 0; l < nlist; ++l) {
+        std::vector<uint8_t>().swap(codes[l]);
+        std::vector<idx_t>().swap(ids[l]);
+    }
+}
+
+}  // namespace faisslike

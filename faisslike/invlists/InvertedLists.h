@@ -1,0 +1,56 @@
+// Inverted lists: per list, contiguous codes and the ids that go with them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "faisslike/MetricType.h"
+
+namespace faisslike {
+
+// Storage interface of IVF indexes. Readers may be called concurrently; writers need
+// exclusive access. A memory-mapped implementation only has to provide the getters.
+struct InvertedLists {
+    size_t nlist;
+    size_t code_size;  // bytes per vector
+
+    InvertedLists(size_t nlist, size_t code_size) : nlist(nlist), code_size(code_size) {}
+    virtual ~InvertedLists() = default;
+
+    virtual size_t list_size(size_t list_no) const = 0;
+    virtual const uint8_t* get_codes(size_t list_no) const = 0;
+    virtual const idx_t* get_ids(size_t list_no) const = 0;
+
+    // Appends n entries; returns the offset of the first one in the list.
+    virtual size_t add_entries(size_t list_no, size_t n, const idx_t* ids,
+                               const uint8_t* codes) = 0;
+    // Makes room for `extra` more entries (lets adds reserve from assignment counts).
+    virtual void reserve_extra(size_t list_no, size_t extra) = 0;
+    // Overwrites entry `offset` (used by removal to move the last entry into a hole).
+    virtual void update_entry(size_t list_no, size_t offset, idx_t id, const uint8_t* code) = 0;
+    virtual void resize(size_t list_no, size_t new_size) = 0;
+    virtual void reset() = 0;
+
+    size_t compute_ntotal() const;
+    // Throws Error if list_no is out of range (used on every public path).
+    void check_list_no(size_t list_no) const;
+};
+
+struct ArrayInvertedLists : InvertedLists {
+    std::vector<std::vector<uint8_t>> codes;
+    std::vector<std::vector<idx_t>> ids;
+
+    ArrayInvertedLists(size_t nlist, size_t code_size);
+
+    size_t list_size(size_t list_no) const override { return ids[list_no].size(); }
+    const uint8_t* get_codes(size_t list_no) const override { return codes[list_no].data(); }
+    const idx_t* get_ids(size_t list_no) const override { return ids[list_no].data(); }
+    size_t add_entries(size_t list_no, size_t n, const idx_t* ids, const uint8_t* codes) override;
+    void reserve_extra(size_t list_no, size_t extra) override;
+    void update_entry(size_t list_no, size_t offset, idx_t id, const uint8_t* code) override;
+    void resize(size_t list_no, size_t new_size) override;
+    void reset() override;
+};
+
+}  // namespace faisslike

@@ -1,0 +1,346 @@
+// k-means and IndexIVFFlat: against brute force (Flat), recall vs nprobe, I/O, bad input.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "faisslike/Clustering.h"
+#include "faisslike/Error.h"
+#include "faisslike/IndexFlat.h"
+#include "faisslike/IndexIVFFlat.h"
+#include "faisslike/index_io.h"
+#include "test_util.h"
+
+using namespace faisslike;
+using namespace faisslike_test;
+
+namespace {
+
+// Clustered data (so IVF cells mean something): 20 centres, unit-ish spread.
+std::vector<float> clustered(size_t n, size_t d, uint32_t seed) {
+    auto c = randn(20 * d, 4242);
+    auto x = randn(n * d, seed);
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = 0; j < d; ++j) x[i * d + j] = 4 * c[(i % 20) * d + j] + x[i * d + j];
+    return x;
+}
+
+struct IvfFixture {
+    size_t d = 16, nb = 4000, nlist = 32;
+    std::vector<float> xb = clustered(nb, d, 1), xq = clustered(50, d, 2);
+    std::unique_ptr<IndexFlat> q;
+    std::unique_ptr<IndexIVFFlat> ivf;
+    explicit IvfFixture(MetricType m = METRIC_L2) {
+        q = std::make_unique<IndexFlat>(d, m);
+        ivf = std::make_unique<IndexIVFFlat>(q.get(), d, nlist, m);
+        ivf->train(nb, xb.data());
+        ivf->add(nb, xb.data());
+    }
+};
+
+double recall_at(const std::vector<idx_t>& I, const std::vector<idx_t>& gt, size_t nq, size_t k) {
+    size_t hit = 0;
+    for (size_t q = 0; q < nq; ++q) {
+        std::set<idx_t> g(gt.begin() + long(q * k), gt.begin() + long(q * k + k));
+        for (size_t j = 0; j < k; ++j) hit += g.count(I[q * k + j]);
+    }
+    return double(hit) / double(nq * k);
+}
+
+}  // namespace
+
+TEST(Clustering, ObjectiveDecreasesAndCentroidsAreMeans) {
+    const size_t d = 8, n = 3000, k = 20;
+    auto x = clustered(n, d, 3);
+    Clustering clus(d, k);
+    IndexFlatL2 index(d);
+    clus.train(n, x.data(), index);
+    ASSERT_EQ(clus.iteration_stats.size(), 25u);
+    ASSERT_EQ(clus.centroids.size(), k * d);
+    EXPECT_EQ(index.ntotal, idx_t(k));
+    const auto& st = clus.iteration_stats;
+    EXPECT_LT(st.back().obj, st.front().obj);
+    for (size_t i = 1; i < st.size(); ++i)  // Lloyd never increases it (splits nudge by 1/1024)
+        EXPECT_LE(st[i].obj, st[i - 1].obj * (1 + 1e-3)) << "iteration " << i;
+    // Objective equals the sum of squared distances to the nearest centroid (brute force).
+    double obj = 0;
+    for (size_t i = 0; i < n; ++i) {
+        double best = 1e300;
+        for (size_t c = 0; c < k; ++c)
+            best = std::min(best, ref_L2(x.data() + i * d, clus.centroids.data() + c * d, d));
+        obj += best;
+    }
+    // The stats record the objective before the last update, which can only be larger.
+    EXPECT_LE(obj, st.back().obj * (1 + 1e-4));
+}
+
+TEST(Clustering, DeterministicSphericalKmeansppAndErrors) {
+    const size_t d = 8, n = 1000, k = 10;
+    auto x = clustered(n, d, 4);
+    ClusteringParameters cp;
+    cp.niter = 5;
+    Clustering a(d, k, cp), b(d, k, cp);
+    IndexFlatL2 ia(d), ib(d);
+    a.train(n, x.data(), ia);
+    b.train(n, x.data(), ib);
+    EXPECT_EQ(a.centroids, b.centroids);
+
+    cp.spherical = true;
+    Clustering s(d, k, cp);
+    IndexFlatIP is(d);
+    s.train(n, x.data(), is);
+    for (size_t c = 0; c < k; ++c)
+        EXPECT_NEAR(ref_IP(&s.centroids[c * d], &s.centroids[c * d], d), 1.0, 1e-4);
+
+    cp.spherical = false;
+    cp.kmeanspp = true;
+    Clustering pp(d, k, cp);
+    IndexFlatL2 ipp(d);
+    pp.train(n, x.data(), ipp);
+    EXPECT_LT(pp.iteration_stats.back().obj, pp.iteration_stats.front().obj * 1.0001);
+
+    Clustering big(d, 50);
+    IndexFlatL2 ib2(d);
+    EXPECT_THROW(big.train(20, x.data(), ib2), Error);  // k > n
+    auto bad = x;
+    bad[5] = std::nanf("");
+    EXPECT_THROW(a.train(n, bad.data(), ia), Error);
+    EXPECT_THROW(Clustering(d, 0), Error);
+}
+
+class IvfMetric : public ::testing::TestWithParam<MetricType> {};
+
+TEST_P(IvfMetric, FullProbeIsExact) {
+    IvfFixture f(GetParam());
+    IndexFlat flat(f.d, GetParam());
+    flat.add(f.nb, f.xb.data());
+    const size_t k = 10, nq = 50;
+    std::vector<float> D1(nq * k), D2(nq * k);
+    std::vector<idx_t> I1(nq * k), I2(nq * k);
+    flat.search(nq, f.xq.data(), k, D1.data(), I1.data());
+    SearchParametersIVF p;
+    p.nprobe = f.nlist;
+    f.ivf->search(nq, f.xq.data(), k, D2.data(), I2.data(), &p);
+    for (size_t i = 0; i < nq * k; ++i) EXPECT_NEAR(D1[i], D2[i], 1e-3 * std::max(1.0f, std::fabs(D1[i])));
+    EXPECT_GE(recall_at(I2, I1, nq, k), 0.99);  // only float near-ties may swap
+    // Single-query path (lists spread over threads) gives the same answer.
+    omp_set_num_threads(2);
+    for (size_t q = 0; q < 5; ++q) {
+        std::vector<float> D3(k);
+        std::vector<idx_t> I3(k);
+        f.ivf->search(1, f.xq.data() + q * f.d, k, D3.data(), I3.data(), &p);
+        for (size_t j = 0; j < k; ++j) {
+            EXPECT_EQ(I3[j], I2[q * k + j]);
+            EXPECT_EQ(D3[j], D2[q * k + j]);
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Metrics, IvfMetric, ::testing::Values(METRIC_L2, METRIC_INNER_PRODUCT));
+
+TEST(IVF, RecallMonotoneInNprobe) {
+    IvfFixture f;
+    IndexFlatL2 flat(f.d);
+    flat.add(f.nb, f.xb.data());
+    const size_t k = 10, nq = 50;
+    std::vector<float> D(nq * k);
+    std::vector<idx_t> gt(nq * k), I(nq * k);
+    flat.search(nq, f.xq.data(), k, D.data(), gt.data());
+    double prev = -1;
+    for (size_t np : {1, 2, 4, 8, 16, 32}) {
+        SearchParametersIVF p;
+        p.nprobe = np;
+        f.ivf->search(nq, f.xq.data(), k, D.data(), I.data(), &p);
+        double r = recall_at(I, gt, nq, k);
+        EXPECT_GE(r, prev) << "nprobe=" << np;
+        prev = r;
+    }
+    EXPECT_GE(prev, 0.99);
+}
+
+TEST(IVF, NprobeClampsAndParamsAreThreadSafe) {
+    IvfFixture f;
+    const size_t k = 5, nq = 50;
+    std::vector<float> Da(nq * k), Db(nq * k);
+    std::vector<idx_t> Ia(nq * k), Ib(nq * k);
+    SearchParametersIVF all, over;
+    all.nprobe = f.nlist;
+    over.nprobe = f.nlist * 10;
+    f.ivf->search(nq, f.xq.data(), k, Da.data(), Ia.data(), &all);
+    f.ivf->search(nq, f.xq.data(), k, Db.data(), Ib.data(), &over);
+    EXPECT_EQ(Ia, Ib);
+    // Concurrent searches with different nprobe: each matches its sequential result.
+    std::vector<std::vector<idx_t>> expect(4, std::vector<idx_t>(nq * k));
+    for (size_t t = 0; t < 4; ++t) {
+        SearchParametersIVF p;
+        p.nprobe = 1 + t * 3;
+        std::vector<float> D(nq * k);
+        f.ivf->search(nq, f.xq.data(), k, D.data(), expect[t].data(), &p);
+    }
+    std::vector<std::thread> th;
+    std::vector<int> ok(4, 0);
+    for (size_t t = 0; t < 4; ++t) {
+        th.emplace_back([&, t] {
+            for (int rep = 0; rep < 5; ++rep) {
+                SearchParametersIVF p;
+                p.nprobe = 1 + t * 3;
+                std::vector<float> D(nq * k);
+                std::vector<idx_t> I(nq * k);
+                f.ivf->search(nq, f.xq.data(), k, D.data(), I.data(), &p);
+                ok[t] += I == expect[t];
+            }
+        });
+    }
+    for (auto& t : th) t.join();
+    for (size_t t = 0; t < 4; ++t) EXPECT_EQ(ok[t], 5);
+}
+
+TEST(IVF, FewerThanKResultsGiveMinusOne) {
+    IvfFixture f;
+    SearchParametersIVF p;
+    p.nprobe = 1;
+    const size_t k = 1000;  // more than one cell holds
+    std::vector<float> D(k);
+    std::vector<idx_t> I(k);
+    f.ivf->search(1, f.xq.data(), k, D.data(), I.data(), &p);
+    EXPECT_EQ(I[k - 1], -1);
+    EXPECT_TRUE(std::isinf(D[k - 1]));
+    EXPECT_GE(I[0], 0);
+}
+
+TEST(IVF, AddWithIdsReconstructAndDirectMap) {
+    const size_t d = 8, n = 500;
+    auto x = clustered(n, d, 5);
+    IndexFlatL2 q(d);
+    IndexIVFFlat ivf(&q, d, 8);
+    ivf.train(n, x.data());
+    std::vector<idx_t> ids(n);
+    for (size_t i = 0; i < n; ++i) ids[i] = idx_t(1000 + 7 * i);
+    ivf.add_with_ids(n, x.data(), ids.data());
+    std::vector<float> D(1);
+    std::vector<idx_t> I(1);
+    SearchParametersIVF p;
+    p.nprobe = 8;
+    ivf.search(1, x.data() + 33 * d, 1, D.data(), I.data(), &p);
+    EXPECT_EQ(I[0], 1000 + 7 * 33);
+    std::vector<float> r(d);
+    EXPECT_THROW(ivf.reconstruct(1000, r.data()), Error);  // no direct map yet
+    EXPECT_THROW(ivf.make_direct_map(), Error);           // ids are not 0..n-1
+    ivf.set_direct_map_type(DirectMap::Hashtable);
+    ivf.reconstruct(1000 + 7 * 12, r.data());
+    for (size_t j = 0; j < d; ++j) EXPECT_EQ(r[j], x[12 * d + j]);
+    EXPECT_THROW(ivf.reconstruct(3, r.data()), Error);
+    std::vector<idx_t> neg = {-5};
+    EXPECT_THROW(ivf.add_with_ids(1, x.data(), neg.data()), Error);
+
+    IndexFlatL2 q2(d);
+    IndexIVFFlat seq(&q2, d, 8);
+    seq.train(n, x.data());
+    seq.make_direct_map();
+    seq.add(n, x.data());  // Array map maintained through add
+    seq.reconstruct(77, r.data());
+    for (size_t j = 0; j < d; ++j) EXPECT_EQ(r[j], x[77 * d + j]);
+}
+
+TEST(IVF, BadInput) {
+    const size_t d = 8;
+    auto x = clustered(100, d, 6);
+    IndexFlatL2 q(d);
+    IndexIVFFlat ivf(&q, d, 16);
+    std::vector<float> D(10);
+    std::vector<idx_t> I(10);
+    EXPECT_FALSE(ivf.is_trained);
+    EXPECT_THROW(ivf.add(10, x.data()), Error);
+    EXPECT_THROW(ivf.search(1, x.data(), 1, D.data(), I.data()), Error);
+    try {
+        ivf.train(10, x.data());  // fewer points than nlist
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("nlist=16"), std::string::npos) << e.what();
+    }
+    auto bad = x;
+    bad[3] = std::numeric_limits<float>::infinity();
+    EXPECT_THROW(ivf.train(100, bad.data()), Error);
+    ivf.train(100, x.data());
+    ivf.add(100, x.data());
+    ivf.nprobe = 0;
+    EXPECT_THROW(ivf.search(1, x.data(), 1, D.data(), I.data()), Error);
+    ivf.nprobe = 1;
+    SearchParameters wrong;
+    EXPECT_THROW(ivf.search(1, x.data(), 1, D.data(), I.data(), &wrong), Error);
+    IndexFlatL2 q_wrong(d + 1);
+    EXPECT_THROW(IndexIVFFlat(&q_wrong, d, 4), Error);
+    EXPECT_THROW(IndexIVFFlat(nullptr, d, 4), Error);
+    EXPECT_THROW(IndexIVFFlat(&q, d, 0), Error);
+}
+
+TEST(IVF, SerializationRoundTripAndCorruption) {
+    IvfFixture f;
+    f.ivf->nprobe = 4;
+    auto bytes = serialize_index(f.ivf.get());
+    auto back = deserialize_index(bytes.data(), bytes.size());
+    auto* ivf2 = dynamic_cast<IndexIVFFlat*>(back.get());
+    ASSERT_NE(ivf2, nullptr);
+    EXPECT_EQ(ivf2->nprobe, 4u);
+    EXPECT_EQ(ivf2->nlist, f.nlist);
+    const size_t k = 10, nq = 50;
+    std::vector<float> D1(nq * k), D2(nq * k);
+    std::vector<idx_t> I1(nq * k), I2(nq * k);
+    f.ivf->search(nq, f.xq.data(), k, D1.data(), I1.data());
+    ivf2->search(nq, f.xq.data(), k, D2.data(), I2.data());
+    EXPECT_EQ(I1, I2);
+    EXPECT_EQ(D1, D2);
+
+    // A small index, truncated at every byte and with every byte flipped.
+    const size_t d = 4;
+    auto x = clustered(40, d, 9);
+    IndexFlatL2 q(d);
+    IndexIVFFlat small(&q, d, 4);
+    small.train(40, x.data());
+    small.add(40, x.data());
+    auto sb = serialize_index(&small);
+    for (size_t n = 0; n < sb.size(); ++n)
+        EXPECT_THROW(deserialize_index(sb.data(), n), Error) << "prefix " << n;
+    for (size_t i = 0; i < sb.size(); ++i) {
+        for (uint8_t v : {uint8_t(0xff), uint8_t(sb[i] ^ 0x01), uint8_t(0x80)}) {
+            auto b = sb;
+            b[i] = v;
+            try {
+                auto r = deserialize_index(b.data(), b.size());
+                EXPECT_EQ(r->ntotal, 40);  // only payload bytes (floats, nprobe, ids) can pass
+            } catch (const Error&) {
+            }
+        }
+    }
+}
+
+TEST(IVF, NestingDepthIsCapped) {
+    // A chain of IVF indexes, each the quantizer of the next: valid, but deeper than allowed.
+    const size_t d = 4;
+    auto x = randn(2 * d, 3);
+    std::vector<std::unique_ptr<Index>> chain;
+    chain.push_back(std::make_unique<IndexFlatL2>(d));
+    chain.back()->add(2, x.data());
+    for (int level = 0; level < 9; ++level) {
+        auto ivf = std::make_unique<IndexIVFFlat>(chain.back().get(), d, 2);
+        ASSERT_TRUE(ivf->is_trained);
+        ivf->add(2, x.data());
+        chain.push_back(std::move(ivf));
+    }
+    auto bytes = serialize_index(chain[3].get());  // depth 3: fine
+    EXPECT_NO_THROW(deserialize_index(bytes.data(), bytes.size()));
+    bytes = serialize_index(chain.back().get());
+    try {
+        deserialize_index(bytes.data(), bytes.size());
+        FAIL();
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("nesting deeper"), std::string::npos) << e.what();
+    }
+}

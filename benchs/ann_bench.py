@@ -327,6 +327,16 @@ def run(args):
     if args.threads <= 0:
         raise BenchError(f"--threads must be > 0, got {args.threads}")
     configs = [Config(key) for key in args.indexes]
+    if args.sweep:
+        try:
+            values = [int(v) for v in args.sweep.split(",")]
+        except ValueError:
+            raise BenchError(f"--sweep takes comma-separated integers, got '{args.sweep}'")
+        if not values or min(values) <= 0:
+            raise BenchError(f"--sweep values must be > 0, got '{args.sweep}'")
+        for cfg in configs:
+            if cfg.param:
+                cfg.values = values
     libs = load_libraries(args.libs)
     ds = datasets.load(args.dataset)
     ds.validate(args.k)
@@ -398,6 +408,7 @@ def main(argv=None):
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--single", type=int, default=300, help="queries in the single-query latency sample")
     p.add_argument("--reps", type=int, default=2, help="batch runs per point (best kept)")
+    p.add_argument("--sweep", help="search-parameter values (nprobe / efSearch), e.g. 1,4,16,64")
     p.add_argument("--out", help="output directory (default benchs/results/<dataset>)")
     p.add_argument("--quick", action="store_true", help="small data, seconds: a smoke test")
     args = p.parse_args(argv)

@@ -139,7 +139,7 @@ void init_kmeanspp(size_t d, size_t k, size_t n, const float* x, float* c, std::
 Clustering::Clustering(int d_in, int k_in) : Clustering(d_in, k_in, ClusteringParameters()) {}
 
 Clustering::Clustering(int d_in, int k_in, const ClusteringParameters& cp)
-        : ClusteringParameters(cp), d(0), k(0) {
+    : ClusteringParameters(cp), d(0), k(0) {
     FAISSLIKE_THROW_IF_NOT_FMT(d_in > 0, "clustering dimension must be > 0, got d=%d", d_in);
     FAISSLIKE_THROW_IF_NOT_FMT(k_in > 0, "number of centroids must be > 0, got k=%d", k_in);
     FAISSLIKE_THROW_IF_NOT_FMT(niter >= 0, "niter must be >= 0, got %d", niter);
@@ -157,9 +157,9 @@ void Clustering::train(idx_t n_in, const float* x_in, Index& index) {
                                "k-means needs at least k=%zu training points, got n=%lld", k,
                                (long long)n_in);
     check_finite("training vectors", n_in, int(d), x_in);
-    FAISSLIKE_THROW_IF_NOT_FMT(!spherical || index.metric_type == METRIC_INNER_PRODUCT ||
-                                       index.metric_type == METRIC_L2,
-                               "unsupported metric %d", int(index.metric_type));
+    FAISSLIKE_THROW_IF_NOT_FMT(
+        !spherical || index.metric_type == METRIC_INNER_PRODUCT || index.metric_type == METRIC_L2,
+        "unsupported metric %d", int(index.metric_type));
     const auto t0 = std::chrono::steady_clock::now();
     std::mt19937 rng(static_cast<uint32_t>(seed));
 
@@ -193,15 +193,16 @@ void Clustering::train(idx_t n_in, const float* x_in, Index& index) {
 
     const bool ip = index.metric_type == METRIC_INNER_PRODUCT;
     std::vector<float> best_centroids;
-    double best_obj = ip ? -std::numeric_limits<double>::infinity()
-                         : std::numeric_limits<double>::infinity();
+    double best_obj =
+        ip ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
     std::vector<float> dis(n);
     std::vector<idx_t> assign(n);
     std::vector<size_t> sizes;
     iteration_stats.clear();
 
     for (int redo = 0; redo < nredo; ++redo) {
-        std::mt19937 redo_rng(static_cast<uint32_t>(seed) + static_cast<uint32_t>(redo) * 15486557u);
+        std::mt19937 redo_rng(static_cast<uint32_t>(seed) +
+                              static_cast<uint32_t>(redo) * 15486557u);
         centroids.assign(k * d, 0.0f);
         if (kmeanspp) {
             init_kmeanspp(d, k, n, x, centroids.data(), redo_rng);

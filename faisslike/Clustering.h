@@ -22,10 +22,10 @@ struct ClusteringParameters {
 };
 
 struct ClusteringIterationStats {
-    double obj;         // sum of distances (L2) or similarities (IP) of the assignment
-    double time_s;      // seconds since the start of training
-    double imbalance;   // k * sum(size^2) / n^2 (1 = perfectly balanced)
-    int nsplit;         // empty clusters re-seeded in this iteration
+    double obj;        // sum of distances (L2) or similarities (IP) of the assignment
+    double time_s;     // seconds since the start of training
+    double imbalance;  // k * sum(size^2) / n^2 (1 = perfectly balanced)
+    int nsplit;        // empty clusters re-seeded in this iteration
 };
 
 struct Clustering : ClusteringParameters {

@@ -25,9 +25,10 @@ void DirectMap::set_type(Type t, const InvertedLists& il, idx_t ntotal) {
             if (t == Array) {
                 if (ids[o] < 0 || ids[o] >= ntotal || array[size_t(ids[o])] != ~uint64_t(0)) {
                     clear();
-                    FAISSLIKE_THROW_FMT("an Array direct map needs ids 0..ntotal-1 each once; "
-                                        "found id %lld (use the Hashtable type for other ids)",
-                                        (long long)ids[o]);
+                    FAISSLIKE_THROW_FMT(
+                        "an Array direct map needs ids 0..ntotal-1 each once; "
+                        "found id %lld (use the Hashtable type for other ids)",
+                        (long long)ids[o]);
                 }
                 array[size_t(ids[o])] = lo_build(l, o);
             } else {
@@ -53,8 +54,8 @@ uint64_t DirectMap::get(idx_t id) const {
     FAISSLIKE_THROW_IF_NOT_MSG(type != NoMap,
                                "direct map not initialized: call make_direct_map() first");
     if (type == Array) {
-        FAISSLIKE_THROW_IF_NOT_FMT(id >= 0 && size_t(id) < array.size(),
-                                   "id %lld not in the index", (long long)id);
+        FAISSLIKE_THROW_IF_NOT_FMT(id >= 0 && size_t(id) < array.size(), "id %lld not in the index",
+                                   (long long)id);
         return array[size_t(id)];
     }
     auto it = hashtable.find(id);
@@ -71,7 +72,7 @@ void DirectMap::clear() {
 
 IndexIVF::IndexIVF(Index* quantizer_in, idx_t d_in, size_t nlist_in, size_t code_size_in,
                    MetricType metric)
-        : Index(d_in, metric), quantizer(quantizer_in), nlist(nlist_in), code_size(code_size_in) {
+    : Index(d_in, metric), quantizer(quantizer_in), nlist(nlist_in), code_size(code_size_in) {
     FAISSLIKE_THROW_IF_NOT_MSG(quantizer != nullptr, "the IVF quantizer is null");
     FAISSLIKE_THROW_IF_NOT_FMT(quantizer->d == d, "quantizer has d=%d, the index d=%d",
                                quantizer->d, d);
@@ -108,7 +109,9 @@ void IndexIVF::train(idx_t n, const float* x) {
     is_trained = true;
 }
 
-void IndexIVF::add(idx_t n, const float* x) { add_with_ids(n, x, nullptr); }
+void IndexIVF::add(idx_t n, const float* x) {
+    add_with_ids(n, x, nullptr);
+}
 
 void IndexIVF::add_with_ids(idx_t n, const float* x, const idx_t* xids) {
     check_add_args(n, x);
@@ -188,8 +191,7 @@ void IndexIVF::search(idx_t n, const float* x, idx_t k, float* distances, idx_t*
 }
 
 void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t* assign,
-                                  const float* coarse_dis, float* D, idx_t* I,
-                                  size_t np) const {
+                                  const float* coarse_dis, float* D, idx_t* I, size_t np) const {
     const kernels::KernelTable& K = kernels::current();
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const size_t kk = size_t(k);
@@ -199,6 +201,10 @@ void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t*
                                    (long long)l);
         return l >= 0;
     };
+    if (double(n) * double(np) >= by_list_min_visits * double(nlist) && n > 1 &&
+        search_preassigned_by_list(n, x, k, assign, D, I, np)) {
+        return;
+    }
     if (size_t(n) >= size_t(nt) || np == 1 || nt == 1) {
         // Batch: one query per thread at a time.
         std::exception_ptr err;
@@ -215,8 +221,8 @@ void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t*
                     for (size_t p = 0; p < np; ++p) {
                         const idx_t l = assign[size_t(i) * np + p];
                         if (!valid_list(l)) continue;
-                        scan_list(x + i * d, size_t(l), coarse_dis[size_t(i) * np + p], sel, kk,
-                                  hv, hi, buf.get());
+                        scan_list(x + i * d, size_t(l), coarse_dis[size_t(i) * np + p], sel, kk, hv,
+                                  hi, buf.get());
                     }
                     finalize_results(kk, hv, hi, ip, 0.0f);
                 } catch (...) {
@@ -247,8 +253,8 @@ void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t*
                 try {
                     const idx_t l = assign[size_t(i) * np + size_t(p)];
                     if (valid_list(l))
-                        scan_list(x + i * d, size_t(l), coarse_dis[size_t(i) * np + size_t(p)],
-                                  sel, kk, hv, hi, buf.get());
+                        scan_list(x + i * d, size_t(l), coarse_dis[size_t(i) * np + size_t(p)], sel,
+                                  kk, hv, hi, buf.get());
                 } catch (...) {
 #pragma omp critical
                     err = std::current_exception();

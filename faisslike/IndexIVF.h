@@ -81,6 +81,16 @@ struct IndexIVF : Index {
     virtual void scan_list(const float* x, size_t list_no, float coarse_dis, Selector& sel,
                            size_t k, float* hv, idx_t* hi, float* buf) const = 0;
     virtual void train_encoder(idx_t /*n*/, const float* /*x*/) {}
+    // Batches that probe each list many times may be answered list by list (each list read
+    // once for all its queries). Returns false when the index type has no such path.
+    virtual bool search_preassigned_by_list(idx_t /*n*/, const float* /*x*/, idx_t /*k*/,
+                                            const idx_t* /*assign*/, float* /*distances*/,
+                                            idx_t* /*labels*/, size_t /*nprobe*/) const {
+        return false;
+    }
+    // Average (query, list) visits per list at and above which a batch goes list by list.
+    // Tuned with benchs/ann_bench.py on syn-1m (see docs/architecture.md).
+    double by_list_min_visits = 4.0;
 
     static constexpr size_t kScanBlock = 1024;
 

@@ -190,9 +190,10 @@ std::unique_ptr<IndexIVFFlat> read_ivf_flat_body(SectionReader& s, int depth) {
     std::unique_ptr<Index> q = read_nested(s, depth, "quantizer");
     if (q->d != h.d) s.fail(format_string("quantizer has d=%d, index d=%d", q->d, h.d));
     if (h.is_trained && uint64_t(q->ntotal) != nlist)
-        s.fail(format_string("trained index but the quantizer holds %lld centroids for "
-                             "nlist=%llu",
-                             (long long)q->ntotal, (unsigned long long)nlist));
+        s.fail(
+            format_string("trained index but the quantizer holds %lld centroids for "
+                          "nlist=%llu",
+                          (long long)q->ntotal, (unsigned long long)nlist));
     auto ivf = std::make_unique<IndexIVFFlat>(q.get(), h.d, size_t(nlist), MetricType(h.metric));
     ivf->own_fields = true;
     q.release();
@@ -236,10 +237,9 @@ std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth)
     std::string tagname;
     for (char c : tag) tagname += (c >= 32 && c < 127) ? c : '?';
     const uint64_t avail = std::min<uint64_t>(limit - 12, r->remaining());
-    FAISSLIKE_THROW_IF_NOT_FMT(len <= avail,
-                               "%s: record '%s' declares %llu bytes but only %llu remain",
-                               r->name().c_str(), tagname.c_str(), (unsigned long long)len,
-                               (unsigned long long)avail);
+    FAISSLIKE_THROW_IF_NOT_FMT(
+        len <= avail, "%s: record '%s' declares %llu bytes but only %llu remain", r->name().c_str(),
+        tagname.c_str(), (unsigned long long)len, (unsigned long long)avail);
     SectionReader s{r, tagname, len};
     std::unique_ptr<Index> out;
     if (std::memcmp(tag, kTagFlat, 4) == 0) {
@@ -247,8 +247,7 @@ std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth)
     } else if (std::memcmp(tag, kTagIVFFlat, 4) == 0) {
         out = read_ivf_flat_body(s, depth);
     } else {
-        FAISSLIKE_THROW_FMT("%s: unknown index type tag '%s'", r->name().c_str(),
-                            tagname.c_str());
+        FAISSLIKE_THROW_FMT("%s: unknown index type tag '%s'", r->name().c_str(), tagname.c_str());
     }
     if (s.left != 0)
         s.fail(format_string("%llu unread bytes at the end of the record",

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 #include "kernels/kernel_table.h"
 #include "kernels/simd_ops.h"
@@ -178,13 +179,46 @@ size_t filter_lt(const float* a, const float* b, float sign, size_t n, float thr
              : filter_lt_impl<Arch, false>(a, b, sign, n, thr, vals, idx);
 }
 
+template <class Arch, bool with_b>
+FAISSLIKE_KERNEL float min_add_impl(const float* a, const float* b, float sign, size_t n) {
+    using O = Ops<Arch>;
+    using B = typename O::B;
+    constexpr size_t W = O::W;
+    const B vsign = O::set1(sign);
+    B m0 = O::set1(std::numeric_limits<float>::infinity()), m1 = m0;
+    size_t i = 0;
+    for (; i + 2 * W <= n; i += 2 * W) {
+        B v0 = O::load(a + i) * vsign, v1 = O::load(a + i + W) * vsign;
+        if (with_b) {
+            v0 = v0 + O::load(b + i);
+            v1 = v1 + O::load(b + i + W);
+        }
+        m0 = O::min(m0, v0);
+        m1 = O::min(m1, v1);
+    }
+    alignas(64) float buf[W];
+    O::store(buf, O::min(m0, m1));
+    float m = buf[0];
+    for (size_t l = 1; l < W; ++l) m = buf[l] < m ? buf[l] : m;
+    for (; i < n; ++i) {
+        float v = a[i] * sign + (with_b ? b[i] : 0.0f);
+        m = v < m ? v : m;
+    }
+    return m;
+}
+
+template <class Arch>
+float min_add(const float* a, const float* b, float sign, size_t n) {
+    return b ? min_add_impl<Arch, true>(a, b, sign, n) : min_add_impl<Arch, false>(a, b, sign, n);
+}
+
 // Constant-initialized: no code from a per-ISA unit runs at load time.
 template <class Arch>
 struct TableFor {
     static constexpr KernelTable table{
         &L2sqr<Arch>,     &inner_product<Arch>,    &norm_L2sqr<Arch>,
         &L2sqr_ny<Arch>,  &inner_product_ny<Arch>, &norms_L2sqr<Arch>,
-        &filter_lt<Arch>,
+        &filter_lt<Arch>, &min_add<Arch>,
     };
 };
 

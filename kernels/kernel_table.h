@@ -20,6 +20,8 @@ struct KernelTable {
     // returns how many. Lets the heap code stay out of the per-ISA translation units.
     size_t (*filter_lt)(const float* a, const float* b, float sign, size_t n, float thr,
                         float* vals, int32_t* idx);
+    // min_i (sign * a_i (+ b_i)): lets k = 1 searches skip blocks without a better value.
+    float (*min_add)(const float* a, const float* b, float sign, size_t n);
 };
 
 // Defined in the per-ISA translation units. Call only when simd_level_supported().

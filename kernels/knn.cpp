@@ -11,6 +11,7 @@
 
 #include "faisslike/distances.h"
 #include "faisslike/impl/ResultCollector.h"
+#include "kernels/blas_tiles.h"
 #include "kernels/kernel_table.h"
 
 namespace faisslike {
@@ -102,38 +103,49 @@ void knn_simd(bool ip, const float* x, const float* y, size_t d, size_t nx, size
     }
 }
 
+// Database blocks outer, query blocks inner: each thread scores a block of queries against
+// the current database block with a single-threaded sgemm into an L2-sized tile and selects
+// from it while it is still in cache (no tile round trip through memory, no barrier between
+// a multi-threaded sgemm and the selection).
 void knn_blas(bool ip, const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
               float* D, idx_t* I) {
     const kernels::KernelTable& K = kernels::current();
-    const size_t bs_x = std::min(kBlasBsX, nx);
     const size_t bs_y = std::min(kBlasBsY, ny);
-    std::unique_ptr<float[]> tile(new float[bs_x * bs_y]);
-    std::unique_ptr<float[]> xn(new float[bs_x]);
+    const size_t bs_x = std::min(kBlasBsX, nx);
+    std::unique_ptr<float[]> xn(new float[ip ? 1 : nx]);
     std::unique_ptr<float[]> yn(new float[bs_y]);
     // L2 keeps ||y||^2 - 2<x,y> in the heap: ||x||^2 is the same for the whole row.
     const float alpha = ip ? -1.0f : -2.0f;
-    for (size_t i0 = 0; i0 < nx; i0 += bs_x) {
-        size_t i1 = std::min(nx, i0 + bs_x), ni = i1 - i0;
-        if (!ip) K.norms_L2sqr(xn.get(), x + i0 * d, d, ni);
-        for (size_t i = i0; i < i1; ++i) heap_heapify<HeapC>(k, D + i * k, I + i * k);
-        for (size_t j0 = 0; j0 < ny; j0 += bs_y) {
-            size_t j1 = std::min(ny, j0 + bs_y), nj = j1 - j0;
-            if (!ip) K.norms_L2sqr(yn.get(), y + j0 * d, d, nj);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(ni), int(nj), int(d), alpha,
-                        x + i0 * d, int(d), y + j0 * d, int(d), 0.0f, tile.get(), int(nj));
+    const int64_t nqb = int64_t((nx + bs_x - 1) / bs_x);
 #pragma omp parallel
-            {
-                Selector sel(K);
+    {
+        Selector sel(K);
+        std::unique_ptr<float[]> tile(new float[bs_x * bs_y]);
 #pragma omp for schedule(static)
-                for (int64_t i = 0; i < int64_t(ni); ++i) {
+        for (int64_t i = 0; i < int64_t(nx); ++i) {
+            heap_heapify<HeapC>(k, D + i * k, I + i * k);
+            if (!ip) xn[i] = K.norm_L2sqr(x + size_t(i) * d, d);
+        }
+        for (size_t j0 = 0; j0 < ny; j0 += bs_y) {
+            const size_t nj = std::min(ny, j0 + bs_y) - j0;
+            if (!ip) {
+#pragma omp for schedule(static)
+                for (int64_t j = 0; j < int64_t(nj); ++j)
+                    yn[j] = K.norm_L2sqr(y + (j0 + size_t(j)) * d, d);
+            }
+#pragma omp for schedule(dynamic)
+            for (int64_t b = 0; b < nqb; ++b) {
+                const size_t i0 = size_t(b) * bs_x, ni = std::min(nx, i0 + bs_x) - i0;
+                kernels::gemm_tile(x + i0 * d, ni, y + j0 * d, nj, d, alpha, tile.get());
+                for (size_t i = 0; i < ni; ++i) {
                     sel.add(k, D + (i0 + i) * k, I + (i0 + i) * k, tile.get() + i * nj,
                             ip ? nullptr : yn.get(), 1.0f, nj, IdRange{idx_t(j0)});
                 }
             }
         }
-#pragma omp parallel for schedule(static)
-        for (int64_t i = 0; i < int64_t(ni); ++i) {
-            finalize_results(k, D + (i0 + i) * k, I + (i0 + i) * k, ip, ip ? 0.0f : xn[i]);
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < int64_t(nx); ++i) {
+            finalize_results(k, D + i * k, I + i * k, ip, ip ? 0.0f : xn[i]);
         }
     }
 }
@@ -157,6 +169,16 @@ void knn_dispatch(bool ip, const float* x, const float* y, size_t d, size_t nx, 
 }
 
 }  // namespace
+
+namespace kernels {
+
+void gemm_tile(const float* x, size_t nx, const float* y, size_t ny, size_t d, float alpha,
+               float* tile) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(nx), int(ny), int(d), alpha, x, int(d),
+                y, int(d), 0.0f, tile, int(ny));
+}
+
+}  // namespace kernels
 
 void knn_L2sqr(const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
                float* distances, int64_t* labels) {

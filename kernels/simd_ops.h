@@ -25,6 +25,7 @@ struct Ops {
     static inline B fmadd(const B& a, const B& b, const B& c) { return xsimd::fma(a, b, c); }
     static inline float hsum(const B& v) { return xsimd::hadd(v); }
     static inline bool any_lt(const B& a, const B& b) { return xsimd::any(a < b); }
+    static inline B min(const B& a, const B& b) { return xsimd::min(a, b); }
 };
 
 struct ScalarArch {};
@@ -40,6 +41,7 @@ struct Ops<ScalarArch> {
     static inline B fmadd(B a, B b, B c) { return a * b + c; }
     static inline float hsum(B v) { return v; }
     static inline bool any_lt(B a, B b) { return a < b; }
+    static inline B min(B a, B b) { return a < b ? a : b; }
 };
 
 }  // namespace kernels

@@ -10,8 +10,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include "faisslike/Error.h"
 #include "faisslike/Clustering.h"
+#include "faisslike/Error.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexIVFFlat.h"
 #include "faisslike/distances.h"
@@ -145,7 +145,8 @@ PYBIND11_MODULE(_faisslike, m) {
         "SearchParametersIVF(nprobe=0): nprobe for this call only (0 = the index's nprobe); "
         "safe with concurrent searches.")
         .def(py::init([](int64_t nprobe) {
-                 if (nprobe < 0) throw py::value_error("nprobe must be >= 0, got " + std::to_string(nprobe));
+                 if (nprobe < 0)
+                     throw py::value_error("nprobe must be >= 0, got " + std::to_string(nprobe));
                  auto p = std::make_unique<SearchParametersIVF>();
                  p->nprobe = size_t(nprobe);
                  return p;
@@ -170,7 +171,8 @@ PYBIND11_MODULE(_faisslike, m) {
         m, "Clustering",
         "Clustering(d, k[, cp]): Lloyd k-means. train(x, index) assigns with `index` (e.g. "
         "IndexFlatL2(d)), which holds the centroids afterwards.")
-        .def(py::init([](int d, int k) { return std::make_unique<Clustering>(d, k); }), "d"_a, "k"_a)
+        .def(py::init([](int d, int k) { return std::make_unique<Clustering>(d, k); }), "d"_a,
+             "k"_a)
         .def(py::init([](int d, int k, const ClusteringParameters& cp) {
                  return std::make_unique<Clustering>(d, k, cp);
              }),
@@ -188,8 +190,8 @@ PYBIND11_MODULE(_faisslike, m) {
         .def_property_readonly(
             "centroids",
             [](const Clustering& self) {
-                py::array_t<float> out({py::ssize_t(self.centroids.size() / self.d),
-                                        py::ssize_t(self.d)});
+                py::array_t<float> out(
+                    {py::ssize_t(self.centroids.size() / self.d), py::ssize_t(self.d)});
                 std::memcpy(out.mutable_data(), self.centroids.data(),
                             self.centroids.size() * sizeof(float));
                 return out;
@@ -322,7 +324,8 @@ batches through the SIMD kernels; both are exact.)doc")
         .def_readonly("nlist", &IndexIVF::nlist)
         .def_readonly("code_size", &IndexIVF::code_size)
         .def_property_readonly(
-            "quantizer", [](IndexIVF& i) { return i.quantizer; }, py::return_value_policy::reference_internal,
+            "quantizer", [](IndexIVF& i) { return i.quantizer; },
+            py::return_value_policy::reference_internal,
             "The coarse quantizer (an Index holding the nlist centroids).")
         .def_property_readonly(
             "cp", [](IndexIVF& i) -> ClusteringParameters& { return i.cp; },
@@ -332,9 +335,11 @@ batches through the SIMD kernels; both are exact.)doc")
             "add_with_ids",
             [](IndexIVF& self, py::handle x, py::handle ids) {
                 FloatArray xa = as_matrix(x, self.d, "x");
-                auto ia = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(ids);
+                auto ia =
+                    py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(ids);
                 if (!ia || ia.ndim() != 1 || ia.shape(0) != xa.shape(0))
-                    throw py::value_error("ids must be a 1-D integer array with one id per row of x");
+                    throw py::value_error(
+                        "ids must be a 1-D integer array with one id per row of x");
                 const int64_t* ip = ia.data();
                 py::gil_scoped_release release;
                 self.add_with_ids(xa.shape(0), xa.data(), ip);
@@ -349,17 +354,21 @@ batches through the SIMD kernels; both are exact.)doc")
         .def(
             "get_list_size",
             [](const IndexIVF& self, int64_t l) {
-                if (l < 0 || size_t(l) >= self.nlist) throw py::value_error("list number out of range");
+                if (l < 0 || size_t(l) >= self.nlist)
+                    throw py::value_error("list number out of range");
                 return self.invlists->list_size(size_t(l));
             },
             "list_no"_a, "Number of vectors in inverted list list_no.")
         .def(
             "get_list_ids",
             [](const IndexIVF& self, int64_t l) {
-                if (l < 0 || size_t(l) >= self.nlist) throw py::value_error("list number out of range");
+                if (l < 0 || size_t(l) >= self.nlist)
+                    throw py::value_error("list number out of range");
                 const size_t n = self.invlists->list_size(size_t(l));
                 py::array_t<int64_t> out{py::ssize_t(n)};
-                if (n) std::memcpy(out.mutable_data(), self.invlists->get_ids(size_t(l)), n * sizeof(int64_t));
+                if (n)
+                    std::memcpy(out.mutable_data(), self.invlists->get_ids(size_t(l)),
+                                n * sizeof(int64_t));
                 return out;
             },
             "list_no"_a, "Ids stored in inverted list list_no (a copy).");
@@ -371,7 +380,8 @@ search scans the nprobe nearest cells exactly. The index keeps `quantizer` alive
 With few vectors in the probed cells, results are padded with -1 labels.)doc")
         .def(py::init([](Index* quantizer, int64_t d, int64_t nlist, int metric) {
                  if (!quantizer) throw py::value_error("quantizer must not be None");
-                 if (nlist <= 0) throw py::value_error("nlist must be > 0, got " + std::to_string(nlist));
+                 if (nlist <= 0)
+                     throw py::value_error("nlist must be > 0, got " + std::to_string(nlist));
                  if (metric != METRIC_L2 && metric != METRIC_INNER_PRODUCT)
                      throw py::value_error("unsupported metric " + std::to_string(metric));
                  return std::make_unique<IndexIVFFlat>(quantizer, check_d(d), size_t(nlist),

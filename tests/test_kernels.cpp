@@ -154,3 +154,22 @@ TEST(Kernels, LevelNamesAndErrors) {
         EXPECT_THROW(set_simd_level(SIMDLevel::AVX512), Error);
     }
 }
+
+TEST(Kernels, MinAddAllIsas) {
+    for (SIMDLevel l : supported_levels()) {
+        const kernels::KernelTable* K = kernels::kernel_table(l);
+        SCOPED_TRACE(simd_level_name(l));
+        for (size_t n : {1, 7, 16, 31, 32, 33, 256, 1000}) {
+            auto a = randn(n, 9 + n), b = randn(n, 99 + n);
+            for (bool with_b : {false, true}) {
+                for (float sign : {1.0f, -1.0f}) {
+                    float ref = std::numeric_limits<float>::infinity();
+                    for (size_t i = 0; i < n; ++i)
+                        ref = std::min(ref, sign * a[i] + (with_b ? b[i] : 0.0f));
+                    EXPECT_EQ(K->min_add(a.data(), with_b ? b.data() : nullptr, sign, n), ref)
+                        << "n=" << n;
+                }
+            }
+        }
+    }
+}

@@ -18,6 +18,7 @@ using HeapC = CMax<float, idx_t>;
 
 struct Selector {
     static constexpr size_t kBlock = 256;  // small enough that the threshold tightens quickly
+    static constexpr size_t kFillBlock = 32;
     const kernels::KernelTable& K;
     float vals[kBlock];
     int32_t idx[kBlock];
@@ -26,14 +27,23 @@ struct Selector {
 
     // Offers v_j = sign * a[j] (+ b[j]) for j < n, with id ids(j), to the heap (hv, hi).
     template <class IdOf>
-    void add(size_t k, float* hv, idx_t* hi, const float* a, const float* b, float sign,
-             size_t n, const IdOf& ids) {
-        for (size_t j0 = 0; j0 < n; j0 += kBlock) {
-            size_t nb = std::min(kBlock, n - j0);
+    void add(size_t k, float* hv, idx_t* hi, const float* a, const float* b, float sign, size_t n,
+             const IdOf& ids) {
+        for (size_t j0 = 0; j0 < n;) {
+            // Until the heap is full every value passes: small blocks let the threshold
+            // become useful sooner.
+            size_t nb = std::min(hi[0] < 0 ? kFillBlock : kBlock, n - j0);
+            // k = 1: most blocks hold nothing better than the current best.
+            if (k == 1 && hi[0] >= 0 &&
+                !(K.min_add(a + j0, b ? b + j0 : nullptr, sign, nb) <= hv[0])) {
+                j0 += nb;
+                continue;
+            }
             size_t nc = K.filter_lt(a + j0, b ? b + j0 : nullptr, sign, nb, hv[0], vals, idx);
             for (size_t c = 0; c < nc; ++c) {
                 heap_push_if_better<HeapC>(k, hv, hi, vals[c], ids(j0 + size_t(idx[c])));
             }
+            j0 += nb;
         }
     }
 };
@@ -66,9 +76,10 @@ inline void finalize_results(size_t k, float* hv, idx_t* hi, bool ip, float xnor
     }
 }
 
-// Merges `nparts` partial heaps (each k entries, back to back) into (hv, hi) and finalizes.
+// Merges `nparts` partial heaps (k entries each, `stride` apart) into (hv, hi) and finalizes
+// (xnorm as in finalize_results).
 inline void merge_partial_heaps(size_t k, size_t nparts, const float* pv, const idx_t* pi,
-                                size_t stride, float* hv, idx_t* hi, bool ip) {
+                                size_t stride, float* hv, idx_t* hi, bool ip, float xnorm = 0.0f) {
     heap_heapify<HeapC>(k, hv, hi);
     for (size_t t = 0; t < nparts; ++t) {
         for (size_t j = 0; j < k; ++j) {
@@ -76,7 +87,7 @@ inline void merge_partial_heaps(size_t k, size_t nparts, const float* pv, const 
                 heap_push_if_better<HeapC>(k, hv, hi, pv[t * stride + j], pi[t * stride + j]);
         }
     }
-    finalize_results(k, hv, hi, ip, 0.0f);
+    finalize_results(k, hv, hi, ip, xnorm);
 }
 
 }  // namespace faisslike

@@ -19,7 +19,7 @@ void InvertedLists::check_list_no(size_t list_no) const {
 }
 
 ArrayInvertedLists::ArrayInvertedLists(size_t nlist_in, size_t code_size_in)
-        : InvertedLists(nlist_in, code_size_in), codes(nlist_in), ids(nlist_in) {}
+    : InvertedLists(nlist_in, code_size_in), codes(nlist_in), ids(nlist_in) {}
 
 void ArrayInvertedLists::reserve_extra(size_t list_no, size_t extra) {
     const size_t need = ids[list_no].size() + extra;

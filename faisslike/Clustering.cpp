@@ -24,21 +24,22 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // Sum of points per centroid, divided by counts; per-thread partial sums avoid atomics.
+// Float sums, as FAISS: a centroid averages at most max_points_per_centroid (256) points.
 void compute_centroids(size_t d, size_t k, size_t n, const float* x, const idx_t* assign,
                        std::vector<float>& centroids, std::vector<size_t>& sizes) {
     const int nt = omp_get_max_threads();
-    std::vector<double> sums(size_t(nt) * k * d, 0.0);
+    std::vector<float> sums(size_t(nt) * k * d, 0.0f);
     std::vector<size_t> counts(size_t(nt) * k, 0);
 #pragma omp parallel num_threads(nt)
     {
         const size_t t = size_t(omp_get_thread_num());
-        double* s = sums.data() + t * k * d;
+        float* s = sums.data() + t * k * d;
         size_t* c = counts.data() + t * k;
 #pragma omp for schedule(static)
         for (int64_t i = 0; i < int64_t(n); ++i) {
             const size_t a = size_t(assign[i]);
             const float* xi = x + size_t(i) * d;
-            double* si = s + a * d;
+            float* si = s + a * d;
             for (size_t j = 0; j < d; ++j) si[j] += xi[j];
             c[a]++;
         }
@@ -50,11 +51,12 @@ void compute_centroids(size_t d, size_t k, size_t n, const float* x, const idx_t
         for (int t = 0; t < nt; ++t) cnt += counts[size_t(t) * k + size_t(c)];
         sizes[size_t(c)] = cnt;
         if (cnt == 0) continue;  // re-seeded by split_clusters
-        for (size_t j = 0; j < d; ++j) {
-            double s = 0;
-            for (int t = 0; t < nt; ++t) s += sums[(size_t(t) * k + size_t(c)) * d + j];
-            centroids[size_t(c) * d + j] = float(s / double(cnt));
-        }
+        const float inv = 1.0f / float(cnt);
+        float* out = &centroids[size_t(c) * d];
+        for (size_t j = 0; j < d; ++j) out[j] = sums[size_t(c) * d + j];
+        for (int t = 1; t < nt; ++t)
+            for (size_t j = 0; j < d; ++j) out[j] += sums[(size_t(t) * k + size_t(c)) * d + j];
+        for (size_t j = 0; j < d; ++j) out[j] *= inv;
     }
 }
 

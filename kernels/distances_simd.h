@@ -180,36 +180,49 @@ size_t filter_lt(const float* a, const float* b, float sign, size_t n, float thr
 }
 
 template <class Arch, bool with_b>
-FAISSLIKE_KERNEL float min_add_impl(const float* a, const float* b, float sign, size_t n) {
+FAISSLIKE_KERNEL size_t argmin_add_impl(const float* a, const float* b, float sign, size_t n,
+                                        float* val) {
     using O = Ops<Arch>;
     using B = typename O::B;
     constexpr size_t W = O::W;
-    const B vsign = O::set1(sign);
-    B m0 = O::set1(std::numeric_limits<float>::infinity()), m1 = m0;
+    const B vsign = O::set1(sign), step = O::set1(float(W));
+    B best = O::set1(std::numeric_limits<float>::infinity()), best_i = O::set1(0.0f);
+    B cur_i = O::iota();
     size_t i = 0;
-    for (; i + 2 * W <= n; i += 2 * W) {
-        B v0 = O::load(a + i) * vsign, v1 = O::load(a + i + W) * vsign;
-        if (with_b) {
-            v0 = v0 + O::load(b + i);
-            v1 = v1 + O::load(b + i + W);
-        }
-        m0 = O::min(m0, v0);
-        m1 = O::min(m1, v1);
+    for (; i + W <= n; i += W) {
+        B v = O::load(a + i) * vsign;
+        if (with_b) v = v + O::load(b + i);
+        // Strict <: each lane keeps its first minimum.
+        best_i = O::select_lt(v, best, cur_i, best_i);
+        best = O::min(v, best);
+        cur_i = cur_i + step;
     }
-    alignas(64) float buf[W];
-    O::store(buf, O::min(m0, m1));
-    float m = buf[0];
-    for (size_t l = 1; l < W; ++l) m = buf[l] < m ? buf[l] : m;
+    alignas(64) float bv[W], bi[W];
+    O::store(bv, best);
+    O::store(bi, best_i);
+    float m = std::numeric_limits<float>::infinity();
+    size_t arg = 0;
+    for (size_t l = 0; l < W; ++l) {
+        if (bv[l] < m || (bv[l] == m && size_t(bi[l]) < arg)) {
+            m = bv[l];
+            arg = size_t(bi[l]);
+        }
+    }
     for (; i < n; ++i) {
         float v = a[i] * sign + (with_b ? b[i] : 0.0f);
-        m = v < m ? v : m;
+        if (v < m) {
+            m = v;
+            arg = i;
+        }
     }
-    return m;
+    *val = m;
+    return arg;
 }
 
 template <class Arch>
-float min_add(const float* a, const float* b, float sign, size_t n) {
-    return b ? min_add_impl<Arch, true>(a, b, sign, n) : min_add_impl<Arch, false>(a, b, sign, n);
+size_t argmin_add(const float* a, const float* b, float sign, size_t n, float* val) {
+    return b ? argmin_add_impl<Arch, true>(a, b, sign, n, val)
+             : argmin_add_impl<Arch, false>(a, b, sign, n, val);
 }
 
 // Constant-initialized: no code from a per-ISA unit runs at load time.
@@ -218,7 +231,7 @@ struct TableFor {
     static constexpr KernelTable table{
         &L2sqr<Arch>,     &inner_product<Arch>,    &norm_L2sqr<Arch>,
         &L2sqr_ny<Arch>,  &inner_product_ny<Arch>, &norms_L2sqr<Arch>,
-        &filter_lt<Arch>, &min_add<Arch>,
+        &filter_lt<Arch>, &argmin_add<Arch>,
     };
 };
 

@@ -20,8 +20,9 @@ struct KernelTable {
     // returns how many. Lets the heap code stay out of the per-ISA translation units.
     size_t (*filter_lt)(const float* a, const float* b, float sign, size_t n, float thr,
                         float* vals, int32_t* idx);
-    // min_i (sign * a_i (+ b_i)): lets k = 1 searches skip blocks without a better value.
-    float (*min_add)(const float* a, const float* b, float sign, size_t n);
+    // Index of the smallest sign * a_i (+ b_i) (the first one on ties), value in *val.
+    // n must be < 2^24 (indices are tracked in float lanes).
+    size_t (*argmin_add)(const float* a, const float* b, float sign, size_t n, float* val);
 };
 
 // Defined in the per-ISA translation units. Call only when simd_level_supported().

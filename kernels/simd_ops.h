@@ -26,6 +26,16 @@ struct Ops {
     static inline float hsum(const B& v) { return xsimd::hadd(v); }
     static inline bool any_lt(const B& a, const B& b) { return xsimd::any(a < b); }
     static inline B min(const B& a, const B& b) { return xsimd::min(a, b); }
+    // a < b ? x : y, lane-wise.
+    static inline B select_lt(const B& a, const B& b, const B& x, const B& y) {
+        return xsimd::select(a < b, x, y);
+    }
+    // 0, 1, 2, ... W-1.
+    static inline B iota() {
+        alignas(64) float v[W];
+        for (size_t l = 0; l < W; ++l) v[l] = float(l);
+        return B::load_aligned(v);
+    }
 };
 
 struct ScalarArch {};
@@ -42,6 +52,8 @@ struct Ops<ScalarArch> {
     static inline float hsum(B v) { return v; }
     static inline bool any_lt(B a, B b) { return a < b; }
     static inline B min(B a, B b) { return a < b ? a : b; }
+    static inline B select_lt(B a, B b, B x, B y) { return a < b ? x : y; }
+    static inline B iota() { return 0.0f; }
 };
 
 }  // namespace kernels

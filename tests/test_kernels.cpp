@@ -155,19 +155,29 @@ TEST(Kernels, LevelNamesAndErrors) {
     }
 }
 
-TEST(Kernels, MinAddAllIsas) {
+TEST(Kernels, ArgminAddAllIsas) {
     for (SIMDLevel l : supported_levels()) {
         const kernels::KernelTable* K = kernels::kernel_table(l);
         SCOPED_TRACE(simd_level_name(l));
         for (size_t n : {1, 7, 16, 31, 32, 33, 256, 1000}) {
             auto a = randn(n, 9 + n), b = randn(n, 99 + n);
+            a[n / 2] = a[n - 1];  // a tie: the first index must win
             for (bool with_b : {false, true}) {
                 for (float sign : {1.0f, -1.0f}) {
                     float ref = std::numeric_limits<float>::infinity();
-                    for (size_t i = 0; i < n; ++i)
-                        ref = std::min(ref, sign * a[i] + (with_b ? b[i] : 0.0f));
-                    EXPECT_EQ(K->min_add(a.data(), with_b ? b.data() : nullptr, sign, n), ref)
+                    size_t arg = 0;
+                    for (size_t i = 0; i < n; ++i) {
+                        float v = sign * a[i] + (with_b ? b[i] : 0.0f);
+                        if (v < ref) {
+                            ref = v;
+                            arg = i;
+                        }
+                    }
+                    float got;
+                    EXPECT_EQ(K->argmin_add(a.data(), with_b ? b.data() : nullptr, sign, n, &got),
+                              arg)
                         << "n=" << n;
+                    EXPECT_EQ(got, ref);
                 }
             }
         }

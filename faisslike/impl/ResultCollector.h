@@ -19,6 +19,7 @@ using HeapC = CMax<float, idx_t>;
 struct Selector {
     static constexpr size_t kBlock = 256;  // small enough that the threshold tightens quickly
     static constexpr size_t kFillBlock = 32;
+    static constexpr size_t kArgminBlock = size_t(1) << 20;  // indices stay exact in float
     const kernels::KernelTable& K;
     float vals[kBlock];
     int32_t idx[kBlock];
@@ -29,16 +30,19 @@ struct Selector {
     template <class IdOf>
     void add(size_t k, float* hv, idx_t* hi, const float* a, const float* b, float sign, size_t n,
              const IdOf& ids) {
+        if (k == 1) {  // one fused pass, at most one heap update per block
+            for (size_t j0 = 0; j0 < n; j0 += kArgminBlock) {
+                const size_t nb = std::min(kArgminBlock, n - j0);
+                float v;
+                const size_t j = K.argmin_add(a + j0, b ? b + j0 : nullptr, sign, nb, &v);
+                heap_push_if_better<HeapC>(1, hv, hi, v, ids(j0 + j));
+            }
+            return;
+        }
         for (size_t j0 = 0; j0 < n;) {
             // Until the heap is full every value passes: small blocks let the threshold
             // become useful sooner.
             size_t nb = std::min(hi[0] < 0 ? kFillBlock : kBlock, n - j0);
-            // k = 1: most blocks hold nothing better than the current best.
-            if (k == 1 && hi[0] >= 0 &&
-                !(K.min_add(a + j0, b ? b + j0 : nullptr, sign, nb) <= hv[0])) {
-                j0 += nb;
-                continue;
-            }
             size_t nc = K.filter_lt(a + j0, b ? b + j0 : nullptr, sign, nb, hv[0], vals, idx);
             for (size_t c = 0; c < nc; ++c) {
                 heap_push_if_better<HeapC>(k, hv, hi, vals[c], ids(j0 + size_t(idx[c])));

@@ -1,5 +1,6 @@
 // Google Benchmark: each kernel on each ISA the CPU has, plus Flat search.
 // Run: build/benchs/bench_kernels --benchmark_filter=L2sqr_ny
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -22,7 +23,10 @@ std::vector<float> randn(size_t n, uint32_t seed) {
     return v;
 }
 
-constexpr size_t kNy = 4096;  // 2 MB at d=128: L2/L3-resident, measures the kernel not DRAM
+// Rows per _ny call: ~256 KB of database, L2-resident, so the kernel is measured, not memory.
+size_t ny_for(size_t d) {
+    return std::max<size_t>(16, (256 * 1024) / (d * sizeof(float)));
+}
 
 using PairKernel = float (*)(const float*, const float*, size_t);
 using ManyKernel = void (*)(float*, const float*, const float*, size_t, size_t);
@@ -44,30 +48,32 @@ void BM_norm_L2sqr(benchmark::State& st, SIMDLevel l) {
     st.SetItemsProcessed(int64_t(st.iterations()));
 }
 
-// One query against kNy rows.
+// One query against ny_for(d) rows.
 void BM_many(benchmark::State& st, SIMDLevel l, ManyKernel kernels::KernelTable::*pick) {
     size_t d = size_t(st.range(0));
     ManyKernel f = kernels::kernel_table(l)->*pick;
-    auto x = randn(d, 1), y = randn(kNy * d, 2);
-    std::vector<float> out(kNy);
+    const size_t ny = ny_for(d);
+    auto x = randn(d, 1), y = randn(ny * d, 2);
+    std::vector<float> out(ny);
     for (auto _ : st) {
-        f(out.data(), x.data(), y.data(), d, kNy);
+        f(out.data(), x.data(), y.data(), d, ny);
         benchmark::ClobberMemory();
     }
-    st.SetItemsProcessed(int64_t(st.iterations() * kNy));
-    st.SetBytesProcessed(int64_t(st.iterations() * kNy * d * sizeof(float)));
+    st.SetItemsProcessed(int64_t(st.iterations() * ny));
+    st.SetBytesProcessed(int64_t(st.iterations() * ny * d * sizeof(float)));
 }
 
 void BM_norms_L2sqr(benchmark::State& st, SIMDLevel l) {
     size_t d = size_t(st.range(0));
     auto K = kernels::kernel_table(l);
-    auto y = randn(kNy * d, 2);
-    std::vector<float> nr(kNy);
+    const size_t ny = ny_for(d);
+    auto y = randn(ny * d, 2);
+    std::vector<float> nr(ny);
     for (auto _ : st) {
-        K->norms_L2sqr(nr.data(), y.data(), d, kNy);
+        K->norms_L2sqr(nr.data(), y.data(), d, ny);
         benchmark::ClobberMemory();
     }
-    st.SetItemsProcessed(int64_t(st.iterations() * kNy));
+    st.SetItemsProcessed(int64_t(st.iterations() * ny));
 }
 
 void BM_filter_lt(benchmark::State& st, SIMDLevel l) {

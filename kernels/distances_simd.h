@@ -64,6 +64,12 @@ FAISSLIKE_KERNEL float norm_L2sqr(const float* x, size_t d) {
 template <class Arch, bool is_L2>
 FAISSLIKE_KERNEL void distances_ny(float* out, const float* x, const float* y, size_t d,
                                    size_t ny) {
+    if (Ops<Arch>::W == 1) {
+        // Scalar build: the one-row loop, whose four accumulators the compiler can still pack
+        // into SSE2 registers (the four-row form defeats that, 1.7x slower).
+        for (size_t r = 0; r < ny; ++r) out[r] = distance1<Arch, is_L2>(x, y + r * d, d);
+        return;
+    }
     using O = Ops<Arch>;
     using B = typename O::B;
     constexpr size_t W = O::W;

@@ -90,6 +90,22 @@ void BM_filter_lt(benchmark::State& st, SIMDLevel l) {
     st.SetItemsProcessed(int64_t(st.iterations() * n));
 }
 
+// PQ asymmetric distance computation: codes/s for 8-bit codes with M sub-quantizers.
+void BM_pq_adc8(benchmark::State& st, SIMDLevel l, bool gather) {
+    const size_t M = size_t(st.range(0)), n = 4096;
+    auto K = kernels::kernel_table(l);
+    auto table = randn(M * 256, 1);
+    std::vector<uint8_t> codes(n * M);
+    std::mt19937 rng(2);
+    for (auto& c : codes) c = uint8_t(rng());
+    std::vector<float> dis(n);
+    for (auto _ : st) {
+        (gather ? K->pq_adc8_gather : K->pq_adc8)(table.data(), M, codes.data(), n, dis.data());
+        benchmark::ClobberMemory();
+    }
+    st.SetItemsProcessed(int64_t(st.iterations() * n));
+}
+
 // Flat search on the ISA in use (FAISSLIKE_SIMD selects it).
 void BM_FlatSearch(benchmark::State& st) {
     const size_t d = 128, nb = size_t(st.range(0)), nq = size_t(st.range(1)), k = 10;
@@ -124,6 +140,11 @@ void register_all() {
             benchmark::RegisterBenchmark(("norms_L2sqr/" + s).c_str(), BM_norms_L2sqr, l)->Arg(d);
         }
         benchmark::RegisterBenchmark(("filter_lt/" + s).c_str(), BM_filter_lt, l);
+        for (int M : {8, 16, 32, 64})
+            for (bool g : {false, true})
+                benchmark::RegisterBenchmark(((g ? "pq_adc8_gather/" : "pq_adc8/") + s).c_str(),
+                                             BM_pq_adc8, l, g)
+                    ->Arg(M);
     }
     benchmark::RegisterBenchmark("FlatSearch/nb:nq", BM_FlatSearch)
         ->Args({100000, 1})

@@ -231,13 +231,122 @@ size_t argmin_add(const float* a, const float* b, float sign, size_t n, float* v
              : argmin_add_impl<Arch, false>(a, b, sign, n, val);
 }
 
+template <class Arch, bool is_L2>
+FAISSLIKE_KERNEL void distances_ny_transposed(float* out, const float* x, const float* yt, size_t d,
+                                              size_t ny, size_t ld) {
+    using O = Ops<Arch>;
+    using B = typename O::B;
+    constexpr size_t W = O::W;
+    size_t j = 0;
+    for (; j + W <= ny; j += W) {
+        B acc = O::zero();
+        for (size_t t = 0; t < d; ++t) {
+            B c = O::load(yt + t * ld + j);
+            if (is_L2) {
+                B diff = c - O::set1(x[t]);
+                acc = O::fmadd(diff, diff, acc);
+            } else {
+                acc = O::fmadd(c, O::set1(x[t]), acc);
+            }
+        }
+        O::store(out + j, acc);
+    }
+    for (; j < ny; ++j) {
+        float s = 0;
+        for (size_t t = 0; t < d; ++t) {
+            float c = yt[t * ld + j];
+            s += is_L2 ? (c - x[t]) * (c - x[t]) : c * x[t];
+        }
+        out[j] = s;
+    }
+}
+
+template <class Arch>
+void L2sqr_ny_transposed(float* out, const float* x, const float* yt, size_t d, size_t ny,
+                         size_t ld) {
+    distances_ny_transposed<Arch, true>(out, x, yt, d, ny, ld);
+}
+
+template <class Arch>
+void inner_product_ny_transposed(float* out, const float* x, const float* yt, size_t d, size_t ny,
+                                 size_t ld) {
+    distances_ny_transposed<Arch, false>(out, x, yt, d, ny, ld);
+}
+
+// Lookups of 4 codes at a time: independent load chains instead of one serial sum. This beats
+// gathers on Zen 4 (benchs/bench_kernels pq_adc8 vs pq_adc8_gather), so it is the default.
+template <class Arch>
+FAISSLIKE_KERNEL void pq_adc8(const float* table, size_t M, const uint8_t* codes, size_t n,
+                              float* dis) {
+    // Four named accumulators: an array of them gets auto-vectorized into gathers in the AVX
+    // units, which is slower (see above).
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint8_t* c = codes + i * M;
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (size_t m = 0; m < M; ++m) {
+            const float* t = table + m * 256;
+            s0 += t[c[m]];
+            s1 += t[c[M + m]];
+            s2 += t[c[2 * M + m]];
+            s3 += t[c[3 * M + m]];
+        }
+        dis[i] = s0;
+        dis[i + 1] = s1;
+        dis[i + 2] = s2;
+        dis[i + 3] = s3;
+    }
+    for (; i < n; ++i) {
+        float s = 0;
+        for (size_t m = 0; m < M; ++m) s += table[m * 256 + codes[i * M + m]];
+        dis[i] = s;
+    }
+}
+
+// One gather fetches W sub-quantizers' entries of one code (lane l reads
+// table[(m0 + l) * 256 + code[m0 + l]]). Kept to re-measure on CPUs with fast gathers.
+template <class Arch>
+FAISSLIKE_KERNEL void pq_adc8_gather(const float* table, size_t M, const uint8_t* codes, size_t n,
+                                     float* dis) {
+    using O = Ops<Arch>;
+    if constexpr (O::has_gather) {
+        using B = typename O::B;
+        using BI = typename O::BI;
+        constexpr size_t W = O::W;
+        const size_t Mv = M - M % W;
+        const BI lane_off = O::lane_ids() * BI(256);
+        for (size_t i = 0; i < n; ++i) {
+            const uint8_t* c = codes + i * M;
+            B acc = O::zero();
+            for (size_t m0 = 0; m0 < Mv; m0 += W) {
+                const BI idx = O::widen_u8(c + m0) + lane_off + BI(int32_t(m0 * 256));
+                acc = acc + O::gather(table, idx);
+            }
+            float s = O::hsum(acc);
+            for (size_t m = Mv; m < M; ++m) s += table[m * 256 + c[m]];
+            dis[i] = s;
+        }
+    } else {
+        pq_adc8<Arch>(table, M, codes, n, dis);
+    }
+}
+
 // Constant-initialized: no code from a per-ISA unit runs at load time.
 template <class Arch>
 struct TableFor {
     static constexpr KernelTable table{
-        &L2sqr<Arch>,     &inner_product<Arch>,    &norm_L2sqr<Arch>,
-        &L2sqr_ny<Arch>,  &inner_product_ny<Arch>, &norms_L2sqr<Arch>,
-        &filter_lt<Arch>, &argmin_add<Arch>,
+        &L2sqr<Arch>,
+        &inner_product<Arch>,
+        &norm_L2sqr<Arch>,
+        &L2sqr_ny<Arch>,
+        &inner_product_ny<Arch>,
+        &norms_L2sqr<Arch>,
+        &filter_lt<Arch>,
+        &argmin_add<Arch>,
+        &L2sqr_ny_transposed<Arch>,
+        &inner_product_ny_transposed<Arch>,
+        &pq_adc8<Arch>,
+        &pq_adc8_gather<Arch>,
     };
 };
 

@@ -23,6 +23,17 @@ struct KernelTable {
     // Index of the smallest sign * a_i (+ b_i) (the first one on ties), value in *val.
     // n must be < 2^24 (indices are tracked in float lanes).
     size_t (*argmin_add)(const float* a, const float* b, float sign, size_t n, float* val);
+    // Against ny vectors stored transposed (d rows of stride ld): out[j] = ||x - y_j||^2 or
+    // <x, y_j>. Vectorized across j, so it is fast for the small d of PQ sub-vectors.
+    void (*L2sqr_ny_transposed)(float* out, const float* x, const float* yt, size_t d, size_t ny,
+                                size_t ld);
+    void (*inner_product_ny_transposed)(float* out, const float* x, const float* yt, size_t d,
+                                        size_t ny, size_t ld);
+    // PQ asymmetric distances, 8-bit codes: dis[i] = sum_m table[m * 256 + codes[i * M + m]].
+    void (*pq_adc8)(const float* table, size_t M, const uint8_t* codes, size_t n, float* dis);
+    // Same result with one gather per W sub-quantizers (slower on Zen 4; kept to re-measure).
+    void (*pq_adc8_gather)(const float* table, size_t M, const uint8_t* codes, size_t n,
+                           float* dis);
 };
 
 // Defined in the per-ISA translation units. Call only when simd_level_supported().

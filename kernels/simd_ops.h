@@ -3,6 +3,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include <immintrin.h>  // widen_u8 names its intrinsics; only instantiated in the AVX TUs
 
 #include <xsimd/xsimd.hpp>
 
@@ -30,6 +34,22 @@ struct Ops {
     static inline B select_lt(const B& a, const B& b, const B& x, const B& y) {
         return xsimd::select(a < b, x, y);
     }
+    using BI = xsimd::batch<int32_t, Arch>;
+    static constexpr bool has_gather = W >= 8;
+    // W code bytes, zero-extended to int32 lanes (the one step xsimd 8 lacks an op for).
+    static inline BI widen_u8(const uint8_t* p) {
+        if constexpr (std::is_base_of<xsimd::avx512f, Arch>::value) {
+            return BI(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+        } else {
+            return BI(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+        }
+    }
+    static inline B gather(const float* base, const BI& idx) { return B::gather(base, idx); }
+    static inline BI lane_ids() {
+        alignas(64) int32_t v[W];
+        for (size_t l = 0; l < W; ++l) v[l] = int32_t(l);
+        return BI::load_aligned(v);
+    }
     // 0, 1, 2, ... W-1.
     static inline B iota() {
         alignas(64) float v[W];
@@ -54,6 +74,7 @@ struct Ops<ScalarArch> {
     static inline B min(B a, B b) { return a < b ? a : b; }
     static inline B select_lt(B a, B b, B x, B y) { return a < b ? x : y; }
     static inline B iota() { return 0.0f; }
+    static constexpr bool has_gather = false;
 };
 
 }  // namespace kernels

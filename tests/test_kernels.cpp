@@ -183,3 +183,56 @@ TEST(Kernels, ArgminAddAllIsas) {
         }
     }
 }
+
+TEST(Kernels, TransposedDistancesAllIsas) {
+    for (SIMDLevel l : supported_levels()) {
+        const kernels::KernelTable* K = kernels::kernel_table(l);
+        SCOPED_TRACE(simd_level_name(l));
+        for (size_t d : {1, 2, 4, 8, 12, 16, 32}) {
+            for (size_t ny : {1, 15, 16, 17, 256}) {
+                const size_t ld = ny + 3;  // padded stride
+                auto x = randn(d, 5 + d), yt = randn(d * ld, 55 + ny);
+                std::vector<float> l2(ny), ip(ny);
+                K->L2sqr_ny_transposed(l2.data(), x.data(), yt.data(), d, ny, ld);
+                K->inner_product_ny_transposed(ip.data(), x.data(), yt.data(), d, ny, ld);
+                for (size_t j = 0; j < ny; ++j) {
+                    double r2 = 0, ri = 0, ai = 0;
+                    for (size_t t = 0; t < d; ++t) {
+                        double c = yt[t * ld + j];
+                        r2 += (x[t] - c) * (x[t] - c);
+                        ri += x[t] * c;
+                        ai += std::fabs(x[t] * c);
+                    }
+                    EXPECT_NEAR(l2[j], r2, tol_for(r2, d));
+                    EXPECT_NEAR(ip[j], ri, tol_for(ai, d));
+                }
+            }
+        }
+    }
+}
+
+TEST(Kernels, PqAdc8AllIsas) {
+    std::mt19937 rng(17);
+    for (SIMDLevel l : supported_levels()) {
+        const kernels::KernelTable* K = kernels::kernel_table(l);
+        SCOPED_TRACE(simd_level_name(l));
+        for (size_t M : {1, 4, 8, 9, 16, 24, 32, 64}) {
+            const size_t n = 37;
+            auto table = randn(M * 256, 3 + M);
+            std::vector<uint8_t> codes(n * M);
+            for (auto& c : codes) c = uint8_t(rng());
+            std::vector<float> dis(n), dis_g(n);
+            K->pq_adc8(table.data(), M, codes.data(), n, dis.data());
+            K->pq_adc8_gather(table.data(), M, codes.data(), n, dis_g.data());
+            for (size_t i = 0; i < n; ++i) {
+                EXPECT_NEAR(dis_g[i], dis[i], 1e-4 * (1 + std::fabs(dis[i])));
+                double ref = 0, a = 0;
+                for (size_t m = 0; m < M; ++m) {
+                    ref += table[m * 256 + codes[i * M + m]];
+                    a += std::fabs(table[m * 256 + codes[i * M + m]]);
+                }
+                EXPECT_NEAR(dis[i], ref, 1e-5 * a + 1e-6) << "M=" << M << " i=" << i;
+            }
+        }
+    }
+}

@@ -139,18 +139,23 @@ void IndexIVF::add_with_ids(idx_t n, const float* x, const idx_t* xids) {
     for (size_t l = 0; l < nlist; ++l)
         if (counts[l]) invlists->reserve_extra(l, counts[l]);
     std::vector<uint32_t> offsets(static_cast<size_t>(n));
-    // Each thread owns the lists l with l % nt == rank, so appends need no locks and every
-    // list keeps the input order.
+    // Encode in chunks (bounded buffer), then each thread appends to the lists l with
+    // l % nt == rank: no locks, and every list keeps the input order.
+    const size_t chunk = 65536;
+    std::vector<uint8_t> codes(std::min(size_t(n), chunk) * code_size);
+    for (size_t c0 = 0; c0 < size_t(n); c0 += chunk) {
+        const size_t nc = std::min(chunk, size_t(n) - c0);
+        encode_vectors(nc, x + c0 * size_t(d), list_nos.data() + c0, codes.data());
 #pragma omp parallel
-    {
-        const size_t nt = size_t(omp_get_num_threads()), rank = size_t(omp_get_thread_num());
-        std::vector<uint8_t> code(code_size);
-        for (size_t i = 0; i < size_t(n); ++i) {
-            const idx_t l = list_nos[i];
-            if (l < 0 || size_t(l) % nt != rank) continue;
-            encode_vector(x + i * size_t(d), size_t(l), code.data());
-            const idx_t id = xids ? xids[i] : ntotal + idx_t(i);
-            offsets[i] = uint32_t(invlists->add_entries(size_t(l), 1, &id, code.data()));
+        {
+            const size_t nt = size_t(omp_get_num_threads()), rank = size_t(omp_get_thread_num());
+            for (size_t i = c0; i < c0 + nc; ++i) {
+                const idx_t l = list_nos[i];
+                if (l < 0 || size_t(l) % nt != rank) continue;
+                const idx_t id = xids ? xids[i] : ntotal + idx_t(i);
+                offsets[i] = uint32_t(invlists->add_entries(size_t(l), 1, &id,
+                                                            codes.data() + (i - c0) * code_size));
+            }
         }
     }
     if (direct_map.type != DirectMap::NoMap) {
@@ -158,6 +163,15 @@ void IndexIVF::add_with_ids(idx_t n, const float* x, const idx_t* xids) {
             direct_map.add(xids ? xids[i] : ntotal + idx_t(i), size_t(list_nos[i]), offsets[i]);
     }
     ntotal += n;
+}
+
+void IndexIVF::encode_vectors(size_t n, const float* x, const idx_t* list_nos,
+                              uint8_t* codes) const {
+#pragma omp parallel for if (n > 256)
+    for (int64_t i = 0; i < int64_t(n); ++i)
+        if (list_nos[i] >= 0)
+            encode_vector(x + size_t(i) * size_t(d), size_t(list_nos[i]),
+                          codes + size_t(i) * code_size);
 }
 
 size_t IndexIVF::effective_nprobe(const SearchParameters* params) const {
@@ -192,7 +206,6 @@ void IndexIVF::search(idx_t n, const float* x, idx_t k, float* distances, idx_t*
 
 void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t* assign,
                                   const float* coarse_dis, float* D, idx_t* I, size_t np) const {
-    const kernels::KernelTable& K = kernels::current();
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const size_t kk = size_t(k);
     const int nt = omp_get_max_threads();
@@ -205,29 +218,31 @@ void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t*
         search_preassigned_by_list(n, x, k, assign, D, I, np)) {
         return;
     }
+    std::exception_ptr err;
+    auto record = [&err]() {
+#pragma omp critical(faisslike_ivf_error)
+        err = std::current_exception();
+    };
     if (size_t(n) >= size_t(nt) || np == 1 || nt == 1) {
         // Batch: one query per thread at a time.
-        std::exception_ptr err;
 #pragma omp parallel if (n > 1)
         {
-            Selector sel(K);
-            std::unique_ptr<float[]> buf(new float[kScanBlock]);
+            std::unique_ptr<InvertedListScanner> sc = get_scanner();
 #pragma omp for schedule(dynamic)
             for (idx_t i = 0; i < n; ++i) {
                 try {
                     float* hv = D + i * k;
                     idx_t* hi = I + i * k;
                     heap_heapify<HeapC>(kk, hv, hi);
+                    sc->set_query(x + i * d);
                     for (size_t p = 0; p < np; ++p) {
                         const idx_t l = assign[size_t(i) * np + p];
-                        if (!valid_list(l)) continue;
-                        scan_list(x + i * d, size_t(l), coarse_dis[size_t(i) * np + p], sel, kk, hv,
-                                  hi, buf.get());
+                        if (valid_list(l))
+                            sc->scan_list(size_t(l), coarse_dis[size_t(i) * np + p], kk, hv, hi);
                     }
                     finalize_results(kk, hv, hi, ip, 0.0f);
                 } catch (...) {
-#pragma omp critical
-                    err = std::current_exception();
+                    record();
                 }
             }
         }
@@ -239,25 +254,28 @@ void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t*
     std::vector<float> pv(size_t(nt) * kk);
     std::vector<idx_t> pi(size_t(nt) * kk);
     for (idx_t i = 0; i < n; ++i) {
-        std::exception_ptr err;
 #pragma omp parallel num_threads(nt)
         {
             const size_t t = size_t(omp_get_thread_num());
-            Selector sel(K);
-            std::unique_ptr<float[]> buf(new float[kScanBlock]);
             float* hv = pv.data() + t * kk;
             idx_t* hi = pi.data() + t * kk;
             heap_heapify<HeapC>(kk, hv, hi);
+            std::unique_ptr<InvertedListScanner> sc;
+            try {
+                sc = get_scanner();
+                sc->set_query(x + i * d);
+            } catch (...) {
+                record();
+            }
 #pragma omp for schedule(dynamic)
             for (int64_t p = 0; p < int64_t(np); ++p) {
                 try {
                     const idx_t l = assign[size_t(i) * np + size_t(p)];
-                    if (valid_list(l))
-                        scan_list(x + i * d, size_t(l), coarse_dis[size_t(i) * np + size_t(p)], sel,
-                                  kk, hv, hi, buf.get());
+                    if (sc && valid_list(l))
+                        sc->scan_list(size_t(l), coarse_dis[size_t(i) * np + size_t(p)], kk, hv,
+                                      hi);
                 } catch (...) {
-#pragma omp critical
-                    err = std::current_exception();
+                    record();
                 }
             }
         }

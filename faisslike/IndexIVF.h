@@ -14,6 +14,15 @@ namespace faisslike {
 
 struct Selector;
 
+// Per-thread scanning state of an IVF search: set_query once per query (lookup tables, ...),
+// then scan_list for each probed list.
+struct InvertedListScanner {
+    virtual ~InvertedListScanner() = default;
+    virtual void set_query(const float* x) = 0;
+    // Offers every entry of list_no to the heap (hv, hi) of size k.
+    virtual void scan_list(size_t list_no, float coarse_dis, size_t k, float* hv, idx_t* hi) = 0;
+};
+
 struct SearchParametersIVF : SearchParameters {
     size_t nprobe = 0;  // 0: use the index's nprobe; values above nlist are clamped to nlist
 };
@@ -76,10 +85,11 @@ struct IndexIVF : Index {
 
     // Subclass hooks.
     virtual void encode_vector(const float* x, size_t list_no, uint8_t* code) const = 0;
+    // n vectors at once (list_nos[i] >= 0); the default calls encode_vector in parallel.
+    virtual void encode_vectors(size_t n, const float* x, const idx_t* list_nos,
+                                uint8_t* codes) const;
     virtual void decode_vector(const uint8_t* code, size_t list_no, float* x) const = 0;
-    // Offers every entry of list_no to the heap (hv, hi); buf holds >= kScanBlock floats.
-    virtual void scan_list(const float* x, size_t list_no, float coarse_dis, Selector& sel,
-                           size_t k, float* hv, idx_t* hi, float* buf) const = 0;
+    virtual std::unique_ptr<InvertedListScanner> get_scanner() const = 0;
     virtual void train_encoder(idx_t /*n*/, const float* /*x*/) {}
     // Batches that probe each list many times may be answered list by list (each list read
     // once for all its queries). Returns false when the index type has no such path.

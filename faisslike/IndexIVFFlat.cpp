@@ -25,22 +25,40 @@ void IndexIVFFlat::decode_vector(const uint8_t* code, size_t, float* x) const {
     std::memcpy(x, code, code_size);
 }
 
-void IndexIVFFlat::scan_list(const float* x, size_t list_no, float, Selector& sel, size_t k,
-                             float* hv, idx_t* hi, float* buf) const {
-    const size_t ls = invlists->list_size(list_no);
-    const float* y = reinterpret_cast<const float*>(invlists->get_codes(list_no));
-    const idx_t* ids = invlists->get_ids(list_no);
-    const bool ip = metric_type == METRIC_INNER_PRODUCT;
-    const size_t dd = size_t(d);
-    for (size_t b0 = 0; b0 < ls; b0 += kScanBlock) {
-        const size_t nb = std::min(kScanBlock, ls - b0);
-        if (ip) {
-            sel.K.inner_product_ny(buf, x, y + b0 * dd, dd, nb);
-        } else {
-            sel.K.L2sqr_ny(buf, x, y + b0 * dd, dd, nb);
+namespace {
+
+struct IVFFlatScanner : InvertedListScanner {
+    const IndexIVFFlat& ivf;
+    Selector sel;
+    std::unique_ptr<float[]> buf{new float[IndexIVF::kScanBlock]};
+    const float* x = nullptr;
+
+    explicit IVFFlatScanner(const IndexIVFFlat& ivf) : ivf(ivf), sel(kernels::current()) {}
+
+    void set_query(const float* q) override { x = q; }
+
+    void scan_list(size_t list_no, float, size_t k, float* hv, idx_t* hi) override {
+        const InvertedLists& il = *ivf.invlists;
+        const size_t ls = il.list_size(list_no), dd = size_t(ivf.d);
+        const float* y = reinterpret_cast<const float*>(il.get_codes(list_no));
+        const idx_t* ids = il.get_ids(list_no);
+        const bool ip = ivf.metric_type == METRIC_INNER_PRODUCT;
+        for (size_t b0 = 0; b0 < ls; b0 += IndexIVF::kScanBlock) {
+            const size_t nb = std::min(IndexIVF::kScanBlock, ls - b0);
+            if (ip) {
+                sel.K.inner_product_ny(buf.get(), x, y + b0 * dd, dd, nb);
+            } else {
+                sel.K.L2sqr_ny(buf.get(), x, y + b0 * dd, dd, nb);
+            }
+            sel.add(k, hv, hi, buf.get(), nullptr, ip ? -1.0f : 1.0f, nb, IdArray{ids + b0});
         }
-        sel.add(k, hv, hi, buf, nullptr, ip ? -1.0f : 1.0f, nb, IdArray{ids + b0});
     }
+};
+
+}  // namespace
+
+std::unique_ptr<InvertedListScanner> IndexIVFFlat::get_scanner() const {
+    return std::make_unique<IVFFlatScanner>(*this);
 }
 
 bool IndexIVFFlat::search_preassigned_by_list(idx_t n, const float* x, idx_t k, const idx_t* assign,

@@ -11,8 +11,7 @@ struct IndexIVFFlat : IndexIVF {
 
     void encode_vector(const float* x, size_t list_no, uint8_t* code) const override;
     void decode_vector(const uint8_t* code, size_t list_no, float* x) const override;
-    void scan_list(const float* x, size_t list_no, float coarse_dis, Selector& sel, size_t k,
-                   float* hv, idx_t* hi, float* buf) const override;
+    std::unique_ptr<InvertedListScanner> get_scanner() const override;
     // Each probed list once per batch: its queries against its vectors with one sgemm.
     bool search_preassigned_by_list(idx_t n, const float* x, idx_t k, const idx_t* assign,
                                     float* distances, idx_t* labels, size_t nprobe) const override;

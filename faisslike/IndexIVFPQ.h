@@ -1,0 +1,41 @@
+// IVF whose lists hold PQ codes of the residuals x - centroid (by default).
+#pragma once
+
+#include <vector>
+
+#include "faisslike/IndexIVF.h"
+#include "faisslike/ProductQuantizer.h"
+
+namespace faisslike {
+
+struct IndexIVFPQ : IndexIVF {
+    ProductQuantizer pq;
+    bool by_residual = true;
+    // L2 + by_residual: store ||r||^2 + 2<c, r> per (list, sub-quantizer, centroid) at train
+    // time (FAISS's use_precomputed_table), so a probe costs a table add instead of a table.
+    bool use_precomputed_table = true;
+    std::vector<float> precomputed_table;  // nlist x M x ksub (derived: rebuilt after train/read)
+
+    IndexIVFPQ(Index* quantizer, idx_t d, size_t nlist, size_t M, size_t nbits = 8,
+               MetricType metric = METRIC_L2);
+
+    void train_encoder(idx_t n, const float* x) override;
+    void encode_vector(const float* x, size_t list_no, uint8_t* code) const override;
+    void encode_vectors(size_t n, const float* x, const idx_t* list_nos,
+                        uint8_t* codes) const override;
+    void decode_vector(const uint8_t* code, size_t list_no, float* x) const override;
+    std::unique_ptr<InvertedListScanner> get_scanner() const override;
+
+    // Rebuilds precomputed_table from the quantizer and pq (after train or read).
+    void precompute_table();
+    bool uses_precomputed_table() const;
+    // Residual of x with respect to centroid list_no.
+    void compute_residual(const float* x, size_t list_no, float* residual) const;
+
+   private:
+    // Throws (outside any parallel region) if the quantizer cannot reconstruct centroids:
+    // an exception escaping an OpenMP loop would terminate the process.
+    void check_quantizer_reconstructs() const;
+};
+
+}  // namespace faisslike

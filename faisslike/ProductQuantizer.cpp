@@ -1,0 +1,160 @@
+#include "faisslike/ProductQuantizer.h"
+
+#include <omp.h>
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "faisslike/Error.h"
+#include "faisslike/IndexFlat.h"
+#include "faisslike/Index.h"
+#include "kernels/kernel_table.h"
+
+namespace faisslike {
+
+ProductQuantizer::ProductQuantizer(size_t d_in, size_t M_in, size_t nbits_in)
+        : d(d_in), M(M_in), nbits(nbits_in), dsub(0), ksub(0), code_size(0) {
+    FAISSLIKE_THROW_IF_NOT_FMT(M >= 1, "PQ needs M >= 1, got M=%zu", M);
+    FAISSLIKE_THROW_IF_NOT_FMT(d >= 1 && d % M == 0, "d=%zu is not a multiple of M=%zu", d, M);
+    FAISSLIKE_THROW_IF_NOT_FMT(nbits >= 1 && nbits <= 8, "nbits must be in [1, 8], got nbits=%zu",
+                               nbits);
+    dsub = d / M;
+    ksub = size_t(1) << nbits;
+    code_size = (M * nbits + 7) / 8;
+}
+
+void ProductQuantizer::check_trained() const {
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained(), "product quantizer is not trained");
+}
+
+void ProductQuantizer::set_centroids(const float* c) {
+    centroids.assign(c, c + M * ksub * dsub);
+    centroids_t.resize(centroids.size());
+    for (size_t m = 0; m < M; ++m)
+        for (size_t j = 0; j < ksub; ++j)
+            for (size_t t = 0; t < dsub; ++t)
+                centroids_t[(m * dsub + t) * ksub + j] = centroids[(m * ksub + j) * dsub + t];
+}
+
+void ProductQuantizer::train(idx_t n, const float* x) {
+    FAISSLIKE_THROW_IF_NOT_FMT(n >= 0 && (n == 0 || x != nullptr), "bad training set (n=%lld)",
+                               (long long)n);
+    FAISSLIKE_THROW_IF_NOT_FMT(size_t(n) >= ksub,
+                               "PQ training needs at least ksub=%zu points (2^nbits), got n=%lld",
+                               ksub, (long long)n);
+    check_finite("PQ training vectors", n, int(d), x);
+    if (size_t(n) < 39 * ksub) {
+        std::fprintf(stderr,
+                     "WARNING PQ training on %lld points for %zu centroids per sub-quantizer: "
+                     "at least %zu are recommended\n",
+                     (long long)n, ksub, 39 * ksub);
+    }
+    ClusteringParameters sub_cp = cp;
+    sub_cp.min_points_per_centroid = 0;  // warned once above, not M times
+    std::vector<float> all(M * ksub * dsub);
+    std::vector<float> xs(size_t(n) * dsub);
+    for (size_t m = 0; m < M; ++m) {
+        for (size_t i = 0; i < size_t(n); ++i)
+            std::memcpy(&xs[i * dsub], x + i * d + m * dsub, dsub * sizeof(float));
+        Clustering clus(int(dsub), int(ksub), sub_cp);
+        IndexFlatL2 assign{idx_t(dsub)};
+        clus.train(n, xs.data(), assign);
+        std::memcpy(&all[m * ksub * dsub], clus.centroids.data(), ksub * dsub * sizeof(float));
+    }
+    set_centroids(all.data());
+}
+
+size_t ProductQuantizer::get_code(const uint8_t* code, size_t m) const {
+    if (nbits == 8) return code[m];
+    size_t bit = m * nbits, v = 0;
+    for (size_t b = 0; b < nbits; ++b, ++bit) v |= size_t((code[bit >> 3] >> (bit & 7)) & 1) << b;
+    return v;
+}
+
+void ProductQuantizer::set_code(uint8_t* code, size_t m, size_t value) const {
+    if (nbits == 8) {
+        code[m] = uint8_t(value);
+        return;
+    }
+    size_t bit = m * nbits;
+    for (size_t b = 0; b < nbits; ++b, ++bit) {
+        const uint8_t mask = uint8_t(1u << (bit & 7));
+        if ((value >> b) & 1) {
+            code[bit >> 3] |= mask;
+        } else {
+            code[bit >> 3] &= uint8_t(~mask);
+        }
+    }
+}
+
+void ProductQuantizer::compute_codes(const float* x, uint8_t* codes, size_t n) const {
+    check_trained();
+    const kernels::KernelTable& K = kernels::current();
+#pragma omp parallel if (n > 64)
+    {
+        std::unique_ptr<float[]> dis(new float[ksub]);
+#pragma omp for schedule(static)
+        for (int64_t i = 0; i < int64_t(n); ++i) {
+            uint8_t* code = codes + size_t(i) * code_size;
+            std::memset(code, 0, code_size);
+            for (size_t m = 0; m < M; ++m) {
+                K.L2sqr_ny_transposed(dis.get(), x + size_t(i) * d + m * dsub,
+                                      centroids_t.data() + m * dsub * ksub, dsub, ksub, ksub);
+                float v;
+                set_code(code, m, K.argmin_add(dis.get(), nullptr, 1.0f, ksub, &v));
+            }
+        }
+    }
+}
+
+void ProductQuantizer::decode(const uint8_t* codes, float* x, size_t n) const {
+    check_trained();
+#pragma omp parallel for if (n > 1024)
+    for (int64_t i = 0; i < int64_t(n); ++i) {
+        const uint8_t* code = codes + size_t(i) * code_size;
+        for (size_t m = 0; m < M; ++m)
+            std::memcpy(x + size_t(i) * d + m * dsub,
+                        &centroids[(m * ksub + get_code(code, m)) * dsub], dsub * sizeof(float));
+    }
+}
+
+void ProductQuantizer::compute_distance_table(const float* x, float* table) const {
+    check_trained();
+    const kernels::KernelTable& K = kernels::current();
+    for (size_t m = 0; m < M; ++m)
+        K.L2sqr_ny_transposed(table + m * ksub, x + m * dsub, centroids_t.data() + m * dsub * ksub,
+                              dsub, ksub, ksub);
+}
+
+void ProductQuantizer::compute_inner_prod_table(const float* x, float* table) const {
+    check_trained();
+    const kernels::KernelTable& K = kernels::current();
+    for (size_t m = 0; m < M; ++m)
+        K.inner_product_ny_transposed(table + m * ksub, x + m * dsub,
+                                      centroids_t.data() + m * dsub * ksub, dsub, ksub, ksub);
+}
+
+void ProductQuantizer::compute_table(MetricType metric, const float* x, float* table) const {
+    if (metric == METRIC_INNER_PRODUCT) {
+        compute_inner_prod_table(x, table);
+    } else {
+        compute_distance_table(x, table);
+    }
+}
+
+void ProductQuantizer::adc(const kernels::KernelTable& K, const float* table,
+                           const uint8_t* codes, size_t n, float* dis) const {
+    if (nbits == 8) {
+        K.pq_adc8(table, M, codes, n, dis);
+        return;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        const uint8_t* code = codes + i * code_size;
+        float s = 0;
+        for (size_t m = 0; m < M; ++m) s += table[m * ksub + get_code(code, m)];
+        dis[i] = s;
+    }
+}
+
+}  // namespace faisslike

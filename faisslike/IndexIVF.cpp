@@ -153,8 +153,8 @@ void IndexIVF::add_with_ids(idx_t n, const float* x, const idx_t* xids) {
                 const idx_t l = list_nos[i];
                 if (l < 0 || size_t(l) % nt != rank) continue;
                 const idx_t id = xids ? xids[i] : ntotal + idx_t(i);
-                offsets[i] = uint32_t(invlists->add_entries(size_t(l), 1, &id,
-                                                            codes.data() + (i - c0) * code_size));
+                offsets[i] = uint32_t(
+                    invlists->add_entries(size_t(l), 1, &id, codes.data() + (i - c0) * code_size));
             }
         }
     }

@@ -13,9 +13,9 @@ namespace faisslike {
 
 IndexIVFPQ::IndexIVFPQ(Index* quantizer, idx_t d_in, size_t nlist_in, size_t M, size_t nbits,
                        MetricType metric)
-        : IndexIVF(quantizer, d_in, nlist_in, ProductQuantizer(size_t(d_in), M, nbits).code_size,
-                   metric),
-          pq(size_t(d_in), M, nbits) {
+    : IndexIVF(quantizer, d_in, nlist_in, ProductQuantizer(size_t(d_in), M, nbits).code_size,
+               metric),
+      pq(size_t(d_in), M, nbits) {
     // IVF training only sets up the coarse level; the PQ still needs training.
     is_trained = false;
 }
@@ -104,7 +104,8 @@ void IndexIVFPQ::encode_vectors(size_t n, const float* x, const idx_t* list_nos,
 #pragma omp parallel for if (n > 256)
     for (int64_t i = 0; i < int64_t(n); ++i)
         if (list_nos[i] >= 0)
-            compute_residual(x + size_t(i) * size_t(d), size_t(list_nos[i]), r.data() + size_t(i) * size_t(d));
+            compute_residual(x + size_t(i) * size_t(d), size_t(list_nos[i]),
+                             r.data() + size_t(i) * size_t(d));
     pq.compute_codes(r.data(), codes, n);
 }
 
@@ -127,15 +128,15 @@ struct IVFPQScanner : InvertedListScanner {
     const bool ip, precomputed;
 
     explicit IVFPQScanner(const IndexIVFPQ& ivf)
-            : ivf(ivf),
-              sel(kernels::current()),
-              tsize(ivf.pq.M * ivf.pq.ksub),
-              qtable(new float[tsize]),
-              table(new float[tsize]),
-              buf(new float[IndexIVF::kScanBlock]),
-              residual(new float[size_t(ivf.d)]),
-              ip(ivf.metric_type == METRIC_INNER_PRODUCT),
-              precomputed(ivf.uses_precomputed_table()) {}
+        : ivf(ivf),
+          sel(kernels::current()),
+          tsize(ivf.pq.M * ivf.pq.ksub),
+          qtable(new float[tsize]),
+          table(new float[tsize]),
+          buf(new float[IndexIVF::kScanBlock]),
+          residual(new float[size_t(ivf.d)]),
+          ip(ivf.metric_type == METRIC_INNER_PRODUCT),
+          precomputed(ivf.uses_precomputed_table()) {}
 
     void set_query(const float* q) override {
         x = q;

@@ -8,7 +8,7 @@
 namespace faisslike {
 
 IndexPQ::IndexPQ(idx_t d_in, size_t M, size_t nbits, MetricType metric)
-        : Index(d_in, metric), pq(size_t(d_in), M, nbits) {
+    : Index(d_in, metric), pq(size_t(d_in), M, nbits) {
     is_trained = false;
 }
 
@@ -50,10 +50,11 @@ void IndexPQ::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* 
     if (n == 0) return;
     check_finite("query vectors", n, d, x);
     const kernels::KernelTable& K = kernels::current();
-    scan_search(K, size_t(n), size_t(ntotal), size_t(k), metric_type == METRIC_INNER_PRODUCT,
-                distances, labels, [&] {
-                    return PQScanner{*this, x, K, std::unique_ptr<float[]>(new float[pq.M * pq.ksub])};
-                });
+    scan_search(
+        K, size_t(n), size_t(ntotal), size_t(k), metric_type == METRIC_INNER_PRODUCT, distances,
+        labels, [&] {
+            return PQScanner{*this, x, K, std::unique_ptr<float[]>(new float[pq.M * pq.ksub])};
+        });
 }
 
 void IndexPQ::reset() {

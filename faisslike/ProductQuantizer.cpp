@@ -7,14 +7,14 @@
 #include <memory>
 
 #include "faisslike/Error.h"
-#include "faisslike/IndexFlat.h"
 #include "faisslike/Index.h"
+#include "faisslike/IndexFlat.h"
 #include "kernels/kernel_table.h"
 
 namespace faisslike {
 
 ProductQuantizer::ProductQuantizer(size_t d_in, size_t M_in, size_t nbits_in)
-        : d(d_in), M(M_in), nbits(nbits_in), dsub(0), ksub(0), code_size(0) {
+    : d(d_in), M(M_in), nbits(nbits_in), dsub(0), ksub(0), code_size(0) {
     FAISSLIKE_THROW_IF_NOT_FMT(M >= 1, "PQ needs M >= 1, got M=%zu", M);
     FAISSLIKE_THROW_IF_NOT_FMT(d >= 1 && d % M == 0, "d=%zu is not a multiple of M=%zu", d, M);
     FAISSLIKE_THROW_IF_NOT_FMT(nbits >= 1 && nbits <= 8, "nbits must be in [1, 8], got nbits=%zu",
@@ -143,8 +143,8 @@ void ProductQuantizer::compute_table(MetricType metric, const float* x, float* t
     }
 }
 
-void ProductQuantizer::adc(const kernels::KernelTable& K, const float* table,
-                           const uint8_t* codes, size_t n, float* dis) const {
+void ProductQuantizer::adc(const kernels::KernelTable& K, const float* table, const uint8_t* codes,
+                           size_t n, float* dis) const {
     if (nbits == 8) {
         K.pq_adc8(table, M, codes, n, dis);
         return;

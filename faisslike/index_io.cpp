@@ -1,11 +1,14 @@
 #include "faisslike/index_io.h"
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "faisslike/Error.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexIVFFlat.h"
+#include "faisslike/IndexIVFPQ.h"
+#include "faisslike/IndexPQ.h"
 
 namespace faisslike {
 
@@ -15,6 +18,8 @@ namespace {
 constexpr char kMagic[8] = {'\x89', 'F', 'S', 'L', 'I', 'K', '\r', '\n'};
 constexpr char kTagFlat[4] = {'I', 'x', 'F', 'l'};
 constexpr char kTagIVFFlat[4] = {'I', 'w', 'F', 'l'};
+constexpr char kTagPQ[4] = {'I', 'x', 'P', 'q'};
+constexpr char kTagIVFPQ[4] = {'I', 'w', 'P', 'Q'};
 // Nested records (an IVF's quantizer, ...) deeper than this are refused: no stack exhaustion
 // from a crafted file.
 constexpr int kMaxDepth = 8;
@@ -98,6 +103,24 @@ void read_float_array(SectionReader& s, std::vector<float>& out, uint64_t expect
     s.get_bytes(out.data(), n * sizeof(float), field);
 }
 
+// The floats of an array whose count `n` was already read; it must equal `expected`.
+void read_float_array_body(SectionReader& s, std::vector<float>& out, uint64_t n, uint64_t expected,
+                           const char* field) {
+    if (n != expected)
+        s.fail(format_string("field '%s' holds %llu floats, expected %llu", field,
+                             (unsigned long long)n, (unsigned long long)expected));
+    s.need(n * sizeof(float), field);  // before allocating
+    out.resize(size_t(n));
+    s.get_bytes(out.data(), n * sizeof(float), field);
+}
+
+// Centroids are used in arithmetic whose NaN would silently poison every search.
+void check_finite_field(SectionReader& s, const std::vector<float>& v, const char* field) {
+    for (size_t i = 0; i < v.size(); ++i)
+        if (!std::isfinite(v[i]))
+            s.fail(format_string("field '%s' has a non-finite value at %zu", field, i));
+}
+
 // Counts bytes instead of storing them: record lengths are known without buffering a
 // (possibly multi-GB) body in memory.
 struct CountingWriter : IOWriter {
@@ -114,6 +137,35 @@ void write_record(IOWriter* w, const char* tag, const Body& body) {
     body(w);
 }
 
+void write_index_record(IOWriter* w, const Index* idx);
+
+void write_pq(IOWriter* b, const ProductQuantizer& pq) {
+    put<uint64_t>(b, pq.d);
+    put<uint64_t>(b, pq.M);
+    put<uint64_t>(b, pq.nbits);
+    put<uint64_t>(b, pq.centroids.size());  // 0 when untrained
+    b->write(pq.centroids.data(), pq.centroids.size() * sizeof(float));
+}
+
+void write_ivf_head(IOWriter* b, const IndexIVF* ivf) {
+    write_index_header(b, ivf);
+    put<uint64_t>(b, ivf->nlist);
+    put<uint64_t>(b, ivf->nprobe);
+    put<uint64_t>(b, ivf->code_size);
+    put<uint8_t>(b, uint8_t(ivf->direct_map.type));
+    write_index_record(b, ivf->quantizer);
+}
+
+void write_ivf_lists(IOWriter* b, const IndexIVF* ivf) {
+    const InvertedLists& il = *ivf->invlists;
+    for (size_t l = 0; l < ivf->nlist; ++l) {
+        const uint64_t ls = il.list_size(l);
+        put<uint64_t>(b, ls);
+        b->write(il.get_ids(l), ls * sizeof(idx_t));
+        b->write(il.get_codes(l), ls * il.code_size);
+    }
+}
+
 void write_index_record(IOWriter* w, const Index* idx) {
     if (auto f = dynamic_cast<const IndexFlat*>(idx)) {
         write_record(w, kTagFlat, [f](IOWriter* b) {
@@ -125,19 +177,27 @@ void write_index_record(IOWriter* w, const Index* idx) {
     }
     if (auto ivf = dynamic_cast<const IndexIVFFlat*>(idx)) {
         write_record(w, kTagIVFFlat, [ivf](IOWriter* b) {
-            write_index_header(b, ivf);
-            put<uint64_t>(b, ivf->nlist);
-            put<uint64_t>(b, ivf->nprobe);
-            put<uint64_t>(b, ivf->code_size);
-            put<uint8_t>(b, uint8_t(ivf->direct_map.type));
-            write_index_record(b, ivf->quantizer);
-            const InvertedLists& il = *ivf->invlists;
-            for (size_t l = 0; l < ivf->nlist; ++l) {
-                const uint64_t ls = il.list_size(l);
-                put<uint64_t>(b, ls);
-                b->write(il.get_ids(l), ls * sizeof(idx_t));
-                b->write(il.get_codes(l), ls * il.code_size);
-            }
+            write_ivf_head(b, ivf);
+            write_ivf_lists(b, ivf);
+        });
+        return;
+    }
+    if (auto ivf = dynamic_cast<const IndexIVFPQ*>(idx)) {
+        write_record(w, kTagIVFPQ, [ivf](IOWriter* b) {
+            write_ivf_head(b, ivf);
+            put<uint8_t>(b, ivf->by_residual ? 1 : 0);
+            put<uint8_t>(b, ivf->use_precomputed_table ? 1 : 0);
+            write_pq(b, ivf->pq);
+            write_ivf_lists(b, ivf);
+        });
+        return;
+    }
+    if (auto pqi = dynamic_cast<const IndexPQ*>(idx)) {
+        write_record(w, kTagPQ, [pqi](IOWriter* b) {
+            write_index_header(b, pqi);
+            write_pq(b, pqi->pq);
+            put<uint64_t>(b, pqi->codes.size());
+            b->write(pqi->codes.data(), pqi->codes.size());
         });
         return;
     }
@@ -173,35 +233,44 @@ std::unique_ptr<Index> read_nested(SectionReader& s, int depth, const char* fiel
     return idx;
 }
 
-std::unique_ptr<IndexIVFFlat> read_ivf_flat_body(SectionReader& s, int depth) {
-    IndexHeader h = read_index_header(s);
-    const uint64_t nlist = s.get<uint64_t>("nlist");
-    const uint64_t nprobe = s.get<uint64_t>("nprobe");
-    const uint64_t code_size = s.get<uint64_t>("code_size");
-    const uint8_t dm = s.get<uint8_t>("direct_map_type");
-    if (nlist < 1 || nlist > (uint64_t(1) << 31))
-        s.fail(format_string("invalid nlist %llu", (unsigned long long)nlist));
-    if (nprobe < 1 || nprobe > (uint64_t(1) << 40))
-        s.fail(format_string("invalid nprobe %llu", (unsigned long long)nprobe));
-    if (code_size != sizeof(float) * uint64_t(h.d))
-        s.fail(format_string("code_size %llu does not match d=%d", (unsigned long long)code_size,
-                             h.d));
-    if (dm > DirectMap::Hashtable) s.fail(format_string("invalid direct map type %u", dm));
-    std::unique_ptr<Index> q = read_nested(s, depth, "quantizer");
-    if (q->d != h.d) s.fail(format_string("quantizer has d=%d, index d=%d", q->d, h.d));
-    if (h.is_trained && uint64_t(q->ntotal) != nlist)
+struct IVFHead {
+    IndexHeader h;
+    uint64_t nlist, nprobe, code_size;
+    uint8_t dm;
+    std::unique_ptr<Index> quantizer;
+};
+
+IVFHead read_ivf_head(SectionReader& s, int depth) {
+    IVFHead v;
+    v.h = read_index_header(s);
+    v.nlist = s.get<uint64_t>("nlist");
+    v.nprobe = s.get<uint64_t>("nprobe");
+    v.code_size = s.get<uint64_t>("code_size");
+    v.dm = s.get<uint8_t>("direct_map_type");
+    if (v.nlist < 1 || v.nlist > (uint64_t(1) << 31))
+        s.fail(format_string("invalid nlist %llu", (unsigned long long)v.nlist));
+    if (v.nprobe < 1 || v.nprobe > (uint64_t(1) << 40))
+        s.fail(format_string("invalid nprobe %llu", (unsigned long long)v.nprobe));
+    if (v.code_size < 1 || v.code_size > (uint64_t(1) << 30))
+        s.fail(format_string("invalid code_size %llu", (unsigned long long)v.code_size));
+    if (v.dm > DirectMap::Hashtable) s.fail(format_string("invalid direct map type %u", v.dm));
+    v.quantizer = read_nested(s, depth, "quantizer");
+    if (v.quantizer->d != v.h.d)
+        s.fail(format_string("quantizer has d=%d, index d=%d", v.quantizer->d, v.h.d));
+    if (v.h.is_trained && uint64_t(v.quantizer->ntotal) != v.nlist)
         s.fail(
             format_string("trained index but the quantizer holds %lld centroids for "
                           "nlist=%llu",
-                          (long long)q->ntotal, (unsigned long long)nlist));
-    auto ivf = std::make_unique<IndexIVFFlat>(q.get(), h.d, size_t(nlist), MetricType(h.metric));
-    ivf->own_fields = true;
-    q.release();
-    ivf->nprobe = size_t(nprobe);
-    ivf->is_trained = h.is_trained;
-    auto& il = static_cast<ArrayInvertedLists&>(*ivf->invlists);
+                          (long long)v.quantizer->ntotal, (unsigned long long)v.nlist));
+    return v;
+}
+
+// Fills the lists of a freshly built IVF (whose code_size the caller has checked).
+void read_ivf_lists(SectionReader& s, IndexIVF& ivf, const IVFHead& v) {
+    auto& il = static_cast<ArrayInvertedLists&>(*ivf.invlists);
+    const uint64_t code_size = ivf.code_size;
     uint64_t total = 0;
-    for (uint64_t l = 0; l < nlist; ++l) {
+    for (uint64_t l = 0; l < v.nlist; ++l) {
         const uint64_t ls = s.get<uint64_t>("list_size");
         // Offsets are 32-bit in the direct map; sizes are checked before any allocation.
         if (ls > 0xffffffffull || ls > s.left / (sizeof(idx_t) + code_size))
@@ -217,11 +286,88 @@ std::unique_ptr<IndexIVFFlat> read_ivf_flat_body(SectionReader& s, int depth) {
         s.get_bytes(il.codes[l].data(), ls * code_size, "list_codes");
         total += ls;
     }
-    if (total != uint64_t(h.ntotal))
+    if (total != uint64_t(v.h.ntotal))
         s.fail(format_string("lists hold %llu vectors but ntotal=%lld", (unsigned long long)total,
-                             (long long)h.ntotal));
-    ivf->ntotal = h.ntotal;
-    ivf->set_direct_map_type(DirectMap::Type(dm));
+                             (long long)v.h.ntotal));
+    ivf.ntotal = v.h.ntotal;
+    ivf.nprobe = size_t(v.nprobe);
+    ivf.is_trained = v.h.is_trained;
+    ivf.set_direct_map_type(DirectMap::Type(v.dm));
+}
+
+std::unique_ptr<IndexIVFFlat> read_ivf_flat_body(SectionReader& s, int depth) {
+    IVFHead v = read_ivf_head(s, depth);
+    if (v.code_size != sizeof(float) * uint64_t(v.h.d))
+        s.fail(format_string("code_size %llu does not match d=%d", (unsigned long long)v.code_size,
+                             v.h.d));
+    auto ivf = std::make_unique<IndexIVFFlat>(v.quantizer.get(), v.h.d, size_t(v.nlist),
+                                              MetricType(v.h.metric));
+    ivf->own_fields = true;
+    v.quantizer.release();
+    read_ivf_lists(s, *ivf, v);
+    return ivf;
+}
+
+std::unique_ptr<IndexPQ> read_pq_body(SectionReader& s) {
+    IndexHeader h = read_index_header(s);
+    const uint64_t d = s.get<uint64_t>("pq_d"), M = s.get<uint64_t>("pq_M"),
+                   nbits = s.get<uint64_t>("pq_nbits");
+    if (d != uint64_t(h.d) || M < 1 || M > d || d % M != 0 || nbits < 1 || nbits > 8)
+        s.fail(format_string("invalid PQ parameters d=%llu M=%llu nbits=%llu for index d=%d",
+                             (unsigned long long)d, (unsigned long long)M,
+                             (unsigned long long)nbits, h.d));
+    auto idx = std::make_unique<IndexPQ>(h.d, size_t(M), size_t(nbits), MetricType(h.metric));
+    const uint64_t n = s.get<uint64_t>("pq_centroids_count");
+    if (n != 0) {
+        std::vector<float> c;
+        read_float_array_body(s, c, n, idx->pq.M * idx->pq.ksub * idx->pq.dsub, "pq_centroids");
+        check_finite_field(s, c, "pq_centroids");
+        idx->pq.set_centroids(c.data());
+    }
+    if (h.is_trained && n == 0) s.fail("trained index without PQ centroids");
+    const uint64_t nbytes = s.get<uint64_t>("codes_size");
+    if (h.ntotal > std::numeric_limits<int64_t>::max() / int64_t(idx->pq.code_size) ||
+        nbytes != uint64_t(h.ntotal) * idx->pq.code_size)
+        s.fail(format_string("codes hold %llu bytes, expected ntotal=%lld x code_size=%zu",
+                             (unsigned long long)nbytes, (long long)h.ntotal, idx->pq.code_size));
+    s.need(nbytes, "codes");
+    idx->codes.resize(size_t(nbytes));
+    s.get_bytes(idx->codes.data(), nbytes, "codes");
+    idx->ntotal = h.ntotal;
+    idx->is_trained = h.is_trained;
+    return idx;
+}
+
+std::unique_ptr<IndexIVFPQ> read_ivf_pq_body(SectionReader& s, int depth) {
+    IVFHead v = read_ivf_head(s, depth);
+    const uint8_t by_res = s.get<uint8_t>("by_residual"),
+                  precomp = s.get<uint8_t>("use_precomputed_table");
+    if (by_res > 1 || precomp > 1) s.fail("invalid by_residual / use_precomputed_table flag");
+    const uint64_t d = s.get<uint64_t>("pq_d"), M = s.get<uint64_t>("pq_M"),
+                   nbits = s.get<uint64_t>("pq_nbits");
+    if (d != uint64_t(v.h.d) || M < 1 || M > d || d % M != 0 || nbits < 1 || nbits > 8)
+        s.fail(format_string("invalid PQ parameters d=%llu M=%llu nbits=%llu for index d=%d",
+                             (unsigned long long)d, (unsigned long long)M,
+                             (unsigned long long)nbits, v.h.d));
+    auto ivf = std::make_unique<IndexIVFPQ>(v.quantizer.get(), v.h.d, size_t(v.nlist), size_t(M),
+                                            size_t(nbits), MetricType(v.h.metric));
+    ivf->own_fields = true;
+    v.quantizer.release();
+    if (v.code_size != ivf->code_size)
+        s.fail(format_string("code_size %llu does not match the PQ (%zu)",
+                             (unsigned long long)v.code_size, ivf->code_size));
+    ivf->by_residual = by_res == 1;
+    ivf->use_precomputed_table = precomp == 1;
+    const uint64_t n = s.get<uint64_t>("pq_centroids_count");
+    if (n != 0) {
+        std::vector<float> c;
+        read_float_array_body(s, c, n, ivf->pq.M * ivf->pq.ksub * ivf->pq.dsub, "pq_centroids");
+        check_finite_field(s, c, "pq_centroids");
+        ivf->pq.set_centroids(c.data());
+    }
+    if (v.h.is_trained && n == 0) s.fail("trained index without PQ centroids");
+    read_ivf_lists(s, *ivf, v);
+    if (ivf->is_trained) ivf->precompute_table();
     return ivf;
 }
 
@@ -246,6 +392,10 @@ std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth)
         out = read_flat_body(s);
     } else if (std::memcmp(tag, kTagIVFFlat, 4) == 0) {
         out = read_ivf_flat_body(s, depth);
+    } else if (std::memcmp(tag, kTagIVFPQ, 4) == 0) {
+        out = read_ivf_pq_body(s, depth);
+    } else if (std::memcmp(tag, kTagPQ, 4) == 0) {
+        out = read_pq_body(s);
     } else {
         FAISSLIKE_THROW_FMT("%s: unknown index type tag '%s'", r->name().c_str(), tagname.c_str());
     }

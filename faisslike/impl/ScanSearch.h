@@ -16,8 +16,8 @@
 namespace faisslike {
 
 template <class MakeScanner>
-void scan_search(const kernels::KernelTable& K, size_t nq, size_t ny, size_t k, bool ip,
-                 float* D, idx_t* I, const MakeScanner& make_scanner) {
+void scan_search(const kernels::KernelTable& K, size_t nq, size_t ny, size_t k, bool ip, float* D,
+                 idx_t* I, const MakeScanner& make_scanner) {
     constexpr size_t kRows = 1024;
     const float sign = ip ? -1.0f : 1.0f;
     const int nt = omp_get_max_threads();
@@ -66,8 +66,8 @@ void scan_search(const kernels::KernelTable& K, size_t nq, size_t ny, size_t k, 
         }
     }
     for (size_t i = 0; i < nq; ++i)
-        merge_partial_heaps(k, size_t(nt), pv.data() + i * k, pi.data() + i * k, nq * k,
-                            D + i * k, I + i * k, ip);
+        merge_partial_heaps(k, size_t(nt), pv.data() + i * k, pi.data() + i * k, nq * k, D + i * k,
+                            I + i * k, ip);
 }
 
 }  // namespace faisslike

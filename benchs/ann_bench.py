@@ -61,14 +61,25 @@ class Config:
             self.kind, self.nlist, self.param = "ivf", int(m.group(1)), "nprobe"
             self.values = [v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256) if v <= self.nlist]
             return
+        m = re.fullmatch(r"PQ(\d+)(?:x(\d+))?", key)
+        if m:
+            self.kind, self.param, self.values = "pq", None, [None]
+            self.M, self.nbits = int(m.group(1)), int(m.group(2) or 8)
+            return
+        m = re.fullmatch(r"IVF(\d+),PQ(\d+)(?:x(\d+))?", key)
+        if m:
+            self.kind, self.nlist, self.param = "ivfpq", int(m.group(1)), "nprobe"
+            self.M, self.nbits = int(m.group(2)), int(m.group(3) or 8)
+            self.values = [v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256) if v <= self.nlist]
+            return
         m = re.fullmatch(r"HNSW(\d+)(?:_efc(\d+))?", key)
         if m:
             self.kind, self.M, self.param = "hnsw", int(m.group(1)), "efSearch"
             self.efc = int(m.group(2) or 40)
             self.values = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
             return
-        raise BenchError(f"unknown index configuration '{key}' (expected Flat, IVF<n>,Flat or "
-                         f"HNSW<M>[_efc<E>])")
+        raise BenchError(f"unknown index configuration '{key}' (expected Flat, IVF<n>,Flat, "
+                         f"PQ<M>[x<nbits>], IVF<n>,PQ<M>[x<nbits>] or HNSW<M>[_efc<E>])")
 
 
 # ------------------------------------------------------------------ adapters
@@ -88,7 +99,8 @@ class FaisslikeAdapter(Adapter):
 
     @staticmethod
     def supports(mod, cfg):
-        return {"flat": "IndexFlatL2", "ivf": "IndexIVFFlat", "hnsw": "IndexHNSWFlat"}[cfg.kind] in dir(mod)
+        return {"flat": "IndexFlatL2", "ivf": "IndexIVFFlat", "hnsw": "IndexHNSWFlat",
+                "pq": "IndexPQ", "ivfpq": "IndexIVFPQ"}[cfg.kind] in dir(mod)
 
     def __init__(self, mod, cfg, d, threads):
         super().__init__(cfg, d, threads)
@@ -99,6 +111,11 @@ class FaisslikeAdapter(Adapter):
         elif cfg.kind == "ivf":
             self.quantizer = mod.IndexFlatL2(d)
             self.index = mod.IndexIVFFlat(self.quantizer, d, cfg.nlist)
+        elif cfg.kind == "pq":
+            self.index = mod.IndexPQ(d, cfg.M, cfg.nbits)
+        elif cfg.kind == "ivfpq":
+            self.quantizer = mod.IndexFlatL2(d)
+            self.index = mod.IndexIVFPQ(self.quantizer, d, cfg.nlist, cfg.M, cfg.nbits)
         else:
             self.index = mod.IndexHNSWFlat(d, cfg.M)
             self.index.hnsw.efConstruction = cfg.efc
@@ -109,7 +126,7 @@ class FaisslikeAdapter(Adapter):
         self.index.add(xb)
 
     def set_param(self, value):
-        if self.cfg.kind == "ivf":
+        if self.cfg.kind in ("ivf", "ivfpq"):
             self.index.nprobe = value
         elif self.cfg.kind == "hnsw":
             self.index.hnsw.efSearch = value
@@ -137,7 +154,7 @@ class FaissAdapter(FaisslikeAdapter):
             self.index.hnsw.efConstruction = cfg.efc
 
     def set_param(self, value):
-        if self.cfg.kind == "ivf":
+        if self.cfg.kind in ("ivf", "ivfpq"):
             self.mod.extract_index_ivf(self.index).nprobe = value
         elif self.cfg.kind == "hnsw":
             self.index.hnsw.efSearch = value

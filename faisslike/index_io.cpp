@@ -9,6 +9,7 @@
 #include "faisslike/IndexIVFFlat.h"
 #include "faisslike/IndexIVFPQ.h"
 #include "faisslike/IndexPQ.h"
+#include "faisslike/IndexRefine.h"
 
 namespace faisslike {
 
@@ -20,6 +21,7 @@ constexpr char kTagFlat[4] = {'I', 'x', 'F', 'l'};
 constexpr char kTagIVFFlat[4] = {'I', 'w', 'F', 'l'};
 constexpr char kTagPQ[4] = {'I', 'x', 'P', 'q'};
 constexpr char kTagIVFPQ[4] = {'I', 'w', 'P', 'Q'};
+constexpr char kTagRefineFlat[4] = {'I', 'x', 'R', 'F'};
 // Nested records (an IVF's quantizer, ...) deeper than this are refused: no stack exhaustion
 // from a crafted file.
 constexpr int kMaxDepth = 8;
@@ -192,6 +194,15 @@ void write_index_record(IOWriter* w, const Index* idx) {
         });
         return;
     }
+    if (auto rf = dynamic_cast<const IndexRefineFlat*>(idx)) {
+        write_record(w, kTagRefineFlat, [rf](IOWriter* b) {
+            write_index_header(b, rf);
+            put<float>(b, rf->k_factor);
+            write_index_record(b, rf->base_index);
+            write_index_record(b, &rf->refine_index);
+        });
+        return;
+    }
     if (auto pqi = dynamic_cast<const IndexPQ*>(idx)) {
         write_record(w, kTagPQ, [pqi](IOWriter* b) {
             write_index_header(b, pqi);
@@ -338,6 +349,37 @@ std::unique_ptr<IndexPQ> read_pq_body(SectionReader& s) {
     return idx;
 }
 
+std::unique_ptr<IndexRefineFlat> read_refine_body(SectionReader& s, int depth) {
+    IndexHeader h = read_index_header(s);
+    const float kf = s.get<float>("k_factor");
+    if (!std::isfinite(kf) || kf < 1 || kf > 1e6)
+        s.fail(format_string("invalid k_factor %g", double(kf)));
+    std::unique_ptr<Index> base = read_nested(s, depth, "base_index");
+    std::unique_ptr<Index> flat = read_nested(s, depth, "refine_index");
+    auto* rflat = dynamic_cast<IndexFlat*>(flat.get());
+    if (!rflat) s.fail("refine_index is not a Flat index");
+    if (base->d != h.d || rflat->d != h.d || base->metric_type != h.metric ||
+        rflat->metric_type != h.metric)
+        s.fail("base / refine index dimension or metric differ from the index");
+    if (base->ntotal != h.ntotal || rflat->ntotal != h.ntotal)
+        s.fail(format_string("ntotal=%lld but base holds %lld and refine %lld",
+                             (long long)h.ntotal, (long long)base->ntotal,
+                             (long long)rflat->ntotal));
+    // Built empty, then the stored parts moved in.
+    const idx_t nt = base->ntotal;
+    base->ntotal = 0;
+    auto rf = std::make_unique<IndexRefineFlat>(base.get());
+    base->ntotal = nt;
+    rf->own_fields = true;
+    base.release();
+    rf->refine_index.codes = std::move(rflat->codes);
+    rf->refine_index.ntotal = nt;
+    rf->ntotal = nt;
+    rf->k_factor = kf;
+    rf->is_trained = h.is_trained;
+    return rf;
+}
+
 std::unique_ptr<IndexIVFPQ> read_ivf_pq_body(SectionReader& s, int depth) {
     IVFHead v = read_ivf_head(s, depth);
     const uint8_t by_res = s.get<uint8_t>("by_residual"),
@@ -396,6 +438,8 @@ std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth)
         out = read_ivf_pq_body(s, depth);
     } else if (std::memcmp(tag, kTagPQ, 4) == 0) {
         out = read_pq_body(s);
+    } else if (std::memcmp(tag, kTagRefineFlat, 4) == 0) {
+        out = read_refine_body(s, depth);
     } else {
         FAISSLIKE_THROW_FMT("%s: unknown index type tag '%s'", r->name().c_str(), tagname.c_str());
     }

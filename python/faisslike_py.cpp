@@ -14,6 +14,10 @@
 #include "faisslike/Error.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexIVFFlat.h"
+#include "faisslike/IndexIVFPQ.h"
+#include "faisslike/IndexPQ.h"
+#include "faisslike/IndexRefine.h"
+#include "faisslike/ProductQuantizer.h"
 #include "faisslike/distances.h"
 #include "faisslike/index_io.h"
 
@@ -49,6 +53,16 @@ FloatArray as_matrix(py::handle obj, int64_t d, const char* what) {
                               " columns but the index has d=" + std::to_string(d));
     }
     return FloatArray::ensure(a);
+}
+
+// A C-contiguous uint8 (n, code_size) matrix, or TypeError / ValueError.
+py::array_t<uint8_t, py::array::c_style> as_codes(py::handle obj, size_t code_size) {
+    py::array a = py::array::ensure(obj);
+    if (!a || a.dtype().kind() != 'u' || a.itemsize() != 1)
+        throw py::type_error("codes must be a uint8 numpy array");
+    if (a.ndim() != 2 || size_t(a.shape(1)) != code_size)
+        throw py::value_error("codes must have shape (n, " + std::to_string(code_size) + ")");
+    return py::array_t<uint8_t, py::array::c_style>::ensure(a);
 }
 
 int64_t check_d(int64_t d) {
@@ -388,6 +402,198 @@ With few vectors in the probed cells, results are padded with -1 labels.)doc")
                                                        MetricType(metric));
              }),
              "quantizer"_a, "d"_a, "nlist"_a, "metric"_a = int(METRIC_L2), py::keep_alive<1, 2>());
+
+    py::class_<ProductQuantizer>(m, "ProductQuantizer", R"doc(
+ProductQuantizer(d, M, nbits=8): splits vectors into M sub-vectors of d/M dims, each coded by
+the nearest of 2^nbits centroids. train(x) needs >= 2^nbits points (warns below 39 * 2^nbits);
+compute_codes(x) -> uint8 (n, code_size); decode(codes) -> float32 (n, d).)doc")
+        .def(py::init([](int64_t d, int64_t M, int64_t nbits) {
+                 if (d <= 0 || M <= 0 || nbits <= 0)
+                     throw py::value_error("d, M and nbits must be > 0");
+                 return std::make_unique<ProductQuantizer>(size_t(d), size_t(M), size_t(nbits));
+             }),
+             "d"_a, "M"_a, "nbits"_a = 8)
+        .def_readonly("d", &ProductQuantizer::d)
+        .def_readonly("M", &ProductQuantizer::M)
+        .def_readonly("nbits", &ProductQuantizer::nbits)
+        .def_readonly("dsub", &ProductQuantizer::dsub)
+        .def_readonly("ksub", &ProductQuantizer::ksub)
+        .def_readonly("code_size", &ProductQuantizer::code_size)
+        .def_readwrite("cp", &ProductQuantizer::cp, "k-means settings of each sub-quantizer.")
+        .def_property_readonly("is_trained", &ProductQuantizer::is_trained)
+        .def(
+            "train",
+            [](ProductQuantizer& pq, py::handle x) {
+                FloatArray xa = as_matrix(x, int64_t(pq.d), "x");
+                py::gil_scoped_release release;
+                pq.train(xa.shape(0), xa.data());
+            },
+            "x"_a)
+        .def(
+            "compute_codes",
+            [](const ProductQuantizer& pq, py::handle x) {
+                FloatArray xa = as_matrix(x, int64_t(pq.d), "x");
+                if (!pq.is_trained()) throw py::value_error("ProductQuantizer is not trained");
+                const size_t n = size_t(xa.shape(0));
+                py::array_t<uint8_t> out({py::ssize_t(n), py::ssize_t(pq.code_size)});
+                uint8_t* o = out.mutable_data();
+                {
+                    py::gil_scoped_release release;
+                    check_finite("x", idx_t(n), int(pq.d), xa.data());
+                    pq.compute_codes(xa.data(), o, n);
+                }
+                return out;
+            },
+            "x"_a)
+        .def(
+            "decode",
+            [](const ProductQuantizer& pq, py::handle codes) {
+                auto c = as_codes(codes, pq.code_size);
+                if (!pq.is_trained()) throw py::value_error("ProductQuantizer is not trained");
+                const size_t n = size_t(c.shape(0));
+                py::array_t<float> out({py::ssize_t(n), py::ssize_t(pq.d)});
+                float* o = out.mutable_data();
+                {
+                    py::gil_scoped_release release;
+                    pq.decode(c.data(), o, n);
+                }
+                return out;
+            },
+            "codes"_a)
+        .def(
+            "compute_distance_table",
+            [](const ProductQuantizer& pq, py::handle x, int metric) {
+                FloatArray xa = as_matrix(x, int64_t(pq.d), "x");
+                if (!pq.is_trained()) throw py::value_error("ProductQuantizer is not trained");
+                if (xa.shape(0) != 1) throw py::value_error("x must hold exactly one vector");
+                py::array_t<float> out({py::ssize_t(pq.M), py::ssize_t(pq.ksub)});
+                pq.compute_table(MetricType(metric), xa.data(), out.mutable_data());
+                return out;
+            },
+            "x"_a, "metric"_a = int(METRIC_L2),
+            "(M, ksub) table: squared L2 distances (or inner products) of x's sub-vectors to "
+            "every centroid.")
+        .def_property_readonly(
+            "centroids",
+            [](const ProductQuantizer& pq) {
+                py::array_t<float> out({py::ssize_t(pq.M), py::ssize_t(pq.ksub), py::ssize_t(pq.dsub)});
+                if (!pq.centroids.empty())
+                    std::memcpy(out.mutable_data(), pq.centroids.data(), pq.centroids.size() * 4);
+                else
+                    std::memset(out.mutable_data(), 0, size_t(out.size()) * 4);
+                return out;
+            },
+            "(M, ksub, dsub) centroids (a copy).");
+
+    py::class_<IndexPQ, Index>(m, "IndexPQ", R"doc(
+IndexPQ(d, M, nbits=8, metric=METRIC_L2): vectors stored as PQ codes (M * nbits / 8 bytes each),
+searched by asymmetric distance computation. Must be trained. sa_encode / sa_decode compress
+and decompress vectors without adding them.)doc")
+        .def(py::init([](int64_t d, int64_t M, int64_t nbits, int metric) {
+                 if (M <= 0 || nbits <= 0) throw py::value_error("M and nbits must be > 0");
+                 if (metric != METRIC_L2 && metric != METRIC_INNER_PRODUCT)
+                     throw py::value_error("unsupported metric " + std::to_string(metric));
+                 return std::make_unique<IndexPQ>(check_d(d), size_t(M), size_t(nbits),
+                                                  MetricType(metric));
+             }),
+             "d"_a, "M"_a, "nbits"_a = 8, "metric"_a = int(METRIC_L2))
+        .def_readonly("pq", &IndexPQ::pq)
+        .def("sa_code_size", &IndexPQ::sa_code_size)
+        .def(
+            "sa_encode",
+            [](const IndexPQ& self, py::handle x) {
+                FloatArray xa = as_matrix(x, self.d, "x");
+                const idx_t n = xa.shape(0);
+                py::array_t<uint8_t> out({py::ssize_t(n), py::ssize_t(self.sa_code_size())});
+                uint8_t* o = out.mutable_data();
+                {
+                    py::gil_scoped_release release;
+                    self.sa_encode(n, xa.data(), o);
+                }
+                return out;
+            },
+            "x"_a, "Codes of x as a uint8 (n, sa_code_size()) array.")
+        .def(
+            "sa_decode",
+            [](const IndexPQ& self, py::handle codes) {
+                auto c = as_codes(codes, self.sa_code_size());
+                const idx_t n = c.shape(0);
+                py::array_t<float> out({py::ssize_t(n), py::ssize_t(self.d)});
+                float* o = out.mutable_data();
+                {
+                    py::gil_scoped_release release;
+                    self.sa_decode(n, c.data(), o);
+                }
+                return out;
+            },
+            "codes"_a, "Decoded vectors, float32 (n, d).");
+
+    py::class_<IndexIVFPQ, IndexIVF>(m, "IndexIVFPQ", R"doc(
+IndexIVFPQ(quantizer, d, nlist, M, nbits=8, metric=METRIC_L2): inverted file whose lists hold
+PQ codes of the residuals to the list centroid (by_residual). For L2, the list-dependent part of
+the lookup tables is precomputed at train time (use_precomputed_table). Keeps `quantizer` alive.)doc")
+        .def(py::init([](Index* quantizer, int64_t d, int64_t nlist, int64_t M, int64_t nbits,
+                         int metric) {
+                 if (!quantizer) throw py::value_error("quantizer must not be None");
+                 if (nlist <= 0 || M <= 0 || nbits <= 0)
+                     throw py::value_error("nlist, M and nbits must be > 0");
+                 if (metric != METRIC_L2 && metric != METRIC_INNER_PRODUCT)
+                     throw py::value_error("unsupported metric " + std::to_string(metric));
+                 return std::make_unique<IndexIVFPQ>(quantizer, check_d(d), size_t(nlist),
+                                                     size_t(M), size_t(nbits), MetricType(metric));
+             }),
+             "quantizer"_a, "d"_a, "nlist"_a, "M"_a, "nbits"_a = 8, "metric"_a = int(METRIC_L2),
+             py::keep_alive<1, 2>())
+        .def_readonly("pq", &IndexIVFPQ::pq)
+        .def_property(
+            "by_residual", [](const IndexIVFPQ& i) { return i.by_residual; },
+            [](IndexIVFPQ& i, bool v) {
+                if (i.is_trained) throw py::value_error("by_residual must be set before training");
+                i.by_residual = v;
+            })
+        .def_property(
+            "use_precomputed_table", [](const IndexIVFPQ& i) { return i.use_precomputed_table; },
+            [](IndexIVFPQ& i, bool v) {
+                i.use_precomputed_table = v;
+                if (i.is_trained) i.precompute_table();
+            });
+
+    py::class_<SearchParametersRefine, SearchParameters>(
+        m, "SearchParametersRefine",
+        "SearchParametersRefine(k_factor=0, base_params=None): k_factor for this call (0 = the "
+        "index's), and parameters for the base index (e.g. SearchParametersIVF).")
+        .def(py::init([](float k_factor, SearchParameters* base) {
+                 if (k_factor != 0 && !(k_factor >= 1))
+                     throw py::value_error("k_factor must be >= 1 (or 0 for the index's value)");
+                 auto p = std::make_unique<SearchParametersRefine>();
+                 p->k_factor = k_factor;
+                 p->base_params = base;
+                 return p;
+             }),
+             "k_factor"_a = 0.0f, "base_params"_a = nullptr, py::keep_alive<1, 3>())
+        .def_readwrite("k_factor", &SearchParametersRefine::k_factor);
+
+    py::class_<IndexRefineFlat, Index>(m, "IndexRefineFlat", R"doc(
+IndexRefineFlat(base_index, k_factor=1.0): the base index (empty, e.g. an IndexIVFPQ) proposes
+k * k_factor candidates per query, re-ranked with exact distances from a stored copy of the
+vectors. Keeps base_index alive.)doc")
+        .def(py::init([](Index* base, float k_factor) {
+                 if (!base) throw py::value_error("base_index must not be None");
+                 if (!(k_factor >= 1)) throw py::value_error("k_factor must be >= 1");
+                 auto r = std::make_unique<IndexRefineFlat>(base);
+                 r->k_factor = k_factor;
+                 return r;
+             }),
+             "base_index"_a, "k_factor"_a = 1.0f, py::keep_alive<1, 2>())
+        .def_property(
+            "k_factor", [](const IndexRefineFlat& r) { return r.k_factor; },
+            [](IndexRefineFlat& r, float v) {
+                if (!(v >= 1)) throw py::value_error("k_factor must be >= 1");
+                r.k_factor = v;
+            })
+        .def_property_readonly(
+            "base_index", [](IndexRefineFlat& r) { return r.base_index; },
+            py::return_value_policy::reference_internal);
 
     m.def(
         "write_index",

@@ -12,6 +12,7 @@
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexIVFPQ.h"
 #include "faisslike/IndexPQ.h"
+#include "faisslike/IndexRefine.h"
 #include "faisslike/index_io.h"
 #include "kernels/kernel_table.h"
 #include "test_util.h"
@@ -230,4 +231,47 @@ TEST(PQ, BadInput) {
     IndexFlatL2 q(d);
     IndexIVFPQ ivf(&q, d, 4, 4);
     expect_msg([&] { ivf.add(10, x.data()); }, "not trained");
+}
+
+TEST(Refine, ReRankingReachesExactResultsAndRoundTrips) {
+    const size_t d = 32, n = 4000, nq = 20, k = 10;
+    auto x = clustered_pq(n, d, 11), xq = clustered_pq(nq, d, 12);
+    IndexPQ* base = new IndexPQ(d, 4, 6);  // coarse codes: poor ranking on its own
+    IndexRefineFlat rf(base);
+    rf.own_fields = true;
+    rf.train(n, x.data());
+    rf.add(n, x.data());
+    IndexFlatL2 flat(d);
+    flat.add(n, x.data());
+    std::vector<float> Dg(nq * k), D1(nq * k), D2(nq * k);
+    std::vector<idx_t> Ig(nq * k), I1(nq * k), I2(nq * k);
+    flat.search(nq, xq.data(), k, Dg.data(), Ig.data());
+    auto recall = [&](const std::vector<idx_t>& I) {
+        size_t hit = 0;
+        for (size_t q = 0; q < nq; ++q)
+            for (size_t j = 0; j < k; ++j)
+                hit += std::count(Ig.begin() + long(q * k), Ig.begin() + long(q * k + k), I[q * k + j]);
+        return double(hit) / double(nq * k);
+    };
+    rf.search(nq, xq.data(), k, D1.data(), I1.data());  // k_factor 1: base ranking only
+    SearchParametersRefine p;
+    p.k_factor = 50;
+    rf.search(nq, xq.data(), k, D2.data(), I2.data(), &p);
+    EXPECT_GT(recall(I2), recall(I1));
+    EXPECT_GE(recall(I2), 0.99);
+    for (size_t i = 0; i < nq * k; ++i)  // refined distances are exact
+        EXPECT_NEAR(D2[i], ref_L2(&xq[(i / k) * d], &x[size_t(I2[i]) * d], d), 1e-2);
+    rf.k_factor = 50;
+    auto bytes = serialize_index(&rf);
+    auto back = deserialize_index(bytes.data(), bytes.size());
+    std::vector<float> D3(nq * k);
+    std::vector<idx_t> I3(nq * k);
+    back->search(nq, xq.data(), k, D3.data(), I3.data());
+    EXPECT_EQ(I3, I2);
+    p.k_factor = 0.5f;
+    EXPECT_THROW(rf.search(nq, xq.data(), k, D3.data(), I3.data(), &p), Error);
+    IndexPQ nonempty(d, 4, 6);
+    nonempty.train(n, x.data());
+    nonempty.add(10, x.data());
+    EXPECT_THROW(IndexRefineFlat{&nonempty}, Error);
 }

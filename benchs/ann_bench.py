@@ -245,10 +245,14 @@ def interp_qps(points, recall, field):
         if not env or q > env[-1][1]:
             env.append((r, q))
     env.reverse()
-    if not env or recall > env[-1][0] + 1e-9 or recall < env[0][0] - 1e-9:
-        if env and recall < env[0][0]:
-            return env[0][1]  # other library is already above this recall at its fastest
+    if not env:
         return None
+    if recall < env[0][0]:
+        return env[0][1]  # the other library is already above this recall at its fastest
+    if recall > env[-1][0]:
+        # Slightly above the other's best recall (single-point configurations like Flat or
+        # PQ): its best point is the fair, conservative comparison. Far above: no match.
+        return env[-1][1] if recall - env[-1][0] <= 0.01 else None
     for (r0, q0), (r1, q1) in zip(env, env[1:]):
         if r0 <= recall <= r1:
             if r1 == r0:

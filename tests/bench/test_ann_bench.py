@@ -127,3 +127,16 @@ def test_directory_dataset_and_its_errors(tmp_path):
     (root / "x_base.fvecs").write_bytes(raw[:-1])
     r = run_bench("--dataset", str(root), tmp_path=tmp_path)
     assert r.returncode != 0 and "not a multiple" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_matched_recall_interpolation():
+    import ann_bench
+    curve = [{"recallk": 0.5, "qps": 1000.0}, {"recallk": 0.9, "qps": 100.0}]
+    # Halfway in recall is the geometric mean in QPS (linear in log QPS).
+    assert abs(ann_bench.interp_qps(curve, 0.7, "qps") - 316.2278) < 0.01
+    assert ann_bench.interp_qps(curve, 0.4, "qps") == 1000.0  # below: its fastest point
+    assert ann_bench.interp_qps(curve, 0.905, "qps") == 100.0  # just above: its best point
+    assert ann_bench.interp_qps(curve, 0.95, "qps") is None  # far above: no match
+    # Dominated points do not count: only the Pareto envelope does.
+    curve.append({"recallk": 0.6, "qps": 50.0})
+    assert abs(ann_bench.interp_qps(curve, 0.7, "qps") - 316.2278) < 0.01

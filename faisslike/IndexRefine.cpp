@@ -20,9 +20,9 @@ Index* checked(Index* base) {
 }  // namespace
 
 IndexRefineFlat::IndexRefineFlat(Index* base)
-        : Index(checked(base)->d, base->metric_type),
-          base_index(base),
-          refine_index(base->d, base->metric_type) {
+    : Index(checked(base)->d, base->metric_type),
+      base_index(base),
+      refine_index(base->d, base->metric_type) {
     is_trained = base->is_trained;
 }
 

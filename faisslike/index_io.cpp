@@ -6,6 +6,7 @@
 
 #include "faisslike/Error.h"
 #include "faisslike/IndexFlat.h"
+#include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexIVFFlat.h"
 #include "faisslike/IndexIVFPQ.h"
 #include "faisslike/IndexPQ.h"
@@ -22,6 +23,7 @@ constexpr char kTagIVFFlat[4] = {'I', 'w', 'F', 'l'};
 constexpr char kTagPQ[4] = {'I', 'x', 'P', 'q'};
 constexpr char kTagIVFPQ[4] = {'I', 'w', 'P', 'Q'};
 constexpr char kTagRefineFlat[4] = {'I', 'x', 'R', 'F'};
+constexpr char kTagHNSWFlat[4] = {'I', 'H', 'N', 'f'};
 // Nested records (an IVF's quantizer, ...) deeper than this are refused: no stack exhaustion
 // from a crafted file.
 constexpr int kMaxDepth = 8;
@@ -194,6 +196,26 @@ void write_index_record(IOWriter* w, const Index* idx) {
         });
         return;
     }
+    if (auto hn = dynamic_cast<const IndexHNSWFlat*>(idx)) {
+        write_record(w, kTagHNSWFlat, [hn](IOWriter* b) {
+            const HNSW& h = hn->hnsw;
+            write_index_header(b, hn);
+            put<int32_t>(b, h.M);
+            put<int32_t>(b, h.efConstruction);
+            put<int32_t>(b, h.efSearch);
+            put<int32_t>(b, h.max_level);
+            put<int64_t>(b, h.entry_point);
+            put<uint64_t>(b, h.seed);
+            put<uint64_t>(b, h.levels.size());
+            b->write(h.levels.data(), h.levels.size());
+            put<uint64_t>(b, h.links0.size());
+            b->write(h.links0.data(), h.links0.size() * sizeof(int32_t));
+            put<uint64_t>(b, h.links_upper.size());
+            b->write(h.links_upper.data(), h.links_upper.size() * sizeof(int32_t));
+            write_index_record(b, &hn->storage);
+        });
+        return;
+    }
     if (auto rf = dynamic_cast<const IndexRefineFlat*>(idx)) {
         write_record(w, kTagRefineFlat, [rf](IOWriter* b) {
             write_index_header(b, rf);
@@ -349,6 +371,63 @@ std::unique_ptr<IndexPQ> read_pq_body(SectionReader& s) {
     return idx;
 }
 
+// Reads an int32 array whose count must be `expected` (checked before allocating).
+void read_int32_array(SectionReader& s, std::vector<int32_t>& out, uint64_t expected,
+                      const char* field) {
+    const uint64_t n = s.get<uint64_t>(field);
+    if (n != expected)
+        s.fail(format_string("field '%s' holds %llu values, expected %llu", field,
+                             (unsigned long long)n, (unsigned long long)expected));
+    s.need(n * sizeof(int32_t), field);
+    out.resize(size_t(n));
+    s.get_bytes(out.data(), n * sizeof(int32_t), field);
+}
+
+std::unique_ptr<IndexHNSWFlat> read_hnsw_body(SectionReader& s, int depth) {
+    IndexHeader h = read_index_header(s);
+    const int32_t M = s.get<int32_t>("M"), efc = s.get<int32_t>("efConstruction"),
+                  efs = s.get<int32_t>("efSearch"), max_level = s.get<int32_t>("max_level");
+    const int64_t ep = s.get<int64_t>("entry_point");
+    const uint64_t seed = s.get<uint64_t>("seed");
+    if (M < 2 || M > 512) s.fail(format_string("invalid M %d", M));
+    if (efc < 1 || efs < 1)
+        s.fail(format_string("invalid efConstruction %d / efSearch %d", efc, efs));
+    auto idx = std::make_unique<IndexHNSWFlat>(h.d, M, MetricType(h.metric));
+    HNSW& g = idx->hnsw;
+    g.efConstruction = efc;
+    g.efSearch = efs;
+    g.max_level = max_level;
+    g.entry_point = ep;
+    g.seed = seed;
+    const uint64_t n = s.get<uint64_t>("levels_count");
+    if (n != uint64_t(h.ntotal))
+        s.fail(format_string("%llu levels for ntotal=%lld", (unsigned long long)n,
+                             (long long)h.ntotal));
+    s.need(n, "levels");
+    g.levels.resize(size_t(n));
+    s.get_bytes(g.levels.data(), n, "levels");
+    for (int8_t l : g.levels)
+        if (l < 0 || l > 30) s.fail(format_string("node level %d out of range", int(l)));
+    if (n > std::numeric_limits<uint64_t>::max() / uint64_t(2 * M + 1))
+        s.fail("links0 size overflows");
+    read_int32_array(s, g.links0, n * uint64_t(2 * M + 1), "links0");
+    const size_t upper = g.compute_upper_offsets();
+    read_int32_array(s, g.links_upper, upper, "links_upper");
+    try {
+        g.validate(h.ntotal);  // every link in range before any search can follow it
+    } catch (const Error& e) {
+        s.fail(e.what());
+    }
+    std::unique_ptr<Index> st = read_nested(s, depth, "storage");
+    auto* flat = dynamic_cast<IndexFlat*>(st.get());
+    if (!flat || flat->d != h.d || flat->ntotal != h.ntotal || flat->metric_type != h.metric)
+        s.fail("storage is not a Flat index of the same d, metric and ntotal");
+    idx->storage.codes = std::move(flat->codes);
+    idx->storage.ntotal = h.ntotal;
+    idx->ntotal = h.ntotal;
+    return idx;
+}
+
 std::unique_ptr<IndexRefineFlat> read_refine_body(SectionReader& s, int depth) {
     IndexHeader h = read_index_header(s);
     const float kf = s.get<float>("k_factor");
@@ -362,9 +441,8 @@ std::unique_ptr<IndexRefineFlat> read_refine_body(SectionReader& s, int depth) {
         rflat->metric_type != h.metric)
         s.fail("base / refine index dimension or metric differ from the index");
     if (base->ntotal != h.ntotal || rflat->ntotal != h.ntotal)
-        s.fail(format_string("ntotal=%lld but base holds %lld and refine %lld",
-                             (long long)h.ntotal, (long long)base->ntotal,
-                             (long long)rflat->ntotal));
+        s.fail(format_string("ntotal=%lld but base holds %lld and refine %lld", (long long)h.ntotal,
+                             (long long)base->ntotal, (long long)rflat->ntotal));
     // Built empty, then the stored parts moved in.
     const idx_t nt = base->ntotal;
     base->ntotal = 0;
@@ -438,6 +516,8 @@ std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth)
         out = read_ivf_pq_body(s, depth);
     } else if (std::memcmp(tag, kTagPQ, 4) == 0) {
         out = read_pq_body(s);
+    } else if (std::memcmp(tag, kTagHNSWFlat, 4) == 0) {
+        out = read_hnsw_body(s, depth);
     } else if (std::memcmp(tag, kTagRefineFlat, 4) == 0) {
         out = read_refine_body(s, depth);
     } else {

@@ -129,6 +129,53 @@ FAISSLIKE_KERNEL void distances_ny(float* out, const float* x, const float* y, s
     }
 }
 
+// Four arbitrary rows (graph neighbours): the query is loaded once per step for all four.
+template <class Arch, bool is_L2>
+FAISSLIKE_KERNEL void distances_batch4(const float* x, const float* y0, const float* y1,
+                                       const float* y2, const float* y3, size_t d, float* out) {
+    using O = Ops<Arch>;
+    using B = typename O::B;
+    constexpr size_t W = O::W;
+    B a0 = O::zero(), a1 = O::zero(), a2 = O::zero(), a3 = O::zero();
+    size_t i = 0;
+    for (; i + W <= d; i += W) {
+        B xi = O::load(x + i);
+        if (is_L2) {
+            B t0 = O::load(y0 + i) - xi, t1 = O::load(y1 + i) - xi;
+            B t2 = O::load(y2 + i) - xi, t3 = O::load(y3 + i) - xi;
+            a0 = O::fmadd(t0, t0, a0);
+            a1 = O::fmadd(t1, t1, a1);
+            a2 = O::fmadd(t2, t2, a2);
+            a3 = O::fmadd(t3, t3, a3);
+        } else {
+            a0 = O::fmadd(O::load(y0 + i), xi, a0);
+            a1 = O::fmadd(O::load(y1 + i), xi, a1);
+            a2 = O::fmadd(O::load(y2 + i), xi, a2);
+            a3 = O::fmadd(O::load(y3 + i), xi, a3);
+        }
+    }
+    float s[4] = {O::hsum(a0), O::hsum(a1), O::hsum(a2), O::hsum(a3)};
+    const float* ys[4] = {y0, y1, y2, y3};
+    for (; i < d; ++i)
+        for (int r = 0; r < 4; ++r) {
+            const float t = is_L2 ? x[i] - ys[r][i] : x[i] * ys[r][i];
+            s[r] += is_L2 ? t * t : t;
+        }
+    for (int r = 0; r < 4; ++r) out[r] = s[r];
+}
+
+template <class Arch>
+void L2sqr_batch4(const float* x, const float* y0, const float* y1, const float* y2,
+                  const float* y3, size_t d, float* out) {
+    distances_batch4<Arch, true>(x, y0, y1, y2, y3, d, out);
+}
+
+template <class Arch>
+void inner_product_batch4(const float* x, const float* y0, const float* y1, const float* y2,
+                          const float* y3, size_t d, float* out) {
+    distances_batch4<Arch, false>(x, y0, y1, y2, y3, d, out);
+}
+
 template <class Arch>
 void L2sqr_ny(float* dis, const float* x, const float* y, size_t d, size_t ny) {
     distances_ny<Arch, true>(dis, x, y, d, ny);
@@ -347,6 +394,8 @@ struct TableFor {
         &inner_product_ny_transposed<Arch>,
         &pq_adc8<Arch>,
         &pq_adc8_gather<Arch>,
+        &L2sqr_batch4<Arch>,
+        &inner_product_batch4<Arch>,
     };
 };
 

@@ -34,6 +34,11 @@ struct KernelTable {
     // Same result with one gather per W sub-quantizers (slower on Zen 4; kept to re-measure).
     void (*pq_adc8_gather)(const float* table, size_t M, const uint8_t* codes, size_t n,
                            float* dis);
+    // out[r] = ||x - y_r||^2 (or <x, y_r>) for four arbitrary rows (graph neighbours).
+    void (*L2sqr_batch4)(const float* x, const float* y0, const float* y1, const float* y2,
+                         const float* y3, size_t d, float* out);
+    void (*inner_product_batch4)(const float* x, const float* y0, const float* y1, const float* y2,
+                                 const float* y3, size_t d, float* out);
 };
 
 // Defined in the per-ISA translation units. Call only when simd_level_supported().

@@ -13,6 +13,7 @@
 #include "faisslike/Clustering.h"
 #include "faisslike/Error.h"
 #include "faisslike/IndexFlat.h"
+#include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexIVFFlat.h"
 #include "faisslike/IndexIVFPQ.h"
 #include "faisslike/IndexPQ.h"
@@ -476,7 +477,8 @@ compute_codes(x) -> uint8 (n, code_size); decode(codes) -> float32 (n, d).)doc")
         .def_property_readonly(
             "centroids",
             [](const ProductQuantizer& pq) {
-                py::array_t<float> out({py::ssize_t(pq.M), py::ssize_t(pq.ksub), py::ssize_t(pq.dsub)});
+                py::array_t<float> out(
+                    {py::ssize_t(pq.M), py::ssize_t(pq.ksub), py::ssize_t(pq.dsub)});
                 if (!pq.centroids.empty())
                     std::memcpy(out.mutable_data(), pq.centroids.data(), pq.centroids.size() * 4);
                 else
@@ -593,6 +595,67 @@ vectors. Keeps base_index alive.)doc")
             })
         .def_property_readonly(
             "base_index", [](IndexRefineFlat& r) { return r.base_index; },
+            py::return_value_policy::reference_internal);
+
+    py::class_<SearchParametersHNSW, SearchParameters>(
+        m, "SearchParametersHNSW",
+        "SearchParametersHNSW(efSearch=0): efSearch for this call only (0 = the index's); "
+        "raised to k when smaller.")
+        .def(py::init([](int ef) {
+                 if (ef < 0)
+                     throw py::value_error("efSearch must be >= 0, got " + std::to_string(ef));
+                 auto p = std::make_unique<SearchParametersHNSW>();
+                 p->efSearch = ef;
+                 return p;
+             }),
+             "efSearch"_a = 0)
+        .def_readwrite("efSearch", &SearchParametersHNSW::efSearch);
+
+    py::class_<HNSW>(m, "HNSW", "The graph of an IndexHNSWFlat (index.hnsw).")
+        .def_readonly("M", &HNSW::M)
+        .def_property(
+            "efSearch", [](const HNSW& h) { return h.efSearch; },
+            [](HNSW& h, int v) {
+                if (v <= 0) throw py::value_error("efSearch must be > 0, got " + std::to_string(v));
+                h.efSearch = v;
+            },
+            "Candidate list size at search (default 16; raised to k when smaller).")
+        .def_property(
+            "efConstruction", [](const HNSW& h) { return h.efConstruction; },
+            [](HNSW& h, int v) {
+                if (v <= 0)
+                    throw py::value_error("efConstruction must be > 0, got " + std::to_string(v));
+                h.efConstruction = v;
+            },
+            "Candidate list size when adding (default 40).")
+        .def_readonly("max_level", &HNSW::max_level)
+        .def_readonly("entry_point", &HNSW::entry_point)
+        .def_readwrite("seed", &HNSW::seed,
+                       "Seed of the level draws (same seed + 1 thread: same graph).")
+        .def_property_readonly(
+            "levels",
+            [](const HNSW& h) {
+                py::array_t<int8_t> out{py::ssize_t(h.levels.size())};
+                if (!h.levels.empty())
+                    std::memcpy(out.mutable_data(), h.levels.data(), h.levels.size());
+                return out;
+            },
+            "Top level of each node (a copy).");
+
+    py::class_<IndexHNSWFlat, Index>(m, "IndexHNSWFlat", R"doc(
+IndexHNSWFlat(d, M=32, metric=METRIC_L2): hierarchical navigable small-world graph over the
+full vectors. index.hnsw.efSearch / efConstruction tune recall vs speed; pass
+SearchParametersHNSW for per-call efSearch. No training needed. For inner product, normalize
+the vectors (normalize_L2): HNSW recall is poor on unnormalized inner-product data.)doc")
+        .def(py::init([](int64_t d, int M, int metric) {
+                 if (M < 2) throw py::value_error("M must be >= 2, got M=" + std::to_string(M));
+                 if (metric != METRIC_L2 && metric != METRIC_INNER_PRODUCT)
+                     throw py::value_error("unsupported metric " + std::to_string(metric));
+                 return std::make_unique<IndexHNSWFlat>(check_d(d), M, MetricType(metric));
+             }),
+             "d"_a, "M"_a = 32, "metric"_a = int(METRIC_L2))
+        .def_property_readonly(
+            "hnsw", [](IndexHNSWFlat& i) -> HNSW& { return i.hnsw; },
             py::return_value_policy::reference_internal);
 
     m.def(

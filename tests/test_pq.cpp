@@ -250,7 +250,8 @@ TEST(Refine, ReRankingReachesExactResultsAndRoundTrips) {
         size_t hit = 0;
         for (size_t q = 0; q < nq; ++q)
             for (size_t j = 0; j < k; ++j)
-                hit += std::count(Ig.begin() + long(q * k), Ig.begin() + long(q * k + k), I[q * k + j]);
+                hit += std::count(Ig.begin() + long(q * k), Ig.begin() + long(q * k + k),
+                                  I[q * k + j]);
         return double(hit) / double(nq * k);
     };
     rf.search(nq, xq.data(), k, D1.data(), I1.data());  // k_factor 1: base ranking only

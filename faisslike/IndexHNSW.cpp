@@ -1,0 +1,431 @@
+#include "faisslike/IndexHNSW.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <queue>
+#include <random>
+
+#include "faisslike/Error.h"
+#include "faisslike/impl/Heap.h"
+#include "faisslike/impl/ResultCollector.h"
+#include "kernels/kernel_table.h"
+
+namespace faisslike {
+
+// ---------------------------------------------------------------- graph bookkeeping
+
+HNSW::HNSW(int M_in) : M(M_in) {
+    FAISSLIKE_THROW_IF_NOT_FMT(M >= 2 && M <= 512, "HNSW M must be in [2, 512], got M=%d", M);
+    level_mult = 1.0 / std::log(double(M));
+}
+
+size_t HNSW::compute_upper_offsets() {
+    upper_offsets.assign(levels.size(), -1);
+    size_t off = 0;
+    for (size_t i = 0; i < levels.size(); ++i) {
+        if (levels[i] > 0) {
+            upper_offsets[i] = int64_t(off);
+            off += size_t(levels[i]) * size_t(M + 1);
+        }
+    }
+    return off;
+}
+
+void HNSW::validate(int64_t ntotal) const {
+    FAISSLIKE_THROW_IF_NOT_FMT(int64_t(levels.size()) == ntotal,
+                               "HNSW has %zu levels for ntotal=%lld", levels.size(),
+                               (long long)ntotal);
+    if (ntotal == 0) {
+        FAISSLIKE_THROW_IF_NOT_FMT(entry_point == -1 && max_level == -1,
+                                   "empty HNSW with entry point %lld", (long long)entry_point);
+        return;
+    }
+    int top = 0;
+    for (int8_t l : levels) {
+        FAISSLIKE_THROW_IF_NOT_FMT(l >= 0 && l <= 30, "HNSW node level %d out of range", int(l));
+        top = std::max(top, int(l));
+    }
+    FAISSLIKE_THROW_IF_NOT_FMT(top == max_level, "HNSW max_level %d but nodes reach level %d",
+                               max_level, top);
+    FAISSLIKE_THROW_IF_NOT_FMT(
+        entry_point >= 0 && entry_point < ntotal && levels[size_t(entry_point)] == max_level,
+        "HNSW entry point %lld is invalid", (long long)entry_point);
+    for (int64_t i = 0; i < ntotal; ++i) {
+        for (int l = 0; l <= levels[size_t(i)]; ++l) {
+            const int32_t* r = row(i, l);
+            FAISSLIKE_THROW_IF_NOT_FMT(r[0] >= 0 && r[0] <= capacity(l),
+                                       "HNSW node %lld level %d has %d links (capacity %d)",
+                                       (long long)i, l, r[0], capacity(l));
+            for (int j = 1; j <= r[0]; ++j) {
+                FAISSLIKE_THROW_IF_NOT_FMT(r[j] >= 0 && r[j] < ntotal && levels[size_t(r[j])] >= l,
+                                           "HNSW node %lld level %d links to invalid node %d",
+                                           (long long)i, l, r[j]);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- search machinery
+
+namespace {
+
+// Epoch-tagged visited set: O(1) reset; one per thread, reused across calls.
+struct VisitedTable {
+    std::vector<uint16_t> tags;
+    uint16_t epoch = 1;
+    void prepare(size_t n) {
+        if (tags.size() < n) tags.resize(n, 0);
+        if (++epoch == 0) {  // wrapped: clear once every 65535 searches
+            std::fill(tags.begin(), tags.end(), 0);
+            epoch = 1;
+        }
+    }
+    bool visit(size_t i) {
+        if (tags[i] == epoch) return true;
+        tags[i] = epoch;
+        return false;
+    }
+};
+
+thread_local VisitedTable t_visited;
+
+struct Node {
+    float d;
+    int32_t id;
+};
+struct Closer {  // min-heap on distance
+    bool operator()(const Node& a, const Node& b) const { return a.d > b.d; }
+};
+struct Farther {  // max-heap on distance
+    bool operator()(const Node& a, const Node& b) const { return a.d < b.d; }
+};
+
+// Reusable heaps (no allocation per query once warm).
+struct SearchScratch {
+    std::vector<Node> cand, res;
+    std::vector<int32_t> nbuf;
+};
+thread_local SearchScratch t_scratch;
+
+// Spinlock per node: one byte each (hnswlib's mutexes cost 40 B per node).
+struct NodeLocks {
+    std::unique_ptr<std::atomic<uint8_t>[]> v;
+    size_t n = 0;
+    void resize(size_t n_new) {
+        v.reset(new std::atomic<uint8_t>[n_new]);
+        for (size_t i = 0; i < n_new; ++i) v[i].store(0, std::memory_order_relaxed);
+        n = n_new;
+    }
+    void lock(size_t i) {
+        while (v[i].exchange(1, std::memory_order_acquire)) {
+            while (v[i].load(std::memory_order_relaxed)) {
+            }
+        }
+    }
+    void unlock(size_t i) { v[i].store(0, std::memory_order_release); }
+};
+
+struct Graph {
+    HNSW& h;
+    const float* xb;
+    size_t d;
+    bool ip;
+    const kernels::KernelTable& K;
+    NodeLocks* locks;  // null when searching (no concurrent writers)
+
+    float dist(const float* q, int64_t v) const {
+        const float* y = xb + size_t(v) * d;
+        return ip ? -K.inner_product(q, y, d) : K.L2sqr(q, y, d);
+    }
+    float dist_nodes(int64_t a, int64_t b) const { return dist(xb + size_t(a) * d, b); }
+    void dist4(const float* q, int64_t a, int64_t b, int64_t c, int64_t e, float* out) const {
+        if (ip) {
+            K.inner_product_batch4(q, xb + size_t(a) * d, xb + size_t(b) * d, xb + size_t(c) * d,
+                                   xb + size_t(e) * d, d, out);
+            for (int t = 0; t < 4; ++t) out[t] = -out[t];
+        } else {
+            K.L2sqr_batch4(q, xb + size_t(a) * d, xb + size_t(b) * d, xb + size_t(c) * d,
+                           xb + size_t(e) * d, d, out);
+        }
+    }
+
+    // Copies node's links at level (under its lock while building).
+    int read_links(int64_t node, int level, std::vector<int32_t>& out) const {
+        if (locks) locks->lock(size_t(node));
+        const int32_t* r = h.row(node, level);
+        const int cnt = r[0];
+        out.assign(r + 1, r + 1 + cnt);
+        if (locks) locks->unlock(size_t(node));
+        return cnt;
+    }
+
+    // Greedy descent on one level.
+    void greedy(const float* q, int level, int64_t& cur, float& dcur) const {
+        std::vector<int32_t>& nb = t_scratch.nbuf;
+        for (bool changed = true; changed;) {
+            changed = false;
+            read_links(cur, level, nb);
+            for (int32_t v : nb) {
+                const float dv = dist(q, v);
+                if (dv < dcur) {
+                    dcur = dv;
+                    cur = v;
+                    changed = true;
+                }
+            }
+        }
+    }
+
+    // Best-first search on one level; leaves up to ef results in `res` (a max-heap).
+    void search_layer(const float* q, int level, int64_t ep, float dep, int ef,
+                      std::vector<Node>& res, std::vector<Node>& cand,
+                      std::vector<int32_t>& nb) const {
+        VisitedTable& vis = t_visited;
+        vis.prepare(h.levels.size());
+        res.clear();
+        cand.clear();
+        vis.visit(size_t(ep));
+        res.push_back({dep, int32_t(ep)});
+        cand.push_back({dep, int32_t(ep)});
+        const size_t line_bytes = d * sizeof(float);
+        int32_t fresh[1024];
+        while (!cand.empty()) {
+            std::pop_heap(cand.begin(), cand.end(), Closer());
+            const Node c = cand.back();
+            cand.pop_back();
+            if (int(res.size()) >= ef && c.d > res.front().d) break;
+            // Searching (no writers): read the row in place. Building: a locked copy.
+            const int32_t* links;
+            int cnt;
+            if (locks) {
+                cnt = read_links(c.id, level, nb);
+                links = nb.data();
+            } else {
+                const int32_t* r = h.row(c.id, level);
+                cnt = r[0];
+                links = r + 1;
+            }
+            // Unvisited neighbours first, so only their vectors are prefetched.
+            int m = 0;
+            for (int j = 0; j < cnt; ++j) {
+                const int32_t v = links[j];
+                if (vis.visit(size_t(v))) continue;
+                fresh[m++] = v;
+                __builtin_prefetch(xb + size_t(v) * d);
+            }
+            auto consider = [&](int32_t v, float dv) {
+                if (int(res.size()) < ef || dv < res.front().d) {
+                    // Likely expanded later: start fetching its links (hnswlib gets them
+                    // for free by storing links next to the vector).
+                    __builtin_prefetch(h.row(v, level));
+                    cand.push_back({dv, v});
+                    std::push_heap(cand.begin(), cand.end(), Closer());
+                    res.push_back({dv, v});
+                    std::push_heap(res.begin(), res.end(), Farther());
+                    if (int(res.size()) > ef) {
+                        std::pop_heap(res.begin(), res.end(), Farther());
+                        res.pop_back();
+                    }
+                }
+            };
+            int j = 0;
+            for (; j + 4 <= m; j += 4) {
+                // Prefetch the rest of the next group's rows while this group is scored.
+                for (int t = j + 4; t < std::min(m, j + 8); ++t) {
+                    const char* p = reinterpret_cast<const char*>(xb + size_t(fresh[t]) * d);
+                    for (size_t o = 64; o < line_bytes; o += 64) __builtin_prefetch(p + o);
+                }
+                float dv[4];
+                dist4(q, fresh[j], fresh[j + 1], fresh[j + 2], fresh[j + 3], dv);
+                for (int t = 0; t < 4; ++t) consider(fresh[j + t], dv[t]);
+            }
+            for (; j < m; ++j) consider(fresh[j], dist(q, fresh[j]));
+            // The next candidate's links are the next cache miss: ask for them now.
+            if (!cand.empty()) __builtin_prefetch(h.row(cand.front().id, level));
+        }
+    }
+
+    // Malkov & Yashunin alg. 4: keep a candidate only if it is closer to the base than to
+    // every neighbour kept so far. `cands` is sorted by distance to the base.
+    void select_heuristic(std::vector<Node>& cands, int max_size) const {
+        if (int(cands.size()) <= max_size) return;
+        std::vector<Node> kept;
+        kept.reserve(size_t(max_size));
+        for (const Node& c : cands) {
+            bool good = true;
+            for (const Node& s : kept) {
+                if (dist_nodes(c.id, s.id) < c.d) {
+                    good = false;
+                    break;
+                }
+            }
+            if (good) {
+                kept.push_back(c);
+                if (int(kept.size()) >= max_size) break;
+            }
+        }
+        cands.swap(kept);
+    }
+
+    // Adds `src` to dst's links at level, shrinking with the heuristic when full.
+    void add_link(int64_t dst, int64_t src, int level) {
+        locks->lock(size_t(dst));
+        int32_t* r = h.row(dst, level);
+        const int cap = h.capacity(level);
+        if (r[0] < cap) {
+            r[1 + r[0]] = int32_t(src);
+            r[0]++;
+            locks->unlock(size_t(dst));
+            return;
+        }
+        std::vector<Node> c;
+        c.reserve(size_t(cap) + 1);
+        c.push_back({dist_nodes(dst, src), int32_t(src)});
+        for (int j = 1; j <= cap; ++j) c.push_back({dist_nodes(dst, r[j]), r[j]});
+        std::sort(c.begin(), c.end(), [](const Node& a, const Node& b) { return a.d < b.d; });
+        select_heuristic(c, cap);
+        r[0] = int32_t(c.size());
+        for (size_t j = 0; j < c.size(); ++j) r[1 + j] = c[j].id;
+        locks->unlock(size_t(dst));
+    }
+
+    void insert(int64_t q, std::mutex& global) {
+        const int L = h.levels[size_t(q)];
+        std::unique_lock<std::mutex> g(global);
+        int64_t ep = h.entry_point;
+        const int maxl = h.max_level;
+        if (ep < 0) {
+            h.entry_point = q;
+            h.max_level = L;
+            return;
+        }
+        // Keep the global lock for the whole insertion only if q becomes the new top.
+        if (L <= maxl) g.unlock();
+        const float* qv = xb + size_t(q) * d;
+        float dep = dist(qv, ep);
+        for (int lev = maxl; lev > L; --lev) greedy(qv, lev, ep, dep);
+        std::vector<Node> res, cand;
+        std::vector<int32_t> nb;
+        for (int lev = std::min(L, maxl); lev >= 0; --lev) {
+            search_layer(qv, lev, ep, dep, h.efConstruction, res, cand, nb);
+            std::sort(res.begin(), res.end(),
+                      [](const Node& a, const Node& b) { return a.d < b.d; });
+            ep = res[0].id;
+            dep = res[0].d;
+            std::vector<Node> sel(res.begin(), res.end());
+            select_heuristic(sel, h.M);
+            locks->lock(size_t(q));
+            int32_t* r = h.row(q, lev);
+            r[0] = int32_t(sel.size());
+            for (size_t j = 0; j < sel.size(); ++j) r[1 + j] = sel[j].id;
+            locks->unlock(size_t(q));
+            for (const Node& s : sel) add_link(s.id, q, lev);
+        }
+        if (L > maxl) {
+            h.entry_point = q;
+            h.max_level = L;
+        }
+    }
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------- index
+
+IndexHNSWFlat::IndexHNSWFlat(idx_t d_in, int M, MetricType metric)
+    : Index(d_in, metric), hnsw(M), storage(d_in, metric) {}
+
+void IndexHNSWFlat::add(idx_t n, const float* x) {
+    check_add_args(n, x);
+    if (n == 0) return;
+    check_finite("vectors to add", n, d, x);
+    FAISSLIKE_THROW_IF_NOT_FMT(ntotal + n < (idx_t(1) << 31),
+                               "HNSW holds at most 2^31 - 1 "
+                               "vectors (ntotal=%lld, n=%lld)",
+                               (long long)ntotal, (long long)n);
+    const size_t n0 = size_t(ntotal), n1 = n0 + size_t(n);
+    storage.add(n, x);
+    // Levels drawn in node order from the seeded generator: the same data, seed and thread
+    // count give the same graph (deterministic with one thread).
+    std::mt19937_64 rng(hnsw.seed + n0);
+    std::uniform_real_distribution<double> uni(0.0, 1.0);
+    hnsw.levels.resize(n1);
+    for (size_t i = n0; i < n1; ++i) {
+        const double u = std::max(uni(rng), 1e-300);
+        hnsw.levels[i] = int8_t(std::min(30, int(-std::log(u) * hnsw.level_mult)));
+    }
+    hnsw.links0.resize(n1 * size_t(2 * hnsw.M + 1), 0);
+    // Upper rows are appended for the new nodes only (existing offsets stay valid).
+    hnsw.upper_offsets.resize(n1, -1);
+    size_t off = hnsw.links_upper.size();
+    for (size_t i = n0; i < n1; ++i) {
+        if (hnsw.levels[i] > 0) {
+            hnsw.upper_offsets[i] = int64_t(off);
+            off += size_t(hnsw.levels[i]) * size_t(hnsw.M + 1);
+        }
+    }
+    hnsw.links_upper.resize(off, 0);
+    NodeLocks locks;
+    locks.resize(n1);
+    std::mutex global;
+    Graph g{
+        hnsw,  storage.get_xb(), size_t(d), metric_type == METRIC_INNER_PRODUCT, kernels::current(),
+        &locks};
+    size_t start = n0;
+    if (hnsw.entry_point < 0) g.insert(int64_t(start++), global);
+#pragma omp parallel for schedule(dynamic, 16)
+    for (int64_t i = int64_t(start); i < int64_t(n1); ++i) g.insert(i, global);
+    ntotal = idx_t(n1);
+}
+
+void IndexHNSWFlat::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                           const SearchParameters* params) const {
+    check_search_args(n, x, k, distances, labels);
+    int ef = hnsw.efSearch;
+    if (params) {
+        auto p = dynamic_cast<const SearchParametersHNSW*>(params);
+        FAISSLIKE_THROW_IF_NOT_MSG(p != nullptr, "HNSW search takes SearchParametersHNSW");
+        if (p->efSearch) ef = p->efSearch;
+    }
+    FAISSLIKE_THROW_IF_NOT_FMT(ef > 0, "efSearch must be > 0, got %d", ef);
+    if (n == 0) return;
+    check_finite("query vectors", n, d, x);
+    ef = int(std::max<idx_t>(ef, k));  // as FAISS: never fewer candidates than results
+    const bool ip = metric_type == METRIC_INNER_PRODUCT;
+    HNSW& h = const_cast<HNSW&>(hnsw);  // read only: Graph needs a mutable handle for building
+    Graph g{h, storage.get_xb(), size_t(d), ip, kernels::current(), nullptr};
+#pragma omp parallel for schedule(dynamic) if (n > 1)
+    for (idx_t i = 0; i < n; ++i) {
+        float* hv = distances + i * k;
+        idx_t* hi = labels + i * k;
+        heap_heapify<HeapC>(size_t(k), hv, hi);
+        if (h.entry_point >= 0) {
+            const float* q = x + i * d;
+            int64_t ep = h.entry_point;
+            float dep = g.dist(q, ep);
+            for (int lev = h.max_level; lev > 0; --lev) g.greedy(q, lev, ep, dep);
+            SearchScratch& s = t_scratch;
+            g.search_layer(q, 0, ep, dep, ef, s.res, s.cand, s.nbuf);
+            for (const Node& r : s.res) heap_push_if_better<HeapC>(size_t(k), hv, hi, r.d, r.id);
+        }
+        finalize_results(size_t(k), hv, hi, ip, 0.0f);
+    }
+}
+
+void IndexHNSWFlat::reset() {
+    const int M = hnsw.M, efc = hnsw.efConstruction, efs = hnsw.efSearch;
+    hnsw = HNSW(M);
+    hnsw.efConstruction = efc;
+    hnsw.efSearch = efs;
+    storage.reset();
+    ntotal = 0;
+}
+
+void IndexHNSWFlat::reconstruct(idx_t key, float* recons) const {
+    storage.reconstruct(key, recons);
+}
+
+}  // namespace faisslike

@@ -1,0 +1,64 @@
+// HNSW graph (Malkov & Yashunin) over vectors stored flat.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "faisslike/Index.h"
+#include "faisslike/IndexFlat.h"
+
+namespace faisslike {
+
+struct SearchParametersHNSW : SearchParameters {
+    int efSearch = 0;  // 0: the index's efSearch; raised to k when smaller (as FAISS)
+};
+
+// The graph. Level-0 rows are contiguous [count, 2M ids]; upper levels (M links each) live in
+// a second array, reached through per-node offsets.
+struct HNSW {
+    int M;
+    int efConstruction = 40;
+    int efSearch = 16;
+    double level_mult;
+    int max_level = -1;
+    int64_t entry_point = -1;
+    uint64_t seed = 12345;
+    std::vector<int8_t> levels;          // top level of each node
+    std::vector<int32_t> links0;         // ntotal x (2M + 1)
+    std::vector<int64_t> upper_offsets;  // start of node's level-1 row in links_upper, or -1
+    std::vector<int32_t> links_upper;    // rows of (M + 1)
+
+    explicit HNSW(int M);
+    int capacity(int level) const { return level == 0 ? 2 * M : M; }
+    // Row [count, ids...] of node at level (level <= levels[node]).
+    int32_t* row(int64_t node, int level) {
+        return level == 0 ? &links0[size_t(node) * size_t(2 * M + 1)]
+                          : &links_upper[size_t(upper_offsets[size_t(node)]) +
+                                         size_t(level - 1) * size_t(M + 1)];
+    }
+    const int32_t* row(int64_t node, int level) const {
+        return const_cast<HNSW*>(this)->row(node, level);
+    }
+    // Rebuilds upper_offsets from levels; returns the links_upper size they imply.
+    size_t compute_upper_offsets();
+    // Throws Error if any link, level or the entry point is inconsistent (used on read).
+    void validate(int64_t ntotal) const;
+};
+
+struct IndexHNSWFlat : Index {
+    HNSW hnsw;
+    IndexFlat storage;
+
+    // M >= 2. efConstruction 40 and efSearch 16 by default, like FAISS.
+    explicit IndexHNSWFlat(idx_t d, int M = 32, MetricType metric = METRIC_L2);
+
+    void add(idx_t n, const float* x) override;
+    void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                const SearchParameters* params = nullptr) const override;
+    void reset() override;
+    void reconstruct(idx_t key, float* recons) const override;
+};
+
+}  // namespace faisslike

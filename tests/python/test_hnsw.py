@@ -1,0 +1,54 @@
+"""IndexHNSWFlat from Python."""
+import concurrent.futures as cf
+
+import numpy as np
+import pytest
+
+import faisslike as faiss
+from conftest import brute_force
+
+
+def clustered(rng, n, d, ncent=50):
+    c = 3 * rng.standard_normal((ncent, d))
+    return (c[rng.integers(0, ncent, n)] + rng.standard_normal((n, d))).astype("float32")
+
+
+def test_hnsw_recall_params_and_roundtrip(rng, tmp_path):
+    xb, xq = clustered(rng, 20000, 32), clustered(rng, 100, 32)
+    index = faiss.IndexHNSWFlat(32, 16)
+    assert index.hnsw.efConstruction == 40 and index.hnsw.efSearch == 16 and index.is_trained
+    index.add(xb)
+    assert index.hnsw.max_level >= 1 and 0 <= index.hnsw.entry_point < 20000
+    index.hnsw.efSearch = 64
+    _, Iref = brute_force(xq, xb, 10)
+    _, I = index.search(xq, 10)
+    recall = np.mean([len(set(I[i]) & set(Iref[i])) / 10 for i in range(len(xq))])
+    assert recall >= 0.95
+    _, I16 = index.search(xq, 10, params=faiss.SearchParametersHNSW(efSearch=16))
+    assert index.hnsw.efSearch == 64  # params did not touch the index
+    faiss.write_index(index, tmp_path / "h.index")
+    back = faiss.read_index(tmp_path / "h.index")
+    assert type(back) is faiss.IndexHNSWFlat and back.hnsw.efSearch == 64
+    np.testing.assert_array_equal(back.search(xq, 10)[1], I)
+    with cf.ThreadPoolExecutor(3) as ex:
+        outs = list(ex.map(lambda ef: index.search(xq, 10, params=faiss.SearchParametersHNSW(efSearch=ef))[1],
+                           [16, 64, 16, 64]))
+    np.testing.assert_array_equal(outs[0], I16)
+    np.testing.assert_array_equal(outs[1], I)
+
+
+def test_hnsw_bad_input(rng):
+    with pytest.raises(ValueError, match="M must be >= 2"):
+        faiss.IndexHNSWFlat(8, 1)
+    index = faiss.IndexHNSWFlat(8, 4)
+    D, I = index.search(rng.standard_normal((2, 8)), 3)  # empty index
+    assert (I == -1).all()
+    with pytest.raises(ValueError):
+        index.hnsw.efSearch = 0
+    x = rng.standard_normal((10, 8)).astype("float32")
+    x[3, 3] = np.nan
+    with pytest.raises(RuntimeError, match="non-finite"):
+        index.add(x)
+    index.add(np.nan_to_num(x))
+    D, I = index.search(x[:1] * 0, 10)  # k > efSearch: raised, all 10 found
+    assert (I >= 0).all()

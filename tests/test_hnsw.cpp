@@ -1,0 +1,206 @@
+// IndexHNSWFlat: recall vs brute force, determinism, incremental add, I/O, corrupt graphs.
+#include <omp.h>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "faisslike/Error.h"
+#include "faisslike/IndexFlat.h"
+#include "faisslike/IndexHNSW.h"
+#include "faisslike/distances.h"
+#include "faisslike/index_io.h"
+#include "test_util.h"
+
+using namespace faisslike;
+using namespace faisslike_test;
+
+namespace {
+
+std::vector<float> clustered_h(size_t n, size_t d, uint32_t seed) {
+    auto c = randn(50 * d, 999);
+    auto x = randn(n * d, seed);
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = 0; j < d; ++j) x[i * d + j] = 3 * c[(i % 50) * d + j] + x[i * d + j];
+    return x;
+}
+
+double recall(const Index& index, const std::vector<float>& xb, const std::vector<float>& xq,
+              size_t k, const SearchParameters* p = nullptr) {
+    const size_t d = size_t(index.d), nq = xq.size() / d;
+    IndexFlat flat(d, index.metric_type);
+    flat.add(xb.size() / d, xb.data());
+    std::vector<float> D(nq * k), D2(nq * k);
+    std::vector<idx_t> I(nq * k), I2(nq * k);
+    flat.search(nq, xq.data(), k, D.data(), I.data());
+    index.search(nq, xq.data(), k, D2.data(), I2.data(), p);
+    size_t hit = 0;
+    for (size_t q = 0; q < nq; ++q) {
+        std::set<idx_t> s(I.begin() + long(q * k), I.begin() + long(q * k + k));
+        for (size_t j = 0; j < k; ++j) hit += s.count(I2[q * k + j]);
+    }
+    return double(hit) / double(nq * k);
+}
+
+}  // namespace
+
+TEST(HNSW, RecallOnClusteredData) {
+    const size_t d = 32, n = 20000;
+    auto xb = clustered_h(n, d, 1), xq = clustered_h(200, d, 2);
+    IndexHNSWFlat index(d, 16);
+    index.add(n, xb.data());
+    SearchParametersHNSW p;
+    p.efSearch = 64;
+    EXPECT_GE(recall(index, xb, xq, 10, &p), 0.95);
+    // Inner product on normalized data.
+    fvec_renorm_L2(d, n, xb.data());
+    fvec_renorm_L2(d, 200, xq.data());
+    IndexHNSWFlat ip(d, 16, METRIC_INNER_PRODUCT);
+    ip.add(n, xb.data());
+    EXPECT_GE(recall(ip, xb, xq, 10, &p), 0.95);
+}
+
+TEST(HNSW, SingleThreadBuildsAreIdentical) {
+    const size_t d = 16, n = 3000;
+    auto xb = clustered_h(n, d, 3);
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    IndexHNSWFlat a(d, 8), b(d, 8);
+    a.add(n, xb.data());
+    b.add(n, xb.data());
+    omp_set_num_threads(saved);
+    EXPECT_EQ(a.hnsw.levels, b.hnsw.levels);
+    EXPECT_EQ(a.hnsw.links0, b.hnsw.links0);
+    EXPECT_EQ(a.hnsw.links_upper, b.hnsw.links_upper);
+    EXPECT_EQ(a.hnsw.entry_point, b.hnsw.entry_point);
+    EXPECT_EQ(serialize_index(&a), serialize_index(&b));
+    IndexHNSWFlat c(d, 8);
+    c.hnsw.seed = 777;  // another seed: other levels
+    omp_set_num_threads(1);
+    c.add(n, xb.data());
+    omp_set_num_threads(saved);
+    EXPECT_NE(c.hnsw.levels, a.hnsw.levels);
+}
+
+TEST(HNSW, IncrementalAddAndParallelBuildValid) {
+    const size_t d = 24, n = 10000;
+    auto xb = clustered_h(2 * n, d, 4), xq = clustered_h(100, d, 5);
+    omp_set_num_threads(2);
+    IndexHNSWFlat index(d, 16);
+    index.add(n, xb.data());
+    index.add(n, xb.data() + n * d);  // second batch after the first build
+    EXPECT_EQ(index.ntotal, idx_t(2 * n));
+    index.hnsw.validate(index.ntotal);
+    SearchParametersHNSW p;
+    p.efSearch = 64;
+    EXPECT_GE(recall(index, xb, xq, 10, &p), 0.95);
+    // Vectors of the second batch are found (as their own nearest neighbour).
+    std::vector<float> D(1);
+    std::vector<idx_t> I(1);
+    index.search(1, xb.data() + (n + 123) * d, 1, D.data(), I.data(), &p);
+    EXPECT_EQ(I[0], idx_t(n + 123));
+}
+
+TEST(HNSW, EfSearchRaisedToKAndParamsThreadSafe) {
+    const size_t d = 16, n = 5000;
+    auto xb = clustered_h(n, d, 6), xq = clustered_h(20, d, 7);
+    IndexHNSWFlat index(d, 8);
+    index.add(n, xb.data());
+    index.hnsw.efSearch = 16;
+    const size_t k = 50;  // > efSearch: FAISS semantics, efSearch raised to k
+    std::vector<float> D(20 * k);
+    std::vector<idx_t> I(20 * k);
+    index.search(20, xq.data(), k, D.data(), I.data());
+    for (size_t i = 0; i < 20 * k; ++i) EXPECT_GE(I[i], 0);
+    for (size_t q = 0; q < 20; ++q)
+        for (size_t j = 1; j < k; ++j) EXPECT_LE(D[q * k + j - 1], D[q * k + j]);
+    // Concurrent searches with different efSearch match their sequential results.
+    std::vector<std::vector<idx_t>> expect(3, std::vector<idx_t>(20 * 10));
+    for (int t = 0; t < 3; ++t) {
+        SearchParametersHNSW p;
+        p.efSearch = 10 + 40 * t;
+        std::vector<float> Dt(200);
+        index.search(20, xq.data(), 10, Dt.data(), expect[size_t(t)].data(), &p);
+    }
+    std::vector<int> ok(3, 0);
+    std::vector<std::thread> th;
+    for (int t = 0; t < 3; ++t)
+        th.emplace_back([&, t] {
+            for (int r = 0; r < 5; ++r) {
+                SearchParametersHNSW p;
+                p.efSearch = 10 + 40 * t;
+                std::vector<float> Dt(200);
+                std::vector<idx_t> It(200);
+                index.search(20, xq.data(), 10, Dt.data(), It.data(), &p);
+                ok[size_t(t)] += It == expect[size_t(t)];
+            }
+        });
+    for (auto& t : th) t.join();
+    for (int v : ok) EXPECT_EQ(v, 5);
+}
+
+TEST(HNSW, BadInputAndEmptyIndex) {
+    EXPECT_THROW(IndexHNSWFlat(8, 1), Error);
+    IndexHNSWFlat index(8, 4);
+    std::vector<float> q(8, 0.5f), D(3);
+    std::vector<idx_t> I(3);
+    index.search(1, q.data(), 3, D.data(), I.data());
+    for (int j = 0; j < 3; ++j) EXPECT_EQ(I[size_t(j)], -1);
+    std::vector<float> bad(16, 1.0f);
+    bad[9] = std::nanf("");
+    EXPECT_THROW(index.add(2, bad.data()), Error);
+    EXPECT_EQ(index.ntotal, 0);
+    SearchParametersHNSW p;
+    p.efSearch = -1;
+    EXPECT_THROW(index.search(1, q.data(), 3, D.data(), I.data(), &p), Error);
+}
+
+TEST(HNSW, SerializationRoundTripAndCorruptGraphs) {
+    const size_t d = 8, n = 500;
+    auto xb = clustered_h(n, d, 8), xq = clustered_h(20, d, 9);
+    IndexHNSWFlat index(d, 4);
+    index.hnsw.efConstruction = 20;
+    index.add(n, xb.data());
+    auto bytes = serialize_index(&index);
+    auto back = deserialize_index(bytes.data(), bytes.size());
+    std::vector<float> D1(200), D2(200);
+    std::vector<idx_t> I1(200), I2(200);
+    index.search(20, xq.data(), 10, D1.data(), I1.data());
+    back->search(20, xq.data(), 10, D2.data(), I2.data());
+    EXPECT_EQ(I1, I2);
+    EXPECT_EQ(D1, D2);
+    for (size_t cut = 0; cut < bytes.size(); cut += 13)
+        EXPECT_THROW(deserialize_index(bytes.data(), cut), Error) << cut;
+
+    // Locate the sections: header 16 + record 12 + index header 17 + 6 fields (32 bytes).
+    const size_t levels_at = 16 + 12 + 17 + 4 * 4 + 8 + 8 + 8;  // past levels_count
+    const size_t links0_at = levels_at + n + 8;                 // first level-0 row
+    auto expect_error = [&](std::vector<uint8_t> b, const std::string& needle) {
+        try {
+            deserialize_index(b.data(), b.size());
+            FAIL() << needle;
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+        }
+    };
+    auto b = bytes;
+    int32_t huge = int32_t(n) + 5;  // a neighbour id out of range
+    std::memcpy(&b[links0_at + 4], &huge, 4);
+    expect_error(b, "links to invalid node");
+    b = bytes;
+    int32_t too_many = 100;  // more links than capacity
+    std::memcpy(&b[links0_at], &too_many, 4);
+    expect_error(b, "capacity");
+    b = bytes;
+    b[levels_at + 3] = 29;  // a node above max_level (and its upper links don't exist)
+    expect_error(b, "links_upper");
+    b = bytes;
+    int64_t bad_ep = int64_t(n) + 10;
+    std::memcpy(&b[16 + 12 + 17 + 16], &bad_ep, 8);
+    expect_error(b, "entry point");
+}

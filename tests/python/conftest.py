@@ -18,3 +18,13 @@ def brute_force(xq, xb, k, metric_ip=False):
         s = (xq ** 2).sum(1)[:, None] + (xb ** 2).sum(1)[None, :] - 2 * xq @ xb.T
         order = np.argsort(s, axis=1, kind="stable")[:, :k]
     return np.take_along_axis(s, order, axis=1), order
+
+
+def clustered(rng, n, d, nq=0, ncent=20, scale=4.0):
+    """Gaussian clusters; with nq > 0 also returns nq queries from the same centres."""
+    c = scale * rng.standard_normal((ncent, d))
+
+    def pts(m):
+        return (c[rng.integers(0, ncent, m)] + rng.standard_normal((m, d))).astype("float32")
+
+    return (pts(n), pts(nq)) if nq else pts(n)

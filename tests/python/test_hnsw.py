@@ -5,16 +5,12 @@ import numpy as np
 import pytest
 
 import faisslike as faiss
-from conftest import brute_force
+from conftest import brute_force, clustered
 
-
-def clustered(rng, n, d, ncent=50):
-    c = 3 * rng.standard_normal((ncent, d))
-    return (c[rng.integers(0, ncent, n)] + rng.standard_normal((n, d))).astype("float32")
 
 
 def test_hnsw_recall_params_and_roundtrip(rng, tmp_path):
-    xb, xq = clustered(rng, 20000, 32), clustered(rng, 100, 32)
+    xb, xq = clustered(rng, 20000, 32, nq=100, ncent=50, scale=3.0)
     index = faiss.IndexHNSWFlat(32, 16)
     assert index.hnsw.efConstruction == 40 and index.hnsw.efSearch == 16 and index.is_trained
     index.add(xb)

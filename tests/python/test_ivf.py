@@ -6,17 +6,13 @@ import numpy as np
 import pytest
 
 import faisslike as faiss
-from conftest import brute_force
+from conftest import brute_force, clustered
 
-
-def clustered(rng, n, d, ncent=20):
-    c = 4 * rng.standard_normal((ncent, d))
-    return (c[rng.integers(0, ncent, n)] + rng.standard_normal((n, d))).astype("float32")
 
 
 @pytest.fixture
 def data(rng):
-    return clustered(rng, 4000, 16), clustered(rng, 40, 16)
+    return clustered(rng, 4000, 16, nq=40)
 
 
 def make_ivf(xb, nlist=32, metric=faiss.METRIC_L2):

@@ -3,16 +3,12 @@ import numpy as np
 import pytest
 
 import faisslike as faiss
-from conftest import brute_force
+from conftest import brute_force, clustered
 
-
-def clustered(rng, n, d, ncent=30):
-    c = 3 * rng.standard_normal((ncent, d))
-    return (c[rng.integers(0, ncent, n)] + rng.standard_normal((n, d))).astype("float32")
 
 
 def test_product_quantizer_standalone(rng):
-    x = clustered(rng, 4000, 32)
+    x = clustered(rng, 4000, 32, ncent=30, scale=3.0)
     errs = []
     for M in (2, 4, 8, 16):
         pq = faiss.ProductQuantizer(32, M, 6)
@@ -33,7 +29,7 @@ def test_product_quantizer_standalone(rng):
 
 
 def test_index_pq_adc_is_exact_on_reconstructions(rng):
-    x, xq = clustered(rng, 3000, 32), clustered(rng, 10, 32)
+    x, xq = clustered(rng, 3000, 32, nq=10, ncent=30, scale=3.0)
     for metric in (faiss.METRIC_L2, faiss.METRIC_INNER_PRODUCT):
         index = faiss.IndexPQ(32, 8, 8, metric)
         index.train(x)
@@ -47,7 +43,7 @@ def test_index_pq_adc_is_exact_on_reconstructions(rng):
 
 
 def test_ivfpq_full_probe_and_refine(rng):
-    x, xq = clustered(rng, 5000, 32), clustered(rng, 20, 32)
+    x, xq = clustered(rng, 5000, 32, nq=20, ncent=30, scale=3.0)
     ivf = faiss.IndexIVFPQ(faiss.IndexFlatL2(32), 32, 16, 8)
     assert ivf.by_residual and ivf.use_precomputed_table
     ivf.train(x)
@@ -74,7 +70,7 @@ def test_ivfpq_full_probe_and_refine(rng):
 
 
 def test_pq_roundtrip(rng, tmp_path):
-    x = clustered(rng, 2000, 16)
+    x = clustered(rng, 2000, 16, ncent=30, scale=3.0)
     for index in (faiss.IndexPQ(16, 4, 8), faiss.IndexIVFPQ(faiss.IndexFlatL2(16), 16, 8, 4, 8)):
         index.train(x)
         index.add(x)
@@ -85,7 +81,7 @@ def test_pq_roundtrip(rng, tmp_path):
 
 
 def test_pq_bad_input(rng):
-    x = clustered(rng, 300, 16)
+    x = clustered(rng, 300, 16, ncent=30, scale=3.0)
     with pytest.raises(RuntimeError, match="not a multiple of M=5"):
         faiss.ProductQuantizer(16, 5)
     with pytest.raises(RuntimeError, match="nbits=9"):

@@ -76,7 +76,7 @@ class Config:
         if m:
             self.kind, self.M, self.param = "hnsw", int(m.group(1)), "efSearch"
             self.efc = int(m.group(2) or 40)
-            self.values = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512]
+            self.values = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
             return
         raise BenchError(f"unknown index configuration '{key}' (expected Flat, IVF<n>,Flat, "
                          f"PQ<M>[x<nbits>], IVF<n>,PQ<M>[x<nbits>] or HNSW<M>[_efc<E>])")

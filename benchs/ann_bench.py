@@ -306,13 +306,16 @@ def plot(results, path):
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
     styles = {"faisslike": ("tab:red", "o"), "faiss": ("tab:blue", "s"), "hnswlib": ("tab:green", "^")}
     for ax, field, title in ((axes[0], "qps", "batch QPS"), (axes[1], "single_qps", "single-query QPS (1/p50)")):
-        for key in dict.fromkeys(p["index"] for p in results["points"]):
+        keys = list(dict.fromkeys(p["index"] for p in results["points"]))
+        for ki, key in enumerate(keys):
+            line_style = ("-", "--", ":", "-.")[ki % 4]  # one style per configuration
             for lib, (color, marker) in styles.items():
                 pts = sorted((p for p in results["points"] if p["index"] == key and p["lib"] == lib),
                              key=lambda p: p["recallk"])
                 if pts:
                     ax.plot([p["recallk"] for p in pts], [p[field] for p in pts], marker=marker,
-                            color=color, linestyle="-" if len(pts) > 1 else "none", markersize=7,
+                            color=color, linestyle=line_style if len(pts) > 1 else "none",
+                            markersize=7, fillstyle="full" if ki == 0 else "none",
                             label=f"{lib} {key}", alpha=0.85)
         ax.set_yscale("log")
         # Honest axes: at least a factor 2 of headroom either way, so a 1.2x gap looks like one.

@@ -316,7 +316,7 @@ struct Graph {
             ep = res[0].id;
             dep = res[0].d;
             std::vector<Node> sel(res.begin(), res.end());
-            select_heuristic(sel, h.M);
+            select_heuristic(sel, lev == 0 && h.level0_select_2M ? 2 * h.M : h.M);
             locks->lock(size_t(q));
             int32_t* r = h.row(q, lev);
             r[0] = int32_t(sel.size());

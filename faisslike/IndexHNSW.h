@@ -25,6 +25,9 @@ struct HNSW {
     int max_level = -1;
     int64_t entry_point = -1;
     uint64_t seed = 12345;
+    // Links a new node keeps at level 0: M (hnswlib) or 2M (FAISS). 2M gives denser graphs
+    // and better recall at small efConstruction.
+    bool level0_select_2M = false;
     std::vector<int8_t> levels;          // top level of each node
     std::vector<int32_t> links0;         // ntotal x (2M + 1)
     std::vector<int64_t> upper_offsets;  // start of node's level-1 row in links_upper, or -1

@@ -632,6 +632,8 @@ vectors. Keeps base_index alive.)doc")
         .def_readonly("entry_point", &HNSW::entry_point)
         .def_readwrite("seed", &HNSW::seed,
                        "Seed of the level draws (same seed + 1 thread: same graph).")
+        .def_readwrite("level0_select_2M", &HNSW::level0_select_2M,
+                       "New nodes keep up to 2M links at level 0 (FAISS) instead of M (hnswlib).")
         .def_property_readonly(
             "levels",
             [](const HNSW& h) {

@@ -57,6 +57,12 @@ TEST(HNSW, RecallOnClusteredData) {
     SearchParametersHNSW p;
     p.efSearch = 64;
     EXPECT_GE(recall(index, xb, xq, 10, &p), 0.95);
+    // FAISS's rule (2M links for new nodes at level 0): a valid, denser graph.
+    IndexHNSWFlat dense(d, 16);
+    dense.hnsw.level0_select_2M = true;
+    dense.add(n, xb.data());
+    dense.hnsw.validate(dense.ntotal);
+    EXPECT_GE(recall(dense, xb, xq, 10, &p), 0.95);
     // Inner product on normalized data.
     fvec_renorm_L2(d, n, xb.data());
     fvec_renorm_L2(d, 200, xq.data());

@@ -341,23 +341,35 @@ std::unique_ptr<IndexIVFFlat> read_ivf_flat_body(SectionReader& s, int depth) {
     return ivf;
 }
 
-std::unique_ptr<IndexPQ> read_pq_body(SectionReader& s) {
-    IndexHeader h = read_index_header(s);
-    const uint64_t d = s.get<uint64_t>("pq_d"), M = s.get<uint64_t>("pq_M"),
-                   nbits = s.get<uint64_t>("pq_nbits");
-    if (d != uint64_t(h.d) || M < 1 || M > d || d % M != 0 || nbits < 1 || nbits > 8)
+// PQ geometry (d, M, nbits) of an index of dimension d; validated before anything is built.
+void read_pq_params(SectionReader& s, int d_index, uint64_t& M, uint64_t& nbits) {
+    const uint64_t d = s.get<uint64_t>("pq_d");
+    M = s.get<uint64_t>("pq_M");
+    nbits = s.get<uint64_t>("pq_nbits");
+    if (d != uint64_t(d_index) || M < 1 || M > d || d % M != 0 || nbits < 1 || nbits > 8)
         s.fail(format_string("invalid PQ parameters d=%llu M=%llu nbits=%llu for index d=%d",
                              (unsigned long long)d, (unsigned long long)M,
-                             (unsigned long long)nbits, h.d));
-    auto idx = std::make_unique<IndexPQ>(h.d, size_t(M), size_t(nbits), MetricType(h.metric));
+                             (unsigned long long)nbits, d_index));
+}
+
+// PQ centroids (count then floats, all finite); an untrained PQ stores none.
+void read_pq_centroids(SectionReader& s, ProductQuantizer& pq, bool trained) {
     const uint64_t n = s.get<uint64_t>("pq_centroids_count");
     if (n != 0) {
         std::vector<float> c;
-        read_float_array_body(s, c, n, idx->pq.M * idx->pq.ksub * idx->pq.dsub, "pq_centroids");
+        read_float_array_body(s, c, n, pq.M * pq.ksub * pq.dsub, "pq_centroids");
         check_finite_field(s, c, "pq_centroids");
-        idx->pq.set_centroids(c.data());
+        pq.set_centroids(c.data());
     }
-    if (h.is_trained && n == 0) s.fail("trained index without PQ centroids");
+    if (trained && n == 0) s.fail("trained index without PQ centroids");
+}
+
+std::unique_ptr<IndexPQ> read_pq_body(SectionReader& s) {
+    IndexHeader h = read_index_header(s);
+    uint64_t M, nbits;
+    read_pq_params(s, h.d, M, nbits);
+    auto idx = std::make_unique<IndexPQ>(h.d, size_t(M), size_t(nbits), MetricType(h.metric));
+    read_pq_centroids(s, idx->pq, h.is_trained);
     const uint64_t nbytes = s.get<uint64_t>("codes_size");
     if (h.ntotal > std::numeric_limits<int64_t>::max() / int64_t(idx->pq.code_size) ||
         nbytes != uint64_t(h.ntotal) * idx->pq.code_size)
@@ -463,12 +475,8 @@ std::unique_ptr<IndexIVFPQ> read_ivf_pq_body(SectionReader& s, int depth) {
     const uint8_t by_res = s.get<uint8_t>("by_residual"),
                   precomp = s.get<uint8_t>("use_precomputed_table");
     if (by_res > 1 || precomp > 1) s.fail("invalid by_residual / use_precomputed_table flag");
-    const uint64_t d = s.get<uint64_t>("pq_d"), M = s.get<uint64_t>("pq_M"),
-                   nbits = s.get<uint64_t>("pq_nbits");
-    if (d != uint64_t(v.h.d) || M < 1 || M > d || d % M != 0 || nbits < 1 || nbits > 8)
-        s.fail(format_string("invalid PQ parameters d=%llu M=%llu nbits=%llu for index d=%d",
-                             (unsigned long long)d, (unsigned long long)M,
-                             (unsigned long long)nbits, v.h.d));
+    uint64_t M, nbits;
+    read_pq_params(s, v.h.d, M, nbits);
     auto ivf = std::make_unique<IndexIVFPQ>(v.quantizer.get(), v.h.d, size_t(v.nlist), size_t(M),
                                             size_t(nbits), MetricType(v.h.metric));
     ivf->own_fields = true;
@@ -478,14 +486,7 @@ std::unique_ptr<IndexIVFPQ> read_ivf_pq_body(SectionReader& s, int depth) {
                              (unsigned long long)v.code_size, ivf->code_size));
     ivf->by_residual = by_res == 1;
     ivf->use_precomputed_table = precomp == 1;
-    const uint64_t n = s.get<uint64_t>("pq_centroids_count");
-    if (n != 0) {
-        std::vector<float> c;
-        read_float_array_body(s, c, n, ivf->pq.M * ivf->pq.ksub * ivf->pq.dsub, "pq_centroids");
-        check_finite_field(s, c, "pq_centroids");
-        ivf->pq.set_centroids(c.data());
-    }
-    if (v.h.is_trained && n == 0) s.fail("trained index without PQ centroids");
+    read_pq_centroids(s, ivf->pq, v.h.is_trained);
     read_ivf_lists(s, *ivf, v);
     if (ivf->is_trained) ivf->precompute_table();
     return ivf;

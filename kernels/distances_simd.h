@@ -59,76 +59,6 @@ FAISSLIKE_KERNEL float norm_L2sqr(const float* x, size_t d) {
     return inner_product<Arch>(x, x, d);
 }
 
-// Four rows at a time: each load of x serves four rows, which halves the loads per row
-// (loads, not FMAs, bound the one-row loop on Zen 4 and Skylake).
-template <class Arch, bool is_L2>
-FAISSLIKE_KERNEL void distances_ny(float* out, const float* x, const float* y, size_t d,
-                                   size_t ny) {
-    if (Ops<Arch>::W == 1) {
-        // Scalar build: the one-row loop, whose four accumulators the compiler can still pack
-        // into SSE2 registers (the four-row form defeats that, 1.7x slower).
-        for (size_t r = 0; r < ny; ++r) out[r] = distance1<Arch, is_L2>(x, y + r * d, d);
-        return;
-    }
-    using O = Ops<Arch>;
-    using B = typename O::B;
-    constexpr size_t W = O::W;
-    size_t j = 0;
-    for (; j + 4 <= ny; j += 4) {
-        const float* y0 = y + j * d;
-        const float* y1 = y0 + d;
-        const float* y2 = y1 + d;
-        const float* y3 = y2 + d;
-        // One core's bandwidth is bound by misses in flight: ask for every line of the block
-        // after next, not just its first line.
-        {
-            const char* pf = reinterpret_cast<const char*>(y + (j + 8) * d);
-            const char* pf_end = reinterpret_cast<const char*>(y + std::min(ny, j + 12) * d);
-            for (; pf < pf_end; pf += 64) __builtin_prefetch(pf);
-        }
-        B a0 = O::zero(), a1 = O::zero(), a2 = O::zero(), a3 = O::zero();
-        size_t i = 0;
-        for (; i + W <= d; i += W) {
-            B xi = O::load(x + i);
-            if (is_L2) {
-                B t0 = O::load(y0 + i) - xi, t1 = O::load(y1 + i) - xi;
-                B t2 = O::load(y2 + i) - xi, t3 = O::load(y3 + i) - xi;
-                a0 = O::fmadd(t0, t0, a0);
-                a1 = O::fmadd(t1, t1, a1);
-                a2 = O::fmadd(t2, t2, a2);
-                a3 = O::fmadd(t3, t3, a3);
-            } else {
-                a0 = O::fmadd(O::load(y0 + i), xi, a0);
-                a1 = O::fmadd(O::load(y1 + i), xi, a1);
-                a2 = O::fmadd(O::load(y2 + i), xi, a2);
-                a3 = O::fmadd(O::load(y3 + i), xi, a3);
-            }
-        }
-        float s0 = O::hsum(a0), s1 = O::hsum(a1), s2 = O::hsum(a2), s3 = O::hsum(a3);
-        for (; i < d; ++i) {
-            if (is_L2) {
-                float t0 = x[i] - y0[i], t1 = x[i] - y1[i], t2 = x[i] - y2[i], t3 = x[i] - y3[i];
-                s0 += t0 * t0;
-                s1 += t1 * t1;
-                s2 += t2 * t2;
-                s3 += t3 * t3;
-            } else {
-                s0 += x[i] * y0[i];
-                s1 += x[i] * y1[i];
-                s2 += x[i] * y2[i];
-                s3 += x[i] * y3[i];
-            }
-        }
-        out[j] = s0;
-        out[j + 1] = s1;
-        out[j + 2] = s2;
-        out[j + 3] = s3;
-    }
-    for (; j < ny; ++j) {
-        out[j] = is_L2 ? L2sqr<Arch>(x, y + j * d, d) : inner_product<Arch>(x, y + j * d, d);
-    }
-}
-
 // Four arbitrary rows (graph neighbours): the query is loaded once per step for all four.
 template <class Arch, bool is_L2>
 FAISSLIKE_KERNEL void distances_batch4(const float* x, const float* y0, const float* y1,
@@ -162,6 +92,37 @@ FAISSLIKE_KERNEL void distances_batch4(const float* x, const float* y0, const fl
             s[r] += is_L2 ? t * t : t;
         }
     for (int r = 0; r < 4; ++r) out[r] = s[r];
+}
+
+// Four rows at a time: each load of x serves four rows, which halves the loads per row
+// (loads, not FMAs, bound the one-row loop on Zen 4 and Skylake).
+template <class Arch, bool is_L2>
+FAISSLIKE_KERNEL void distances_ny(float* out, const float* x, const float* y, size_t d,
+                                   size_t ny) {
+    if (Ops<Arch>::W == 1) {
+        // Scalar build: the one-row loop, whose four accumulators the compiler can still pack
+        // into SSE2 registers (the four-row form defeats that, 1.7x slower).
+        for (size_t r = 0; r < ny; ++r) out[r] = distance1<Arch, is_L2>(x, y + r * d, d);
+        return;
+    }
+    using O = Ops<Arch>;
+    using B = typename O::B;
+    constexpr size_t W = O::W;
+    size_t j = 0;
+    for (; j + 4 <= ny; j += 4) {
+        const float* y0 = y + j * d;
+        // One core's bandwidth is bound by misses in flight: ask for every line of the block
+        // after next, not just its first line.
+        {
+            const char* pf = reinterpret_cast<const char*>(y + (j + 8) * d);
+            const char* pf_end = reinterpret_cast<const char*>(y + std::min(ny, j + 12) * d);
+            for (; pf < pf_end; pf += 64) __builtin_prefetch(pf);
+        }
+        distances_batch4<Arch, is_L2>(x, y0, y0 + d, y0 + 2 * d, y0 + 3 * d, d, out + j);
+    }
+    for (; j < ny; ++j) {
+        out[j] = is_L2 ? L2sqr<Arch>(x, y + j * d, d) : inner_product<Arch>(x, y + j * d, d);
+    }
 }
 
 template <class Arch>

@@ -22,14 +22,6 @@ using namespace faisslike_test;
 
 namespace {
 
-std::vector<float> clustered_h(size_t n, size_t d, uint32_t seed) {
-    auto c = randn(50 * d, 999);
-    auto x = randn(n * d, seed);
-    for (size_t i = 0; i < n; ++i)
-        for (size_t j = 0; j < d; ++j) x[i * d + j] = 3 * c[(i % 50) * d + j] + x[i * d + j];
-    return x;
-}
-
 double recall(const Index& index, const std::vector<float>& xb, const std::vector<float>& xq,
               size_t k, const SearchParameters* p = nullptr) {
     const size_t d = size_t(index.d), nq = xq.size() / d;
@@ -51,7 +43,7 @@ double recall(const Index& index, const std::vector<float>& xb, const std::vecto
 
 TEST(HNSW, RecallOnClusteredData) {
     const size_t d = 32, n = 20000;
-    auto xb = clustered_h(n, d, 1), xq = clustered_h(200, d, 2);
+    auto xb = clustered(n, d, 1, 50, 3.0f), xq = clustered(200, d, 2, 50, 3.0f);
     IndexHNSWFlat index(d, 16);
     index.add(n, xb.data());
     SearchParametersHNSW p;
@@ -73,7 +65,7 @@ TEST(HNSW, RecallOnClusteredData) {
 
 TEST(HNSW, SingleThreadBuildsAreIdentical) {
     const size_t d = 16, n = 3000;
-    auto xb = clustered_h(n, d, 3);
+    auto xb = clustered(n, d, 3, 50, 3.0f);
     const int saved = omp_get_max_threads();
     omp_set_num_threads(1);
     IndexHNSWFlat a(d, 8), b(d, 8);
@@ -95,7 +87,7 @@ TEST(HNSW, SingleThreadBuildsAreIdentical) {
 
 TEST(HNSW, IncrementalAddAndParallelBuildValid) {
     const size_t d = 24, n = 10000;
-    auto xb = clustered_h(2 * n, d, 4), xq = clustered_h(100, d, 5);
+    auto xb = clustered(2 * n, d, 4, 50, 3.0f), xq = clustered(100, d, 5, 50, 3.0f);
     omp_set_num_threads(2);
     IndexHNSWFlat index(d, 16);
     index.add(n, xb.data());
@@ -114,7 +106,7 @@ TEST(HNSW, IncrementalAddAndParallelBuildValid) {
 
 TEST(HNSW, EfSearchRaisedToKAndParamsThreadSafe) {
     const size_t d = 16, n = 5000;
-    auto xb = clustered_h(n, d, 6), xq = clustered_h(20, d, 7);
+    auto xb = clustered(n, d, 6, 50, 3.0f), xq = clustered(20, d, 7, 50, 3.0f);
     IndexHNSWFlat index(d, 8);
     index.add(n, xb.data());
     index.hnsw.efSearch = 16;
@@ -168,7 +160,7 @@ TEST(HNSW, BadInputAndEmptyIndex) {
 
 TEST(HNSW, SerializationRoundTripAndCorruptGraphs) {
     const size_t d = 8, n = 500;
-    auto xb = clustered_h(n, d, 8), xq = clustered_h(20, d, 9);
+    auto xb = clustered(n, d, 8, 50, 3.0f), xq = clustered(20, d, 9, 50, 3.0f);
     IndexHNSWFlat index(d, 4);
     index.hnsw.efConstruction = 20;
     index.add(n, xb.data());

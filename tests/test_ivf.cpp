@@ -23,18 +23,9 @@ using namespace faisslike_test;
 
 namespace {
 
-// Clustered data (so IVF cells mean something): 20 centres, unit-ish spread.
-std::vector<float> clustered(size_t n, size_t d, uint32_t seed) {
-    auto c = randn(20 * d, 4242);
-    auto x = randn(n * d, seed);
-    for (size_t i = 0; i < n; ++i)
-        for (size_t j = 0; j < d; ++j) x[i * d + j] = 4 * c[(i % 20) * d + j] + x[i * d + j];
-    return x;
-}
-
 struct IvfFixture {
     size_t d = 16, nb = 4000, nlist = 32;
-    std::vector<float> xb = clustered(nb, d, 1), xq = clustered(50, d, 2);
+    std::vector<float> xb = clustered(nb, d, 1, 20, 4.0f), xq = clustered(50, d, 2, 20, 4.0f);
     std::unique_ptr<IndexFlat> q;
     std::unique_ptr<IndexIVFFlat> ivf;
     explicit IvfFixture(MetricType m = METRIC_L2) {
@@ -58,7 +49,7 @@ double recall_at(const std::vector<idx_t>& I, const std::vector<idx_t>& gt, size
 
 TEST(Clustering, ObjectiveDecreasesAndCentroidsAreMeans) {
     const size_t d = 8, n = 3000, k = 20;
-    auto x = clustered(n, d, 3);
+    auto x = clustered(n, d, 3, 20, 4.0f);
     Clustering clus(d, k);
     IndexFlatL2 index(d);
     clus.train(n, x.data(), index);
@@ -83,7 +74,7 @@ TEST(Clustering, ObjectiveDecreasesAndCentroidsAreMeans) {
 
 TEST(Clustering, DeterministicSphericalKmeansppAndErrors) {
     const size_t d = 8, n = 1000, k = 10;
-    auto x = clustered(n, d, 4);
+    auto x = clustered(n, d, 4, 20, 4.0f);
     ClusteringParameters cp;
     cp.niter = 5;
     Clustering a(d, k, cp), b(d, k, cp);
@@ -236,7 +227,7 @@ TEST(IVF, FewerThanKResultsGiveMinusOne) {
 
 TEST(IVF, AddWithIdsReconstructAndDirectMap) {
     const size_t d = 8, n = 500;
-    auto x = clustered(n, d, 5);
+    auto x = clustered(n, d, 5, 20, 4.0f);
     IndexFlatL2 q(d);
     IndexIVFFlat ivf(&q, d, 8);
     ivf.train(n, x.data());
@@ -270,7 +261,7 @@ TEST(IVF, AddWithIdsReconstructAndDirectMap) {
 
 TEST(IVF, BadInput) {
     const size_t d = 8;
-    auto x = clustered(100, d, 6);
+    auto x = clustered(100, d, 6, 20, 4.0f);
     IndexFlatL2 q(d);
     IndexIVFFlat ivf(&q, d, 16);
     std::vector<float> D(10);
@@ -319,7 +310,7 @@ TEST(IVF, SerializationRoundTripAndCorruption) {
 
     // A small index, truncated at every byte and with every byte flipped.
     const size_t d = 4;
-    auto x = clustered(40, d, 9);
+    auto x = clustered(40, d, 9, 20, 4.0f);
     IndexFlatL2 q(d);
     IndexIVFFlat small(&q, d, 4);
     small.train(40, x.data());

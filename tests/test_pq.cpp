@@ -22,14 +22,6 @@ using namespace faisslike_test;
 
 namespace {
 
-std::vector<float> clustered_pq(size_t n, size_t d, uint32_t seed) {
-    auto c = randn(30 * d, 777);
-    auto x = randn(n * d, seed);
-    for (size_t i = 0; i < n; ++i)
-        for (size_t j = 0; j < d; ++j) x[i * d + j] = 3 * c[(i % 30) * d + j] + x[i * d + j];
-    return x;
-}
-
 double mse(const std::vector<float>& a, const std::vector<float>& b) {
     double s = 0;
     for (size_t i = 0; i < a.size(); ++i) s += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
@@ -68,7 +60,7 @@ void expect_matches_reconstruction(const Index& index, const std::vector<float>&
 
 TEST(PQ, ReconstructionErrorDecreasesWithM) {
     const size_t d = 32, n = 5000;
-    auto x = clustered_pq(n, d, 1);
+    auto x = clustered(n, d, 1, 30, 3.0f);
     double prev = 1e30;
     for (size_t M : {2, 4, 8, 16, 32}) {
         ProductQuantizer pq(d, M, 6);
@@ -86,7 +78,7 @@ TEST(PQ, ReconstructionErrorDecreasesWithM) {
 
 TEST(PQ, AdcEqualsDistanceToDecodedVectors) {
     const size_t d = 24, n = 3000;
-    auto x = clustered_pq(n, d, 2), q = randn(5 * d, 3);
+    auto x = clustered(n, d, 2, 30, 3.0f), q = randn(5 * d, 3);
     for (size_t nbits : {8, 5}) {
         ProductQuantizer pq(d, 6, nbits);
         pq.cp.niter = 8;
@@ -115,7 +107,7 @@ TEST(PQ, AdcEqualsDistanceToDecodedVectors) {
 
 TEST(PQ, IndexPQSearchAndCodec) {
     const size_t d = 32, n = 4000, nq = 20;
-    auto x = clustered_pq(n, d, 4), xq = clustered_pq(nq, d, 5);
+    auto x = clustered(n, d, 4, 30, 3.0f), xq = clustered(nq, d, 5, 30, 3.0f);
     for (MetricType m : {METRIC_L2, METRIC_INNER_PRODUCT}) {
         IndexPQ index(d, 8, 8, m);
         index.pq.cp.niter = 8;
@@ -141,7 +133,7 @@ class IVFPQModes : public ::testing::TestWithParam<std::tuple<MetricType, bool, 
 TEST_P(IVFPQModes, FullProbeEqualsBruteForceOverReconstructions) {
     const auto [metric, by_residual, precomputed] = GetParam();
     const size_t d = 32, n = 4000, nq = 15, nlist = 16;
-    auto x = clustered_pq(n, d, 6), xq = clustered_pq(nq, d, 7);
+    auto x = clustered(n, d, 6, 30, 3.0f), xq = clustered(nq, d, 7, 30, 3.0f);
     IndexFlat q(d, metric);
     IndexIVFPQ ivf(&q, d, nlist, 8, 8, metric);
     ivf.by_residual = by_residual;
@@ -167,7 +159,7 @@ INSTANTIATE_TEST_SUITE_P(Modes, IVFPQModes,
 
 TEST(PQ, SerializationRoundTripAndCorruption) {
     const size_t d = 16, n = 600;
-    auto x = clustered_pq(n, d, 8), xq = randn(10 * d, 9);
+    auto x = clustered(n, d, 8, 30, 3.0f), xq = randn(10 * d, 9);
     IndexPQ pqi(d, 4, 8);
     pqi.train(n, x.data());
     pqi.add(n, x.data());
@@ -219,7 +211,7 @@ TEST(PQ, BadInput) {
     expect_msg([] { ProductQuantizer(32, 4, 0); }, "nbits=0");
     expect_msg([] { IndexPQ(30, 4); }, "not a multiple");
     const size_t d = 16;
-    auto x = clustered_pq(300, d, 10);
+    auto x = clustered(300, d, 10, 30, 3.0f);
     IndexPQ index(d, 4, 8);
     expect_msg([&] { index.train(100, x.data()); }, "at least ksub=256");
     std::vector<float> D(1);
@@ -235,7 +227,7 @@ TEST(PQ, BadInput) {
 
 TEST(Refine, ReRankingReachesExactResultsAndRoundTrips) {
     const size_t d = 32, n = 4000, nq = 20, k = 10;
-    auto x = clustered_pq(n, d, 11), xq = clustered_pq(nq, d, 12);
+    auto x = clustered(n, d, 11, 30, 3.0f), xq = clustered(nq, d, 12, 30, 3.0f);
     IndexPQ* base = new IndexPQ(d, 4, 6);  // coarse codes: poor ranking on its own
     IndexRefineFlat rf(base);
     rf.own_fields = true;

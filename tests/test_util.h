@@ -16,6 +16,17 @@ inline std::vector<float> randn(size_t n, uint32_t seed) {
     return v;
 }
 
+// n points around ncent Gaussian centres (scale x N(0,1)) plus unit noise; the centres depend
+// only on (ncent, d), so base and query sets drawn with different seeds share them.
+inline std::vector<float> clustered(size_t n, size_t d, uint32_t seed, size_t ncent = 20,
+                                    float scale = 4.0f) {
+    auto c = randn(ncent * d, 4242 + uint32_t(ncent));
+    auto x = randn(n * d, seed);
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = 0; j < d; ++j) x[i * d + j] += scale * c[(i % ncent) * d + j];
+    return x;
+}
+
 inline double ref_L2(const float* x, const float* y, size_t d) {
     double s = 0;
     for (size_t i = 0; i < d; ++i) s += (double(x[i]) - y[i]) * (double(x[i]) - y[i]);

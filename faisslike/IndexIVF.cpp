@@ -287,7 +287,6 @@ void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t*
 void IndexIVF::reset() {
     invlists->reset();
     direct_map.clear();
-    if (direct_map.type == DirectMap::Array) direct_map.array.clear();
     ntotal = 0;
 }
 

@@ -93,12 +93,11 @@ IndexHeader read_index_header(SectionReader& s) {
     return h;
 }
 
-// A float array prefixed by its element count, which must equal `expected`.
-void read_float_array(SectionReader& s, std::vector<float>& out, uint64_t expected,
-                      const char* field) {
-    uint64_t n = s.get<uint64_t>(field);
+// The floats of an array whose count `n` was already read; it must equal `expected`.
+void read_float_array_body(SectionReader& s, std::vector<float>& out, uint64_t n, uint64_t expected,
+                           const char* field) {
     if (n != expected)
-        s.fail(format_string("field '%s' holds %llu floats, expected %llu (ntotal x d)", field,
+        s.fail(format_string("field '%s' holds %llu floats, expected %llu", field,
                              (unsigned long long)n, (unsigned long long)expected));
     if (n > std::numeric_limits<uint64_t>::max() / sizeof(float))
         s.fail(format_string("field '%s' size overflows", field));
@@ -107,15 +106,14 @@ void read_float_array(SectionReader& s, std::vector<float>& out, uint64_t expect
     s.get_bytes(out.data(), n * sizeof(float), field);
 }
 
-// The floats of an array whose count `n` was already read; it must equal `expected`.
-void read_float_array_body(SectionReader& s, std::vector<float>& out, uint64_t n, uint64_t expected,
-                           const char* field) {
+// A float array prefixed by its element count, which must equal ntotal x d (`expected`).
+void read_float_array(SectionReader& s, std::vector<float>& out, uint64_t expected,
+                      const char* field) {
+    const uint64_t n = s.get<uint64_t>(field);
     if (n != expected)
-        s.fail(format_string("field '%s' holds %llu floats, expected %llu", field,
+        s.fail(format_string("field '%s' holds %llu floats, expected %llu (ntotal x d)", field,
                              (unsigned long long)n, (unsigned long long)expected));
-    s.need(n * sizeof(float), field);  // before allocating
-    out.resize(size_t(n));
-    s.get_bytes(out.data(), n * sizeof(float), field);
+    read_float_array_body(s, out, n, expected, field);
 }
 
 // Centroids are used in arithmetic whose NaN would silently poison every search.

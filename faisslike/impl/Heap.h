@@ -82,16 +82,4 @@ inline void heap_reorder(size_t k, typename C::T_* val, typename C::TI_* ids) {
     }
 }
 
-// Heaps for many queries at once, each of size k, stored back to back.
-template <class C>
-struct HeapArray {
-    size_t nh;
-    size_t k;
-    typename C::T_* val;
-    typename C::TI_* ids;
-
-    typename C::T_* get_val(size_t i) const { return val + i * k; }
-    typename C::TI_* get_ids(size_t i) const { return ids + i * k; }
-};
-
 }  // namespace faisslike

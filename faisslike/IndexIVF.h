@@ -12,8 +12,6 @@
 
 namespace faisslike {
 
-struct Selector;
-
 // Per-thread scanning state of an IVF search: set_query once per query (lookup tables, ...),
 // then scan_list for each probed list.
 struct InvertedListScanner {

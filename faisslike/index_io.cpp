@@ -93,27 +93,27 @@ IndexHeader read_index_header(SectionReader& s) {
     return h;
 }
 
-// The floats of an array whose count `n` was already read; it must equal `expected`.
-void read_float_array_body(SectionReader& s, std::vector<float>& out, uint64_t n, uint64_t expected,
-                           const char* field) {
+// The values of an array whose count `n` was already read; it must equal `expected`
+// (`note` explains where that comes from). Checked against the bytes left before allocating.
+template <class T>
+void read_array_body(SectionReader& s, std::vector<T>& out, uint64_t n, uint64_t expected,
+                     const char* field, const char* note = "") {
     if (n != expected)
-        s.fail(format_string("field '%s' holds %llu floats, expected %llu", field,
-                             (unsigned long long)n, (unsigned long long)expected));
-    if (n > std::numeric_limits<uint64_t>::max() / sizeof(float))
+        s.fail(format_string("field '%s' holds %llu values, expected %llu%s", field,
+                             (unsigned long long)n, (unsigned long long)expected, note));
+    if (n > std::numeric_limits<uint64_t>::max() / sizeof(T))
         s.fail(format_string("field '%s' size overflows", field));
-    s.need(n * sizeof(float), field);  // before allocating
+    s.need(n * sizeof(T), field);
     out.resize(size_t(n));
-    s.get_bytes(out.data(), n * sizeof(float), field);
+    s.get_bytes(out.data(), n * sizeof(T), field);
 }
 
-// A float array prefixed by its element count, which must equal ntotal x d (`expected`).
-void read_float_array(SectionReader& s, std::vector<float>& out, uint64_t expected,
-                      const char* field) {
+// An array prefixed by its element count.
+template <class T>
+void read_array(SectionReader& s, std::vector<T>& out, uint64_t expected, const char* field,
+                const char* note = "") {
     const uint64_t n = s.get<uint64_t>(field);
-    if (n != expected)
-        s.fail(format_string("field '%s' holds %llu floats, expected %llu (ntotal x d)", field,
-                             (unsigned long long)n, (unsigned long long)expected));
-    read_float_array_body(s, out, n, expected, field);
+    read_array_body(s, out, n, expected, field, note);
 }
 
 // Centroids are used in arithmetic whose NaN would silently poison every search.
@@ -248,7 +248,7 @@ std::unique_ptr<IndexFlat> read_flat_body(SectionReader& s) {
     }
     if (h.ntotal > std::numeric_limits<int64_t>::max() / h.d)
         s.fail(format_string("ntotal=%lld x d=%d overflows", (long long)h.ntotal, h.d));
-    read_float_array(s, f->codes, uint64_t(h.ntotal) * uint64_t(h.d), "codes");
+    read_array(s, f->codes, uint64_t(h.ntotal) * uint64_t(h.d), "codes", " (ntotal x d)");
     f->ntotal = h.ntotal;
     f->is_trained = h.is_trained;
     return f;
@@ -355,7 +355,7 @@ void read_pq_centroids(SectionReader& s, ProductQuantizer& pq, bool trained) {
     const uint64_t n = s.get<uint64_t>("pq_centroids_count");
     if (n != 0) {
         std::vector<float> c;
-        read_float_array_body(s, c, n, pq.M * pq.ksub * pq.dsub, "pq_centroids");
+        read_array_body(s, c, n, pq.M * pq.ksub * pq.dsub, "pq_centroids");
         check_finite_field(s, c, "pq_centroids");
         pq.set_centroids(c.data());
     }
@@ -379,18 +379,6 @@ std::unique_ptr<IndexPQ> read_pq_body(SectionReader& s) {
     idx->ntotal = h.ntotal;
     idx->is_trained = h.is_trained;
     return idx;
-}
-
-// Reads an int32 array whose count must be `expected` (checked before allocating).
-void read_int32_array(SectionReader& s, std::vector<int32_t>& out, uint64_t expected,
-                      const char* field) {
-    const uint64_t n = s.get<uint64_t>(field);
-    if (n != expected)
-        s.fail(format_string("field '%s' holds %llu values, expected %llu", field,
-                             (unsigned long long)n, (unsigned long long)expected));
-    s.need(n * sizeof(int32_t), field);
-    out.resize(size_t(n));
-    s.get_bytes(out.data(), n * sizeof(int32_t), field);
 }
 
 std::unique_ptr<IndexHNSWFlat> read_hnsw_body(SectionReader& s, int depth) {
@@ -420,9 +408,9 @@ std::unique_ptr<IndexHNSWFlat> read_hnsw_body(SectionReader& s, int depth) {
         if (l < 0 || l > 30) s.fail(format_string("node level %d out of range", int(l)));
     if (n > std::numeric_limits<uint64_t>::max() / uint64_t(2 * M + 1))
         s.fail("links0 size overflows");
-    read_int32_array(s, g.links0, n * uint64_t(2 * M + 1), "links0");
+    read_array(s, g.links0, n * uint64_t(2 * M + 1), "links0");
     const size_t upper = g.compute_upper_offsets();
-    read_int32_array(s, g.links_upper, upper, "links_upper");
+    read_array(s, g.links_upper, upper, "links_upper");
     try {
         g.validate(h.ntotal);  // every link in range before any search can follow it
     } catch (const Error& e) {

@@ -23,14 +23,18 @@ HNSW::HNSW(int M_in) : M(M_in) {
 
 size_t HNSW::compute_upper_offsets() {
     upper_offsets.assign(levels.size(), -1);
-    size_t off = 0;
-    for (size_t i = 0; i < levels.size(); ++i) {
+    return assign_upper_offsets(0, 0);
+}
+
+size_t HNSW::assign_upper_offsets(size_t first, size_t offset) {
+    upper_offsets.resize(levels.size(), -1);
+    for (size_t i = first; i < levels.size(); ++i) {
         if (levels[i] > 0) {
-            upper_offsets[i] = int64_t(off);
-            off += size_t(levels[i]) * size_t(M + 1);
+            upper_offsets[i] = int64_t(offset);
+            offset += size_t(levels[i]) * size_t(M + 1);
         }
     }
-    return off;
+    return offset;
 }
 
 void HNSW::validate(int64_t ntotal) const {
@@ -358,14 +362,7 @@ void IndexHNSWFlat::add(idx_t n, const float* x) {
     }
     hnsw.links0.resize(n1 * size_t(2 * hnsw.M + 1), 0);
     // Upper rows are appended for the new nodes only (existing offsets stay valid).
-    hnsw.upper_offsets.resize(n1, -1);
-    size_t off = hnsw.links_upper.size();
-    for (size_t i = n0; i < n1; ++i) {
-        if (hnsw.levels[i] > 0) {
-            hnsw.upper_offsets[i] = int64_t(off);
-            off += size_t(hnsw.levels[i]) * size_t(hnsw.M + 1);
-        }
-    }
+    const size_t off = hnsw.assign_upper_offsets(n0, hnsw.links_upper.size());
     hnsw.links_upper.resize(off, 0);
     NodeLocks locks;
     locks.resize(n1);

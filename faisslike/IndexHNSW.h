@@ -46,6 +46,9 @@ struct HNSW {
     }
     // Rebuilds upper_offsets from levels; returns the links_upper size they imply.
     size_t compute_upper_offsets();
+    // Gives nodes from `first` on their upper rows, starting at `offset` in links_upper;
+    // returns the links_upper size they imply (earlier offsets stay valid).
+    size_t assign_upper_offsets(size_t first, size_t offset);
     // Throws Error if any link, level or the entry point is inconsistent (used on read).
     void validate(int64_t ntotal) const;
 };

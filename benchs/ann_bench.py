@@ -14,7 +14,10 @@ recall (interpolated between the other library's sweep points).
 Index configurations (FAISS factory style):
   Flat                 exact search
   IVF<nlist>,Flat      inverted file, swept over nprobe
-  HNSW<M>[_efc<E>]     HNSW graph, efConstruction E (default 40, FAISS's), swept over efSearch
+  HNSW<M>[_efc<E>][_l0M]
+                       HNSW graph, efConstruction E (default 40, FAISS's), swept over efSearch;
+                       _l0M builds ours with hnswlib's rules (M links per new node at level 0,
+                       lists pruned to capacity) instead of FAISS's (2M, 20% prune headroom)
 """
 import argparse
 import gc
@@ -72,14 +75,15 @@ class Config:
             self.M, self.nbits = int(m.group(2)), int(m.group(3) or 8)
             self.values = [v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256) if v <= self.nlist]
             return
-        m = re.fullmatch(r"HNSW(\d+)(?:_efc(\d+))?", key)
+        m = re.fullmatch(r"HNSW(\d+)(?:_efc(\d+))?(_l0M)?", key)
         if m:
             self.kind, self.M, self.param = "hnsw", int(m.group(1)), "efSearch"
             self.efc = int(m.group(2) or 40)
+            self.hnswlib_rules = bool(m.group(3))
             self.values = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
             return
         raise BenchError(f"unknown index configuration '{key}' (expected Flat, IVF<n>,Flat, "
-                         f"PQ<M>[x<nbits>], IVF<n>,PQ<M>[x<nbits>] or HNSW<M>[_efc<E>])")
+                         f"PQ<M>[x<nbits>], IVF<n>,PQ<M>[x<nbits>] or HNSW<M>[_efc<E>][_l0M])")
 
 
 # ------------------------------------------------------------------ adapters
@@ -119,6 +123,9 @@ class FaisslikeAdapter(Adapter):
         else:
             self.index = mod.IndexHNSWFlat(d, cfg.M)
             self.index.hnsw.efConstruction = cfg.efc
+            if cfg.hnswlib_rules:
+                self.index.hnsw.level0_select_2M = False
+                self.index.hnsw.prune_headroom = 0.0
 
     def build(self, xt, xb):
         if not self.index.is_trained:

@@ -31,6 +31,26 @@ void Index::add_with_ids(idx_t, const float*, const idx_t*) {
     FAISSLIKE_THROW_MSG("add_with_ids is not supported by this index type (wrap it in IndexIDMap)");
 }
 
+size_t Index::remove_ids(const IDSelector&) {
+    FAISSLIKE_THROW_MSG("remove_ids is not supported by this index type");
+}
+
+void Index::range_search(idx_t, const float*, float, RangeSearchResult*,
+                         const SearchParameters*) const {
+    FAISSLIKE_THROW_MSG("range_search is not supported by this index type");
+}
+
+void Index::check_range_args(idx_t n, const float* x, float radius,
+                             const RangeSearchResult* result) const {
+    check_add_args(n, x);
+    FAISSLIKE_THROW_IF_NOT_MSG(result != nullptr, "range_search result is null");
+    FAISSLIKE_THROW_IF_NOT_FMT(std::isfinite(radius), "range_search radius must be finite, got %g",
+                               double(radius));
+    FAISSLIKE_THROW_IF_NOT_FMT(metric_type != METRIC_L2 || radius >= 0.0f,
+                               "range_search radius must be >= 0 for L2, got %g", double(radius));
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (range_search before train)");
+}
+
 void Index::reconstruct(idx_t, float*) const {
     FAISSLIKE_THROW_MSG("reconstruct is not supported by this index type");
 }

@@ -1,9 +1,14 @@
 #include "faisslike/IndexFlat.h"
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "faisslike/Error.h"
 #include "faisslike/distances.h"
+#include "faisslike/impl/RemoveRows.h"
+#include "faisslike/impl/ScanSearch.h"
+#include "kernels/kernel_table.h"
 
 namespace faisslike {
 
@@ -18,13 +23,75 @@ void IndexFlat::add(idx_t n, const float* x) {
     ntotal += n;
 }
 
+namespace {
+// Distances of one query to blocks of rows, rejected ids masked (filtered search).
+struct FlatScanner {
+    const IndexFlat& index;
+    const float* x;
+    const kernels::KernelTable& K;
+    const IDSelector* sel;
+    const float* q = nullptr;
+    void set_query(size_t i) { q = x + i * size_t(index.d); }
+    void score(size_t j0, size_t nb, float* out) {
+        const size_t dd = size_t(index.d);
+        const bool ip = index.metric_type == METRIC_INNER_PRODUCT;
+        if (ip) {
+            K.inner_product_ny(out, q, index.get_xb() + j0 * dd, dd, nb);
+        } else {
+            K.L2sqr_ny(out, q, index.get_xb() + j0 * dd, dd, nb);
+        }
+        mask_rejected(sel, out, ip ? -1.0f : 1.0f, nb, IdRange{idx_t(j0)});
+    }
+};
+}  // namespace
+
 void IndexFlat::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                       const SearchParameters*) const {
+                       const SearchParameters* params) const {
     check_search_args(n, x, k, distances, labels);
     if (n == 0) return;
     check_finite("query vectors", n, d, x);
+    if (const IDSelector* sel = selector_of(params)) {
+        const kernels::KernelTable& K = kernels::current();
+        scan_search(K, size_t(n), size_t(ntotal), size_t(k), metric_type == METRIC_INNER_PRODUCT,
+                    distances, labels, [&] {
+                        return FlatScanner{*this, x, K, sel};
+                    });
+        return;
+    }
     knn_search(metric_type, x, codes.data(), size_t(d), size_t(n), size_t(ntotal), size_t(k),
                distances, labels);
+}
+
+void IndexFlat::range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                             const SearchParameters* params) const {
+    check_range_args(n, x, radius, result);
+    check_finite("query vectors", n, d, x);
+    const kernels::KernelTable& K = kernels::current();
+    const bool ip = metric_type == METRIC_INNER_PRODUCT;
+    const float thr = range_threshold(ip, radius);
+    const IDSelector* sel = selector_of(params);
+    std::vector<RangeHits> hits(static_cast<size_t>(n));
+    constexpr size_t kRows = 1024;
+#pragma omp parallel if (n > 1)
+    {
+        FlatScanner sc{*this, x, K, sel};
+        std::vector<float> buf(kRows);
+#pragma omp for schedule(dynamic)
+        for (idx_t i = 0; i < n; ++i) {
+            sc.set_query(size_t(i));
+            for (size_t j0 = 0; j0 < size_t(ntotal); j0 += kRows) {
+                const size_t nb = std::min(kRows, size_t(ntotal) - j0);
+                sc.score(j0, nb, buf.data());
+                collect_range(buf.data(), nullptr, ip ? -1.0f : 1.0f, nb, thr, IdRange{idx_t(j0)},
+                              hits[size_t(i)]);
+            }
+        }
+    }
+    finalize_range(hits, ip, nullptr, result);
+}
+
+size_t IndexFlat::remove_ids(const IDSelector& sel) {
+    return remove_rows(sel, size_t(d), codes, ntotal);
 }
 
 void IndexFlat::reset() {

@@ -18,6 +18,10 @@ struct IndexFlat : Index {
     void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                 const SearchParameters* params = nullptr) const override;
     void reset() override;
+    // Removes the selected ids; later vectors move down (ids renumbered, as FAISS).
+    size_t remove_ids(const IDSelector& sel) override;
+    void range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                      const SearchParameters* params = nullptr) const override;
     void reconstruct(idx_t key, float* recons) const override;
     void reconstruct_n(idx_t i0, idx_t ni, float* recons) const override;
 

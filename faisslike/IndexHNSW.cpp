@@ -8,6 +8,7 @@
 #include <random>
 
 #include "faisslike/Error.h"
+#include "faisslike/IDSelector.h"
 #include "faisslike/impl/Heap.h"
 #include "faisslike/impl/ResultCollector.h"
 #include "kernels/kernel_table.h"
@@ -186,12 +187,22 @@ struct Graph {
     void search_layer(const float* q, int level, int64_t ep, float dep, int ef,
                       std::vector<Node>& res, std::vector<Node>& cand,
                       std::vector<int32_t>& nb) const {
+        search_layer_if(q, level, ep, dep, ef, res, cand, nb, [](int32_t) { return true; });
+    }
+
+    // Same, but only nodes `accept` approves enter the results; the others are still
+    // expanded, so filtered searches keep walking through rejected regions (recall holds
+    // for selective filters, at the price of more distance computations).
+    template <class Accept>
+    void search_layer_if(const float* q, int level, int64_t ep, float dep, int ef,
+                         std::vector<Node>& res, std::vector<Node>& cand, std::vector<int32_t>& nb,
+                         const Accept& accept) const {
         VisitedTable& vis = t_visited;
         vis.prepare(h.levels.size());
         res.clear();
         cand.clear();
         vis.visit(size_t(ep));
-        res.push_back({dep, int32_t(ep)});
+        if (accept(int32_t(ep))) res.push_back({dep, int32_t(ep)});
         cand.push_back({dep, int32_t(ep)});
         const size_t line_bytes = d * sizeof(float);
         int32_t fresh[1024];
@@ -226,6 +237,7 @@ struct Graph {
                     __builtin_prefetch(h.row(v, level));
                     cand.push_back({dv, v});
                     std::push_heap(cand.begin(), cand.end(), Closer());
+                    if (!accept(v)) return;
                     res.push_back({dv, v});
                     std::push_heap(res.begin(), res.end(), Farther());
                     if (int(res.size()) > ef) {
@@ -289,7 +301,8 @@ struct Graph {
         c.push_back({dist_nodes(dst, src), int32_t(src)});
         for (int j = 1; j <= cap; ++j) c.push_back({dist_nodes(dst, r[j]), r[j]});
         std::sort(c.begin(), c.end(), [](const Node& a, const Node& b) { return a.d < b.d; });
-        select_heuristic(c, cap);
+        const float hr = std::min(std::max(h.prune_headroom, 0.0f), 0.5f);
+        select_heuristic(c, std::max(1, cap - int(float(cap) * hr)));
         r[0] = int32_t(c.size());
         for (size_t j = 0; j < c.size(); ++j) r[1 + j] = c[j].id;
         locks->unlock(size_t(dst));
@@ -351,6 +364,7 @@ void IndexHNSWFlat::add(idx_t n, const float* x) {
                                (long long)ntotal, (long long)n);
     const size_t n0 = size_t(ntotal), n1 = n0 + size_t(n);
     storage.add(n, x);
+    if (!deleted.empty()) deleted.resize(n1, 0);
     // Levels drawn in node order from the seeded generator: the same data, seed and thread
     // count give the same graph (deterministic with one thread).
     std::mt19937_64 rng(hnsw.seed + n0);
@@ -381,11 +395,10 @@ void IndexHNSWFlat::search(idx_t n, const float* x, idx_t k, float* distances, i
                            const SearchParameters* params) const {
     check_search_args(n, x, k, distances, labels);
     int ef = hnsw.efSearch;
-    if (params) {
-        auto p = dynamic_cast<const SearchParametersHNSW*>(params);
-        FAISSLIKE_THROW_IF_NOT_MSG(p != nullptr, "HNSW search takes SearchParametersHNSW");
+    if (auto p = params_as<SearchParametersHNSW>(params, "SearchParametersHNSW")) {
         if (p->efSearch) ef = p->efSearch;
     }
+    const IDSelector* sel = selector_of(params);
     FAISSLIKE_THROW_IF_NOT_FMT(ef > 0, "efSearch must be > 0, got %d", ef);
     if (n == 0) return;
     check_finite("query vectors", n, d, x);
@@ -404,18 +417,55 @@ void IndexHNSWFlat::search(idx_t n, const float* x, idx_t k, float* distances, i
             float dep = g.dist(q, ep);
             for (int lev = h.max_level; lev > 0; --lev) g.greedy(q, lev, ep, dep);
             SearchScratch& s = t_scratch;
-            g.search_layer(q, 0, ep, dep, ef, s.res, s.cand, s.nbuf);
+            if (sel || ndeleted) {
+                const uint8_t* del = ndeleted ? deleted.data() : nullptr;
+                g.search_layer_if(q, 0, ep, dep, ef, s.res, s.cand, s.nbuf, [&](int32_t v) {
+                    return !(del && del[v]) && (!sel || sel->is_member(v));
+                });
+            } else {
+                g.search_layer(q, 0, ep, dep, ef, s.res, s.cand, s.nbuf);
+            }
             for (const Node& r : s.res) heap_push_if_better<HeapC>(size_t(k), hv, hi, r.d, r.id);
         }
         finalize_results(size_t(k), hv, hi, ip, 0.0f);
     }
 }
 
+size_t IndexHNSWFlat::remove_ids(const IDSelector& sel) {
+    size_t removed = 0;
+    for (idx_t i = 0; i < ntotal; ++i) {
+        if (!sel.is_member(i) || (!deleted.empty() && deleted[size_t(i)])) continue;
+        if (deleted.empty()) deleted.assign(size_t(ntotal), 0);
+        deleted[size_t(i)] = 1;
+        ++removed;
+    }
+    ndeleted += removed;
+    return removed;
+}
+
+size_t IndexHNSWFlat::compact() {
+    if (ndeleted == 0) return 0;
+    std::vector<float> live;
+    live.reserve((size_t(ntotal) - ndeleted) * size_t(d));
+    const float* xb = storage.get_xb();
+    for (idx_t i = 0; i < ntotal; ++i)
+        if (!deleted[size_t(i)]) live.insert(live.end(), xb + i * d, xb + (i + 1) * d);
+    const size_t freed = ndeleted;
+    reset();
+    add(idx_t(live.size() / size_t(d)), live.data());
+    return freed;
+}
+
 void IndexHNSWFlat::reset() {
-    const int M = hnsw.M, efc = hnsw.efConstruction, efs = hnsw.efSearch;
-    hnsw = HNSW(M);
-    hnsw.efConstruction = efc;
-    hnsw.efSearch = efs;
+    deleted.clear();
+    ndeleted = 0;
+    // The graph goes, the parameters stay.
+    hnsw.levels.clear();
+    hnsw.links0.clear();
+    hnsw.upper_offsets.clear();
+    hnsw.links_upper.clear();
+    hnsw.max_level = -1;
+    hnsw.entry_point = -1;
     storage.reset();
     ntotal = 0;
 }

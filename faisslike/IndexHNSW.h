@@ -13,6 +13,9 @@ namespace faisslike {
 
 struct SearchParametersHNSW : SearchParameters {
     int efSearch = 0;  // 0: the index's efSearch; raised to k when smaller (as FAISS)
+    std::unique_ptr<SearchParameters> clone() const override {
+        return std::make_unique<SearchParametersHNSW>(*this);
+    }
 };
 
 // The graph. Level-0 rows are contiguous [count, 2M ids]; upper levels (M links each) live in
@@ -25,9 +28,13 @@ struct HNSW {
     int max_level = -1;
     int64_t entry_point = -1;
     uint64_t seed = 12345;
-    // Links a new node keeps at level 0: M (hnswlib) or 2M (FAISS). 2M gives denser graphs
-    // and better recall at small efConstruction.
-    bool level0_select_2M = false;
+    // Links a new node keeps at level 0: 2M (FAISS, default) or M (hnswlib). 2M gives denser
+    // graphs and much better recall at small efConstruction (FAISS's default of 40).
+    bool level0_select_2M = true;
+    // A full link list is pruned to (1 - prune_headroom) x capacity, so the next few back-links
+    // are plain appends instead of another O(capacity^2) heuristic pass (FAISS 1.15 does the
+    // same, default 0.2). 0 prunes to capacity (hnswlib). In [0, 0.5].
+    float prune_headroom = 0.2f;
     std::vector<int8_t> levels;          // top level of each node
     std::vector<int32_t> links0;         // ntotal x (2M + 1)
     std::vector<int64_t> upper_offsets;  // start of node's level-1 row in links_upper, or -1
@@ -56,6 +63,10 @@ struct HNSW {
 struct IndexHNSWFlat : Index {
     HNSW hnsw;
     IndexFlat storage;
+    // remove_ids marks nodes deleted: they stay in the graph (searches still route through
+    // them) but are never returned. compact() rebuilds without them.
+    std::vector<uint8_t> deleted;  // empty, or one flag per node
+    size_t ndeleted = 0;
 
     // M >= 2. efConstruction 40 and efSearch 16 by default, like FAISS.
     explicit IndexHNSWFlat(idx_t d, int M = 32, MetricType metric = METRIC_L2);
@@ -64,6 +75,13 @@ struct IndexHNSWFlat : Index {
     void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                 const SearchParameters* params = nullptr) const override;
     void reset() override;
+    // Marks the selected nodes deleted (ids of the others do not change); returns how many
+    // were newly deleted. ntotal still counts them until compact().
+    size_t remove_ids(const IDSelector& sel) override;
+    // Rebuilds the graph from the live vectors only (frees deleted nodes); the survivors are
+    // renumbered 0..n-1 in their old order, as Flat's remove_ids does. Returns the count
+    // freed.
+    size_t compact();
     void reconstruct(idx_t key, float* recons) const override;
 };
 

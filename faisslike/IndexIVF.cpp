@@ -3,7 +3,9 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <exception>
 #include <memory>
+#include <vector>
 
 #include "faisslike/Error.h"
 #include "faisslike/impl/ResultCollector.h"
@@ -176,9 +178,7 @@ void IndexIVF::encode_vectors(size_t n, const float* x, const idx_t* list_nos,
 
 size_t IndexIVF::effective_nprobe(const SearchParameters* params) const {
     size_t np = nprobe;
-    if (params) {
-        auto p = dynamic_cast<const SearchParametersIVF*>(params);
-        FAISSLIKE_THROW_IF_NOT_MSG(p != nullptr, "IVF search takes SearchParametersIVF");
+    if (auto p = params_as<SearchParametersIVF>(params, "SearchParametersIVF")) {
         if (p->nprobe) np = p->nprobe;
     }
     FAISSLIKE_THROW_IF_NOT_FMT(np > 0 && np < (size_t(1) << 40), "nprobe must be > 0, got %lld",
@@ -200,12 +200,60 @@ void IndexIVF::search(idx_t n, const float* x, idx_t k, float* distances, idx_t*
         const idx_t ni = std::min(chunk, n - i0);
         quantizer->search(ni, x + i0 * d, idx_t(np), cd.data(), ci.data());
         search_preassigned(ni, x + i0 * d, k, ci.data(), cd.data(), distances + i0 * k,
-                           labels + i0 * k, np);
+                           labels + i0 * k, np, selector_of(params));
     }
 }
 
+namespace {
+
+// Drives one thread's scanner over inverted lists: blocks of distances, rejected ids
+// masked, then into a top-k heap or a range result.
+struct ListScan {
+    const IndexIVF& ivf;
+    std::unique_ptr<InvertedListScanner> sc;
+    const IDSelector* filter;
+    Selector sel{kernels::current()};
+    std::unique_ptr<float[]> buf{new float[IndexIVF::kScanBlock]};
+    const float sign;
+
+    ListScan(const IndexIVF& ivf, const IDSelector* filter)
+        : ivf(ivf),
+          sc(ivf.get_scanner()),
+          filter(filter),
+          sign(ivf.metric_type == METRIC_INNER_PRODUCT ? -1.0f : 1.0f) {}
+
+    template <class Sink>
+    void scan(size_t list_no, float coarse_dis, const Sink& sink) {
+        const InvertedLists& il = *ivf.invlists;
+        const size_t ls = il.list_size(list_no);
+        if (ls == 0) return;
+        sc->set_list(list_no, coarse_dis);
+        const uint8_t* codes = il.get_codes(list_no);
+        const idx_t* ids = il.get_ids(list_no);
+        for (size_t b0 = 0; b0 < ls; b0 += IndexIVF::kScanBlock) {
+            const size_t nb = std::min(IndexIVF::kScanBlock, ls - b0);
+            sc->distance_block(codes + b0 * ivf.code_size, nb, buf.get());
+            mask_rejected(filter, buf.get(), sign, nb, IdArray{ids + b0});
+            sink(buf.get(), nb, IdArray{ids + b0});
+        }
+    }
+    void knn(size_t list_no, float coarse_dis, size_t k, float* hv, idx_t* hi) {
+        scan(list_no, coarse_dis, [&](const float* v, size_t nb, IdArray ids) {
+            sel.add(k, hv, hi, v, nullptr, sign, nb, ids);
+        });
+    }
+    void range(size_t list_no, float coarse_dis, float thr, RangeHits& hits) {
+        scan(list_no, coarse_dis, [&](const float* v, size_t nb, IdArray ids) {
+            collect_range(v, nullptr, sign, nb, thr, ids, hits);
+        });
+    }
+};
+
+}  // namespace
+
 void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t* assign,
-                                  const float* coarse_dis, float* D, idx_t* I, size_t np) const {
+                                  const float* coarse_dis, float* D, idx_t* I, size_t np,
+                                  const IDSelector* filter) const {
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const size_t kk = size_t(k);
     const int nt = omp_get_max_threads();
@@ -214,7 +262,7 @@ void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t*
                                    (long long)l);
         return l >= 0;
     };
-    if (double(n) * double(np) >= by_list_min_visits * double(nlist) && n > 1 &&
+    if (!filter && double(n) * double(np) >= by_list_min_visits * double(nlist) && n > 1 &&
         search_preassigned_by_list(n, x, k, assign, D, I, np)) {
         return;
     }
@@ -227,18 +275,18 @@ void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t*
         // Batch: one query per thread at a time.
 #pragma omp parallel if (n > 1)
         {
-            std::unique_ptr<InvertedListScanner> sc = get_scanner();
+            ListScan ls(*this, filter);
 #pragma omp for schedule(dynamic)
             for (idx_t i = 0; i < n; ++i) {
                 try {
                     float* hv = D + i * k;
                     idx_t* hi = I + i * k;
                     heap_heapify<HeapC>(kk, hv, hi);
-                    sc->set_query(x + i * d);
+                    ls.sc->set_query(x + i * d);
                     for (size_t p = 0; p < np; ++p) {
                         const idx_t l = assign[size_t(i) * np + p];
                         if (valid_list(l))
-                            sc->scan_list(size_t(l), coarse_dis[size_t(i) * np + p], kk, hv, hi);
+                            ls.knn(size_t(l), coarse_dis[size_t(i) * np + p], kk, hv, hi);
                     }
                     finalize_results(kk, hv, hi, ip, 0.0f);
                 } catch (...) {
@@ -260,10 +308,10 @@ void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t*
             float* hv = pv.data() + t * kk;
             idx_t* hi = pi.data() + t * kk;
             heap_heapify<HeapC>(kk, hv, hi);
-            std::unique_ptr<InvertedListScanner> sc;
+            std::unique_ptr<ListScan> ls;
             try {
-                sc = get_scanner();
-                sc->set_query(x + i * d);
+                ls = std::make_unique<ListScan>(*this, filter);
+                ls->sc->set_query(x + i * d);
             } catch (...) {
                 record();
             }
@@ -271,9 +319,8 @@ void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t*
             for (int64_t p = 0; p < int64_t(np); ++p) {
                 try {
                     const idx_t l = assign[size_t(i) * np + size_t(p)];
-                    if (sc && valid_list(l))
-                        sc->scan_list(size_t(l), coarse_dis[size_t(i) * np + size_t(p)], kk, hv,
-                                      hi);
+                    if (ls && valid_list(l))
+                        ls->knn(size_t(l), coarse_dis[size_t(i) * np + size_t(p)], kk, hv, hi);
                 } catch (...) {
                     record();
                 }
@@ -282,6 +329,72 @@ void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t*
         if (err) std::rethrow_exception(err);
         merge_partial_heaps(kk, size_t(nt), pv.data(), pi.data(), kk, D + i * k, I + i * k, ip);
     }
+}
+
+void IndexIVF::range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                            const SearchParameters* params) const {
+    check_range_args(n, x, radius, result);
+    const size_t np = effective_nprobe(params);
+    check_finite("query vectors", n, d, x);
+    const bool ip = metric_type == METRIC_INNER_PRODUCT;
+    const float thr = range_threshold(ip, radius);
+    std::vector<float> cd(size_t(n) * np);
+    std::vector<idx_t> ci(cd.size());
+    if (n > 0) quantizer->search(n, x, idx_t(np), cd.data(), ci.data());
+    std::vector<RangeHits> hits(static_cast<size_t>(n));
+    std::exception_ptr err;
+#pragma omp parallel if (n > 1)
+    {
+        ListScan ls(*this, selector_of(params));
+#pragma omp for schedule(dynamic)
+        for (idx_t i = 0; i < n; ++i) {
+            try {
+                ls.sc->set_query(x + i * d);
+                for (size_t p = 0; p < np; ++p) {
+                    const idx_t l = ci[size_t(i) * np + p];
+                    FAISSLIKE_THROW_IF_NOT_FMT(l < idx_t(nlist),
+                                               "coarse assignment %lld out of range", (long long)l);
+                    if (l >= 0) ls.range(size_t(l), cd[size_t(i) * np + p], thr, hits[size_t(i)]);
+                }
+            } catch (...) {
+#pragma omp critical(faisslike_ivf_error)
+                err = std::current_exception();
+            }
+        }
+    }
+    if (err) std::rethrow_exception(err);
+    finalize_range(hits, ip, nullptr, result);
+}
+
+size_t IndexIVF::remove_ids(const IDSelector& sel) {
+    FAISSLIKE_THROW_IF_NOT_MSG(direct_map.type != DirectMap::Array,
+                               "remove_ids with an Array direct map is not supported: use "
+                               "set_direct_map_type(Hashtable)");
+    size_t removed = 0;
+    // Lists are independent: one thread per list, the last entry moves into each hole.
+#pragma omp parallel for reduction(+ : removed) schedule(dynamic)
+    for (int64_t l = 0; l < int64_t(nlist); ++l) {
+        size_t ls = invlists->list_size(size_t(l));
+        const idx_t* ids = invlists->get_ids(size_t(l));
+        for (size_t o = 0; o < ls;) {
+            if (!sel.is_member(ids[o])) {
+                ++o;
+                continue;
+            }
+            --ls;
+            if (o != ls)
+                invlists->update_entry(size_t(l), o, ids[ls],
+                                       invlists->get_codes(size_t(l)) + ls * code_size);
+            ++removed;
+            ids = invlists->get_ids(size_t(l));
+        }
+        invlists->resize(size_t(l), ls);
+    }
+    if (removed && direct_map.type == DirectMap::Hashtable) {
+        direct_map.set_type(DirectMap::Hashtable, *invlists, ntotal);
+    }
+    ntotal -= idx_t(removed);
+    return removed;
 }
 
 void IndexIVF::reset() {

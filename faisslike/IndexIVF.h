@@ -12,17 +12,23 @@
 
 namespace faisslike {
 
-// Per-thread scanning state of an IVF search: set_query once per query (lookup tables, ...),
-// then scan_list for each probed list.
+// Per-thread scoring state of an IVF search: set_query once per query (lookup tables, ...),
+// set_list for each probed list, then distance_block over the list's codes in blocks.
+// IndexIVF does the rest (selectors, top-k, range), the same for every code type.
 struct InvertedListScanner {
     virtual ~InvertedListScanner() = default;
     virtual void set_query(const float* x) = 0;
-    // Offers every entry of list_no to the heap (hv, hi) of size k.
-    virtual void scan_list(size_t list_no, float coarse_dis, size_t k, float* hv, idx_t* hi) = 0;
+    // coarse_dis: the quantizer's distance (L2) or inner product (IP) to the list centroid.
+    virtual void set_list(size_t list_no, float coarse_dis) = 0;
+    // out[j] = L2 distance (or inner product) of the query to the j-th of nb codes.
+    virtual void distance_block(const uint8_t* codes, size_t nb, float* out) = 0;
 };
 
 struct SearchParametersIVF : SearchParameters {
     size_t nprobe = 0;  // 0: use the index's nprobe; values above nlist are clamped to nlist
+    std::unique_ptr<SearchParameters> clone() const override {
+        return std::make_unique<SearchParametersIVF>(*this);
+    }
 };
 
 // id -> (list, offset), for reconstruct() (and later removal).
@@ -70,6 +76,11 @@ struct IndexIVF : Index {
     void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                 const SearchParameters* params = nullptr) const override;
     void reset() override;
+    // Entries stay in their lists (the last entry moves into each hole); ids are kept.
+    // Not possible with an Array direct map (use Hashtable), as in FAISS.
+    size_t remove_ids(const IDSelector& sel) override;
+    void range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                      const SearchParameters* params = nullptr) const override;
     // Needs make_direct_map() (as in FAISS).
     void reconstruct(idx_t key, float* recons) const override;
 
@@ -78,8 +89,8 @@ struct IndexIVF : Index {
 
     // Search with coarse assignments already computed (n x nprobe lists, -1 = none).
     void search_preassigned(idx_t n, const float* x, idx_t k, const idx_t* assign,
-                            const float* coarse_dis, float* distances, idx_t* labels,
-                            size_t nprobe) const;
+                            const float* coarse_dis, float* distances, idx_t* labels, size_t nprobe,
+                            const IDSelector* sel = nullptr) const;
 
     // Subclass hooks.
     virtual void encode_vector(const float* x, size_t list_no, uint8_t* code) const = 0;

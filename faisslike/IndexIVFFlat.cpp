@@ -28,29 +28,22 @@ void IndexIVFFlat::decode_vector(const uint8_t* code, size_t, float* x) const {
 namespace {
 
 struct IVFFlatScanner : InvertedListScanner {
-    const IndexIVFFlat& ivf;
-    Selector sel;
-    std::unique_ptr<float[]> buf{new float[IndexIVF::kScanBlock]};
+    const kernels::KernelTable& K = kernels::current();
+    const size_t d;
+    const bool ip;
     const float* x = nullptr;
 
-    explicit IVFFlatScanner(const IndexIVFFlat& ivf) : ivf(ivf), sel(kernels::current()) {}
+    explicit IVFFlatScanner(const IndexIVFFlat& ivf)
+        : d(size_t(ivf.d)), ip(ivf.metric_type == METRIC_INNER_PRODUCT) {}
 
     void set_query(const float* q) override { x = q; }
-
-    void scan_list(size_t list_no, float, size_t k, float* hv, idx_t* hi) override {
-        const InvertedLists& il = *ivf.invlists;
-        const size_t ls = il.list_size(list_no), dd = size_t(ivf.d);
-        const float* y = reinterpret_cast<const float*>(il.get_codes(list_no));
-        const idx_t* ids = il.get_ids(list_no);
-        const bool ip = ivf.metric_type == METRIC_INNER_PRODUCT;
-        for (size_t b0 = 0; b0 < ls; b0 += IndexIVF::kScanBlock) {
-            const size_t nb = std::min(IndexIVF::kScanBlock, ls - b0);
-            if (ip) {
-                sel.K.inner_product_ny(buf.get(), x, y + b0 * dd, dd, nb);
-            } else {
-                sel.K.L2sqr_ny(buf.get(), x, y + b0 * dd, dd, nb);
-            }
-            sel.add(k, hv, hi, buf.get(), nullptr, ip ? -1.0f : 1.0f, nb, IdArray{ids + b0});
+    void set_list(size_t, float) override {}
+    void distance_block(const uint8_t* codes, size_t nb, float* out) override {
+        const float* y = reinterpret_cast<const float*>(codes);
+        if (ip) {
+            K.inner_product_ny(out, x, y, d, nb);
+        } else {
+            K.L2sqr_ny(out, x, y, d, nb);
         }
     }
 };

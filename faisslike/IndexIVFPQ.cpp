@@ -121,19 +121,19 @@ namespace {
 
 struct IVFPQScanner : InvertedListScanner {
     const IndexIVFPQ& ivf;
-    Selector sel;
+    const kernels::KernelTable& K = kernels::current();
     const size_t tsize;
-    std::unique_ptr<float[]> qtable, table, buf, residual;
+    std::unique_ptr<float[]> qtable, table, residual;
     const float* x = nullptr;
     const bool ip, precomputed;
+    const float* t = nullptr;  // the current list's lookup table
+    float offset = 0;          // added to every value of the current list
 
     explicit IVFPQScanner(const IndexIVFPQ& ivf)
         : ivf(ivf),
-          sel(kernels::current()),
           tsize(ivf.pq.M * ivf.pq.ksub),
           qtable(new float[tsize]),
           table(new float[tsize]),
-          buf(new float[IndexIVF::kScanBlock]),
           residual(new float[size_t(ivf.d)]),
           ip(ivf.metric_type == METRIC_INNER_PRODUCT),
           precomputed(ivf.uses_precomputed_table()) {}
@@ -148,12 +148,9 @@ struct IVFPQScanner : InvertedListScanner {
         }
     }
 
-    void scan_list(size_t list_no, float coarse_dis, size_t k, float* hv, idx_t* hi) override {
-        const InvertedLists& il = *ivf.invlists;
-        const size_t ls = il.list_size(list_no);
-        if (ls == 0) return;
-        const float* t = qtable.get();
-        float offset = 0;  // added to every value of this list
+    void set_list(size_t list_no, float coarse_dis) override {
+        t = qtable.get();
+        offset = 0;
         if (precomputed) {
             const float* pre = ivf.precomputed_table.data() + list_no * tsize;
             for (size_t e = 0; e < tsize; ++e) table[e] = pre[e] + qtable[e];
@@ -166,15 +163,12 @@ struct IVFPQScanner : InvertedListScanner {
         } else if (ip && ivf.by_residual) {
             offset = coarse_dis;  // <x, c>
         }
-        const uint8_t* codes = il.get_codes(list_no);
-        const idx_t* ids = il.get_ids(list_no);
-        for (size_t b0 = 0; b0 < ls; b0 += IndexIVF::kScanBlock) {
-            const size_t nb = std::min(IndexIVF::kScanBlock, ls - b0);
-            ivf.pq.adc(sel.K, t, codes + b0 * ivf.pq.code_size, nb, buf.get());
-            if (offset != 0)
-                for (size_t j = 0; j < nb; ++j) buf[j] += offset;
-            sel.add(k, hv, hi, buf.get(), nullptr, ip ? -1.0f : 1.0f, nb, IdArray{ids + b0});
-        }
+    }
+
+    void distance_block(const uint8_t* codes, size_t nb, float* out) override {
+        ivf.pq.adc(K, t, codes, nb, out);
+        if (offset != 0)
+            for (size_t j = 0; j < nb; ++j) out[j] += offset;
     }
 };
 

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "faisslike/Error.h"
+#include "faisslike/impl/RemoveRows.h"
 #include "faisslike/impl/ScanSearch.h"
 
 namespace faisslike {
@@ -35,26 +36,34 @@ struct PQScanner {
     const float* x;
     const kernels::KernelTable& K;
     std::unique_ptr<float[]> table;
+    const IDSelector* sel;
     void set_query(size_t i) {
         index.pq.compute_table(index.metric_type, x + i * size_t(index.d), table.get());
     }
     void score(size_t j0, size_t nb, float* out) {
         index.pq.adc(K, table.get(), index.codes.data() + j0 * index.pq.code_size, nb, out);
+        mask_rejected(sel, out, index.metric_type == METRIC_INNER_PRODUCT ? -1.0f : 1.0f, nb,
+                      IdRange{idx_t(j0)});
     }
 };
 }  // namespace
 
 void IndexPQ::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                     const SearchParameters*) const {
+                     const SearchParameters* params) const {
     check_search_args(n, x, k, distances, labels);
     if (n == 0) return;
     check_finite("query vectors", n, d, x);
     const kernels::KernelTable& K = kernels::current();
-    scan_search(
-        K, size_t(n), size_t(ntotal), size_t(k), metric_type == METRIC_INNER_PRODUCT, distances,
-        labels, [&] {
-            return PQScanner{*this, x, K, std::unique_ptr<float[]>(new float[pq.M * pq.ksub])};
-        });
+    scan_search(K, size_t(n), size_t(ntotal), size_t(k), metric_type == METRIC_INNER_PRODUCT,
+                distances, labels, [&] {
+                    return PQScanner{*this, x, K,
+                                     std::unique_ptr<float[]>(new float[pq.M * pq.ksub]),
+                                     selector_of(params)};
+                });
+}
+
+size_t IndexPQ::remove_ids(const IDSelector& sel) {
+    return remove_rows(sel, pq.code_size, codes, ntotal);
 }
 
 void IndexPQ::reset() {

@@ -19,6 +19,8 @@ struct IndexPQ : Index {
     void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                 const SearchParameters* params = nullptr) const override;
     void reset() override;
+    // Removes the selected ids; later codes move down (ids renumbered, as FAISS).
+    size_t remove_ids(const IDSelector& sel) override;
     void reconstruct(idx_t key, float* recons) const override;
 
     // Standalone codec: compress vectors without adding them (FAISS's sa_* API).

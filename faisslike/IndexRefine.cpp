@@ -51,11 +51,16 @@ void IndexRefineFlat::search(idx_t n, const float* x, idx_t k, float* distances,
     check_search_args(n, x, k, distances, labels);
     float kf = k_factor;
     const SearchParameters* base_params = nullptr;
-    if (params) {
-        auto p = dynamic_cast<const SearchParametersRefine*>(params);
-        FAISSLIKE_THROW_IF_NOT_MSG(p != nullptr, "IndexRefineFlat takes SearchParametersRefine");
+    if (auto p = params_as<SearchParametersRefine>(params, "SearchParametersRefine")) {
         if (p->k_factor != 0) kf = p->k_factor;
         base_params = p->base_params;
+    }
+    // The selector filters the base search (the refinement only re-ranks its results).
+    std::unique_ptr<SearchParameters> with_sel;
+    if (const IDSelector* sel = selector_of(params)) {
+        with_sel = base_params ? base_params->clone() : std::make_unique<SearchParameters>();
+        with_sel->sel = sel;
+        base_params = with_sel.get();
     }
     FAISSLIKE_THROW_IF_NOT_FMT(std::isfinite(kf) && kf >= 1 && kf <= 1e6,
                                "k_factor must be in [1, 1e6], got %g", double(kf));

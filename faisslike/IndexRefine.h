@@ -2,6 +2,8 @@
 // stored IndexFlat pick the final k.
 #pragma once
 
+#include <memory>
+
 #include "faisslike/Index.h"
 #include "faisslike/IndexFlat.h"
 
@@ -10,6 +12,9 @@ namespace faisslike {
 struct SearchParametersRefine : SearchParameters {
     float k_factor = 0;                             // 0: the index's k_factor
     const SearchParameters* base_params = nullptr;  // passed to the base index (e.g. nprobe)
+    std::unique_ptr<SearchParameters> clone() const override {
+        return std::make_unique<SearchParametersRefine>(*this);
+    }
 };
 
 struct IndexRefineFlat : Index {

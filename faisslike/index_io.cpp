@@ -7,10 +7,14 @@
 #include "faisslike/Error.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexHNSW.h"
+#include "faisslike/IndexIDMap.h"
 #include "faisslike/IndexIVFFlat.h"
 #include "faisslike/IndexIVFPQ.h"
 #include "faisslike/IndexPQ.h"
+#include "faisslike/IndexPreTransform.h"
 #include "faisslike/IndexRefine.h"
+#include "faisslike/IndexScalarQuantizer.h"
+#include "faisslike/IndexShards.h"
 
 namespace faisslike {
 
@@ -23,7 +27,15 @@ constexpr char kTagIVFFlat[4] = {'I', 'w', 'F', 'l'};
 constexpr char kTagPQ[4] = {'I', 'x', 'P', 'q'};
 constexpr char kTagIVFPQ[4] = {'I', 'w', 'P', 'Q'};
 constexpr char kTagRefineFlat[4] = {'I', 'x', 'R', 'F'};
-constexpr char kTagHNSWFlat[4] = {'I', 'H', 'N', 'f'};
+constexpr char kTagHNSWFlat[4] = {'I', 'H', 'N', 'f'};  // read only (superseded by IHN2)
+constexpr char kTagHNSWFlat2[4] = {'I', 'H', 'N', '2'};
+constexpr char kTagSQ[4] = {'I', 'x', 'S', 'Q'};
+constexpr char kTagIVFSQ[4] = {'I', 'w', 'S', 'Q'};
+constexpr char kTagIDMap[4] = {'I', 'x', 'M', 'p'};
+constexpr char kTagIDMap2[4] = {'I', 'x', 'M', '2'};
+constexpr char kTagPreTransform[4] = {'I', 'x', 'P', 'T'};
+constexpr char kTagShards[4] = {'I', 'x', 'S', 'h'};
+constexpr uint32_t kTransformL2Norm = 1;
 // Nested records (an IVF's quantizer, ...) deeper than this are refused: no stack exhaustion
 // from a crafted file.
 constexpr int kMaxDepth = 8;
@@ -149,6 +161,14 @@ void write_pq(IOWriter* b, const ProductQuantizer& pq) {
     b->write(pq.centroids.data(), pq.centroids.size() * sizeof(float));
 }
 
+void write_sq(IOWriter* b, const ScalarQuantizer& sq) {
+    put<int32_t>(b, int32_t(sq.qtype));
+    put<uint64_t>(b, sq.vmin.size());  // 0 when untrained or fp16
+    b->write(sq.vmin.data(), sq.vmin.size() * sizeof(float));
+    put<uint64_t>(b, sq.vdiff.size());
+    b->write(sq.vdiff.data(), sq.vdiff.size() * sizeof(float));
+}
+
 void write_ivf_head(IOWriter* b, const IndexIVF* ivf) {
     write_index_header(b, ivf);
     put<uint64_t>(b, ivf->nlist);
@@ -194,8 +214,60 @@ void write_index_record(IOWriter* w, const Index* idx) {
         });
         return;
     }
+    if (auto ivf = dynamic_cast<const IndexIVFScalarQuantizer*>(idx)) {
+        write_record(w, kTagIVFSQ, [ivf](IOWriter* b) {
+            write_ivf_head(b, ivf);
+            put<uint8_t>(b, ivf->by_residual ? 1 : 0);
+            write_sq(b, ivf->sq);
+            write_ivf_lists(b, ivf);
+        });
+        return;
+    }
+    if (auto sqi = dynamic_cast<const IndexScalarQuantizer*>(idx)) {
+        write_record(w, kTagSQ, [sqi](IOWriter* b) {
+            write_index_header(b, sqi);
+            write_sq(b, sqi->sq);
+            put<uint64_t>(b, sqi->codes.size());
+            b->write(sqi->codes.data(), sqi->codes.size());
+        });
+        return;
+    }
+    if (auto im = dynamic_cast<const IndexIDMap*>(idx)) {
+        const bool two = dynamic_cast<const IndexIDMap2*>(idx) != nullptr;
+        write_record(w, two ? kTagIDMap2 : kTagIDMap, [im](IOWriter* b) {
+            write_index_header(b, im);
+            put<uint64_t>(b, im->id_map.size());
+            b->write(im->id_map.data(), im->id_map.size() * sizeof(idx_t));
+            write_index_record(b, im->index);
+        });
+        return;
+    }
+    if (auto pt = dynamic_cast<const IndexPreTransform*>(idx)) {
+        write_record(w, kTagPreTransform, [pt](IOWriter* b) {
+            write_index_header(b, pt);
+            put<uint32_t>(b, uint32_t(pt->chain.size()));
+            for (const auto& vt : pt->chain) {
+                FAISSLIKE_THROW_IF_NOT_MSG(
+                    dynamic_cast<const NormalizationTransform*>(vt.get()) != nullptr,
+                    "write_index: only L2 normalization transforms can be serialized");
+                put<uint32_t>(b, kTransformL2Norm);
+                put<int32_t>(b, vt->d_in);
+            }
+            write_index_record(b, pt->index);
+        });
+        return;
+    }
+    if (auto sh = dynamic_cast<const IndexShards*>(idx)) {
+        write_record(w, kTagShards, [sh](IOWriter* b) {
+            write_index_header(b, sh);
+            put<uint8_t>(b, sh->successive_ids ? 1 : 0);
+            put<uint32_t>(b, uint32_t(sh->shards.size()));
+            for (const Index* sub : sh->shards) write_index_record(b, sub);
+        });
+        return;
+    }
     if (auto hn = dynamic_cast<const IndexHNSWFlat*>(idx)) {
-        write_record(w, kTagHNSWFlat, [hn](IOWriter* b) {
+        write_record(w, kTagHNSWFlat2, [hn](IOWriter* b) {
             const HNSW& h = hn->hnsw;
             write_index_header(b, hn);
             put<int32_t>(b, h.M);
@@ -210,6 +282,10 @@ void write_index_record(IOWriter* w, const Index* idx) {
             b->write(h.links0.data(), h.links0.size() * sizeof(int32_t));
             put<uint64_t>(b, h.links_upper.size());
             b->write(h.links_upper.data(), h.links_upper.size() * sizeof(int32_t));
+            put<uint8_t>(b, h.level0_select_2M ? 1 : 0);
+            put<float>(b, h.prune_headroom);
+            put<uint64_t>(b, hn->ndeleted ? hn->deleted.size() : 0);
+            if (hn->ndeleted) b->write(hn->deleted.data(), hn->deleted.size());
             write_index_record(b, &hn->storage);
         });
         return;
@@ -381,7 +457,7 @@ std::unique_ptr<IndexPQ> read_pq_body(SectionReader& s) {
     return idx;
 }
 
-std::unique_ptr<IndexHNSWFlat> read_hnsw_body(SectionReader& s, int depth) {
+std::unique_ptr<IndexHNSWFlat> read_hnsw_body(SectionReader& s, int depth, bool v2) {
     IndexHeader h = read_index_header(s);
     const int32_t M = s.get<int32_t>("M"), efc = s.get<int32_t>("efConstruction"),
                   efs = s.get<int32_t>("efSearch"), max_level = s.get<int32_t>("max_level");
@@ -411,6 +487,27 @@ std::unique_ptr<IndexHNSWFlat> read_hnsw_body(SectionReader& s, int depth) {
     read_array(s, g.links0, n * uint64_t(2 * M + 1), "links0");
     const size_t upper = g.compute_upper_offsets();
     read_array(s, g.links_upper, upper, "links_upper");
+    if (v2) {
+        const uint8_t sel2m = s.get<uint8_t>("level0_select_2M");
+        const float hr = s.get<float>("prune_headroom");
+        if (sel2m > 1) s.fail(format_string("invalid level0_select_2M byte %u", unsigned(sel2m)));
+        if (!(hr >= 0.0f && hr <= 0.5f))
+            s.fail(format_string("invalid prune_headroom %g", double(hr)));
+        g.level0_select_2M = sel2m == 1;
+        g.prune_headroom = hr;
+        const uint64_t nd = s.get<uint64_t>("deleted_count");
+        if (nd != 0) {
+            read_array_body(s, idx->deleted, nd, n, "deleted", " (0 or ntotal flags)");
+            for (uint8_t f : idx->deleted) {
+                if (f > 1) s.fail(format_string("invalid deleted flag %u", unsigned(f)));
+                idx->ndeleted += f;
+            }
+            if (idx->ndeleted == 0) idx->deleted.clear();
+        }
+    } else {
+        g.level0_select_2M = false;  // v1 files were built with hnswlib's rules
+        g.prune_headroom = 0.0f;
+    }
     try {
         g.validate(h.ntotal);  // every link in range before any search can follow it
     } catch (const Error& e) {
@@ -478,6 +575,133 @@ std::unique_ptr<IndexIVFPQ> read_ivf_pq_body(SectionReader& s, int depth) {
     return ivf;
 }
 
+// Scalar quantizer of an index of dimension d; ranges present iff trained 8-bit.
+ScalarQuantizer read_sq(SectionReader& s, int d, bool trained) {
+    const int32_t qt = s.get<int32_t>("sq_qtype");
+    if (qt != ScalarQuantizer::QT_8bit && qt != ScalarQuantizer::QT_fp16)
+        s.fail(format_string("invalid scalar quantizer type %d", qt));
+    ScalarQuantizer sq{size_t(d), ScalarQuantizer::QuantizerType(qt)};
+    const uint64_t nr = s.get<uint64_t>("sq_vmin_count");
+    const uint64_t expected = (qt == ScalarQuantizer::QT_8bit && (trained || nr)) ? uint64_t(d) : 0;
+    read_array_body(s, sq.vmin, nr, expected, "sq_vmin", " (d when trained 8-bit, else 0)");
+    read_array(s, sq.vdiff, expected, "sq_vdiff");
+    if (expected) {
+        try {
+            sq.validate();  // finite, non-negative ranges
+        } catch (const Error& e) {
+            s.fail(e.what());
+        }
+    }
+    sq.update_scale();
+    return sq;
+}
+
+std::unique_ptr<IndexScalarQuantizer> read_sq_body(SectionReader& s) {
+    IndexHeader h = read_index_header(s);
+    ScalarQuantizer sq = read_sq(s, h.d, h.is_trained);
+    if (h.is_trained != sq.is_trained()) s.fail("is_trained does not match the quantizer ranges");
+    auto idx = std::make_unique<IndexScalarQuantizer>(h.d, sq.qtype, MetricType(h.metric));
+    idx->sq = sq;
+    if (h.ntotal > std::numeric_limits<int64_t>::max() / int64_t(sq.code_size))
+        s.fail(format_string("ntotal=%lld overflows", (long long)h.ntotal));
+    read_array(s, idx->codes, uint64_t(h.ntotal) * sq.code_size, "codes", " (ntotal x code_size)");
+    idx->ntotal = h.ntotal;
+    idx->is_trained = h.is_trained;
+    return idx;
+}
+
+std::unique_ptr<IndexIVFScalarQuantizer> read_ivf_sq_body(SectionReader& s, int depth) {
+    IVFHead v = read_ivf_head(s, depth);
+    const uint8_t by_res = s.get<uint8_t>("by_residual");
+    if (by_res > 1) s.fail(format_string("invalid by_residual byte %u", unsigned(by_res)));
+    ScalarQuantizer sq = read_sq(s, v.h.d, v.h.is_trained);
+    if (v.h.is_trained && !sq.is_trained()) s.fail("trained index without quantizer ranges");
+    if (v.code_size != sq.code_size)
+        s.fail(format_string("code_size %llu does not match the quantizer (%zu)",
+                             (unsigned long long)v.code_size, sq.code_size));
+    auto ivf = std::make_unique<IndexIVFScalarQuantizer>(
+        v.quantizer.get(), v.h.d, size_t(v.nlist), sq.qtype, MetricType(v.h.metric), by_res == 1);
+    ivf->own_fields = true;
+    v.quantizer.release();
+    ivf->sq = sq;
+    read_ivf_lists(s, *ivf, v);
+    return ivf;
+}
+
+std::unique_ptr<IndexIDMap> read_idmap_body(SectionReader& s, int depth, bool two) {
+    IndexHeader h = read_index_header(s);
+    std::vector<idx_t> ids;
+    read_array(s, ids, uint64_t(h.ntotal), "id_map", " (ntotal)");
+    for (idx_t id : ids)
+        if (id < 0) s.fail(format_string("invalid id %lld", (long long)id));
+    std::unique_ptr<Index> sub = read_nested(s, depth, "index");
+    if (sub->d != h.d || sub->metric_type != h.metric || sub->ntotal != h.ntotal)
+        s.fail("wrapped index dimension, metric or ntotal differ from the id map");
+    // Built around the empty index, then the stored contents put back.
+    const idx_t nt = sub->ntotal;
+    sub->ntotal = 0;
+    std::unique_ptr<IndexIDMap> im;
+    if (two) {
+        im = std::make_unique<IndexIDMap2>(sub.get());
+    } else {
+        im = std::make_unique<IndexIDMap>(sub.get());
+    }
+    sub->ntotal = nt;
+    im->own_fields = true;
+    sub.release();
+    im->id_map = std::move(ids);
+    im->ntotal = nt;
+    im->is_trained = h.is_trained;
+    if (two) {
+        auto* im2 = static_cast<IndexIDMap2*>(im.get());
+        im2->construct_rev_map();
+        auto hn = dynamic_cast<const IndexHNSWFlat*>(im->index);
+        const size_t live = size_t(nt) - (hn ? hn->ndeleted : 0);
+        if (im2->rev_map.size() != live) s.fail("IndexIDMap2 holds duplicate ids");
+    }
+    return im;
+}
+
+std::unique_ptr<IndexPreTransform> read_pretransform_body(SectionReader& s, int depth) {
+    IndexHeader h = read_index_header(s);
+    const uint32_t nt = s.get<uint32_t>("chain_length");
+    if (nt != 1) s.fail(format_string("transform chain of length %u (expected 1)", nt));
+    const uint32_t type = s.get<uint32_t>("transform_type");
+    const int32_t din = s.get<int32_t>("transform_d");
+    if (type != kTransformL2Norm) s.fail(format_string("unknown transform type %u", type));
+    if (din != h.d) s.fail(format_string("transform d=%d for index d=%d", din, h.d));
+    std::unique_ptr<Index> sub = read_nested(s, depth, "index");
+    if (sub->d != h.d || sub->metric_type != h.metric || sub->ntotal != h.ntotal)
+        s.fail("wrapped index dimension, metric or ntotal differ");
+    auto pt = std::make_unique<IndexPreTransform>(new NormalizationTransform(din), sub.get());
+    pt->own_fields = true;
+    sub.release();
+    pt->is_trained = h.is_trained;
+    return pt;
+}
+
+std::unique_ptr<IndexShards> read_shards_body(SectionReader& s, int depth) {
+    IndexHeader h = read_index_header(s);
+    const uint8_t succ = s.get<uint8_t>("successive_ids");
+    const uint32_t ns = s.get<uint32_t>("shard_count");
+    if (succ > 1) s.fail(format_string("invalid successive_ids byte %u", unsigned(succ)));
+    // Every shard record takes at least 12 bytes: the count is checked before the loop.
+    if (uint64_t(ns) * 12 > s.left) s.fail(format_string("%u shards cannot fit", ns));
+    auto sh = std::make_unique<IndexShards>(h.d, succ == 1, MetricType(h.metric));
+    sh->own_fields = true;
+    for (uint32_t i = 0; i < ns; ++i) {
+        std::unique_ptr<Index> sub = read_nested(s, depth, "shard");
+        if (sub->d != h.d || sub->metric_type != h.metric)
+            s.fail("shard dimension or metric differ");
+        sh->shards.push_back(sub.release());
+    }
+    sh->sync_ntotal();
+    if (sh->ntotal != h.ntotal)
+        s.fail(format_string("shards hold %lld vectors but ntotal=%lld", (long long)sh->ntotal,
+                             (long long)h.ntotal));
+    return sh;
+}
+
 std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth) {
     char tag[4];
     uint64_t len;
@@ -504,7 +728,19 @@ std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth)
     } else if (std::memcmp(tag, kTagPQ, 4) == 0) {
         out = read_pq_body(s);
     } else if (std::memcmp(tag, kTagHNSWFlat, 4) == 0) {
-        out = read_hnsw_body(s, depth);
+        out = read_hnsw_body(s, depth, false);
+    } else if (std::memcmp(tag, kTagHNSWFlat2, 4) == 0) {
+        out = read_hnsw_body(s, depth, true);
+    } else if (std::memcmp(tag, kTagSQ, 4) == 0) {
+        out = read_sq_body(s);
+    } else if (std::memcmp(tag, kTagIVFSQ, 4) == 0) {
+        out = read_ivf_sq_body(s, depth);
+    } else if (std::memcmp(tag, kTagIDMap, 4) == 0 || std::memcmp(tag, kTagIDMap2, 4) == 0) {
+        out = read_idmap_body(s, depth, std::memcmp(tag, kTagIDMap2, 4) == 0);
+    } else if (std::memcmp(tag, kTagPreTransform, 4) == 0) {
+        out = read_pretransform_body(s, depth);
+    } else if (std::memcmp(tag, kTagShards, 4) == 0) {
+        out = read_shards_body(s, depth);
     } else if (std::memcmp(tag, kTagRefineFlat, 4) == 0) {
         out = read_refine_body(s, depth);
     } else {

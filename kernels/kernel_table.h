@@ -39,6 +39,15 @@ struct KernelTable {
                          const float* y3, size_t d, float* out);
     void (*inner_product_batch4)(const float* x, const float* y0, const float* y1, const float* y2,
                                  const float* y3, size_t d, float* out);
+    // Scalar quantizer, 8-bit codes (ny rows of d bytes): out[i] = sum_j (qa_j - c_ij s_j)^2,
+    // and out[i] = sum_j w_j c_ij. The caller folds offsets and scales into qa / w.
+    void (*sq8_L2sqr_ny)(float* out, const float* qa, const float* s, const uint8_t* codes,
+                         size_t d, size_t ny);
+    void (*sq8_dot_ny)(float* out, const float* w, const uint8_t* codes, size_t d, size_t ny);
+    // Half-float rows (IEEE binary16): ||x - y_i||^2 and <x, y_i>.
+    void (*fp16_L2sqr_ny)(float* out, const float* x, const uint16_t* y, size_t d, size_t ny);
+    void (*fp16_inner_product_ny)(float* out, const float* x, const uint16_t* y, size_t d,
+                                  size_t ny);
 };
 
 // Defined in the per-ISA translation units. Call only when simd_level_supported().

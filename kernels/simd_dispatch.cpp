@@ -1,4 +1,6 @@
 // Picks the kernel table once from CPUID (or FAISSLIKE_SIMD). Compiled with baseline flags.
+#include <cpuid.h>
+
 #include <atomic>
 #include <cctype>
 #include <cmath>
@@ -35,7 +37,11 @@ SIMDLevel parse_simd_level(const char* name) {
 bool simd_level_supported(SIMDLevel level) {
     // libgcc's checks include the OS side (XCR0), not just the CPUID bits.
     __builtin_cpu_init();
-    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    // F16C (half-float loads of the fp16 scalar quantizer) comes with every AVX2 CPU, but
+    // is a separate CPUID bit: check it rather than assume.
+    unsigned a = 0, b = 0, c = 0, dx = 0;
+    const bool f16c = __get_cpuid(1, &a, &b, &c, &dx) && (c & bit_F16C);
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
     switch (level) {
         case SIMDLevel::NONE:
             return true;

@@ -10,6 +10,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "kernels/half.h"
+
 namespace faisslike {
 namespace kernels {
 
@@ -44,6 +46,22 @@ struct Ops {
             return BI(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
         }
     }
+    // W code bytes as floats 0..255 (scalar quantizer decode).
+    static inline B load_u8(const uint8_t* p) {
+        if constexpr (std::is_base_of<xsimd::avx512f, Arch>::value) {
+            return B(_mm512_cvtepi32_ps(widen_u8(p)));
+        } else {
+            return B(_mm256_cvtepi32_ps(widen_u8(p)));
+        }
+    }
+    // W IEEE half floats as floats (F16C: every AVX2 CPU has it; checked at dispatch).
+    static inline B load_f16(const uint16_t* p) {
+        if constexpr (std::is_base_of<xsimd::avx512f, Arch>::value) {
+            return B(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
+        } else {
+            return B(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+        }
+    }
     static inline B gather(const float* base, const BI& idx) { return B::gather(base, idx); }
     static inline BI lane_ids() {
         alignas(64) int32_t v[W];
@@ -75,6 +93,8 @@ struct Ops<ScalarArch> {
     static inline B select_lt(B a, B b, B x, B y) { return a < b ? x : y; }
     static inline B iota() { return 0.0f; }
     static constexpr bool has_gather = false;
+    static inline B load_u8(const uint8_t* p) { return float(*p); }
+    static inline B load_f16(const uint16_t* p) { return half_to_float(*p); }
 };
 
 }  // namespace kernels

@@ -14,6 +14,7 @@
 #include "faisslike/Clustering.h"
 #include "faisslike/Error.h"
 #include "faisslike/IndexFlat.h"
+#include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexIVFFlat.h"
 #include "faisslike/index_io.h"
 #include "test_util.h"
@@ -283,8 +284,12 @@ TEST(IVF, BadInput) {
     ivf.nprobe = 0;
     EXPECT_THROW(ivf.search(1, x.data(), 1, D.data(), I.data()), Error);
     ivf.nprobe = 1;
-    SearchParameters wrong;
+    // Another index type's parameters are an error; plain SearchParameters (selector only)
+    // are fine.
+    SearchParametersHNSW wrong;
     EXPECT_THROW(ivf.search(1, x.data(), 1, D.data(), I.data(), &wrong), Error);
+    SearchParameters plain;
+    EXPECT_NO_THROW(ivf.search(1, x.data(), 1, D.data(), I.data(), &plain));
     IndexFlatL2 q_wrong(d + 1);
     EXPECT_THROW(IndexIVFFlat(&q_wrong, d, 4), Error);
     EXPECT_THROW(IndexIVFFlat(nullptr, d, 4), Error);

@@ -8,6 +8,7 @@
 
 #include "faisslike/Error.h"
 #include "faisslike/distances.h"
+#include "kernels/half.h"
 #include "kernels/kernel_table.h"
 #include "test_util.h"
 
@@ -235,4 +236,62 @@ TEST(Kernels, PqAdc8AllIsas) {
             }
         }
     }
+}
+
+TEST(Kernels, ScalarQuantizerKernelsAllIsas) {
+    const size_t ny = 37;
+    for (SIMDLevel l : supported_levels()) {
+        const kernels::KernelTable* K = kernels::kernel_table(l);
+        for (size_t d : kDims) {
+            auto x = randn(d, 5), s = randn(d, 6);
+            std::vector<uint8_t> c8(ny * d);
+            std::vector<uint16_t> c16(ny * d);
+            auto yf = randn(ny * d, 7);
+            for (size_t i = 0; i < ny * d; ++i) {
+                c8[i] = uint8_t((i * 131 + d) % 256);
+                c16[i] = kernels::float_to_half(yf[i]);
+            }
+            std::vector<float> o8(ny), od(ny), oh(ny), oi(ny);
+            K->sq8_L2sqr_ny(o8.data(), x.data(), s.data(), c8.data(), d, ny);
+            K->sq8_dot_ny(od.data(), x.data(), c8.data(), d, ny);
+            K->fp16_L2sqr_ny(oh.data(), x.data(), c16.data(), d, ny);
+            K->fp16_inner_product_ny(oi.data(), x.data(), c16.data(), d, ny);
+            for (size_t i = 0; i < ny; ++i) {
+                double r8 = 0, a8 = 0, rd = 0, ad = 0;
+                std::vector<float> yh(d);
+                for (size_t j = 0; j < d; ++j) {
+                    const double t = double(x[j]) - double(c8[i * d + j]) * s[j];
+                    r8 += t * t;
+                    rd += double(x[j]) * c8[i * d + j];
+                    ad += std::fabs(double(x[j]) * c8[i * d + j]);
+                    a8 += t * t;
+                    yh[j] = kernels::half_to_float(c16[i * d + j]);
+                }
+                const double rh = ref_L2(x.data(), yh.data(), d);
+                const double ri = ref_IP(x.data(), yh.data(), d);
+                EXPECT_NEAR(o8[i], r8, tol_for(a8, d)) << simd_level_name(l) << " d=" << d;
+                EXPECT_NEAR(od[i], rd, tol_for(ad, d)) << simd_level_name(l) << " d=" << d;
+                EXPECT_NEAR(oh[i], rh, tol_for(rh, d)) << simd_level_name(l) << " d=" << d;
+                EXPECT_NEAR(oi[i], ri, tol_for(abs_sum_IP(x.data(), yh.data(), d), d))
+                    << simd_level_name(l) << " d=" << d;
+            }
+        }
+    }
+}
+
+TEST(Kernels, HalfFloatConversions) {
+    // Every finite half survives half -> float -> half exactly.
+    for (uint32_t h = 0; h < 65536; ++h) {
+        if (((h >> 10) & 0x1f) == 0x1f) continue;  // inf / NaN
+        const float f = kernels::half_to_float(uint16_t(h));
+        ASSERT_EQ(kernels::float_to_half(f), uint16_t(h)) << h;
+    }
+    EXPECT_EQ(kernels::half_to_float(0x3c00), 1.0f);
+    EXPECT_EQ(kernels::half_to_float(0xc000), -2.0f);
+    EXPECT_EQ(kernels::half_to_float(0x0001), std::ldexp(1.0f, -24));  // smallest subnormal
+    // Rounding to nearest even, and clamping instead of overflowing to infinity.
+    EXPECT_EQ(kernels::float_to_half(1.0f + std::ldexp(1.0f, -11)), 0x3c00);  // tie -> even
+    EXPECT_EQ(kernels::float_to_half(1.0f + 3 * std::ldexp(1.0f, -11)), 0x3c02);
+    EXPECT_EQ(kernels::float_to_half(1e9f), 0x7bff);
+    EXPECT_EQ(kernels::float_to_half(-1e9f), 0xfbff);
 }

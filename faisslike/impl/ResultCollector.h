@@ -6,7 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <utility>
+#include <vector>
 
+#include "faisslike/IDSelector.h"
+#include "faisslike/Index.h"
 #include "faisslike/impl/Heap.h"
 #include "kernels/kernel_table.h"
 
@@ -63,6 +67,57 @@ struct IdArray {
     const idx_t* ids;
     idx_t operator()(size_t j) const { return ids[j]; }
 };
+
+// Rules out the values of ids that sel rejects (they become +inf once signed), so that the
+// Selector and the range collector skip them. No-op without a selector.
+template <class IdOf>
+inline void mask_rejected(const IDSelector* sel, float* a, float sign, size_t n, const IdOf& ids) {
+    if (!sel) return;
+    const float v = sign * std::numeric_limits<float>::infinity();
+    for (size_t j = 0; j < n; ++j)
+        if (!sel->is_member(ids(j))) a[j] = v;
+}
+
+// Range search: (distance, id) pairs of one query, kept in "heap space" (L2 distances, or
+// negated inner products) until finalize_range.
+using RangeHits = std::vector<std::pair<float, idx_t>>;
+
+// Appends every sign * a[j] (+ b[j]) below thr (heap space) to hits.
+template <class IdOf>
+inline void collect_range(const float* a, const float* b, float sign, size_t n, float thr,
+                          const IdOf& ids, RangeHits& hits) {
+    for (size_t j = 0; j < n; ++j) {
+        const float v = sign * a[j] + (b ? b[j] : 0.0f);
+        if (v < thr) hits.emplace_back(v, ids(j));
+    }
+}
+
+// Heap-space threshold of a radius: L2 keeps distance < r, inner product keeps ip > r.
+inline float range_threshold(bool ip, float radius) {
+    return ip ? -radius : radius;
+}
+
+// Sorts each query's hits best first and lays them out as FAISS does. xnorms (L2, may be
+// null) are added back to each query's values, like finalize_results.
+inline void finalize_range(std::vector<RangeHits>& per_query, bool ip, const float* xnorms,
+                           RangeSearchResult* res) {
+    res->nq = per_query.size();
+    res->lims.assign(per_query.size() + 1, 0);
+    for (size_t i = 0; i < per_query.size(); ++i)
+        res->lims[i + 1] = res->lims[i] + per_query[i].size();
+    res->labels.resize(res->lims.back());
+    res->distances.resize(res->lims.back());
+    for (size_t i = 0; i < per_query.size(); ++i) {
+        RangeHits& h = per_query[i];
+        std::sort(h.begin(), h.end());
+        const float xn = xnorms ? xnorms[i] : 0.0f;
+        for (size_t j = 0; j < h.size(); ++j) {
+            res->labels[res->lims[i] + j] = h[j].second;
+            res->distances[res->lims[i] + j] = ip ? -h[j].first : std::max(0.0f, h[j].first + xn);
+        }
+        RangeHits().swap(h);
+    }
+}
 
 // Sorts the heap best first; distances become max(0, v + xnorm) for L2 or -v for inner
 // product; missing results get -1 and +inf (L2) / -inf (IP).

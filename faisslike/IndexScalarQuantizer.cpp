@@ -1,0 +1,194 @@
+#include "faisslike/IndexScalarQuantizer.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "faisslike/Error.h"
+#include "faisslike/impl/RemoveRows.h"
+#include "faisslike/impl/ScanSearch.h"
+
+namespace faisslike {
+
+// ---------------------------------------------------------------- IndexScalarQuantizer
+
+IndexScalarQuantizer::IndexScalarQuantizer(idx_t d_in, ScalarQuantizer::QuantizerType qtype,
+                                           MetricType metric)
+    : Index(d_in, metric), sq(size_t(d_in), qtype) {
+    is_trained = !sq.needs_training();
+}
+
+void IndexScalarQuantizer::train(idx_t n, const float* x) {
+    check_add_args(n, x);
+    FAISSLIKE_THROW_IF_NOT_FMT(n >= 1, "training needs at least 1 vector, got n=%lld",
+                               (long long)n);
+    check_finite("training vectors", n, d, x);
+    sq.train(size_t(n), x);
+    is_trained = true;
+}
+
+void IndexScalarQuantizer::add(idx_t n, const float* x) {
+    check_add_args(n, x);
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
+    if (n == 0) return;
+    check_finite("vectors to add", n, d, x);
+    const size_t old = codes.size();
+    codes.resize(old + size_t(n) * sq.code_size);
+    sq.compute_codes(x, codes.data() + old, size_t(n));
+    ntotal += n;
+}
+
+namespace {
+struct SQScanner {
+    const IndexScalarQuantizer& index;
+    const float* x;
+    const kernels::KernelTable& K;
+    const IDSelector* sel;
+    ScalarQuantizer::QueryTables t;
+    bool ip() const { return index.metric_type == METRIC_INNER_PRODUCT; }
+    void set_query(size_t i) { index.sq.set_query(x + i * size_t(index.d), ip(), t); }
+    void score(size_t j0, size_t nb, float* out) {
+        index.sq.distances(K, t, ip(), index.codes.data() + j0 * index.sq.code_size, nb, out);
+        mask_rejected(sel, out, ip() ? -1.0f : 1.0f, nb, IdRange{idx_t(j0)});
+    }
+};
+}  // namespace
+
+void IndexScalarQuantizer::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                                  const SearchParameters* params) const {
+    check_search_args(n, x, k, distances, labels);
+    if (n == 0) return;
+    check_finite("query vectors", n, d, x);
+    const kernels::KernelTable& K = kernels::current();
+    scan_search(K, size_t(n), size_t(ntotal), size_t(k), metric_type == METRIC_INNER_PRODUCT,
+                distances, labels, [&] {
+                    return SQScanner{*this, x, K, selector_of(params), {}};
+                });
+}
+
+void IndexScalarQuantizer::reset() {
+    std::vector<uint8_t>().swap(codes);
+    ntotal = 0;
+}
+
+size_t IndexScalarQuantizer::remove_ids(const IDSelector& sel) {
+    return remove_rows(sel, sq.code_size, codes, ntotal);
+}
+
+void IndexScalarQuantizer::reconstruct(idx_t key, float* recons) const {
+    FAISSLIKE_THROW_IF_NOT_FMT(key >= 0 && key < ntotal, "key %lld out of range [0, %lld)",
+                               (long long)key, (long long)ntotal);
+    FAISSLIKE_THROW_IF_NOT_MSG(recons != nullptr, "reconstruct output is null");
+    sq.decode(codes.data() + size_t(key) * sq.code_size, recons, 1);
+}
+
+// ---------------------------------------------------------------- IndexIVFScalarQuantizer
+
+IndexIVFScalarQuantizer::IndexIVFScalarQuantizer(Index* quantizer, idx_t d_in, size_t nlist_in,
+                                                 ScalarQuantizer::QuantizerType qtype,
+                                                 MetricType metric, bool by_residual_in)
+    : IndexIVF(quantizer, d_in, nlist_in, ScalarQuantizer(size_t(d_in), qtype).code_size, metric),
+      sq(size_t(d_in), qtype),
+      by_residual(by_residual_in) {
+    // Trained only once the quantizer and (for 8 bits) the ranges are.
+    is_trained = is_trained && !sq.needs_training();
+}
+
+void IndexIVFScalarQuantizer::train_encoder(idx_t n, const float* x) {
+    if (!sq.needs_training()) return;
+    if (!by_residual) {
+        sq.train(size_t(n), x);
+        return;
+    }
+    // Ranges of the residuals to the assigned centroids.
+    std::vector<idx_t> assign(static_cast<size_t>(n));
+    std::vector<float> dis(static_cast<size_t>(n));
+    quantizer->search(n, x, 1, dis.data(), assign.data());
+    std::vector<float> res(static_cast<size_t>(n) * size_t(d)), c(static_cast<size_t>(d));
+    for (idx_t i = 0; i < n; ++i) {
+        quantizer->reconstruct(assign[size_t(i)], c.data());
+        for (int j = 0; j < d; ++j)
+            res[size_t(i) * size_t(d) + size_t(j)] =
+                x[size_t(i) * size_t(d) + size_t(j)] - c[size_t(j)];
+    }
+    sq.train(size_t(n), res.data());
+}
+
+void IndexIVFScalarQuantizer::encode_vector(const float* x, size_t list_no, uint8_t* code) const {
+    const idx_t l = idx_t(list_no);
+    encode_vectors(1, x, &l, code);
+}
+
+void IndexIVFScalarQuantizer::encode_vectors(size_t n, const float* x, const idx_t* list_nos,
+                                             uint8_t* codes) const {
+    const size_t dd = size_t(d);
+#pragma omp parallel if (n > 256)
+    {
+        std::vector<float> r(dd), c(dd);
+#pragma omp for
+        for (int64_t i = 0; i < int64_t(n); ++i) {
+            if (list_nos[i] < 0) continue;
+            const float* xi = x + size_t(i) * dd;
+            if (by_residual) {
+                quantizer->reconstruct(list_nos[i], c.data());
+                for (size_t j = 0; j < dd; ++j) r[j] = xi[j] - c[j];
+                xi = r.data();
+            }
+            sq.compute_codes(xi, codes + size_t(i) * code_size, 1);
+        }
+    }
+}
+
+void IndexIVFScalarQuantizer::decode_vector(const uint8_t* code, size_t list_no, float* x) const {
+    sq.decode(code, x, 1);
+    if (by_residual) {
+        std::vector<float> c(static_cast<size_t>(d));
+        quantizer->reconstruct(idx_t(list_no), c.data());
+        for (int j = 0; j < d; ++j) x[j] += c[size_t(j)];
+    }
+}
+
+namespace {
+
+struct IVFSQScanner : InvertedListScanner {
+    const IndexIVFScalarQuantizer& ivf;
+    const kernels::KernelTable& K = kernels::current();
+    const bool ip;
+    ScalarQuantizer::QueryTables t;
+    std::vector<float> centroid, residual;
+    const float* x = nullptr;
+    float offset = 0;
+
+    explicit IVFSQScanner(const IndexIVFScalarQuantizer& ivf)
+        : ivf(ivf),
+          ip(ivf.metric_type == METRIC_INNER_PRODUCT),
+          centroid(size_t(ivf.d)),
+          residual(size_t(ivf.d)) {}
+
+    void set_query(const float* q) override {
+        x = q;
+        // Without residuals, or for inner products (<x, c + r> = <x, c> + <x, r>), the
+        // tables depend on the query only.
+        if (!ivf.by_residual || ip) ivf.sq.set_query(x, ip, t);
+    }
+    void set_list(size_t list_no, float coarse_dis) override {
+        offset = ivf.by_residual && ip ? coarse_dis : 0.0f;
+        if (ivf.by_residual && !ip) {
+            ivf.quantizer->reconstruct(idx_t(list_no), centroid.data());
+            for (size_t j = 0; j < residual.size(); ++j) residual[j] = x[j] - centroid[j];
+            ivf.sq.set_query(residual.data(), false, t);
+        }
+    }
+    void distance_block(const uint8_t* codes, size_t nb, float* out) override {
+        ivf.sq.distances(K, t, ip, codes, nb, out);
+        if (offset != 0)
+            for (size_t j = 0; j < nb; ++j) out[j] += offset;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<InvertedListScanner> IndexIVFScalarQuantizer::get_scanner() const {
+    return std::make_unique<IVFSQScanner>(*this);
+}
+
+}  // namespace faisslike

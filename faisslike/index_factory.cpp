@@ -1,0 +1,180 @@
+#include "faisslike/index_factory.h"
+
+#include <cctype>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "faisslike/Error.h"
+#include "faisslike/IndexFlat.h"
+#include "faisslike/IndexHNSW.h"
+#include "faisslike/IndexIDMap.h"
+#include "faisslike/IndexIVFFlat.h"
+#include "faisslike/IndexIVFPQ.h"
+#include "faisslike/IndexPQ.h"
+#include "faisslike/IndexPreTransform.h"
+#include "faisslike/IndexRefine.h"
+#include "faisslike/IndexScalarQuantizer.h"
+
+namespace faisslike {
+
+namespace {
+
+std::vector<std::string> split_tokens(const std::string& s) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : s) {
+        if (c == ',') {
+            out.push_back(cur);
+            cur.clear();
+        } else if (!std::isspace(static_cast<unsigned char>(c))) {
+            cur += c;
+        }
+    }
+    out.push_back(cur);
+    return out;
+}
+
+// Parses a positive integer that fits `max`; throws naming the token otherwise.
+long parse_count(const std::string& digits, long max, const std::string& token,
+                 const std::string& desc) {
+    long v = -1;
+    if (digits.size() <= 10) v = std::stol(digits);
+    FAISSLIKE_THROW_IF_NOT_FMT(v >= 1 && v <= max,
+                               "index_factory: number %s in token '%s' of '%s' must be in "
+                               "[1, %ld]",
+                               digits.c_str(), token.c_str(), desc.c_str(), max);
+    return v;
+}
+
+struct Parser {
+    int d;
+    MetricType metric;
+    std::string desc;
+    std::vector<std::string> tok;
+    size_t pos = 0;
+
+    [[noreturn]] void fail(const std::string& token, const char* why) const {
+        FAISSLIKE_THROW_FMT("index_factory: %s token '%s' in '%s'", why, token.c_str(),
+                            desc.c_str());
+    }
+
+    // PQ<M>[x<nbits>] -> (M, nbits), or false if the token is not a PQ token.
+    bool pq_params(const std::string& t, size_t& M, size_t& nbits) const {
+        static const std::regex re("PQ([0-9]+)(x([0-9]+))?");
+        std::smatch m;
+        if (!std::regex_match(t, m, re)) return false;
+        M = size_t(parse_count(m[1], 1 << 16, t, desc));
+        nbits = m[3].matched ? size_t(parse_count(m[3], 8, t, desc)) : 8;
+        return true;
+    }
+
+    std::unique_ptr<Index> core() {
+        FAISSLIKE_THROW_IF_NOT_FMT(pos < tok.size(), "index_factory: '%s' has no index type",
+                                   desc.c_str());
+        const std::string t = tok[pos];
+        try {
+            return core_token();
+        } catch (const Error& e) {
+            if (std::string(e.what()).find("index_factory") != std::string::npos) throw;
+            fail(t, (std::string("invalid parameters (") + e.what() + ") in").c_str());
+        }
+    }
+
+    std::unique_ptr<Index> flat(MetricType m) const {
+        if (m == METRIC_L2) return std::make_unique<IndexFlatL2>(d);
+        return std::make_unique<IndexFlatIP>(d);
+    }
+
+    std::unique_ptr<Index> core_token() {
+        const std::string t = tok[pos++];
+        std::smatch m;
+        size_t M, nbits;
+        if (t == "Flat") return flat(metric);
+        if (t == "SQ8")
+            return std::make_unique<IndexScalarQuantizer>(d, ScalarQuantizer::QT_8bit, metric);
+        if (t == "SQfp16")
+            return std::make_unique<IndexScalarQuantizer>(d, ScalarQuantizer::QT_fp16, metric);
+        if (pq_params(t, M, nbits)) return std::make_unique<IndexPQ>(d, M, nbits, metric);
+        static const std::regex hnsw_re("HNSW([0-9]+)");
+        if (std::regex_match(t, m, hnsw_re))
+            return std::make_unique<IndexHNSWFlat>(d, int(parse_count(m[1], 512, t, desc)), metric);
+        static const std::regex ivf_re("IVF([0-9]+)");
+        if (std::regex_match(t, m, ivf_re)) {
+            const size_t nlist = size_t(parse_count(m[1], 1L << 31, t, desc));
+            FAISSLIKE_THROW_IF_NOT_FMT(pos < tok.size(),
+                                       "index_factory: '%s' needs a code type after '%s' (Flat, "
+                                       "PQ<M>, SQ8 or SQfp16)",
+                                       desc.c_str(), t.c_str());
+            const std::string c = tok[pos++];
+            std::unique_ptr<Index> q = flat(metric);
+            std::unique_ptr<IndexIVF> ivf;
+            if (c == "Flat") {
+                ivf = std::make_unique<IndexIVFFlat>(q.get(), d, nlist, metric);
+            } else if (c == "SQ8" || c == "SQfp16") {
+                ivf = std::make_unique<IndexIVFScalarQuantizer>(
+                    q.get(), d, nlist,
+                    c == "SQ8" ? ScalarQuantizer::QT_8bit : ScalarQuantizer::QT_fp16, metric);
+            } else if (pq_params(c, M, nbits)) {
+                ivf = std::make_unique<IndexIVFPQ>(q.get(), d, nlist, M, nbits, metric);
+            } else {
+                fail(c, "unknown IVF code type (expected Flat, PQ<M>[x<nbits>], SQ8, SQfp16)");
+            }
+            ivf->own_fields = true;
+            q.release();
+            return ivf;
+        }
+        fail(t, "unknown index type");
+    }
+
+    std::unique_ptr<Index> parse() {
+        // Prefixes, outermost first.
+        std::vector<std::string> wrappers;
+        while (pos < tok.size() &&
+               (tok[pos] == "L2norm" || tok[pos] == "IDMap" || tok[pos] == "IDMap2")) {
+            wrappers.push_back(tok[pos++]);
+        }
+        std::unique_ptr<Index> idx = core();
+        if (pos < tok.size() && (tok[pos] == "RFlat" || tok[pos] == "Refine(Flat)")) {
+            auto rf = std::make_unique<IndexRefineFlat>(idx.get());
+            rf->own_fields = true;
+            idx.release();
+            idx = std::move(rf);
+            ++pos;
+        }
+        if (pos < tok.size()) fail(tok[pos], "unexpected");
+        for (size_t w = wrappers.size(); w-- > 0;) {
+            if (wrappers[w] == "L2norm") {
+                auto pt =
+                    std::make_unique<IndexPreTransform>(new NormalizationTransform(d), idx.get());
+                pt->own_fields = true;
+                idx.release();
+                idx = std::move(pt);
+            } else {
+                std::unique_ptr<IndexIDMap> im;
+                if (wrappers[w] == "IDMap") {
+                    im = std::make_unique<IndexIDMap>(idx.get());
+                } else {
+                    im = std::make_unique<IndexIDMap2>(idx.get());
+                }
+                im->own_fields = true;
+                idx.release();
+                idx = std::move(im);
+            }
+        }
+        return idx;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Index> index_factory(int d, const char* description, MetricType metric) {
+    FAISSLIKE_THROW_IF_NOT_MSG(description != nullptr, "index_factory: description is null");
+    FAISSLIKE_THROW_IF_NOT_FMT(d > 0, "index_factory: d must be > 0, got %d", d);
+    Parser p{d, metric, description, split_tokens(description)};
+    for (const std::string& t : p.tok)
+        if (t.empty()) p.fail(t, "empty");
+    return p.parse();
+}
+
+}  // namespace faisslike

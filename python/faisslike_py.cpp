@@ -1,6 +1,7 @@
 // Python bindings: FAISS names and return conventions over numpy arrays.
 #include <omp.h>
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -12,14 +13,20 @@
 
 #include "faisslike/Clustering.h"
 #include "faisslike/Error.h"
+#include "faisslike/IDSelector.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexHNSW.h"
+#include "faisslike/IndexIDMap.h"
 #include "faisslike/IndexIVFFlat.h"
 #include "faisslike/IndexIVFPQ.h"
 #include "faisslike/IndexPQ.h"
+#include "faisslike/IndexPreTransform.h"
 #include "faisslike/IndexRefine.h"
+#include "faisslike/IndexScalarQuantizer.h"
+#include "faisslike/IndexShards.h"
 #include "faisslike/ProductQuantizer.h"
 #include "faisslike/distances.h"
+#include "faisslike/index_factory.h"
 #include "faisslike/index_io.h"
 
 namespace py = pybind11;
@@ -66,6 +73,42 @@ py::array_t<uint8_t, py::array::c_style> as_codes(py::handle obj, size_t code_si
     return py::array_t<uint8_t, py::array::c_style>::ensure(a);
 }
 
+// A C-contiguous int64 1-D array of ids (any integer dtype); n_expected < 0: any length.
+py::array_t<int64_t, py::array::c_style | py::array::forcecast> as_ids(py::handle obj,
+                                                                       int64_t n_expected,
+                                                                       const char* what) {
+    py::array a = py::array::ensure(obj);
+    // An empty list arrives as float64: emptiness is what counts there.
+    if (!a || (a.dtype().kind() != 'i' && a.dtype().kind() != 'u' && a.size() != 0))
+        throw py::type_error(std::string(what) + " must be an integer numpy array");
+    if (a.ndim() != 1 || (n_expected >= 0 && a.shape(0) != n_expected))
+        throw py::value_error(
+            std::string(what) + " must be a 1-D array" +
+            (n_expected >= 0 ? " with one id per row of x (" + std::to_string(n_expected) + ")"
+                             : std::string()));
+    return py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(a);
+}
+
+// Sets params.sel, keeping the selector object alive as long as the parameters.
+void set_sel(py::handle params, py::handle sel) {
+    SearchParameters& p = params.cast<SearchParameters&>();
+    if (sel.is_none()) {
+        p.sel = nullptr;
+    } else {
+        if (!py::isinstance<IDSelector>(sel))
+            throw py::type_error("sel must be an IDSelector (e.g. IDSelectorBatch(ids))");
+        p.sel = sel.cast<const IDSelector*>();
+    }
+    py::setattr(params, "_sel_ref", sel);
+}
+
+const SearchParameters* as_params(py::handle params) {
+    if (params.is_none()) return nullptr;
+    if (!py::isinstance<SearchParameters>(params))
+        throw py::type_error("params must be a SearchParameters object");
+    return params.cast<const SearchParameters*>();
+}
+
 int64_t check_d(int64_t d) {
     if (d <= 0) throw py::value_error("d must be > 0, got d=" + std::to_string(d));
     return d;
@@ -108,12 +151,7 @@ py::array_t<T> out_array(py::object given, idx_t n, idx_t k, const char* name) {
 
 py::tuple search(const Index& index, py::handle x, py::handle k_obj, py::object params,
                  py::object D_in, py::object I_in) {
-    const SearchParameters* sp = nullptr;
-    if (!params.is_none()) {
-        if (!py::isinstance<SearchParameters>(params))
-            throw py::type_error("params must be a SearchParameters object");
-        sp = params.cast<const SearchParameters*>();
-    }
+    const SearchParameters* sp = as_params(params);
     FloatArray xa = as_matrix(x, index.d, "x");
     const idx_t k = check_k(k_obj);
     const idx_t n = xa.shape(0);
@@ -151,12 +189,64 @@ PYBIND11_MODULE(_faisslike, m) {
         }
     });
 
-    py::class_<SearchParameters>(m, "SearchParameters",
-                                 "Per-call search settings (base class). Pass as "
-                                 "index.search(x, k, params=...).")
-        .def(py::init<>());
+    py::class_<IDSelector>(m, "IDSelector",
+                           "Selects ids for filtered search (SearchParameters(sel=...)) and "
+                           "remove_ids. Base class.")
+        .def("is_member", &IDSelector::is_member, "id"_a);
+    py::class_<IDSelectorRange, IDSelector>(m, "IDSelectorRange",
+                                            "IDSelectorRange(imin, imax): imin <= id < imax.")
+        .def(py::init<idx_t, idx_t>(), "imin"_a, "imax"_a)
+        .def_readonly("imin", &IDSelectorRange::imin)
+        .def_readonly("imax", &IDSelectorRange::imax);
+    py::class_<IDSelectorArray, IDSelector>(
+        m, "IDSelectorArray", "IDSelectorArray(ids): the listed ids (copied; binary search).")
+        .def(py::init([](py::handle ids) {
+                 auto a = as_ids(ids, -1, "ids");
+                 return std::make_unique<IDSelectorArray>(size_t(a.shape(0)), a.data());
+             }),
+             "ids"_a);
+    py::class_<IDSelectorBatch, IDSelector>(
+        m, "IDSelectorBatch",
+        "IDSelectorBatch(ids): the listed ids (hash set behind a bit mask; copied).")
+        .def(py::init([](py::handle ids) {
+                 auto a = as_ids(ids, -1, "ids");
+                 return std::make_unique<IDSelectorBatch>(size_t(a.shape(0)), a.data());
+             }),
+             "ids"_a);
+    py::class_<IDSelectorBitmap, IDSelector>(
+        m, "IDSelectorBitmap",
+        "IDSelectorBitmap(bitmap): id i is selected iff bit i % 8 of byte i // 8 is set "
+        "(uint8 array, numpy.packbits(..., bitorder='little') order).")
+        .def(py::init([](py::handle bm) {
+                 py::array a = py::array::ensure(bm);
+                 if (!a || a.dtype().kind() != 'u' || a.itemsize() != 1 || a.ndim() != 1)
+                     throw py::type_error("bitmap must be a 1-D uint8 array");
+                 auto c = py::array_t<uint8_t, py::array::c_style>::ensure(a);
+                 return std::make_unique<IDSelectorBitmap>(size_t(c.shape(0)), c.data());
+             }),
+             "bitmap"_a);
+    py::class_<IDSelectorNot, IDSelector>(m, "IDSelectorNot",
+                                          "IDSelectorNot(sel): ids sel rejects.")
+        .def(py::init<const IDSelector*>(), "sel"_a, py::keep_alive<1, 2>());
+    py::class_<IDSelectorAnd, IDSelector>(m, "IDSelectorAnd", "IDSelectorAnd(a, b): both.")
+        .def(py::init<const IDSelector*, const IDSelector*>(), "lhs"_a, "rhs"_a,
+             py::keep_alive<1, 2>(), py::keep_alive<1, 3>());
+    py::class_<IDSelectorOr, IDSelector>(m, "IDSelectorOr", "IDSelectorOr(a, b): either.")
+        .def(py::init<const IDSelector*, const IDSelector*>(), "lhs"_a, "rhs"_a,
+             py::keep_alive<1, 2>(), py::keep_alive<1, 3>());
+    py::class_<IDSelectorAll, IDSelector>(m, "IDSelectorAll", "Every id.").def(py::init<>());
+
+    py::class_<SearchParameters>(m, "SearchParameters", py::dynamic_attr(),
+                                 "SearchParameters(sel=None): per-call search settings. sel (an "
+                                 "IDSelector) restricts the results to the ids it selects. Pass "
+                                 "as index.search(x, k, params=...).")
+        .def(py::init<>())
+        .def_property(
+            "sel", [](py::handle self) { return py::getattr(self, "_sel_ref", py::none()); },
+            [](py::handle self, py::handle sel) { set_sel(self, sel); },
+            "The IDSelector of this call (None: all ids).");
     py::class_<SearchParametersIVF, SearchParameters>(
-        m, "SearchParametersIVF",
+        m, "SearchParametersIVF", py::dynamic_attr(),
         "SearchParametersIVF(nprobe=0): nprobe for this call only (0 = the index's nprobe); "
         "safe with concurrent searches.")
         .def(py::init([](int64_t nprobe) {
@@ -279,6 +369,68 @@ Returns (D, I): float32 distances and int64 labels, both of shape (n, k), best f
 vectors exist, labels are -1 and distances +inf (L2) / -inf (inner product).
 D and I may be given to write into existing arrays.)doc")
         .def(
+            "add_with_ids",
+            [](Index& self, py::handle x, py::handle ids) {
+                FloatArray xa = as_matrix(x, self.d, "x");
+                auto ia = as_ids(ids, xa.shape(0), "ids");
+                const int64_t* ip = ia.data();
+                py::gil_scoped_release release;
+                self.add_with_ids(xa.shape(0), xa.data(), ip);
+            },
+            "x"_a, "ids"_a,
+            "Add vectors with user ids (int64, >= 0); search returns these ids. Supported by\n"
+            "IVF indexes, IndexIDMap / IndexIDMap2 and IndexShards(successive_ids=False).")
+        .def(
+            "remove_ids",
+            [](Index& self, py::handle sel) {
+                std::unique_ptr<IDSelector> own;
+                const IDSelector* s = nullptr;
+                if (py::isinstance<IDSelector>(sel)) {
+                    s = sel.cast<const IDSelector*>();
+                } else {
+                    auto a = as_ids(sel, -1, "ids to remove");
+                    own = std::make_unique<IDSelectorBatch>(size_t(a.shape(0)), a.data());
+                    s = own.get();
+                }
+                py::gil_scoped_release release;
+                return self.remove_ids(*s);
+            },
+            "sel"_a,
+            "Remove the vectors whose ids `sel` selects (an IDSelector or an array of ids);\n"
+            "returns how many were removed (0 for ids not in the index). Flat, PQ and SQ\n"
+            "renumber the remaining vectors (as FAISS); IVF keeps ids; HNSW marks them deleted\n"
+            "(see IndexHNSWFlat.compact).")
+        .def(
+            "range_search",
+            [](const Index& self, py::handle x, float radius, py::object params) {
+                const SearchParameters* sp = as_params(params);
+                FloatArray xa = as_matrix(x, self.d, "x");
+                if (!std::isfinite(radius)) throw py::value_error("radius must be finite");
+                if (self.metric_type == METRIC_L2 && radius < 0)
+                    throw py::value_error("radius must be >= 0 for L2, got " +
+                                          std::to_string(radius));
+                RangeSearchResult res;
+                {
+                    py::gil_scoped_release release;
+                    self.range_search(xa.shape(0), xa.data(), radius, &res, sp);
+                }
+                py::array_t<uint64_t> lims(py::ssize_t(res.lims.size()));
+                py::array_t<float> D(py::ssize_t(res.distances.size()));
+                py::array_t<int64_t> I(py::ssize_t(res.labels.size()));
+                std::memcpy(lims.mutable_data(), res.lims.data(), res.lims.size() * 8);
+                if (!res.labels.empty()) {
+                    std::memcpy(D.mutable_data(), res.distances.data(), res.distances.size() * 4);
+                    std::memcpy(I.mutable_data(), res.labels.data(), res.labels.size() * 8);
+                }
+                return py::make_tuple(lims, D, I);
+            },
+            "x"_a, "radius"_a, py::kw_only(), "params"_a = py::none(),
+            R"doc(
+All results within `radius` (L2: squared distance < radius; inner product: > radius).
+
+Returns (lims, D, I) as FAISS: the results of query i are D[lims[i]:lims[i+1]] and
+I[lims[i]:lims[i+1]], best first. Supported by Flat and IVF indexes (and wrappers).)doc")
+        .def(
             "reset", [](Index& self) { self.reset(); }, "Remove all vectors.")
         .def(
             "reconstruct",
@@ -346,20 +498,6 @@ batches through the SIMD kernels; both are exact.)doc")
             "cp", [](IndexIVF& i) -> ClusteringParameters& { return i.cp; },
             py::return_value_policy::reference_internal,
             "k-means settings used by train() (IVF defaults: niter=10, spherical for IP).")
-        .def(
-            "add_with_ids",
-            [](IndexIVF& self, py::handle x, py::handle ids) {
-                FloatArray xa = as_matrix(x, self.d, "x");
-                auto ia =
-                    py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(ids);
-                if (!ia || ia.ndim() != 1 || ia.shape(0) != xa.shape(0))
-                    throw py::value_error(
-                        "ids must be a 1-D integer array with one id per row of x");
-                const int64_t* ip = ia.data();
-                py::gil_scoped_release release;
-                self.add_with_ids(xa.shape(0), xa.data(), ip);
-            },
-            "x"_a, "ids"_a, "Add vectors with user ids (int64, >= 0); search returns these ids.")
         .def("make_direct_map", &IndexIVF::make_direct_map, "maintain"_a = true,
              "Enable reconstruct(): ids must be 0..ntotal-1 (use set_direct_map_type for others).")
         .def(
@@ -561,7 +699,7 @@ the lookup tables is precomputed at train time (use_precomputed_table). Keeps `q
             });
 
     py::class_<SearchParametersRefine, SearchParameters>(
-        m, "SearchParametersRefine",
+        m, "SearchParametersRefine", py::dynamic_attr(),
         "SearchParametersRefine(k_factor=0, base_params=None): k_factor for this call (0 = the "
         "index's), and parameters for the base index (e.g. SearchParametersIVF).")
         .def(py::init([](float k_factor, SearchParameters* base) {
@@ -598,7 +736,7 @@ vectors. Keeps base_index alive.)doc")
             py::return_value_policy::reference_internal);
 
     py::class_<SearchParametersHNSW, SearchParameters>(
-        m, "SearchParametersHNSW",
+        m, "SearchParametersHNSW", py::dynamic_attr(),
         "SearchParametersHNSW(efSearch=0): efSearch for this call only (0 = the index's); "
         "raised to k when smaller.")
         .def(py::init([](int ef) {
@@ -634,6 +772,15 @@ vectors. Keeps base_index alive.)doc")
                        "Seed of the level draws (same seed + 1 thread: same graph).")
         .def_readwrite("level0_select_2M", &HNSW::level0_select_2M,
                        "New nodes keep up to 2M links at level 0 (FAISS) instead of M (hnswlib).")
+        .def_property(
+            "prune_headroom", [](const HNSW& h) { return h.prune_headroom; },
+            [](HNSW& h, float v) {
+                if (!(v >= 0.0f && v <= 0.5f))
+                    throw py::value_error("prune_headroom must be in [0, 0.5], got " +
+                                          std::to_string(v));
+                h.prune_headroom = v;
+            },
+            "A full link list is pruned to (1 - prune_headroom) x capacity (default 0.2).")
         .def_property_readonly(
             "levels",
             [](const HNSW& h) {
@@ -658,7 +805,139 @@ the vectors (normalize_L2): HNSW recall is poor on unnormalized inner-product da
              "d"_a, "M"_a = 32, "metric"_a = int(METRIC_L2))
         .def_property_readonly(
             "hnsw", [](IndexHNSWFlat& i) -> HNSW& { return i.hnsw; },
-            py::return_value_policy::reference_internal);
+            py::return_value_policy::reference_internal)
+        .def_readonly("ndeleted", &IndexHNSWFlat::ndeleted,
+                      "Nodes marked deleted by remove_ids (still counted in ntotal).")
+        .def(
+            "compact",
+            [](IndexHNSWFlat& self) {
+                py::gil_scoped_release release;
+                return self.compact();
+            },
+            "Rebuild the graph without the deleted nodes (frees them); the remaining vectors\n"
+            "are renumbered 0..n-1 in their old order. Returns the number freed.");
+
+    py::class_<IndexScalarQuantizer, Index> sqc(m, "IndexScalarQuantizer", R"doc(
+IndexScalarQuantizer(d, qtype, metric=METRIC_L2): every component coded on its own.
+qtype ScalarQuantizer.QT_8bit (1 byte, per-dimension min/max ranges learned by train()) or
+ScalarQuantizer.QT_fp16 (2 bytes, no training). Exhaustive SIMD scan.)doc");
+    sqc.def(py::init([](int64_t d, int qtype, int metric) {
+                if (metric != METRIC_L2 && metric != METRIC_INNER_PRODUCT)
+                    throw py::value_error("unsupported metric " + std::to_string(metric));
+                return std::make_unique<IndexScalarQuantizer>(
+                    check_d(d), ScalarQuantizer::QuantizerType(qtype), MetricType(metric));
+            }),
+            "d"_a, "qtype"_a, "metric"_a = int(METRIC_L2))
+        .def_property_readonly("code_size",
+                               [](const IndexScalarQuantizer& i) { return i.sq.code_size; });
+    py::class_<ScalarQuantizer> sqq(m, "ScalarQuantizer", "Quantizer types: QT_8bit, QT_fp16.");
+    sqq.attr("QT_8bit") = int(ScalarQuantizer::QT_8bit);
+    sqq.attr("QT_fp16") = int(ScalarQuantizer::QT_fp16);
+    m.attr("QT_8bit") = int(ScalarQuantizer::QT_8bit);
+    m.attr("QT_fp16") = int(ScalarQuantizer::QT_fp16);
+
+    py::class_<IndexIVFScalarQuantizer, IndexIVF>(m, "IndexIVFScalarQuantizer", R"doc(
+IndexIVFScalarQuantizer(quantizer, d, nlist, qtype, metric=METRIC_L2, by_residual=True):
+inverted file whose lists hold scalar-quantized vectors (of the residuals to the list centroid
+by default, as FAISS). Keeps `quantizer` alive.)doc")
+        .def(py::init([](Index* quantizer, int64_t d, int64_t nlist, int qtype, int metric,
+                         bool by_residual) {
+                 if (!quantizer) throw py::value_error("quantizer must not be None");
+                 if (nlist <= 0) throw py::value_error("nlist must be > 0");
+                 if (metric != METRIC_L2 && metric != METRIC_INNER_PRODUCT)
+                     throw py::value_error("unsupported metric " + std::to_string(metric));
+                 return std::make_unique<IndexIVFScalarQuantizer>(
+                     quantizer, check_d(d), size_t(nlist), ScalarQuantizer::QuantizerType(qtype),
+                     MetricType(metric), by_residual);
+             }),
+             "quantizer"_a, "d"_a, "nlist"_a, "qtype"_a, "metric"_a = int(METRIC_L2),
+             "by_residual"_a = true, py::keep_alive<1, 2>())
+        .def_readonly("by_residual", &IndexIVFScalarQuantizer::by_residual);
+
+    py::class_<IndexIDMap, Index>(m, "IndexIDMap", R"doc(
+IndexIDMap(index): user ids on top of an (empty) index. add_with_ids(x, ids) only; search
+returns the user ids and SearchParameters.sel selects user ids. Duplicate ids are allowed.
+Keeps `index` alive.)doc")
+        .def(py::init([](Index* index) {
+                 if (!index) throw py::value_error("index must not be None");
+                 return std::make_unique<IndexIDMap>(index);
+             }),
+             "index"_a, py::keep_alive<1, 2>())
+        .def_property_readonly(
+            "index", [](IndexIDMap& i) { return i.index; },
+            py::return_value_policy::reference_internal, "The wrapped index.")
+        .def_property_readonly(
+            "id_map",
+            [](const IndexIDMap& i) {
+                py::array_t<int64_t> out(py::ssize_t(i.id_map.size()));
+                if (!i.id_map.empty())
+                    std::memcpy(out.mutable_data(), i.id_map.data(), i.id_map.size() * 8);
+                return out;
+            },
+            "User id of each vector of the wrapped index (a copy).");
+    py::class_<IndexIDMap2, IndexIDMap>(m, "IndexIDMap2", R"doc(
+IndexIDMap2(index): IndexIDMap that also maps ids back, so reconstruct(id) works. Ids must be
+unique: add_with_ids raises RuntimeError naming a duplicate (and adds nothing).)doc")
+        .def(py::init([](Index* index) {
+                 if (!index) throw py::value_error("index must not be None");
+                 return std::make_unique<IndexIDMap2>(index);
+             }),
+             "index"_a, py::keep_alive<1, 2>());
+
+    py::class_<IndexPreTransform, Index>(m, "IndexPreTransform", R"doc(
+An index whose inputs go through vector transforms first (index_factory's "L2norm," prefix:
+L2 normalization, so that inner product search is cosine similarity).)doc")
+        .def_property_readonly(
+            "index", [](IndexPreTransform& i) { return i.index; },
+            py::return_value_policy::reference_internal, "The wrapped index.");
+
+    py::class_<IndexShards, Index>(m, "IndexShards", R"doc(
+IndexShards(d, successive_ids=True, metric=METRIC_L2): searches every shard (add_shard) in
+parallel and merges the top-k. successive_ids: labels are positions in the concatenation of the
+shards (add() splits vectors into contiguous parts); otherwise give ids with add_with_ids.
+Keeps its shards alive.)doc")
+        .def(py::init([](int64_t d, bool successive, int metric) {
+                 if (metric != METRIC_L2 && metric != METRIC_INNER_PRODUCT)
+                     throw py::value_error("unsupported metric " + std::to_string(metric));
+                 return std::make_unique<IndexShards>(check_d(d), successive, MetricType(metric));
+             }),
+             "d"_a, "successive_ids"_a = true, "metric"_a = int(METRIC_L2))
+        .def(
+            "add_shard",
+            [](IndexShards& self, Index* shard) {
+                if (!shard) throw py::value_error("shard must not be None");
+                self.add_shard(shard);
+            },
+            "shard"_a, py::keep_alive<1, 2>())
+        .def_property_readonly("nshards", [](const IndexShards& s) { return s.shards.size(); })
+        .def_readonly("successive_ids", &IndexShards::successive_ids)
+        .def(
+            "at",
+            [](IndexShards& s, int64_t i) {
+                if (i < 0 || size_t(i) >= s.shards.size())
+                    throw py::index_error("shard index out of range");
+                return s.shards[size_t(i)];
+            },
+            py::return_value_policy::reference_internal, "i"_a, "Shard i.");
+
+    m.def(
+        "index_factory",
+        [](int64_t d, const std::string& desc, int metric) {
+            if (metric != METRIC_L2 && metric != METRIC_INNER_PRODUCT)
+                throw py::value_error("unsupported metric " + std::to_string(metric));
+            if (d <= 0 || d > (int64_t(1) << 24))
+                throw py::value_error("d must be in [1, 2^24], got " + std::to_string(d));
+            try {
+                return index_factory(int(d), desc.c_str(), MetricType(metric));
+            } catch (const Error& e) {
+                throw py::value_error(e.what());
+            }
+        },
+        "d"_a, "description"_a, "metric"_a = int(METRIC_L2),
+        R"doc(
+Build an index from a FAISS description string, e.g. "IVF1024,Flat", "HNSW32", "IVF256,SQ8",
+"IDMap2,Flat", "PQ16,RFlat", "L2norm,IVF1024,PQ32". Raises ValueError naming the token that
+failed. See docs/python-api.md for the grammar.)doc");
 
     m.def(
         "write_index",

@@ -36,3 +36,22 @@ _prefer_avx512_blas()
 from ._faisslike import *  # noqa: E402,F401,F403
 from ._faisslike import __version__  # noqa: E402,F401
 from .kmeans import Kmeans  # noqa: E402,F401
+
+
+def _accept_sel(cls):
+    # FAISS spelling: SearchParameters(sel=...), SearchParametersIVF(nprobe=8, sel=...).
+    native_init = cls.__init__
+
+    def __init__(self, *args, sel=None, **kwargs):
+        native_init(self, *args, **kwargs)
+        if sel is not None:
+            self.sel = sel
+
+    __init__.__doc__ = native_init.__doc__
+    cls.__init__ = __init__
+
+
+for _cls in (SearchParameters, SearchParametersIVF, SearchParametersHNSW,  # noqa: F405
+             SearchParametersRefine):  # noqa: F405
+    _accept_sel(_cls)
+del _cls

@@ -14,6 +14,9 @@ recall (interpolated between the other library's sweep points).
 Index configurations (FAISS factory style):
   Flat                 exact search
   IVF<nlist>,Flat      inverted file, swept over nprobe
+  SQ8, SQfp16          scalar quantizer (1 or 2 bytes per component), exhaustive
+  IVF<nlist>,SQ8 / IVF<nlist>,SQfp16
+                       inverted file over scalar-quantized residuals, swept over nprobe
   HNSW<M>[_efc<E>][_l0M]
                        HNSW graph, efConstruction E (default 40, FAISS's), swept over efSearch;
                        _l0M builds ours with hnswlib's rules (M links per new node at level 0,
@@ -75,6 +78,14 @@ class Config:
             self.M, self.nbits = int(m.group(2)), int(m.group(3) or 8)
             self.values = [v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256) if v <= self.nlist]
             return
+        if key in ("SQ8", "SQfp16"):
+            self.kind, self.param, self.values = "sq", None, [None]
+            return
+        m = re.fullmatch(r"IVF(\d+),(SQ8|SQfp16)", key)
+        if m:
+            self.kind, self.nlist, self.param = "ivfsq", int(m.group(1)), "nprobe"
+            self.values = [v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256) if v <= self.nlist]
+            return
         m = re.fullmatch(r"HNSW(\d+)(?:_efc(\d+))?(_l0M)?", key)
         if m:
             self.kind, self.M, self.param = "hnsw", int(m.group(1)), "efSearch"
@@ -83,7 +94,8 @@ class Config:
             self.values = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
             return
         raise BenchError(f"unknown index configuration '{key}' (expected Flat, IVF<n>,Flat, "
-                         f"PQ<M>[x<nbits>], IVF<n>,PQ<M>[x<nbits>] or HNSW<M>[_efc<E>][_l0M])")
+                         f"PQ<M>[x<nbits>], IVF<n>,PQ<M>[x<nbits>], SQ8, SQfp16, IVF<n>,SQ8, IVF<n>,SQfp16 "
+                         f"or HNSW<M>[_efc<E>][_l0M])")
 
 
 # ------------------------------------------------------------------ adapters
@@ -104,7 +116,8 @@ class FaisslikeAdapter(Adapter):
     @staticmethod
     def supports(mod, cfg):
         return {"flat": "IndexFlatL2", "ivf": "IndexIVFFlat", "hnsw": "IndexHNSWFlat",
-                "pq": "IndexPQ", "ivfpq": "IndexIVFPQ"}[cfg.kind] in dir(mod)
+                "pq": "IndexPQ", "ivfpq": "IndexIVFPQ", "sq": "index_factory",
+                "ivfsq": "index_factory"}[cfg.kind] in dir(mod)
 
     def __init__(self, mod, cfg, d, threads):
         super().__init__(cfg, d, threads)
@@ -120,6 +133,8 @@ class FaisslikeAdapter(Adapter):
         elif cfg.kind == "ivfpq":
             self.quantizer = mod.IndexFlatL2(d)
             self.index = mod.IndexIVFPQ(self.quantizer, d, cfg.nlist, cfg.M, cfg.nbits)
+        elif cfg.kind in ("sq", "ivfsq"):
+            self.index = mod.index_factory(d, cfg.key)
         else:
             self.index = mod.IndexHNSWFlat(d, cfg.M)
             self.index.hnsw.efConstruction = cfg.efc
@@ -133,13 +148,22 @@ class FaisslikeAdapter(Adapter):
         self.index.add(xb)
 
     def set_param(self, value):
-        if self.cfg.kind in ("ivf", "ivfpq"):
+        self.value = value
+        if self.cfg.kind in ("ivf", "ivfpq", "ivfsq"):
             self.index.nprobe = value
         elif self.cfg.kind == "hnsw":
             self.index.hnsw.efSearch = value
 
-    def search(self, xq, k):
-        return self.index.search(xq, k)
+    def search(self, xq, k, keep=None):
+        if keep is None:
+            return self.index.search(xq, k)
+        return self.index.search(xq, k, params=self.filter_params(keep))
+
+    def filter_params(self, keep):
+        # Built once per kept-id array (the selector copies the ids).
+        if getattr(self, "_keep", None) is not keep:
+            self._keep, self._sel = keep, self.mod.IDSelectorBatch(keep)
+        return self.mod.SearchParameters(sel=self._sel)
 
     def size_bytes(self):
         return int(self.mod.serialize_index(self.index).nbytes)
@@ -161,10 +185,21 @@ class FaissAdapter(FaisslikeAdapter):
             self.index.hnsw.efConstruction = cfg.efc
 
     def set_param(self, value):
-        if self.cfg.kind in ("ivf", "ivfpq"):
+        self.value = value
+        if self.cfg.kind in ("ivf", "ivfpq", "ivfsq"):
             self.mod.extract_index_ivf(self.index).nprobe = value
         elif self.cfg.kind == "hnsw":
             self.index.hnsw.efSearch = value
+
+    def filter_params(self, keep):
+        if getattr(self, "_keep", None) is not keep:
+            self._keep, self._sel = keep, self.mod.IDSelectorBatch(keep)
+        # FAISS's per-call parameters replace the index's settings: carry them over.
+        if self.cfg.kind == "hnsw":
+            return self.mod.SearchParametersHNSW(sel=self._sel, efSearch=self.value)
+        if self.cfg.kind in ("ivf", "ivfpq", "ivfsq"):
+            return self.mod.SearchParametersIVF(sel=self._sel, nprobe=self.value)
+        return self.mod.SearchParameters(sel=self._sel)
 
 
 class HnswlibAdapter(Adapter):
@@ -187,7 +222,7 @@ class HnswlibAdapter(Adapter):
     def set_param(self, value):
         self.index.set_ef(value)
 
-    def search(self, xq, k):
+    def search(self, xq, k, keep=None):
         labels, dist = self.index.knn_query(xq, k=k, num_threads=self.threads)
         return dist, labels.astype(np.int64)
 
@@ -225,18 +260,20 @@ def recalls(I, gt, k):
     return r1, hits / (len(I) * k)
 
 
-def measure(adapter, xq, gt, k, reps, single_sample):
+def measure(adapter, xq, gt, k, reps, single_sample, keep=None):
     best = float("inf")
     for _ in range(reps):
         t0 = time.perf_counter()
-        D, I = adapter.search(xq, k)
+        D, I = adapter.search(xq, k, keep)
         best = min(best, time.perf_counter() - t0)
+    if keep is not None and len(I[I >= 0]) and not np.isin(I[I >= 0], keep).all():
+        raise BenchError(f"{adapter.lib} returned ids outside the filter")
     r1, rk = recalls(I, gt, k)
     lat = []
     for q in xq[:single_sample]:
         q = q[None, :]
         t0 = time.perf_counter()
-        adapter.search(q, k)
+        adapter.search(q, k, keep)
         lat.append(time.perf_counter() - t0)
     lat = np.array(lat) * 1e3
     return {"qps": len(xq) / best, "recall1": r1, "recallk": rk,
@@ -374,6 +411,21 @@ def run(args):
     if args.k > ds.gt.shape[1]:
         raise BenchError(f"ground truth has {ds.gt.shape[1]} columns, fewer than k={args.k}")
     xb, xq, gt, xt = ds.xb, ds.xq, ds.gt, ds.learn()
+    keep = gt_keep = None
+    if args.filter_keep is not None:
+        if not 0 < args.filter_keep < 1:
+            raise BenchError(f"--filter-keep must be in (0, 1), got {args.filter_keep}")
+        # A fixed random subset of ids, and the exact top-k among it.
+        keep = np.sort(np.random.default_rng(777).choice(
+            len(xb), max(args.k, int(args.filter_keep * len(xb))), replace=False)).astype(np.int64)
+        import faisslike
+        flat = faisslike.IndexFlatL2(xb.shape[1])
+        flat.add(xb[keep])
+        gt_keep = keep[flat.search(xq, args.k)[1]]
+        del flat
+        libs = [lib for lib in libs if lib[0] != "hnswlib"]
+        print(f"[bench] filtered search: {len(keep)} of {len(xb)} ids kept; hnswlib skipped "
+              f"(its filter is a Python callback per candidate)", file=sys.stderr)
     out = pathlib.Path(args.out or f"benchs/results/{ds.name}")
     out.mkdir(parents=True, exist_ok=True)
 
@@ -383,7 +435,8 @@ def run(args):
             "date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.processor() or platform.machine(),
             "cpus": os.cpu_count(), "faisslike_simd": faisslike.simd_level(),
             "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
-            "versions": {name: getattr(mod, "__version__", "?") for name, mod, _ in libs}}
+            "versions": {name: getattr(mod, "__version__", "?") for name, mod, _ in libs},
+            "filter_keep": args.filter_keep}
     results = {"meta": meta, "builds": [], "points": []}
     print(f"[bench] {ds.name}: base {xb.shape}, queries {xq.shape}, learn {xt.shape}, k={args.k}, "
           f"threads={args.threads}, libraries: {', '.join(n for n, _, _ in libs)}", file=sys.stderr)
@@ -413,11 +466,17 @@ def run(args):
                 m.update(lib=a.lib, index=cfg.key, param=cfg.param, value=value,
                          single_qps=1000.0 / m["p50_ms"])
                 results["points"].append(m)
+            for a in (adapters if keep is not None else []):
+                m = measure(a, xq, gt_keep, args.k, args.reps, args.single, keep)
+                m.update(lib=a.lib, index=f"{cfg.key}|keep{args.filter_keep:g}", param=cfg.param,
+                         value=value, single_qps=1000.0 / m["p50_ms"])
+                results["points"].append(m)
+            n_new = len(adapters) * (2 if keep is not None else 1)
             print(f"[bench]   {cfg.key} {cfg.param or ''}{'=' + str(value) if value else ''}: " +
                   ", ".join(f"{p['lib']} R={p['recallk']:.3f} {p['qps']:.0f} QPS"
-                            for p in results["points"][-len(adapters):]), file=sys.stderr, flush=True)
+                            for p in results["points"][-n_new:]), file=sys.stderr, flush=True)
             # Past the point where every library is at recall 1, larger values only cost time.
-            if cfg.param and all(p["recallk"] >= 0.9999 for p in results["points"][-len(adapters):]):
+            if cfg.param and all(p["recallk"] >= 0.9999 for p in results["points"][-n_new:]):
                 break
         del adapters
         gc.collect()
@@ -442,6 +501,9 @@ def main(argv=None):
     p.add_argument("--sweep", help="search-parameter values (nprobe / efSearch), e.g. 1,4,16,64")
     p.add_argument("--out", help="output directory (default benchs/results/<dataset>)")
     p.add_argument("--quick", action="store_true", help="small data, seconds: a smoke test")
+    p.add_argument("--filter-keep", type=float, metavar="F",
+                   help="also measure filtered search keeping a random fraction F of the ids "
+                        "(IDSelectorBatch), recall against the filtered ground truth")
     args = p.parse_args(argv)
     try:
         run(args)

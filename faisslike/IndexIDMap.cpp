@@ -43,8 +43,16 @@ void IndexIDMap::add_with_ids(idx_t n, const float* x, const idx_t* xids) {
         FAISSLIKE_THROW_IF_NOT_FMT(xids[i] >= 0, "ids must be >= 0, got id %lld at row %lld",
                                    (long long)xids[i], (long long)i);
     check_new_ids(n, xids);
-    index->add(n, x);  // validates the vectors; nothing changes here if it throws
     const size_t first = id_map.size();
+    if (auto ivf = dynamic_cast<IndexIVF*>(index)) {
+        // IVF keeps ids through removals, so its ntotal is no source of fresh inner ids:
+        // inner ids are positions in id_map, never reused (removed ones become -1).
+        std::vector<idx_t> inner(static_cast<size_t>(n));
+        for (idx_t i = 0; i < n; ++i) inner[size_t(i)] = idx_t(first) + i;
+        ivf->add_with_ids(n, x, inner.data());
+    } else {
+        index->add(n, x);  // validates the vectors; nothing changes here if it throws
+    }
     id_map.insert(id_map.end(), xids, xids + n);
     ntotal = index->ntotal;
     on_ids_changed(first);
@@ -89,13 +97,14 @@ void IndexIDMap::range_search(idx_t n, const float* x, float radius, RangeSearch
 }
 
 size_t IndexIDMap::remove_ids(const IDSelector& sel) {
-    FAISSLIKE_THROW_IF_NOT_MSG(dynamic_cast<IndexIVF*>(index) == nullptr,
-                               "IndexIDMap over an IVF index cannot remove: give the IVF index "
-                               "the ids directly (IndexIVF::add_with_ids)");
     const idx_t before = index->ntotal;
     IDSelectorTranslated tsel(id_map.data(), id_map.size(), &sel);
     const size_t removed = index->remove_ids(tsel);
-    if (index->ntotal != before) {
+    if (dynamic_cast<IndexIVF*>(index)) {
+        // Inner ids kept: the removed positions become tombstones.
+        for (idx_t& id : id_map)
+            if (id >= 0 && sel.is_member(id)) id = -1;
+    } else if (index->ntotal != before) {
         // The wrapped index renumbered its vectors (kept order): do the same with the ids.
         size_t j = 0;
         for (size_t i = 0; i < id_map.size(); ++i)
@@ -117,6 +126,11 @@ void IndexIDMap::reset() {
     on_ids_changed(0);
 }
 
+IndexIDMap2::IndexIDMap2(Index* index_in) : IndexIDMap(index_in) {
+    if (auto ivf = dynamic_cast<IndexIVF*>(index))
+        if (ivf->direct_map.type == DirectMap::NoMap) ivf->set_direct_map_type(DirectMap::Hashtable);
+}
+
 void IndexIDMap2::check_new_ids(idx_t n, const idx_t* xids) const {
     std::unordered_set<idx_t> batch;
     batch.reserve(size_t(n));
@@ -133,7 +147,7 @@ void IndexIDMap2::construct_rev_map(size_t first) {
     // Nodes marked deleted (HNSW) are gone for reconstruct and may be added again.
     auto hn = dynamic_cast<const IndexHNSWFlat*>(index);
     for (size_t i = first; i < id_map.size(); ++i) {
-        if (hn && hn->ndeleted && hn->deleted[i]) continue;
+        if (id_map[i] < 0 || (hn && hn->ndeleted && hn->deleted[i])) continue;
         rev_map[id_map[i]] = idx_t(i);
     }
 }

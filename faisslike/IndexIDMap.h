@@ -12,6 +12,8 @@ namespace faisslike {
 struct IndexIDMap : Index {
     Index* index;
     bool own_fields = false;  // whether the destructor deletes `index`
+    // User id of each inner id. Over IVF, inner ids are positions in id_map given explicitly
+    // (never reused) and removed entries are -1, so id_map may be longer than ntotal.
     std::vector<idx_t> id_map;
 
     explicit IndexIDMap(Index* index);
@@ -30,8 +32,9 @@ struct IndexIDMap : Index {
                 const SearchParameters* params = nullptr) const override;
     void range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
                       const SearchParameters* params = nullptr) const override;
-    // sel selects user ids. Works over indexes that renumber on removal (Flat, PQ, SQ) and
-    // over HNSW (marked deleted); not over IVF (give IVF ids with its own add_with_ids).
+    // sel selects user ids. Over indexes that renumber on removal (Flat, PQ, SQ) id_map is
+    // compacted the same way; over HNSW (marked deleted) it is unchanged; over IVF (which
+    // keeps ids) removed entries become -1.
     size_t remove_ids(const IDSelector& sel) override;
     void reset() override;
 
@@ -50,7 +53,8 @@ struct IndexIDMap : Index {
 struct IndexIDMap2 : IndexIDMap {
     std::unordered_map<idx_t, idx_t> rev_map;  // user id -> wrapped index's id
 
-    explicit IndexIDMap2(Index* index) : IndexIDMap(index) {}
+    // Over IVF, turns on a Hashtable direct map (reconstruct needs it).
+    explicit IndexIDMap2(Index* index);
     void reconstruct(idx_t key, float* recons) const override;
     // Maps id_map entries from `first` on (0: rebuilds everything, e.g. after reading a file).
     void construct_rev_map(size_t first = 0);

@@ -631,12 +631,32 @@ std::unique_ptr<IndexIVFScalarQuantizer> read_ivf_sq_body(SectionReader& s, int 
 std::unique_ptr<IndexIDMap> read_idmap_body(SectionReader& s, int depth, bool two) {
     IndexHeader h = read_index_header(s);
     std::vector<idx_t> ids;
-    read_array(s, ids, uint64_t(h.ntotal), "id_map", " (ntotal)");
-    for (idx_t id : ids)
-        if (id < 0) s.fail(format_string("invalid id %lld", (long long)id));
+    const uint64_t nids = s.get<uint64_t>("id_map");
+    read_array_body(s, ids, nids, std::max<uint64_t>(nids, uint64_t(h.ntotal)), "id_map",
+                    " (at least ntotal)");
+    uint64_t live = 0;
+    for (idx_t id : ids) {
+        if (id < -1) s.fail(format_string("invalid id %lld", (long long)id));
+        live += id >= 0;
+    }
     std::unique_ptr<Index> sub = read_nested(s, depth, "index");
     if (sub->d != h.d || sub->metric_type != h.metric || sub->ntotal != h.ntotal)
         s.fail("wrapped index dimension, metric or ntotal differ from the id map");
+    if (auto ivf = dynamic_cast<const IndexIVF*>(sub.get())) {
+        // Inner ids are positions in id_map; every stored one must map to a live user id.
+        if (live != uint64_t(h.ntotal))
+            s.fail(format_string("%llu live ids for ntotal=%lld", (unsigned long long)live,
+                                 (long long)h.ntotal));
+        for (size_t l = 0; l < ivf->nlist; ++l) {
+            const idx_t* li = ivf->invlists->get_ids(l);
+            for (size_t o = 0, ls = ivf->invlists->list_size(l); o < ls; ++o)
+                if (li[o] >= idx_t(nids) || ids[size_t(li[o])] < 0)
+                    s.fail(format_string("IVF list %zu holds inner id %lld with no user id", l,
+                                         (long long)li[o]));
+        }
+    } else if (nids != uint64_t(h.ntotal) || live != nids) {
+        s.fail("id_map must hold ntotal ids >= 0");
+    }
     // Built around the empty index, then the stored contents put back.
     const idx_t nt = sub->ntotal;
     sub->ntotal = 0;
@@ -656,8 +676,8 @@ std::unique_ptr<IndexIDMap> read_idmap_body(SectionReader& s, int depth, bool tw
         auto* im2 = static_cast<IndexIDMap2*>(im.get());
         im2->construct_rev_map();
         auto hn = dynamic_cast<const IndexHNSWFlat*>(im->index);
-        const size_t live = size_t(nt) - (hn ? hn->ndeleted : 0);
-        if (im2->rev_map.size() != live) s.fail("IndexIDMap2 holds duplicate ids");
+        if (im2->rev_map.size() != size_t(nt) - (hn ? hn->ndeleted : 0))
+            s.fail("IndexIDMap2 holds duplicate ids");
     }
     return im;
 }

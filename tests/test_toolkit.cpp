@@ -339,9 +339,9 @@ TEST(FilteredSearch, IDMapSelectsUserIds) {
 
 TEST(RemoveIds, SearchNeverReturnsRemovedIds) {
     const auto& xq = queries();
-    for (const char* desc :
-         {"Flat", "IVF16,Flat", "IVF16,PQ8", "IVF16,SQ8", "PQ8", "SQ8", "SQfp16", "IDMap,Flat",
-          "IDMap2,Flat", "IDMap,HNSW16", "IDMap2,HNSW16", "HNSW16"}) {
+    for (const char* desc : {"Flat", "IVF16,Flat", "IVF16,PQ8", "IVF16,SQ8", "PQ8", "SQ8", "SQfp16",
+                             "IDMap,Flat", "IDMap2,Flat", "IDMap,HNSW16", "IDMap2,HNSW16", "HNSW16",
+                             "IDMap,IVF16,Flat", "IDMap2,IVF16,SQ8"}) {
         SCOPED_TRACE(desc);
         auto idx = index_factory(int(d), desc);
         fill(*idx);
@@ -418,9 +418,30 @@ TEST(RemoveIds, IVFKeepsIdsAndHashtableDirectMap) {
     EXPECT_THROW(ivf->reconstruct(3, rec.data()), Error);
     ivf->reconstruct(11, rec.data());
     for (size_t j = 0; j < d; ++j) EXPECT_EQ(rec[j], base()[11 * d + j]);
-    auto im = index_factory(int(d), "IDMap,IVF16,Flat");
-    fill(*im);
-    EXPECT_THROW(im->remove_ids(sel), Error);  // documented: give IVF the ids directly
+    // IDMap over IVF: inner ids are never reused, so adds after removals stay consistent.
+    auto im = index_factory(int(d), "IDMap2,IVF16,Flat");
+    fill(*im);  // user ids 1000 + 7 i
+    IDSelectorRange first_ten(1000, 1000 + 7 * 10);
+    EXPECT_EQ(im->remove_ids(first_ten), 10u);
+    EXPECT_EQ(im->ntotal, idx_t(nb - 10));
+    const idx_t again[] = {1000, 5};  // a removed id may come back, and a new one
+    im->add_with_ids(2, base().data() + 20 * d, again);
+    static_cast<IndexIVF*>(static_cast<IndexIDMap*>(im.get())->index)->nprobe = 16;
+    Result r = search(*im, std::vector<float>(base().begin() + 20 * d, base().begin() + 21 * d), 3);
+    std::set<idx_t> top(r.I.begin(), r.I.end());
+    // Query = vector 20: itself (id 1140) and its re-added copy (id 1000) at distance 0.
+    EXPECT_TRUE(top.count(1000) && top.count(1000 + 7 * 20))
+        << r.I[0] << " " << r.I[1] << " " << r.I[2];
+    auto* im2 = static_cast<IndexIDMap2*>(im.get());
+    std::vector<float> v(d);
+    im2->reconstruct(5, v.data());  // the second added row: vector 21
+    for (size_t j = 0; j < d; ++j) EXPECT_EQ(v[j], base()[21 * d + j]);
+    EXPECT_THROW(im2->reconstruct(1007, v.data()), Error);  // removed
+    auto bytes = serialize_index(im.get());
+    auto back = deserialize_index(bytes.data(), bytes.size());
+    EXPECT_EQ(
+        search(*back, std::vector<float>(base().begin() + 20 * d, base().begin() + 21 * d), 3).I,
+        r.I);
 }
 
 // ---------------------------------------------------------------- id maps

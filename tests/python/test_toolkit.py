@@ -116,7 +116,7 @@ def test_selectors_and_params_keep_alive(data):
         faiss.IDSelectorBatch(np.array([1.5]))
 
 
-@pytest.mark.parametrize("desc", ["Flat", "IVF16,Flat", "IVF16,SQ8", "SQ8", "PQ8", "IDMap,Flat",
+@pytest.mark.parametrize("desc", ["Flat", "IVF16,Flat", "IVF16,SQ8", "SQ8", "PQ8", "IDMap,Flat", "IDMap2,IVF16,Flat",
                                   "IDMap2,HNSW16", "HNSW16"])
 def test_remove_then_search_never_returns_removed(desc, data):
     xb, xq = data

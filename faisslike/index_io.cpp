@@ -1,5 +1,9 @@
 #include "faisslike/index_io.h"
 
+// Header-only use of Debian's libxxhash-dev: XXH3-64 per record.
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -50,6 +54,7 @@ struct SectionReader {
     IOReader* r;
     std::string section;
     uint64_t left;
+    uint32_t version;  // of the file: 2 and later have a checksum after every record
 
     template <class T>
     T get(const char* field) {
@@ -142,13 +147,51 @@ struct CountingWriter : IOWriter {
     void write(const void*, size_t k) override { n += k; }
 };
 
+// Forwards writes and hashes them (one per record level: a parent's hash covers its nested
+// records, trailers included).
+struct HashingWriter : IOWriter {
+    IOWriter* w;
+    XXH3_state_t* st;
+    explicit HashingWriter(IOWriter* w) : w(w), st(XXH3_createState()) {
+        FAISSLIKE_THROW_IF_NOT_MSG(st != nullptr, "out of memory for a hash state");
+        XXH3_64bits_reset(st);
+    }
+    ~HashingWriter() override { XXH3_freeState(st); }
+    void write(const void* p, size_t n) override {
+        XXH3_64bits_update(st, p, n);
+        w->write(p, n);
+    }
+};
+
+// Same on the reading side: verify() compares with the stored trailer.
+struct HashingReader : IOReader {
+    IOReader* r;
+    XXH3_state_t* st;
+    explicit HashingReader(IOReader* r) : r(r), st(XXH3_createState()) {
+        FAISSLIKE_THROW_IF_NOT_MSG(st != nullptr, "out of memory for a hash state");
+        XXH3_64bits_reset(st);
+    }
+    ~HashingReader() override { XXH3_freeState(st); }
+    void read(void* p, size_t n) override {
+        r->read(p, n);
+        XXH3_64bits_update(st, p, n);
+    }
+    uint64_t remaining() const override { return r->remaining(); }
+    std::string name() const override { return r->name(); }
+    uint64_t digest() const { return XXH3_64bits_digest(st); }
+};
+
+// tag, body length, body, XXH3-64 of the body. The length comes from a counting pass, so
+// the body is never buffered.
 template <class Body>
 void write_record(IOWriter* w, const char* tag, const Body& body) {
     CountingWriter c;
     body(&c);
     w->write(tag, 4);
     put<uint64_t>(w, c.n);
-    body(w);
+    HashingWriter h(w);
+    body(&h);
+    put<uint64_t>(w, XXH3_64bits_digest(h.st));
 }
 
 void write_index_record(IOWriter* w, const Index* idx);
@@ -311,7 +354,7 @@ void write_index_record(IOWriter* w, const Index* idx) {
     FAISSLIKE_THROW_MSG("write_index: this index type cannot be serialized");
 }
 
-std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth);
+std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth, uint32_t version);
 
 std::unique_ptr<IndexFlat> read_flat_body(SectionReader& s) {
     IndexHeader h = read_index_header(s);
@@ -335,7 +378,7 @@ std::unique_ptr<Index> read_nested(SectionReader& s, int depth, const char* fiel
     if (depth >= kMaxDepth)
         s.fail(format_string("nesting deeper than %d records at '%s'", kMaxDepth, field));
     const uint64_t before = s.r->remaining();
-    std::unique_ptr<Index> idx = read_index_record(s.r, s.left, depth + 1);
+    std::unique_ptr<Index> idx = read_index_record(s.r, s.left, depth + 1, s.version);
     s.left -= before - s.r->remaining();
     return idx;
 }
@@ -722,7 +765,7 @@ std::unique_ptr<IndexShards> read_shards_body(SectionReader& s, int depth) {
     return sh;
 }
 
-std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth) {
+std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth, uint32_t version) {
     char tag[4];
     uint64_t len;
     FAISSLIKE_THROW_IF_NOT_FMT(r->remaining() >= 12 && limit >= 12,
@@ -733,11 +776,14 @@ std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth)
     r->read(&len, 8);
     std::string tagname;
     for (char c : tag) tagname += (c >= 32 && c < 127) ? c : '?';
+    const uint64_t trailer = version >= 2 ? 8 : 0;
     const uint64_t avail = std::min<uint64_t>(limit - 12, r->remaining());
-    FAISSLIKE_THROW_IF_NOT_FMT(
-        len <= avail, "%s: record '%s' declares %llu bytes but only %llu remain", r->name().c_str(),
-        tagname.c_str(), (unsigned long long)len, (unsigned long long)avail);
-    SectionReader s{r, tagname, len};
+    FAISSLIKE_THROW_IF_NOT_FMT(avail >= trailer && len <= avail - trailer,
+                               "%s: record '%s' declares %llu bytes but only %llu remain",
+                               r->name().c_str(), tagname.c_str(), (unsigned long long)len,
+                               (unsigned long long)(avail >= trailer ? avail - trailer : 0));
+    HashingReader hr(r);
+    SectionReader s{&hr, tagname, len, version};
     std::unique_ptr<Index> out;
     if (std::memcmp(tag, kTagFlat, 4) == 0) {
         out = read_flat_body(s);
@@ -769,6 +815,16 @@ std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth)
     if (s.left != 0)
         s.fail(format_string("%llu unread bytes at the end of the record",
                              (unsigned long long)s.left));
+    if (trailer) {
+        uint64_t stored;
+        r->read(&stored, 8);
+        const uint64_t computed = hr.digest();
+        if (stored != computed)
+            s.fail(
+                format_string("checksum mismatch (stored %016llx, computed %016llx): the "
+                              "record is corrupt",
+                              (unsigned long long)stored, (unsigned long long)computed));
+    }
     return out;
 }
 
@@ -807,7 +863,7 @@ std::unique_ptr<Index> read_index(IOReader* r) {
                                r->name().c_str(), version, kFormatVersion);
     FAISSLIKE_THROW_IF_NOT_FMT(flags == 0, "%s has unknown header flags 0x%x", r->name().c_str(),
                                flags);
-    std::unique_ptr<Index> idx = read_index_record(r, r->remaining(), 0);
+    std::unique_ptr<Index> idx = read_index_record(r, r->remaining(), 0, version);
     FAISSLIKE_THROW_IF_NOT_FMT(r->remaining() == 0, "%s has %llu trailing bytes after the index",
                                r->name().c_str(), (unsigned long long)r->remaining());
     return idx;

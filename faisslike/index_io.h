@@ -12,7 +12,8 @@
 namespace faisslike {
 
 // Current format version. Readers accept every version <= this one (see docs/file-format.md).
-constexpr uint32_t kFormatVersion = 1;
+// 2: an XXH3-64 checksum after every record. Version 1 files (no checksums) are still read.
+constexpr uint32_t kFormatVersion = 2;
 
 // Atomic: the file at `path` is either the old one or the complete new one, never a mix.
 void write_index(const Index* index, const std::string& path);

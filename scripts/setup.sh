@@ -4,7 +4,7 @@
 set -euo pipefail
 
 APT_PACKAGES=(cmake g++ make binutils libopenblas-dev libopenblas-openmp-dev libxsimd-dev
-              libgtest-dev libbenchmark-dev)
+              libxxhash-dev libgtest-dev libbenchmark-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,67 @@
+// Writes one small valid file per index type into the directory given as argv[1]: the seed
+// corpus of the fuzzer (generated, not committed).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "faisslike/IDSelector.h"
+#include "faisslike/IndexHNSW.h"
+#include "faisslike/IndexShards.h"
+#include "faisslike/index_factory.h"
+#include "faisslike/index_io.h"
+
+using namespace faisslike;
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: %s <output dir>\n", argv[0]);
+        return 2;
+    }
+    const std::string dir = argv[1];
+    const int d = 8, n = 64;
+    std::vector<float> x(size_t(n) * d);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = float((i * 7919) % 97) / 13.0f;
+    std::vector<idx_t> ids(n);
+    for (int i = 0; i < n; ++i) ids[size_t(i)] = 100 + 3 * i;
+    const char* descs[] = {"Flat",
+                           "IVF4,Flat",
+                           "PQ2x4",
+                           "IVF4,PQ2x4",
+                           "HNSW4",
+                           "IVF4,SQ8",
+                           "SQ8",
+                           "SQfp16",
+                           "IDMap,Flat",
+                           "IDMap2,HNSW4",
+                           "PQ2x4,RFlat",
+                           "L2norm,Flat",
+                           "IDMap2,IVF4,SQfp16"};
+    int count = 0;
+    for (MetricType m : {METRIC_L2, METRIC_INNER_PRODUCT}) {
+        for (const char* desc : descs) {
+            auto idx = index_factory(d, desc, m);
+            if (!idx->is_trained) idx->train(n, x.data());
+            if (std::string(desc).rfind("IDMap", 0) == 0) {
+                idx->add_with_ids(n, x.data(), ids.data());
+            } else {
+                idx->add(n, x.data());
+            }
+            if (std::string(desc) == "HNSW4") {  // with deleted nodes too
+                IDSelectorRange sel(0, 5);
+                idx->remove_ids(sel);
+            }
+            std::string name = desc;
+            for (char& c : name)
+                if (c == ',' || c == '(' || c == ')') c = '_';
+            write_index(idx.get(), dir + "/" + name + (m == METRIC_L2 ? "_L2" : "_IP") + ".index");
+            ++count;
+        }
+    }
+    IndexShards sh(d);
+    sh.own_fields = true;
+    for (int s = 0; s < 2; ++s) sh.add_shard(index_factory(d, "Flat").release());
+    sh.add(n, x.data());
+    write_index(&sh, dir + "/Shards.index");
+    std::printf("%d seed files in %s\n", count + 1, dir.c_str());
+    return 0;
+}

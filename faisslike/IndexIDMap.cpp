@@ -128,7 +128,8 @@ void IndexIDMap::reset() {
 
 IndexIDMap2::IndexIDMap2(Index* index_in) : IndexIDMap(index_in) {
     if (auto ivf = dynamic_cast<IndexIVF*>(index))
-        if (ivf->direct_map.type == DirectMap::NoMap) ivf->set_direct_map_type(DirectMap::Hashtable);
+        if (ivf->direct_map.type == DirectMap::NoMap)
+            ivf->set_direct_map_type(DirectMap::Hashtable);
 }
 
 void IndexIDMap2::check_new_ids(idx_t n, const idx_t* xids) const {

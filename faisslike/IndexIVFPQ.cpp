@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -58,8 +59,14 @@ void IndexIVFPQ::precompute_table() {
     precomputed_table.clear();
     if (!(use_precomputed_table && by_residual && metric_type == METRIC_L2) || !pq.is_trained())
         return;
-    check_quantizer_reconstructs();
     const size_t M = pq.M, ksub = pq.ksub, dsub = pq.dsub;
+    if (double(nlist) * double(M * ksub) * sizeof(float) > double(precomputed_table_max_bytes)) {
+        if (verbose)
+            std::printf("IVFPQ: precomputed table of %zu x %zu x %zu floats skipped (too large)\n",
+                        nlist, M, ksub);
+        return;
+    }
+    check_quantizer_reconstructs();
     // ||r_mj||^2, shared by all lists.
     std::vector<float> rnorm(M * ksub);
     for (size_t m = 0; m < M; ++m)

@@ -14,6 +14,10 @@ struct IndexIVFPQ : IndexIVF {
     // L2 + by_residual: store ||r||^2 + 2<c, r> per (list, sub-quantizer, centroid) at train
     // time (FAISS's use_precomputed_table), so a probe costs a table add instead of a table.
     bool use_precomputed_table = true;
+    // The table has nlist x M x 2^nbits floats: above this size it is not built and lists
+    // compute their tables at search time (FAISS's limit, 2 GiB). Also what keeps a small
+    // crafted file from asking for a huge table on load.
+    size_t precomputed_table_max_bytes = size_t(2) << 30;
     std::vector<float> precomputed_table;  // nlist x M x ksub (derived: rebuilt after train/read)
 
     IndexIVFPQ(Index* quantizer, idx_t d, size_t nlist, size_t M, size_t nbits = 8,

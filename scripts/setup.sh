@@ -3,8 +3,10 @@
 # Sourced by scripts/main.sh and scripts/test.sh; also runnable on its own.
 set -euo pipefail
 
+# clang, libclang-rt-14-dev (libFuzzer runtime) and libomp-14-dev (clang's OpenMP) are for
+# the fuzz target only (scripts/fuzz.sh).
 APT_PACKAGES=(cmake g++ make binutils libopenblas-dev libopenblas-openmp-dev libxsimd-dev
-              libxxhash-dev libgtest-dev libbenchmark-dev)
+              libxxhash-dev libgtest-dev libbenchmark-dev clang libclang-rt-14-dev libomp-14-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # All tests: install what is missing, build, run every CTest test (C++ suite once per ISA
-# the CPU has, ISA isolation, install + find_package consumer, Python tests).
+# the CPU has, ISA isolation, install + find_package consumer, Python tests), then the C++
+# suite under ASan+UBSan and the concurrency test under TSan (scripts/sanitize.sh), then a
+# 60-second libFuzzer smoke run of read_index (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 source scripts/env.sh
 bash scripts/build.sh
-cd "${BUILD_DIR:-build}"
-ctest --output-on-failure -j2 --timeout 1200
+(cd "${BUILD_DIR:-build}" && ctest --output-on-failure -j2 --timeout 1200)
+bash scripts/sanitize.sh
+FUZZ_SECONDS=${FUZZ_SECONDS:-60} bash scripts/fuzz.sh

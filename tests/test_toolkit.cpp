@@ -649,3 +649,32 @@ TEST(Shards, MergedResultsEqualOneIndex) {
     IndexFlatL2 wrong(d + 1);
     EXPECT_THROW(empty.add_shard(&wrong), Error);
 }
+
+// ---------------------------------------------------------------- hostile files
+
+TEST(HostileFiles, EveryByteFlipOfEveryIndexTypeIsAnError) {
+    const size_t n = 40, dd = 4;
+    auto x = clustered(n, dd, 9, 4, 3.0f);
+    std::vector<idx_t> ids(n);
+    for (size_t i = 0; i < n; ++i) ids[i] = idx_t(10 + i);
+    for (const char* desc :
+         {"Flat", "IVF2,Flat", "PQ2x4", "IVF2,PQ2x4", "HNSW4", "IVF2,SQ8", "SQ8", "SQfp16",
+          "IDMap,Flat", "IDMap2,HNSW4", "PQ2x4,RFlat", "L2norm,Flat", "IDMap2,IVF2,SQfp16"}) {
+        SCOPED_TRACE(desc);
+        auto idx = index_factory(int(dd), desc);
+        if (!idx->is_trained) idx->train(idx_t(n), x.data());
+        if (std::string(desc).rfind("IDMap", 0) == 0) {
+            idx->add_with_ids(idx_t(n), x.data(), ids.data());
+        } else {
+            idx->add(idx_t(n), x.data());
+        }
+        const auto bytes = serialize_index(idx.get());
+        for (size_t i = 0; i < bytes.size(); ++i) {
+            auto b = bytes;
+            b[i] ^= uint8_t(1 + (i % 255));
+            EXPECT_THROW(deserialize_index(b.data(), b.size()), Error) << "byte " << i;
+        }
+        for (size_t cut = 0; cut < bytes.size(); cut += 7)
+            EXPECT_THROW(deserialize_index(bytes.data(), cut), Error) << "prefix " << cut;
+    }
+}

@@ -14,11 +14,26 @@ namespace faisslike {
 
 IndexFlat::IndexFlat(idx_t d_in, MetricType metric) : Index(d_in, metric) {}
 
+void IndexFlat::set_mapped(const float* xb, idx_t n, std::shared_ptr<const void> owner) {
+    std::vector<float>().swap(codes);
+    mapped_ = xb;
+    map_owner_ = std::move(owner);
+    ntotal = n;
+}
+
+void IndexFlat::materialize() {
+    if (!mapped_) return;
+    codes.assign(mapped_, mapped_ + size_t(ntotal) * size_t(d));
+    mapped_ = nullptr;
+    map_owner_.reset();
+}
+
 void IndexFlat::add(idx_t n, const float* x) {
     check_add_args(n, x);
     if (n == 0) return;
     // NaN/inf in the database would silently poison every later search.
     check_finite("vectors to add", n, d, x);
+    materialize();
     codes.insert(codes.end(), x, x + size_t(n) * size_t(d));
     ntotal += n;
 }
@@ -58,8 +73,8 @@ void IndexFlat::search(idx_t n, const float* x, idx_t k, float* distances, idx_t
                     });
         return;
     }
-    knn_search(metric_type, x, codes.data(), size_t(d), size_t(n), size_t(ntotal), size_t(k),
-               distances, labels);
+    knn_search(metric_type, x, get_xb(), size_t(d), size_t(n), size_t(ntotal), size_t(k), distances,
+               labels);
 }
 
 void IndexFlat::range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
@@ -91,10 +106,13 @@ void IndexFlat::range_search(idx_t n, const float* x, float radius, RangeSearchR
 }
 
 size_t IndexFlat::remove_ids(const IDSelector& sel) {
+    materialize();
     return remove_rows(sel, size_t(d), codes, ntotal);
 }
 
 void IndexFlat::reset() {
+    mapped_ = nullptr;
+    map_owner_.reset();
     codes.clear();
     codes.shrink_to_fit();
     ntotal = 0;
@@ -104,13 +122,13 @@ void IndexFlat::reconstruct(idx_t key, float* recons) const {
     FAISSLIKE_THROW_IF_NOT_FMT(key >= 0 && key < ntotal, "key %lld out of range [0, %lld)",
                                (long long)key, (long long)ntotal);
     FAISSLIKE_THROW_IF_NOT_MSG(recons != nullptr, "reconstruct output is null");
-    std::memcpy(recons, codes.data() + size_t(key) * d, sizeof(float) * d);
+    std::memcpy(recons, get_xb() + size_t(key) * d, sizeof(float) * d);
 }
 
 void IndexFlat::reconstruct_n(idx_t i0, idx_t ni, float* recons) const {
     check_reconstruct_n_args(i0, ni, recons);
     if (ni == 0) return;
-    std::memcpy(recons, codes.data() + size_t(i0) * d, sizeof(float) * size_t(ni) * d);
+    std::memcpy(recons, get_xb() + size_t(i0) * d, sizeof(float) * size_t(ni) * d);
 }
 
 }  // namespace faisslike

@@ -1,6 +1,7 @@
 // Exact search over vectors stored contiguously (row-major).
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "faisslike/Index.h"
@@ -8,7 +9,8 @@
 namespace faisslike {
 
 struct IndexFlat : Index {
-    // ntotal x d floats.
+    // ntotal x d floats, unless the index was loaded memory-mapped (then codes is empty and
+    // the vectors are read in place; any change copies them into codes first).
     std::vector<float> codes;
 
     explicit IndexFlat(idx_t d, MetricType metric = METRIC_L2);
@@ -25,7 +27,16 @@ struct IndexFlat : Index {
     void reconstruct(idx_t key, float* recons) const override;
     void reconstruct_n(idx_t i0, idx_t ni, float* recons) const override;
 
-    const float* get_xb() const { return codes.data(); }
+    const float* get_xb() const { return mapped_ ? mapped_ : codes.data(); }
+    bool is_mapped() const { return mapped_ != nullptr; }
+    // Uses ntotal x d floats at xb in place; owner keeps them valid (read_index, IO_FLAG_MMAP).
+    void set_mapped(const float* xb, idx_t n, std::shared_ptr<const void> owner);
+    // Copies mapped vectors into codes (before any change).
+    void materialize();
+
+   private:
+    const float* mapped_ = nullptr;
+    std::shared_ptr<const void> map_owner_;
 };
 
 struct IndexFlatL2 : IndexFlat {

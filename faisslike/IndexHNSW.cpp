@@ -22,6 +22,15 @@ HNSW::HNSW(int M_in) : M(M_in) {
     level_mult = 1.0 / std::log(double(M));
 }
 
+void HNSW::materialize_links() {
+    if (!links0_mapped) return;
+    links0.assign(links0_mapped, links0_mapped + links0_mapped_n);
+    links_upper.assign(links_upper_mapped, links_upper_mapped + links_upper_mapped_n);
+    links0_mapped = links_upper_mapped = nullptr;
+    links0_mapped_n = links_upper_mapped_n = 0;
+    links_owner.reset();
+}
+
 size_t HNSW::compute_upper_offsets() {
     upper_offsets.assign(levels.size(), -1);
     return assign_upper_offsets(0, 0);
@@ -363,6 +372,7 @@ void IndexHNSWFlat::add(idx_t n, const float* x) {
                                "vectors (ntotal=%lld, n=%lld)",
                                (long long)ntotal, (long long)n);
     const size_t n0 = size_t(ntotal), n1 = n0 + size_t(n);
+    hnsw.materialize_links();
     storage.add(n, x);
     if (!deleted.empty()) deleted.resize(n1, 0);
     // Levels drawn in node order from the seeded generator: the same data, seed and thread
@@ -460,6 +470,7 @@ void IndexHNSWFlat::reset() {
     deleted.clear();
     ndeleted = 0;
     // The graph goes, the parameters stay.
+    hnsw.materialize_links();
     hnsw.levels.clear();
     hnsw.links0.clear();
     hnsw.upper_offsets.clear();

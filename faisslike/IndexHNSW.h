@@ -42,11 +42,31 @@ struct HNSW {
 
     explicit HNSW(int M);
     int capacity(int level) const { return level == 0 ? 2 * M : M; }
-    // Row [count, ids...] of node at level (level <= levels[node]).
+    // Loaded memory-mapped (read_index, IO_FLAG_MMAP): the link arrays are read in place
+    // and links0 / links_upper stay empty until a change copies them (materialize_links).
+    const int32_t* links0_mapped = nullptr;
+    const int32_t* links_upper_mapped = nullptr;
+    size_t links0_mapped_n = 0, links_upper_mapped_n = 0;
+    std::shared_ptr<const void> links_owner;
+
+    const int32_t* links0_data() const { return links0_mapped ? links0_mapped : links0.data(); }
+    size_t links0_size() const { return links0_mapped ? links0_mapped_n : links0.size(); }
+    const int32_t* links_upper_data() const {
+        return links0_mapped ? links_upper_mapped : links_upper.data();
+    }
+    size_t links_upper_size() const {
+        return links0_mapped ? links_upper_mapped_n : links_upper.size();
+    }
+    void materialize_links();
+
+    // Row [count, ids...] of node at level (level <= levels[node]). Writable only when not
+    // mapped (building materializes first).
     int32_t* row(int64_t node, int level) {
-        return level == 0 ? &links0[size_t(node) * size_t(2 * M + 1)]
-                          : &links_upper[size_t(upper_offsets[size_t(node)]) +
-                                         size_t(level - 1) * size_t(M + 1)];
+        int32_t* l0 = const_cast<int32_t*>(links0_data());
+        int32_t* lu = const_cast<int32_t*>(links_upper_data());
+        return level == 0
+                   ? l0 + size_t(node) * size_t(2 * M + 1)
+                   : lu + size_t(upper_offsets[size_t(node)]) + size_t(level - 1) * size_t(M + 1);
     }
     const int32_t* row(int64_t node, int level) const {
         return const_cast<HNSW*>(this)->row(node, level);

@@ -115,10 +115,21 @@ void IndexIVF::add(idx_t n, const float* x) {
     add_with_ids(n, x, nullptr);
 }
 
+void IndexIVF::make_invlists_writable() {
+    if (dynamic_cast<ArrayInvertedLists*>(invlists.get())) return;
+    auto a = std::make_unique<ArrayInvertedLists>(nlist, code_size);
+    for (size_t l = 0; l < nlist; ++l) {
+        const size_t ls = invlists->list_size(l);
+        if (ls) a->add_entries(l, ls, invlists->get_ids(l), invlists->get_codes(l));
+    }
+    invlists = std::move(a);
+}
+
 void IndexIVF::add_with_ids(idx_t n, const float* x, const idx_t* xids) {
     check_add_args(n, x);
     FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
     if (n == 0) return;
+    make_invlists_writable();
     check_finite("vectors to add", n, d, x);
     if (xids) {
         for (idx_t i = 0; i < n; ++i)
@@ -370,6 +381,7 @@ size_t IndexIVF::remove_ids(const IDSelector& sel) {
     FAISSLIKE_THROW_IF_NOT_MSG(direct_map.type != DirectMap::Array,
                                "remove_ids with an Array direct map is not supported: use "
                                "set_direct_map_type(Hashtable)");
+    make_invlists_writable();
     size_t removed = 0;
     // Lists are independent: one thread per list, the last entry moves into each hole.
 #pragma omp parallel for reduction(+ : removed) schedule(dynamic)
@@ -398,6 +410,7 @@ size_t IndexIVF::remove_ids(const IDSelector& sel) {
 }
 
 void IndexIVF::reset() {
+    make_invlists_writable();
     invlists->reset();
     direct_map.clear();
     ntotal = 0;

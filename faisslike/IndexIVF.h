@@ -84,6 +84,8 @@ struct IndexIVF : Index {
     // Needs make_direct_map() (as in FAISS).
     void reconstruct(idx_t key, float* recons) const override;
 
+    // Replaces memory-mapped lists by an in-memory copy (done before any change).
+    void make_invlists_writable();
     void make_direct_map(bool maintain = true);
     void set_direct_map_type(DirectMap::Type type);
 

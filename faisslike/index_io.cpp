@@ -49,6 +49,10 @@ void put(IOWriter* w, T v) {
     w->write(&v, sizeof(T));
 }
 
+// Large arrays start at 64-byte file offsets (zero padding before them), so a memory-mapped
+// file can be used in place (and cache lines are not split).
+constexpr uint64_t kAlign = 64;
+
 // Reads one record's body, never past its declared length.
 struct SectionReader {
     IOReader* r;
@@ -80,7 +84,41 @@ struct SectionReader {
         FAISSLIKE_THROW_FMT("%s: section '%s': %s", r->name().c_str(), section.c_str(),
                             msg.c_str());
     }
+    // The zero padding before an aligned array (version 2 and later).
+    void pad(const char* field) {
+        if (version < 2) return;
+        const uint64_t n = (kAlign - r->position() % kAlign) % kAlign;
+        uint8_t buf[kAlign];
+        get_bytes(buf, n, field);
+        for (uint64_t i = 0; i < n; ++i)
+            if (buf[i]) fail(format_string("non-zero padding before field '%s'", field));
+    }
+    // n bytes in place when the file is memory-mapped (null otherwise: read a copy).
+    const uint8_t* view(uint64_t n, const char* field) {
+        need(n, field);
+        const uint8_t* p = r->try_view(size_t(n));
+        if (p) left -= n;
+        return p;
+    }
 };
+
+// An aligned array of n values (count already read): in place when memory-mapped (returns
+// the pointer, `out` untouched), else copied into `out` (returns null).
+template <class T>
+const T* read_aligned_array(SectionReader& s, std::vector<T>& out, uint64_t n, const char* field) {
+    if (n > std::numeric_limits<uint64_t>::max() / sizeof(T))
+        s.fail(format_string("field '%s' size overflows", field));
+    s.pad(field);
+    s.need(n * sizeof(T), field);
+    if (const uint8_t* p = s.view(n * sizeof(T), field)) {
+        if (reinterpret_cast<uintptr_t>(p) % alignof(T) != 0)
+            s.fail(format_string("field '%s' is misaligned in the mapped file", field));
+        return reinterpret_cast<const T*>(p);
+    }
+    out.resize(size_t(n));
+    s.get_bytes(out.data(), n * sizeof(T), field);
+    return nullptr;
+}
 
 void write_index_header(IOWriter* w, const Index* idx) {
     put<int32_t>(w, idx->d);
@@ -143,9 +181,17 @@ void check_finite_field(SectionReader& s, const std::vector<float>& v, const cha
 // Counts bytes instead of storing them: record lengths are known without buffering a
 // (possibly multi-GB) body in memory.
 struct CountingWriter : IOWriter {
-    uint64_t n = 0;
+    uint64_t base, n = 0;  // base: the file offset the counted bytes start at
+    explicit CountingWriter(uint64_t base) : base(base) {}
     void write(const void*, size_t k) override { n += k; }
+    uint64_t position() const override { return base + n; }
 };
+
+void write_pad(IOWriter* w) {
+    static const uint8_t zeros[kAlign] = {};
+    const uint64_t pad = (kAlign - w->position() % kAlign) % kAlign;
+    if (pad) w->write(zeros, size_t(pad));
+}
 
 // Forwards writes and hashes them (one per record level: a parent's hash covers its nested
 // records, trailers included).
@@ -161,6 +207,7 @@ struct HashingWriter : IOWriter {
         XXH3_64bits_update(st, p, n);
         w->write(p, n);
     }
+    uint64_t position() const override { return w->position(); }
 };
 
 // Same on the reading side: verify() compares with the stored trailer.
@@ -177,7 +224,14 @@ struct HashingReader : IOReader {
         XXH3_64bits_update(st, p, n);
     }
     uint64_t remaining() const override { return r->remaining(); }
+    uint64_t position() const override { return r->position(); }
     std::string name() const override { return r->name(); }
+    const uint8_t* try_view(size_t n) override {
+        const uint8_t* p = r->try_view(n);
+        if (p) XXH3_64bits_update(st, p, n);
+        return p;
+    }
+    std::shared_ptr<const void> keepalive() const override { return r->keepalive(); }
     uint64_t digest() const { return XXH3_64bits_digest(st); }
 };
 
@@ -185,7 +239,7 @@ struct HashingReader : IOReader {
 // the body is never buffered.
 template <class Body>
 void write_record(IOWriter* w, const char* tag, const Body& body) {
-    CountingWriter c;
+    CountingWriter c(w->position() + 12);
     body(&c);
     w->write(tag, 4);
     put<uint64_t>(w, c.n);
@@ -226,7 +280,9 @@ void write_ivf_lists(IOWriter* b, const IndexIVF* ivf) {
     for (size_t l = 0; l < ivf->nlist; ++l) {
         const uint64_t ls = il.list_size(l);
         put<uint64_t>(b, ls);
+        write_pad(b);
         b->write(il.get_ids(l), ls * sizeof(idx_t));
+        write_pad(b);
         b->write(il.get_codes(l), ls * il.code_size);
     }
 }
@@ -235,8 +291,10 @@ void write_index_record(IOWriter* w, const Index* idx) {
     if (auto f = dynamic_cast<const IndexFlat*>(idx)) {
         write_record(w, kTagFlat, [f](IOWriter* b) {
             write_index_header(b, f);
-            put<uint64_t>(b, f->codes.size());
-            b->write(f->codes.data(), f->codes.size() * sizeof(float));
+            const uint64_t nf = uint64_t(f->ntotal) * uint64_t(f->d);
+            put<uint64_t>(b, nf);
+            write_pad(b);
+            b->write(f->get_xb(), nf * sizeof(float));
         });
         return;
     }
@@ -321,10 +379,12 @@ void write_index_record(IOWriter* w, const Index* idx) {
             put<uint64_t>(b, h.seed);
             put<uint64_t>(b, h.levels.size());
             b->write(h.levels.data(), h.levels.size());
-            put<uint64_t>(b, h.links0.size());
-            b->write(h.links0.data(), h.links0.size() * sizeof(int32_t));
-            put<uint64_t>(b, h.links_upper.size());
-            b->write(h.links_upper.data(), h.links_upper.size() * sizeof(int32_t));
+            put<uint64_t>(b, h.links0_size());
+            write_pad(b);
+            b->write(h.links0_data(), h.links0_size() * sizeof(int32_t));
+            put<uint64_t>(b, h.links_upper_size());
+            write_pad(b);
+            b->write(h.links_upper_data(), h.links_upper_size() * sizeof(int32_t));
             put<uint8_t>(b, h.level0_select_2M ? 1 : 0);
             put<float>(b, h.prune_headroom);
             put<uint64_t>(b, hn->ndeleted ? hn->deleted.size() : 0);
@@ -367,7 +427,13 @@ std::unique_ptr<IndexFlat> read_flat_body(SectionReader& s) {
     }
     if (h.ntotal > std::numeric_limits<int64_t>::max() / h.d)
         s.fail(format_string("ntotal=%lld x d=%d overflows", (long long)h.ntotal, h.d));
-    read_array(s, f->codes, uint64_t(h.ntotal) * uint64_t(h.d), "codes", " (ntotal x d)");
+    const uint64_t nf = s.get<uint64_t>("codes");
+    if (nf != uint64_t(h.ntotal) * uint64_t(h.d))
+        s.fail(format_string("field 'codes' holds %llu values, expected %llu (ntotal x d)",
+                             (unsigned long long)nf,
+                             (unsigned long long)(uint64_t(h.ntotal) * uint64_t(h.d))));
+    if (const float* p = read_aligned_array(s, f->codes, nf, "codes"))
+        f->set_mapped(p, h.ntotal, s.r->keepalive());
     f->ntotal = h.ntotal;
     f->is_trained = h.is_trained;
     return f;
@@ -422,8 +488,12 @@ IVFHead read_ivf_head(SectionReader& s, int depth) {
 
 // Fills the lists of a freshly built IVF (whose code_size the caller has checked).
 void read_ivf_lists(SectionReader& s, IndexIVF& ivf, const IVFHead& v) {
-    auto& il = static_cast<ArrayInvertedLists&>(*ivf.invlists);
     const uint64_t code_size = ivf.code_size;
+    // Memory-mapped file: the lists are used in place.
+    std::unique_ptr<MappedInvertedLists> mapped;
+    if (std::shared_ptr<const void> owner = s.r->keepalive())
+        mapped = std::make_unique<MappedInvertedLists>(size_t(v.nlist), size_t(code_size), owner);
+    auto& il = static_cast<ArrayInvertedLists&>(*ivf.invlists);
     uint64_t total = 0;
     for (uint64_t l = 0; l < v.nlist; ++l) {
         const uint64_t ls = s.get<uint64_t>("list_size");
@@ -431,16 +501,26 @@ void read_ivf_lists(SectionReader& s, IndexIVF& ivf, const IVFHead& v) {
         if (ls > 0xffffffffull || ls > s.left / (sizeof(idx_t) + code_size))
             s.fail(format_string("list %llu claims %llu entries, more than the bytes left allow",
                                  (unsigned long long)l, (unsigned long long)ls));
-        il.ids[l].resize(size_t(ls));
-        s.get_bytes(il.ids[l].data(), ls * sizeof(idx_t), "list_ids");
-        for (idx_t id : il.ids[l])
-            if (id < 0)
+        // A mapped reader returns views and leaves the vectors alone.
+        std::vector<idx_t> unused_ids;
+        std::vector<uint8_t> unused_codes;
+        std::vector<idx_t>& ids_out = mapped ? unused_ids : il.ids[l];
+        std::vector<uint8_t>& codes_out = mapped ? unused_codes : il.codes[l];
+        const idx_t* ids = read_aligned_array(s, ids_out, ls, "list_ids");
+        if (!ids) ids = ids_out.data();
+        for (uint64_t o = 0; o < ls; ++o)
+            if (ids[o] < 0)
                 s.fail(format_string("list %llu holds invalid id %lld", (unsigned long long)l,
-                                     (long long)id));
-        il.codes[l].resize(size_t(ls * code_size));
-        s.get_bytes(il.codes[l].data(), ls * code_size, "list_codes");
+                                     (long long)ids[o]));
+        const uint8_t* codes = read_aligned_array(s, codes_out, ls * code_size, "list_codes");
+        if (mapped) {
+            mapped->ids[size_t(l)] = ids;
+            mapped->codes[size_t(l)] = codes;
+            mapped->sizes[size_t(l)] = size_t(ls);
+        }
         total += ls;
     }
+    if (mapped) ivf.invlists = std::move(mapped);
     if (total != uint64_t(v.h.ntotal))
         s.fail(format_string("lists hold %llu vectors but ntotal=%lld", (unsigned long long)total,
                              (long long)v.h.ntotal));
@@ -532,9 +612,25 @@ std::unique_ptr<IndexHNSWFlat> read_hnsw_body(SectionReader& s, int depth, bool 
         if (l < 0 || l > 30) s.fail(format_string("node level %d out of range", int(l)));
     if (n > std::numeric_limits<uint64_t>::max() / uint64_t(2 * M + 1))
         s.fail("links0 size overflows");
-    read_array(s, g.links0, n * uint64_t(2 * M + 1), "links0");
+    const uint64_t n0 = s.get<uint64_t>("links0");
+    if (n0 != n * uint64_t(2 * M + 1))
+        s.fail(format_string("field 'links0' holds %llu values, expected %llu",
+                             (unsigned long long)n0,
+                             (unsigned long long)(n * uint64_t(2 * M + 1))));
+    const int32_t* l0 = read_aligned_array(s, g.links0, n0, "links0");
     const size_t upper = g.compute_upper_offsets();
-    read_array(s, g.links_upper, upper, "links_upper");
+    const uint64_t nu = s.get<uint64_t>("links_upper");
+    if (nu != upper)
+        s.fail(format_string("field 'links_upper' holds %llu values, expected %zu",
+                             (unsigned long long)nu, upper));
+    const int32_t* lu = read_aligned_array(s, g.links_upper, nu, "links_upper");
+    if (l0) {  // memory-mapped: the links stay in the file
+        g.links0_mapped = l0;
+        g.links_upper_mapped = lu ? lu : l0;  // never dereferenced when empty
+        g.links0_mapped_n = size_t(n0);
+        g.links_upper_mapped_n = size_t(nu);
+        g.links_owner = s.r->keepalive();
+    }
     if (v2) {
         const uint8_t sel2m = s.get<uint8_t>("level0_select_2M");
         const float hr = s.get<float>("prune_headroom");
@@ -565,7 +661,11 @@ std::unique_ptr<IndexHNSWFlat> read_hnsw_body(SectionReader& s, int depth, bool 
     auto* flat = dynamic_cast<IndexFlat*>(st.get());
     if (!flat || flat->d != h.d || flat->ntotal != h.ntotal || flat->metric_type != h.metric)
         s.fail("storage is not a Flat index of the same d, metric and ntotal");
-    idx->storage.codes = std::move(flat->codes);
+    if (flat->is_mapped()) {
+        idx->storage.set_mapped(flat->get_xb(), h.ntotal, s.r->keepalive());
+    } else {
+        idx->storage.codes = std::move(flat->codes);
+    }
     idx->storage.ntotal = h.ntotal;
     idx->ntotal = h.ntotal;
     return idx;
@@ -593,7 +693,11 @@ std::unique_ptr<IndexRefineFlat> read_refine_body(SectionReader& s, int depth) {
     base->ntotal = nt;
     rf->own_fields = true;
     base.release();
-    rf->refine_index.codes = std::move(rflat->codes);
+    if (rflat->is_mapped()) {
+        rf->refine_index.set_mapped(rflat->get_xb(), nt, s.r->keepalive());
+    } else {
+        rf->refine_index.codes = std::move(rflat->codes);
+    }
     rf->refine_index.ntotal = nt;
     rf->ntotal = nt;
     rf->k_factor = kf;
@@ -879,7 +983,13 @@ std::unique_ptr<Index> read_index(IOReader* r) {
     return idx;
 }
 
-std::unique_ptr<Index> read_index(const std::string& path) {
+std::unique_ptr<Index> read_index(const std::string& path, int io_flags) {
+    FAISSLIKE_THROW_IF_NOT_FMT((io_flags & ~IO_FLAG_MMAP) == 0, "unknown io_flags 0x%x",
+                               unsigned(io_flags));
+    if (io_flags & IO_FLAG_MMAP) {
+        MmapIOReader r(path);
+        return read_index(&r);
+    }
     FileIOReader r(path);
     return read_index(&r);
 }

@@ -12,8 +12,15 @@
 namespace faisslike {
 
 // Current format version. Readers accept every version <= this one (see docs/file-format.md).
-// 2: an XXH3-64 checksum after every record. Version 1 files (no checksums) are still read.
+// 2: an XXH3-64 checksum after every record, large arrays at 64-byte file offsets. Version 1
+// files (neither) are still read.
 constexpr uint32_t kFormatVersion = 2;
+
+// read_index flag: map the file read-only and use Flat vectors, inverted lists and HNSW links
+// in place instead of copying them (validated the same way; the first change to such an
+// index copies what it changes). Pages come from the page cache and can be shared between
+// processes.
+constexpr int IO_FLAG_MMAP = 1;
 
 // Atomic: the file at `path` is either the old one or the complete new one, never a mix.
 void write_index(const Index* index, const std::string& path);
@@ -21,7 +28,7 @@ void write_index(const Index* index, IOWriter* writer);
 
 // Throws Error (naming the file and the section) on a missing, truncated, corrupt or
 // unsupported file; never trusts a count before checking it against the bytes left.
-std::unique_ptr<Index> read_index(const std::string& path);
+std::unique_ptr<Index> read_index(const std::string& path, int io_flags = 0);
 std::unique_ptr<Index> read_index(IOReader* reader);
 
 std::vector<uint8_t> serialize_index(const Index* index);

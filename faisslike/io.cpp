@@ -1,6 +1,7 @@
 #include "faisslike/io.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,6 +91,47 @@ void AtomicFileWriter::write(const void* ptr, size_t n) {
     if (got != n)
         FAISSLIKE_THROW_FILE_FMT("write error on '%s': %s", tmp_path_.c_str(),
                                  std::strerror(errno));
+    written_ += n;
+}
+
+MmapIOReader::MmapIOReader(const std::string& path) : path_(path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        FAISSLIKE_THROW_FILE_FMT("cannot open '%s' for reading: %s", path.c_str(),
+                                 std::strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        FAISSLIKE_THROW_FILE_FMT("'%s' is not a regular file", path.c_str());
+    }
+    size_ = uint64_t(st.st_size);
+    if (size_ == 0) {  // mmap refuses empty files; the reader then reports "too short"
+        ::close(fd);
+        return;
+    }
+    void* p = mmap(nullptr, size_t(size_), PROT_READ, MAP_PRIVATE, fd, 0);
+    const int err = errno;
+    ::close(fd);  // the mapping keeps the file
+    if (p == MAP_FAILED)
+        FAISSLIKE_THROW_FILE_FMT("cannot map '%s': %s", path.c_str(), std::strerror(err));
+    const size_t len = size_t(size_);
+    map_ =
+        std::shared_ptr<const void>(p, [len](const void* q) { munmap(const_cast<void*>(q), len); });
+    base_ = static_cast<const uint8_t*>(p);
+}
+
+void MmapIOReader::read(void* ptr, size_t n) {
+    const uint8_t* p = try_view(n);
+    if (n) std::memcpy(ptr, p, n);
+}
+
+const uint8_t* MmapIOReader::try_view(size_t n) {
+    FAISSLIKE_THROW_IF_NOT_FMT(
+        n <= size_ - pos_, "%s truncated: need %zu bytes at offset %llu, only %llu left",
+        name().c_str(), n, (unsigned long long)pos_, (unsigned long long)(size_ - pos_));
+    const uint8_t* p = base_ + pos_;
+    pos_ += n;
+    return p;
 }
 
 void AtomicFileWriter::commit() {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,9 @@ struct IOWriter {
     virtual ~IOWriter() = default;
     // Writes all n bytes or throws Error.
     virtual void write(const void* ptr, size_t n) = 0;
+    // Bytes written so far (the file offset): arrays are padded to 64-byte offsets so that a
+    // memory-mapped file can be used in place.
+    virtual uint64_t position() const = 0;
 };
 
 struct IOReader {
@@ -21,13 +25,20 @@ struct IOReader {
     virtual void read(void* ptr, size_t n) = 0;
     // Bytes left; the reader checks every count against this before allocating.
     virtual uint64_t remaining() const = 0;
+    // Offset of the next byte.
+    virtual uint64_t position() const = 0;
     // Used in error messages ("file 'x.index'", "memory buffer").
     virtual std::string name() const = 0;
+    // Memory-mapped readers: the next n bytes in place (and skips them), else null.
+    virtual const uint8_t* try_view(size_t /*n*/) { return nullptr; }
+    // What keeps viewed bytes valid (the mapping); null for copying readers.
+    virtual std::shared_ptr<const void> keepalive() const { return nullptr; }
 };
 
 struct VectorIOWriter : IOWriter {
     std::vector<uint8_t> data;
     void write(const void* ptr, size_t n) override;
+    uint64_t position() const override { return data.size(); }
 };
 
 struct BufferIOReader : IOReader {
@@ -37,7 +48,27 @@ struct BufferIOReader : IOReader {
     BufferIOReader(const uint8_t* data, size_t size) : data(data), size(size) {}
     void read(void* ptr, size_t n) override;
     uint64_t remaining() const override { return size - pos; }
+    uint64_t position() const override { return pos; }
     std::string name() const override { return "memory buffer"; }
+};
+
+// The whole file mapped read-only (read_index with IO_FLAG_MMAP). Views into it stay valid
+// as long as an index holds keepalive(), even if the file is deleted or replaced (write_index
+// renames a new file over it; the mapping keeps the old inode).
+struct MmapIOReader : IOReader {
+    explicit MmapIOReader(const std::string& path);
+    void read(void* ptr, size_t n) override;
+    uint64_t remaining() const override { return size_ - pos_; }
+    uint64_t position() const override { return pos_; }
+    std::string name() const override { return "file '" + path_ + "' (mapped)"; }
+    const uint8_t* try_view(size_t n) override;
+    std::shared_ptr<const void> keepalive() const override { return map_; }
+
+   private:
+    std::string path_;
+    std::shared_ptr<const void> map_;
+    const uint8_t* base_ = nullptr;
+    uint64_t size_ = 0, pos_ = 0;
 };
 
 struct FileIOReader : IOReader {
@@ -45,6 +76,7 @@ struct FileIOReader : IOReader {
     ~FileIOReader() override;
     void read(void* ptr, size_t n) override;
     uint64_t remaining() const override { return size_ - pos_; }
+    uint64_t position() const override { return pos_; }
     std::string name() const override { return "file '" + path_ + "'"; }
 
    private:
@@ -60,12 +92,14 @@ struct AtomicFileWriter : IOWriter {
     explicit AtomicFileWriter(const std::string& path);
     ~AtomicFileWriter() override;
     void write(const void* ptr, size_t n) override;
+    uint64_t position() const override { return written_; }
     void commit();
 
    private:
     std::string path_, tmp_path_;
     FILE* f_ = nullptr;
     bool committed_ = false;
+    uint64_t written_ = 0;
 };
 
 }  // namespace faisslike

@@ -951,14 +951,19 @@ failed. See docs/python-api.md for the grammar.)doc");
         "either the old one or the complete new one. Raises OSError on I/O failure.");
     m.def(
         "read_index",
-        [](py::handle path) {
+        [](py::handle path, int io_flags) {
             std::string p = fspath(path);
+            if (io_flags & ~IO_FLAG_MMAP)
+                throw py::value_error("unknown io_flags " + std::to_string(io_flags));
             py::gil_scoped_release release;
-            return read_index(p);
+            return read_index(p, io_flags);
         },
-        "path"_a,
-        "Read an index written by write_index. Raises OSError if the file cannot be read\n"
+        "path"_a, "io_flags"_a = 0,
+        "Read an index written by write_index. io_flags=IO_FLAG_MMAP maps the file and uses the\n"
+        "vectors, inverted lists and HNSW links in place (read-only pages shared with other\n"
+        "processes; the first change copies them). Raises OSError if the file cannot be read\n"
         "and RuntimeError (naming the bad section) if its contents are corrupt.");
+    m.attr("IO_FLAG_MMAP") = IO_FLAG_MMAP;
     m.def(
         "serialize_index",
         [](const Index& index) {

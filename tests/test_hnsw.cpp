@@ -180,7 +180,8 @@ TEST(HNSW, SerializationRoundTripAndCorruptGraphs) {
 
     // Locate the sections: header 16 + record 12 + index header 17 + 6 fields (32 bytes).
     const size_t levels_at = 16 + 12 + 17 + 4 * 4 + 8 + 8 + 8;  // past levels_count
-    const size_t links0_at = levels_at + n + 8;                 // first level-0 row
+    // First level-0 row: after the links0 count, padded to a 64-byte file offset.
+    const size_t links0_at = (levels_at + n + 8 + 63) / 64 * 64;
     auto expect_error = [&](std::vector<uint8_t> b, const std::string& needle) {
         try {
             deserialize_index(b.data(), b.size());

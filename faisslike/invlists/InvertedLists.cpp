@@ -60,4 +60,34 @@ void ArrayInvertedLists::reset() {
     }
 }
 
+MappedInvertedLists::MappedInvertedLists(size_t nlist_in, size_t code_size_in,
+                                         std::shared_ptr<const void> owner_in)
+    : InvertedLists(nlist_in, code_size_in),
+      codes(nlist_in, nullptr),
+      ids(nlist_in, nullptr),
+      sizes(nlist_in, 0),
+      owner(std::move(owner_in)) {}
+
+namespace {
+[[noreturn]] void read_only() {
+    FAISSLIKE_THROW_MSG("memory-mapped inverted lists are read-only");
+}
+}  // namespace
+
+size_t MappedInvertedLists::add_entries(size_t, size_t, const idx_t*, const uint8_t*) {
+    read_only();
+}
+void MappedInvertedLists::reserve_extra(size_t, size_t) {
+    read_only();
+}
+void MappedInvertedLists::update_entry(size_t, size_t, idx_t, const uint8_t*) {
+    read_only();
+}
+void MappedInvertedLists::resize(size_t, size_t) {
+    read_only();
+}
+void MappedInvertedLists::reset() {
+    read_only();
+}
+
 }  // namespace faisslike

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "faisslike/MetricType.h"
@@ -50,6 +51,26 @@ struct ArrayInvertedLists : InvertedLists {
     void reserve_extra(size_t list_no, size_t extra) override;
     void update_entry(size_t list_no, size_t offset, idx_t id, const uint8_t* code) override;
     void resize(size_t list_no, size_t new_size) override;
+    void reset() override;
+};
+
+// Lists read in place from a memory-mapped file (read_index with IO_FLAG_MMAP): getters only.
+// IndexIVF copies them into ArrayInvertedLists before any change.
+struct MappedInvertedLists : InvertedLists {
+    std::vector<const uint8_t*> codes;
+    std::vector<const idx_t*> ids;
+    std::vector<size_t> sizes;
+    std::shared_ptr<const void> owner;  // keeps the mapping alive
+
+    MappedInvertedLists(size_t nlist, size_t code_size, std::shared_ptr<const void> owner);
+
+    size_t list_size(size_t list_no) const override { return sizes[list_no]; }
+    const uint8_t* get_codes(size_t list_no) const override { return codes[list_no]; }
+    const idx_t* get_ids(size_t list_no) const override { return ids[list_no]; }
+    size_t add_entries(size_t, size_t, const idx_t*, const uint8_t*) override;
+    void reserve_extra(size_t, size_t) override;
+    void update_entry(size_t, size_t, idx_t, const uint8_t*) override;
+    void resize(size_t, size_t) override;
     void reset() override;
 };
 

@@ -214,3 +214,26 @@ def test_shards_equal_one_index(data):
         sh2.add_shard(faiss.IndexIDMap(faiss.IndexFlatL2(D)))
     sh2.add_with_ids(xb, np.arange(len(xb)) * 2)
     np.testing.assert_array_equal(sh2.search(xq, 10)[1], one.search(xq, 10)[1] * 2)
+
+
+@pytest.mark.parametrize("desc", ["Flat", "IVF16,Flat", "HNSW16", "IDMap2,IVF16,SQ8"])
+def test_read_index_mmap(desc, data, tmp_path):
+    xb, xq = data
+    index = faiss.index_factory(D, desc)
+    _fill(index, xb)
+    path = tmp_path / "m.index"
+    faiss.write_index(index, path)
+    mapped = faiss.read_index(path, faiss.IO_FLAG_MMAP)
+    copied = faiss.read_index(path)
+    path.unlink()  # the mapping keeps the data
+    for a, b in [(mapped.search(xq, 5), copied.search(xq, 5))]:
+        np.testing.assert_array_equal(a[1], b[1])
+        np.testing.assert_array_equal(a[0], b[0])
+    if not _has_ids(index):
+        mapped.add(xq)  # the first change copies the mapped arrays
+        copied.add(xq)
+        np.testing.assert_array_equal(mapped.search(xq, 5)[1], copied.search(xq, 5)[1])
+    with pytest.raises(ValueError):
+        faiss.read_index(tmp_path / "x", 0x40)
+    with pytest.raises(OSError):
+        faiss.read_index(tmp_path / "missing", faiss.IO_FLAG_MMAP)

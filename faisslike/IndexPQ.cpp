@@ -3,13 +3,13 @@
 #include <memory>
 
 #include "faisslike/Error.h"
-#include "faisslike/impl/RemoveRows.h"
 #include "faisslike/impl/ScanSearch.h"
 
 namespace faisslike {
 
 IndexPQ::IndexPQ(idx_t d_in, size_t M, size_t nbits, MetricType metric)
-    : Index(d_in, metric), pq(size_t(d_in), M, nbits) {
+    : IndexFlatCodes(d_in, 0, metric), pq(size_t(d_in), M, nbits) {
+    code_size = pq.code_size;
     is_trained = false;
 }
 
@@ -17,17 +17,6 @@ void IndexPQ::train(idx_t n, const float* x) {
     check_add_args(n, x);
     pq.train(n, x);
     is_trained = true;
-}
-
-void IndexPQ::add(idx_t n, const float* x) {
-    check_add_args(n, x);
-    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
-    if (n == 0) return;
-    check_finite("vectors to add", n, d, x);
-    const size_t old = codes.size();
-    codes.resize(old + size_t(n) * pq.code_size);
-    pq.compute_codes(x, codes.data() + old, size_t(n));
-    ntotal += n;
 }
 
 namespace {
@@ -60,22 +49,6 @@ void IndexPQ::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* 
                                      std::unique_ptr<float[]>(new float[pq.M * pq.ksub]),
                                      selector_of(params)};
                 });
-}
-
-size_t IndexPQ::remove_ids(const IDSelector& sel) {
-    return remove_rows(sel, pq.code_size, codes, ntotal);
-}
-
-void IndexPQ::reset() {
-    std::vector<uint8_t>().swap(codes);
-    ntotal = 0;
-}
-
-void IndexPQ::reconstruct(idx_t key, float* recons) const {
-    FAISSLIKE_THROW_IF_NOT_FMT(key >= 0 && key < ntotal, "key %lld out of range [0, %lld)",
-                               (long long)key, (long long)ntotal);
-    FAISSLIKE_THROW_IF_NOT_MSG(recons != nullptr, "reconstruct output is null");
-    pq.decode(codes.data() + size_t(key) * pq.code_size, recons, 1);
 }
 
 void IndexPQ::sa_encode(idx_t n, const float* x, uint8_t* bytes) const {

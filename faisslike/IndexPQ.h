@@ -3,30 +3,30 @@
 
 #include <vector>
 
-#include "faisslike/Index.h"
+#include "faisslike/IndexFlatCodes.h"
 #include "faisslike/ProductQuantizer.h"
 
 namespace faisslike {
 
-struct IndexPQ : Index {
+struct IndexPQ : IndexFlatCodes {
     ProductQuantizer pq;
-    std::vector<uint8_t> codes;  // ntotal x pq.code_size
 
     IndexPQ(idx_t d, size_t M, size_t nbits = 8, MetricType metric = METRIC_L2);
 
     void train(idx_t n, const float* x) override;
-    void add(idx_t n, const float* x) override;
     void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                 const SearchParameters* params = nullptr) const override;
-    void reset() override;
-    // Removes the selected ids; later codes move down (ids renumbered, as FAISS).
-    size_t remove_ids(const IDSelector& sel) override;
-    void reconstruct(idx_t key, float* recons) const override;
 
     // Standalone codec: compress vectors without adding them (FAISS's sa_* API).
     size_t sa_code_size() const { return pq.code_size; }
     void sa_encode(idx_t n, const float* x, uint8_t* bytes) const;
     void sa_decode(idx_t n, const uint8_t* bytes, float* x) const;
+
+   protected:
+    void encode(size_t n, const float* x, uint8_t* out) const override {
+        pq.compute_codes(x, out, n);
+    }
+    void decode(size_t n, const uint8_t* in, float* x) const override { pq.decode(in, x, n); }
 };
 
 }  // namespace faisslike

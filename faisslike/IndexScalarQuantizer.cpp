@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "faisslike/Error.h"
-#include "faisslike/impl/RemoveRows.h"
 #include "faisslike/impl/ScanSearch.h"
 
 namespace faisslike {
@@ -13,7 +12,8 @@ namespace faisslike {
 
 IndexScalarQuantizer::IndexScalarQuantizer(idx_t d_in, ScalarQuantizer::QuantizerType qtype,
                                            MetricType metric)
-    : Index(d_in, metric), sq(size_t(d_in), qtype) {
+    : IndexFlatCodes(d_in, 0, metric), sq(size_t(d_in), qtype) {
+    code_size = sq.code_size;
     is_trained = !sq.needs_training();
 }
 
@@ -24,17 +24,6 @@ void IndexScalarQuantizer::train(idx_t n, const float* x) {
     check_finite("training vectors", n, d, x);
     sq.train(size_t(n), x);
     is_trained = true;
-}
-
-void IndexScalarQuantizer::add(idx_t n, const float* x) {
-    check_add_args(n, x);
-    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
-    if (n == 0) return;
-    check_finite("vectors to add", n, d, x);
-    const size_t old = codes.size();
-    codes.resize(old + size_t(n) * sq.code_size);
-    sq.compute_codes(x, codes.data() + old, size_t(n));
-    ntotal += n;
 }
 
 namespace {
@@ -63,22 +52,6 @@ void IndexScalarQuantizer::search(idx_t n, const float* x, idx_t k, float* dista
                 distances, labels, [&] {
                     return SQScanner{*this, x, K, selector_of(params), {}};
                 });
-}
-
-void IndexScalarQuantizer::reset() {
-    std::vector<uint8_t>().swap(codes);
-    ntotal = 0;
-}
-
-size_t IndexScalarQuantizer::remove_ids(const IDSelector& sel) {
-    return remove_rows(sel, sq.code_size, codes, ntotal);
-}
-
-void IndexScalarQuantizer::reconstruct(idx_t key, float* recons) const {
-    FAISSLIKE_THROW_IF_NOT_FMT(key >= 0 && key < ntotal, "key %lld out of range [0, %lld)",
-                               (long long)key, (long long)ntotal);
-    FAISSLIKE_THROW_IF_NOT_MSG(recons != nullptr, "reconstruct output is null");
-    sq.decode(codes.data() + size_t(key) * sq.code_size, recons, 1);
 }
 
 // ---------------------------------------------------------------- IndexIVFScalarQuantizer

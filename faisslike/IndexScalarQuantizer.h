@@ -5,27 +5,28 @@
 #include <memory>
 #include <vector>
 
+#include "faisslike/IndexFlatCodes.h"
 #include "faisslike/IndexIVF.h"
 #include "faisslike/ScalarQuantizer.h"
 
 namespace faisslike {
 
-struct IndexScalarQuantizer : Index {
+struct IndexScalarQuantizer : IndexFlatCodes {
     ScalarQuantizer sq;
-    std::vector<uint8_t> codes;  // ntotal x sq.code_size
 
     // QT_8bit needs train() (per-dimension ranges); QT_fp16 does not.
     IndexScalarQuantizer(idx_t d, ScalarQuantizer::QuantizerType qtype,
                          MetricType metric = METRIC_L2);
 
     void train(idx_t n, const float* x) override;
-    void add(idx_t n, const float* x) override;
     void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                 const SearchParameters* params = nullptr) const override;
-    void reset() override;
-    // Removes the selected ids; later codes move down (ids renumbered, as FAISS).
-    size_t remove_ids(const IDSelector& sel) override;
-    void reconstruct(idx_t key, float* recons) const override;
+
+   protected:
+    void encode(size_t n, const float* x, uint8_t* out) const override {
+        sq.compute_codes(x, out, n);
+    }
+    void decode(size_t n, const uint8_t* in, float* x) const override { sq.decode(in, x, n); }
 };
 
 struct IndexIVFScalarQuantizer : IndexIVF {

@@ -339,38 +339,53 @@ FAISSLIKE_KERNEL void pq_adc8_gather(const float* table, size_t M, const uint8_t
     }
 }
 
-// Scalar quantizer, 8 bits: out[i] = sum_j (qa_j - c_ij * s_j)^2, the L2 distance to the
-// decoded vector once the caller folded the offsets into qa.
-template <class Arch, bool is_L2>
-FAISSLIKE_KERNEL void sq8_ny(float* out, const float* qa, const float* s, const uint8_t* codes,
-                             size_t d, size_t ny) {
+// Rows of coded components (uint8 for SQ8, IEEE half for fp16), decoded in registers:
+// L2: out[i] = sum_j (q_j - dec(c_ij) * s_j)^2; IP: out[i] = sum_j q_j * dec(c_ij). With
+// `scaled` false there is no s (fp16 decodes to the value itself). For SQ8 the caller folds the
+// offsets into q, so one FMA per component remains.
+template <class Arch, bool is_L2, bool scaled, class Code>
+FAISSLIKE_KERNEL void coded_ny(float* out, const float* q, const float* s, const Code* codes,
+                               size_t d, size_t ny) {
     using O = Ops<Arch>;
     using B = typename O::B;
     constexpr size_t W = O::W;
+    auto load = [](const Code* c) {
+        if constexpr (sizeof(Code) == 1) {
+            return O::load_u8(c);
+        } else {
+            return O::load_f16(c);
+        }
+    };
+    auto dec1 = [](Code c) {
+        if constexpr (sizeof(Code) == 1) {
+            return float(c);
+        } else {
+            return half_to_float(c);
+        }
+    };
     for (size_t i = 0; i < ny; ++i) {
-        const uint8_t* c = codes + i * d;
+        const Code* c = codes + i * d;
         B a0 = O::zero(), a1 = O::zero();
         size_t j = 0;
         for (; j + 2 * W <= d; j += 2 * W) {
+            B v0 = load(c + j), v1 = load(c + j + W);
             if (is_L2) {
-                B t0 = O::load(qa + j) - O::load_u8(c + j) * O::load(s + j);
-                B t1 = O::load(qa + j + W) - O::load_u8(c + j + W) * O::load(s + j + W);
+                if (scaled) {
+                    v0 = v0 * O::load(s + j);
+                    v1 = v1 * O::load(s + j + W);
+                }
+                B t0 = O::load(q + j) - v0, t1 = O::load(q + j + W) - v1;
                 a0 = O::fmadd(t0, t0, a0);
                 a1 = O::fmadd(t1, t1, a1);
-            } else {  // qa holds the weights q_j * s_j
-                a0 = O::fmadd(O::load(qa + j), O::load_u8(c + j), a0);
-                a1 = O::fmadd(O::load(qa + j + W), O::load_u8(c + j + W), a1);
+            } else {
+                a0 = O::fmadd(O::load(q + j), v0, a0);
+                a1 = O::fmadd(O::load(q + j + W), v1, a1);
             }
         }
         float acc = O::hsum(a0 + a1);
         for (; j < d; ++j) {
-            const float cj = float(c[j]);
-            if (is_L2) {
-                const float t = qa[j] - cj * s[j];
-                acc += t * t;
-            } else {
-                acc += qa[j] * cj;
-            }
+            const float v = dec1(c[j]) * (is_L2 && scaled ? s[j] : 1.0f);
+            acc += is_L2 ? (q[j] - v) * (q[j] - v) : q[j] * v;
         }
         out[i] = acc;
     }
@@ -379,55 +394,25 @@ FAISSLIKE_KERNEL void sq8_ny(float* out, const float* qa, const float* s, const 
 template <class Arch>
 FAISSLIKE_KERNEL void sq8_L2sqr_ny(float* out, const float* qa, const float* s,
                                    const uint8_t* codes, size_t d, size_t ny) {
-    sq8_ny<Arch, true>(out, qa, s, codes, d, ny);
+    coded_ny<Arch, true, true>(out, qa, s, codes, d, ny);
 }
 
 template <class Arch>
 FAISSLIKE_KERNEL void sq8_dot_ny(float* out, const float* w, const uint8_t* codes, size_t d,
                                  size_t ny) {
-    sq8_ny<Arch, false>(out, w, nullptr, codes, d, ny);
-}
-
-// Half-float rows: out[i] = ||x - y_i||^2 or <x, y_i>.
-template <class Arch, bool is_L2>
-FAISSLIKE_KERNEL void fp16_ny(float* out, const float* x, const uint16_t* y, size_t d, size_t ny) {
-    using O = Ops<Arch>;
-    using B = typename O::B;
-    constexpr size_t W = O::W;
-    for (size_t i = 0; i < ny; ++i) {
-        const uint16_t* c = y + i * d;
-        B a0 = O::zero(), a1 = O::zero();
-        size_t j = 0;
-        for (; j + 2 * W <= d; j += 2 * W) {
-            if (is_L2) {
-                B t0 = O::load(x + j) - O::load_f16(c + j);
-                B t1 = O::load(x + j + W) - O::load_f16(c + j + W);
-                a0 = O::fmadd(t0, t0, a0);
-                a1 = O::fmadd(t1, t1, a1);
-            } else {
-                a0 = O::fmadd(O::load(x + j), O::load_f16(c + j), a0);
-                a1 = O::fmadd(O::load(x + j + W), O::load_f16(c + j + W), a1);
-            }
-        }
-        float acc = O::hsum(a0 + a1);
-        for (; j < d; ++j) {
-            const float v = half_to_float(c[j]);
-            acc += is_L2 ? (x[j] - v) * (x[j] - v) : x[j] * v;
-        }
-        out[i] = acc;
-    }
+    coded_ny<Arch, false, false>(out, w, nullptr, codes, d, ny);
 }
 
 template <class Arch>
 FAISSLIKE_KERNEL void fp16_L2sqr_ny(float* out, const float* x, const uint16_t* y, size_t d,
                                     size_t ny) {
-    fp16_ny<Arch, true>(out, x, y, d, ny);
+    coded_ny<Arch, true, false>(out, x, nullptr, y, d, ny);
 }
 
 template <class Arch>
 FAISSLIKE_KERNEL void fp16_inner_product_ny(float* out, const float* x, const uint16_t* y, size_t d,
                                             size_t ny) {
-    fp16_ny<Arch, false>(out, x, y, d, ny);
+    coded_ny<Arch, false, false>(out, x, nullptr, y, d, ny);
 }
 
 // Constant-initialized: no code from a per-ISA unit runs at load time.

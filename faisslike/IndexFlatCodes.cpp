@@ -1,0 +1,38 @@
+#include "faisslike/IndexFlatCodes.h"
+
+#include "faisslike/Error.h"
+#include "faisslike/impl/RemoveRows.h"
+
+namespace faisslike {
+
+IndexFlatCodes::IndexFlatCodes(idx_t d_in, size_t code_size_in, MetricType metric)
+    : Index(d_in, metric), code_size(code_size_in) {}
+
+void IndexFlatCodes::add(idx_t n, const float* x) {
+    check_add_args(n, x);
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
+    if (n == 0) return;
+    check_finite("vectors to add", n, d, x);
+    const size_t old = codes.size();
+    codes.resize(old + size_t(n) * code_size);
+    encode(size_t(n), x, codes.data() + old);
+    ntotal += n;
+}
+
+void IndexFlatCodes::reset() {
+    std::vector<uint8_t>().swap(codes);
+    ntotal = 0;
+}
+
+size_t IndexFlatCodes::remove_ids(const IDSelector& sel) {
+    return remove_rows(sel, code_size, codes, ntotal);
+}
+
+void IndexFlatCodes::reconstruct(idx_t key, float* recons) const {
+    FAISSLIKE_THROW_IF_NOT_FMT(key >= 0 && key < ntotal, "key %lld out of range [0, %lld)",
+                               (long long)key, (long long)ntotal);
+    FAISSLIKE_THROW_IF_NOT_MSG(recons != nullptr, "reconstruct output is null");
+    decode(1, codes.data() + size_t(key) * code_size, recons);
+}
+
+}  // namespace faisslike

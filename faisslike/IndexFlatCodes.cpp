@@ -2,6 +2,7 @@
 
 #include "faisslike/Error.h"
 #include "faisslike/impl/RemoveRows.h"
+#include "faisslike/impl/ScanSearch.h"
 
 namespace faisslike {
 
@@ -33,6 +34,33 @@ void IndexFlatCodes::reconstruct(idx_t key, float* recons) const {
                                (long long)key, (long long)ntotal);
     FAISSLIKE_THROW_IF_NOT_MSG(recons != nullptr, "reconstruct output is null");
     decode(1, codes.data() + size_t(key) * code_size, recons);
+}
+
+namespace {
+// scan_search's scanner: a CodeScorer over the stored codes, rejected ids masked.
+struct FlatCodesScanner {
+    const IndexFlatCodes& index;
+    const float* x;
+    const IDSelector* sel;
+    std::unique_ptr<CodeScorer> scorer;
+    void set_query(size_t i) { scorer->set_query(x + i * size_t(index.d)); }
+    void score(size_t j0, size_t nb, float* out) {
+        scorer->score(index.codes.data() + j0 * index.code_size, nb, out);
+        mask_rejected(sel, out, index.metric_type == METRIC_INNER_PRODUCT ? -1.0f : 1.0f, nb,
+                      IdRange{idx_t(j0)});
+    }
+};
+}  // namespace
+
+void IndexFlatCodes::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                            const SearchParameters* params) const {
+    check_search_args(n, x, k, distances, labels);
+    if (n == 0) return;
+    check_finite("query vectors", n, d, x);
+    scan_search(kernels::current(), size_t(n), size_t(ntotal), size_t(k),
+                metric_type == METRIC_INNER_PRODUCT, distances, labels, [&] {
+                    return FlatCodesScanner{*this, x, selector_of(params), get_scorer()};
+                });
 }
 
 }  // namespace faisslike

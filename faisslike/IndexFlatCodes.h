@@ -2,11 +2,20 @@
 // removal, reset and reconstruction are the same for all; subclasses encode and decode.
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "faisslike/Index.h"
 
 namespace faisslike {
+
+// Per-thread scoring of codes for one query at a time (lookup tables etc. live here).
+struct CodeScorer {
+    virtual ~CodeScorer() = default;
+    virtual void set_query(const float* x) = 0;
+    // out[j] = L2 distance (or inner product) to each of the n codes.
+    virtual void score(const uint8_t* codes, size_t n, float* out) = 0;
+};
 
 struct IndexFlatCodes : Index {
     size_t code_size;
@@ -20,8 +29,12 @@ struct IndexFlatCodes : Index {
     // Removes the selected ids; later codes move down (ids renumbered, as FAISS).
     size_t remove_ids(const IDSelector& sel) override;
     void reconstruct(idx_t key, float* recons) const override;
+    // Exhaustive scan through get_scorer(); honours SearchParameters::sel.
+    void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                const SearchParameters* params = nullptr) const override;
 
    protected:
+    virtual std::unique_ptr<CodeScorer> get_scorer() const = 0;
     virtual void encode(size_t n, const float* x, uint8_t* out) const = 0;
     virtual void decode(size_t n, const uint8_t* in, float* x) const = 0;
 };

@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "faisslike/Error.h"
-#include "faisslike/impl/ScanSearch.h"
+#include "kernels/kernel_table.h"
 
 namespace faisslike {
 
@@ -20,35 +20,23 @@ void IndexPQ::train(idx_t n, const float* x) {
 }
 
 namespace {
-struct PQScanner {
+// One ADC lookup table per query.
+struct PQScorer : CodeScorer {
     const IndexPQ& index;
-    const float* x;
-    const kernels::KernelTable& K;
-    std::unique_ptr<float[]> table;
-    const IDSelector* sel;
-    void set_query(size_t i) {
-        index.pq.compute_table(index.metric_type, x + i * size_t(index.d), table.get());
+    const kernels::KernelTable& K = kernels::current();
+    std::vector<float> table;
+    explicit PQScorer(const IndexPQ& index) : index(index), table(index.pq.M * index.pq.ksub) {}
+    void set_query(const float* x) override {
+        index.pq.compute_table(index.metric_type, x, table.data());
     }
-    void score(size_t j0, size_t nb, float* out) {
-        index.pq.adc(K, table.get(), index.codes.data() + j0 * index.pq.code_size, nb, out);
-        mask_rejected(sel, out, index.metric_type == METRIC_INNER_PRODUCT ? -1.0f : 1.0f, nb,
-                      IdRange{idx_t(j0)});
+    void score(const uint8_t* codes, size_t n, float* out) override {
+        index.pq.adc(K, table.data(), codes, n, out);
     }
 };
 }  // namespace
 
-void IndexPQ::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                     const SearchParameters* params) const {
-    check_search_args(n, x, k, distances, labels);
-    if (n == 0) return;
-    check_finite("query vectors", n, d, x);
-    const kernels::KernelTable& K = kernels::current();
-    scan_search(K, size_t(n), size_t(ntotal), size_t(k), metric_type == METRIC_INNER_PRODUCT,
-                distances, labels, [&] {
-                    return PQScanner{*this, x, K,
-                                     std::unique_ptr<float[]>(new float[pq.M * pq.ksub]),
-                                     selector_of(params)};
-                });
+std::unique_ptr<CodeScorer> IndexPQ::get_scorer() const {
+    return std::make_unique<PQScorer>(*this);
 }
 
 void IndexPQ::sa_encode(idx_t n, const float* x, uint8_t* bytes) const {

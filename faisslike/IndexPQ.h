@@ -14,8 +14,6 @@ struct IndexPQ : IndexFlatCodes {
     IndexPQ(idx_t d, size_t M, size_t nbits = 8, MetricType metric = METRIC_L2);
 
     void train(idx_t n, const float* x) override;
-    void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                const SearchParameters* params = nullptr) const override;
 
     // Standalone codec: compress vectors without adding them (FAISS's sa_* API).
     size_t sa_code_size() const { return pq.code_size; }
@@ -23,6 +21,7 @@ struct IndexPQ : IndexFlatCodes {
     void sa_decode(idx_t n, const uint8_t* bytes, float* x) const;
 
    protected:
+    std::unique_ptr<CodeScorer> get_scorer() const override;
     void encode(size_t n, const float* x, uint8_t* out) const override {
         pq.compute_codes(x, out, n);
     }

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "faisslike/Error.h"
-#include "faisslike/impl/ScanSearch.h"
 
 namespace faisslike {
 
@@ -27,31 +26,22 @@ void IndexScalarQuantizer::train(idx_t n, const float* x) {
 }
 
 namespace {
-struct SQScanner {
+struct SQScorer : CodeScorer {
     const IndexScalarQuantizer& index;
-    const float* x;
-    const kernels::KernelTable& K;
-    const IDSelector* sel;
+    const kernels::KernelTable& K = kernels::current();
+    const bool ip;
     ScalarQuantizer::QueryTables t;
-    bool ip() const { return index.metric_type == METRIC_INNER_PRODUCT; }
-    void set_query(size_t i) { index.sq.set_query(x + i * size_t(index.d), ip(), t); }
-    void score(size_t j0, size_t nb, float* out) {
-        index.sq.distances(K, t, ip(), index.codes.data() + j0 * index.sq.code_size, nb, out);
-        mask_rejected(sel, out, ip() ? -1.0f : 1.0f, nb, IdRange{idx_t(j0)});
+    explicit SQScorer(const IndexScalarQuantizer& index)
+        : index(index), ip(index.metric_type == METRIC_INNER_PRODUCT) {}
+    void set_query(const float* x) override { index.sq.set_query(x, ip, t); }
+    void score(const uint8_t* codes, size_t n, float* out) override {
+        index.sq.distances(K, t, ip, codes, n, out);
     }
 };
 }  // namespace
 
-void IndexScalarQuantizer::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                                  const SearchParameters* params) const {
-    check_search_args(n, x, k, distances, labels);
-    if (n == 0) return;
-    check_finite("query vectors", n, d, x);
-    const kernels::KernelTable& K = kernels::current();
-    scan_search(K, size_t(n), size_t(ntotal), size_t(k), metric_type == METRIC_INNER_PRODUCT,
-                distances, labels, [&] {
-                    return SQScanner{*this, x, K, selector_of(params), {}};
-                });
+std::unique_ptr<CodeScorer> IndexScalarQuantizer::get_scorer() const {
+    return std::make_unique<SQScorer>(*this);
 }
 
 // ---------------------------------------------------------------- IndexIVFScalarQuantizer

@@ -19,10 +19,9 @@ struct IndexScalarQuantizer : IndexFlatCodes {
                          MetricType metric = METRIC_L2);
 
     void train(idx_t n, const float* x) override;
-    void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                const SearchParameters* params = nullptr) const override;
 
    protected:
+    std::unique_ptr<CodeScorer> get_scorer() const override;
     void encode(size_t n, const float* x, uint8_t* out) const override {
         sq.compute_codes(x, out, n);
     }

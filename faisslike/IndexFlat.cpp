@@ -40,24 +40,34 @@ void IndexFlat::add(idx_t n, const float* x) {
 
 namespace {
 // Distances of one query to blocks of rows, rejected ids masked (filtered search).
-struct FlatScanner {
-    const IndexFlat& index;
-    const float* x;
+// Float rows through the _ny kernels.
+struct FloatRowScorer {
     const kernels::KernelTable& K;
-    const IDSelector* sel;
+    size_t d;
+    bool ip;
     const float* q = nullptr;
-    void set_query(size_t i) { q = x + i * size_t(index.d); }
-    void score(size_t j0, size_t nb, float* out) {
-        const size_t dd = size_t(index.d);
-        const bool ip = index.metric_type == METRIC_INNER_PRODUCT;
+    void set_query(const float* x) { q = x; }
+    void score(const uint8_t* rows, size_t n, float* out) const {
+        const float* y = reinterpret_cast<const float*>(rows);
         if (ip) {
-            K.inner_product_ny(out, q, index.get_xb() + j0 * dd, dd, nb);
+            K.inner_product_ny(out, q, y, d, n);
         } else {
-            K.L2sqr_ny(out, q, index.get_xb() + j0 * dd, dd, nb);
+            K.L2sqr_ny(out, q, y, d, n);
         }
-        mask_rejected(sel, out, ip ? -1.0f : 1.0f, nb, IdRange{idx_t(j0)});
     }
 };
+
+RowScanner<FloatRowScorer> flat_scanner(const IndexFlat& index, const float* x,
+                                        const IDSelector* sel) {
+    const bool ip = index.metric_type == METRIC_INNER_PRODUCT;
+    return {reinterpret_cast<const uint8_t*>(index.get_xb()),
+            sizeof(float) * size_t(index.d),
+            x,
+            size_t(index.d),
+            ip,
+            sel,
+            FloatRowScorer{kernels::current(), size_t(index.d), ip}};
+}
 }  // namespace
 
 void IndexFlat::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
@@ -68,9 +78,7 @@ void IndexFlat::search(idx_t n, const float* x, idx_t k, float* distances, idx_t
     if (const IDSelector* sel = selector_of(params)) {
         const kernels::KernelTable& K = kernels::current();
         scan_search(K, size_t(n), size_t(ntotal), size_t(k), metric_type == METRIC_INNER_PRODUCT,
-                    distances, labels, [&] {
-                        return FlatScanner{*this, x, K, sel};
-                    });
+                    distances, labels, [&] { return flat_scanner(*this, x, sel); });
         return;
     }
     knn_search(metric_type, x, get_xb(), size_t(d), size_t(n), size_t(ntotal), size_t(k), distances,
@@ -81,7 +89,6 @@ void IndexFlat::range_search(idx_t n, const float* x, float radius, RangeSearchR
                              const SearchParameters* params) const {
     check_range_args(n, x, radius, result);
     check_finite("query vectors", n, d, x);
-    const kernels::KernelTable& K = kernels::current();
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const float thr = range_threshold(ip, radius);
     const IDSelector* sel = selector_of(params);
@@ -89,7 +96,7 @@ void IndexFlat::range_search(idx_t n, const float* x, float radius, RangeSearchR
     constexpr size_t kRows = 1024;
 #pragma omp parallel if (n > 1)
     {
-        FlatScanner sc{*this, x, K, sel};
+        auto sc = flat_scanner(*this, x, sel);
         std::vector<float> buf(kRows);
 #pragma omp for schedule(dynamic)
         for (idx_t i = 0; i < n; ++i) {

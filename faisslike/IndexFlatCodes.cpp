@@ -37,18 +37,11 @@ void IndexFlatCodes::reconstruct(idx_t key, float* recons) const {
 }
 
 namespace {
-// scan_search's scanner: a CodeScorer over the stored codes, rejected ids masked.
-struct FlatCodesScanner {
-    const IndexFlatCodes& index;
-    const float* x;
-    const IDSelector* sel;
-    std::unique_ptr<CodeScorer> scorer;
-    void set_query(size_t i) { scorer->set_query(x + i * size_t(index.d)); }
-    void score(size_t j0, size_t nb, float* out) {
-        scorer->score(index.codes.data() + j0 * index.code_size, nb, out);
-        mask_rejected(sel, out, index.metric_type == METRIC_INNER_PRODUCT ? -1.0f : 1.0f, nb,
-                      IdRange{idx_t(j0)});
-    }
+// Adapts the per-thread CodeScorer to RowScanner.
+struct ScorerRef {
+    std::unique_ptr<CodeScorer> s;
+    void set_query(const float* x) { s->set_query(x); }
+    void score(const uint8_t* rows, size_t n, float* out) { s->score(rows, n, out); }
 };
 }  // namespace
 
@@ -59,7 +52,13 @@ void IndexFlatCodes::search(idx_t n, const float* x, idx_t k, float* distances, 
     check_finite("query vectors", n, d, x);
     scan_search(kernels::current(), size_t(n), size_t(ntotal), size_t(k),
                 metric_type == METRIC_INNER_PRODUCT, distances, labels, [&] {
-                    return FlatCodesScanner{*this, x, selector_of(params), get_scorer()};
+                    return RowScanner<ScorerRef>{codes.data(),
+                                                 code_size,
+                                                 x,
+                                                 size_t(d),
+                                                 metric_type == METRIC_INNER_PRODUCT,
+                                                 selector_of(params),
+                                                 ScorerRef{get_scorer()}};
                 });
 }
 

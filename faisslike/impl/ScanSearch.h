@@ -15,6 +15,25 @@
 
 namespace faisslike {
 
+// A scan_search scanner over rows stored back to back (row_bytes each) for queries of d
+// floats: the Scorer (set_query(const float*), score(const uint8_t* rows, n, out)) gives
+// distances or inner products, then the ids `sel` rejects are masked out.
+template <class Scorer>
+struct RowScanner {
+    const uint8_t* rows;
+    size_t row_bytes;
+    const float* x;
+    size_t d;
+    bool ip;
+    const IDSelector* sel;
+    Scorer scorer;
+    void set_query(size_t i) { scorer.set_query(x + i * d); }
+    void score(size_t j0, size_t nb, float* out) {
+        scorer.score(rows + j0 * row_bytes, nb, out);
+        mask_rejected(sel, out, ip ? -1.0f : 1.0f, nb, IdRange{idx_t(j0)});
+    }
+};
+
 template <class MakeScanner>
 void scan_search(const kernels::KernelTable& K, size_t nq, size_t ny, size_t k, bool ip, float* D,
                  idx_t* I, const MakeScanner& make_scanner) {

@@ -48,12 +48,7 @@ struct FloatRowScorer {
     const float* q = nullptr;
     void set_query(const float* x) { q = x; }
     void score(const uint8_t* rows, size_t n, float* out) const {
-        const float* y = reinterpret_cast<const float*>(rows);
-        if (ip) {
-            K.inner_product_ny(out, q, y, d, n);
-        } else {
-            K.L2sqr_ny(out, q, y, d, n);
-        }
+        kernels::distances_ny(K, ip, out, q, reinterpret_cast<const float*>(rows), d, n);
     }
 };
 

@@ -39,12 +39,7 @@ struct IVFFlatScanner : InvertedListScanner {
     void set_query(const float* q) override { x = q; }
     void set_list(size_t, float) override {}
     void distance_block(const uint8_t* codes, size_t nb, float* out) override {
-        const float* y = reinterpret_cast<const float*>(codes);
-        if (ip) {
-            K.inner_product_ny(out, x, y, d, nb);
-        } else {
-            K.L2sqr_ny(out, x, y, d, nb);
-        }
+        kernels::distances_ny(K, ip, out, x, reinterpret_cast<const float*>(codes), d, nb);
     }
 };
 

@@ -59,5 +59,15 @@ const KernelTable* kernel_table(SIMDLevel level);
 // The table in use; read it once per operation, outside hot loops.
 const KernelTable& current();
 
+// Inner products (ip) or squared L2 distances of x to ny rows.
+inline void distances_ny(const KernelTable& K, bool ip, float* out, const float* x, const float* y,
+                         size_t d, size_t ny) {
+    if (ip) {
+        K.inner_product_ny(out, x, y, d, ny);
+    } else {
+        K.L2sqr_ny(out, x, y, d, ny);
+    }
+}
+
 }  // namespace kernels
 }  // namespace faisslike

@@ -99,29 +99,26 @@ FAISSLIKE_KERNEL void distances_batch4(const float* x, const float* y0, const fl
 template <class Arch, bool is_L2>
 FAISSLIKE_KERNEL void distances_ny(float* out, const float* x, const float* y, size_t d,
                                    size_t ny) {
-    if (Ops<Arch>::W == 1) {
+    if constexpr (Ops<Arch>::W == 1) {
         // Scalar build: the one-row loop, whose four accumulators the compiler can still pack
         // into SSE2 registers (the four-row form defeats that, 1.7x slower).
         for (size_t r = 0; r < ny; ++r) out[r] = distance1<Arch, is_L2>(x, y + r * d, d);
-        return;
-    }
-    using O = Ops<Arch>;
-    using B = typename O::B;
-    constexpr size_t W = O::W;
-    size_t j = 0;
-    for (; j + 4 <= ny; j += 4) {
-        const float* y0 = y + j * d;
-        // One core's bandwidth is bound by misses in flight: ask for every line of the block
-        // after next, not just its first line.
-        {
-            const char* pf = reinterpret_cast<const char*>(y + (j + 8) * d);
-            const char* pf_end = reinterpret_cast<const char*>(y + std::min(ny, j + 12) * d);
-            for (; pf < pf_end; pf += 64) __builtin_prefetch(pf);
+    } else {
+        size_t j = 0;
+        for (; j + 4 <= ny; j += 4) {
+            const float* y0 = y + j * d;
+            // One core's bandwidth is bound by misses in flight: ask for every line of the block
+            // after next, not just its first line.
+            {
+                const char* pf = reinterpret_cast<const char*>(y + (j + 8) * d);
+                const char* pf_end = reinterpret_cast<const char*>(y + std::min(ny, j + 12) * d);
+                for (; pf < pf_end; pf += 64) __builtin_prefetch(pf);
+            }
+            distances_batch4<Arch, is_L2>(x, y0, y0 + d, y0 + 2 * d, y0 + 3 * d, d, out + j);
         }
-        distances_batch4<Arch, is_L2>(x, y0, y0 + d, y0 + 2 * d, y0 + 3 * d, d, out + j);
-    }
-    for (; j < ny; ++j) {
-        out[j] = is_L2 ? L2sqr<Arch>(x, y + j * d, d) : inner_product<Arch>(x, y + j * d, d);
+        for (; j < ny; ++j) {
+            out[j] = is_L2 ? L2sqr<Arch>(x, y + j * d, d) : inner_product<Arch>(x, y + j * d, d);
+        }
     }
 }
 

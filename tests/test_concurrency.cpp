@@ -14,6 +14,7 @@
 #include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexIDMap.h"
 #include "faisslike/IndexIVF.h"
+#include "faisslike/IndexShards.h"
 #include "faisslike/index_factory.h"
 #include "test_util.h"
 
@@ -52,10 +53,20 @@ TEST(Concurrency, ParallelSearchesWithOwnParametersMatchSerialOnes) {
     std::vector<idx_t> ids(nb);
     for (size_t i = 0; i < nb; ++i) ids[i] = idx_t(i);
     const int saved = omp_get_max_threads();
-    for (const char* desc : {"Flat", "IVF16,Flat", "IVF16,PQ8", "IVF16,SQ8", "PQ8", "SQ8", "SQfp16",
-                             "HNSW16", "IDMap2,Flat", "PQ8,RFlat", "L2norm,Flat"}) {
+    for (const char* desc :
+         {"Flat", "IVF16,Flat", "IVF16,PQ8", "IVF16,SQ8", "PQ8", "SQ8", "SQfp16", "HNSW16",
+          "IDMap2,Flat", "PQ8,RFlat", "L2norm,Flat", "Shards(Flat,HNSW16)"}) {
         SCOPED_TRACE(desc);
-        auto idx = index_factory(int(d), desc);
+        std::unique_ptr<Index> idx;
+        if (std::string(desc).rfind("Shards", 0) == 0) {
+            auto sh = std::make_unique<IndexShards>(idx_t(d));
+            sh->own_fields = true;
+            sh->add_shard(index_factory(int(d), "Flat").release());
+            sh->add_shard(index_factory(int(d), "HNSW16").release());
+            idx = std::move(sh);
+        } else {
+            idx = index_factory(int(d), desc);
+        }
         if (!idx->is_trained) idx->train(idx_t(nb), xb.data());
         if (dynamic_cast<IndexIDMap*>(idx.get())) {
             idx->add_with_ids(idx_t(nb), xb.data(), ids.data());

@@ -119,6 +119,20 @@ size_t IndexIDMap::remove_ids(const IDSelector& sel) {
     return removed;
 }
 
+size_t IndexIDMap::compact() {
+    auto hn = dynamic_cast<IndexHNSWFlat*>(index);
+    if (!hn || hn->ndeleted == 0) return 0;
+    const std::vector<uint8_t> gone = hn->deleted;  // compact() renumbers survivors in order
+    size_t j = 0;
+    for (size_t i = 0; i < id_map.size(); ++i)
+        if (!gone[i]) id_map[j++] = id_map[i];
+    id_map.resize(j);
+    const size_t freed = hn->compact();
+    ntotal = index->ntotal;
+    on_ids_changed(0);
+    return freed;
+}
+
 void IndexIDMap::reset() {
     index->reset();
     id_map.clear();

@@ -36,6 +36,9 @@ struct IndexIDMap : Index {
     // compacted the same way; over HNSW (marked deleted) it is unchanged; over IVF (which
     // keeps ids) removed entries become -1.
     size_t remove_ids(const IDSelector& sel) override;
+    // Over HNSW: frees the nodes marked deleted (IndexHNSWFlat::compact), id_map follows.
+    // Returns how many were freed; 0 for other inner indexes (their removal already frees).
+    size_t compact();
     void reset() override;
 
    protected:

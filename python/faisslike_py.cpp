@@ -866,6 +866,13 @@ Keeps `index` alive.)doc")
         .def_property_readonly(
             "index", [](IndexIDMap& i) { return i.index; },
             py::return_value_policy::reference_internal, "The wrapped index.")
+        .def(
+            "compact",
+            [](IndexIDMap& self) {
+                py::gil_scoped_release release;
+                return self.compact();
+            },
+            "Over HNSW: free the nodes removed by remove_ids (id_map follows); returns the count.")
         .def_property_readonly(
             "id_map",
             [](const IndexIDMap& i) {

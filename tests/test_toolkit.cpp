@@ -405,6 +405,33 @@ TEST(RemoveIds, HNSWCompactFreesDeletedNodes) {
     EXPECT_GE(recall_at(search(idx, queries(), 10, &p), gt2, 10), 0.9);
 }
 
+TEST(RemoveIds, IDMapOverHNSWCompacts) {
+    auto idx = index_factory(int(d), "IDMap2,HNSW16");
+    fill(*idx);  // user ids 1000 + 7 i
+    auto* im = static_cast<IndexIDMap2*>(idx.get());
+    IDSelectorRange sel(1000, 1000 + 7 * idx_t(nb / 2));  // the first half
+    EXPECT_EQ(im->remove_ids(sel), nb / 2);
+    Result before = search(*im, queries(), 10);
+    EXPECT_EQ(im->compact(), nb / 2);
+    EXPECT_EQ(im->ntotal, idx_t(nb / 2));
+    EXPECT_EQ(im->id_map.size(), nb / 2);
+    EXPECT_EQ(im->id_map[0], 1000 + 7 * idx_t(nb / 2));
+    std::vector<float> v(d);
+    im->reconstruct(1000 + 7 * idx_t(nb - 1), v.data());
+    for (size_t j = 0; j < d; ++j) EXPECT_EQ(v[j], base()[(nb - 1) * d + j]);
+    EXPECT_THROW(im->reconstruct(1000, v.data()), Error);
+    Result after = search(*im, queries(), 10);
+    for (idx_t l : after.I) EXPECT_FALSE(sel.is_member(l)) << l;
+    // Same neighbours (up to graph differences): most results agree.
+    size_t same = 0;
+    for (size_t i = 0; i < after.I.size(); ++i)
+        same += std::find(before.I.begin() + long(i / 10 * 10),
+                          before.I.begin() + long(i / 10 * 10 + 10),
+                          after.I[i]) != before.I.begin() + long(i / 10 * 10 + 10);
+    EXPECT_GE(same, after.I.size() * 9 / 10);
+    EXPECT_EQ(im->compact(), 0u);
+}
+
 TEST(RemoveIds, IVFKeepsIdsAndHashtableDirectMap) {
     auto idx = index_factory(int(d), "IVF16,Flat");
     fill(*idx);

@@ -26,9 +26,23 @@ void HNSW::materialize_links() {
     if (!links0_mapped) return;
     links0.assign(links0_mapped, links0_mapped + links0_mapped_n);
     links_upper.assign(links_upper_mapped, links_upper_mapped + links_upper_mapped_n);
+    unmap_links();
+}
+
+void HNSW::unmap_links() {
     links0_mapped = links_upper_mapped = nullptr;
     links0_mapped_n = links_upper_mapped_n = 0;
     links_owner.reset();
+}
+
+void HNSW::clear_graph() {
+    unmap_links();
+    levels.clear();
+    links0.clear();
+    upper_offsets.clear();
+    links_upper.clear();
+    max_level = -1;
+    entry_point = -1;
 }
 
 size_t HNSW::compute_upper_offsets() {
@@ -469,14 +483,7 @@ size_t IndexHNSWFlat::compact() {
 void IndexHNSWFlat::reset() {
     deleted.clear();
     ndeleted = 0;
-    // The graph goes, the parameters stay.
-    hnsw.materialize_links();
-    hnsw.levels.clear();
-    hnsw.links0.clear();
-    hnsw.upper_offsets.clear();
-    hnsw.links_upper.clear();
-    hnsw.max_level = -1;
-    hnsw.entry_point = -1;
+    hnsw.clear_graph();  // the parameters stay
     storage.reset();
     ntotal = 0;
 }

@@ -58,6 +58,9 @@ struct HNSW {
         return links0_mapped ? links_upper_mapped_n : links_upper.size();
     }
     void materialize_links();
+    void unmap_links();
+    // Drops every node (mapped or not); the parameters stay.
+    void clear_graph();
 
     // Row [count, ids...] of node at level (level <= levels[node]). Writable only when not
     // mapped (building materializes first).

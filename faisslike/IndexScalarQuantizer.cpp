@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "faisslike/Error.h"
+#include "kernels/kernel_table.h"
 
 namespace faisslike {
 

@@ -6,6 +6,7 @@
 
 #include "faisslike/Error.h"
 #include "kernels/half.h"
+#include "kernels/kernel_table.h"
 
 namespace faisslike {
 

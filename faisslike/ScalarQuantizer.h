@@ -7,9 +7,12 @@
 #include <vector>
 
 #include "faisslike/Index.h"
-#include "kernels/kernel_table.h"
 
 namespace faisslike {
+
+namespace kernels {
+struct KernelTable;
+}
 
 struct ScalarQuantizer {
     // FAISS's numbering, so stored integers mean the same thing.

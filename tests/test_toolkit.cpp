@@ -22,6 +22,7 @@
 #include "faisslike/IndexRefine.h"
 #include "faisslike/IndexScalarQuantizer.h"
 #include "faisslike/IndexShards.h"
+#include "faisslike/distances.h"
 #include "faisslike/index_factory.h"
 #include "faisslike/index_io.h"
 #include "test_util.h"

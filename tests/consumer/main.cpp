@@ -1,8 +1,24 @@
 #include <cstdio>
 #include <vector>
 
+// Every public header must compile from the installed tree (none may need kernels/ or
+// impl/ headers, which are not installed).
+#include <faisslike/Clustering.h>
+#include <faisslike/IDSelector.h>
 #include <faisslike/IndexFlat.h>
+#include <faisslike/IndexFlatCodes.h>
+#include <faisslike/IndexHNSW.h>
+#include <faisslike/IndexIDMap.h>
+#include <faisslike/IndexIVFFlat.h>
+#include <faisslike/IndexIVFPQ.h>
+#include <faisslike/IndexPQ.h>
+#include <faisslike/IndexPreTransform.h>
+#include <faisslike/IndexRefine.h>
+#include <faisslike/IndexScalarQuantizer.h>
+#include <faisslike/IndexShards.h>
 #include <faisslike/distances.h>
+#include <faisslike/index_factory.h>
+#include <faisslike/index_io.h>
 
 int main() {
     faisslike::IndexFlatL2 index(4);
@@ -14,5 +30,18 @@ int main() {
     index.search(1, q, 2, D, I);
     std::printf("simd=%s I=%lld,%lld\n", faisslike::simd_level_name(faisslike::simd_level()),
                 (long long)I[0], (long long)I[1]);
-    return (I[0] == 1) ? 0 : 1;
+    if (I[0] != 1) return 1;
+    // The toolkit through the installed headers: factory, ids, a selector, a file round trip.
+    auto idx = faisslike::index_factory(4, "IDMap2,Flat");
+    const faisslike::idx_t ids[3] = {10, 20, 30};
+    idx->add_with_ids(3, xb.data(), ids);
+    faisslike::IDSelectorRange sel(25, 40);
+    faisslike::SearchParameters p;
+    p.sel = &sel;
+    idx->search(1, q, 1, D, I, &p);
+    auto bytes = faisslike::serialize_index(idx.get());
+    auto back = faisslike::deserialize_index(bytes.data(), bytes.size());
+    std::printf("filtered nearest id=%lld, round trip ntotal=%lld\n", (long long)I[0],
+                (long long)back->ntotal);
+    return (I[0] == 30 && back->ntotal == 3) ? 0 : 1;
 }

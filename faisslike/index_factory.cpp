@@ -1,7 +1,7 @@
 #include "faisslike/index_factory.h"
 
 #include <cctype>
-#include <regex>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -35,6 +35,16 @@ std::vector<std::string> split_tokens(const std::string& s) {
     return out;
 }
 
+// t is prefix followed by one or more digits: the digits go to `num`.
+bool prefixed_number(const std::string& t, const char* prefix, std::string& num) {
+    const size_t n = std::strlen(prefix);
+    if (t.size() <= n || t.compare(0, n, prefix) != 0) return false;
+    num = t.substr(n);
+    for (char c : num)
+        if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    return true;
+}
+
 // Parses a positive integer that fits `max`; throws naming the token otherwise.
 long parse_count(const std::string& digits, long max, const std::string& token,
                  const std::string& desc) {
@@ -61,11 +71,12 @@ struct Parser {
 
     // PQ<M>[x<nbits>] -> (M, nbits), or false if the token is not a PQ token.
     bool pq_params(const std::string& t, size_t& M, size_t& nbits) const {
-        static const std::regex re("PQ([0-9]+)(x([0-9]+))?");
-        std::smatch m;
-        if (!std::regex_match(t, m, re)) return false;
-        M = size_t(parse_count(m[1], 1 << 16, t, desc));
-        nbits = m[3].matched ? size_t(parse_count(m[3], 8, t, desc)) : 8;
+        const size_t x = t.find('x');
+        std::string m_digits, b_digits;
+        if (!prefixed_number(t.substr(0, x), "PQ", m_digits)) return false;
+        if (x != std::string::npos && !prefixed_number(t.substr(x), "x", b_digits)) return false;
+        M = size_t(parse_count(m_digits, 1 << 16, t, desc));
+        nbits = b_digits.empty() ? 8 : size_t(parse_count(b_digits, 8, t, desc));
         return true;
     }
 
@@ -88,7 +99,7 @@ struct Parser {
 
     std::unique_ptr<Index> core_token() {
         const std::string t = tok[pos++];
-        std::smatch m;
+        std::string num;
         size_t M, nbits;
         if (t == "Flat") return flat(metric);
         if (t == "SQ8")
@@ -96,12 +107,10 @@ struct Parser {
         if (t == "SQfp16")
             return std::make_unique<IndexScalarQuantizer>(d, ScalarQuantizer::QT_fp16, metric);
         if (pq_params(t, M, nbits)) return std::make_unique<IndexPQ>(d, M, nbits, metric);
-        static const std::regex hnsw_re("HNSW([0-9]+)");
-        if (std::regex_match(t, m, hnsw_re))
-            return std::make_unique<IndexHNSWFlat>(d, int(parse_count(m[1], 512, t, desc)), metric);
-        static const std::regex ivf_re("IVF([0-9]+)");
-        if (std::regex_match(t, m, ivf_re)) {
-            const size_t nlist = size_t(parse_count(m[1], 1L << 31, t, desc));
+        if (prefixed_number(t, "HNSW", num))
+            return std::make_unique<IndexHNSWFlat>(d, int(parse_count(num, 512, t, desc)), metric);
+        if (prefixed_number(t, "IVF", num)) {
+            const size_t nlist = size_t(parse_count(num, 1L << 31, t, desc));
             FAISSLIKE_THROW_IF_NOT_FMT(pos < tok.size(),
                                        "index_factory: '%s' needs a code type after '%s' (Flat, "
                                        "PQ<M>, SQ8 or SQfp16)",

@@ -17,10 +17,11 @@ Index configurations (FAISS factory style):
   SQ8, SQfp16          scalar quantizer (1 or 2 bytes per component), exhaustive
   IVF<nlist>,SQ8 / IVF<nlist>,SQfp16
                        inverted file over scalar-quantized residuals, swept over nprobe
-  HNSW<M>[_efc<E>][_l0M]
+  HNSW<M>[_efc<E>][_l0M][_sq8t]
                        HNSW graph, efConstruction E (default 40, FAISS's), swept over efSearch;
                        _l0M builds ours with hnswlib's rules (M links per new node at level 0,
-                       lists pruned to capacity) instead of FAISS's (2M, 20% prune headroom)
+                       lists pruned to capacity) instead of FAISS's (2M, 20% prune headroom);
+                       _sq8t walks level 0 on 8-bit codes (ours only; exact re-ranking)
 """
 import argparse
 import gc
@@ -86,16 +87,17 @@ class Config:
             self.kind, self.nlist, self.param = "ivfsq", int(m.group(1)), "nprobe"
             self.values = [v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256) if v <= self.nlist]
             return
-        m = re.fullmatch(r"HNSW(\d+)(?:_efc(\d+))?(_l0M)?", key)
+        m = re.fullmatch(r"HNSW(\d+)(?:_efc(\d+))?(_l0M)?(_sq8t)?", key)
         if m:
             self.kind, self.M, self.param = "hnsw", int(m.group(1)), "efSearch"
             self.efc = int(m.group(2) or 40)
             self.hnswlib_rules = bool(m.group(3))
+            self.sq8_traversal = bool(m.group(4))
             self.values = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
             return
         raise BenchError(f"unknown index configuration '{key}' (expected Flat, IVF<n>,Flat, "
                          f"PQ<M>[x<nbits>], IVF<n>,PQ<M>[x<nbits>], SQ8, SQfp16, IVF<n>,SQ8, IVF<n>,SQfp16 "
-                         f"or HNSW<M>[_efc<E>][_l0M])")
+                         f"or HNSW<M>[_efc<E>][_l0M][_sq8t])")
 
 
 # ------------------------------------------------------------------ adapters
@@ -141,6 +143,8 @@ class FaisslikeAdapter(Adapter):
             if cfg.hnswlib_rules:
                 self.index.hnsw.level0_select_2M = False
                 self.index.hnsw.prune_headroom = 0.0
+            if cfg.sq8_traversal:
+                self.index.sq8_traversal = True
 
     def build(self, xt, xb):
         if not self.index.is_trained:

@@ -162,13 +162,36 @@ struct Graph {
     bool ip;
     const kernels::KernelTable& K;
     NodeLocks* locks;  // null when searching (no concurrent writers)
+    // 8-bit traversal (IndexHNSWFlat::sq8_traversal): distances from d-byte codes and the
+    // query's tables instead of the floats; results are re-ranked exactly afterwards.
+    const uint8_t* codes = nullptr;
+    const ScalarQuantizer* sq = nullptr;
+    const ScalarQuantizer::QueryTables* qt = nullptr;
+
+    const char* vec_ptr(int64_t v) const {
+        return codes ? reinterpret_cast<const char*>(codes + size_t(v) * d)
+                     : reinterpret_cast<const char*>(xb + size_t(v) * d);
+    }
+    size_t vec_bytes() const { return codes ? d : d * sizeof(float); }
 
     float dist(const float* q, int64_t v) const {
+        if (codes) {
+            float o;
+            sq->distances(K, *qt, ip, codes + size_t(v) * d, 1, &o);
+            return ip ? -o : o;
+        }
         const float* y = xb + size_t(v) * d;
         return ip ? -K.inner_product(q, y, d) : K.L2sqr(q, y, d);
     }
     float dist_nodes(int64_t a, int64_t b) const { return dist(xb + size_t(a) * d, b); }
     void dist4(const float* q, int64_t a, int64_t b, int64_t c, int64_t e, float* out) const {
+        if (codes) {
+            out[0] = dist(q, a);
+            out[1] = dist(q, b);
+            out[2] = dist(q, c);
+            out[3] = dist(q, e);
+            return;
+        }
         if (ip) {
             K.inner_product_batch4(q, xb + size_t(a) * d, xb + size_t(b) * d, xb + size_t(c) * d,
                                    xb + size_t(e) * d, d, out);
@@ -227,7 +250,7 @@ struct Graph {
         vis.visit(size_t(ep));
         if (accept(int32_t(ep))) res.push_back({dep, int32_t(ep)});
         cand.push_back({dep, int32_t(ep)});
-        const size_t line_bytes = d * sizeof(float);
+        const size_t line_bytes = vec_bytes();
         int32_t fresh[1024];
         while (!cand.empty()) {
             std::pop_heap(cand.begin(), cand.end(), Closer());
@@ -251,7 +274,7 @@ struct Graph {
                 const int32_t v = links[j];
                 if (vis.visit(size_t(v))) continue;
                 fresh[m++] = v;
-                __builtin_prefetch(xb + size_t(v) * d);
+                __builtin_prefetch(vec_ptr(v));
             }
             auto consider = [&](int32_t v, float dv) {
                 if (int(res.size()) < ef || dv < res.front().d) {
@@ -273,7 +296,7 @@ struct Graph {
             for (; j + 4 <= m; j += 4) {
                 // Prefetch the rest of the next group's rows while this group is scored.
                 for (int t = j + 4; t < std::min(m, j + 8); ++t) {
-                    const char* p = reinterpret_cast<const char*>(xb + size_t(fresh[t]) * d);
+                    const char* p = vec_ptr(fresh[t]);
                     for (size_t o = 64; o < line_bytes; o += 64) __builtin_prefetch(p + o);
                 }
                 float dv[4];
@@ -413,6 +436,7 @@ void IndexHNSWFlat::add(idx_t n, const float* x) {
 #pragma omp parallel for schedule(dynamic, 16)
     for (int64_t i = int64_t(start); i < int64_t(n1); ++i) g.insert(i, global);
     ntotal = idx_t(n1);
+    if (traversal_sq) encode_traversal(idx_t(n0));
 }
 
 void IndexHNSWFlat::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
@@ -441,18 +465,54 @@ void IndexHNSWFlat::search(idx_t n, const float* x, idx_t k, float* distances, i
             float dep = g.dist(q, ep);
             for (int lev = h.max_level; lev > 0; --lev) g.greedy(q, lev, ep, dep);
             SearchScratch& s = t_scratch;
+            // Level 0 on 8-bit codes when enabled (4x fewer bytes per distance), then exact
+            // distances for the ef results.
+            Graph g0 = g;
+            thread_local ScalarQuantizer::QueryTables qt;
+            if (traversal_sq) {
+                traversal_sq->set_query(q, ip, qt);
+                g0.codes = traversal_codes.data();
+                g0.sq = traversal_sq.get();
+                g0.qt = &qt;
+                dep = g0.dist(q, ep);
+            }
             if (sel || ndeleted) {
                 const uint8_t* del = ndeleted ? deleted.data() : nullptr;
-                g.search_layer_if(q, 0, ep, dep, ef, s.res, s.cand, s.nbuf, [&](int32_t v) {
+                g0.search_layer_if(q, 0, ep, dep, ef, s.res, s.cand, s.nbuf, [&](int32_t v) {
                     return !(del && del[v]) && (!sel || sel->is_member(v));
                 });
             } else {
-                g.search_layer(q, 0, ep, dep, ef, s.res, s.cand, s.nbuf);
+                g0.search_layer(q, 0, ep, dep, ef, s.res, s.cand, s.nbuf);
             }
+            if (traversal_sq)
+                for (Node& r : s.res) r.d = g.dist(q, r.id);
             for (const Node& r : s.res) heap_push_if_better<HeapC>(size_t(k), hv, hi, r.d, r.id);
         }
         finalize_results(size_t(k), hv, hi, ip, 0.0f);
     }
+}
+
+void IndexHNSWFlat::set_sq8_traversal(bool on) {
+    set_sq8_traversal(on ? std::make_unique<ScalarQuantizer>(size_t(d), ScalarQuantizer::QT_8bit)
+                         : nullptr);
+}
+
+void IndexHNSWFlat::set_sq8_traversal(std::unique_ptr<ScalarQuantizer> sq) {
+    FAISSLIKE_THROW_IF_NOT_MSG(!sq || (sq->qtype == ScalarQuantizer::QT_8bit && sq->d == size_t(d)),
+                               "the traversal quantizer must be 8-bit with the index's d");
+    std::vector<uint8_t>().swap(traversal_codes);
+    traversal_sq = std::move(sq);
+    if (traversal_sq && ntotal > 0) encode_traversal(0);
+}
+
+void IndexHNSWFlat::encode_traversal(idx_t from) {
+    // Ranges come from the vectors present when first encoding; later vectors outside them
+    // clamp (traversal gets coarser there, results stay exact after re-ranking).
+    if (!traversal_sq->is_trained()) traversal_sq->train(size_t(ntotal), storage.get_xb());
+    traversal_codes.resize(size_t(ntotal) * size_t(d));
+    traversal_sq->compute_codes(storage.get_xb() + size_t(from) * size_t(d),
+                                traversal_codes.data() + size_t(from) * size_t(d),
+                                size_t(ntotal - from));
 }
 
 size_t IndexHNSWFlat::remove_ids(const IDSelector& sel) {
@@ -481,11 +541,13 @@ size_t IndexHNSWFlat::compact() {
 }
 
 void IndexHNSWFlat::reset() {
+    const bool traversal = sq8_traversal();
     deleted.clear();
     ndeleted = 0;
     hnsw.clear_graph();  // the parameters stay
     storage.reset();
     ntotal = 0;
+    set_sq8_traversal(traversal);  // codes and ranges go, the option stays
 }
 
 void IndexHNSWFlat::reconstruct(idx_t key, float* recons) const {

@@ -8,6 +8,7 @@
 
 #include "faisslike/Index.h"
 #include "faisslike/IndexFlat.h"
+#include "faisslike/ScalarQuantizer.h"
 
 namespace faisslike {
 
@@ -90,6 +91,11 @@ struct IndexHNSWFlat : Index {
     // them) but are never returned. compact() rebuilds without them.
     std::vector<uint8_t> deleted;  // empty, or one flag per node
     size_t ndeleted = 0;
+    // Optional 8-bit copy of the vectors used while walking level 0 (4x fewer bytes per
+    // distance; the graph walk is memory-bound); the ef candidates found are re-ranked with
+    // exact distances, so returned distances stay exact. Costs d bytes per vector.
+    std::unique_ptr<ScalarQuantizer> traversal_sq;
+    std::vector<uint8_t> traversal_codes;
 
     // M >= 2. efConstruction 40 and efSearch 16 by default, like FAISS.
     explicit IndexHNSWFlat(idx_t d, int M = 32, MetricType metric = METRIC_L2);
@@ -106,6 +112,15 @@ struct IndexHNSWFlat : Index {
     // freed.
     size_t compact();
     void reconstruct(idx_t key, float* recons) const override;
+    // Turns the 8-bit traversal on (encoding the vectors present; later adds are encoded as
+    // they come) or off (frees the codes). Stored in the file.
+    void set_sq8_traversal(bool on);
+    // Same with a given 8-bit quantizer (trained or not): what the reader uses.
+    void set_sq8_traversal(std::unique_ptr<ScalarQuantizer> sq);
+    bool sq8_traversal() const { return traversal_sq != nullptr; }
+
+   private:
+    void encode_traversal(idx_t from);
 };
 
 }  // namespace faisslike

@@ -389,6 +389,9 @@ void write_index_record(IOWriter* w, const Index* idx) {
             put<float>(b, h.prune_headroom);
             put<uint64_t>(b, hn->ndeleted ? hn->deleted.size() : 0);
             if (hn->ndeleted) b->write(hn->deleted.data(), hn->deleted.size());
+            // The traversal quantizer's ranges (the codes are rebuilt from them on load).
+            put<uint8_t>(b, hn->sq8_traversal() ? 1 : 0);
+            if (hn->sq8_traversal()) write_sq(b, *hn->traversal_sq);
             write_index_record(b, &hn->storage);
         });
         return;
@@ -585,6 +588,8 @@ std::unique_ptr<IndexPQ> read_pq_body(SectionReader& s) {
     return idx;
 }
 
+ScalarQuantizer read_sq(SectionReader& s, int d, bool trained);
+
 std::unique_ptr<IndexHNSWFlat> read_hnsw_body(SectionReader& s, int depth, bool v2) {
     IndexHeader h = read_index_header(s);
     const int32_t M = s.get<int32_t>("M"), efc = s.get<int32_t>("efConstruction"),
@@ -631,6 +636,7 @@ std::unique_ptr<IndexHNSWFlat> read_hnsw_body(SectionReader& s, int depth, bool 
         g.links_upper_mapped_n = size_t(nu);
         g.links_owner = s.r->keepalive();
     }
+    std::unique_ptr<ScalarQuantizer> traversal;
     if (v2) {
         const uint8_t sel2m = s.get<uint8_t>("level0_select_2M");
         const float hr = s.get<float>("prune_headroom");
@@ -647,6 +653,13 @@ std::unique_ptr<IndexHNSWFlat> read_hnsw_body(SectionReader& s, int depth, bool 
                 idx->ndeleted += f;
             }
             if (idx->ndeleted == 0) idx->deleted.clear();
+        }
+        const uint8_t tr = s.get<uint8_t>("sq8_traversal");
+        if (tr > 1) s.fail(format_string("invalid sq8_traversal byte %u", unsigned(tr)));
+        if (tr) {
+            traversal = std::make_unique<ScalarQuantizer>(read_sq(s, h.d, h.ntotal > 0));
+            if (traversal->qtype != ScalarQuantizer::QT_8bit)
+                s.fail("the traversal quantizer must be 8-bit");
         }
     } else {
         g.level0_select_2M = false;  // v1 files were built with hnswlib's rules
@@ -668,6 +681,7 @@ std::unique_ptr<IndexHNSWFlat> read_hnsw_body(SectionReader& s, int depth, bool 
     }
     idx->storage.ntotal = h.ntotal;
     idx->ntotal = h.ntotal;
+    if (traversal) idx->set_sq8_traversal(std::move(traversal));
     return idx;
 }
 

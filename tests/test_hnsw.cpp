@@ -206,3 +206,47 @@ TEST(HNSW, SerializationRoundTripAndCorruptGraphs) {
     std::memcpy(&b[16 + 12 + 17 + 16], &bad_ep, 8);
     expect_error(b, "entry point");
 }
+
+TEST(HNSW, Sq8TraversalKeepsRecallAndExactDistances) {
+    const size_t d = 32, n = 20000, nq = 200;
+    auto xb = clustered(n, d, 1, 50, 3.0f), xq = clustered(nq, d, 2, 50, 3.0f);
+    for (MetricType m : {METRIC_L2, METRIC_INNER_PRODUCT}) {
+        if (m == METRIC_INNER_PRODUCT) {
+            fvec_renorm_L2(d, n, xb.data());
+            fvec_renorm_L2(d, nq, xq.data());
+        }
+        IndexHNSWFlat index(d, 16, m);
+        index.set_sq8_traversal(true);  // before adding: encoded as vectors come
+        index.add(idx_t(n / 2), xb.data());
+        index.add(idx_t(n / 2), xb.data() + (n / 2) * d);
+        EXPECT_EQ(index.traversal_codes.size(), n * d);
+        SearchParametersHNSW p;
+        p.efSearch = 64;
+        EXPECT_GE(recall(index, xb, xq, 10, &p), 0.95);
+        // Distances are exact (re-ranked with the floats), and sorted.
+        std::vector<float> D(nq * 10);
+        std::vector<idx_t> I(nq * 10);
+        index.search(idx_t(nq), xq.data(), 10, D.data(), I.data(), &p);
+        for (size_t i = 0; i < nq; ++i)
+            for (size_t j = 0; j < 10; ++j) {
+                const float* y = xb.data() + size_t(I[i * 10 + j]) * d;
+                const double want =
+                    m == METRIC_L2 ? ref_L2(&xq[i * d], y, d) : ref_IP(&xq[i * d], y, d);
+                EXPECT_NEAR(D[i * 10 + j], want, tol_for(std::abs(want) + 1, d));
+            }
+        // Round trip keeps the option (codes rebuilt) and the results.
+        auto bytes = serialize_index(&index);
+        auto back = deserialize_index(bytes.data(), bytes.size());
+        auto* hb = dynamic_cast<IndexHNSWFlat*>(back.get());
+        ASSERT_NE(hb, nullptr);
+        EXPECT_TRUE(hb->sq8_traversal());
+        std::vector<float> D2(nq * 10);
+        std::vector<idx_t> I2(nq * 10);
+        hb->search(idx_t(nq), xq.data(), 10, D2.data(), I2.data(), &p);
+        EXPECT_EQ(I, I2);
+        // Off: codes freed, same graph, float traversal.
+        index.set_sq8_traversal(false);
+        EXPECT_TRUE(index.traversal_codes.empty());
+        EXPECT_GE(recall(index, xb, xq, 10, &p), 0.95);
+    }
+}

@@ -48,3 +48,21 @@ def test_hnsw_bad_input(rng):
     index.add(np.nan_to_num(x))
     D, I = index.search(x[:1] * 0, 10)  # k > efSearch: raised, all 10 found
     assert (I >= 0).all()
+
+
+def test_hnsw_sq8_traversal(rng, tmp_path):
+    xb, xq = clustered(rng, 5000, 32, nq=50, ncent=30, scale=3.0)
+    index = faiss.IndexHNSWFlat(32, 16)
+    index.add(xb)
+    assert not index.sq8_traversal
+    index.sq8_traversal = True  # encodes what is there; later adds are encoded too
+    index.add(xq)
+    D, I = index.search(xq, 10, params=faiss.SearchParametersHNSW(efSearch=64))
+    assert (I[:, 0] == 5000 + np.arange(50)).all()  # the added queries find themselves
+    np.testing.assert_allclose(D[:, 0], 0, atol=1e-4)  # exact distances after re-ranking
+    exact = ((xq[:, None, :] - np.vstack([xb, xq])[I]) ** 2).sum(-1)
+    np.testing.assert_allclose(D, exact, rtol=1e-4, atol=1e-3)
+    faiss.write_index(index, tmp_path / "h.index")
+    back = faiss.read_index(tmp_path / "h.index")
+    assert back.sq8_traversal
+    np.testing.assert_array_equal(back.search(xq, 10, params=faiss.SearchParametersHNSW(efSearch=64))[1], I)

@@ -46,9 +46,10 @@ int main(int argc, char** argv) {
             } else {
                 idx->add(n, x.data());
             }
-            if (std::string(desc) == "HNSW4") {  // with deleted nodes too
+            if (std::string(desc) == "HNSW4") {  // with deleted nodes and 8-bit traversal
                 IDSelectorRange sel(0, 5);
                 idx->remove_ids(sel);
+                static_cast<IndexHNSWFlat*>(idx.get())->set_sq8_traversal(true);
             }
             std::string name = desc;
             for (char& c : name)

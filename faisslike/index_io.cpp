@@ -150,12 +150,17 @@ IndexHeader read_index_header(SectionReader& s) {
 
 // The values of an array whose count `n` was already read; it must equal `expected`
 // (`note` explains where that comes from). Checked against the bytes left before allocating.
-template <class T>
-void read_array_body(SectionReader& s, std::vector<T>& out, uint64_t n, uint64_t expected,
-                     const char* field, const char* note = "") {
+void check_count(SectionReader& s, uint64_t n, uint64_t expected, const char* field,
+                 const char* note) {
     if (n != expected)
         s.fail(format_string("field '%s' holds %llu values, expected %llu%s", field,
                              (unsigned long long)n, (unsigned long long)expected, note));
+}
+
+template <class T>
+void read_array_body(SectionReader& s, std::vector<T>& out, uint64_t n, uint64_t expected,
+                     const char* field, const char* note = "") {
+    check_count(s, n, expected, field, note);
     if (n > std::numeric_limits<uint64_t>::max() / sizeof(T))
         s.fail(format_string("field '%s' size overflows", field));
     s.need(n * sizeof(T), field);
@@ -169,6 +174,16 @@ void read_array(SectionReader& s, std::vector<T>& out, uint64_t expected, const 
                 const char* note = "") {
     const uint64_t n = s.get<uint64_t>(field);
     read_array_body(s, out, n, expected, field, note);
+}
+
+// An aligned array prefixed by its element count, which must equal `expected`: in place when
+// memory-mapped (returned), else copied into `out` (null returned).
+template <class T>
+const T* read_counted_aligned_array(SectionReader& s, std::vector<T>& out, uint64_t expected,
+                                    const char* field, const char* note = "") {
+    const uint64_t n = s.get<uint64_t>(field);
+    check_count(s, n, expected, field, note);
+    return read_aligned_array(s, out, n, field);
 }
 
 // Centroids are used in arithmetic whose NaN would silently poison every search.
@@ -430,12 +445,8 @@ std::unique_ptr<IndexFlat> read_flat_body(SectionReader& s) {
     }
     if (h.ntotal > std::numeric_limits<int64_t>::max() / h.d)
         s.fail(format_string("ntotal=%lld x d=%d overflows", (long long)h.ntotal, h.d));
-    const uint64_t nf = s.get<uint64_t>("codes");
-    if (nf != uint64_t(h.ntotal) * uint64_t(h.d))
-        s.fail(format_string("field 'codes' holds %llu values, expected %llu (ntotal x d)",
-                             (unsigned long long)nf,
-                             (unsigned long long)(uint64_t(h.ntotal) * uint64_t(h.d))));
-    if (const float* p = read_aligned_array(s, f->codes, nf, "codes"))
+    if (const float* p = read_counted_aligned_array(s, f->codes, uint64_t(h.ntotal) * uint64_t(h.d),
+                                                    "codes", " (ntotal x d)"))
         f->set_mapped(p, h.ntotal, s.r->keepalive());
     f->ntotal = h.ntotal;
     f->is_trained = h.is_trained;
@@ -617,18 +628,10 @@ std::unique_ptr<IndexHNSWFlat> read_hnsw_body(SectionReader& s, int depth, bool 
         if (l < 0 || l > 30) s.fail(format_string("node level %d out of range", int(l)));
     if (n > std::numeric_limits<uint64_t>::max() / uint64_t(2 * M + 1))
         s.fail("links0 size overflows");
-    const uint64_t n0 = s.get<uint64_t>("links0");
-    if (n0 != n * uint64_t(2 * M + 1))
-        s.fail(format_string("field 'links0' holds %llu values, expected %llu",
-                             (unsigned long long)n0,
-                             (unsigned long long)(n * uint64_t(2 * M + 1))));
-    const int32_t* l0 = read_aligned_array(s, g.links0, n0, "links0");
-    const size_t upper = g.compute_upper_offsets();
-    const uint64_t nu = s.get<uint64_t>("links_upper");
-    if (nu != upper)
-        s.fail(format_string("field 'links_upper' holds %llu values, expected %zu",
-                             (unsigned long long)nu, upper));
-    const int32_t* lu = read_aligned_array(s, g.links_upper, nu, "links_upper");
+    const uint64_t n0 = n * uint64_t(2 * M + 1);
+    const int32_t* l0 = read_counted_aligned_array(s, g.links0, n0, "links0");
+    const uint64_t nu = g.compute_upper_offsets();
+    const int32_t* lu = read_counted_aligned_array(s, g.links_upper, nu, "links_upper");
     if (l0) {  // memory-mapped: the links stay in the file
         g.links0_mapped = l0;
         g.links_upper_mapped = lu ? lu : l0;  // never dereferenced when empty

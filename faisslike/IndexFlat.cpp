@@ -15,7 +15,7 @@ namespace faisslike {
 IndexFlat::IndexFlat(idx_t d_in, MetricType metric) : Index(d_in, metric) {}
 
 void IndexFlat::set_mapped(const float* xb, idx_t n, std::shared_ptr<const void> owner) {
-    std::vector<float>().swap(codes);
+    decltype(codes)().swap(codes);
     mapped_ = xb;
     map_owner_ = std::move(owner);
     ntotal = n;

@@ -5,13 +5,14 @@
 #include <vector>
 
 #include "faisslike/Index.h"
+#include "faisslike/impl/LargeAlloc.h"
 
 namespace faisslike {
 
 struct IndexFlat : Index {
     // ntotal x d floats, unless the index was loaded memory-mapped (then codes is empty and
     // the vectors are read in place; any change copies them into codes first).
-    std::vector<float> codes;
+    LargeVector<float> codes;  // huge pages: HNSW walks read random rows
 
     explicit IndexFlat(idx_t d, MetricType metric = METRIC_L2);
     IndexFlat() = delete;

@@ -500,7 +500,7 @@ void IndexHNSWFlat::set_sq8_traversal(bool on) {
 void IndexHNSWFlat::set_sq8_traversal(std::unique_ptr<ScalarQuantizer> sq) {
     FAISSLIKE_THROW_IF_NOT_MSG(!sq || (sq->qtype == ScalarQuantizer::QT_8bit && sq->d == size_t(d)),
                                "the traversal quantizer must be 8-bit with the index's d");
-    std::vector<uint8_t>().swap(traversal_codes);
+    decltype(traversal_codes)().swap(traversal_codes);
     traversal_sq = std::move(sq);
     if (traversal_sq && ntotal > 0) encode_traversal(0);
 }

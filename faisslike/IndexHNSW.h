@@ -9,6 +9,7 @@
 #include "faisslike/Index.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/ScalarQuantizer.h"
+#include "faisslike/impl/LargeAlloc.h"
 
 namespace faisslike {
 
@@ -37,9 +38,9 @@ struct HNSW {
     // same, default 0.2). 0 prunes to capacity (hnswlib). In [0, 0.5].
     float prune_headroom = 0.2f;
     std::vector<int8_t> levels;          // top level of each node
-    std::vector<int32_t> links0;         // ntotal x (2M + 1)
+    LargeVector<int32_t> links0;         // ntotal x (2M + 1)
     std::vector<int64_t> upper_offsets;  // start of node's level-1 row in links_upper, or -1
-    std::vector<int32_t> links_upper;    // rows of (M + 1)
+    LargeVector<int32_t> links_upper;    // rows of (M + 1)
 
     explicit HNSW(int M);
     int capacity(int level) const { return level == 0 ? 2 * M : M; }
@@ -95,7 +96,7 @@ struct IndexHNSWFlat : Index {
     // distance; the graph walk is memory-bound); the ef candidates found are re-ranked with
     // exact distances, so returned distances stay exact. Costs d bytes per vector.
     std::unique_ptr<ScalarQuantizer> traversal_sq;
-    std::vector<uint8_t> traversal_codes;
+    LargeVector<uint8_t> traversal_codes;
 
     // M >= 2. efConstruction 40 and efSearch 16 by default, like FAISS.
     explicit IndexHNSWFlat(idx_t d, int M = 32, MetricType metric = METRIC_L2);

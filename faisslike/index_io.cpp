@@ -104,8 +104,9 @@ struct SectionReader {
 
 // An aligned array of n values (count already read): in place when memory-mapped (returns
 // the pointer, `out` untouched), else copied into `out` (returns null).
-template <class T>
-const T* read_aligned_array(SectionReader& s, std::vector<T>& out, uint64_t n, const char* field) {
+template <class T, class A>
+const T* read_aligned_array(SectionReader& s, std::vector<T, A>& out, uint64_t n,
+                            const char* field) {
     if (n > std::numeric_limits<uint64_t>::max() / sizeof(T))
         s.fail(format_string("field '%s' size overflows", field));
     s.pad(field);
@@ -178,8 +179,8 @@ void read_array(SectionReader& s, std::vector<T>& out, uint64_t expected, const 
 
 // An aligned array prefixed by its element count, which must equal `expected`: in place when
 // memory-mapped (returned), else copied into `out` (null returned).
-template <class T>
-const T* read_counted_aligned_array(SectionReader& s, std::vector<T>& out, uint64_t expected,
+template <class T, class A>
+const T* read_counted_aligned_array(SectionReader& s, std::vector<T, A>& out, uint64_t expected,
                                     const char* field, const char* note = "") {
     const uint64_t n = s.get<uint64_t>(field);
     check_count(s, n, expected, field, note);

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <numeric>
@@ -13,6 +15,7 @@
 #include "faisslike/Error.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/distances.h"
+#include "faisslike/impl/LargeAlloc.h"
 #include "test_util.h"
 
 using namespace faisslike;
@@ -243,4 +246,25 @@ TEST(FlatErrors, NonFiniteValuesRejected) {
     std::vector<float> q = {std::nanf(""), 0, 0, 0}, D(1);
     std::vector<idx_t> I(1);
     expect_error_mentioning([&] { index.search(1, q.data(), 1, D.data(), I.data()); }, "query");
+}
+
+TEST(LargeAlloc, AlignmentAndHugeBlocks) {
+    for (size_t bytes : {size_t(1), size_t(100), size_t(1) << 20, size_t(5) << 20}) {
+        void* p = large_alloc(bytes);
+        const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+        EXPECT_EQ(a % 64, 0u) << bytes;
+        // Huge-page candidates are 2 MiB aligned so whole pages can back them.
+        if (bytes >= (size_t(4) << 20) && large_alloc_hugepages()) EXPECT_EQ(a % (2 << 20), 0u);
+        std::memset(p, 1, bytes);  // the whole block is usable
+        large_free(p);
+    }
+    LargeAllocator<float> alloc;
+    EXPECT_THROW(alloc.allocate(std::numeric_limits<size_t>::max() / 2), std::bad_alloc);
+    // The vectors of a flat index: aligned rows, growing by insert like a std::vector.
+    IndexFlat index(8);
+    std::vector<float> x(8 * 1000, 0.5f);
+    for (int i = 0; i < 3; ++i) index.add(1000, x.data());
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(index.get_xb()) % 64, 0u);
+    EXPECT_EQ(index.codes.size(), size_t(3 * 8 * 1000));
+    EXPECT_EQ(index.codes[8 * 2500], 0.5f);
 }

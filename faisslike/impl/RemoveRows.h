@@ -10,8 +10,8 @@ namespace faisslike {
 
 // Drops the rows whose ids (= row numbers) sel selects; later rows move down, so ids are
 // renumbered as in FAISS. Returns the number removed and updates ntotal.
-template <class T>
-size_t remove_rows(const IDSelector& sel, size_t row_len, std::vector<T>& rows, idx_t& ntotal) {
+template <class T, class A>
+size_t remove_rows(const IDSelector& sel, size_t row_len, std::vector<T, A>& rows, idx_t& ntotal) {
     size_t j = 0;
     for (size_t i = 0; i < size_t(ntotal); ++i) {
         if (sel.is_member(idx_t(i))) continue;

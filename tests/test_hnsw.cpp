@@ -145,6 +145,44 @@ TEST(HNSW, EfSearchRaisedToKAndParamsThreadSafe) {
     for (int v : ok) EXPECT_EQ(v, 5);
 }
 
+// The per-thread visited set is reset by clearing only what the previous search touched,
+// and is shared by every index the thread searches: a stale bit would hide a node.
+TEST(HNSW, VisitedSetResetsAcrossSearchesAndIndexes) {
+    const size_t d = 16, nq = 30, k = 10;
+    auto xb = clustered(20000, d, 8, 50, 3.0f), xq = clustered(nq, d, 9, 50, 3.0f);
+    omp_set_num_threads(1);  // every search on this thread: one visited set
+    IndexHNSWFlat big(d, 8), tiny(d, 4);
+    big.add(20000, xb.data());
+    tiny.add(60, xb.data());  // efSearch >= ntotal: every node is visited
+    SearchParametersHNSW p;
+    p.efSearch = 64;
+    auto run = [&](const IndexHNSWFlat& index) {
+        std::vector<float> D(nq * k);
+        std::vector<idx_t> I(nq * k);
+        index.search(nq, xq.data(), k, D.data(), I.data(), &p);
+        return I;
+    };
+    // Reference results from a fresh thread (a fresh visited set).
+    std::vector<idx_t> ref_big, ref_tiny;
+    std::thread([&] {
+        omp_set_num_threads(1);
+        ref_big = run(big);
+        ref_tiny = run(tiny);
+    }).join();
+    for (int r = 0; r < 3; ++r) {
+        EXPECT_EQ(run(big), ref_big);
+        EXPECT_EQ(run(tiny), ref_tiny);
+    }
+    // The tiny graph is searched exhaustively: its results are exact.
+    IndexFlat flat(d);
+    flat.add(60, xb.data());
+    std::vector<float> D(nq * k);
+    std::vector<idx_t> I(nq * k);
+    flat.search(nq, xq.data(), k, D.data(), I.data());
+    EXPECT_EQ(ref_tiny, I);
+    omp_set_num_threads(2);
+}
+
 TEST(HNSW, BadInputAndEmptyIndex) {
     EXPECT_THROW(IndexHNSWFlat(8, 1), Error);
     IndexHNSWFlat index(8, 4);

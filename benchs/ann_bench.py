@@ -170,7 +170,11 @@ class FaisslikeAdapter(Adapter):
         return self.mod.SearchParameters(sel=self._sel)
 
     def size_bytes(self):
-        return int(self.mod.serialize_index(self.index).nbytes)
+        n = int(self.mod.serialize_index(self.index).nbytes)
+        # The 8-bit traversal codes are re-encoded on load, not stored: count them as memory.
+        if self.cfg.kind == "hnsw" and self.cfg.sq8_traversal and self.lib == "faisslike":
+            n += self.index.ntotal * self.index.d
+        return n
 
 
 class FaissAdapter(FaisslikeAdapter):

@@ -125,6 +125,12 @@ struct VisitedTable {
     }
 };
 
+// Asks for the cache lines of [p + from, p + bytes).
+inline void prefetch_lines(const void* p, size_t bytes, size_t from = 0) {
+    const char* c = static_cast<const char*>(p);
+    for (size_t o = from; o < bytes; o += 64) __builtin_prefetch(c + o);
+}
+
 struct Node {
     float d;
     int32_t id;
@@ -294,10 +300,7 @@ struct Graph {
                 const int32_t v = links[j];
                 if (vis.visit(size_t(v))) continue;
                 fresh[m++] = v;
-                const char* pv = vec_ptr(v);
-                __builtin_prefetch(pv);
-                if (short_rows)
-                    for (size_t o = 64; o < line_bytes; o += 64) __builtin_prefetch(pv + o);
+                prefetch_lines(vec_ptr(v), short_rows ? line_bytes : 1);
             }
             auto consider = [&](int32_t v, float dv) {
                 if (int(res.size()) < ef || dv < res.front().d) {
@@ -318,20 +321,15 @@ struct Graph {
             int j = 0;
             for (; j + 4 <= m; j += 4) {
                 // Prefetch the rest of the next group's rows while this group is scored.
-                for (int t = j + 4; !short_rows && t < std::min(m, j + 8); ++t) {
-                    const char* p = vec_ptr(fresh[t]);
-                    for (size_t o = 64; o < line_bytes; o += 64) __builtin_prefetch(p + o);
-                }
+                for (int t = j + 4; !short_rows && t < std::min(m, j + 8); ++t)
+                    prefetch_lines(vec_ptr(fresh[t]), line_bytes, 64);
                 float dv[4];
                 dist4(q, fresh[j], fresh[j + 1], fresh[j + 2], fresh[j + 3], dv);
                 for (int t = 0; t < 4; ++t) consider(fresh[j + t], dv[t]);
             }
             for (; j < m; ++j) consider(fresh[j], dist(q, fresh[j]));
             // The next candidate's links are the next cache miss: ask for them now.
-            if (!cand.empty()) {
-                const char* nr = reinterpret_cast<const char*>(h.row(cand.front().id, level));
-                for (size_t o = 0; o < row_bytes; o += 64) __builtin_prefetch(nr + o);
-            }
+            if (!cand.empty()) prefetch_lines(h.row(cand.front().id, level), row_bytes);
         }
     }
 
@@ -511,11 +509,8 @@ void IndexHNSWFlat::search(idx_t n, const float* x, idx_t k, float* distances, i
             }
             if (traversal_sq) {
                 // ef random rows: ask for all of them before the first is needed.
-                for (const Node& r : s.res) {
-                    const char* p = g.vec_ptr(r.id);
-                    for (size_t o = 0; o < size_t(d) * sizeof(float); o += 64)
-                        __builtin_prefetch(p + o);
-                }
+                for (const Node& r : s.res)
+                    prefetch_lines(g.vec_ptr(r.id), size_t(d) * sizeof(float));
                 for (Node& r : s.res) r.d = g.dist(q, r.id);
             }
             for (const Node& r : s.res) heap_push_if_better<HeapC>(size_t(k), hv, hi, r.d, r.id);

@@ -209,46 +209,52 @@ void write_pad(IOWriter* w) {
     if (pad) w->write(zeros, size_t(pad));
 }
 
+// One XXH3-64 stream (owns its state).
+struct Xxh3 {
+    XXH3_state_t* st;
+    Xxh3() : st(XXH3_createState()) {
+        FAISSLIKE_THROW_IF_NOT_MSG(st != nullptr, "out of memory for a hash state");
+        XXH3_64bits_reset(st);
+    }
+    ~Xxh3() { XXH3_freeState(st); }
+    Xxh3(const Xxh3&) = delete;
+    Xxh3& operator=(const Xxh3&) = delete;
+    void update(const void* p, size_t n) { XXH3_64bits_update(st, p, n); }
+    uint64_t digest() const { return XXH3_64bits_digest(st); }
+};
+
 // Forwards writes and hashes them (one per record level: a parent's hash covers its nested
 // records, trailers included).
 struct HashingWriter : IOWriter {
     IOWriter* w;
-    XXH3_state_t* st;
-    explicit HashingWriter(IOWriter* w) : w(w), st(XXH3_createState()) {
-        FAISSLIKE_THROW_IF_NOT_MSG(st != nullptr, "out of memory for a hash state");
-        XXH3_64bits_reset(st);
-    }
-    ~HashingWriter() override { XXH3_freeState(st); }
+    Xxh3 hash;
+    explicit HashingWriter(IOWriter* w) : w(w) {}
     void write(const void* p, size_t n) override {
-        XXH3_64bits_update(st, p, n);
+        hash.update(p, n);
         w->write(p, n);
     }
     uint64_t position() const override { return w->position(); }
 };
 
-// Same on the reading side: verify() compares with the stored trailer.
+// Same on the reading side: the caller compares digest() with the stored trailer.
 struct HashingReader : IOReader {
     IOReader* r;
-    XXH3_state_t* st;
-    explicit HashingReader(IOReader* r) : r(r), st(XXH3_createState()) {
-        FAISSLIKE_THROW_IF_NOT_MSG(st != nullptr, "out of memory for a hash state");
-        XXH3_64bits_reset(st);
-    }
-    ~HashingReader() override { XXH3_freeState(st); }
+    Xxh3 hash;
+    explicit HashingReader(IOReader* r) : r(r) {}
     void read(void* p, size_t n) override {
         r->read(p, n);
-        XXH3_64bits_update(st, p, n);
+        hash.update(p, n);
     }
     uint64_t remaining() const override { return r->remaining(); }
     uint64_t position() const override { return r->position(); }
     std::string name() const override { return r->name(); }
     const uint8_t* try_view(size_t n) override {
         const uint8_t* p = r->try_view(n);
-        if (p) XXH3_64bits_update(st, p, n);
+        if (p) hash.update(p, n);
         return p;
     }
     std::shared_ptr<const void> keepalive() const override { return r->keepalive(); }
-    uint64_t digest() const { return XXH3_64bits_digest(st); }
+    uint64_t digest() const { return hash.digest(); }
 };
 
 // tag, body length, body, XXH3-64 of the body. The length comes from a counting pass, so
@@ -261,7 +267,7 @@ void write_record(IOWriter* w, const char* tag, const Body& body) {
     put<uint64_t>(w, c.n);
     HashingWriter h(w);
     body(&h);
-    put<uint64_t>(w, XXH3_64bits_digest(h.st));
+    put<uint64_t>(w, h.hash.digest());
 }
 
 void write_index_record(IOWriter* w, const Index* idx);

@@ -335,11 +335,7 @@ TEST(IO, MemoryMappedLoadingUsesTheFileInPlace) {
         SCOPED_TRACE(desc);
         auto idx = index_factory(int(d), desc);
         if (!idx->is_trained) idx->train(idx_t(n), x.data());
-        if (std::string(desc).rfind("IDMap", 0) == 0) {
-            idx->add_with_ids(idx_t(n), x.data(), ids.data());
-        } else {
-            idx->add(idx_t(n), x.data());
-        }
+        add_per_factory(*idx, desc, idx_t(n), x.data(), ids.data());
         const std::string p = dir.path + "/m.index";
         write_index(idx.get(), p);
         auto copied = read_index(p);
@@ -370,11 +366,7 @@ TEST(IO, MemoryMappedLoadingUsesTheFileInPlace) {
         std::vector<idx_t> more_ids(nq);
         for (size_t i = 0; i < nq; ++i) more_ids[i] = idx_t(100000 + i);
         for (Index* target : {copied.get(), mapped.get()}) {
-            if (std::string(desc).rfind("IDMap", 0) == 0) {
-                target->add_with_ids(idx_t(nq), xq.data(), more_ids.data());
-            } else {
-                target->add(idx_t(nq), xq.data());
-            }
+            add_per_factory(*target, desc, idx_t(nq), xq.data(), more_ids.data());
         }
         expect_same_search(*copied, *mapped);
     }

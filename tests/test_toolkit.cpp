@@ -691,11 +691,7 @@ TEST(HostileFiles, EveryByteFlipOfEveryIndexTypeIsAnError) {
         SCOPED_TRACE(desc);
         auto idx = index_factory(int(dd), desc);
         if (!idx->is_trained) idx->train(idx_t(n), x.data());
-        if (std::string(desc).rfind("IDMap", 0) == 0) {
-            idx->add_with_ids(idx_t(n), x.data(), ids.data());
-        } else {
-            idx->add(idx_t(n), x.data());
-        }
+        add_per_factory(*idx, desc, idx_t(n), x.data(), ids.data());
         const auto bytes = serialize_index(idx.get());
         for (size_t i = 0; i < bytes.size(); ++i) {
             auto b = bytes;

@@ -4,9 +4,23 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "faisslike/Index.h"
+
 namespace faisslike_test {
+
+// Adds n vectors to an index built from factory string `desc`: with `ids` when it is an
+// IDMap / IDMap2 wrapper (they refuse plain add), else plain add.
+inline void add_per_factory(faisslike::Index& idx, const std::string& desc, faisslike::idx_t n,
+                            const float* x, const faisslike::idx_t* ids) {
+    if (desc.rfind("IDMap", 0) == 0) {
+        idx.add_with_ids(n, x, ids);
+    } else {
+        idx.add(n, x);
+    }
+}
 
 inline std::vector<float> randn(size_t n, uint32_t seed) {
     std::mt19937 rng(seed);

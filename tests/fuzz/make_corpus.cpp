@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "../test_util.h"
 #include "faisslike/IDSelector.h"
 #include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexShards.h"
@@ -41,11 +42,7 @@ int main(int argc, char** argv) {
         for (const char* desc : descs) {
             auto idx = index_factory(d, desc, m);
             if (!idx->is_trained) idx->train(n, x.data());
-            if (std::string(desc).rfind("IDMap", 0) == 0) {
-                idx->add_with_ids(n, x.data(), ids.data());
-            } else {
-                idx->add(n, x.data());
-            }
+            faisslike_test::add_per_factory(*idx, desc, n, x.data(), ids.data());
             if (std::string(desc) == "HNSW4") {  // with deleted nodes and 8-bit traversal
                 IDSelectorRange sel(0, 5);
                 idx->remove_ids(sel);

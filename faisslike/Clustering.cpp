@@ -1,7 +1,5 @@
 #include "faisslike/Clustering.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -14,6 +12,7 @@
 #include "faisslike/Error.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/distances.h"
+#include "faisslike/impl/Parallel.h"
 
 namespace faisslike {
 
@@ -27,37 +26,40 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // Float sums, as FAISS: a centroid averages at most max_points_per_centroid (256) points.
 void compute_centroids(size_t d, size_t k, size_t n, const float* x, const idx_t* assign,
                        std::vector<float>& centroids, std::vector<size_t>& sizes) {
-    const int nt = omp_get_max_threads();
+    const int nt = parallel_threads();
     std::vector<float> sums(size_t(nt) * k * d, 0.0f);
     std::vector<size_t> counts(size_t(nt) * k, 0);
-#pragma omp parallel num_threads(nt)
-    {
-        const size_t t = size_t(omp_get_thread_num());
+    parallel_region(nt, [&](Team& team) {
+        const size_t t = size_t(team.rank);
         float* s = sums.data() + t * k * d;
         size_t* c = counts.data() + t * k;
-#pragma omp for schedule(static)
-        for (int64_t i = 0; i < int64_t(n); ++i) {
-            const size_t a = size_t(assign[i]);
-            const float* xi = x + size_t(i) * d;
-            float* si = s + a * d;
-            for (size_t j = 0; j < d; ++j) si[j] += xi[j];
-            c[a]++;
-        }
-    }
+        team.for_range(
+            int64_t(n),
+            [&](int64_t i) {
+                const size_t a = size_t(assign[i]);
+                const float* xi = x + size_t(i) * d;
+                float* si = s + a * d;
+                for (size_t j = 0; j < d; ++j) si[j] += xi[j];
+                c[a]++;
+            },
+            false);
+    });
     sizes.assign(k, 0);
-#pragma omp parallel for schedule(static)
-    for (int64_t c = 0; c < int64_t(k); ++c) {
-        size_t cnt = 0;
-        for (int t = 0; t < nt; ++t) cnt += counts[size_t(t) * k + size_t(c)];
-        sizes[size_t(c)] = cnt;
-        if (cnt == 0) continue;  // re-seeded by split_clusters
-        const float inv = 1.0f / float(cnt);
-        float* out = &centroids[size_t(c) * d];
-        for (size_t j = 0; j < d; ++j) out[j] = sums[size_t(c) * d + j];
-        for (int t = 1; t < nt; ++t)
-            for (size_t j = 0; j < d; ++j) out[j] += sums[(size_t(t) * k + size_t(c)) * d + j];
-        for (size_t j = 0; j < d; ++j) out[j] *= inv;
-    }
+    parallel_for(
+        int64_t(k),
+        [&](int64_t c) {
+            size_t cnt = 0;
+            for (int t = 0; t < nt; ++t) cnt += counts[size_t(t) * k + size_t(c)];
+            sizes[size_t(c)] = cnt;
+            if (cnt == 0) return;  // re-seeded by split_clusters
+            const float inv = 1.0f / float(cnt);
+            float* out = &centroids[size_t(c) * d];
+            for (size_t j = 0; j < d; ++j) out[j] = sums[size_t(c) * d + j];
+            for (int t = 1; t < nt; ++t)
+                for (size_t j = 0; j < d; ++j) out[j] += sums[(size_t(t) * k + size_t(c)) * d + j];
+            for (size_t j = 0; j < d; ++j) out[j] *= inv;
+        },
+        true, false);
 }
 
 // FAISS's rule: an empty centroid takes a copy of a centroid picked with probability
@@ -116,13 +118,15 @@ void init_kmeanspp(size_t d, size_t k, size_t n, const float* x, float* c, std::
     std::uniform_real_distribution<double> uni(0.0, 1.0);
     for (size_t ci = 1; ci < k; ++ci) {
         const float* last = c + (ci - 1) * d;
-        double total = 0;
-#pragma omp parallel for reduction(+ : total) schedule(static)
-        for (int64_t i = 0; i < int64_t(n); ++i) {
-            float dis = fvec_L2sqr(x + size_t(i) * d, last, d);
-            if (dis < mind[size_t(i)]) mind[size_t(i)] = dis;
-            total += mind[size_t(i)];
-        }
+        parallel_for(
+            int64_t(n),
+            [&](int64_t i) {
+                const float dis = fvec_L2sqr(x + size_t(i) * d, last, d);
+                if (dis < mind[size_t(i)]) mind[size_t(i)] = dis;
+            },
+            true, false);
+        double total = 0;  // summed in order: the same picks whatever the thread count
+        for (size_t i = 0; i < n; ++i) total += mind[i];
         double r = uni(rng) * total;
         size_t pick = n - 1;
         for (size_t i = 0; i < n; ++i) {
@@ -142,19 +146,19 @@ Clustering::Clustering(int d_in, int k_in) : Clustering(d_in, k_in, ClusteringPa
 
 Clustering::Clustering(int d_in, int k_in, const ClusteringParameters& cp)
     : ClusteringParameters(cp), d(0), k(0) {
-    FAISSLIKE_THROW_IF_NOT_FMT(d_in > 0, "clustering dimension must be > 0, got d=%d", d_in);
-    FAISSLIKE_THROW_IF_NOT_FMT(k_in > 0, "number of centroids must be > 0, got k=%d", k_in);
-    FAISSLIKE_THROW_IF_NOT_FMT(niter >= 0, "niter must be >= 0, got %d", niter);
-    FAISSLIKE_THROW_IF_NOT_FMT(nredo >= 1, "nredo must be >= 1, got %d", nredo);
+    FAISSLIKE_CHECK_ARG(d_in > 0, "clustering dimension must be > 0, got d=%d", d_in);
+    FAISSLIKE_CHECK_ARG(k_in > 0, "number of centroids must be > 0, got k=%d", k_in);
+    FAISSLIKE_CHECK_ARG(niter >= 0, "niter must be >= 0, got %d", niter);
+    FAISSLIKE_CHECK_ARG(nredo >= 1, "nredo must be >= 1, got %d", nredo);
     d = size_t(d_in);
     k = size_t(k_in);
 }
 
 void Clustering::train(idx_t n_in, const float* x_in, Index& index) {
-    FAISSLIKE_THROW_IF_NOT_FMT(n_in >= 0 && (n_in == 0 || x_in), "bad training set (n=%lld)",
-                               (long long)n_in);
-    FAISSLIKE_THROW_IF_NOT_FMT(size_t(index.d) == d, "assignment index has d=%d, expected %zu",
-                               index.d, d);
+    FAISSLIKE_CHECK_ARG(n_in >= 0 && (n_in == 0 || x_in), "bad training set (n=%lld)",
+                        (long long)n_in);
+    FAISSLIKE_CHECK_ARG(size_t(index.d) == d, "assignment index has d=%d, expected %zu", index.d,
+                        d);
     FAISSLIKE_THROW_IF_NOT_FMT(size_t(n_in) >= k,
                                "k-means needs at least k=%zu training points, got n=%lld", k,
                                (long long)n_in);

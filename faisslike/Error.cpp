@@ -36,6 +36,10 @@ void throw_error(const char* file, int line, const char* func, const std::string
     throw Error(located(file, line, func, msg));
 }
 
+void throw_invalid_argument(const char* file, int line, const char* func, const std::string& msg) {
+    throw InvalidArgument(located(file, line, func, msg));
+}
+
 void throw_file_error(const char* file, int line, const char* func, const std::string& msg) {
     throw FileError(located(file, line, func, msg));
 }

@@ -22,6 +22,14 @@ class FileError : public Error {
     using Error::Error;
 };
 
+// A bad argument value (dimension, k, a parameter out of range, a null pointer, parameters of
+// another index type): the caller's mistake, not the index's state. Python maps it to
+// ValueError, whatever index type raised it.
+class InvalidArgument : public Error {
+   public:
+    using Error::Error;
+};
+
 // printf-style formatting; used by the macros below so messages can name values.
 std::string format_string(const char* fmt, ...)
 #if defined(__GNUC__)
@@ -30,6 +38,8 @@ std::string format_string(const char* fmt, ...)
     ;
 
 [[noreturn]] void throw_error(const char* file, int line, const char* func, const std::string& msg);
+[[noreturn]] void throw_invalid_argument(const char* file, int line, const char* func,
+                                         const std::string& msg);
 [[noreturn]] void throw_file_error(const char* file, int line, const char* func,
                                    const std::string& msg);
 
@@ -55,3 +65,21 @@ std::string format_string(const char* fmt, ...)
     do {                                       \
         if (!(cond)) FAISSLIKE_THROW_MSG(msg); \
     } while (false)
+
+// Argument checks: throw InvalidArgument (Python ValueError) naming the value.
+#define FAISSLIKE_CHECK_ARG(cond, fmt, ...)                                                    \
+    do {                                                                                       \
+        if (!(cond))                                                                           \
+            ::faisslike::throw_invalid_argument(__FILE__, __LINE__, __func__,                  \
+                                                ::faisslike::format_string(fmt, __VA_ARGS__)); \
+    } while (false)
+
+#define FAISSLIKE_CHECK_ARG_MSG(cond, msg)                                                       \
+    do {                                                                                         \
+        if (!(cond))                                                                             \
+            ::faisslike::throw_invalid_argument(__FILE__, __LINE__, __func__, std::string(msg)); \
+    } while (false)
+
+#define FAISSLIKE_THROW_ARG_FMT(fmt, ...)                             \
+    ::faisslike::throw_invalid_argument(__FILE__, __LINE__, __func__, \
+                                        ::faisslike::format_string(fmt, __VA_ARGS__))

@@ -7,12 +7,12 @@
 namespace faisslike {
 
 IDSelectorRange::IDSelectorRange(idx_t imin_in, idx_t imax_in) : imin(imin_in), imax(imax_in) {
-    FAISSLIKE_THROW_IF_NOT_FMT(imin <= imax, "IDSelectorRange needs imin <= imax, got [%lld, %lld)",
-                               (long long)imin, (long long)imax);
+    FAISSLIKE_CHECK_ARG(imin <= imax, "IDSelectorRange needs imin <= imax, got [%lld, %lld)",
+                        (long long)imin, (long long)imax);
 }
 
 IDSelectorArray::IDSelectorArray(size_t n, const idx_t* ids_in) {
-    FAISSLIKE_THROW_IF_NOT_MSG(n == 0 || ids_in != nullptr, "IDSelectorArray ids are null");
+    FAISSLIKE_CHECK_ARG_MSG(n == 0 || ids_in != nullptr, "IDSelectorArray ids are null");
     ids.assign(ids_in, ids_in + n);
     std::sort(ids.begin(), ids.end());
 }
@@ -22,7 +22,7 @@ bool IDSelectorArray::is_member(idx_t id) const {
 }
 
 IDSelectorBatch::IDSelectorBatch(size_t n, const idx_t* ids) {
-    FAISSLIKE_THROW_IF_NOT_MSG(n == 0 || ids != nullptr, "IDSelectorBatch ids are null");
+    FAISSLIKE_CHECK_ARG_MSG(n == 0 || ids != nullptr, "IDSelectorBatch ids are null");
     // Mask of ~8 bits per id, a power of two between 64 and 2^30 bits.
     nbits = 6;
     while (nbits < 30 && (size_t(1) << nbits) < 8 * n) ++nbits;
@@ -43,20 +43,20 @@ bool IDSelectorBatch::is_member(idx_t id) const {
 }
 
 IDSelectorBitmap::IDSelectorBitmap(size_t n_bytes, const uint8_t* bm) {
-    FAISSLIKE_THROW_IF_NOT_MSG(n_bytes == 0 || bm != nullptr, "IDSelectorBitmap bitmap is null");
+    FAISSLIKE_CHECK_ARG_MSG(n_bytes == 0 || bm != nullptr, "IDSelectorBitmap bitmap is null");
     bitmap.assign(bm, bm + n_bytes);
 }
 
 IDSelectorNot::IDSelectorNot(const IDSelector* s) : sel(s) {
-    FAISSLIKE_THROW_IF_NOT_MSG(sel != nullptr, "IDSelectorNot operand is null");
+    FAISSLIKE_CHECK_ARG_MSG(sel != nullptr, "IDSelectorNot operand is null");
 }
 
 IDSelectorAnd::IDSelectorAnd(const IDSelector* a, const IDSelector* b) : lhs(a), rhs(b) {
-    FAISSLIKE_THROW_IF_NOT_MSG(lhs && rhs, "IDSelectorAnd operand is null");
+    FAISSLIKE_CHECK_ARG_MSG(lhs && rhs, "IDSelectorAnd operand is null");
 }
 
 IDSelectorOr::IDSelectorOr(const IDSelector* a, const IDSelector* b) : lhs(a), rhs(b) {
-    FAISSLIKE_THROW_IF_NOT_MSG(lhs && rhs, "IDSelectorOr operand is null");
+    FAISSLIKE_CHECK_ARG_MSG(lhs && rhs, "IDSelectorOr operand is null");
 }
 
 }  // namespace faisslike

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <typeinfo>
 
 #include "faisslike/Error.h"
 
@@ -13,78 +14,201 @@ constexpr idx_t kMaxDim = idx_t(1) << 24;
 }  // namespace
 
 Index::Index(idx_t d_in, MetricType metric) : d(0), metric_type(metric) {
-    FAISSLIKE_THROW_IF_NOT_FMT(d_in > 0 && d_in <= kMaxDim,
-                               "dimension must be in [1, %lld], got d=%lld", (long long)kMaxDim,
-                               (long long)d_in);
-    FAISSLIKE_THROW_IF_NOT_FMT(metric == METRIC_L2 || metric == METRIC_INNER_PRODUCT,
-                               "unsupported metric type %d", int(metric));
+    FAISSLIKE_CHECK_ARG(d_in > 0 && d_in <= kMaxDim, "dimension must be in [1, %lld], got d=%lld",
+                        (long long)kMaxDim, (long long)d_in);
+    FAISSLIKE_CHECK_ARG(metric == METRIC_L2 || metric == METRIC_INNER_PRODUCT,
+                        "unsupported metric type %d", int(metric));
     d = int(d_in);
 }
 
 Index::~Index() = default;
 
+// The guard belongs to one object: a copy starts unused.
+Index::Index(const Index& o)
+    : d(o.d),
+      ntotal(o.ntotal),
+      verbose(o.verbose),
+      is_trained(o.is_trained),
+      metric_type(o.metric_type) {}
+
+Index& Index::operator=(const Index& o) {
+    d = o.d;
+    ntotal = o.ntotal;
+    verbose = o.verbose;
+    is_trained = o.is_trained;
+    metric_type = o.metric_type;
+    return *this;
+}
+
+IndexReadScope::IndexReadScope(const Index& i) : index(i) {
+    int64_t v = i.users_.load(std::memory_order_relaxed);
+    do {
+        FAISSLIKE_THROW_IF_NOT_MSG(v >= 0,
+                                   "the index is being modified (add / remove_ids / reset / "
+                                   "train) by another thread: concurrent search and mutation "
+                                   "is not supported");
+    } while (!i.users_.compare_exchange_weak(v, v + 1, std::memory_order_acquire));
+}
+
+IndexReadScope::~IndexReadScope() {
+    index.users_.fetch_sub(1, std::memory_order_release);
+}
+
+IndexWriteScope::IndexWriteScope(const Index& i) : index(i) {
+    int64_t expected = 0;
+    FAISSLIKE_THROW_IF_NOT_MSG(
+        i.users_.compare_exchange_strong(expected, -1, std::memory_order_acquire),
+        "the index is being searched or modified by another thread: "
+        "add / remove_ids / reset / train concurrent with other calls "
+        "is not supported");
+}
+
+IndexWriteScope::~IndexWriteScope() {
+    index.users_.store(0, std::memory_order_release);
+}
+
+// ---------------------------------------------------------------- entry points
+
 void Index::train(idx_t n, const float* x) {
-    check_add_args(n, x);  // nothing to learn, but bad arguments are still bad
-}
-
-void Index::add_with_ids(idx_t, const float*, const idx_t*) {
-    FAISSLIKE_THROW_MSG("add_with_ids is not supported by this index type (wrap it in IndexIDMap)");
-}
-
-size_t Index::remove_ids(const IDSelector&) {
-    FAISSLIKE_THROW_MSG("remove_ids is not supported by this index type");
-}
-
-void Index::range_search(idx_t, const float*, float, RangeSearchResult*,
-                         const SearchParameters*) const {
-    FAISSLIKE_THROW_MSG("range_search is not supported by this index type");
-}
-
-void Index::check_range_args(idx_t n, const float* x, float radius,
-                             const RangeSearchResult* result) const {
     check_add_args(n, x);
-    FAISSLIKE_THROW_IF_NOT_MSG(result != nullptr, "range_search result is null");
-    FAISSLIKE_THROW_IF_NOT_FMT(std::isfinite(radius), "range_search radius must be finite, got %g",
-                               double(radius));
-    FAISSLIKE_THROW_IF_NOT_FMT(metric_type != METRIC_L2 || radius >= 0.0f,
-                               "range_search radius must be >= 0 for L2, got %g", double(radius));
-    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (range_search before train)");
+    check_finite("training vectors", n, d, x);
+    IndexWriteScope w(*this);
+    do_train(n, x);
 }
 
-void Index::reconstruct(idx_t, float*) const {
-    FAISSLIKE_THROW_MSG("reconstruct is not supported by this index type");
+void Index::add(idx_t n, const float* x) {
+    check_add_args(n, x);
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
+    check_finite("vectors to add", n, d, x);
+    IndexWriteScope w(*this);
+    do_add(n, x);
+}
+
+void Index::add_with_ids(idx_t n, const float* x, const idx_t* xids) {
+    check_add_args(n, x);
+    FAISSLIKE_CHECK_ARG_MSG(n == 0 || xids != nullptr, "add_with_ids: ids are null");
+    for (idx_t i = 0; i < n; ++i)
+        FAISSLIKE_CHECK_ARG(xids[i] >= 0, "ids must be >= 0, got id %lld at row %lld",
+                            (long long)xids[i], (long long)i);
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
+    check_finite("vectors to add", n, d, x);
+    IndexWriteScope w(*this);
+    do_add_with_ids(n, x, xids);
+}
+
+void Index::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                   const SearchParameters* params) const {
+    check_search_args(n, x, k, distances, labels);
+    if (n == 0) return;
+    check_finite("query vectors", n, d, x);
+    IndexReadScope r(*this);
+    do_search(n, x, k, distances, labels, params);
+}
+
+void Index::range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                         const SearchParameters* params) const {
+    check_range_args(n, x, radius, result);
+    check_finite("query vectors", n, d, x);
+    IndexReadScope r(*this);
+    do_range_search(n, x, radius, result, params);
+}
+
+void Index::reset() {
+    IndexWriteScope w(*this);
+    do_reset();
+}
+
+size_t Index::remove_ids(const IDSelector& sel) {
+    IndexWriteScope w(*this);
+    return do_remove_ids(sel);
+}
+
+void Index::reconstruct(idx_t key, float* recons) const {
+    FAISSLIKE_CHECK_ARG_MSG(recons != nullptr, "reconstruct output is null");
+    IndexReadScope r(*this);
+    do_reconstruct(key, recons);
 }
 
 void Index::reconstruct_n(idx_t i0, idx_t ni, float* recons) const {
     check_reconstruct_n_args(i0, ni, recons);
-    for (idx_t i = 0; i < ni; ++i) reconstruct(i0 + i, recons + i * d);
+    if (ni == 0) return;
+    IndexReadScope r(*this);
+    do_reconstruct_n(i0, ni, recons);
+}
+
+size_t Index::compact() {
+    IndexWriteScope w(*this);
+    return do_compact();
+}
+
+// ---------------------------------------------------------------- defaults
+
+void Index::do_train(idx_t, const float*) {}
+
+void Index::do_add_with_ids(idx_t, const float*, const idx_t*) {
+    FAISSLIKE_THROW_MSG("add_with_ids is not supported by this index type (wrap it in IndexIDMap)");
+}
+
+size_t Index::do_remove_ids(const IDSelector&) {
+    FAISSLIKE_THROW_MSG("remove_ids is not supported by this index type");
+}
+
+void Index::do_range_search(idx_t, const float*, float, RangeSearchResult*,
+                            const SearchParameters*) const {
+    FAISSLIKE_THROW_MSG("range_search is not supported by this index type");
+}
+
+void Index::do_reconstruct(idx_t, float*) const {
+    FAISSLIKE_THROW_MSG("reconstruct is not supported by this index type");
+}
+
+void Index::do_reconstruct_n(idx_t i0, idx_t ni, float* recons) const {
+    for (idx_t i = 0; i < ni; ++i) do_reconstruct(i0 + i, recons + i * d);
+}
+
+// ---------------------------------------------------------------- argument checks
+
+void Index::check_range_args(idx_t n, const float* x, float radius,
+                             const RangeSearchResult* result) const {
+    check_add_args(n, x);
+    FAISSLIKE_CHECK_ARG_MSG(result != nullptr, "range_search result is null");
+    FAISSLIKE_CHECK_ARG(std::isfinite(radius), "range_search radius must be finite, got %g",
+                        double(radius));
+    FAISSLIKE_CHECK_ARG(metric_type != METRIC_L2 || radius >= 0.0f,
+                        "range_search radius must be >= 0 for L2, got %g", double(radius));
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (range_search before train)");
 }
 
 void Index::check_reconstruct_n_args(idx_t i0, idx_t ni, const float* recons) const {
-    FAISSLIKE_THROW_IF_NOT_FMT(i0 >= 0 && ni >= 0 && i0 <= ntotal && ni <= ntotal - i0,
-                               "reconstruct_n range [%lld, %lld) is outside [0, ntotal=%lld)",
-                               (long long)i0, (long long)(i0 + ni), (long long)ntotal);
-    FAISSLIKE_THROW_IF_NOT_MSG(ni == 0 || recons != nullptr, "reconstruct_n output is null");
+    FAISSLIKE_CHECK_ARG(i0 >= 0 && ni >= 0 && i0 <= ntotal && ni <= ntotal - i0,
+                        "reconstruct_n range [%lld, %lld) is outside [0, ntotal=%lld)",
+                        (long long)i0, (long long)(i0 + ni), (long long)ntotal);
+    FAISSLIKE_CHECK_ARG_MSG(ni == 0 || recons != nullptr, "reconstruct_n output is null");
 }
 
 void Index::check_add_args(idx_t n, const float* x) const {
-    FAISSLIKE_THROW_IF_NOT_FMT(n >= 0, "number of vectors must be >= 0, got n=%lld", (long long)n);
-    FAISSLIKE_THROW_IF_NOT_FMT(n == 0 || x != nullptr, "vector pointer is null for n=%lld",
-                               (long long)n);
-    FAISSLIKE_THROW_IF_NOT_FMT(n <= std::numeric_limits<idx_t>::max() / d,
-                               "n=%lld vectors of d=%d overflow", (long long)n, d);
+    FAISSLIKE_CHECK_ARG(n >= 0, "number of vectors must be >= 0, got n=%lld", (long long)n);
+    FAISSLIKE_CHECK_ARG(n == 0 || x != nullptr, "vector pointer is null for n=%lld", (long long)n);
+    FAISSLIKE_CHECK_ARG(n <= std::numeric_limits<idx_t>::max() / d,
+                        "n=%lld vectors of d=%d overflow", (long long)n, d);
 }
 
 void Index::check_search_args(idx_t n, const float* x, idx_t k, const float* distances,
                               const idx_t* labels) const {
     check_add_args(n, x);
-    FAISSLIKE_THROW_IF_NOT_FMT(k > 0, "k must be > 0, got k=%lld", (long long)k);
-    FAISSLIKE_THROW_IF_NOT_FMT(n == 0 || (distances != nullptr && labels != nullptr),
-                               "output pointers must not be null (n=%lld, k=%lld)", (long long)n,
-                               (long long)k);
-    FAISSLIKE_THROW_IF_NOT_FMT(n == 0 || k <= std::numeric_limits<idx_t>::max() / n,
-                               "n=%lld x k=%lld results overflow", (long long)n, (long long)k);
-    FAISSLIKE_THROW_IF_NOT_FMT(is_trained, "index is not trained (search before train)%s", "");
+    FAISSLIKE_CHECK_ARG(k > 0, "k must be > 0, got k=%lld", (long long)k);
+    FAISSLIKE_CHECK_ARG(n == 0 || (distances != nullptr && labels != nullptr),
+                        "output pointers must not be null (n=%lld, k=%lld)", (long long)n,
+                        (long long)k);
+    FAISSLIKE_CHECK_ARG(n == 0 || k <= std::numeric_limits<idx_t>::max() / n,
+                        "n=%lld x k=%lld results overflow", (long long)n, (long long)k);
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (search before train)");
+}
+
+void check_plain_params(const SearchParameters* params) {
+    FAISSLIKE_CHECK_ARG_MSG(!params || typeid(*params) == typeid(SearchParameters),
+                            "this index takes plain SearchParameters (a selector), got "
+                            "parameters of another index type");
 }
 
 void check_finite(const char* what, idx_t n, int d, const float* x) {

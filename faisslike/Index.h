@@ -1,6 +1,7 @@
 // The contract every index implements (FAISS semantics: row-major float vectors, int64 ids).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -36,6 +37,18 @@ struct RangeSearchResult {
     std::vector<float> distances;
 };
 
+// What remove_ids does to the ids of the vectors that stay: what a wrapper keeping its own
+// table per stored vector (IndexIDMap, IndexRefineFlat) must do after a removal.
+enum class RemovalMode {
+    Unsupported,  // remove_ids throws
+    Renumber,     // the others move down, order kept (Flat, PQ, SQ: as FAISS)
+    KeepIds,      // the others keep their ids (IVF, IDMap)
+    MarkDeleted,  // nodes are flagged (is_deleted) and keep their ids until compact() (HNSW)
+};
+
+// The contract. Public entry points are not virtual: each validates its arguments once
+// (InvalidArgument naming the value), guards against a mutation overlapping a search, then
+// calls the protected do_* implementation, which may assume valid arguments.
 struct Index {
     int d;
     idx_t ntotal = 0;
@@ -45,35 +58,80 @@ struct Index {
 
     explicit Index(idx_t d = 0, MetricType metric = METRIC_L2);
     virtual ~Index();
+    Index(const Index& other);
+    Index& operator=(const Index& other);
 
-    virtual void train(idx_t n, const float* x);
-    virtual void add(idx_t n, const float* x) = 0;
-    // Indexes that keep their own ids override this; the default throws.
-    virtual void add_with_ids(idx_t n, const float* x, const idx_t* xids);
+    void train(idx_t n, const float* x);
+    void add(idx_t n, const float* x);
+    // Indexes that keep ids (accepts_ids()) store xids (each >= 0); others throw.
+    void add_with_ids(idx_t n, const float* x, const idx_t* xids);
     // For each of the n queries, the k nearest results, sorted (best first). Missing results
     // have label -1 and distance +inf (L2) or -inf (inner product).
-    virtual void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                        const SearchParameters* params = nullptr) const = 0;
-    virtual void reset() = 0;
-    // Removes the vectors whose ids sel selects; returns how many. Flat, PQ and SQ indexes
-    // renumber the rest (as FAISS), IVF keeps ids, HNSW marks nodes deleted. The default
-    // throws (not supported).
-    virtual size_t remove_ids(const IDSelector& sel);
-    // All results within `radius`: L2 distance < radius, or inner product > radius. The
-    // default throws (not supported).
-    virtual void range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
-                              const SearchParameters* params = nullptr) const;
-    virtual void reconstruct(idx_t key, float* recons) const;
-    virtual void reconstruct_n(idx_t i0, idx_t ni, float* recons) const;
+    void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                const SearchParameters* params = nullptr) const;
+    void reset();
+    // Removes the vectors whose ids sel selects; returns how many. What happens to the other
+    // ids: removal_mode().
+    size_t remove_ids(const IDSelector& sel);
+    // All results within `radius`: L2 distance < radius, or inner product > radius. Throws
+    // where not supported.
+    void range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                      const SearchParameters* params = nullptr) const;
+    // The stored vector with id `key` (as search returns it).
+    void reconstruct(idx_t key, float* recons) const;
+    void reconstruct_n(idx_t i0, idx_t ni, float* recons) const;
+    // Frees what removal only marked (MarkDeleted); the survivors are renumbered in their
+    // old order. Returns how many were freed (0 for other indexes).
+    size_t compact();
+
+    // ---- Capabilities: what wrappers ask of the index they wrap (wrappers forward them).
+    virtual RemovalMode removal_mode() const { return RemovalMode::Unsupported; }
+    // add_with_ids stores the given ids and search returns them as labels.
+    virtual bool accepts_ids() const { return false; }
+    // Whether the vector with this label was removed but is still stored (MarkDeleted).
+    virtual bool is_deleted(idx_t /*label*/) const { return false; }
+    // Makes reconstruct(label) work for labels given through add_with_ids (IVF: a direct
+    // map). No-op where it already does.
+    virtual void enable_reconstruct() {}
 
    protected:
-    // Argument checks shared by all indexes; each throws Error naming the bad value.
+    virtual void do_train(idx_t n, const float* x);
+    virtual void do_add(idx_t n, const float* x) = 0;
+    virtual void do_add_with_ids(idx_t n, const float* x, const idx_t* xids);
+    virtual void do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                           const SearchParameters* params) const = 0;
+    virtual void do_reset() = 0;
+    virtual size_t do_remove_ids(const IDSelector& sel);
+    virtual void do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                                 const SearchParameters* params) const;
+    virtual void do_reconstruct(idx_t key, float* recons) const;
+    virtual void do_reconstruct_n(idx_t i0, idx_t ni, float* recons) const;
+    virtual size_t do_compact() { return 0; }
+
+   private:
     void check_add_args(idx_t n, const float* x) const;
     void check_search_args(idx_t n, const float* x, idx_t k, const float* distances,
                            const idx_t* labels) const;
     void check_reconstruct_n_args(idx_t i0, idx_t ni, const float* recons) const;
     void check_range_args(idx_t n, const float* x, float radius,
                           const RangeSearchResult* result) const;
+    // >= 0: number of searches under way; -1: a mutation under way. A mutation overlapping
+    // a search (or another mutation) throws instead of corrupting memory.
+    mutable std::atomic<int64_t> users_{0};
+    friend struct IndexReadScope;
+    friend struct IndexWriteScope;
+};
+
+// Guards of Index::users_ (used by the entry points).
+struct IndexReadScope {
+    const Index& index;
+    explicit IndexReadScope(const Index& index);
+    ~IndexReadScope();
+};
+struct IndexWriteScope {
+    const Index& index;
+    explicit IndexWriteScope(const Index& index);
+    ~IndexWriteScope();
 };
 
 // The selector of params (null when there are no params or no selector).
@@ -87,10 +145,16 @@ template <class P>
 const P* params_as(const SearchParameters* params, const char* expected) {
     if (!params) return nullptr;
     if (auto p = dynamic_cast<const P*>(params)) return p;
-    FAISSLIKE_THROW_IF_NOT_FMT(typeid(*params) == typeid(SearchParameters),
-                               "this index takes %s (or plain SearchParameters)", expected);
+    FAISSLIKE_CHECK_ARG(typeid(*params) == typeid(SearchParameters),
+                        "this index takes %s (or plain SearchParameters), got parameters of "
+                        "another index type",
+                        expected);
     return nullptr;
 }
+
+// Throws InvalidArgument if params are not plain SearchParameters (an index that takes no
+// parameters of its own).
+void check_plain_params(const SearchParameters* params);
 
 // Throws Error if any of the n x d values is NaN or infinite (names the row and column).
 void check_finite(const char* what, idx_t n, int d, const float* x);

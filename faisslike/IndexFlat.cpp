@@ -28,11 +28,7 @@ void IndexFlat::materialize() {
     map_owner_.reset();
 }
 
-void IndexFlat::add(idx_t n, const float* x) {
-    check_add_args(n, x);
-    if (n == 0) return;
-    // NaN/inf in the database would silently poison every later search.
-    check_finite("vectors to add", n, d, x);
+void IndexFlat::do_add(idx_t n, const float* x) {
     materialize();
     codes.insert(codes.end(), x, x + size_t(n) * size_t(d));
     ntotal += n;
@@ -65,14 +61,11 @@ RowScanner<FloatRowScorer> flat_scanner(const IndexFlat& index, const float* x,
 }
 }  // namespace
 
-void IndexFlat::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                       const SearchParameters* params) const {
-    check_search_args(n, x, k, distances, labels);
-    if (n == 0) return;
-    check_finite("query vectors", n, d, x);
+void IndexFlat::do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                          const SearchParameters* params) const {
+    check_plain_params(params);
     if (const IDSelector* sel = selector_of(params)) {
-        const kernels::KernelTable& K = kernels::current();
-        scan_search(K, size_t(n), size_t(ntotal), size_t(k), metric_type == METRIC_INNER_PRODUCT,
+        scan_search(size_t(n), size_t(ntotal), size_t(k), metric_type == METRIC_INNER_PRODUCT,
                     distances, labels, [&] { return flat_scanner(*this, x, sel); });
         return;
     }
@@ -80,39 +73,42 @@ void IndexFlat::search(idx_t n, const float* x, idx_t k, float* distances, idx_t
                labels);
 }
 
-void IndexFlat::range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
-                             const SearchParameters* params) const {
-    check_range_args(n, x, radius, result);
-    check_finite("query vectors", n, d, x);
+void IndexFlat::do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                                const SearchParameters* params) const {
+    check_plain_params(params);
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const float thr = range_threshold(ip, radius);
     const IDSelector* sel = selector_of(params);
     std::vector<RangeHits> hits(static_cast<size_t>(n));
     constexpr size_t kRows = 1024;
-#pragma omp parallel if (n > 1)
-    {
-        auto sc = flat_scanner(*this, x, sel);
-        std::vector<float> buf(kRows);
-#pragma omp for schedule(dynamic)
-        for (idx_t i = 0; i < n; ++i) {
-            sc.set_query(size_t(i));
+    struct State {
+        RowScanner<FloatRowScorer> sc;
+        std::vector<float> buf;
+    };
+    parallel_for_with(
+        n,
+        [&] {
+            return State{flat_scanner(*this, x, sel), std::vector<float>(kRows)};
+        },
+        [&](State& st, int64_t i) {
+            st.sc.set_query(size_t(i));
             for (size_t j0 = 0; j0 < size_t(ntotal); j0 += kRows) {
                 const size_t nb = std::min(kRows, size_t(ntotal) - j0);
-                sc.score(j0, nb, buf.data());
-                collect_range(buf.data(), nullptr, ip ? -1.0f : 1.0f, nb, thr, IdRange{idx_t(j0)},
-                              hits[size_t(i)]);
+                st.sc.score(j0, nb, st.buf.data());
+                collect_range(st.buf.data(), nullptr, ip ? -1.0f : 1.0f, nb, thr,
+                              IdRange{idx_t(j0)}, hits[size_t(i)]);
             }
-        }
-    }
+        },
+        n > 1);
     finalize_range(hits, ip, nullptr, result);
 }
 
-size_t IndexFlat::remove_ids(const IDSelector& sel) {
+size_t IndexFlat::do_remove_ids(const IDSelector& sel) {
     materialize();
     return remove_rows(sel, size_t(d), codes, ntotal);
 }
 
-void IndexFlat::reset() {
+void IndexFlat::do_reset() {
     mapped_ = nullptr;
     map_owner_.reset();
     codes.clear();
@@ -120,16 +116,14 @@ void IndexFlat::reset() {
     ntotal = 0;
 }
 
-void IndexFlat::reconstruct(idx_t key, float* recons) const {
+void IndexFlat::do_reconstruct(idx_t key, float* recons) const {
+    // A key not in the index: Error like an unknown id elsewhere (RuntimeError, as FAISS).
     FAISSLIKE_THROW_IF_NOT_FMT(key >= 0 && key < ntotal, "key %lld out of range [0, %lld)",
                                (long long)key, (long long)ntotal);
-    FAISSLIKE_THROW_IF_NOT_MSG(recons != nullptr, "reconstruct output is null");
     std::memcpy(recons, get_xb() + size_t(key) * d, sizeof(float) * d);
 }
 
-void IndexFlat::reconstruct_n(idx_t i0, idx_t ni, float* recons) const {
-    check_reconstruct_n_args(i0, ni, recons);
-    if (ni == 0) return;
+void IndexFlat::do_reconstruct_n(idx_t i0, idx_t ni, float* recons) const {
     std::memcpy(recons, get_xb() + size_t(i0) * d, sizeof(float) * size_t(ni) * d);
 }
 

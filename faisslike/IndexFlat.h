@@ -17,16 +17,8 @@ struct IndexFlat : Index {
     explicit IndexFlat(idx_t d, MetricType metric = METRIC_L2);
     IndexFlat() = delete;
 
-    void add(idx_t n, const float* x) override;
-    void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                const SearchParameters* params = nullptr) const override;
-    void reset() override;
-    // Removes the selected ids; later vectors move down (ids renumbered, as FAISS).
-    size_t remove_ids(const IDSelector& sel) override;
-    void range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
-                      const SearchParameters* params = nullptr) const override;
-    void reconstruct(idx_t key, float* recons) const override;
-    void reconstruct_n(idx_t i0, idx_t ni, float* recons) const override;
+    // Removal: the selected ids go, later vectors move down (ids renumbered, as FAISS).
+    RemovalMode removal_mode() const override { return RemovalMode::Renumber; }
 
     const float* get_xb() const { return mapped_ ? mapped_ : codes.data(); }
     bool is_mapped() const { return mapped_ != nullptr; }
@@ -34,6 +26,17 @@ struct IndexFlat : Index {
     void set_mapped(const float* xb, idx_t n, std::shared_ptr<const void> owner);
     // Copies mapped vectors into codes (before any change).
     void materialize();
+
+   protected:
+    void do_add(idx_t n, const float* x) override;
+    void do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                   const SearchParameters* params) const override;
+    void do_reset() override;
+    size_t do_remove_ids(const IDSelector& sel) override;
+    void do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                         const SearchParameters* params) const override;
+    void do_reconstruct(idx_t key, float* recons) const override;
+    void do_reconstruct_n(idx_t i0, idx_t ni, float* recons) const override;
 
    private:
     const float* mapped_ = nullptr;

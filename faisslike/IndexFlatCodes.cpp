@@ -9,30 +9,33 @@ namespace faisslike {
 IndexFlatCodes::IndexFlatCodes(idx_t d_in, size_t code_size_in, MetricType metric)
     : Index(d_in, metric), code_size(code_size_in) {}
 
-void IndexFlatCodes::add(idx_t n, const float* x) {
-    check_add_args(n, x);
-    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
-    if (n == 0) return;
-    check_finite("vectors to add", n, d, x);
+void IndexFlatCodes::check_empty_for_training() const {
+    FAISSLIKE_THROW_IF_NOT_FMT(ntotal == 0,
+                               "train() on an index holding %lld vectors would make their codes "
+                               "meaningless: call reset() first",
+                               (long long)ntotal);
+}
+
+void IndexFlatCodes::do_add(idx_t n, const float* x) {
     const size_t old = codes.size();
     codes.resize(old + size_t(n) * code_size);
     encode(size_t(n), x, codes.data() + old);
     ntotal += n;
 }
 
-void IndexFlatCodes::reset() {
+void IndexFlatCodes::do_reset() {
     std::vector<uint8_t>().swap(codes);
     ntotal = 0;
 }
 
-size_t IndexFlatCodes::remove_ids(const IDSelector& sel) {
+size_t IndexFlatCodes::do_remove_ids(const IDSelector& sel) {
     return remove_rows(sel, code_size, codes, ntotal);
 }
 
-void IndexFlatCodes::reconstruct(idx_t key, float* recons) const {
+void IndexFlatCodes::do_reconstruct(idx_t key, float* recons) const {
+    // A key not in the index: Error like an unknown id elsewhere (RuntimeError, as FAISS).
     FAISSLIKE_THROW_IF_NOT_FMT(key >= 0 && key < ntotal, "key %lld out of range [0, %lld)",
                                (long long)key, (long long)ntotal);
-    FAISSLIKE_THROW_IF_NOT_MSG(recons != nullptr, "reconstruct output is null");
     decode(1, codes.data() + size_t(key) * code_size, recons);
 }
 
@@ -45,13 +48,11 @@ struct ScorerRef {
 };
 }  // namespace
 
-void IndexFlatCodes::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                            const SearchParameters* params) const {
-    check_search_args(n, x, k, distances, labels);
-    if (n == 0) return;
-    check_finite("query vectors", n, d, x);
-    scan_search(kernels::current(), size_t(n), size_t(ntotal), size_t(k),
-                metric_type == METRIC_INNER_PRODUCT, distances, labels, [&] {
+void IndexFlatCodes::do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                               const SearchParameters* params) const {
+    check_plain_params(params);
+    scan_search(size_t(n), size_t(ntotal), size_t(k), metric_type == METRIC_INNER_PRODUCT,
+                distances, labels, [&] {
                     return RowScanner<ScorerRef>{codes.data(),
                                                  code_size,
                                                  x,

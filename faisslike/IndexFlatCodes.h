@@ -23,17 +23,19 @@ struct IndexFlatCodes : Index {
 
     IndexFlatCodes(idx_t d, size_t code_size, MetricType metric);
 
-    // Needs a trained index; NaN / inf are refused.
-    void add(idx_t n, const float* x) override;
-    void reset() override;
-    // Removes the selected ids; later codes move down (ids renumbered, as FAISS).
-    size_t remove_ids(const IDSelector& sel) override;
-    void reconstruct(idx_t key, float* recons) const override;
-    // Exhaustive scan through get_scorer(); honours SearchParameters::sel.
-    void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                const SearchParameters* params = nullptr) const override;
+    // Removal: the selected ids go, later codes move down (ids renumbered, as FAISS).
+    RemovalMode removal_mode() const override { return RemovalMode::Renumber; }
 
    protected:
+    void do_add(idx_t n, const float* x) override;
+    void do_reset() override;
+    size_t do_remove_ids(const IDSelector& sel) override;
+    void do_reconstruct(idx_t key, float* recons) const override;
+    // Exhaustive scan through get_scorer(); honours SearchParameters::sel.
+    void do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                   const SearchParameters* params) const override;
+    // Training a filled index would leave its codes meaningless under the new codec.
+    void check_empty_for_training() const;
     virtual std::unique_ptr<CodeScorer> get_scorer() const = 0;
     virtual void encode(size_t n, const float* x, uint8_t* out) const = 0;
     virtual void decode(size_t n, const uint8_t* in, float* x) const = 0;

@@ -1,7 +1,5 @@
 #include "faisslike/IndexHNSW.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -10,6 +8,7 @@
 #include "faisslike/Error.h"
 #include "faisslike/IDSelector.h"
 #include "faisslike/impl/Heap.h"
+#include "faisslike/impl/Parallel.h"
 #include "faisslike/impl/ResultCollector.h"
 #include "kernels/kernel_table.h"
 
@@ -18,7 +17,7 @@ namespace faisslike {
 // ---------------------------------------------------------------- graph bookkeeping
 
 HNSW::HNSW(int M_in) : M(M_in) {
-    FAISSLIKE_THROW_IF_NOT_FMT(M >= 2 && M <= 512, "HNSW M must be in [2, 512], got M=%d", M);
+    FAISSLIKE_CHECK_ARG(M >= 2 && M <= 512, "HNSW M must be in [2, 512], got M=%d", M);
     level_mult = 1.0 / std::log(double(M));
 }
 
@@ -175,13 +174,14 @@ struct NodeLocks {
     void unlock(size_t i) { v[i].store(0, std::memory_order_release); }
 };
 
-struct Graph {
-    HNSW& h;
+// Read-only view of the graph for one walk: distances and best-first search. Link rows
+// come through a `Links` reader: in place when searching, a locked copy when building.
+struct GraphView {
+    const HNSW& h;
     const float* xb;
     size_t d;
     bool ip;
     const kernels::KernelTable& K;
-    NodeLocks* locks;  // null when searching (no concurrent writers)
     // 8-bit traversal (IndexHNSWFlat::sq8_traversal): distances from d-byte codes and the
     // query's tables instead of the floats; results are re-ranked exactly afterwards.
     const uint8_t* codes = nullptr;
@@ -222,23 +222,16 @@ struct Graph {
         }
     }
 
-    // Copies node's links at level (under its lock while building).
-    int read_links(int64_t node, int level, std::vector<int32_t>& out) const {
-        if (locks) locks->lock(size_t(node));
-        const int32_t* r = h.row(node, level);
-        const int cnt = r[0];
-        out.assign(r + 1, r + 1 + cnt);
-        if (locks) locks->unlock(size_t(node));
-        return cnt;
-    }
-
     // Greedy descent on one level.
-    void greedy(const float* q, int level, int64_t& cur, float& dcur,
-                std::vector<int32_t>& nb) const {
+    template <class Links>
+    void greedy(const float* q, int level, int64_t& cur, float& dcur, std::vector<int32_t>& nb,
+                const Links& links) const {
         for (bool changed = true; changed;) {
             changed = false;
-            read_links(cur, level, nb);
-            for (int32_t v : nb) {
+            int cnt;
+            const int32_t* l = links(cur, level, nb, cnt);
+            for (int j = 0; j < cnt; ++j) {
+                const int32_t v = l[j];
                 const float dv = dist(q, v);
                 if (dv < dcur) {
                     dcur = dv;
@@ -249,18 +242,13 @@ struct Graph {
         }
     }
 
-    // Best-first search on one level; leaves up to ef results in `res` (a max-heap).
-    void search_layer(const float* q, int level, int64_t ep, float dep, int ef,
-                      SearchScratch& s) const {
-        search_layer_if(q, level, ep, dep, ef, s, [](int32_t) { return true; });
-    }
-
-    // Same, but only nodes `accept` approves enter the results; the others are still
-    // expanded, so filtered searches keep walking through rejected regions (recall holds
-    // for selective filters, at the price of more distance computations).
-    template <class Accept>
+    // Best-first search on one level; leaves up to ef results in s.res (a max-heap). Only
+    // nodes `accept` approves enter the results; the others are still expanded, so filtered
+    // searches keep walking through rejected regions (recall holds for selective filters,
+    // at the price of more distance computations).
+    template <class Links, class Accept>
     void search_layer_if(const float* q, int level, int64_t ep, float dep, int ef, SearchScratch& s,
-                         const Accept& accept) const {
+                         const Links& links_of, const Accept& accept) const {
         VisitedTable& vis = s.vis;
         std::vector<Node>& res = s.res;
         std::vector<Node>& cand = s.cand;
@@ -283,17 +271,8 @@ struct Graph {
             const Node c = cand.back();
             cand.pop_back();
             if (int(res.size()) >= ef && c.d > res.front().d) break;
-            // Searching (no writers): read the row in place. Building: a locked copy.
-            const int32_t* links;
             int cnt;
-            if (locks) {
-                cnt = read_links(c.id, level, nb);
-                links = nb.data();
-            } else {
-                const int32_t* r = h.row(c.id, level);
-                cnt = r[0];
-                links = r + 1;
-            }
+            const int32_t* links = links_of(c.id, level, nb, cnt);
             // Unvisited neighbours first, so only their vectors are prefetched.
             int m = 0;
             for (int j = 0; j < cnt; ++j) {
@@ -332,6 +311,33 @@ struct Graph {
             if (!cand.empty()) prefetch_lines(h.row(cand.front().id, level), row_bytes);
         }
     }
+};
+
+// Rows read in place: searching, no writers.
+struct InPlaceLinks {
+    const HNSW& h;
+    const int32_t* operator()(int64_t node, int level, std::vector<int32_t>&, int& cnt) const {
+        const int32_t* r = h.row(node, level);
+        cnt = r[0];
+        return r + 1;
+    }
+};
+
+// Building: the only code that writes links, each row under its node's lock.
+struct GraphBuilder {
+    HNSW& h;
+    GraphView g;
+    NodeLocks& locks;
+
+    // Copies node's links at level under its lock.
+    const int32_t* operator()(int64_t node, int level, std::vector<int32_t>& out, int& cnt) const {
+        locks.lock(size_t(node));
+        const int32_t* r = h.row(node, level);
+        cnt = r[0];
+        out.assign(r + 1, r + 1 + cnt);
+        locks.unlock(size_t(node));
+        return out.data();
+    }
 
     // Malkov & Yashunin alg. 4: keep a candidate only if it is closer to the base than to
     // every neighbour kept so far. `cands` is sorted by distance to the base.
@@ -342,7 +348,7 @@ struct Graph {
         for (const Node& c : cands) {
             bool good = true;
             for (const Node& s : kept) {
-                if (dist_nodes(c.id, s.id) < c.d) {
+                if (g.dist_nodes(c.id, s.id) < c.d) {
                     good = false;
                     break;
                 }
@@ -357,30 +363,30 @@ struct Graph {
 
     // Adds `src` to dst's links at level, shrinking with the heuristic when full.
     void add_link(int64_t dst, int64_t src, int level) {
-        locks->lock(size_t(dst));
-        int32_t* r = h.row(dst, level);
+        locks.lock(size_t(dst));
+        int32_t* r = h.mutable_row(dst, level);
         const int cap = h.capacity(level);
         if (r[0] < cap) {
             r[1 + r[0]] = int32_t(src);
             r[0]++;
-            locks->unlock(size_t(dst));
+            locks.unlock(size_t(dst));
             return;
         }
         std::vector<Node> c;
         c.reserve(size_t(cap) + 1);
-        c.push_back({dist_nodes(dst, src), int32_t(src)});
-        for (int j = 1; j <= cap; ++j) c.push_back({dist_nodes(dst, r[j]), r[j]});
+        c.push_back({g.dist_nodes(dst, src), int32_t(src)});
+        for (int j = 1; j <= cap; ++j) c.push_back({g.dist_nodes(dst, r[j]), r[j]});
         std::sort(c.begin(), c.end(), [](const Node& a, const Node& b) { return a.d < b.d; });
         const float hr = std::min(std::max(h.prune_headroom, 0.0f), 0.5f);
         select_heuristic(c, std::max(1, cap - int(float(cap) * hr)));
         r[0] = int32_t(c.size());
         for (size_t j = 0; j < c.size(); ++j) r[1 + j] = c[j].id;
-        locks->unlock(size_t(dst));
+        locks.unlock(size_t(dst));
     }
 
     void insert(int64_t q, std::mutex& global) {
         const int L = h.levels[size_t(q)];
-        std::unique_lock<std::mutex> g(global);
+        std::unique_lock<std::mutex> lk(global);
         int64_t ep = h.entry_point;
         const int maxl = h.max_level;
         if (ep < 0) {
@@ -389,13 +395,14 @@ struct Graph {
             return;
         }
         // Keep the global lock for the whole insertion only if q becomes the new top.
-        if (L <= maxl) g.unlock();
-        const float* qv = xb + size_t(q) * d;
-        float dep = dist(qv, ep);
+        if (L <= maxl) lk.unlock();
+        const float* qv = g.xb + size_t(q) * g.d;
+        float dep = g.dist(qv, ep);
         SearchScratch& s = thread_scratch();
-        for (int lev = maxl; lev > L; --lev) greedy(qv, lev, ep, dep, s.nbuf);
+        for (int lev = maxl; lev > L; --lev) g.greedy(qv, lev, ep, dep, s.nbuf, *this);
         for (int lev = std::min(L, maxl); lev >= 0; --lev) {
-            search_layer(qv, lev, ep, dep, h.efConstruction, s);
+            g.search_layer_if(qv, lev, ep, dep, h.efConstruction, s, *this,
+                              [](int32_t) { return true; });
             std::vector<Node>& res = s.res;
             std::sort(res.begin(), res.end(),
                       [](const Node& a, const Node& b) { return a.d < b.d; });
@@ -403,12 +410,12 @@ struct Graph {
             dep = res[0].d;
             std::vector<Node> sel(res.begin(), res.end());
             select_heuristic(sel, lev == 0 && h.level0_select_2M ? 2 * h.M : h.M);
-            locks->lock(size_t(q));
-            int32_t* r = h.row(q, lev);
+            locks.lock(size_t(q));
+            int32_t* r = h.mutable_row(q, lev);
             r[0] = int32_t(sel.size());
             for (size_t j = 0; j < sel.size(); ++j) r[1 + j] = sel[j].id;
-            locks->unlock(size_t(q));
-            for (const Node& s : sel) add_link(s.id, q, lev);
+            locks.unlock(size_t(q));
+            for (const Node& n : sel) add_link(n.id, q, lev);
         }
         if (L > maxl) {
             h.entry_point = q;
@@ -424,10 +431,7 @@ struct Graph {
 IndexHNSWFlat::IndexHNSWFlat(idx_t d_in, int M, MetricType metric)
     : Index(d_in, metric), hnsw(M), storage(d_in, metric) {}
 
-void IndexHNSWFlat::add(idx_t n, const float* x) {
-    check_add_args(n, x);
-    if (n == 0) return;
-    check_finite("vectors to add", n, d, x);
+void IndexHNSWFlat::do_add(idx_t n, const float* x) {
     FAISSLIKE_THROW_IF_NOT_FMT(ntotal + n < (idx_t(1) << 31),
                                "HNSW holds at most 2^31 - 1 "
                                "vectors (ntotal=%lld, n=%lld)",
@@ -452,71 +456,78 @@ void IndexHNSWFlat::add(idx_t n, const float* x) {
     NodeLocks locks;
     locks.resize(n1);
     std::mutex global;
-    Graph g{
-        hnsw,  storage.get_xb(), size_t(d), metric_type == METRIC_INNER_PRODUCT, kernels::current(),
-        &locks};
+    GraphBuilder b{hnsw,
+                   GraphView{hnsw, storage.get_xb(), size_t(d), metric_type == METRIC_INNER_PRODUCT,
+                             kernels::current()},
+                   locks};
     size_t start = n0;
-    if (hnsw.entry_point < 0) g.insert(int64_t(start++), global);
-#pragma omp parallel for schedule(dynamic, 16)
-    for (int64_t i = int64_t(start); i < int64_t(n1); ++i) g.insert(i, global);
+    if (hnsw.entry_point < 0) b.insert(int64_t(start++), global);
+    // Chunks of 16: neighbouring inserts share little, and the scheduling cost stays small.
+    const int64_t nchunks = (int64_t(n1 - start) + 15) / 16;
+    parallel_for(nchunks, [&](int64_t c) {
+        const int64_t i0 = int64_t(start) + c * 16, i1 = std::min<int64_t>(i0 + 16, int64_t(n1));
+        for (int64_t i = i0; i < i1; ++i) b.insert(i, global);
+    });
     ntotal = idx_t(n1);
     if (traversal_sq) encode_traversal(idx_t(n0));
 }
 
-void IndexHNSWFlat::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                           const SearchParameters* params) const {
-    check_search_args(n, x, k, distances, labels);
+void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                              const SearchParameters* params) const {
     int ef = hnsw.efSearch;
     if (auto p = params_as<SearchParametersHNSW>(params, "SearchParametersHNSW")) {
         if (p->efSearch) ef = p->efSearch;
     }
     const IDSelector* sel = selector_of(params);
-    FAISSLIKE_THROW_IF_NOT_FMT(ef > 0, "efSearch must be > 0, got %d", ef);
-    if (n == 0) return;
-    check_finite("query vectors", n, d, x);
+    FAISSLIKE_CHECK_ARG(ef > 0, "efSearch must be > 0, got %d", ef);
     ef = int(std::max<idx_t>(ef, k));  // as FAISS: never fewer candidates than results
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
-    HNSW& h = const_cast<HNSW&>(hnsw);  // read only: Graph needs a mutable handle for building
-    Graph g{h, storage.get_xb(), size_t(d), ip, kernels::current(), nullptr};
-#pragma omp parallel for schedule(dynamic) if (n > 1)
-    for (idx_t i = 0; i < n; ++i) {
-        float* hv = distances + i * k;
-        idx_t* hi = labels + i * k;
-        heap_heapify<HeapC>(size_t(k), hv, hi);
-        if (h.entry_point >= 0) {
-            const float* q = x + i * d;
-            int64_t ep = h.entry_point;
-            float dep = g.dist(q, ep);
-            SearchScratch& s = thread_scratch();
-            for (int lev = h.max_level; lev > 0; --lev) g.greedy(q, lev, ep, dep, s.nbuf);
-            // Level 0 on 8-bit codes when enabled (4x fewer bytes per distance), then exact
-            // distances for the ef results.
-            Graph g0 = g;
-            if (traversal_sq) {
-                traversal_sq->set_query(q, ip, s.qt);
-                g0.codes = traversal_codes.data();
-                g0.sq = traversal_sq.get();
-                g0.qt = &s.qt;
-                dep = g0.dist(q, ep);
-            }
-            if (sel || ndeleted) {
-                const uint8_t* del = ndeleted ? deleted.data() : nullptr;
-                g0.search_layer_if(q, 0, ep, dep, ef, s, [&](int32_t v) {
-                    return !(del && del[v]) && (!sel || sel->is_member(v));
-                });
-            } else {
-                g0.search_layer(q, 0, ep, dep, ef, s);
-            }
-            if (traversal_sq) {
-                // ef random rows: ask for all of them before the first is needed.
+    const HNSW& h = hnsw;
+    const GraphView g{h, storage.get_xb(), size_t(d), ip, kernels::current()};
+    const InPlaceLinks links{h};
+    parallel_for(
+        n,
+        [&](idx_t i) {
+            float* hv = distances + i * k;
+            idx_t* hi = labels + i * k;
+            heap_heapify<HeapC>(size_t(k), hv, hi);
+            if (h.entry_point >= 0) {
+                const float* q = x + i * d;
+                int64_t ep = h.entry_point;
+                float dep = g.dist(q, ep);
+                SearchScratch& s = thread_scratch();
+                for (int lev = h.max_level; lev > 0; --lev)
+                    g.greedy(q, lev, ep, dep, s.nbuf, links);
+                // Level 0 on 8-bit codes when enabled (4x fewer bytes per distance), then
+                // exact distances for the ef results.
+                GraphView g0 = g;
+                if (traversal_sq) {
+                    traversal_sq->set_query(q, ip, s.qt);
+                    g0.codes = traversal_codes.data();
+                    g0.sq = traversal_sq.get();
+                    g0.qt = &s.qt;
+                    dep = g0.dist(q, ep);
+                }
+                if (sel || ndeleted) {
+                    const uint8_t* del = ndeleted ? deleted.data() : nullptr;
+                    g0.search_layer_if(q, 0, ep, dep, ef, s, links, [&](int32_t v) {
+                        return !(del && del[v]) && (!sel || sel->is_member(v));
+                    });
+                } else {
+                    g0.search_layer_if(q, 0, ep, dep, ef, s, links, [](int32_t) { return true; });
+                }
+                if (traversal_sq) {
+                    // ef random rows: ask for all of them before the first is needed.
+                    for (const Node& r : s.res)
+                        prefetch_lines(g.vec_ptr(r.id), size_t(d) * sizeof(float));
+                    for (Node& r : s.res) r.d = g.dist(q, r.id);
+                }
                 for (const Node& r : s.res)
-                    prefetch_lines(g.vec_ptr(r.id), size_t(d) * sizeof(float));
-                for (Node& r : s.res) r.d = g.dist(q, r.id);
+                    heap_push_if_better<HeapC>(size_t(k), hv, hi, r.d, r.id);
             }
-            for (const Node& r : s.res) heap_push_if_better<HeapC>(size_t(k), hv, hi, r.d, r.id);
-        }
-        finalize_results(size_t(k), hv, hi, ip, 0.0f);
-    }
+            finalize_results(size_t(k), hv, hi, ip, 0.0f);
+        },
+        n > 1);
 }
 
 void IndexHNSWFlat::set_sq8_traversal(bool on) {
@@ -542,7 +553,7 @@ void IndexHNSWFlat::encode_traversal(idx_t from) {
                                 size_t(ntotal - from));
 }
 
-size_t IndexHNSWFlat::remove_ids(const IDSelector& sel) {
+size_t IndexHNSWFlat::do_remove_ids(const IDSelector& sel) {
     size_t removed = 0;
     for (idx_t i = 0; i < ntotal; ++i) {
         if (!sel.is_member(i) || (!deleted.empty() && deleted[size_t(i)])) continue;
@@ -554,7 +565,7 @@ size_t IndexHNSWFlat::remove_ids(const IDSelector& sel) {
     return removed;
 }
 
-size_t IndexHNSWFlat::compact() {
+size_t IndexHNSWFlat::do_compact() {
     if (ndeleted == 0) return 0;
     std::vector<float> live;
     live.reserve((size_t(ntotal) - ndeleted) * size_t(d));
@@ -562,12 +573,13 @@ size_t IndexHNSWFlat::compact() {
     for (idx_t i = 0; i < ntotal; ++i)
         if (!deleted[size_t(i)]) live.insert(live.end(), xb + i * d, xb + (i + 1) * d);
     const size_t freed = ndeleted;
-    reset();
-    add(idx_t(live.size() / size_t(d)), live.data());
+    do_reset();
+    const idx_t nlive = idx_t(live.size() / size_t(d));
+    if (nlive) do_add(nlive, live.data());
     return freed;
 }
 
-void IndexHNSWFlat::reset() {
+void IndexHNSWFlat::do_reset() {
     const bool traversal = sq8_traversal();
     deleted.clear();
     ndeleted = 0;
@@ -577,7 +589,11 @@ void IndexHNSWFlat::reset() {
     set_sq8_traversal(traversal);  // codes and ranges go, the option stays
 }
 
-void IndexHNSWFlat::reconstruct(idx_t key, float* recons) const {
+void IndexHNSWFlat::do_reconstruct(idx_t key, float* recons) const {
+    // A key not in the index: Error like an unknown id elsewhere (RuntimeError, as FAISS).
+    FAISSLIKE_THROW_IF_NOT_FMT(key >= 0 && key < ntotal, "key %lld out of range [0, %lld)",
+                               (long long)key, (long long)ntotal);
+    FAISSLIKE_THROW_IF_NOT_FMT(!is_deleted(key), "id %lld was removed", (long long)key);
     storage.reconstruct(key, recons);
 }
 

@@ -64,17 +64,18 @@ struct HNSW {
     // Drops every node (mapped or not); the parameters stay.
     void clear_graph();
 
-    // Row [count, ids...] of node at level (level <= levels[node]). Writable only when not
-    // mapped (building materializes first).
-    int32_t* row(int64_t node, int level) {
-        int32_t* l0 = const_cast<int32_t*>(links0_data());
-        int32_t* lu = const_cast<int32_t*>(links_upper_data());
-        return level == 0
-                   ? l0 + size_t(node) * size_t(2 * M + 1)
-                   : lu + size_t(upper_offsets[size_t(node)]) + size_t(level - 1) * size_t(M + 1);
-    }
+    // Row [count, ids...] of node at level (level <= levels[node]), read in place (mapped
+    // or not).
     const int32_t* row(int64_t node, int level) const {
-        return const_cast<HNSW*>(this)->row(node, level);
+        return level == 0 ? links0_data() + size_t(node) * size_t(2 * M + 1)
+                          : links_upper_data() + size_t(upper_offsets[size_t(node)]) +
+                                size_t(level - 1) * size_t(M + 1);
+    }
+    // The same row for writing: only after materialize_links() (building does that first).
+    int32_t* mutable_row(int64_t node, int level) {
+        return level == 0 ? links0.data() + size_t(node) * size_t(2 * M + 1)
+                          : links_upper.data() + size_t(upper_offsets[size_t(node)]) +
+                                size_t(level - 1) * size_t(M + 1);
     }
     // Rebuilds upper_offsets from levels; returns the links_upper size they imply.
     size_t compute_upper_offsets();
@@ -101,24 +102,29 @@ struct IndexHNSWFlat : Index {
     // M >= 2. efConstruction 40 and efSearch 16 by default, like FAISS.
     explicit IndexHNSWFlat(idx_t d, int M = 32, MetricType metric = METRIC_L2);
 
-    void add(idx_t n, const float* x) override;
-    void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                const SearchParameters* params = nullptr) const override;
-    void reset() override;
-    // Marks the selected nodes deleted (ids of the others do not change); returns how many
-    // were newly deleted. ntotal still counts them until compact().
-    size_t remove_ids(const IDSelector& sel) override;
-    // Rebuilds the graph from the live vectors only (frees deleted nodes); the survivors are
-    // renumbered 0..n-1 in their old order, as Flat's remove_ids does. Returns the count
-    // freed.
-    size_t compact();
-    void reconstruct(idx_t key, float* recons) const override;
+    // Removal marks the selected nodes deleted (ids of the others do not change); ntotal
+    // still counts them until compact(), which rebuilds the graph from the live vectors
+    // only; the survivors are renumbered 0..n-1 in their old order.
+    RemovalMode removal_mode() const override { return RemovalMode::MarkDeleted; }
+    bool is_deleted(idx_t label) const override {
+        return ndeleted && label >= 0 && label < idx_t(deleted.size()) && deleted[size_t(label)];
+    }
     // Turns the 8-bit traversal on (encoding the vectors present; later adds are encoded as
     // they come) or off (frees the codes). Stored in the file.
     void set_sq8_traversal(bool on);
     // Same with a given 8-bit quantizer (trained or not): what the reader uses.
     void set_sq8_traversal(std::unique_ptr<ScalarQuantizer> sq);
     bool sq8_traversal() const { return traversal_sq != nullptr; }
+
+   protected:
+    void do_add(idx_t n, const float* x) override;
+    void do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                   const SearchParameters* params) const override;
+    void do_reset() override;
+    size_t do_remove_ids(const IDSelector& sel) override;
+    size_t do_compact() override;
+    // A deleted node cannot be reconstructed (it is gone for every other purpose too).
+    void do_reconstruct(idx_t key, float* recons) const override;
 
    private:
     void encode_traversal(idx_t from);

@@ -4,53 +4,65 @@
 
 #include "faisslike/Error.h"
 #include "faisslike/IDSelector.h"
-#include "faisslike/IndexHNSW.h"
-#include "faisslike/IndexIVF.h"
 
 namespace faisslike {
 
 namespace {
 Index* not_null(Index* index, const char* what) {
-    FAISSLIKE_THROW_IF_NOT_FMT(index != nullptr, "%s: the wrapped index is null", what);
+    FAISSLIKE_CHECK_ARG(index != nullptr, "%s: the wrapped index is null", what);
     return index;
 }
 }  // namespace
 
 IndexIDMap::IndexIDMap(Index* index_in)
-    : Index(not_null(index_in, "IndexIDMap")->d, not_null(index_in, "IndexIDMap")->metric_type),
-      index(index_in) {
-    FAISSLIKE_THROW_IF_NOT_MSG(index->ntotal == 0, "IndexIDMap needs an empty index to wrap");
+    : Index(not_null(index_in, "IndexIDMap")->d, index_in->metric_type), index(index_in, false) {
+    init();
+}
+
+IndexIDMap::IndexIDMap(std::unique_ptr<Index> index_in)
+    : Index(not_null(index_in.get(), "IndexIDMap")->d, index_in->metric_type),
+      index(std::move(index_in)) {
+    init();
+}
+
+void IndexIDMap::init() {
+    FAISSLIKE_CHECK_ARG_MSG(index->ntotal == 0, "IndexIDMap needs an empty index to wrap");
     is_trained = index->is_trained;
 }
 
-IndexIDMap::~IndexIDMap() {
-    if (own_fields) delete index;
+RemovalMode IndexIDMap::removal_mode() const {
+    // User ids never change; removal needs the wrapped index to support it.
+    return index->removal_mode() == RemovalMode::Unsupported ? RemovalMode::Unsupported
+                                                             : RemovalMode::KeepIds;
 }
 
-void IndexIDMap::train(idx_t n, const float* x) {
+bool IndexIDMap::inner_live(size_t i) const {
+    return id_map[i] >= 0 && !index->is_deleted(idx_t(i));
+}
+
+void IndexIDMap::do_train(idx_t n, const float* x) {
     index->train(n, x);
     is_trained = index->is_trained;
 }
 
-void IndexIDMap::add(idx_t, const float*) {
+void IndexIDMap::do_add(idx_t, const float*) {
     FAISSLIKE_THROW_MSG("IndexIDMap needs ids: use add_with_ids");
 }
 
-void IndexIDMap::add_with_ids(idx_t n, const float* x, const idx_t* xids) {
-    check_add_args(n, x);
-    FAISSLIKE_THROW_IF_NOT_MSG(n == 0 || xids != nullptr, "add_with_ids: ids are null");
-    for (idx_t i = 0; i < n; ++i)
-        FAISSLIKE_THROW_IF_NOT_FMT(xids[i] >= 0, "ids must be >= 0, got id %lld at row %lld",
-                                   (long long)xids[i], (long long)i);
+void IndexIDMap::do_add_with_ids(idx_t n, const float* x, const idx_t* xids) {
     check_new_ids(n, xids);
     const size_t first = id_map.size();
-    if (auto ivf = dynamic_cast<IndexIVF*>(index)) {
-        // IVF keeps ids through removals, so its ntotal is no source of fresh inner ids:
-        // inner ids are positions in id_map, never reused (removed ones become -1).
+    if (index->accepts_ids()) {
+        // An index that keeps ids need not number its vectors 0..ntotal-1 (removal keeps the
+        // others' ids): give it positions in id_map as ids, never reused.
         std::vector<idx_t> inner(static_cast<size_t>(n));
         for (idx_t i = 0; i < n; ++i) inner[size_t(i)] = idx_t(first) + i;
-        ivf->add_with_ids(n, x, inner.data());
+        index->add_with_ids(n, x, inner.data());
     } else {
+        FAISSLIKE_THROW_IF_NOT_FMT(size_t(index->ntotal) == first,
+                                   "IndexIDMap: the wrapped index holds %lld vectors for %zu ids "
+                                   "(was it changed directly?)",
+                                   (long long)index->ntotal, first);
         index->add(n, x);  // validates the vectors; nothing changes here if it throws
     }
     id_map.insert(id_map.end(), xids, xids + n);
@@ -69,9 +81,8 @@ std::unique_ptr<SearchParameters> IndexIDMap::translate_params(
     return p;
 }
 
-void IndexIDMap::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                        const SearchParameters* params) const {
-    check_search_args(n, x, k, distances, labels);
+void IndexIDMap::do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                           const SearchParameters* params) const {
     std::unique_ptr<IDSelector> holder;
     auto p = translate_params(params, holder);
     index->search(n, x, k, distances, labels, p.get());
@@ -79,13 +90,15 @@ void IndexIDMap::search(idx_t n, const float* x, idx_t k, float* distances, idx_
         const idx_t l = labels[i];
         FAISSLIKE_THROW_IF_NOT_FMT(l < idx_t(id_map.size()), "wrapped index returned label %lld",
                                    (long long)l);
-        labels[i] = l < 0 ? -1 : id_map[size_t(l)];
+        if (l < 0) continue;
+        labels[i] = id_map[size_t(l)];
+        FAISSLIKE_THROW_IF_NOT_FMT(labels[i] >= 0, "wrapped index returned removed inner id %lld",
+                                   (long long)l);
     }
 }
 
-void IndexIDMap::range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
-                              const SearchParameters* params) const {
-    check_range_args(n, x, radius, result);
+void IndexIDMap::do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                                 const SearchParameters* params) const {
     std::unique_ptr<IDSelector> holder;
     auto p = translate_params(params, holder);
     index->range_search(n, x, radius, result, p.get());
@@ -93,47 +106,55 @@ void IndexIDMap::range_search(idx_t n, const float* x, float radius, RangeSearch
         FAISSLIKE_THROW_IF_NOT_FMT(l >= 0 && l < idx_t(id_map.size()),
                                    "wrapped index returned label %lld", (long long)l);
         l = id_map[size_t(l)];
+        FAISSLIKE_THROW_IF_NOT_MSG(l >= 0, "wrapped index returned a removed inner id");
     }
 }
 
-size_t IndexIDMap::remove_ids(const IDSelector& sel) {
-    const idx_t before = index->ntotal;
+size_t IndexIDMap::do_remove_ids(const IDSelector& sel) {
+    const RemovalMode mode = index->removal_mode();
+    FAISSLIKE_THROW_IF_NOT_MSG(mode != RemovalMode::Unsupported,
+                               "remove_ids is not supported by the wrapped index");
+    // Inner ids whose user id is selected (and that still hold a vector).
+    std::vector<uint8_t> gone(id_map.size(), 0);
+    for (size_t i = 0; i < id_map.size(); ++i) gone[i] = inner_live(i) && sel.is_member(id_map[i]);
     IDSelectorTranslated tsel(id_map.data(), id_map.size(), &sel);
     const size_t removed = index->remove_ids(tsel);
-    if (dynamic_cast<IndexIVF*>(index)) {
-        // Inner ids kept: the removed positions become tombstones.
-        for (idx_t& id : id_map)
-            if (id >= 0 && sel.is_member(id)) id = -1;
-    } else if (index->ntotal != before) {
-        // The wrapped index renumbered its vectors (kept order): do the same with the ids.
+    if (mode == RemovalMode::Renumber) {
+        // The wrapped index dropped those rows, the others moved down in order.
         size_t j = 0;
         for (size_t i = 0; i < id_map.size(); ++i)
-            if (!sel.is_member(id_map[i])) id_map[j++] = id_map[i];
+            if (!gone[i]) id_map[j++] = id_map[i];
         id_map.resize(j);
         FAISSLIKE_THROW_IF_NOT_FMT(idx_t(j) == index->ntotal,
                                    "id map out of sync after removal (%zu ids, ntotal=%lld)", j,
                                    (long long)index->ntotal);
+    } else if (mode == RemovalMode::KeepIds) {
+        for (size_t i = 0; i < id_map.size(); ++i)
+            if (gone[i]) id_map[i] = -1;  // tombstone: inner ids are never reused
     }
+    // MarkDeleted: the wrapped index flags them (is_deleted) until compact().
     ntotal = index->ntotal;
     on_ids_changed(0);
     return removed;
 }
 
-size_t IndexIDMap::compact() {
-    auto hn = dynamic_cast<IndexHNSWFlat*>(index);
-    if (!hn || hn->ndeleted == 0) return 0;
-    const std::vector<uint8_t> gone = hn->deleted;  // compact() renumbers survivors in order
-    size_t j = 0;
-    for (size_t i = 0; i < id_map.size(); ++i)
-        if (!gone[i]) id_map[j++] = id_map[i];
-    id_map.resize(j);
-    const size_t freed = hn->compact();
+size_t IndexIDMap::do_compact() {
+    if (index->removal_mode() != RemovalMode::MarkDeleted) return 0;
+    std::vector<uint8_t> gone(id_map.size());
+    for (size_t i = 0; i < id_map.size(); ++i) gone[i] = index->is_deleted(idx_t(i));
+    const size_t freed = index->compact();  // renumbers the survivors in their order
+    if (freed) {
+        size_t j = 0;
+        for (size_t i = 0; i < id_map.size(); ++i)
+            if (!gone[i]) id_map[j++] = id_map[i];
+        id_map.resize(j);
+    }
     ntotal = index->ntotal;
     on_ids_changed(0);
     return freed;
 }
 
-void IndexIDMap::reset() {
+void IndexIDMap::do_reset() {
     index->reset();
     id_map.clear();
     ntotal = 0;
@@ -141,9 +162,11 @@ void IndexIDMap::reset() {
 }
 
 IndexIDMap2::IndexIDMap2(Index* index_in) : IndexIDMap(index_in) {
-    if (auto ivf = dynamic_cast<IndexIVF*>(index))
-        if (ivf->direct_map.type == DirectMap::NoMap)
-            ivf->set_direct_map_type(DirectMap::Hashtable);
+    index->enable_reconstruct();
+}
+
+IndexIDMap2::IndexIDMap2(std::unique_ptr<Index> index_in) : IndexIDMap(std::move(index_in)) {
+    index->enable_reconstruct();
 }
 
 void IndexIDMap2::check_new_ids(idx_t n, const idx_t* xids) const {
@@ -159,15 +182,15 @@ void IndexIDMap2::check_new_ids(idx_t n, const idx_t* xids) const {
 void IndexIDMap2::construct_rev_map(size_t first) {
     if (first == 0) rev_map.clear();
     rev_map.reserve(id_map.size());
-    // Nodes marked deleted (HNSW) are gone for reconstruct and may be added again.
-    auto hn = dynamic_cast<const IndexHNSWFlat*>(index);
+    // Removed entries (and nodes only marked deleted) are gone for reconstruct and may be
+    // added again.
     for (size_t i = first; i < id_map.size(); ++i) {
-        if (id_map[i] < 0 || (hn && hn->ndeleted && hn->deleted[i])) continue;
+        if (!inner_live(i)) continue;
         rev_map[id_map[i]] = idx_t(i);
     }
 }
 
-void IndexIDMap2::reconstruct(idx_t key, float* recons) const {
+void IndexIDMap2::do_reconstruct(idx_t key, float* recons) const {
     auto it = rev_map.find(key);
     FAISSLIKE_THROW_IF_NOT_FMT(it != rev_map.end(), "id %lld not in the index", (long long)key);
     index->reconstruct(it->second, recons);

@@ -1,14 +1,15 @@
 #include "faisslike/IndexIVF.h"
 
-#include <omp.h>
-
 #include <algorithm>
+#include <cstdio>
 #include <exception>
 #include <memory>
 #include <vector>
 
 #include "faisslike/Error.h"
+#include "faisslike/impl/Parallel.h"
 #include "faisslike/impl/ResultCollector.h"
+#include "faisslike/impl/ScanSearch.h"
 
 namespace faisslike {
 
@@ -74,12 +75,17 @@ void DirectMap::clear() {
 
 IndexIVF::IndexIVF(Index* quantizer_in, idx_t d_in, size_t nlist_in, size_t code_size_in,
                    MetricType metric)
-    : Index(d_in, metric), quantizer(quantizer_in), nlist(nlist_in), code_size(code_size_in) {
-    FAISSLIKE_THROW_IF_NOT_MSG(quantizer != nullptr, "the IVF quantizer is null");
-    FAISSLIKE_THROW_IF_NOT_FMT(quantizer->d == d, "quantizer has d=%d, the index d=%d",
-                               quantizer->d, d);
-    FAISSLIKE_THROW_IF_NOT_FMT(nlist >= 1 && nlist <= (size_t(1) << 31),
-                               "nlist must be in [1, 2^31], got nlist=%zu", nlist);
+    : Index(d_in, metric),
+      quantizer(quantizer_in, false),
+      nlist(nlist_in),
+      code_size(code_size_in) {
+    FAISSLIKE_CHECK_ARG_MSG(quantizer.get() != nullptr, "the IVF quantizer is null");
+    FAISSLIKE_CHECK_ARG(quantizer->d == d, "quantizer has d=%d, the index d=%d", quantizer->d, d);
+    FAISSLIKE_CHECK_ARG(nlist >= 1 && nlist <= (size_t(1) << 31),
+                        "nlist must be in [1, 2^31], got nlist=%zu", nlist);
+    FAISSLIKE_CHECK_ARG_MSG(!quantizer->accepts_ids(),
+                            "the IVF quantizer must label its vectors 0..nlist-1 (an IDMap, IVF "
+                            "or id-keeping Shards quantizer returns other ids)");
     cp.niter = 10;
     if (metric == METRIC_INNER_PRODUCT) cp.spherical = true;
     invlists = std::make_unique<ArrayInvertedLists>(nlist, code_size);
@@ -87,13 +93,20 @@ IndexIVF::IndexIVF(Index* quantizer_in, idx_t d_in, size_t nlist_in, size_t code
     is_trained = quantizer->is_trained && size_t(quantizer->ntotal) == nlist;
 }
 
-IndexIVF::~IndexIVF() {
-    if (own_fields) delete quantizer;
+void IndexIVF::check_quantizer() const {
+    FAISSLIKE_THROW_IF_NOT_MSG(!quantizer->accepts_ids(),
+                               "the IVF quantizer must label its vectors 0..nlist-1");
+    FAISSLIKE_THROW_IF_NOT_FMT(quantizer->is_trained && size_t(quantizer->ntotal) == nlist,
+                               "the IVF quantizer holds %lld centroids for nlist=%zu (was it "
+                               "reset or changed after training?)",
+                               (long long)quantizer->ntotal, nlist);
 }
 
-void IndexIVF::train(idx_t n, const float* x) {
-    check_add_args(n, x);
-    check_finite("training vectors", n, d, x);
+void IndexIVF::do_train(idx_t n, const float* x) {
+    FAISSLIKE_THROW_IF_NOT_FMT(ntotal == 0,
+                               "train() on an IVF index holding %lld vectors would leave them in "
+                               "the wrong lists: call reset() first",
+                               (long long)ntotal);
     if (quantizer->is_trained && size_t(quantizer->ntotal) == nlist) {
         if (verbose) std::printf("IVF quantizer does not need training\n");
     } else {
@@ -107,16 +120,17 @@ void IndexIVF::train(idx_t n, const float* x) {
         clus.train(n, x, *quantizer);
         quantizer->is_trained = true;
     }
+    check_quantizer();
     train_encoder(n, x);
     is_trained = true;
 }
 
-void IndexIVF::add(idx_t n, const float* x) {
-    add_with_ids(n, x, nullptr);
+void IndexIVF::do_add(idx_t n, const float* x) {
+    do_add_with_ids(n, x, nullptr);
 }
 
 void IndexIVF::make_invlists_writable() {
-    if (dynamic_cast<ArrayInvertedLists*>(invlists.get())) return;
+    if (!invlists->is_mapped()) return;
     auto a = std::make_unique<ArrayInvertedLists>(nlist, code_size);
     for (size_t l = 0; l < nlist; ++l) {
         const size_t ls = invlists->list_size(l);
@@ -125,30 +139,33 @@ void IndexIVF::make_invlists_writable() {
     invlists = std::move(a);
 }
 
-void IndexIVF::add_with_ids(idx_t n, const float* x, const idx_t* xids) {
-    check_add_args(n, x);
-    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
-    if (n == 0) return;
-    make_invlists_writable();
-    check_finite("vectors to add", n, d, x);
-    if (xids) {
-        for (idx_t i = 0; i < n; ++i)
-            FAISSLIKE_THROW_IF_NOT_FMT(xids[i] >= 0, "ids must be >= 0, got id %lld at row %lld",
-                                       (long long)xids[i], (long long)i);
+std::vector<idx_t> IndexIVF::assign_lists(idx_t n, const float* x) const {
+    check_quantizer();
+    std::vector<idx_t> list_nos(static_cast<size_t>(n));
+    std::vector<float> dis(static_cast<size_t>(n));
+    quantizer->search(n, x, 1, dis.data(), list_nos.data());
+    for (idx_t i = 0; i < n; ++i) {
+        const idx_t l = list_nos[size_t(i)];
+        FAISSLIKE_THROW_IF_NOT_FMT(l >= 0 && l < idx_t(nlist),
+                                   "the quantizer assigned vector %lld to list %lld, outside "
+                                   "[0, nlist=%zu)",
+                                   (long long)i, (long long)l, nlist);
     }
+    return list_nos;
+}
+
+// xids null: ids ntotal, ntotal + 1, ...
+void IndexIVF::do_add_with_ids(idx_t n, const float* x, const idx_t* xids) {
+    if (n == 0) return;
     FAISSLIKE_THROW_IF_NOT_FMT(direct_map.type != DirectMap::Array || xids == nullptr,
                                "add_with_ids with an Array direct map: use the Hashtable type%s",
                                "");
-    std::vector<idx_t> list_nos(static_cast<size_t>(n));
-    {
-        std::vector<float> dis(static_cast<size_t>(n));
-        quantizer->search(n, x, 1, dis.data(), list_nos.data());
-    }
+    // Everything that can fail is checked before the lists change.
+    std::vector<idx_t> list_nos = assign_lists(n, x);
+    make_invlists_writable();
     // Reserve from the assignment counts: one allocation per list and add.
     std::vector<size_t> counts(nlist, 0);
-    for (idx_t l : list_nos) {
-        if (l >= 0) counts[size_t(l)]++;
-    }
+    for (idx_t l : list_nos) counts[size_t(l)]++;
     for (size_t l = 0; l < nlist; ++l)
         if (counts[l]) invlists->reserve_extra(l, counts[l]);
     std::vector<uint32_t> offsets(static_cast<size_t>(n));
@@ -159,17 +176,16 @@ void IndexIVF::add_with_ids(idx_t n, const float* x, const idx_t* xids) {
     for (size_t c0 = 0; c0 < size_t(n); c0 += chunk) {
         const size_t nc = std::min(chunk, size_t(n) - c0);
         encode_vectors(nc, x + c0 * size_t(d), list_nos.data() + c0, codes.data());
-#pragma omp parallel
-        {
-            const size_t nt = size_t(omp_get_num_threads()), rank = size_t(omp_get_thread_num());
+        parallel_region(parallel_threads(), [&](Team& team) {
+            const size_t nt = size_t(team.size), rank = size_t(team.rank);
             for (size_t i = c0; i < c0 + nc; ++i) {
                 const idx_t l = list_nos[i];
-                if (l < 0 || size_t(l) % nt != rank) continue;
+                if (size_t(l) % nt != rank) continue;
                 const idx_t id = xids ? xids[i] : ntotal + idx_t(i);
                 offsets[i] = uint32_t(
                     invlists->add_entries(size_t(l), 1, &id, codes.data() + (i - c0) * code_size));
             }
-        }
+        });
     }
     if (direct_map.type != DirectMap::NoMap) {
         for (size_t i = 0; i < size_t(n); ++i)
@@ -180,11 +196,14 @@ void IndexIVF::add_with_ids(idx_t n, const float* x, const idx_t* xids) {
 
 void IndexIVF::encode_vectors(size_t n, const float* x, const idx_t* list_nos,
                               uint8_t* codes) const {
-#pragma omp parallel for if (n > 256)
-    for (int64_t i = 0; i < int64_t(n); ++i)
-        if (list_nos[i] >= 0)
-            encode_vector(x + size_t(i) * size_t(d), size_t(list_nos[i]),
-                          codes + size_t(i) * code_size);
+    parallel_for(
+        int64_t(n),
+        [&](int64_t i) {
+            if (list_nos[i] >= 0)
+                encode_vector(x + size_t(i) * size_t(d), size_t(list_nos[i]),
+                              codes + size_t(i) * code_size);
+        },
+        n > 256);
 }
 
 size_t IndexIVF::effective_nprobe(const SearchParameters* params) const {
@@ -192,17 +211,15 @@ size_t IndexIVF::effective_nprobe(const SearchParameters* params) const {
     if (auto p = params_as<SearchParametersIVF>(params, "SearchParametersIVF")) {
         if (p->nprobe) np = p->nprobe;
     }
-    FAISSLIKE_THROW_IF_NOT_FMT(np > 0 && np < (size_t(1) << 40), "nprobe must be > 0, got %lld",
-                               (long long)np);
+    FAISSLIKE_CHECK_ARG(np > 0 && np <= (size_t(1) << 31), "nprobe must be in [1, 2^31], got %llu",
+                        (unsigned long long)np);
     return std::min(np, nlist);
 }
 
-void IndexIVF::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                      const SearchParameters* params) const {
-    check_search_args(n, x, k, distances, labels);
+void IndexIVF::do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                         const SearchParameters* params) const {
     const size_t np = effective_nprobe(params);
-    if (n == 0) return;
-    check_finite("query vectors", n, d, x);
+    check_quantizer();
     // Coarse assignment in chunks bounds the temporary memory for huge batches.
     const idx_t chunk = 32768;
     std::vector<float> cd(size_t(std::min(n, chunk)) * np);
@@ -260,134 +277,78 @@ struct ListScan {
     }
 };
 
+// A topk_scan scanner: unit p of query i is its p-th probed list.
+struct ProbeScanner {
+    ListScan ls;
+    const float* x;
+    const idx_t* assign;
+    const float* coarse_dis;
+    size_t np, nlist;
+    int d;
+    void set_query(size_t i) { ls.sc->set_query(x + i * size_t(d)); }
+    void scan(size_t i, size_t p, size_t k, float* hv, idx_t* hi) {
+        const idx_t l = assign[i * np + p];
+        if (l < 0) return;  // fewer lists than nprobe
+        FAISSLIKE_THROW_IF_NOT_FMT(size_t(l) < nlist, "coarse assignment %lld out of range",
+                                   (long long)l);
+        ls.knn(size_t(l), coarse_dis[i * np + p], k, hv, hi);
+    }
+};
+
 }  // namespace
 
 void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t* assign,
                                   const float* coarse_dis, float* D, idx_t* I, size_t np,
                                   const IDSelector* filter) const {
-    const bool ip = metric_type == METRIC_INNER_PRODUCT;
-    const size_t kk = size_t(k);
-    const int nt = omp_get_max_threads();
-    auto valid_list = [&](idx_t l) {
-        FAISSLIKE_THROW_IF_NOT_FMT(l < idx_t(nlist), "coarse assignment %lld out of range",
-                                   (long long)l);
-        return l >= 0;
-    };
     if (!filter && double(n) * double(np) >= by_list_min_visits * double(nlist) && n > 1 &&
         search_preassigned_by_list(n, x, k, assign, D, I, np)) {
         return;
     }
-    std::exception_ptr err;
-    auto record = [&err]() {
-#pragma omp critical(faisslike_ivf_error)
-        err = std::current_exception();
-    };
-    if (size_t(n) >= size_t(nt) || np == 1 || nt == 1) {
-        // Batch: one query per thread at a time.
-#pragma omp parallel if (n > 1)
-        {
-            ListScan ls(*this, filter);
-#pragma omp for schedule(dynamic)
-            for (idx_t i = 0; i < n; ++i) {
-                try {
-                    float* hv = D + i * k;
-                    idx_t* hi = I + i * k;
-                    heap_heapify<HeapC>(kk, hv, hi);
-                    ls.sc->set_query(x + i * d);
-                    for (size_t p = 0; p < np; ++p) {
-                        const idx_t l = assign[size_t(i) * np + p];
-                        if (valid_list(l))
-                            ls.knn(size_t(l), coarse_dis[size_t(i) * np + p], kk, hv, hi);
-                    }
-                    finalize_results(kk, hv, hi, ip, 0.0f);
-                } catch (...) {
-                    record();
-                }
-            }
-        }
-        if (err) std::rethrow_exception(err);
-        return;
-    }
-    // Few queries: the probed lists of each query are spread over threads, each with a
-    // partial heap, merged at the end.
-    std::vector<float> pv(size_t(nt) * kk);
-    std::vector<idx_t> pi(size_t(nt) * kk);
-    for (idx_t i = 0; i < n; ++i) {
-#pragma omp parallel num_threads(nt)
-        {
-            const size_t t = size_t(omp_get_thread_num());
-            float* hv = pv.data() + t * kk;
-            idx_t* hi = pi.data() + t * kk;
-            heap_heapify<HeapC>(kk, hv, hi);
-            std::unique_ptr<ListScan> ls;
-            try {
-                ls = std::make_unique<ListScan>(*this, filter);
-                ls->sc->set_query(x + i * d);
-            } catch (...) {
-                record();
-            }
-#pragma omp for schedule(dynamic)
-            for (int64_t p = 0; p < int64_t(np); ++p) {
-                try {
-                    const idx_t l = assign[size_t(i) * np + size_t(p)];
-                    if (ls && valid_list(l))
-                        ls->knn(size_t(l), coarse_dis[size_t(i) * np + size_t(p)], kk, hv, hi);
-                } catch (...) {
-                    record();
-                }
-            }
-        }
-        if (err) std::rethrow_exception(err);
-        merge_partial_heaps(kk, size_t(nt), pv.data(), pi.data(), kk, D + i * k, I + i * k, ip);
-    }
+    const int nt = parallel_threads();
+    // Few queries: the probed lists of each query are spread over threads.
+    const bool split = size_t(n) < size_t(nt) && np > 1 && nt > 1;
+    topk_scan(size_t(n), np, size_t(k), metric_type == METRIC_INNER_PRODUCT, D, I, split, [&] {
+        return ProbeScanner{ListScan(*this, filter), x, assign, coarse_dis, np, nlist, d};
+    });
 }
 
-void IndexIVF::range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
-                            const SearchParameters* params) const {
-    check_range_args(n, x, radius, result);
+void IndexIVF::do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                               const SearchParameters* params) const {
     const size_t np = effective_nprobe(params);
-    check_finite("query vectors", n, d, x);
+    check_quantizer();
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const float thr = range_threshold(ip, radius);
     std::vector<float> cd(size_t(n) * np);
     std::vector<idx_t> ci(cd.size());
     if (n > 0) quantizer->search(n, x, idx_t(np), cd.data(), ci.data());
     std::vector<RangeHits> hits(static_cast<size_t>(n));
-    std::exception_ptr err;
-#pragma omp parallel if (n > 1)
-    {
-        ListScan ls(*this, selector_of(params));
-#pragma omp for schedule(dynamic)
-        for (idx_t i = 0; i < n; ++i) {
-            try {
-                ls.sc->set_query(x + i * d);
-                for (size_t p = 0; p < np; ++p) {
-                    const idx_t l = ci[size_t(i) * np + p];
-                    FAISSLIKE_THROW_IF_NOT_FMT(l < idx_t(nlist),
-                                               "coarse assignment %lld out of range", (long long)l);
-                    if (l >= 0) ls.range(size_t(l), cd[size_t(i) * np + p], thr, hits[size_t(i)]);
-                }
-            } catch (...) {
-#pragma omp critical(faisslike_ivf_error)
-                err = std::current_exception();
+    const IDSelector* filter = selector_of(params);
+    parallel_for_with(
+        n, [&] { return ListScan(*this, filter); },
+        [&](ListScan& ls, int64_t i) {
+            ls.sc->set_query(x + i * d);
+            for (size_t p = 0; p < np; ++p) {
+                const idx_t l = ci[size_t(i) * np + p];
+                FAISSLIKE_THROW_IF_NOT_FMT(l < idx_t(nlist), "coarse assignment %lld out of range",
+                                           (long long)l);
+                if (l >= 0) ls.range(size_t(l), cd[size_t(i) * np + p], thr, hits[size_t(i)]);
             }
-        }
-    }
-    if (err) std::rethrow_exception(err);
+        },
+        n > 1);
     finalize_range(hits, ip, nullptr, result);
 }
 
-size_t IndexIVF::remove_ids(const IDSelector& sel) {
+size_t IndexIVF::do_remove_ids(const IDSelector& sel) {
     FAISSLIKE_THROW_IF_NOT_MSG(direct_map.type != DirectMap::Array,
                                "remove_ids with an Array direct map is not supported: use "
                                "set_direct_map_type(Hashtable)");
     make_invlists_writable();
-    size_t removed = 0;
+    std::vector<size_t> removed_per_list(nlist, 0);
     // Lists are independent: one thread per list, the last entry moves into each hole.
-#pragma omp parallel for reduction(+ : removed) schedule(dynamic)
-    for (int64_t l = 0; l < int64_t(nlist); ++l) {
+    parallel_for(int64_t(nlist), [&](int64_t l) {
         size_t ls = invlists->list_size(size_t(l));
         const idx_t* ids = invlists->get_ids(size_t(l));
+        size_t removed = 0;
         for (size_t o = 0; o < ls;) {
             if (!sel.is_member(ids[o])) {
                 ++o;
@@ -401,7 +362,10 @@ size_t IndexIVF::remove_ids(const IDSelector& sel) {
             ids = invlists->get_ids(size_t(l));
         }
         invlists->resize(size_t(l), ls);
-    }
+        removed_per_list[size_t(l)] = removed;
+    });
+    size_t removed = 0;
+    for (size_t r : removed_per_list) removed += r;
     if (removed && direct_map.type == DirectMap::Hashtable) {
         direct_map.set_type(DirectMap::Hashtable, *invlists, ntotal);
     }
@@ -409,15 +373,14 @@ size_t IndexIVF::remove_ids(const IDSelector& sel) {
     return removed;
 }
 
-void IndexIVF::reset() {
+void IndexIVF::do_reset() {
     make_invlists_writable();
     invlists->reset();
     direct_map.clear();
     ntotal = 0;
 }
 
-void IndexIVF::reconstruct(idx_t key, float* recons) const {
-    FAISSLIKE_THROW_IF_NOT_MSG(recons != nullptr, "reconstruct output is null");
+void IndexIVF::do_reconstruct(idx_t key, float* recons) const {
     const uint64_t lo = direct_map.get(key);
     const size_t l = DirectMap::lo_list(lo), o = DirectMap::lo_offset(lo);
     decode_vector(invlists->get_codes(l) + o * code_size, l, recons);
@@ -429,6 +392,10 @@ void IndexIVF::make_direct_map(bool maintain) {
 
 void IndexIVF::set_direct_map_type(DirectMap::Type type) {
     direct_map.set_type(type, *invlists, ntotal);
+}
+
+void IndexIVF::enable_reconstruct() {
+    if (direct_map.type == DirectMap::NoMap) set_direct_map_type(DirectMap::Hashtable);
 }
 
 }  // namespace faisslike

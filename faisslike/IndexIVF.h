@@ -8,6 +8,7 @@
 
 #include "faisslike/Clustering.h"
 #include "faisslike/Index.h"
+#include "faisslike/impl/SubIndex.h"
 #include "faisslike/invlists/InvertedLists.h"
 
 namespace faisslike {
@@ -52,8 +53,7 @@ struct DirectMap {
 };
 
 struct IndexIVF : Index {
-    Index* quantizer;
-    bool own_fields = false;  // whether the destructor deletes the quantizer
+    SubIndex quantizer;  // not owned unless quantizer.set_owned(true)
     size_t nlist;
     size_t nprobe = 1;
     // k-means settings for train(): FAISS's IVF defaults (10 iterations, spherical for IP).
@@ -63,26 +63,19 @@ struct IndexIVF : Index {
     DirectMap direct_map;
 
     IndexIVF(Index* quantizer, idx_t d, size_t nlist, size_t code_size, MetricType metric);
-    ~IndexIVF() override;
     IndexIVF(const IndexIVF&) = delete;
     IndexIVF& operator=(const IndexIVF&) = delete;
 
-    void train(idx_t n, const float* x) override;
-    void add(idx_t n, const float* x) override;
-    // Ids must be >= 0 (-1 marks missing results).
-    void add_with_ids(idx_t n, const float* x, const idx_t* xids) override;
-    // nprobe from params (SearchParametersIVF) or the index; fewer than k results in the
-    // probed lists give -1 labels (see docs/python-api.md).
-    void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                const SearchParameters* params = nullptr) const override;
-    void reset() override;
-    // Entries stay in their lists (the last entry moves into each hole); ids are kept.
-    // Not possible with an Array direct map (use Hashtable), as in FAISS.
-    size_t remove_ids(const IDSelector& sel) override;
-    void range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
-                      const SearchParameters* params = nullptr) const override;
-    // Needs make_direct_map() (as in FAISS).
-    void reconstruct(idx_t key, float* recons) const override;
+    // Removal: entries leave their lists (the last entry moves into each hole); the other
+    // ids are kept. Not possible with an Array direct map (use Hashtable), as in FAISS.
+    RemovalMode removal_mode() const override { return RemovalMode::KeepIds; }
+    bool accepts_ids() const override { return true; }
+    // A Hashtable direct map unless one is there (reconstruct needs it, as in FAISS).
+    void enable_reconstruct() override;
+    // The quantizer answers with list numbers in [0, nlist) for every vector: it holds
+    // exactly nlist vectors and is neither an IDMap nor anything else that relabels. Throws
+    // Error otherwise (checked on construction, read, add and search).
+    void check_quantizer() const;
 
     // Replaces memory-mapped lists by an in-memory copy (done before any change).
     void make_invlists_writable();
@@ -116,7 +109,22 @@ struct IndexIVF : Index {
     static constexpr size_t kScanBlock = 1024;
 
    protected:
+    void do_train(idx_t n, const float* x) override;
+    void do_add(idx_t n, const float* x) override;
+    void do_add_with_ids(idx_t n, const float* x, const idx_t* xids) override;
+    // nprobe from params (SearchParametersIVF) or the index; fewer than k results in the
+    // probed lists give -1 labels (see docs/python-api.md).
+    void do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                   const SearchParameters* params) const override;
+    void do_reset() override;
+    size_t do_remove_ids(const IDSelector& sel) override;
+    void do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                         const SearchParameters* params) const override;
+    // Needs a direct map (make_direct_map / enable_reconstruct), as in FAISS.
+    void do_reconstruct(idx_t key, float* recons) const override;
     size_t effective_nprobe(const SearchParameters* params) const;
+    // The quantizer's lists of n vectors (each checked to be in [0, nlist)).
+    std::vector<idx_t> assign_lists(idx_t n, const float* x) const;
 };
 
 }  // namespace faisslike

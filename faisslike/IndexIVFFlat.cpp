@@ -5,10 +5,9 @@
 #include <memory>
 #include <vector>
 
-#include <omp.h>
-
 #include "faisslike/Error.h"
 #include "faisslike/distances.h"
+#include "faisslike/impl/Parallel.h"
 #include "faisslike/impl/ResultCollector.h"
 #include "kernels/blas_tiles.h"
 
@@ -86,20 +85,24 @@ bool IndexIVFFlat::search_preassigned_by_list(idx_t n, const float* x, idx_t k, 
     std::vector<float> pv(nslots * kk);
     std::vector<idx_t> pi(nslots * kk);
     constexpr size_t kQ = 256, kY = 1024;
-#pragma omp parallel
-    {
+    parallel_region(parallel_threads(), [&](Team& team) {
         Selector sel(K);
-        std::unique_ptr<float[]> Q(new float[kQ * dd]);
-        std::unique_ptr<float[]> tile(new float[kQ * kY]);
-        std::unique_ptr<float[]> ynorm(new float[kY]);
-#pragma omp for schedule(static)
-        for (int64_t s = 0; s < int64_t(nslots); ++s)
-            heap_heapify<HeapC>(kk, pv.data() + size_t(s) * kk, pi.data() + size_t(s) * kk);
-#pragma omp for schedule(dynamic, 1)
-        for (int64_t l = 0; l < int64_t(nlist); ++l) {
+        std::unique_ptr<float[]> Q, tile, ynorm;
+        team.guard([&] {
+            Q.reset(new float[kQ * dd]);
+            tile.reset(new float[kQ * kY]);
+            ynorm.reset(new float[kY]);
+        });
+        team.for_range(
+            int64_t(nslots),
+            [&](int64_t s) {
+                heap_heapify<HeapC>(kk, pv.data() + size_t(s) * kk, pi.data() + size_t(s) * kk);
+            },
+            false);
+        team.for_range(int64_t(nlist), [&](int64_t l) {
             const size_t m = start[size_t(l) + 1] - start[size_t(l)];
             const size_t L = invlists->list_size(size_t(l));
-            if (m == 0 || L == 0) continue;
+            if (m == 0 || L == 0) return;
             const float* Y = reinterpret_cast<const float*>(invlists->get_codes(size_t(l)));
             const idx_t* ids = invlists->get_ids(size_t(l));
             const size_t* slots = slot_of.data() + start[size_t(l)];
@@ -121,14 +124,17 @@ bool IndexIVFFlat::search_preassigned_by_list(idx_t n, const float* x, idx_t k, 
                     }
                 }
             }
-        }
-#pragma omp for schedule(static)
-        for (int64_t i = 0; i < int64_t(n); ++i) {
-            const float xn = ip ? 0.0f : K.norm_L2sqr(x + size_t(i) * dd, dd);
-            merge_partial_heaps(kk, np, pv.data() + size_t(i) * np * kk,
-                                pi.data() + size_t(i) * np * kk, kk, D + i * k, I + i * k, ip, xn);
-        }
-    }
+        });
+        team.for_range(
+            int64_t(n),
+            [&](int64_t i) {
+                const float xn = ip ? 0.0f : K.norm_L2sqr(x + size_t(i) * dd, dd);
+                merge_partial_heaps(kk, np, pv.data() + size_t(i) * np * kk,
+                                    pi.data() + size_t(i) * np * kk, kk, D + i * k, I + i * k, ip,
+                                    xn);
+            },
+            false);
+    });
     return true;
 }
 

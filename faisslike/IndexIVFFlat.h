@@ -6,7 +6,8 @@
 namespace faisslike {
 
 struct IndexIVFFlat : IndexIVF {
-    // The quantizer (usually an IndexFlat of dimension d) is not owned unless own_fields.
+    // The quantizer (usually an IndexFlat of dimension d) is not owned unless
+    // quantizer.set_owned(true).
     IndexIVFFlat(Index* quantizer, idx_t d, size_t nlist, MetricType metric = METRIC_L2);
 
     void encode_vector(const float* x, size_t list_no, uint8_t* code) const override;

@@ -1,13 +1,12 @@
 #include "faisslike/IndexIVFPQ.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 
 #include "faisslike/Error.h"
+#include "faisslike/impl/Parallel.h"
 #include "faisslike/impl/ResultCollector.h"
 
 namespace faisslike {
@@ -42,9 +41,12 @@ void IndexIVFPQ::train_encoder(idx_t n, const float* x) {
         std::vector<float> dis(static_cast<size_t>(n));
         quantizer->search(n, x, 1, dis.data(), assign.data());
         std::vector<float> residuals(size_t(n) * size_t(d));
-#pragma omp parallel for
-        for (idx_t i = 0; i < n; ++i)
+        parallel_for(n, [&](idx_t i) {
+            FAISSLIKE_THROW_IF_NOT_FMT(assign[size_t(i)] >= 0 && size_t(assign[size_t(i)]) < nlist,
+                                       "the quantizer assigned list %lld",
+                                       (long long)assign[size_t(i)]);
             compute_residual(x + i * d, size_t(assign[size_t(i)]), residuals.data() + i * d);
+        });
         pq.train(n, residuals.data());
     }
     precompute_table();
@@ -77,16 +79,18 @@ void IndexIVFPQ::precompute_table() {
             rnorm[m * ksub + j] = s;
         }
     precomputed_table.resize(nlist * M * ksub);
-#pragma omp parallel
-    {
-        std::vector<float> centroid(static_cast<size_t>(d));
-#pragma omp for
-        for (int64_t l = 0; l < int64_t(nlist); ++l) {
-            quantizer->reconstruct(l, centroid.data());
-            float* t = precomputed_table.data() + size_t(l) * M * ksub;
-            pq.compute_inner_prod_table(centroid.data(), t);  // <c_m, r_mj>
-            for (size_t e = 0; e < M * ksub; ++e) t[e] = rnorm[e] + 2 * t[e];
-        }
+    try {
+        parallel_for_with(
+            int64_t(nlist), [&] { return std::vector<float>(size_t(d)); },
+            [&](std::vector<float>& centroid, int64_t l) {
+                quantizer->reconstruct(l, centroid.data());
+                float* t = precomputed_table.data() + size_t(l) * M * ksub;
+                pq.compute_inner_prod_table(centroid.data(), t);  // <c_m, r_mj>
+                for (size_t e = 0; e < M * ksub; ++e) t[e] = rnorm[e] + 2 * t[e];
+            });
+    } catch (...) {
+        precomputed_table.clear();  // never half a table
+        throw;
     }
 }
 
@@ -108,11 +112,14 @@ void IndexIVFPQ::encode_vectors(size_t n, const float* x, const idx_t* list_nos,
     }
     check_quantizer_reconstructs();
     std::vector<float> r(n * size_t(d), 0.0f);
-#pragma omp parallel for if (n > 256)
-    for (int64_t i = 0; i < int64_t(n); ++i)
-        if (list_nos[i] >= 0)
-            compute_residual(x + size_t(i) * size_t(d), size_t(list_nos[i]),
-                             r.data() + size_t(i) * size_t(d));
+    parallel_for(
+        int64_t(n),
+        [&](int64_t i) {
+            if (list_nos[i] >= 0)
+                compute_residual(x + size_t(i) * size_t(d), size_t(list_nos[i]),
+                                 r.data() + size_t(i) * size_t(d));
+        },
+        n > 256);
     pq.compute_codes(r.data(), codes, n);
 }
 

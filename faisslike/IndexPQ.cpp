@@ -13,8 +13,8 @@ IndexPQ::IndexPQ(idx_t d_in, size_t M, size_t nbits, MetricType metric)
     is_trained = false;
 }
 
-void IndexPQ::train(idx_t n, const float* x) {
-    check_add_args(n, x);
+void IndexPQ::do_train(idx_t n, const float* x) {
+    check_empty_for_training();
     pq.train(n, x);
     is_trained = true;
 }
@@ -40,18 +40,18 @@ std::unique_ptr<CodeScorer> IndexPQ::get_scorer() const {
 }
 
 void IndexPQ::sa_encode(idx_t n, const float* x, uint8_t* bytes) const {
-    check_add_args(n, x);
+    FAISSLIKE_CHECK_ARG(n >= 0, "n must be >= 0, got n=%lld", (long long)n);
+    FAISSLIKE_CHECK_ARG_MSG(n == 0 || (x && bytes), "sa_encode pointers are null");
     FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (sa_encode before train)");
-    FAISSLIKE_THROW_IF_NOT_MSG(n == 0 || bytes != nullptr, "sa_encode output is null");
     if (n == 0) return;
     check_finite("vectors to encode", n, d, x);
     pq.compute_codes(x, bytes, size_t(n));
 }
 
 void IndexPQ::sa_decode(idx_t n, const uint8_t* bytes, float* x) const {
-    FAISSLIKE_THROW_IF_NOT_FMT(n >= 0, "n must be >= 0, got n=%lld", (long long)n);
+    FAISSLIKE_CHECK_ARG(n >= 0, "n must be >= 0, got n=%lld", (long long)n);
     FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (sa_decode before train)");
-    FAISSLIKE_THROW_IF_NOT_MSG(n == 0 || (bytes && x), "sa_decode pointers are null");
+    FAISSLIKE_CHECK_ARG_MSG(n == 0 || (bytes && x), "sa_decode pointers are null");
     pq.decode(bytes, x, size_t(n));
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "faisslike/Index.h"
+#include "faisslike/impl/SubIndex.h"
 
 namespace faisslike {
 
@@ -25,29 +26,35 @@ struct NormalizationTransform : VectorTransform {
 
 struct IndexPreTransform : Index {
     std::vector<std::unique_ptr<VectorTransform>> chain;  // applied in order
-    Index* index;
-    bool own_fields = false;  // whether the destructor deletes `index`
+    SubIndex index;
 
-    // Takes ownership of vt.
+    // Takes ownership of vt; `index` is not owned unless index.set_owned(true).
     IndexPreTransform(VectorTransform* vt, Index* index);
-    ~IndexPreTransform() override;
     IndexPreTransform(const IndexPreTransform&) = delete;
     IndexPreTransform& operator=(const IndexPreTransform&) = delete;
 
-    void train(idx_t n, const float* x) override;
-    void add(idx_t n, const float* x) override;
-    void add_with_ids(idx_t n, const float* x, const idx_t* xids) override;
-    void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                const SearchParameters* params = nullptr) const override;
-    void range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
-                      const SearchParameters* params = nullptr) const override;
-    size_t remove_ids(const IDSelector& sel) override;
-    void reset() override;
-    // The stored (transformed) vector: normalization cannot be undone.
-    void reconstruct(idx_t key, float* recons) const override;
+    // Ids pass through unchanged: every capability is the wrapped index's.
+    RemovalMode removal_mode() const override { return index->removal_mode(); }
+    bool accepts_ids() const override { return index->accepts_ids(); }
+    bool is_deleted(idx_t label) const override { return index->is_deleted(label); }
+    void enable_reconstruct() override { index->enable_reconstruct(); }
 
     // x through the chain (copy; n x index->d).
     std::vector<float> apply_chain(idx_t n, const float* x) const;
+
+   protected:
+    void do_train(idx_t n, const float* x) override;
+    void do_add(idx_t n, const float* x) override;
+    void do_add_with_ids(idx_t n, const float* x, const idx_t* xids) override;
+    void do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                   const SearchParameters* params) const override;
+    void do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                         const SearchParameters* params) const override;
+    size_t do_remove_ids(const IDSelector& sel) override;
+    size_t do_compact() override;
+    void do_reset() override;
+    // The stored (transformed) vector: normalization cannot be undone.
+    void do_reconstruct(idx_t key, float* recons) const override;
 };
 
 }  // namespace faisslike

@@ -6,6 +6,7 @@
 
 #include "faisslike/Index.h"
 #include "faisslike/IndexFlat.h"
+#include "faisslike/impl/SubIndex.h"
 
 namespace faisslike {
 
@@ -18,23 +19,36 @@ struct SearchParametersRefine : SearchParameters {
 };
 
 struct IndexRefineFlat : Index {
-    Index* base_index;
-    bool own_fields = false;  // whether the destructor deletes base_index
-    IndexFlat refine_index;   // the exact vectors, in the same order as the base index
+    SubIndex base_index;
+    IndexFlat refine_index;  // the exact vectors; row i is the base index's label i
     float k_factor = 1;
 
-    // The base index must be empty; both are filled by add(). Not owned unless own_fields.
+    // The base index must be empty; both are filled by add(). Not owned unless
+    // base_index.set_owned(true).
     explicit IndexRefineFlat(Index* base_index);
-    ~IndexRefineFlat() override;
     IndexRefineFlat(const IndexRefineFlat&) = delete;
     IndexRefineFlat& operator=(const IndexRefineFlat&) = delete;
 
-    void train(idx_t n, const float* x) override;
-    void add(idx_t n, const float* x) override;
-    void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                const SearchParameters* params = nullptr) const override;
-    void reset() override;
-    void reconstruct(idx_t key, float* recons) const override;
+    // Labels are rows of refine_index: a base that renumbers or marks removed vectors keeps
+    // them in step; one that keeps ids (IVF) cannot remove here (wrap an IndexIDMap around
+    // the refine index for that).
+    RemovalMode removal_mode() const override;
+    bool is_deleted(idx_t label) const override { return base_index->is_deleted(label); }
+
+   protected:
+    void do_train(idx_t n, const float* x) override;
+    void do_add(idx_t n, const float* x) override;
+    // base_params of SearchParametersRefine go to the base index; the selector filters the
+    // base search. Candidates: k x k_factor, at most ntotal.
+    void do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                   const SearchParameters* params) const override;
+    void do_reset() override;
+    size_t do_remove_ids(const IDSelector& sel) override;
+    size_t do_compact() override;
+    void do_reconstruct(idx_t key, float* recons) const override;
 };
+
+// k_factor must be finite and in [1, 1e6] (checked on set, search and load).
+void check_k_factor(float k_factor);
 
 }  // namespace faisslike

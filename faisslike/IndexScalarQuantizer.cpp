@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "faisslike/Error.h"
+#include "faisslike/impl/Parallel.h"
 #include "kernels/kernel_table.h"
 
 namespace faisslike {
@@ -17,11 +18,9 @@ IndexScalarQuantizer::IndexScalarQuantizer(idx_t d_in, ScalarQuantizer::Quantize
     is_trained = !sq.needs_training();
 }
 
-void IndexScalarQuantizer::train(idx_t n, const float* x) {
-    check_add_args(n, x);
-    FAISSLIKE_THROW_IF_NOT_FMT(n >= 1, "training needs at least 1 vector, got n=%lld",
-                               (long long)n);
-    check_finite("training vectors", n, d, x);
+void IndexScalarQuantizer::do_train(idx_t n, const float* x) {
+    check_empty_for_training();
+    FAISSLIKE_CHECK_ARG(n >= 1, "training needs at least 1 vector, got n=%lld", (long long)n);
     sq.train(size_t(n), x);
     is_trained = true;
 }
@@ -85,21 +84,25 @@ void IndexIVFScalarQuantizer::encode_vector(const float* x, size_t list_no, uint
 void IndexIVFScalarQuantizer::encode_vectors(size_t n, const float* x, const idx_t* list_nos,
                                              uint8_t* codes) const {
     const size_t dd = size_t(d);
-#pragma omp parallel if (n > 256)
-    {
-        std::vector<float> r(dd), c(dd);
-#pragma omp for
-        for (int64_t i = 0; i < int64_t(n); ++i) {
-            if (list_nos[i] < 0) continue;
+    struct Buffers {
+        std::vector<float> r, c;
+    };
+    parallel_for_with(
+        int64_t(n),
+        [&] {
+            return Buffers{std::vector<float>(dd), std::vector<float>(dd)};
+        },
+        [&](Buffers& b, int64_t i) {
+            if (list_nos[i] < 0) return;
             const float* xi = x + size_t(i) * dd;
             if (by_residual) {
-                quantizer->reconstruct(list_nos[i], c.data());
-                for (size_t j = 0; j < dd; ++j) r[j] = xi[j] - c[j];
-                xi = r.data();
+                quantizer->reconstruct(list_nos[i], b.c.data());
+                for (size_t j = 0; j < dd; ++j) b.r[j] = xi[j] - b.c[j];
+                xi = b.r.data();
             }
             sq.compute_codes(xi, codes + size_t(i) * code_size, 1);
-        }
-    }
+        },
+        n > 256);
 }
 
 void IndexIVFScalarQuantizer::decode_vector(const uint8_t* code, size_t list_no, float* x) const {

@@ -18,9 +18,8 @@ struct IndexScalarQuantizer : IndexFlatCodes {
     IndexScalarQuantizer(idx_t d, ScalarQuantizer::QuantizerType qtype,
                          MetricType metric = METRIC_L2);
 
-    void train(idx_t n, const float* x) override;
-
    protected:
+    void do_train(idx_t n, const float* x) override;
     std::unique_ptr<CodeScorer> get_scorer() const override;
     void encode(size_t n, const float* x, uint8_t* out) const override {
         sq.compute_codes(x, out, n);

@@ -5,41 +5,59 @@
 #include <vector>
 
 #include "faisslike/Index.h"
+#include "faisslike/impl/SubIndex.h"
 
 namespace faisslike {
 
 struct IndexShards : Index {
-    std::vector<Index*> shards;
-    bool own_fields = false;  // whether the destructor deletes the shards
+    std::vector<SubIndex> shards;
     // true: shard i's labels are shifted by the ntotal of shards 0..i-1 (ids = positions in
-    // the concatenation of the shards). false: labels as the shards return them (give each
-    // vector an id with add_with_ids).
+    // the concatenation of the shards), and selectors see those global ids. false: labels
+    // as the shards return them (give each vector an id with add_with_ids).
     bool successive_ids;
+    // Shards are the unit of work of one parallel loop (no thread per shard): any count is
+    // fine, but more than this is refused (a file cannot ask for millions of nested records).
+    static constexpr size_t kMaxShards = 65536;
 
     explicit IndexShards(idx_t d, bool successive_ids = true, MetricType metric = METRIC_L2);
-    ~IndexShards() override;
     IndexShards(const IndexShards&) = delete;
     IndexShards& operator=(const IndexShards&) = delete;
 
-    // Same d and metric required. Not owned unless own_fields.
-    void add_shard(Index* shard);
-    void train(idx_t n, const float* x) override;
+    // Same d and metric required. Owned when `owned`.
+    void add_shard(Index* shard, bool owned = false);
+    Index* shard(size_t i) const { return shards.at(i).get(); }
+    void sync_ntotal();
+
+    // Successive ids: removal only marks (every shard MarkDeleted), so the offsets stay.
+    // Otherwise the shards keep the caller's ids.
+    RemovalMode removal_mode() const override;
+    bool accepts_ids() const override;
+    bool is_deleted(idx_t label) const override;
+    void enable_reconstruct() override;
+
+   protected:
+    void do_train(idx_t n, const float* x) override;
     // Splits the n vectors into contiguous, nearly equal parts, one per shard. With
     // successive_ids, ids then follow shard order: only a single add into empty shards keeps
     // them equal to insertion order (as FAISS).
-    void add(idx_t n, const float* x) override;
+    void do_add(idx_t n, const float* x) override;
     // Needs successive_ids = false and shards that accept ids (IndexIDMap, IVF).
-    void add_with_ids(idx_t n, const float* x, const idx_t* xids) override;
-    void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
-                const SearchParameters* params = nullptr) const override;
-    // Only without successive_ids (removal would shift the later shards' ids).
-    size_t remove_ids(const IDSelector& sel) override;
-    void reset() override;
-    void sync_ntotal();
+    void do_add_with_ids(idx_t n, const float* x, const idx_t* xids) override;
+    void do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                   const SearchParameters* params) const override;
+    void do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                         const SearchParameters* params) const override;
+    size_t do_remove_ids(const IDSelector& sel) override;
+    size_t do_compact() override;
+    void do_reset() override;
+    // Successive ids only (the shard holding the label answers).
+    void do_reconstruct(idx_t key, float* recons) const override;
 
    private:
-    template <class F>
-    void for_each_shard(const F& f) const;
+    std::vector<idx_t> offsets() const;
+    // Shard and local label of a global label (successive ids); shard = size() if none.
+    std::pair<size_t, idx_t> locate(idx_t label) const;
+    void check_not_empty() const;
 };
 
 }  // namespace faisslike

@@ -1,7 +1,5 @@
 #include "faisslike/ProductQuantizer.h"
 
-#include <omp.h>
-
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -9,16 +7,16 @@
 #include "faisslike/Error.h"
 #include "faisslike/Index.h"
 #include "faisslike/IndexFlat.h"
+#include "faisslike/impl/Parallel.h"
 #include "kernels/kernel_table.h"
 
 namespace faisslike {
 
 ProductQuantizer::ProductQuantizer(size_t d_in, size_t M_in, size_t nbits_in)
     : d(d_in), M(M_in), nbits(nbits_in), dsub(0), ksub(0), code_size(0) {
-    FAISSLIKE_THROW_IF_NOT_FMT(M >= 1, "PQ needs M >= 1, got M=%zu", M);
-    FAISSLIKE_THROW_IF_NOT_FMT(d >= 1 && d % M == 0, "d=%zu is not a multiple of M=%zu", d, M);
-    FAISSLIKE_THROW_IF_NOT_FMT(nbits >= 1 && nbits <= 8, "nbits must be in [1, 8], got nbits=%zu",
-                               nbits);
+    FAISSLIKE_CHECK_ARG(M >= 1, "PQ needs M >= 1, got M=%zu", M);
+    FAISSLIKE_CHECK_ARG(d >= 1 && d % M == 0, "d=%zu is not a multiple of M=%zu", d, M);
+    FAISSLIKE_CHECK_ARG(nbits >= 1 && nbits <= 8, "nbits must be in [1, 8], got nbits=%zu", nbits);
     dsub = d / M;
     ksub = size_t(1) << nbits;
     code_size = (M * nbits + 7) / 8;
@@ -38,8 +36,8 @@ void ProductQuantizer::set_centroids(const float* c) {
 }
 
 void ProductQuantizer::train(idx_t n, const float* x) {
-    FAISSLIKE_THROW_IF_NOT_FMT(n >= 0 && (n == 0 || x != nullptr), "bad training set (n=%lld)",
-                               (long long)n);
+    FAISSLIKE_CHECK_ARG(n >= 0 && (n == 0 || x != nullptr), "bad training set (n=%lld)",
+                        (long long)n);
     FAISSLIKE_THROW_IF_NOT_FMT(size_t(n) >= ksub,
                                "PQ training needs at least ksub=%zu points (2^nbits), got n=%lld",
                                ksub, (long long)n);
@@ -91,11 +89,9 @@ void ProductQuantizer::set_code(uint8_t* code, size_t m, size_t value) const {
 void ProductQuantizer::compute_codes(const float* x, uint8_t* codes, size_t n) const {
     check_trained();
     const kernels::KernelTable& K = kernels::current();
-#pragma omp parallel if (n > 64)
-    {
-        std::unique_ptr<float[]> dis(new float[ksub]);
-#pragma omp for schedule(static)
-        for (int64_t i = 0; i < int64_t(n); ++i) {
+    parallel_for_with(
+        int64_t(n), [&] { return std::unique_ptr<float[]>(new float[ksub]); },
+        [&](std::unique_ptr<float[]>& dis, int64_t i) {
             uint8_t* code = codes + size_t(i) * code_size;
             std::memset(code, 0, code_size);
             for (size_t m = 0; m < M; ++m) {
@@ -104,19 +100,22 @@ void ProductQuantizer::compute_codes(const float* x, uint8_t* codes, size_t n) c
                 float v;
                 set_code(code, m, K.argmin_add(dis.get(), nullptr, 1.0f, ksub, &v));
             }
-        }
-    }
+        },
+        n > 64);
 }
 
 void ProductQuantizer::decode(const uint8_t* codes, float* x, size_t n) const {
     check_trained();
-#pragma omp parallel for if (n > 1024)
-    for (int64_t i = 0; i < int64_t(n); ++i) {
-        const uint8_t* code = codes + size_t(i) * code_size;
-        for (size_t m = 0; m < M; ++m)
-            std::memcpy(x + size_t(i) * d + m * dsub,
-                        &centroids[(m * ksub + get_code(code, m)) * dsub], dsub * sizeof(float));
-    }
+    parallel_for(
+        int64_t(n),
+        [&](int64_t i) {
+            const uint8_t* code = codes + size_t(i) * code_size;
+            for (size_t m = 0; m < M; ++m)
+                std::memcpy(x + size_t(i) * d + m * dsub,
+                            &centroids[(m * ksub + get_code(code, m)) * dsub],
+                            dsub * sizeof(float));
+        },
+        n > 1024, false);
 }
 
 void ProductQuantizer::compute_distance_table(const float* x, float* table) const {

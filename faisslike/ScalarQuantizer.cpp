@@ -5,22 +5,22 @@
 #include <cstring>
 
 #include "faisslike/Error.h"
+#include "faisslike/impl/Parallel.h"
 #include "kernels/half.h"
 #include "kernels/kernel_table.h"
 
 namespace faisslike {
 
 ScalarQuantizer::ScalarQuantizer(size_t d_in, QuantizerType qt) : d(d_in), qtype(qt) {
-    FAISSLIKE_THROW_IF_NOT_FMT(qtype == QT_8bit || qtype == QT_fp16,
-                               "unsupported scalar quantizer type %d (QT_8bit=0, QT_fp16=4)",
-                               int(qtype));
-    FAISSLIKE_THROW_IF_NOT_FMT(d >= 1, "scalar quantizer needs d >= 1, got %zu", d);
+    FAISSLIKE_CHECK_ARG(qtype == QT_8bit || qtype == QT_fp16,
+                        "unsupported scalar quantizer type %d (QT_8bit=0, QT_fp16=4)", int(qtype));
+    FAISSLIKE_CHECK_ARG(d >= 1, "scalar quantizer needs d >= 1, got %zu", d);
     code_size = qtype == QT_8bit ? d : 2 * d;
 }
 
 void ScalarQuantizer::train(size_t n, const float* x) {
     if (qtype != QT_8bit) return;
-    FAISSLIKE_THROW_IF_NOT_FMT(n >= 1, "scalar quantizer training needs >= 1 vector, got %zu", n);
+    FAISSLIKE_CHECK_ARG(n >= 1, "scalar quantizer training needs >= 1 vector, got %zu", n);
     vmin.assign(x, x + d);
     std::vector<float> vmax(vmin);
     for (size_t i = 1; i < n; ++i) {
@@ -53,23 +53,25 @@ void ScalarQuantizer::validate() const {
 
 void ScalarQuantizer::compute_codes(const float* x, uint8_t* codes, size_t n) const {
     FAISSLIKE_THROW_IF_NOT_MSG(is_trained(), "scalar quantizer is not trained");
-#pragma omp parallel for if (n > 1024)
-    for (int64_t i = 0; i < int64_t(n); ++i) {
-        const float* xi = x + size_t(i) * d;
-        uint8_t* c = codes + size_t(i) * code_size;
-        if (qtype == QT_8bit) {
-            for (size_t j = 0; j < d; ++j) {
-                // 256 equal bins over [vmin, vmin + vdiff]; values outside clamp to the ends.
-                const float u = vdiff[j] > 0 ? (xi[j] - vmin[j]) / vdiff[j] * 256.0f : 0.0f;
-                c[j] = uint8_t(std::min(255.0f, std::max(0.0f, std::floor(u))));
+    parallel_for(
+        int64_t(n),
+        [&](int64_t i) {
+            const float* xi = x + size_t(i) * d;
+            uint8_t* c = codes + size_t(i) * code_size;
+            if (qtype == QT_8bit) {
+                for (size_t j = 0; j < d; ++j) {
+                    // 256 equal bins over [vmin, vmin + vdiff]; values outside clamp to the ends.
+                    const float u = vdiff[j] > 0 ? (xi[j] - vmin[j]) / vdiff[j] * 256.0f : 0.0f;
+                    c[j] = uint8_t(std::min(255.0f, std::max(0.0f, std::floor(u))));
+                }
+            } else {
+                for (size_t j = 0; j < d; ++j) {
+                    const uint16_t h = kernels::float_to_half(xi[j]);
+                    std::memcpy(c + 2 * j, &h, 2);
+                }
             }
-        } else {
-            for (size_t j = 0; j < d; ++j) {
-                const uint16_t h = kernels::float_to_half(xi[j]);
-                std::memcpy(c + 2 * j, &h, 2);
-            }
-        }
-    }
+        },
+        n > 1024, false);
 }
 
 void ScalarQuantizer::decode(const uint8_t* codes, float* x, size_t n) const {

@@ -50,10 +50,10 @@ long parse_count(const std::string& digits, long max, const std::string& token,
                  const std::string& desc) {
     long v = -1;
     if (digits.size() <= 10) v = std::stol(digits);
-    FAISSLIKE_THROW_IF_NOT_FMT(v >= 1 && v <= max,
-                               "index_factory: number %s in token '%s' of '%s' must be in "
-                               "[1, %ld]",
-                               digits.c_str(), token.c_str(), desc.c_str(), max);
+    FAISSLIKE_CHECK_ARG(v >= 1 && v <= max,
+                        "index_factory: number %s in token '%s' of '%s' must be in "
+                        "[1, %ld]",
+                        digits.c_str(), token.c_str(), desc.c_str(), max);
     return v;
 }
 
@@ -65,8 +65,8 @@ struct Parser {
     size_t pos = 0;
 
     [[noreturn]] void fail(const std::string& token, const char* why) const {
-        FAISSLIKE_THROW_FMT("index_factory: %s token '%s' in '%s'", why, token.c_str(),
-                            desc.c_str());
+        FAISSLIKE_THROW_ARG_FMT("index_factory: %s token '%s' in '%s'", why, token.c_str(),
+                                desc.c_str());
     }
 
     // PQ<M>[x<nbits>] -> (M, nbits), or false if the token is not a PQ token.
@@ -81,8 +81,8 @@ struct Parser {
     }
 
     std::unique_ptr<Index> core() {
-        FAISSLIKE_THROW_IF_NOT_FMT(pos < tok.size(), "index_factory: '%s' has no index type",
-                                   desc.c_str());
+        FAISSLIKE_CHECK_ARG(pos < tok.size(), "index_factory: '%s' has no index type",
+                            desc.c_str());
         const std::string t = tok[pos];
         try {
             return core_token();
@@ -111,10 +111,10 @@ struct Parser {
             return std::make_unique<IndexHNSWFlat>(d, int(parse_count(num, 512, t, desc)), metric);
         if (prefixed_number(t, "IVF", num)) {
             const size_t nlist = size_t(parse_count(num, 1L << 31, t, desc));
-            FAISSLIKE_THROW_IF_NOT_FMT(pos < tok.size(),
-                                       "index_factory: '%s' needs a code type after '%s' (Flat, "
-                                       "PQ<M>, SQ8 or SQfp16)",
-                                       desc.c_str(), t.c_str());
+            FAISSLIKE_CHECK_ARG(pos < tok.size(),
+                                "index_factory: '%s' needs a code type after '%s' (Flat, "
+                                "PQ<M>, SQ8 or SQfp16)",
+                                desc.c_str(), t.c_str());
             const std::string c = tok[pos++];
             std::unique_ptr<Index> q = flat(metric);
             std::unique_ptr<IndexIVF> ivf;
@@ -129,7 +129,7 @@ struct Parser {
             } else {
                 fail(c, "unknown IVF code type (expected Flat, PQ<M>[x<nbits>], SQ8, SQfp16)");
             }
-            ivf->own_fields = true;
+            ivf->quantizer.set_owned(true);
             q.release();
             return ivf;
         }
@@ -146,7 +146,7 @@ struct Parser {
         std::unique_ptr<Index> idx = core();
         if (pos < tok.size() && (tok[pos] == "RFlat" || tok[pos] == "Refine(Flat)")) {
             auto rf = std::make_unique<IndexRefineFlat>(idx.get());
-            rf->own_fields = true;
+            rf->base_index.set_owned(true);
             idx.release();
             idx = std::move(rf);
             ++pos;
@@ -156,7 +156,7 @@ struct Parser {
             if (wrappers[w] == "L2norm") {
                 auto pt =
                     std::make_unique<IndexPreTransform>(new NormalizationTransform(d), idx.get());
-                pt->own_fields = true;
+                pt->index.set_owned(true);
                 idx.release();
                 idx = std::move(pt);
             } else {
@@ -166,7 +166,7 @@ struct Parser {
                 } else {
                     im = std::make_unique<IndexIDMap2>(idx.get());
                 }
-                im->own_fields = true;
+                im->index.set_owned(true);
                 idx.release();
                 idx = std::move(im);
             }
@@ -178,8 +178,8 @@ struct Parser {
 }  // namespace
 
 std::unique_ptr<Index> index_factory(int d, const char* description, MetricType metric) {
-    FAISSLIKE_THROW_IF_NOT_MSG(description != nullptr, "index_factory: description is null");
-    FAISSLIKE_THROW_IF_NOT_FMT(d > 0, "index_factory: d must be > 0, got %d", d);
+    FAISSLIKE_CHECK_ARG_MSG(description != nullptr, "index_factory: description is null");
+    FAISSLIKE_CHECK_ARG(d > 0, "index_factory: d must be > 0, got %d", d);
     Parser p{d, metric, description, split_tokens(description)};
     for (const std::string& t : p.tok)
         if (t.empty()) p.fail(t, "empty");

@@ -14,7 +14,9 @@ namespace faisslike {
 // Current format version. Readers accept every version <= this one (see docs/file-format.md).
 // 2: an XXH3-64 checksum after every record, large arrays at 64-byte file offsets. Version 1
 // files (neither) are still read.
-constexpr uint32_t kFormatVersion = 2;
+// 3: a record's checksum no longer covers the bodies of the records nested in it (each has
+// its own), so checksumming costs the same at any nesting depth.
+constexpr uint32_t kFormatVersion = 3;
 
 // read_index flag: map the file read-only and use Flat vectors, inverted lists and HNSW links
 // in place instead of copying them (validated the same way; the first change to such an

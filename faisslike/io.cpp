@@ -55,7 +55,7 @@ void FileIOReader::read(void* ptr, size_t n) {
 }
 
 AtomicFileWriter::AtomicFileWriter(const std::string& path) : path_(path) {
-    FAISSLIKE_THROW_IF_NOT_MSG(!path.empty(), "output path is empty");
+    FAISSLIKE_CHECK_ARG_MSG(!path.empty(), "output path is empty");
     // Same directory as the target so rename() is atomic (no cross-device move).
     std::string tmpl = path + ".tmp.XXXXXX";
     std::vector<char> buf(tmpl.begin(), tmpl.end());

@@ -17,6 +17,10 @@ struct IOWriter {
     // Bytes written so far (the file offset): arrays are padded to 64-byte offsets so that a
     // memory-mapped file can be used in place.
     virtual uint64_t position() const = 0;
+    // Record layer (index_io.cpp): a writer that only counts bytes, and the writer below any
+    // hashing layers (a nested record's body is hashed by its own checksum only).
+    virtual bool counting_only() const { return false; }
+    virtual IOWriter* unhashed() { return this; }
 };
 
 struct IOReader {
@@ -33,6 +37,8 @@ struct IOReader {
     virtual const uint8_t* try_view(size_t /*n*/) { return nullptr; }
     // What keeps viewed bytes valid (the mapping); null for copying readers.
     virtual std::shared_ptr<const void> keepalive() const { return nullptr; }
+    // The reader below any hashing layers (see IOWriter::unhashed).
+    virtual IOReader* unhashed() { return this; }
 };
 
 struct VectorIOWriter : IOWriter {

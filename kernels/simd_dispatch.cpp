@@ -119,36 +119,4 @@ void set_simd_level(SIMDLevel level) {
     kernels::install(level);
 }
 
-float fvec_L2sqr(const float* x, const float* y, size_t d) {
-    return kernels::current().L2sqr(x, y, d);
-}
-float fvec_inner_product(const float* x, const float* y, size_t d) {
-    return kernels::current().inner_product(x, y, d);
-}
-float fvec_norm_L2sqr(const float* x, size_t d) {
-    return kernels::current().norm_L2sqr(x, d);
-}
-void fvec_L2sqr_ny(float* dis, const float* x, const float* y, size_t d, size_t ny) {
-    kernels::current().L2sqr_ny(dis, x, y, d, ny);
-}
-void fvec_inner_products_ny(float* ip, const float* x, const float* y, size_t d, size_t ny) {
-    kernels::current().inner_product_ny(ip, x, y, d, ny);
-}
-void fvec_norms_L2sqr(float* nr, const float* x, size_t d, size_t nx) {
-    kernels::current().norms_L2sqr(nr, x, d, nx);
-}
-
-void fvec_renorm_L2(size_t d, size_t nx, float* x) {
-    const kernels::KernelTable& K = kernels::current();
-#pragma omp parallel for if (nx * d > 65536)
-    for (int64_t i = 0; i < int64_t(nx); ++i) {
-        float* row = x + size_t(i) * d;
-        float nr = K.norm_L2sqr(row, d);
-        if (nr > 0) {
-            const float inv = 1.0f / std::sqrt(nr);
-            for (size_t j = 0; j < d; ++j) row[j] *= inv;
-        }
-    }
-}
-
 }  // namespace faisslike

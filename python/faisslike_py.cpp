@@ -184,6 +184,9 @@ PYBIND11_MODULE(_faisslike, m) {
             if (p) std::rethrow_exception(p);
         } catch (const FileError& e) {
             PyErr_SetString(PyExc_OSError, e.what());
+        } catch (const InvalidArgument& e) {
+            // The C++ class decides: the same mistake gives the same Python class everywhere.
+            PyErr_SetString(PyExc_ValueError, e.what());
         } catch (const Error& e) {
             PyErr_SetString(PyExc_RuntimeError, e.what());
         }
@@ -491,7 +494,7 @@ batches through the SIMD kernels; both are exact.)doc")
         .def_readonly("nlist", &IndexIVF::nlist)
         .def_readonly("code_size", &IndexIVF::code_size)
         .def_property_readonly(
-            "quantizer", [](IndexIVF& i) { return i.quantizer; },
+            "quantizer", [](IndexIVF& i) { return i.quantizer.get(); },
             py::return_value_policy::reference_internal,
             "The coarse quantizer (an Index holding the nlist centroids).")
         .def_property_readonly(
@@ -732,7 +735,7 @@ vectors. Keeps base_index alive.)doc")
                 r.k_factor = v;
             })
         .def_property_readonly(
-            "base_index", [](IndexRefineFlat& r) { return r.base_index; },
+            "base_index", [](IndexRefineFlat& r) { return r.base_index.get(); },
             py::return_value_policy::reference_internal);
 
     py::class_<SearchParametersHNSW, SearchParameters>(
@@ -873,7 +876,7 @@ Keeps `index` alive.)doc")
              }),
              "index"_a, py::keep_alive<1, 2>())
         .def_property_readonly(
-            "index", [](IndexIDMap& i) { return i.index; },
+            "index", [](IndexIDMap& i) { return i.index.get(); },
             py::return_value_policy::reference_internal, "The wrapped index.")
         .def(
             "compact",
@@ -904,7 +907,7 @@ unique: add_with_ids raises RuntimeError naming a duplicate (and adds nothing).)
 An index whose inputs go through vector transforms first (index_factory's "L2norm," prefix:
 L2 normalization, so that inner product search is cosine similarity).)doc")
         .def_property_readonly(
-            "index", [](IndexPreTransform& i) { return i.index; },
+            "index", [](IndexPreTransform& i) { return i.index.get(); },
             py::return_value_policy::reference_internal, "The wrapped index.");
 
     py::class_<IndexShards, Index>(m, "IndexShards", R"doc(
@@ -932,7 +935,7 @@ Keeps its shards alive.)doc")
             [](IndexShards& s, int64_t i) {
                 if (i < 0 || size_t(i) >= s.shards.size())
                     throw py::index_error("shard index out of range");
-                return s.shards[size_t(i)];
+                return s.shards[size_t(i)].get();
             },
             py::return_value_policy::reference_internal, "i"_a, "Shard i.");
 

@@ -60,9 +60,8 @@ TEST(Concurrency, ParallelSearchesWithOwnParametersMatchSerialOnes) {
         std::unique_ptr<Index> idx;
         if (std::string(desc).rfind("Shards", 0) == 0) {
             auto sh = std::make_unique<IndexShards>(idx_t(d));
-            sh->own_fields = true;
-            sh->add_shard(index_factory(int(d), "Flat").release());
-            sh->add_shard(index_factory(int(d), "HNSW16").release());
+            sh->add_shard(index_factory(int(d), "Flat").release(), true);
+            sh->add_shard(index_factory(int(d), "HNSW16").release(), true);
             idx = std::move(sh);
         } else {
             idx = index_factory(int(d), desc);

@@ -185,8 +185,8 @@ TEST(IO, SpecificCorruptions) {
     b[1] = 'X';
     expect_msg(b, "bad magic");
     b = good;
-    b[8] = 3;  // version
-    expect_msg(b, "format version 3");
+    b[8] = 4;  // version
+    expect_msg(b, "format version 4");
     b = good;
     b[16] = 'Z';  // tag
     expect_msg(b, "unknown index type tag");
@@ -270,7 +270,7 @@ TEST(IO, BytesMatchTheDocumentedExample) {
     const float v[2] = {1.0f, 2.0f};
     index.add(1, v);
     std::vector<uint8_t> expected = {
-        0x89, 0x46, 0x53, 0x4C, 0x49, 0x4B, 0x0D, 0x0A, 0x02, 0x00, 0x00, 0x00,  // header
+        0x89, 0x46, 0x53, 0x4C, 0x49, 0x4B, 0x0D, 0x0A, 0x03, 0x00, 0x00, 0x00,  // header
         0x00, 0x00, 0x00, 0x00, 0x49, 0x78, 0x46, 0x6C, 0x2C, 0x00, 0x00, 0x00,  // IxFl, 44
         0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,  // d, metric
         0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,                    // ntotal, trained
@@ -293,17 +293,36 @@ TEST(IO, KilledWriterNeverLeavesABrokenFile) {
     const size_t d = 32;
     auto a = make_flat(METRIC_L2, 100000, d, 11), b = make_flat(METRIC_L2, 150000, d, 12);
     write_index(a.get(), p);
-    std::mt19937 rng(5);
+    // Synchronized on events, not on time: the child reports each write it starts ('S') and
+    // completes ('D'); the parent kills it right after a completion (between writes, or early
+    // in the next) or right after a later start (inside a write). At least one write of
+    // `next` completed before every kill, so the file must be exactly `next`, however fast
+    // or slow the machine is.
     int saw_a = 0, saw_b = 0;
-    for (int it = 0; it < 100; ++it) {
+    for (int it = 0; it < 40; ++it) {
         const Index* next = it % 2 ? a.get() : b.get();
+        int fds[2];
+        ASSERT_EQ(pipe(fds), 0);
         pid_t pid = fork();
         ASSERT_GE(pid, 0);
         if (pid == 0) {
-            for (;;) write_index(next, p);  // until killed
+            close(fds[0]);
+            for (;;) {  // until killed
+                if (write(fds[1], "S", 1) != 1) _exit(1);
+                write_index(next, p);
+                if (write(fds[1], "D", 1) != 1) _exit(1);
+            }
         }
-        std::this_thread::sleep_for(std::chrono::microseconds(rng() % 60000));
+        close(fds[1]);
+        // it % 4 < 2: kill after the first completion; else after the next start.
+        const char* wait_for = (it % 4 < 2) ? "SD" : "SDS";
+        for (const char* w = wait_for; *w; ++w) {
+            char c = 0;
+            ASSERT_EQ(read(fds[0], &c, 1), 1);
+            ASSERT_EQ(c, *w);
+        }
         kill(pid, SIGKILL);
+        close(fds[0]);
         int status = 0;
         waitpid(pid, &status, 0);
         ASSERT_TRUE(WIFSIGNALED(status));
@@ -311,7 +330,8 @@ TEST(IO, KilledWriterNeverLeavesABrokenFile) {
         ASSERT_NO_THROW(back = read_index(p)) << "iteration " << it;
         const IndexFlat* f = dynamic_cast<const IndexFlat*>(back.get());
         ASSERT_NE(f, nullptr);
-        const IndexFlat* want = f->ntotal == a->ntotal ? a.get() : b.get();
+        const IndexFlat* want = static_cast<const IndexFlat*>(next);
+        ASSERT_EQ(f->ntotal, want->ntotal) << "iteration " << it;
         ASSERT_EQ(f->codes, want->codes) << "iteration " << it;
         (want == a.get() ? saw_a : saw_b)++;
     }

@@ -15,6 +15,7 @@
 #include "faisslike/Error.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexHNSW.h"
+#include "faisslike/IndexIDMap.h"
 #include "faisslike/IndexIVFFlat.h"
 #include "faisslike/index_io.h"
 #include "test_util.h"
@@ -337,21 +338,20 @@ TEST(IVF, SerializationRoundTripAndCorruption) {
 }
 
 TEST(IVF, NestingDepthIsCapped) {
-    // A chain of IVF indexes, each the quantizer of the next: valid, but deeper than allowed.
+    // IDMaps wrapped around IDMaps: valid, but deeper than allowed. (IVF quantizers cannot
+    // nest any more: an IVF labels its vectors with ids, not list numbers.)
     const size_t d = 4;
     auto x = randn(2 * d, 3);
-    std::vector<std::unique_ptr<Index>> chain;
-    chain.push_back(std::make_unique<IndexFlatL2>(d));
-    chain.back()->add(2, x.data());
-    for (int level = 0; level < 9; ++level) {
-        auto ivf = std::make_unique<IndexIVFFlat>(chain.back().get(), d, 2);
-        ASSERT_TRUE(ivf->is_trained);
-        ivf->add(2, x.data());
-        chain.push_back(std::move(ivf));
-    }
-    auto bytes = serialize_index(chain[3].get());  // depth 3: fine
+    const idx_t ids[2] = {5, 9};
+    auto chain = [&](int levels) {
+        std::unique_ptr<Index> idx = std::make_unique<IndexFlatL2>(d);
+        for (int l = 0; l < levels; ++l) idx = std::make_unique<IndexIDMap>(std::move(idx));
+        idx->add_with_ids(2, x.data(), ids);
+        return idx;
+    };
+    auto bytes = serialize_index(chain(3).get());  // depth 3: fine
     EXPECT_NO_THROW(deserialize_index(bytes.data(), bytes.size()));
-    bytes = serialize_index(chain.back().get());
+    bytes = serialize_index(chain(9).get());
     try {
         deserialize_index(bytes.data(), bytes.size());
         FAIL();

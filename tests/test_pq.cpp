@@ -230,7 +230,7 @@ TEST(Refine, ReRankingReachesExactResultsAndRoundTrips) {
     auto x = clustered(n, d, 11, 30, 3.0f), xq = clustered(nq, d, 12, 30, 3.0f);
     IndexPQ* base = new IndexPQ(d, 4, 6);  // coarse codes: poor ranking on its own
     IndexRefineFlat rf(base);
-    rf.own_fields = true;
+    rf.base_index.set_owned(true);
     rf.train(n, x.data());
     rf.add(n, x.data());
     IndexFlatL2 flat(d);

@@ -454,7 +454,7 @@ TEST(RemoveIds, IVFKeepsIdsAndHashtableDirectMap) {
     EXPECT_EQ(im->ntotal, idx_t(nb - 10));
     const idx_t again[] = {1000, 5};  // a removed id may come back, and a new one
     im->add_with_ids(2, base().data() + 20 * d, again);
-    static_cast<IndexIVF*>(static_cast<IndexIDMap*>(im.get())->index)->nprobe = 16;
+    static_cast<IndexIVF*>(static_cast<IndexIDMap*>(im.get())->index.get())->nprobe = 16;
     Result r = search(*im, std::vector<float>(base().begin() + 20 * d, base().begin() + 21 * d), 3);
     std::set<idx_t> top(r.I.begin(), r.I.end());
     // Query = vector 20: itself (id 1140) and its re-added copy (id 1000) at distance 0.
@@ -642,8 +642,7 @@ TEST(ScalarQuantizer, ConstantDimensionsAndOutOfRangeValues) {
 TEST(Shards, MergedResultsEqualOneIndex) {
     for (MetricType metric : {METRIC_L2, METRIC_INNER_PRODUCT}) {
         IndexShards sh(d, true, metric);
-        sh.own_fields = true;
-        for (int s = 0; s < 3; ++s) sh.add_shard(new IndexFlat(d, metric));
+        for (int s = 0; s < 3; ++s) sh.add_shard(new IndexFlat(d, metric), true);
         sh.add(idx_t(nb), base().data());
         EXPECT_EQ(sh.ntotal, idx_t(nb));
         IndexFlat one(d, metric);
@@ -660,8 +659,7 @@ TEST(Shards, MergedResultsEqualOneIndex) {
     }
     // User ids spread over id-mapped shards.
     IndexShards sh(d, false);
-    sh.own_fields = true;
-    for (int s = 0; s < 2; ++s) sh.add_shard(index_factory(int(d), "IDMap,Flat").release());
+    for (int s = 0; s < 2; ++s) sh.add_shard(index_factory(int(d), "IDMap,Flat").release(), true);
     auto ids = user_ids(nb);
     EXPECT_THROW(sh.add(1, base().data()), Error);
     sh.add_with_ids(idx_t(nb), base().data(), ids.data());

@@ -32,6 +32,8 @@ struct InvertedLists {
     virtual void update_entry(size_t list_no, size_t offset, idx_t id, const uint8_t* code) = 0;
     virtual void resize(size_t list_no, size_t new_size) = 0;
     virtual void reset() = 0;
+    // Read in place from a file (no changes possible: copy first).
+    virtual bool is_mapped() const { return false; }
 
     size_t compute_ntotal() const;
     // Throws Error if list_no is out of range (used on every public path).
@@ -72,6 +74,7 @@ struct MappedInvertedLists : InvertedLists {
     void update_entry(size_t, size_t, idx_t, const uint8_t*) override;
     void resize(size_t, size_t) override;
     void reset() override;
+    bool is_mapped() const override { return true; }
 };
 
 }  // namespace faisslike

@@ -56,8 +56,7 @@ int main(int argc, char** argv) {
         }
     }
     IndexShards sh(d);
-    sh.own_fields = true;
-    for (int s = 0; s < 2; ++s) sh.add_shard(index_factory(d, "Flat").release());
+    for (int s = 0; s < 2; ++s) sh.add_shard(index_factory(d, "Flat").release(), true);
     sh.add(n, x.data());
     write_index(&sh, dir + "/Shards.index");
     std::printf("%d seed files in %s\n", count + 1, dir.c_str());

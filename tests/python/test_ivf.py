@@ -126,7 +126,7 @@ def test_ivf_bad_input(data):
         ivf.search(xq, 1, params="nprobe=3")
     with pytest.raises(ValueError):
         faiss.IndexIVFFlat(faiss.IndexFlatL2(16), 16, 0)
-    with pytest.raises(RuntimeError, match="quantizer has d=8"):
+    with pytest.raises(ValueError, match="quantizer has d=8"):
         faiss.IndexIVFFlat(faiss.IndexFlatL2(8), 16, 4)
     ivf.add(xb)
     D, I = ivf.search(xq, 3, params=faiss.SearchParametersIVF(nprobe=10_000))  # clamps

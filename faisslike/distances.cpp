@@ -1,16 +1,16 @@
-// Exact k-NN: per-query SIMD loop for few queries, tiled sgemm for many. Both reduce the
-// problem to "keep the k smallest of v_j" (IP is searched as -<x,y>) and share one selector.
-#include <omp.h>
-
+// Public distance functions and exact k-NN (above kernels/: it owns the threads and the
+// top-k selection). Exact k-NN: per-query SIMD loop for few queries, tiled sgemm for many. Both
+// reduce the problem to "keep the k smallest of v_j" (IP is searched as -<x,y>) and share one
+// selector.
 #include <algorithm>
 #include <cmath>
 #include <memory>
 #include <vector>
 
-#include <cblas.h>
-
 #include "faisslike/distances.h"
+#include "faisslike/impl/Parallel.h"
 #include "faisslike/impl/ResultCollector.h"
+#include "faisslike/impl/ScanSearch.h"
 #include "kernels/blas_tiles.h"
 #include "kernels/kernel_table.h"
 
@@ -29,20 +29,27 @@ constexpr size_t kBlasBsX = 256;
 constexpr size_t kBlasBsY = 1024;
 constexpr size_t kSimdBlock = 1024;
 
-// Scans rows [j0, j1) of y for query x into the heap (hv, hi).
-void scan_range(const kernels::KernelTable& K, Selector& sel, bool ip, const float* x,
-                const float* y, size_t d, size_t j0, size_t j1, size_t k, float* hv, idx_t* hi,
-                float* buf) {
-    for (size_t b0 = j0; b0 < j1; b0 += kSimdBlock) {
-        size_t nb = std::min(kSimdBlock, j1 - b0);
+// Distances of one query to blocks of `block` database rows (a topk_scan scanner).
+struct FlatBlockScanner {
+    const kernels::KernelTable& K;
+    bool ip;
+    const float *x, *y;
+    size_t d, ny, block;
+    Selector sel{K};
+    std::unique_ptr<float[]> buf{new float[block]};
+    const float* q = nullptr;
+
+    void set_query(size_t i) { q = x + i * d; }
+    void scan(size_t, size_t u, size_t k, float* hv, idx_t* hi) {
+        const size_t b0 = u * block, nb = std::min(block, ny - b0);
         if (ip) {
-            K.inner_product_ny(buf, x, y + b0 * d, d, nb);
+            K.inner_product_ny(buf.get(), q, y + b0 * d, d, nb);
         } else {
-            K.L2sqr_ny(buf, x, y + b0 * d, d, nb);
+            K.L2sqr_ny(buf.get(), q, y + b0 * d, d, nb);
         }
-        sel.add(k, hv, hi, buf, nullptr, ip ? -1.0f : 1.0f, nb, IdRange{idx_t(b0)});
+        sel.add(k, hv, hi, buf.get(), nullptr, ip ? -1.0f : 1.0f, nb, IdRange{idx_t(b0)});
     }
-}
+};
 
 // Database rows per block in the split path: ~256 KB, so a block stays in L2 while every
 // query is scored against it (one pass over memory whatever nq is).
@@ -53,57 +60,15 @@ size_t split_block_rows(size_t d) {
 void knn_simd(bool ip, const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
               float* D, idx_t* I) {
     const kernels::KernelTable& K = kernels::current();
-    const int nt = omp_get_max_threads();
+    const size_t nt = size_t(parallel_threads());
     const size_t rows = split_block_rows(d);
     // A small database stays cached anyway, and partial heaps for many queries cost too much
-    // memory (threads x nx x k): plain parallelism over queries.
-    if (nt == 1 || ny < size_t(nt) * rows * 4 || nx * k > (size_t(1) << 20)) {
-#pragma omp parallel if (nx > 1)
-        {
-            Selector sel(K);
-            std::unique_ptr<float[]> buf(new float[kSimdBlock]);
-#pragma omp for schedule(dynamic)
-            for (int64_t i = 0; i < int64_t(nx); ++i) {
-                float* hv = D + i * k;
-                idx_t* hi = I + i * k;
-                heap_heapify<HeapC>(k, hv, hi);
-                scan_range(K, sel, ip, x + i * d, y, d, 0, ny, k, hv, hi, buf.get());
-                finalize_results(k, hv, hi, ip, 0.0f);
-            }
-        }
-        return;
-    }
-    // Large database, few queries: each thread owns a slice of the database and keeps one
-    // partial heap per query; blocks of the slice are scored against every query while hot.
-    std::vector<float> pv(size_t(nt) * nx * k);
-    std::vector<idx_t> pi(size_t(nt) * nx * k);
-#pragma omp parallel num_threads(nt)
-    {
-        const size_t t = size_t(omp_get_thread_num()), nth = size_t(omp_get_num_threads());
-        Selector sel(K);
-        std::unique_ptr<float[]> buf(new float[rows]);
-        float* tv = pv.data() + t * nx * k;
-        idx_t* ti = pi.data() + t * nx * k;
-        for (size_t i = 0; i < nx; ++i) heap_heapify<HeapC>(k, tv + i * k, ti + i * k);
-        const size_t j0 = ny * t / nth, j1 = ny * (t + 1) / nth;
-        for (size_t b0 = j0; b0 < j1; b0 += rows) {
-            const size_t nb = std::min(rows, j1 - b0);
-            for (size_t i = 0; i < nx; ++i) {
-                if (ip) {
-                    K.inner_product_ny(buf.get(), x + i * d, y + b0 * d, d, nb);
-                } else {
-                    K.L2sqr_ny(buf.get(), x + i * d, y + b0 * d, d, nb);
-                }
-                sel.add(k, tv + i * k, ti + i * k, buf.get(), nullptr, ip ? -1.0f : 1.0f, nb,
-                        IdRange{idx_t(b0)});
-            }
-        }
-    }
-#pragma omp parallel for if (nx > 1)
-    for (int64_t i = 0; i < int64_t(nx); ++i) {
-        merge_partial_heaps(k, size_t(nt), pv.data() + size_t(i) * k, pi.data() + size_t(i) * k,
-                            nx * k, D + i * k, I + i * k, ip);
-    }
+    // memory (threads x nx x k): whole queries per thread. Otherwise each block of the
+    // database is scored against every query while hot.
+    const bool split = nt > 1 && ny >= nt * rows * 4 && nx * k <= (size_t(1) << 20);
+    const size_t block = split ? rows : kSimdBlock;
+    topk_scan<true>(nx, (ny + block - 1) / block, k, ip, D, I, split,
+                    [&] { return FlatBlockScanner{K, ip, x, y, d, ny, block}; });
 }
 
 // Database blocks outer, query blocks inner: each thread scores a block of queries against
@@ -120,37 +85,38 @@ void knn_blas(bool ip, const float* x, const float* y, size_t d, size_t nx, size
     // L2 keeps ||y||^2 - 2<x,y> in the heap: ||x||^2 is the same for the whole row.
     const float alpha = ip ? -1.0f : -2.0f;
     const int64_t nqb = int64_t((nx + bs_x - 1) / bs_x);
-#pragma omp parallel
-    {
+    parallel_region(parallel_threads(), [&](Team& team) {
         Selector sel(K);
-        std::unique_ptr<float[]> tile(new float[bs_x * bs_y]);
-#pragma omp for schedule(static)
-        for (int64_t i = 0; i < int64_t(nx); ++i) {
-            heap_heapify<HeapC>(k, D + i * k, I + i * k);
-            if (!ip) xn[i] = K.norm_L2sqr(x + size_t(i) * d, d);
-        }
+        std::unique_ptr<float[]> tile;
+        team.guard([&] { tile.reset(new float[bs_x * bs_y]); });
+        team.for_range(
+            int64_t(nx),
+            [&](int64_t i) {
+                heap_heapify<HeapC>(k, D + i * k, I + i * k);
+                if (!ip) xn[i] = K.norm_L2sqr(x + size_t(i) * d, d);
+            },
+            false);
         for (size_t j0 = 0; j0 < ny; j0 += bs_y) {
             const size_t nj = std::min(ny, j0 + bs_y) - j0;
             if (!ip) {
-#pragma omp for schedule(static)
-                for (int64_t j = 0; j < int64_t(nj); ++j)
-                    yn[j] = K.norm_L2sqr(y + (j0 + size_t(j)) * d, d);
+                team.for_range(
+                    int64_t(nj),
+                    [&](int64_t j) { yn[j] = K.norm_L2sqr(y + (j0 + size_t(j)) * d, d); }, false);
             }
-#pragma omp for schedule(dynamic)
-            for (int64_t b = 0; b < nqb; ++b) {
+            team.for_range(nqb, [&](int64_t b) {
                 const size_t i0 = size_t(b) * bs_x, ni = std::min(nx, i0 + bs_x) - i0;
                 kernels::gemm_tile(x + i0 * d, ni, y + j0 * d, nj, d, alpha, tile.get());
                 for (size_t i = 0; i < ni; ++i) {
                     sel.add(k, D + (i0 + i) * k, I + (i0 + i) * k, tile.get() + i * nj,
                             ip ? nullptr : yn.get(), 1.0f, nj, IdRange{idx_t(j0)});
                 }
-            }
+            });
         }
-#pragma omp for schedule(static)
-        for (int64_t i = 0; i < int64_t(nx); ++i) {
-            finalize_results(k, D + i * k, I + i * k, ip, ip ? 0.0f : xn[i]);
-        }
-    }
+        team.for_range(
+            int64_t(nx),
+            [&](int64_t i) { finalize_results(k, D + i * k, I + i * k, ip, ip ? 0.0f : xn[i]); },
+            false);
+    });
 }
 
 void knn_dispatch(bool ip, const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
@@ -173,16 +139,6 @@ void knn_dispatch(bool ip, const float* x, const float* y, size_t d, size_t nx, 
 
 }  // namespace
 
-namespace kernels {
-
-void gemm_tile(const float* x, size_t nx, const float* y, size_t ny, size_t d, float alpha,
-               float* tile) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(nx), int(ny), int(d), alpha, x, int(d),
-                y, int(d), 0.0f, tile, int(ny));
-}
-
-}  // namespace kernels
-
 void knn_L2sqr(const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
                float* distances, int64_t* labels) {
     knn_dispatch(false, x, y, d, nx, ny, k, distances, labels);
@@ -196,6 +152,40 @@ void knn_inner_product(const float* x, const float* y, size_t d, size_t nx, size
 void knn_search(MetricType metric, const float* x, const float* y, size_t d, size_t nx, size_t ny,
                 size_t k, float* distances, int64_t* labels) {
     knn_dispatch(metric == METRIC_INNER_PRODUCT, x, y, d, nx, ny, k, distances, labels);
+}
+
+float fvec_L2sqr(const float* x, const float* y, size_t d) {
+    return kernels::current().L2sqr(x, y, d);
+}
+float fvec_inner_product(const float* x, const float* y, size_t d) {
+    return kernels::current().inner_product(x, y, d);
+}
+float fvec_norm_L2sqr(const float* x, size_t d) {
+    return kernels::current().norm_L2sqr(x, d);
+}
+void fvec_L2sqr_ny(float* dis, const float* x, const float* y, size_t d, size_t ny) {
+    kernels::current().L2sqr_ny(dis, x, y, d, ny);
+}
+void fvec_inner_products_ny(float* ip, const float* x, const float* y, size_t d, size_t ny) {
+    kernels::current().inner_product_ny(ip, x, y, d, ny);
+}
+void fvec_norms_L2sqr(float* nr, const float* x, size_t d, size_t nx) {
+    kernels::current().norms_L2sqr(nr, x, d, nx);
+}
+
+void fvec_renorm_L2(size_t d, size_t nx, float* x) {
+    const kernels::KernelTable& K = kernels::current();
+    parallel_for(
+        int64_t(nx),
+        [&](int64_t i) {
+            float* row = x + size_t(i) * d;
+            const float nr = K.norm_L2sqr(row, d);
+            if (nr > 0) {
+                const float inv = 1.0f / std::sqrt(nr);
+                for (size_t j = 0; j < d; ++j) row[j] *= inv;
+            }
+        },
+        nx * d > 65536, false);
 }
 
 }  // namespace faisslike

@@ -1,0 +1,60 @@
+// Exhaustive coded records (IxPq, IxSQ).
+#include "faisslike/impl/IndexRecords.h"
+
+#include "faisslike/IndexPQ.h"
+#include "faisslike/IndexScalarQuantizer.h"
+
+namespace faisslike {
+namespace records {
+
+void write_index_pq(IOWriter* b, const Index& index) {
+    const auto* pqi = static_cast<const IndexPQ*>(&index);
+    write_index_header(b, pqi);
+    write_pq(b, pqi->pq);
+    put<uint64_t>(b, pqi->codes.size());
+    b->write(pqi->codes.data(), pqi->codes.size());
+}
+
+void write_index_sq(IOWriter* b, const Index& index) {
+    const auto* sqi = static_cast<const IndexScalarQuantizer*>(&index);
+    write_index_header(b, sqi);
+    write_sq(b, sqi->sq);
+    put<uint64_t>(b, sqi->codes.size());
+    b->write(sqi->codes.data(), sqi->codes.size());
+}
+
+std::unique_ptr<Index> read_index_pq(SectionReader& s, int) {
+    IndexHeader h = read_index_header(s);
+    uint64_t M, nbits;
+    read_pq_params(s, h.d, M, nbits);
+    auto idx = std::make_unique<IndexPQ>(h.d, size_t(M), size_t(nbits), MetricType(h.metric));
+    read_pq_centroids(s, idx->pq, h.is_trained);
+    const uint64_t nbytes = s.get<uint64_t>("codes_size");
+    if (h.ntotal > std::numeric_limits<int64_t>::max() / int64_t(idx->pq.code_size) ||
+        nbytes != uint64_t(h.ntotal) * idx->pq.code_size)
+        s.fail(format_string("codes hold %llu bytes, expected ntotal=%lld x code_size=%zu",
+                             (unsigned long long)nbytes, (long long)h.ntotal, idx->pq.code_size));
+    s.need(nbytes, "codes");
+    idx->codes.resize(size_t(nbytes));
+    s.get_bytes(idx->codes.data(), nbytes, "codes");
+    idx->ntotal = h.ntotal;
+    idx->is_trained = h.is_trained;
+    return idx;
+}
+
+std::unique_ptr<Index> read_index_sq(SectionReader& s, int) {
+    IndexHeader h = read_index_header(s);
+    ScalarQuantizer sq = read_sq(s, h.d, h.is_trained);
+    if (h.is_trained != sq.is_trained()) s.fail("is_trained does not match the quantizer ranges");
+    auto idx = std::make_unique<IndexScalarQuantizer>(h.d, sq.qtype, MetricType(h.metric));
+    idx->sq = sq;
+    if (h.ntotal > std::numeric_limits<int64_t>::max() / int64_t(sq.code_size))
+        s.fail(format_string("ntotal=%lld overflows", (long long)h.ntotal));
+    read_array(s, idx->codes, uint64_t(h.ntotal) * sq.code_size, "codes", " (ntotal x code_size)");
+    idx->ntotal = h.ntotal;
+    idx->is_trained = h.is_trained;
+    return idx;
+}
+
+}  // namespace records
+}  // namespace faisslike

@@ -1,0 +1,136 @@
+// HNSW records (IHN2; IHNf, version 1, read only).
+#include "faisslike/impl/IndexRecords.h"
+
+#include "faisslike/IndexHNSW.h"
+#include "faisslike/ScalarQuantizer.h"
+
+namespace faisslike {
+namespace records {
+
+void write_hnsw(IOWriter* b, const Index& index) {
+    const auto* hn = static_cast<const IndexHNSWFlat*>(&index);
+    const HNSW& h = hn->hnsw;
+    write_index_header(b, hn);
+    put<int32_t>(b, h.M);
+    put<int32_t>(b, h.efConstruction);
+    put<int32_t>(b, h.efSearch);
+    put<int32_t>(b, h.max_level);
+    put<int64_t>(b, h.entry_point);
+    put<uint64_t>(b, h.seed);
+    put<uint64_t>(b, h.levels.size());
+    b->write(h.levels.data(), h.levels.size());
+    put<uint64_t>(b, h.links0_size());
+    write_pad(b);
+    b->write(h.links0_data(), h.links0_size() * sizeof(int32_t));
+    put<uint64_t>(b, h.links_upper_size());
+    write_pad(b);
+    b->write(h.links_upper_data(), h.links_upper_size() * sizeof(int32_t));
+    put<uint8_t>(b, h.level0_select_2M ? 1 : 0);
+    put<float>(b, h.prune_headroom);
+    put<uint64_t>(b, hn->ndeleted ? hn->deleted.size() : 0);
+    if (hn->ndeleted) b->write(hn->deleted.data(), hn->deleted.size());
+    // The traversal quantizer's ranges (the codes are rebuilt from them on load).
+    put<uint8_t>(b, hn->sq8_traversal() ? 1 : 0);
+    if (hn->sq8_traversal()) write_sq(b, *hn->traversal_sq);
+    write_index_record(b, &hn->storage);
+}
+
+namespace {
+std::unique_ptr<Index> read_hnsw_body(SectionReader& s, int depth, bool v2) {
+    IndexHeader h = read_index_header(s);
+    const int32_t M = s.get<int32_t>("M"), efc = s.get<int32_t>("efConstruction"),
+                  efs = s.get<int32_t>("efSearch"), max_level = s.get<int32_t>("max_level");
+    const int64_t ep = s.get<int64_t>("entry_point");
+    const uint64_t seed = s.get<uint64_t>("seed");
+    if (M < 2 || M > 512) s.fail(format_string("invalid M %d", M));
+    if (efc < 1 || efs < 1)
+        s.fail(format_string("invalid efConstruction %d / efSearch %d", efc, efs));
+    auto idx = std::make_unique<IndexHNSWFlat>(h.d, M, MetricType(h.metric));
+    HNSW& g = idx->hnsw;
+    g.efConstruction = efc;
+    g.efSearch = efs;
+    g.max_level = max_level;
+    g.entry_point = ep;
+    g.seed = seed;
+    const uint64_t n = s.get<uint64_t>("levels_count");
+    if (n != uint64_t(h.ntotal))
+        s.fail(format_string("%llu levels for ntotal=%lld", (unsigned long long)n,
+                             (long long)h.ntotal));
+    s.need(n, "levels");
+    g.levels.resize(size_t(n));
+    s.get_bytes(g.levels.data(), n, "levels");
+    for (int8_t l : g.levels)
+        if (l < 0 || l > 30) s.fail(format_string("node level %d out of range", int(l)));
+    if (n > std::numeric_limits<uint64_t>::max() / uint64_t(2 * M + 1))
+        s.fail("links0 size overflows");
+    const uint64_t n0 = n * uint64_t(2 * M + 1);
+    const int32_t* l0 = read_counted_aligned_array(s, g.links0, n0, "links0");
+    const uint64_t nu = g.compute_upper_offsets();
+    const int32_t* lu = read_counted_aligned_array(s, g.links_upper, nu, "links_upper");
+    if (l0) {  // memory-mapped: the links stay in the file
+        g.links0_mapped = l0;
+        g.links_upper_mapped = lu ? lu : l0;  // never dereferenced when empty
+        g.links0_mapped_n = size_t(n0);
+        g.links_upper_mapped_n = size_t(nu);
+        g.links_owner = s.r->keepalive();
+    }
+    std::unique_ptr<ScalarQuantizer> traversal;
+    if (v2) {
+        const uint8_t sel2m = s.get<uint8_t>("level0_select_2M");
+        const float hr = s.get<float>("prune_headroom");
+        if (sel2m > 1) s.fail(format_string("invalid level0_select_2M byte %u", unsigned(sel2m)));
+        if (!(hr >= 0.0f && hr <= 0.5f))
+            s.fail(format_string("invalid prune_headroom %g", double(hr)));
+        g.level0_select_2M = sel2m == 1;
+        g.prune_headroom = hr;
+        const uint64_t nd = s.get<uint64_t>("deleted_count");
+        if (nd != 0) {
+            read_array_body(s, idx->deleted, nd, n, "deleted", " (0 or ntotal flags)");
+            for (uint8_t f : idx->deleted) {
+                if (f > 1) s.fail(format_string("invalid deleted flag %u", unsigned(f)));
+                idx->ndeleted += f;
+            }
+            if (idx->ndeleted == 0) idx->deleted.clear();
+        }
+        const uint8_t tr = s.get<uint8_t>("sq8_traversal");
+        if (tr > 1) s.fail(format_string("invalid sq8_traversal byte %u", unsigned(tr)));
+        if (tr) {
+            traversal = std::make_unique<ScalarQuantizer>(read_sq(s, h.d, h.ntotal > 0));
+            if (traversal->qtype != ScalarQuantizer::QT_8bit)
+                s.fail("the traversal quantizer must be 8-bit");
+        }
+    } else {
+        g.level0_select_2M = false;  // v1 files were built with hnswlib's rules
+        g.prune_headroom = 0.0f;
+    }
+    try {
+        g.validate(h.ntotal);  // every link in range before any search can follow it
+    } catch (const Error& e) {
+        s.fail(e.what());
+    }
+    std::unique_ptr<Index> st = read_nested(s, depth, "storage", kTagFlat);
+    auto* flat = static_cast<IndexFlat*>(st.get());  // the Flat tag's reader made it
+    if (flat->d != h.d || flat->ntotal != h.ntotal || flat->metric_type != h.metric)
+        s.fail("storage is not a Flat index of the same d, metric and ntotal");
+    if (flat->is_mapped()) {
+        idx->storage.set_mapped(flat->get_xb(), h.ntotal, s.r->keepalive());
+    } else {
+        idx->storage.codes = std::move(flat->codes);
+    }
+    idx->storage.ntotal = h.ntotal;
+    idx->ntotal = h.ntotal;
+    if (traversal) idx->set_sq8_traversal(std::move(traversal));
+    return idx;
+}
+}  // namespace
+
+std::unique_ptr<Index> read_hnsw(SectionReader& s, int depth) {
+    return read_hnsw_body(s, depth, true);
+}
+
+std::unique_ptr<Index> read_hnsw_v1(SectionReader& s, int depth) {
+    return read_hnsw_body(s, depth, false);
+}
+
+}  // namespace records
+}  // namespace faisslike

@@ -1,0 +1,195 @@
+// IVF records (IwFl, IwPQ, IwSQ): the shared head (with the nested quantizer) and lists.
+#include "faisslike/impl/IndexRecords.h"
+
+#include "faisslike/IndexIVFFlat.h"
+#include "faisslike/IndexIVFPQ.h"
+#include "faisslike/IndexScalarQuantizer.h"
+#include "faisslike/invlists/InvertedLists.h"
+
+namespace faisslike {
+namespace records {
+
+namespace {
+
+void write_ivf_head(IOWriter* b, const IndexIVF* ivf) {
+    write_index_header(b, ivf);
+    put<uint64_t>(b, ivf->nlist);
+    put<uint64_t>(b, ivf->nprobe);
+    put<uint64_t>(b, ivf->code_size);
+    put<uint8_t>(b, uint8_t(ivf->direct_map.type));
+    write_index_record(b, ivf->quantizer.get());
+}
+
+void write_ivf_lists(IOWriter* b, const IndexIVF* ivf) {
+    const InvertedLists& il = *ivf->invlists;
+    for (size_t l = 0; l < ivf->nlist; ++l) {
+        const uint64_t ls = il.list_size(l);
+        put<uint64_t>(b, ls);
+        write_pad(b);
+        b->write(il.get_ids(l), ls * sizeof(idx_t));
+        write_pad(b);
+        b->write(il.get_codes(l), ls * il.code_size);
+    }
+}
+
+struct IVFHead {
+    IndexHeader h;
+    uint64_t nlist, nprobe, code_size;
+    uint8_t dm;
+    std::unique_ptr<Index> quantizer;
+};
+
+IVFHead read_ivf_head(SectionReader& s, int depth) {
+    IVFHead v;
+    v.h = read_index_header(s);
+    v.nlist = s.get<uint64_t>("nlist");
+    v.nprobe = s.get<uint64_t>("nprobe");
+    v.code_size = s.get<uint64_t>("code_size");
+    v.dm = s.get<uint8_t>("direct_map_type");
+    if (v.nlist < 1 || v.nlist > (uint64_t(1) << 31))
+        s.fail(format_string("invalid nlist %llu", (unsigned long long)v.nlist));
+    if (v.nprobe < 1 || v.nprobe > (uint64_t(1) << 40))
+        s.fail(format_string("invalid nprobe %llu", (unsigned long long)v.nprobe));
+    if (v.code_size < 1 || v.code_size > (uint64_t(1) << 30))
+        s.fail(format_string("invalid code_size %llu", (unsigned long long)v.code_size));
+    if (v.dm > DirectMap::Hashtable) s.fail(format_string("invalid direct map type %u", v.dm));
+    v.quantizer = read_nested(s, depth, "quantizer");
+    // Every list stores at least its 8-byte size: bound nlist by the bytes left before the
+    // index (and its nlist list headers) is built.
+    if (v.nlist > s.left / 8)
+        s.fail(format_string("nlist %llu cannot fit in the %llu bytes left",
+                             (unsigned long long)v.nlist, (unsigned long long)s.left));
+    if (v.quantizer->d != v.h.d)
+        s.fail(format_string("quantizer has d=%d, index d=%d", v.quantizer->d, v.h.d));
+    if (v.h.is_trained && uint64_t(v.quantizer->ntotal) != v.nlist)
+        s.fail(
+            format_string("trained index but the quantizer holds %lld centroids for "
+                          "nlist=%llu",
+                          (long long)v.quantizer->ntotal, (unsigned long long)v.nlist));
+    return v;
+}
+
+// Fills the lists of a freshly built IVF (whose code_size the caller has checked).
+void read_ivf_lists(SectionReader& s, IndexIVF& ivf, const IVFHead& v) {
+    const uint64_t code_size = ivf.code_size;
+    // Memory-mapped file: the lists are used in place.
+    std::unique_ptr<MappedInvertedLists> mapped;
+    if (std::shared_ptr<const void> owner = s.r->keepalive())
+        mapped = std::make_unique<MappedInvertedLists>(size_t(v.nlist), size_t(code_size), owner);
+    auto& il = static_cast<ArrayInvertedLists&>(*ivf.invlists);
+    uint64_t total = 0;
+    for (uint64_t l = 0; l < v.nlist; ++l) {
+        const uint64_t ls = s.get<uint64_t>("list_size");
+        // Offsets are 32-bit in the direct map; sizes are checked before any allocation.
+        if (ls > 0xffffffffull || ls > s.left / (sizeof(idx_t) + code_size))
+            s.fail(format_string("list %llu claims %llu entries, more than the bytes left allow",
+                                 (unsigned long long)l, (unsigned long long)ls));
+        // A mapped reader returns views and leaves the vectors alone.
+        std::vector<idx_t> unused_ids;
+        std::vector<uint8_t> unused_codes;
+        std::vector<idx_t>& ids_out = mapped ? unused_ids : il.ids[l];
+        std::vector<uint8_t>& codes_out = mapped ? unused_codes : il.codes[l];
+        const idx_t* ids = read_aligned_array(s, ids_out, ls, "list_ids");
+        if (!ids) ids = ids_out.data();
+        for (uint64_t o = 0; o < ls; ++o)
+            if (ids[o] < 0)
+                s.fail(format_string("list %llu holds invalid id %lld", (unsigned long long)l,
+                                     (long long)ids[o]));
+        const uint8_t* codes = read_aligned_array(s, codes_out, ls * code_size, "list_codes");
+        if (mapped) {
+            mapped->ids[size_t(l)] = ids;
+            mapped->codes[size_t(l)] = codes;
+            mapped->sizes[size_t(l)] = size_t(ls);
+        }
+        total += ls;
+    }
+    if (mapped) ivf.invlists = std::move(mapped);
+    if (total != uint64_t(v.h.ntotal))
+        s.fail(format_string("lists hold %llu vectors but ntotal=%lld", (unsigned long long)total,
+                             (long long)v.h.ntotal));
+    ivf.ntotal = v.h.ntotal;
+    ivf.nprobe = size_t(v.nprobe);
+    ivf.is_trained = v.h.is_trained;
+    ivf.set_direct_map_type(DirectMap::Type(v.dm));
+}
+
+}  // namespace
+
+void write_ivf_flat(IOWriter* b, const Index& index) {
+    const auto* ivf = static_cast<const IndexIVFFlat*>(&index);
+    write_ivf_head(b, ivf);
+    write_ivf_lists(b, ivf);
+}
+
+void write_ivf_pq(IOWriter* b, const Index& index) {
+    const auto* ivf = static_cast<const IndexIVFPQ*>(&index);
+    write_ivf_head(b, ivf);
+    put<uint8_t>(b, ivf->by_residual ? 1 : 0);
+    put<uint8_t>(b, ivf->use_precomputed_table ? 1 : 0);
+    write_pq(b, ivf->pq);
+    write_ivf_lists(b, ivf);
+}
+
+void write_ivf_sq(IOWriter* b, const Index& index) {
+    const auto* ivf = static_cast<const IndexIVFScalarQuantizer*>(&index);
+    write_ivf_head(b, ivf);
+    put<uint8_t>(b, ivf->by_residual ? 1 : 0);
+    write_sq(b, ivf->sq);
+    write_ivf_lists(b, ivf);
+}
+
+std::unique_ptr<Index> read_ivf_flat(SectionReader& s, int depth) {
+    IVFHead v = read_ivf_head(s, depth);
+    if (v.code_size != sizeof(float) * uint64_t(v.h.d))
+        s.fail(format_string("code_size %llu does not match d=%d", (unsigned long long)v.code_size,
+                             v.h.d));
+    auto ivf = std::make_unique<IndexIVFFlat>(v.quantizer.get(), v.h.d, size_t(v.nlist),
+                                              MetricType(v.h.metric));
+    ivf->quantizer.set_owned(true);
+    v.quantizer.release();
+    read_ivf_lists(s, *ivf, v);
+    return ivf;
+}
+
+std::unique_ptr<Index> read_ivf_pq(SectionReader& s, int depth) {
+    IVFHead v = read_ivf_head(s, depth);
+    const uint8_t by_res = s.get<uint8_t>("by_residual"),
+                  precomp = s.get<uint8_t>("use_precomputed_table");
+    if (by_res > 1 || precomp > 1) s.fail("invalid by_residual / use_precomputed_table flag");
+    uint64_t M, nbits;
+    read_pq_params(s, v.h.d, M, nbits);
+    auto ivf = std::make_unique<IndexIVFPQ>(v.quantizer.get(), v.h.d, size_t(v.nlist), size_t(M),
+                                            size_t(nbits), MetricType(v.h.metric));
+    ivf->quantizer.set_owned(true);
+    v.quantizer.release();
+    if (v.code_size != ivf->code_size)
+        s.fail(format_string("code_size %llu does not match the PQ (%zu)",
+                             (unsigned long long)v.code_size, ivf->code_size));
+    ivf->by_residual = by_res == 1;
+    ivf->use_precomputed_table = precomp == 1;
+    read_pq_centroids(s, ivf->pq, v.h.is_trained);
+    read_ivf_lists(s, *ivf, v);
+    if (ivf->is_trained) ivf->precompute_table();
+    return ivf;
+}
+
+std::unique_ptr<Index> read_ivf_sq(SectionReader& s, int depth) {
+    IVFHead v = read_ivf_head(s, depth);
+    const uint8_t by_res = s.get<uint8_t>("by_residual");
+    if (by_res > 1) s.fail(format_string("invalid by_residual byte %u", unsigned(by_res)));
+    ScalarQuantizer sq = read_sq(s, v.h.d, v.h.is_trained);
+    if (v.h.is_trained && !sq.is_trained()) s.fail("trained index without quantizer ranges");
+    if (v.code_size != sq.code_size)
+        s.fail(format_string("code_size %llu does not match the quantizer (%zu)",
+                             (unsigned long long)v.code_size, sq.code_size));
+    auto ivf = std::make_unique<IndexIVFScalarQuantizer>(
+        v.quantizer.get(), v.h.d, size_t(v.nlist), sq.qtype, MetricType(v.h.metric), by_res == 1);
+    ivf->quantizer.set_owned(true);
+    v.quantizer.release();
+    ivf->sq = sq;
+    read_ivf_lists(s, *ivf, v);
+    return ivf;
+}
+
+}  // namespace records
+}  // namespace faisslike

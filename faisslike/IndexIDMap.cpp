@@ -15,12 +15,14 @@ Index* not_null(Index* index, const char* what) {
 }  // namespace
 
 IndexIDMap::IndexIDMap(Index* index_in)
-    : Index(not_null(index_in, "IndexIDMap")->d, index_in->metric_type), index(index_in, false) {
+    : Index(not_null(index_in, "IndexIDMap")->d, not_null(index_in, "IndexIDMap")->metric_type),
+      index(index_in, false) {
     init();
 }
 
 IndexIDMap::IndexIDMap(std::unique_ptr<Index> index_in)
-    : Index(not_null(index_in.get(), "IndexIDMap")->d, index_in->metric_type),
+    : Index(not_null(index_in.get(), "IndexIDMap")->d,
+            not_null(index_in.get(), "IndexIDMap")->metric_type),
       index(std::move(index_in)) {
     init();
 }

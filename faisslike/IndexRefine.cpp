@@ -36,7 +36,7 @@ void check_k_factor(float kf) {
 }
 
 IndexRefineFlat::IndexRefineFlat(Index* base)
-    : Index(checked(base)->d, base->metric_type),
+    : Index(checked(base)->d, checked(base)->metric_type),
       base_index(base, false),
       refine_index(base->d, base->metric_type) {
     is_trained = base->is_trained;

@@ -91,8 +91,8 @@ std::vector<Case> cases() {
         out.push_back({"IDMap2,L2norm," + b, true, exact, true, true, range});
         // Refine re-ranks base candidates exactly; it removes where the base renumbers or
         // marks (not over IVF, which keeps ids: wrap IDMap around it instead).
-        out.push_back({b + ",RFlat", false, true, false, !ivf, false});
-        out.push_back({"IDMap2," + b + ",RFlat", true, true, false, !ivf, false});
+        out.push_back({b + ",RFlat", false, exact, false, !ivf, false});
+        out.push_back({"IDMap2," + b + ",RFlat", true, exact, false, !ivf, false});
         out.push_back({"Shards(IDMap2," + b + ")", true, exact, false, true, range});
         (void)hnsw;
     }

@@ -36,28 +36,10 @@ void IndexFlat::do_add(idx_t n, const float* x) {
 
 namespace {
 // Distances of one query to blocks of rows, rejected ids masked (filtered search).
-// Float rows through the _ny kernels.
-struct FloatRowScorer {
-    const kernels::KernelTable& K;
-    size_t d;
-    bool ip;
-    const float* q = nullptr;
-    void set_query(const float* x) { q = x; }
-    void score(const uint8_t* rows, size_t n, float* out) const {
-        kernels::distances_ny(K, ip, out, q, reinterpret_cast<const float*>(rows), d, n);
-    }
-};
-
 RowScanner<FloatRowScorer> flat_scanner(const IndexFlat& index, const float* x,
                                         const IDSelector* sel) {
-    const bool ip = index.metric_type == METRIC_INNER_PRODUCT;
-    return {reinterpret_cast<const uint8_t*>(index.get_xb()),
-            sizeof(float) * size_t(index.d),
-            x,
-            size_t(index.d),
-            ip,
-            sel,
-            FloatRowScorer{kernels::current(), size_t(index.d), ip}};
+    return float_rows(index.get_xb(), size_t(index.d), index.metric_type == METRIC_INNER_PRODUCT, x,
+                      sel);
 }
 }  // namespace
 

@@ -590,11 +590,8 @@ void IndexHNSWFlat::do_reset() {
 }
 
 void IndexHNSWFlat::do_reconstruct(idx_t key, float* recons) const {
-    // A key not in the index: Error like an unknown id elsewhere (RuntimeError, as FAISS).
-    FAISSLIKE_THROW_IF_NOT_FMT(key >= 0 && key < ntotal, "key %lld out of range [0, %lld)",
-                               (long long)key, (long long)ntotal);
     FAISSLIKE_THROW_IF_NOT_FMT(!is_deleted(key), "id %lld was removed", (long long)key);
-    storage.reconstruct(key, recons);
+    storage.reconstruct(key, recons);  // checks the range (same ntotal)
 }
 
 }  // namespace faisslike

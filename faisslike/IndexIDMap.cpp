@@ -4,6 +4,7 @@
 
 #include "faisslike/Error.h"
 #include "faisslike/IDSelector.h"
+#include "faisslike/impl/RemoveRows.h"
 
 namespace faisslike {
 
@@ -123,13 +124,10 @@ size_t IndexIDMap::do_remove_ids(const IDSelector& sel) {
     const size_t removed = index->remove_ids(tsel);
     if (mode == RemovalMode::Renumber) {
         // The wrapped index dropped those rows, the others moved down in order.
-        size_t j = 0;
-        for (size_t i = 0; i < id_map.size(); ++i)
-            if (!gone[i]) id_map[j++] = id_map[i];
-        id_map.resize(j);
-        FAISSLIKE_THROW_IF_NOT_FMT(idx_t(j) == index->ntotal,
-                                   "id map out of sync after removal (%zu ids, ntotal=%lld)", j,
-                                   (long long)index->ntotal);
+        remove_flagged(gone, id_map);
+        FAISSLIKE_THROW_IF_NOT_FMT(idx_t(id_map.size()) == index->ntotal,
+                                   "id map out of sync after removal (%zu ids, ntotal=%lld)",
+                                   id_map.size(), (long long)index->ntotal);
     } else if (mode == RemovalMode::KeepIds) {
         for (size_t i = 0; i < id_map.size(); ++i)
             if (gone[i]) id_map[i] = -1;  // tombstone: inner ids are never reused
@@ -145,12 +143,7 @@ size_t IndexIDMap::do_compact() {
     std::vector<uint8_t> gone(id_map.size());
     for (size_t i = 0; i < id_map.size(); ++i) gone[i] = index->is_deleted(idx_t(i));
     const size_t freed = index->compact();  // renumbers the survivors in their order
-    if (freed) {
-        size_t j = 0;
-        for (size_t i = 0; i < id_map.size(); ++i)
-            if (!gone[i]) id_map[j++] = id_map[i];
-        id_map.resize(j);
-    }
+    if (freed) remove_flagged(gone, id_map);
     ntotal = index->ntotal;
     on_ids_changed(0);
     return freed;

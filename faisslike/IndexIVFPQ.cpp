@@ -25,15 +25,7 @@ void IndexIVFPQ::compute_residual(const float* x, size_t list_no, float* residua
     for (int j = 0; j < d; ++j) residual[j] = x[j] - residual[j];
 }
 
-void IndexIVFPQ::check_quantizer_reconstructs() const {
-    std::vector<float> c(static_cast<size_t>(d));
-    FAISSLIKE_THROW_IF_NOT_FMT(quantizer->ntotal >= 1, "quantizer holds %lld centroids",
-                               (long long)quantizer->ntotal);
-    quantizer->reconstruct(0, c.data());
-}
-
 void IndexIVFPQ::train_encoder(idx_t n, const float* x) {
-    if (by_residual) check_quantizer_reconstructs();
     if (!by_residual) {
         pq.train(n, x);
     } else {
@@ -68,7 +60,6 @@ void IndexIVFPQ::precompute_table() {
                         nlist, M, ksub);
         return;
     }
-    check_quantizer_reconstructs();
     // ||r_mj||^2, shared by all lists.
     std::vector<float> rnorm(M * ksub);
     for (size_t m = 0; m < M; ++m)
@@ -110,7 +101,6 @@ void IndexIVFPQ::encode_vectors(size_t n, const float* x, const idx_t* list_nos,
         pq.compute_codes(x, codes, n);
         return;
     }
-    check_quantizer_reconstructs();
     std::vector<float> r(n * size_t(d), 0.0f);
     parallel_for(
         int64_t(n),

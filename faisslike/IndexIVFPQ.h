@@ -35,11 +35,6 @@ struct IndexIVFPQ : IndexIVF {
     bool uses_precomputed_table() const;
     // Residual of x with respect to centroid list_no.
     void compute_residual(const float* x, size_t list_no, float* residual) const;
-
-   private:
-    // Throws (outside any parallel region) if the quantizer cannot reconstruct centroids:
-    // an exception escaping an OpenMP loop would terminate the process.
-    void check_quantizer_reconstructs() const;
 };
 
 }  // namespace faisslike

@@ -7,6 +7,7 @@
 #include "faisslike/IDSelector.h"
 #include "faisslike/distances.h"
 #include "faisslike/impl/Parallel.h"
+#include "faisslike/impl/RemoveRows.h"
 #include "faisslike/impl/ResultCollector.h"
 
 namespace faisslike {
@@ -19,15 +20,6 @@ Index* checked(Index* base) {
                         (long long)base->ntotal);
     return base;
 }
-
-// Rows flagged in a byte array.
-struct IDSelectorFlags : IDSelector {
-    const std::vector<uint8_t>& flags;
-    explicit IDSelectorFlags(const std::vector<uint8_t>& f) : flags(f) {}
-    bool is_member(idx_t id) const override {
-        return id >= 0 && size_t(id) < flags.size() && flags[size_t(id)];
-    }
-};
 }  // namespace
 
 void check_k_factor(float kf) {

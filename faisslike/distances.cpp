@@ -29,28 +29,6 @@ constexpr size_t kBlasBsX = 256;
 constexpr size_t kBlasBsY = 1024;
 constexpr size_t kSimdBlock = 1024;
 
-// Distances of one query to blocks of `block` database rows (a topk_scan scanner).
-struct FlatBlockScanner {
-    const kernels::KernelTable& K;
-    bool ip;
-    const float *x, *y;
-    size_t d, ny, block;
-    Selector sel{K};
-    std::unique_ptr<float[]> buf{new float[block]};
-    const float* q = nullptr;
-
-    void set_query(size_t i) { q = x + i * d; }
-    void scan(size_t, size_t u, size_t k, float* hv, idx_t* hi) {
-        const size_t b0 = u * block, nb = std::min(block, ny - b0);
-        if (ip) {
-            K.inner_product_ny(buf.get(), q, y + b0 * d, d, nb);
-        } else {
-            K.L2sqr_ny(buf.get(), q, y + b0 * d, d, nb);
-        }
-        sel.add(k, hv, hi, buf.get(), nullptr, ip ? -1.0f : 1.0f, nb, IdRange{idx_t(b0)});
-    }
-};
-
 // Database rows per block in the split path: ~256 KB, so a block stays in L2 while every
 // query is scored against it (one pass over memory whatever nq is).
 size_t split_block_rows(size_t d) {
@@ -59,7 +37,6 @@ size_t split_block_rows(size_t d) {
 
 void knn_simd(bool ip, const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
               float* D, idx_t* I) {
-    const kernels::KernelTable& K = kernels::current();
     const size_t nt = size_t(parallel_threads());
     const size_t rows = split_block_rows(d);
     // A small database stays cached anyway, and partial heaps for many queries cost too much
@@ -67,8 +44,10 @@ void knn_simd(bool ip, const float* x, const float* y, size_t d, size_t nx, size
     // database is scored against every query while hot.
     const bool split = nt > 1 && ny >= nt * rows * 4 && nx * k <= (size_t(1) << 20);
     const size_t block = split ? rows : kSimdBlock;
-    topk_scan<true>(nx, (ny + block - 1) / block, k, ip, D, I, split,
-                    [&] { return FlatBlockScanner{K, ip, x, y, d, ny, block}; });
+    using Scanner = RowBlockScanner<RowScanner<FloatRowScorer>>;
+    topk_scan<true>(nx, (ny + block - 1) / block, k, ip, D, I, split, [&] {
+        return Scanner{float_rows(y, d, ip, x, nullptr), ny, ip ? -1.0f : 1.0f, block};
+    });
 }
 
 // Database blocks outer, query blocks inner: each thread scores a block of queries against

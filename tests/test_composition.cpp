@@ -114,6 +114,13 @@ std::unique_ptr<Index> build(const Case& c) {
 struct Model {
     std::map<idx_t, std::vector<float>> live;
     bool normalized;
+    // Labels are positions and removal renumbered them: the survivors 0, 1, ... in order.
+    void renumber() {
+        std::map<idx_t, std::vector<float>> moved;
+        idx_t pos = 0;
+        for (auto& kv : live) moved[pos++] = std::move(kv.second);
+        live.swap(moved);
+    }
     std::vector<float> as_stored(const float* v) const {
         std::vector<float> o(v, v + kD);
         if (normalized) {
@@ -214,26 +221,13 @@ TEST(Composition, EveryWrapperOverEveryBaseAgreesWithTheModel) {
             // Already gone (after renumbering, the same positions name other vectors).
             if (mode != RemovalMode::Renumber) EXPECT_EQ(idx->remove_ids(sel), 0u);
             for (idx_t r : rm) m.live.erase(r);
-            if (mode == RemovalMode::Renumber) {
-                // Positions: the survivors moved down in order.
-                Model m2;
-                m2.normalized = m.normalized;
-                idx_t pos = 0;
-                for (auto& kv : m.live) m2.live[pos++] = kv.second;
-                m = m2;
-            }
+            if (mode == RemovalMode::Renumber) m.renumber();  // positions moved down
             check_against_model(*idx, m, c, xq.data(), 10);
             if (HasFatalFailure()) return;
             // Compact frees what was only marked; survivors renumbered in order (positions).
             if (mode == RemovalMode::MarkDeleted) {
                 EXPECT_EQ(idx->compact(), rm.size());
-                if (!c.with_ids) {
-                    Model m2;
-                    m2.normalized = m.normalized;
-                    idx_t pos = 0;
-                    for (auto& kv : m.live) m2.live[pos++] = kv.second;
-                    m = m2;
-                }
+                if (!c.with_ids) m.renumber();
                 check_against_model(*idx, m, c, xq.data(), 10);
                 if (HasFatalFailure()) return;
             }

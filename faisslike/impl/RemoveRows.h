@@ -24,4 +24,20 @@ size_t remove_rows(const IDSelector& sel, size_t row_len, std::vector<T, A>& row
     return removed;
 }
 
+// Selects the rows flagged in a byte array (what a wrapper computed before a removal).
+struct IDSelectorFlags : IDSelector {
+    const std::vector<uint8_t>& flags;
+    explicit IDSelectorFlags(const std::vector<uint8_t>& f) : flags(f) {}
+    bool is_member(idx_t id) const override {
+        return id >= 0 && size_t(id) < flags.size() && flags[size_t(id)];
+    }
+};
+
+// Drops the flagged entries of a per-vector table, keeping the others in order.
+template <class T>
+void remove_flagged(const std::vector<uint8_t>& gone, std::vector<T>& table) {
+    idx_t n = idx_t(table.size());
+    remove_rows(IDSelectorFlags(gone), 1, table, n);
+}
+
 }  // namespace faisslike

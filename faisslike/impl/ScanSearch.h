@@ -98,7 +98,26 @@ struct RowScanner {
     }
 };
 
-// topk_scan over ny rows in blocks, for a RowScanner-like `rows` (set_query(i),
+// Float rows through the _ny kernels (a RowScanner Scorer).
+struct FloatRowScorer {
+    const kernels::KernelTable& K;
+    size_t d;
+    bool ip;
+    const float* q = nullptr;
+    void set_query(const float* x) { q = x; }
+    void score(const uint8_t* rows, size_t n, float* out) const {
+        kernels::distances_ny(K, ip, out, q, reinterpret_cast<const float*>(rows), d, n);
+    }
+};
+
+// Queries x against ny x d float rows xb, ids sel rejects masked (null: none).
+inline RowScanner<FloatRowScorer> float_rows(const float* xb, size_t d, bool ip, const float* x,
+                                             const IDSelector* sel) {
+    return {reinterpret_cast<const uint8_t*>(xb),     sizeof(float) * d, x, d, ip, sel,
+            FloatRowScorer{kernels::current(), d, ip}};
+}
+
+// topk_scan over ny rows in blocks of `block`, for a RowScanner-like `rows` (set_query(i),
 // score(j0, nb, out)).
 template <class Rows>
 struct RowBlockScanner {
@@ -106,11 +125,12 @@ struct RowBlockScanner {
     Rows rows;
     size_t ny;
     float sign;
+    size_t block = kRows;
     Selector sel{kernels::current()};
-    std::unique_ptr<float[]> buf{new float[kRows]};
+    std::unique_ptr<float[]> buf{new float[block]};
     void set_query(size_t i) { rows.set_query(i); }
     void scan(size_t, size_t u, size_t k, float* hv, idx_t* hi) {
-        const size_t j0 = u * kRows, nb = std::min(kRows, ny - j0);
+        const size_t j0 = u * block, nb = std::min(block, ny - j0);
         rows.score(j0, nb, buf.get());
         sel.add(k, hv, hi, buf.get(), nullptr, sign, nb, IdRange{idx_t(j0)});
     }

@@ -3,6 +3,7 @@
 // scripts/sanitize.sh (std::threads, one OpenMP thread each: libgomp is not instrumented).
 #include <omp.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "faisslike/IndexIDMap.h"
 #include "faisslike/IndexIVF.h"
 #include "faisslike/IndexShards.h"
+#include "faisslike/impl/Parallel.h"
 #include "faisslike/index_factory.h"
 #include "test_util.h"
 
@@ -45,6 +47,29 @@ std::unique_ptr<SearchParameters> params_for(const Index& idx, int v, const IDSe
 }
 
 }  // namespace
+
+// A member that fails at once must not strand the others at a worksharing barrier: every
+// member runs the body (regression: members that started after a failure skipped it and the
+// rest waited at the loop's barrier forever, seen as a hung IVF-SQ add).
+TEST(Concurrency, FailingMemberNeverStrandsTheTeamAtABarrier) {
+    if (omp_get_max_threads() < 2) GTEST_SKIP() << "needs 2 OpenMP threads";
+    for (int rep = 0; rep < 2000; ++rep) {
+        std::atomic<int> entered{0};
+        try {
+            parallel_region(2, [&](Team& t) {
+                entered.fetch_add(1);
+                t.for_range(1000, [](int64_t i) {
+                    if (i == 0) throw Error("early failure");
+                });
+                t.barrier();
+            });
+            FAIL() << "no error";
+        } catch (const Error& e) {
+            ASSERT_NE(std::string(e.what()).find("early failure"), std::string::npos);
+        }
+        ASSERT_EQ(entered.load(), 2) << "rep " << rep;
+    }
+}
 
 TEST(Concurrency, ParallelSearchesWithOwnParametersMatchSerialOnes) {
     const size_t d = 16, nb = 3000, nq = 12, k = 5;

@@ -97,7 +97,18 @@ class Team {
     ParallelErrors& errors_;
 };
 
+template <class Body>
+void run_member(Team& team, ParallelErrors& errors, Body& body) {
+    try {
+        body(team);
+    } catch (...) {
+        errors.capture();
+    }
+}
+
 // Runs body(Team&) on nt threads (nt <= 1, or inside another region: on this thread alone).
+// Every member runs body even when another has already failed: body holds worksharing
+// calls (for_range, barrier) that all members must reach, or the others wait forever.
 template <class Body>
 void parallel_region(int nt, Body&& body) {
     ParallelErrors errors;
@@ -105,11 +116,11 @@ void parallel_region(int nt, Body&& body) {
 #pragma omp parallel num_threads(nt)
         {
             Team team(omp_get_thread_num(), omp_get_num_threads(), errors);
-            team.guard([&] { body(team); });
+            run_member(team, errors, body);
         }
     } else {
         Team team(0, 1, errors);
-        team.guard([&] { body(team); });
+        run_member(team, errors, body);
     }
     errors.rethrow();
 }

@@ -8,11 +8,6 @@
 
 namespace faisslike {
 
-namespace {
-// Keeps n * d and per-row byte offsets far from overflow.
-constexpr idx_t kMaxDim = idx_t(1) << 24;
-}  // namespace
-
 Index::Index(idx_t d_in, MetricType metric) : d(0), metric_type(metric) {
     FAISSLIKE_CHECK_ARG(d_in > 0 && d_in <= kMaxDim, "dimension must be in [1, %lld], got d=%lld",
                         (long long)kMaxDim, (long long)d_in);
@@ -180,10 +175,14 @@ void Index::check_range_args(idx_t n, const float* x, float radius,
 }
 
 void Index::check_reconstruct_n_args(idx_t i0, idx_t ni, const float* recons) const {
+    check_id_range(i0, ni);
+    FAISSLIKE_CHECK_ARG_MSG(ni == 0 || recons != nullptr, "reconstruct_n output is null");
+}
+
+void Index::check_id_range(idx_t i0, idx_t ni) const {
     FAISSLIKE_CHECK_ARG(i0 >= 0 && ni >= 0 && i0 <= ntotal && ni <= ntotal - i0,
                         "reconstruct_n range [%lld, %lld) is outside [0, ntotal=%lld)",
                         (long long)i0, (long long)(i0 + ni), (long long)ntotal);
-    FAISSLIKE_CHECK_ARG_MSG(ni == 0 || recons != nullptr, "reconstruct_n output is null");
 }
 
 void Index::check_add_args(idx_t n, const float* x) const {

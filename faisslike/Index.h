@@ -80,6 +80,9 @@ struct Index {
     // The stored vector with id `key` (as search returns it).
     void reconstruct(idx_t key, float* recons) const;
     void reconstruct_n(idx_t i0, idx_t ni, float* recons) const;
+    // InvalidArgument unless [i0, i0 + ni) lies in [0, ntotal): lets callers that allocate
+    // the output (the bindings) ask before allocating.
+    void check_id_range(idx_t i0, idx_t ni) const;
     // Frees what removal only marked (MarkDeleted); the survivors are renumbered in their
     // old order. Returns how many were freed (0 for other indexes).
     size_t compact();
@@ -151,6 +154,9 @@ const P* params_as(const SearchParameters* params, const char* expected) {
                         expected);
     return nullptr;
 }
+
+// Largest vector dimension: keeps n * d and per-row byte offsets far from overflow.
+constexpr idx_t kMaxDim = idx_t(1) << 24;
 
 // Throws InvalidArgument if params are not plain SearchParameters (an index that takes no
 // parameters of its own).

@@ -436,6 +436,9 @@ void IndexHNSWFlat::do_add(idx_t n, const float* x) {
                                "HNSW holds at most 2^31 - 1 "
                                "vectors (ntotal=%lld, n=%lld)",
                                (long long)ntotal, (long long)n);
+    // Fields may be set directly from C++: refuse what would build a broken graph.
+    FAISSLIKE_CHECK_ARG(hnsw.efConstruction > 0, "efConstruction must be > 0, got %d",
+                        hnsw.efConstruction);
     const size_t n0 = size_t(ntotal), n1 = n0 + size_t(n);
     hnsw.materialize_links();
     storage.add(n, x);
@@ -470,6 +473,22 @@ void IndexHNSWFlat::do_add(idx_t n, const float* x) {
     });
     ntotal = idx_t(n1);
     if (traversal_sq) encode_traversal(idx_t(n0));
+}
+
+void HNSW::set_efSearch(int ef) {
+    FAISSLIKE_CHECK_ARG(ef > 0, "efSearch must be > 0, got %d", ef);
+    efSearch = ef;
+}
+
+void HNSW::set_efConstruction(int ef) {
+    FAISSLIKE_CHECK_ARG(ef > 0, "efConstruction must be > 0, got %d", ef);
+    efConstruction = ef;
+}
+
+void HNSW::set_prune_headroom(float headroom) {
+    FAISSLIKE_CHECK_ARG(headroom >= 0.0f && headroom <= 0.5f,
+                        "prune_headroom must be in [0, 0.5], got %g", double(headroom));
+    prune_headroom = headroom;
 }
 
 void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,

@@ -43,6 +43,10 @@ struct HNSW {
     LargeVector<int32_t> links_upper;    // rows of (M + 1)
 
     explicit HNSW(int M);
+    // Checked setters (InvalidArgument): ef > 0, headroom in [0, 0.5].
+    void set_efSearch(int ef);
+    void set_efConstruction(int ef);
+    void set_prune_headroom(float headroom);
     int capacity(int level) const { return level == 0 ? 2 * M : M; }
     // Loaded memory-mapped (read_index, IO_FLAG_MMAP): the link arrays are read in place
     // and links0 / links_upper stay empty until a change copies them (materialize_links).

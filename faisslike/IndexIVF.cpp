@@ -206,6 +206,12 @@ void IndexIVF::encode_vectors(size_t n, const float* x, const idx_t* list_nos,
         n > 256);
 }
 
+void IndexIVF::set_nprobe(idx_t np) {
+    FAISSLIKE_CHECK_ARG(np > 0 && np <= (idx_t(1) << 31), "nprobe must be in [1, 2^31], got %lld",
+                        (long long)np);
+    nprobe = size_t(np);
+}
+
 size_t IndexIVF::effective_nprobe(const SearchParameters* params) const {
     size_t np = nprobe;
     if (auto p = params_as<SearchParametersIVF>(params, "SearchParametersIVF")) {

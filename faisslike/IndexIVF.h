@@ -66,6 +66,9 @@ struct IndexIVF : Index {
     IndexIVF(const IndexIVF&) = delete;
     IndexIVF& operator=(const IndexIVF&) = delete;
 
+    // nprobe in [1, 2^31] (InvalidArgument otherwise); values above nlist act as nlist.
+    void set_nprobe(idx_t nprobe);
+
     // Removal: entries leave their lists (the last entry moves into each hole); the other
     // ids are kept. Not possible with an Array direct map (use Hashtable), as in FAISS.
     RemovalMode removal_mode() const override { return RemovalMode::KeepIds; }

@@ -49,6 +49,17 @@ bool IndexIVFPQ::uses_precomputed_table() const {
            !precomputed_table.empty();
 }
 
+void IndexIVFPQ::set_by_residual(bool on) {
+    FAISSLIKE_CHECK_ARG_MSG(!is_trained || on == by_residual,
+                            "by_residual must be set before training");
+    by_residual = on;
+}
+
+void IndexIVFPQ::set_use_precomputed_table(bool on) {
+    use_precomputed_table = on;
+    if (is_trained) precompute_table();
+}
+
 void IndexIVFPQ::precompute_table() {
     precomputed_table.clear();
     if (!(use_precomputed_table && by_residual && metric_type == METRIC_L2) || !pq.is_trained())

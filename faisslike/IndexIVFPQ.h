@@ -23,6 +23,11 @@ struct IndexIVFPQ : IndexIVF {
     IndexIVFPQ(Index* quantizer, idx_t d, size_t nlist, size_t M, size_t nbits = 8,
                MetricType metric = METRIC_L2);
 
+    // by_residual can only change before training (InvalidArgument after); switching the
+    // precomputed table on builds it at once when trained.
+    void set_by_residual(bool on);
+    void set_use_precomputed_table(bool on);
+
     void train_encoder(idx_t n, const float* x) override;
     void encode_vector(const float* x, size_t list_no, uint8_t* code) const override;
     void encode_vectors(size_t n, const float* x, const idx_t* list_nos,

@@ -27,6 +27,11 @@ void check_k_factor(float kf) {
                         "k_factor must be in [1, 1e6], got %g", double(kf));
 }
 
+void IndexRefineFlat::set_k_factor(float kf) {
+    check_k_factor(kf);
+    k_factor = kf;
+}
+
 IndexRefineFlat::IndexRefineFlat(Index* base)
     : Index(checked(base)->d, checked(base)->metric_type),
       base_index(base, false),

@@ -26,6 +26,7 @@ struct IndexRefineFlat : Index {
     // The base index must be empty; both are filled by add(). Not owned unless
     // base_index.set_owned(true).
     explicit IndexRefineFlat(Index* base_index);
+    void set_k_factor(float k_factor);  // check_k_factor, then set
     IndexRefineFlat(const IndexRefineFlat&) = delete;
     IndexRefineFlat& operator=(const IndexRefineFlat&) = delete;
 

@@ -135,6 +135,8 @@ void ProductQuantizer::compute_inner_prod_table(const float* x, float* table) co
 }
 
 void ProductQuantizer::compute_table(MetricType metric, const float* x, float* table) const {
+    FAISSLIKE_CHECK_ARG(metric == METRIC_L2 || metric == METRIC_INNER_PRODUCT,
+                        "unsupported metric %d", int(metric));
     if (metric == METRIC_INNER_PRODUCT) {
         compute_inner_prod_table(x, table);
     } else {

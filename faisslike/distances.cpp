@@ -8,6 +8,10 @@
 #include <vector>
 
 #include "faisslike/distances.h"
+
+#include <limits>
+
+#include "faisslike/Index.h"
 #include "faisslike/impl/Parallel.h"
 #include "faisslike/impl/ResultCollector.h"
 #include "faisslike/impl/ScanSearch.h"
@@ -130,6 +134,16 @@ void knn_inner_product(const float* x, const float* y, size_t d, size_t nx, size
 
 void knn_search(MetricType metric, const float* x, const float* y, size_t d, size_t nx, size_t ny,
                 size_t k, float* distances, int64_t* labels) {
+    FAISSLIKE_CHECK_ARG(metric == METRIC_L2 || metric == METRIC_INNER_PRODUCT,
+                        "unsupported metric %d", int(metric));
+    FAISSLIKE_CHECK_ARG(d >= 1 && d <= size_t(kMaxDim), "d must be in [1, %lld], got %zu",
+                        (long long)kMaxDim, d);
+    FAISSLIKE_CHECK_ARG(k >= 1 && k <= size_t(std::numeric_limits<int64_t>::max()),
+                        "k must be > 0, got k=%lld", (long long)k);
+    FAISSLIKE_CHECK_ARG_MSG((nx == 0 || (x && distances && labels)) && (ny == 0 || y),
+                            "knn_search: null pointer");
+    check_finite("xq", idx_t(nx), int(d), x);
+    check_finite("xb", idx_t(ny), int(d), y);
     knn_dispatch(metric == METRIC_INNER_PRODUCT, x, y, d, nx, ny, k, distances, labels);
 }
 

@@ -180,6 +180,9 @@ struct Parser {
 std::unique_ptr<Index> index_factory(int d, const char* description, MetricType metric) {
     FAISSLIKE_CHECK_ARG_MSG(description != nullptr, "index_factory: description is null");
     FAISSLIKE_CHECK_ARG(d > 0, "index_factory: d must be > 0, got %d", d);
+    // Some tokens build a type fixed to one metric (IndexFlatL2): check before choosing.
+    FAISSLIKE_CHECK_ARG(metric == METRIC_L2 || metric == METRIC_INNER_PRODUCT,
+                        "index_factory: unsupported metric type %d", int(metric));
     Parser p{d, metric, description, split_tokens(description)};
     for (const std::string& t : p.tok)
         if (t.empty()) p.fail(t, "empty");

@@ -276,8 +276,8 @@ std::unique_ptr<Index> read_index(IOReader* r) {
 }
 
 std::unique_ptr<Index> read_index(const std::string& path, int io_flags) {
-    FAISSLIKE_THROW_IF_NOT_FMT((io_flags & ~IO_FLAG_MMAP) == 0, "unknown io_flags 0x%x",
-                               unsigned(io_flags));
+    FAISSLIKE_CHECK_ARG((io_flags & ~IO_FLAG_MMAP) == 0, "unknown io_flags 0x%x",
+                        unsigned(io_flags));
     if (io_flags & IO_FLAG_MMAP) {
         MmapIOReader r(path);
         return read_index(&r);

@@ -91,7 +91,7 @@ def test_pq_bad_input(rng):
     index = faiss.IndexPQ(16, 4)
     with pytest.raises(RuntimeError, match="not trained"):
         index.add(x)
-    with pytest.raises(ValueError, match="not trained"):
+    with pytest.raises(RuntimeError, match="not trained"):
         faiss.ProductQuantizer(16, 4).compute_codes(x)
     index.train(x)
     with pytest.raises(TypeError):

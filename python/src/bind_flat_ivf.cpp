@@ -1,0 +1,208 @@
+// Exact search, k-means and the inverted-file base: IndexFlat*, Clustering, IndexIVF, IndexIVFFlat,
+// knn, normalize_L2.
+#include "common.h"
+
+#include "faisslike/Clustering.h"
+#include "faisslike/IndexFlat.h"
+#include "faisslike/IndexIVFFlat.h"
+#include "faisslike/distances.h"
+
+namespace faisslike_py {
+
+using namespace faisslike;
+
+void bind_flat_ivf(py::module_& m) {
+    py::class_<SearchParametersIVF, SearchParameters>(
+        m, "SearchParametersIVF", py::dynamic_attr(),
+        "SearchParametersIVF(nprobe=0): nprobe for this call only (0 = the index's nprobe); "
+        "safe with concurrent searches.")
+        .def(py::init([](int64_t nprobe) {
+                 auto p = std::make_unique<SearchParametersIVF>();
+                 p->nprobe = narrow<size_t>(nprobe, "nprobe");
+                 return p;
+             }),
+             "nprobe"_a = 0)
+        .def_readwrite("nprobe", &SearchParametersIVF::nprobe);
+
+    py::class_<ClusteringParameters>(m, "ClusteringParameters",
+                                     "k-means settings (FAISS defaults: niter=25, seed=1234, "
+                                     "max_points_per_centroid=256, min_points_per_centroid=39).")
+        .def(py::init<>())
+        .def_readwrite("niter", &ClusteringParameters::niter)
+        .def_readwrite("nredo", &ClusteringParameters::nredo)
+        .def_readwrite("verbose", &ClusteringParameters::verbose)
+        .def_readwrite("spherical", &ClusteringParameters::spherical)
+        .def_readwrite("kmeanspp", &ClusteringParameters::kmeanspp)
+        .def_readwrite("max_points_per_centroid", &ClusteringParameters::max_points_per_centroid)
+        .def_readwrite("min_points_per_centroid", &ClusteringParameters::min_points_per_centroid)
+        .def_readwrite("seed", &ClusteringParameters::seed);
+
+    py::class_<Clustering, ClusteringParameters>(
+        m, "Clustering",
+        "Clustering(d, k[, cp]): Lloyd k-means. train(x, index) assigns with `index` (e.g. "
+        "IndexFlatL2(d)), which holds the centroids afterwards.")
+        .def(py::init([](int d, int k) { return std::make_unique<Clustering>(d, k); }), "d"_a,
+             "k"_a)
+        .def(py::init([](int d, int k, const ClusteringParameters& cp) {
+                 return std::make_unique<Clustering>(d, k, cp);
+             }),
+             "d"_a, "k"_a, "cp"_a)
+        .def_readonly("d", &Clustering::d)
+        .def_readonly("k", &Clustering::k)
+        .def(
+            "train",
+            [](Clustering& self, py::handle x, Index& index) {
+                FloatArray xa = as_matrix(x, int64_t(self.d), "x");
+                py::gil_scoped_release release;
+                self.train(xa.shape(0), xa.data(), index);
+            },
+            "x"_a, "index"_a, "Run k-means on x (n, d); n >= k required.")
+        .def_property_readonly(
+            "centroids",
+            [](const Clustering& self) {
+                py::array_t<float> out(
+                    {py::ssize_t(self.centroids.size() / self.d), py::ssize_t(self.d)});
+                std::memcpy(out.mutable_data(), self.centroids.data(),
+                            self.centroids.size() * sizeof(float));
+                return out;
+            },
+            "Centroids as a (k, d) float32 array (a copy).")
+        .def_property_readonly(
+            "obj",
+            [](const Clustering& self) {
+                std::vector<double> o;
+                for (auto& s : self.iteration_stats) o.push_back(s.obj);
+                return o;
+            },
+            "Objective at each iteration (sum of distances, or of similarities for IP).")
+        .def_property_readonly(
+            "iteration_stats",
+            [](const Clustering& self) {
+                py::list out;
+                for (auto& s : self.iteration_stats)
+                    out.append(py::dict("obj"_a = s.obj, "time"_a = s.time_s,
+                                        "imbalance_factor"_a = s.imbalance, "nsplit"_a = s.nsplit));
+                return out;
+            },
+            "Per-iteration dicts: obj, time, imbalance_factor, nsplit.");
+
+    py::class_<IndexFlat, Index>(m, "IndexFlat", R"doc(
+Exact search: stores the vectors and compares the query with all of them.
+
+IndexFlat(d, metric=METRIC_L2). Batches of queries go through BLAS sgemm, small
+batches through the SIMD kernels; both are exact.)doc")
+        .def(py::init([](int64_t d, int metric) {
+                 return std::make_unique<IndexFlat>(d, MetricType(metric));
+             }),
+             "d"_a, "metric"_a = int(METRIC_L2));
+    py::class_<IndexFlatL2, IndexFlat>(m, "IndexFlatL2",
+                                       "Exact search with squared L2 distance. IndexFlatL2(d).")
+        .def(py::init([](int64_t d) { return std::make_unique<IndexFlatL2>(d); }), "d"_a);
+    py::class_<IndexFlatIP, IndexFlat>(m, "IndexFlatIP",
+                                       "Exact search by largest inner product. IndexFlatIP(d).")
+        .def(py::init([](int64_t d) { return std::make_unique<IndexFlatIP>(d); }), "d"_a);
+
+    py::class_<IndexIVF, Index>(m, "IndexIVF", "Base of the inverted-file indexes.")
+        .def_property(
+            "nprobe", [](const IndexIVF& i) { return i.nprobe; },
+            [](IndexIVF& i, int64_t v) { i.set_nprobe(v); },
+            "Lists scanned per query (default 1; clamped to nlist). For concurrent searches "
+            "with different values pass SearchParametersIVF instead.")
+        .def_readonly("nlist", &IndexIVF::nlist)
+        .def_readonly("code_size", &IndexIVF::code_size)
+        .def_property_readonly(
+            "quantizer", [](IndexIVF& i) { return i.quantizer.get(); },
+            py::return_value_policy::reference_internal,
+            "The coarse quantizer (an Index holding the nlist centroids).")
+        .def_property_readonly(
+            "cp", [](IndexIVF& i) -> ClusteringParameters& { return i.cp; },
+            py::return_value_policy::reference_internal,
+            "k-means settings used by train() (IVF defaults: niter=10, spherical for IP).")
+        .def("make_direct_map", &IndexIVF::make_direct_map, "maintain"_a = true,
+             "Enable reconstruct(): ids must be 0..ntotal-1 (use set_direct_map_type for others).")
+        .def(
+            "set_direct_map_type",
+            [](IndexIVF& self, int t) { self.set_direct_map_type(DirectMap::Type(t)); }, "type"_a,
+            "0 = none, 1 = array (sequential ids), 2 = hashtable (any ids).")
+        .def(
+            "get_list_size",
+            [](const IndexIVF& self, int64_t l) {
+                if (l < 0 || size_t(l) >= self.nlist)
+                    throw py::value_error("list number out of range");
+                return self.invlists->list_size(size_t(l));
+            },
+            "list_no"_a, "Number of vectors in inverted list list_no.")
+        .def(
+            "get_list_ids",
+            [](const IndexIVF& self, int64_t l) {
+                if (l < 0 || size_t(l) >= self.nlist)
+                    throw py::value_error("list number out of range");
+                const size_t n = self.invlists->list_size(size_t(l));
+                py::array_t<int64_t> out{py::ssize_t(n)};
+                if (n)
+                    std::memcpy(out.mutable_data(), self.invlists->get_ids(size_t(l)),
+                                n * sizeof(int64_t));
+                return out;
+            },
+            "list_no"_a, "Ids stored in inverted list list_no (a copy).");
+    py::class_<IndexIVFFlat, IndexIVF>(m, "IndexIVFFlat", R"doc(
+IndexIVFFlat(quantizer, d, nlist, metric=METRIC_L2)
+
+Inverted file with full vectors: k-means (on train) splits the space into nlist cells;
+search scans the nprobe nearest cells exactly. The index keeps `quantizer` alive.
+With few vectors in the probed cells, results are padded with -1 labels.)doc")
+        .def(py::init([](Index* quantizer, int64_t d, int64_t nlist, int metric) {
+                 return std::make_unique<IndexIVFFlat>(quantizer, d, narrow<size_t>(nlist, "nlist"),
+                                                       MetricType(metric));
+             }),
+             "quantizer"_a, "d"_a, "nlist"_a, "metric"_a = int(METRIC_L2), py::keep_alive<1, 2>());
+
+    m.def(
+        "normalize_L2",
+        [](py::handle x) {
+            if (!py::isinstance<py::array_t<float>>(x)) {
+                throw py::type_error(
+                    "normalize_L2 works in place: x must be a float32 numpy array");
+            }
+            py::array a = py::reinterpret_borrow<py::array>(x);
+            if (a.ndim() != 2 || !(a.flags() & py::array::c_style) || !a.writeable()) {
+                throw py::value_error(
+                    "normalize_L2 works in place: x must be a writable C-contiguous 2-D array");
+            }
+            auto f = py::array_t<float>::ensure(a);
+            float* p = f.mutable_data();
+            size_t n = size_t(a.shape(0)), d = size_t(a.shape(1));
+            py::gil_scoped_release release;
+            fvec_renorm_L2(d, n, p);
+        },
+        "x"_a,
+        "Scale each row of the float32 (n, d) array x to unit L2 norm, in place "
+        "(zero rows stay zero).");
+    m.def(
+        "knn",
+        [](py::handle xq, py::handle xb, py::handle k_obj, int metric) {
+            FloatArray b = as_matrix(xb, -1, "xb");
+            FloatArray q = as_matrix(xq, b.shape(1), "xq");
+            const idx_t k = check_k(k_obj);
+            const idx_t n = q.shape(0), nb = b.shape(0);
+            const idx_t kout = std::max<idx_t>(k, 0);  // k <= 0: knn_search reports it
+            if (n > 0 && kout > std::numeric_limits<idx_t>::max() / n / 8)
+                throw py::value_error("n x k results are too many");
+            py::array_t<float> D({n, kout});
+            py::array_t<int64_t> I({n, kout});
+            const float *qp = q.data(), *bp = b.data();
+            float* Dp = D.mutable_data();
+            idx_t* Ip = I.mutable_data();
+            {
+                py::gil_scoped_release release;
+                knn_search(MetricType(metric), qp, bp, size_t(b.shape(1)), size_t(n), size_t(nb),
+                           size_t(k), Dp, Ip);
+            }
+            return py::make_tuple(D, I);
+        },
+        "xq"_a, "xb"_a, "k"_a, "metric"_a = int(METRIC_L2),
+        "Exact k-NN of the rows of xq among the rows of xb without building an index;\n"
+        "returns (D, I) like Index.search.");
+}
+
+}  // namespace faisslike_py

@@ -1,0 +1,86 @@
+// HNSW graph index.
+#include "common.h"
+
+#include "faisslike/IndexHNSW.h"
+
+namespace faisslike_py {
+
+using namespace faisslike;
+
+void bind_graph(py::module_& m) {
+    py::class_<SearchParametersHNSW, SearchParameters>(
+        m, "SearchParametersHNSW", py::dynamic_attr(),
+        "SearchParametersHNSW(efSearch=0): efSearch for this call only (0 = the index's); "
+        "raised to k when smaller.")
+        .def(py::init([](int ef) {
+                 auto p = std::make_unique<SearchParametersHNSW>();
+                 p->efSearch = ef;  // checked at search (0: the index's)
+                 return p;
+             }),
+             "efSearch"_a = 0)
+        .def_readwrite("efSearch", &SearchParametersHNSW::efSearch);
+
+    py::class_<HNSW>(m, "HNSW", "The graph of an IndexHNSWFlat (index.hnsw).")
+        .def_readonly("M", &HNSW::M)
+        .def_property(
+            "efSearch", [](const HNSW& h) { return h.efSearch; },
+            [](HNSW& h, int v) { h.set_efSearch(v); },
+            "Candidate list size at search (default 16; raised to k when smaller).")
+        .def_property(
+            "efConstruction", [](const HNSW& h) { return h.efConstruction; },
+            [](HNSW& h, int v) { h.set_efConstruction(v); },
+            "Candidate list size when adding (default 40).")
+        .def_readonly("max_level", &HNSW::max_level)
+        .def_readonly("entry_point", &HNSW::entry_point)
+        .def_readwrite("seed", &HNSW::seed,
+                       "Seed of the level draws (same seed + 1 thread: same graph).")
+        .def_readwrite("level0_select_2M", &HNSW::level0_select_2M,
+                       "New nodes keep up to 2M links at level 0 (FAISS) instead of M (hnswlib).")
+        .def_property(
+            "prune_headroom", [](const HNSW& h) { return h.prune_headroom; },
+            [](HNSW& h, float v) { h.set_prune_headroom(v); },
+            "A full link list is pruned to (1 - prune_headroom) x capacity (default 0.2).")
+        .def_property_readonly(
+            "levels",
+            [](const HNSW& h) {
+                py::array_t<int8_t> out{py::ssize_t(h.levels.size())};
+                if (!h.levels.empty())
+                    std::memcpy(out.mutable_data(), h.levels.data(), h.levels.size());
+                return out;
+            },
+            "Top level of each node (a copy).");
+
+    py::class_<IndexHNSWFlat, Index>(m, "IndexHNSWFlat", R"doc(
+IndexHNSWFlat(d, M=32, metric=METRIC_L2): hierarchical navigable small-world graph over the
+full vectors. index.hnsw.efSearch / efConstruction tune recall vs speed; pass
+SearchParametersHNSW for per-call efSearch. No training needed. For inner product, normalize
+the vectors (normalize_L2): HNSW recall is poor on unnormalized inner-product data.)doc")
+        .def(py::init([](int64_t d, int64_t M, int metric) {
+                 return std::make_unique<IndexHNSWFlat>(d, narrow<int>(M, "M"), MetricType(metric));
+             }),
+             "d"_a, "M"_a = 32, "metric"_a = int(METRIC_L2))
+        .def_property_readonly(
+            "hnsw", [](IndexHNSWFlat& i) -> HNSW& { return i.hnsw; },
+            py::return_value_policy::reference_internal)
+        .def_property(
+            "sq8_traversal", &IndexHNSWFlat::sq8_traversal,
+            [](IndexHNSWFlat& self, bool on) {
+                py::gil_scoped_release release;
+                self.set_sq8_traversal(on);
+            },
+            "Walk level 0 on an 8-bit copy of the vectors (d bytes each; 1.3-1.5x faster\n"
+            "searches on memory-bound graphs), then re-rank exactly: distances stay exact.\n"
+            "Default False. Stored in the file (the codes are rebuilt on load).")
+        .def_readonly("ndeleted", &IndexHNSWFlat::ndeleted,
+                      "Nodes marked deleted by remove_ids (still counted in ntotal).")
+        .def(
+            "compact",
+            [](IndexHNSWFlat& self) {
+                py::gil_scoped_release release;
+                return self.compact();
+            },
+            "Rebuild the graph without the deleted nodes (frees them); the remaining vectors\n"
+            "are renumbered 0..n-1 in their old order. Returns the number freed.");
+}
+
+}  // namespace faisslike_py

@@ -1,0 +1,187 @@
+// Compressed codes: ProductQuantizer, IndexPQ, IndexIVFPQ, scalar quantizers.
+#include "common.h"
+
+#include "faisslike/IndexIVFPQ.h"
+#include "faisslike/IndexPQ.h"
+#include "faisslike/IndexScalarQuantizer.h"
+#include "faisslike/ProductQuantizer.h"
+#include "faisslike/distances.h"
+
+namespace faisslike_py {
+
+using namespace faisslike;
+
+void bind_quantizers(py::module_& m) {
+    py::class_<ProductQuantizer>(m, "ProductQuantizer", R"doc(
+ProductQuantizer(d, M, nbits=8): splits vectors into M sub-vectors of d/M dims, each coded by
+the nearest of 2^nbits centroids. train(x) needs >= 2^nbits points (warns below 39 * 2^nbits);
+compute_codes(x) -> uint8 (n, code_size); decode(codes) -> float32 (n, d).)doc")
+        .def(py::init([](int64_t d, int64_t M, int64_t nbits) {
+                 return std::make_unique<ProductQuantizer>(narrow<size_t>(d, "d"),
+                                                           narrow<size_t>(M, "M"),
+                                                           narrow<size_t>(nbits, "nbits"));
+             }),
+             "d"_a, "M"_a, "nbits"_a = 8)
+        .def_readonly("d", &ProductQuantizer::d)
+        .def_readonly("M", &ProductQuantizer::M)
+        .def_readonly("nbits", &ProductQuantizer::nbits)
+        .def_readonly("dsub", &ProductQuantizer::dsub)
+        .def_readonly("ksub", &ProductQuantizer::ksub)
+        .def_readonly("code_size", &ProductQuantizer::code_size)
+        .def_readwrite("cp", &ProductQuantizer::cp, "k-means settings of each sub-quantizer.")
+        .def_property_readonly("is_trained", &ProductQuantizer::is_trained)
+        .def(
+            "train",
+            [](ProductQuantizer& pq, py::handle x) {
+                FloatArray xa = as_matrix(x, int64_t(pq.d), "x");
+                py::gil_scoped_release release;
+                pq.train(xa.shape(0), xa.data());
+            },
+            "x"_a)
+        .def(
+            "compute_codes",
+            [](const ProductQuantizer& pq, py::handle x) {
+                FloatArray xa = as_matrix(x, int64_t(pq.d), "x");
+                const size_t n = size_t(xa.shape(0));
+                py::array_t<uint8_t> out({py::ssize_t(n), py::ssize_t(pq.code_size)});
+                uint8_t* o = out.mutable_data();
+                {
+                    py::gil_scoped_release release;
+                    check_finite("x", idx_t(n), int(pq.d), xa.data());
+                    pq.compute_codes(xa.data(), o, n);
+                }
+                return out;
+            },
+            "x"_a)
+        .def(
+            "decode",
+            [](const ProductQuantizer& pq, py::handle codes) {
+                auto c = as_codes(codes, pq.code_size);
+                const size_t n = size_t(c.shape(0));
+                py::array_t<float> out({py::ssize_t(n), py::ssize_t(pq.d)});
+                float* o = out.mutable_data();
+                {
+                    py::gil_scoped_release release;
+                    pq.decode(c.data(), o, n);
+                }
+                return out;
+            },
+            "codes"_a)
+        .def(
+            "compute_distance_table",
+            [](const ProductQuantizer& pq, py::handle x, int metric) {
+                FloatArray xa = as_matrix(x, int64_t(pq.d), "x");
+                if (xa.shape(0) != 1) throw py::value_error("x must hold exactly one vector");
+                py::array_t<float> out({py::ssize_t(pq.M), py::ssize_t(pq.ksub)});
+                pq.compute_table(MetricType(metric), xa.data(), out.mutable_data());
+                return out;
+            },
+            "x"_a, "metric"_a = int(METRIC_L2),
+            "(M, ksub) table: squared L2 distances (or inner products) of x's sub-vectors to "
+            "every centroid.")
+        .def_property_readonly(
+            "centroids",
+            [](const ProductQuantizer& pq) {
+                py::array_t<float> out(
+                    {py::ssize_t(pq.M), py::ssize_t(pq.ksub), py::ssize_t(pq.dsub)});
+                if (!pq.centroids.empty())
+                    std::memcpy(out.mutable_data(), pq.centroids.data(), pq.centroids.size() * 4);
+                else
+                    std::memset(out.mutable_data(), 0, size_t(out.size()) * 4);
+                return out;
+            },
+            "(M, ksub, dsub) centroids (a copy).");
+
+    py::class_<IndexPQ, Index>(m, "IndexPQ", R"doc(
+IndexPQ(d, M, nbits=8, metric=METRIC_L2): vectors stored as PQ codes (M * nbits / 8 bytes each),
+searched by asymmetric distance computation. Must be trained. sa_encode / sa_decode compress
+and decompress vectors without adding them.)doc")
+        .def(py::init([](int64_t d, int64_t M, int64_t nbits, int metric) {
+                 return std::make_unique<IndexPQ>(
+                     d, narrow<size_t>(M, "M"), narrow<size_t>(nbits, "nbits"), MetricType(metric));
+             }),
+             "d"_a, "M"_a, "nbits"_a = 8, "metric"_a = int(METRIC_L2))
+        .def_readonly("pq", &IndexPQ::pq)
+        .def("sa_code_size", &IndexPQ::sa_code_size)
+        .def(
+            "sa_encode",
+            [](const IndexPQ& self, py::handle x) {
+                FloatArray xa = as_matrix(x, self.d, "x");
+                const idx_t n = xa.shape(0);
+                py::array_t<uint8_t> out({py::ssize_t(n), py::ssize_t(self.sa_code_size())});
+                uint8_t* o = out.mutable_data();
+                {
+                    py::gil_scoped_release release;
+                    self.sa_encode(n, xa.data(), o);
+                }
+                return out;
+            },
+            "x"_a, "Codes of x as a uint8 (n, sa_code_size()) array.")
+        .def(
+            "sa_decode",
+            [](const IndexPQ& self, py::handle codes) {
+                auto c = as_codes(codes, self.sa_code_size());
+                const idx_t n = c.shape(0);
+                py::array_t<float> out({py::ssize_t(n), py::ssize_t(self.d)});
+                float* o = out.mutable_data();
+                {
+                    py::gil_scoped_release release;
+                    self.sa_decode(n, c.data(), o);
+                }
+                return out;
+            },
+            "codes"_a, "Decoded vectors, float32 (n, d).");
+
+    py::class_<IndexIVFPQ, IndexIVF>(m, "IndexIVFPQ", R"doc(
+IndexIVFPQ(quantizer, d, nlist, M, nbits=8, metric=METRIC_L2): inverted file whose lists hold
+PQ codes of the residuals to the list centroid (by_residual). For L2, the list-dependent part of
+the lookup tables is precomputed at train time (use_precomputed_table). Keeps `quantizer` alive.)doc")
+        .def(py::init([](Index* quantizer, int64_t d, int64_t nlist, int64_t M, int64_t nbits,
+                         int metric) {
+                 return std::make_unique<IndexIVFPQ>(
+                     quantizer, d, narrow<size_t>(nlist, "nlist"), narrow<size_t>(M, "M"),
+                     narrow<size_t>(nbits, "nbits"), MetricType(metric));
+             }),
+             "quantizer"_a, "d"_a, "nlist"_a, "M"_a, "nbits"_a = 8, "metric"_a = int(METRIC_L2),
+             py::keep_alive<1, 2>())
+        .def_readonly("pq", &IndexIVFPQ::pq)
+        .def_property(
+            "by_residual", [](const IndexIVFPQ& i) { return i.by_residual; },
+            [](IndexIVFPQ& i, bool v) { i.set_by_residual(v); })
+        .def_property(
+            "use_precomputed_table", [](const IndexIVFPQ& i) { return i.use_precomputed_table; },
+            [](IndexIVFPQ& i, bool v) { i.set_use_precomputed_table(v); });
+
+    py::class_<IndexScalarQuantizer, Index> sqc(m, "IndexScalarQuantizer", R"doc(
+IndexScalarQuantizer(d, qtype, metric=METRIC_L2): every component coded on its own.
+qtype ScalarQuantizer.QT_8bit (1 byte, per-dimension min/max ranges learned by train()) or
+ScalarQuantizer.QT_fp16 (2 bytes, no training). Exhaustive SIMD scan.)doc");
+    sqc.def(py::init([](int64_t d, int qtype, int metric) {
+                return std::make_unique<IndexScalarQuantizer>(
+                    d, ScalarQuantizer::QuantizerType(qtype), MetricType(metric));
+            }),
+            "d"_a, "qtype"_a, "metric"_a = int(METRIC_L2))
+        .def_property_readonly("code_size",
+                               [](const IndexScalarQuantizer& i) { return i.sq.code_size; });
+    py::class_<ScalarQuantizer> sqq(m, "ScalarQuantizer", "Quantizer types: QT_8bit, QT_fp16.");
+    sqq.attr("QT_8bit") = int(ScalarQuantizer::QT_8bit);
+    sqq.attr("QT_fp16") = int(ScalarQuantizer::QT_fp16);
+    m.attr("QT_8bit") = int(ScalarQuantizer::QT_8bit);
+    m.attr("QT_fp16") = int(ScalarQuantizer::QT_fp16);
+
+    py::class_<IndexIVFScalarQuantizer, IndexIVF>(m, "IndexIVFScalarQuantizer", R"doc(
+IndexIVFScalarQuantizer(quantizer, d, nlist, qtype, metric=METRIC_L2, by_residual=True):
+inverted file whose lists hold scalar-quantized vectors (of the residuals to the list centroid
+by default, as FAISS). Keeps `quantizer` alive.)doc")
+        .def(py::init([](Index* quantizer, int64_t d, int64_t nlist, int qtype, int metric,
+                         bool by_residual) {
+                 return std::make_unique<IndexIVFScalarQuantizer>(
+                     quantizer, d, narrow<size_t>(nlist, "nlist"),
+                     ScalarQuantizer::QuantizerType(qtype), MetricType(metric), by_residual);
+             }),
+             "quantizer"_a, "d"_a, "nlist"_a, "qtype"_a, "metric"_a = int(METRIC_L2),
+             "by_residual"_a = true, py::keep_alive<1, 2>())
+        .def_readonly("by_residual", &IndexIVFScalarQuantizer::by_residual);
+}
+
+}  // namespace faisslike_py

@@ -1,0 +1,106 @@
+// Indexes over other indexes: IndexIDMap(2), IndexPreTransform, IndexRefineFlat, IndexShards.
+#include "common.h"
+
+#include "faisslike/IndexIDMap.h"
+#include "faisslike/IndexPreTransform.h"
+#include "faisslike/IndexRefine.h"
+#include "faisslike/IndexShards.h"
+
+namespace faisslike_py {
+
+using namespace faisslike;
+
+void bind_wrappers(py::module_& m) {
+    py::class_<SearchParametersRefine, SearchParameters>(
+        m, "SearchParametersRefine", py::dynamic_attr(),
+        "SearchParametersRefine(k_factor=0, base_params=None): k_factor for this call (0 = the "
+        "index's), and parameters for the base index (e.g. SearchParametersIVF).")
+        .def(py::init([](float k_factor, SearchParameters* base) {
+                 auto p = std::make_unique<SearchParametersRefine>();
+                 p->k_factor = k_factor;
+                 p->base_params = base;
+                 return p;
+             }),
+             "k_factor"_a = 0.0f, "base_params"_a = nullptr, py::keep_alive<1, 3>())
+        .def_readwrite("k_factor", &SearchParametersRefine::k_factor);
+
+    py::class_<IndexRefineFlat, Index>(m, "IndexRefineFlat", R"doc(
+IndexRefineFlat(base_index, k_factor=1.0): the base index (empty, e.g. an IndexIVFPQ) proposes
+k * k_factor candidates per query, re-ranked with exact distances from a stored copy of the
+vectors. Keeps base_index alive.)doc")
+        .def(py::init([](Index* base, float k_factor) {
+                 auto r = std::make_unique<IndexRefineFlat>(base);
+                 r->set_k_factor(k_factor);
+                 return r;
+             }),
+             "base_index"_a, "k_factor"_a = 1.0f, py::keep_alive<1, 2>())
+        .def_property(
+            "k_factor", [](const IndexRefineFlat& r) { return r.k_factor; },
+            [](IndexRefineFlat& r, float v) { r.set_k_factor(v); })
+        .def_property_readonly(
+            "base_index", [](IndexRefineFlat& r) { return r.base_index.get(); },
+            py::return_value_policy::reference_internal);
+
+    py::class_<IndexIDMap, Index>(m, "IndexIDMap", R"doc(
+IndexIDMap(index): user ids on top of an (empty) index. add_with_ids(x, ids) only; search
+returns the user ids and SearchParameters.sel selects user ids. Duplicate ids are allowed.
+Keeps `index` alive.)doc")
+        .def(py::init([](Index* index) { return std::make_unique<IndexIDMap>(index); }), "index"_a,
+             py::keep_alive<1, 2>())
+        .def_property_readonly(
+            "index", [](IndexIDMap& i) { return i.index.get(); },
+            py::return_value_policy::reference_internal, "The wrapped index.")
+        .def(
+            "compact",
+            [](IndexIDMap& self) {
+                py::gil_scoped_release release;
+                return self.compact();
+            },
+            "Over HNSW: free the nodes removed by remove_ids (id_map follows); returns the count.")
+        .def_property_readonly(
+            "id_map",
+            [](const IndexIDMap& i) {
+                py::array_t<int64_t> out(py::ssize_t(i.id_map.size()));
+                if (!i.id_map.empty())
+                    std::memcpy(out.mutable_data(), i.id_map.data(), i.id_map.size() * 8);
+                return out;
+            },
+            "User id of each vector of the wrapped index (a copy).");
+    py::class_<IndexIDMap2, IndexIDMap>(m, "IndexIDMap2", R"doc(
+IndexIDMap2(index): IndexIDMap that also maps ids back, so reconstruct(id) works. Ids must be
+unique: add_with_ids raises RuntimeError naming a duplicate (and adds nothing).)doc")
+        .def(py::init([](Index* index) { return std::make_unique<IndexIDMap2>(index); }), "index"_a,
+             py::keep_alive<1, 2>());
+
+    py::class_<IndexPreTransform, Index>(m, "IndexPreTransform", R"doc(
+An index whose inputs go through vector transforms first (index_factory's "L2norm," prefix:
+L2 normalization, so that inner product search is cosine similarity).)doc")
+        .def_property_readonly(
+            "index", [](IndexPreTransform& i) { return i.index.get(); },
+            py::return_value_policy::reference_internal, "The wrapped index.");
+
+    py::class_<IndexShards, Index>(m, "IndexShards", R"doc(
+IndexShards(d, successive_ids=True, metric=METRIC_L2): searches every shard (add_shard) in
+parallel and merges the top-k. successive_ids: labels are positions in the concatenation of the
+shards (add() splits vectors into contiguous parts); otherwise give ids with add_with_ids.
+Keeps its shards alive.)doc")
+        .def(py::init([](int64_t d, bool successive, int metric) {
+                 return std::make_unique<IndexShards>(d, successive, MetricType(metric));
+             }),
+             "d"_a, "successive_ids"_a = true, "metric"_a = int(METRIC_L2))
+        .def(
+            "add_shard", [](IndexShards& self, Index* shard) { self.add_shard(shard); }, "shard"_a,
+            py::keep_alive<1, 2>())
+        .def_property_readonly("nshards", [](const IndexShards& s) { return s.shards.size(); })
+        .def_readonly("successive_ids", &IndexShards::successive_ids)
+        .def(
+            "at",
+            [](IndexShards& s, int64_t i) {
+                if (i < 0 || size_t(i) >= s.shards.size())
+                    throw py::index_error("shard index out of range");
+                return s.shards[size_t(i)].get();
+            },
+            py::return_value_policy::reference_internal, "i"_a, "Shard i.");
+}
+
+}  // namespace faisslike_py

@@ -1,0 +1,180 @@
+// Shared by the binding files: numpy conversions (shape and dtype problems are Python's to
+// report) and the search call. Semantic argument checks live in C++ (InvalidArgument ->
+// ValueError), never here.
+#pragma once
+#include <omp.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string>
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "faisslike/Error.h"
+#include "faisslike/IDSelector.h"
+#include "faisslike/Index.h"
+
+namespace faisslike_py {
+
+namespace py = pybind11;
+using namespace pybind11::literals;
+using faisslike::idx_t;
+
+using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
+
+// Any real numeric array-like becomes a C-contiguous float32 (n, d) array: no copy when it
+// already is one, one conversion otherwise. Raises TypeError / ValueError naming the problem.
+inline FloatArray as_matrix(py::handle obj, int64_t d, const char* what) {
+    py::array a = py::array::ensure(obj);
+    if (!a) {
+        throw py::type_error(std::string(what) +
+                             " must be a numpy array (or array-like) of numbers");
+    }
+    const char kind = a.dtype().kind();
+    if (kind != 'f' && kind != 'i' && kind != 'u') {
+        throw py::type_error(std::string(what) + " must have a real numeric dtype, got " +
+                             std::string(py::str(a.dtype())));
+    }
+    if (a.ndim() != 2) {
+        throw py::value_error(std::string(what) +
+                              " must be a 2-D array of shape (n, d=" + std::to_string(d) +
+                              "), got " + std::to_string(a.ndim()) + "-D array of shape " +
+                              std::string(py::str(py::tuple(a.attr("shape")))));
+    }
+    if (d >= 0 && a.shape(1) != d) {
+        throw py::value_error(std::string(what) + " has " + std::to_string(a.shape(1)) +
+                              " columns but the index has d=" + std::to_string(d));
+    }
+    return FloatArray::ensure(a);
+}
+
+// A C-contiguous uint8 (n, code_size) matrix, or TypeError / ValueError.
+inline py::array_t<uint8_t, py::array::c_style> as_codes(py::handle obj, size_t code_size) {
+    py::array a = py::array::ensure(obj);
+    if (!a || a.dtype().kind() != 'u' || a.itemsize() != 1)
+        throw py::type_error("codes must be a uint8 numpy array");
+    if (a.ndim() != 2 || size_t(a.shape(1)) != code_size)
+        throw py::value_error("codes must have shape (n, " + std::to_string(code_size) + ")");
+    return py::array_t<uint8_t, py::array::c_style>::ensure(a);
+}
+
+// A C-contiguous int64 1-D array of ids (any integer dtype); n_expected < 0: any length.
+inline py::array_t<int64_t, py::array::c_style | py::array::forcecast> as_ids(py::handle obj,
+                                                                              int64_t n_expected,
+                                                                              const char* what) {
+    py::array a = py::array::ensure(obj);
+    // An empty list arrives as float64: emptiness is what counts there.
+    if (!a || (a.dtype().kind() != 'i' && a.dtype().kind() != 'u' && a.size() != 0))
+        throw py::type_error(std::string(what) + " must be an integer numpy array");
+    if (a.ndim() != 1 || (n_expected >= 0 && a.shape(0) != n_expected))
+        throw py::value_error(
+            std::string(what) + " must be a 1-D array" +
+            (n_expected >= 0 ? " with one id per row of x (" + std::to_string(n_expected) + ")"
+                             : std::string()));
+    return py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(a);
+}
+
+// Sets params.sel, keeping the selector object alive as long as the parameters.
+inline void set_sel(py::handle params, py::handle sel) {
+    faisslike::SearchParameters& p = params.cast<faisslike::SearchParameters&>();
+    if (sel.is_none()) {
+        p.sel = nullptr;
+    } else {
+        if (!py::isinstance<faisslike::IDSelector>(sel))
+            throw py::type_error(
+                "sel must be an faisslike::IDSelector (e.g. faisslike::IDSelectorBatch(ids))");
+        p.sel = sel.cast<const faisslike::IDSelector*>();
+    }
+    py::setattr(params, "_sel_ref", sel);
+}
+
+inline const faisslike::SearchParameters* as_params(py::handle params) {
+    if (params.is_none()) return nullptr;
+    if (!py::isinstance<faisslike::SearchParameters>(params))
+        throw py::type_error("params must be a faisslike::SearchParameters object");
+    return params.cast<const faisslike::SearchParameters*>();
+}
+
+// Python ints narrowed to the C++ parameter type. Only representability is checked here:
+// what the value means (d > 0, M >= 2, ...) is checked once, in C++.
+template <class T>
+T narrow(int64_t v, const char* name) {
+    if (v < int64_t(std::numeric_limits<T>::min()) ||
+        (v > 0 && uint64_t(v) > uint64_t(std::numeric_limits<T>::max()))) {
+        throw py::value_error(std::string(name) + "=" + std::to_string(v) + " is out of range");
+    }
+    return T(v);
+}
+
+inline idx_t check_k(py::handle k_obj) {
+    // Python ints and numpy integers (anything with __index__), not floats or bools.
+    if (PyBool_Check(k_obj.ptr()) || !PyIndex_Check(k_obj.ptr())) {
+        throw py::type_error("k must be an integer, got " +
+                             std::string(py::str(py::type::of(k_obj).attr("__name__"))));
+    }
+    auto k_int = py::reinterpret_steal<py::int_>(PyNumber_Index(k_obj.ptr()));
+    long long k = PyLong_AsLongLong(k_int.ptr());
+    if (k == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        throw py::value_error("k is out of range");
+    }
+    return idx_t(k);
+}
+
+inline std::string fspath(py::handle p) {
+    return py::str(py::module_::import("os").attr("fspath")(p)).cast<std::string>();
+}
+
+// Output array given by the caller (FAISS's D=/I= arguments) or freshly allocated.
+template <class T>
+py::array_t<T> out_array(py::object given, idx_t n, idx_t k, const char* name) {
+    if (given.is_none()) return py::array_t<T>({n, k});
+    auto a = py::array_t<T>::ensure(given);
+    if (!a || !py::isinstance<py::array_t<T>>(given) || a.ndim() != 2 || a.shape(0) != n ||
+        a.shape(1) != k || !(a.flags() & py::array::c_style) || !a.writeable()) {
+        throw py::value_error(std::string(name) + " must be a writable C-contiguous " +
+                              (std::is_same<T, float>::value ? "float32" : "int64") +
+                              " array of shape (" + std::to_string(n) + ", " + std::to_string(k) +
+                              ")");
+    }
+    return a;
+}
+
+inline py::tuple search(const faisslike::Index& index, py::handle x, py::handle k_obj,
+                        py::object params, py::object D_in, py::object I_in) {
+    const faisslike::SearchParameters* sp = as_params(params);
+    FloatArray xa = as_matrix(x, index.d, "x");
+    const idx_t k = check_k(k_obj);
+    const idx_t n = xa.shape(0);
+    // k <= 0 is the index's to report; allocate nothing for it.
+    const idx_t kout = std::max<idx_t>(k, 0);
+    if (n > 0 && kout > std::numeric_limits<idx_t>::max() / n / 8) {
+        throw py::value_error("n x k results are too many: n=" + std::to_string(n) +
+                              ", k=" + std::to_string(k));
+    }
+    auto D = out_array<float>(D_in, n, kout, "D");
+    auto I = out_array<int64_t>(I_in, n, kout, "I");
+    const float* xp = xa.data();
+    float* Dp = D.mutable_data();
+    idx_t* Ip = I.mutable_data();
+    {
+        py::gil_scoped_release release;
+        index.search(n, xp, k, Dp, Ip, sp);
+    }
+    return py::make_tuple(D, I);
+}
+
+// One function per area, called in this order by the module (base classes first).
+void bind_core(py::module_& m);
+void bind_selectors(py::module_& m);
+void bind_flat_ivf(py::module_& m);
+void bind_quantizers(py::module_& m);
+void bind_graph(py::module_& m);
+void bind_wrappers(py::module_& m);
+void bind_io(py::module_& m);
+
+}  // namespace faisslike_py

@@ -51,8 +51,10 @@ void IndexFlat::do_search(idx_t n, const float* x, idx_t k, float* distances, id
                     distances, labels, [&] { return flat_scanner(*this, x, sel); });
         return;
     }
-    knn_search(metric_type, x, get_xb(), size_t(d), size_t(n), size_t(ntotal), size_t(k), distances,
-               labels);
+    // The raw kernels: the arguments are checked already, and the stored rows were checked
+    // finite when added (knn_search would scan the whole database again per call).
+    (metric_type == METRIC_INNER_PRODUCT ? knn_inner_product : knn_L2sqr)(
+        x, get_xb(), size_t(d), size_t(n), size_t(ntotal), size_t(k), distances, labels);
 }
 
 void IndexFlat::do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,

@@ -41,7 +41,9 @@ extern int distance_compute_blas_threshold;
 
 // Exact k-NN of nx queries among ny database rows. Results sorted (ascending L2 distance,
 // descending inner product); missing results get label -1 and distance +inf (L2) / -inf (IP).
-// Arguments are not validated here: the Index layer does that.
+// knn_L2sqr / knn_inner_product are the raw kernels: their callers validate (the Index
+// layer). knn_search is the checked entry point: metric, d, k, pointers (InvalidArgument)
+// and finite values in x and y (Error), at O((nx + ny) d) extra cost.
 void knn_L2sqr(const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
                float* distances, int64_t* labels);
 void knn_inner_product(const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,

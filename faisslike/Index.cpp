@@ -5,6 +5,7 @@
 #include <typeinfo>
 
 #include "faisslike/Error.h"
+#include "faisslike/io.h"
 
 namespace faisslike {
 
@@ -35,7 +36,12 @@ Index& Index::operator=(const Index& o) {
     return *this;
 }
 
+void Index::check_mapped_file() const {
+    if (mapped_file_) mapped_file_->check_unchanged();
+}
+
 IndexReadScope::IndexReadScope(const Index& i) : index(i) {
+    i.check_mapped_file();
     int64_t v = i.users_.load(std::memory_order_relaxed);
     do {
         FAISSLIKE_THROW_IF_NOT_MSG(v >= 0,
@@ -50,6 +56,7 @@ IndexReadScope::~IndexReadScope() {
 }
 
 IndexWriteScope::IndexWriteScope(const Index& i) : index(i) {
+    i.check_mapped_file();
     int64_t expected = 0;
     FAISSLIKE_THROW_IF_NOT_MSG(
         i.users_.compare_exchange_strong(expected, -1, std::memory_order_acquire),

@@ -14,6 +14,8 @@
 
 namespace faisslike {
 
+class MappedFile;
+
 struct IDSelector;
 
 // Per-call search settings. Index types extend it (e.g. nprobe, efSearch) so concurrent
@@ -83,6 +85,11 @@ struct Index {
     // InvalidArgument unless [i0, i0 + ni) lies in [0, ntotal): lets callers that allocate
     // the output (the bindings) ask before allocating.
     void check_id_range(idx_t i0, idx_t ni) const;
+
+    // Loaded with IO_FLAG_MMAP: every entry point (and write_index) first checks that the
+    // file was not changed in place since (Error if it was). Set by read_index.
+    void set_mapped_file(std::shared_ptr<const MappedFile> file) { mapped_file_ = std::move(file); }
+    void check_mapped_file() const;
     // Frees what removal only marked (MarkDeleted); the survivors are renumbered in their
     // old order. Returns how many were freed (0 for other indexes).
     size_t compact();
@@ -121,6 +128,7 @@ struct Index {
     // >= 0: number of searches under way; -1: a mutation under way. A mutation overlapping
     // a search (or another mutation) throws instead of corrupting memory.
     mutable std::atomic<int64_t> users_{0};
+    std::shared_ptr<const MappedFile> mapped_file_;
     friend struct IndexReadScope;
     friend struct IndexWriteScope;
 };

@@ -323,6 +323,30 @@ struct InPlaceLinks {
     }
 };
 
+// Rows read from a memory-mapped file: validated at load, but another program can change
+// the file under the mapping. Each row is copied, then its count and ids checked before any
+// id becomes an address: changed bytes give an Error, never a wild read.
+struct CheckedLinks {
+    const HNSW& h;
+    int64_t n;
+    const int32_t* operator()(int64_t node, int level, std::vector<int32_t>& out, int& cnt) const {
+        const int32_t* r = h.row(node, level);
+        const int32_t c = r[0];
+        if (c < 0 || c > h.capacity(level)) changed(node, level);
+        out.assign(r + 1, r + 1 + c);
+        for (int32_t v : out)
+            if (v < 0 || v >= n) changed(node, level);
+        cnt = c;
+        return out.data();
+    }
+    [[noreturn]] static void changed(int64_t node, int level) {
+        FAISSLIKE_THROW_FMT(
+            "HNSW links of node %lld at level %d are invalid: the memory-mapped file was "
+            "changed after loading",
+            (long long)node, level);
+    }
+};
+
 // Building: the only code that writes links, each row under its node's lock.
 struct GraphBuilder {
     HNSW& h;
@@ -503,50 +527,57 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const HNSW& h = hnsw;
     const GraphView g{h, storage.get_xb(), size_t(d), ip, kernels::current()};
-    const InPlaceLinks links{h};
-    parallel_for(
-        n,
-        [&](idx_t i) {
-            float* hv = distances + i * k;
-            idx_t* hi = labels + i * k;
-            heap_heapify<HeapC>(size_t(k), hv, hi);
-            if (h.entry_point >= 0) {
-                const float* q = x + i * d;
-                int64_t ep = h.entry_point;
-                float dep = g.dist(q, ep);
-                SearchScratch& s = thread_scratch();
-                for (int lev = h.max_level; lev > 0; --lev)
-                    g.greedy(q, lev, ep, dep, s.nbuf, links);
-                // Level 0 on 8-bit codes when enabled (4x fewer bytes per distance), then
-                // exact distances for the ef results.
-                GraphView g0 = g;
-                if (traversal_sq) {
-                    traversal_sq->set_query(q, ip, s.qt);
-                    g0.codes = traversal_codes.data();
-                    g0.sq = traversal_sq.get();
-                    g0.qt = &s.qt;
-                    dep = g0.dist(q, ep);
-                }
-                if (sel || ndeleted) {
-                    const uint8_t* del = ndeleted ? deleted.data() : nullptr;
-                    g0.search_layer_if(q, 0, ep, dep, ef, s, links, [&](int32_t v) {
-                        return !(del && del[v]) && (!sel || sel->is_member(v));
-                    });
-                } else {
-                    g0.search_layer_if(q, 0, ep, dep, ef, s, links, [](int32_t) { return true; });
-                }
-                if (traversal_sq) {
-                    // ef random rows: ask for all of them before the first is needed.
+    // One walk, over rows read in place or (mapped file) copied and checked.
+    auto run = [&](const auto& links) {
+        parallel_for(
+            n,
+            [&](idx_t i) {
+                float* hv = distances + i * k;
+                idx_t* hi = labels + i * k;
+                heap_heapify<HeapC>(size_t(k), hv, hi);
+                if (h.entry_point >= 0) {
+                    const float* q = x + i * d;
+                    int64_t ep = h.entry_point;
+                    float dep = g.dist(q, ep);
+                    SearchScratch& s = thread_scratch();
+                    for (int lev = h.max_level; lev > 0; --lev)
+                        g.greedy(q, lev, ep, dep, s.nbuf, links);
+                    // Level 0 on 8-bit codes when enabled (4x fewer bytes per distance), then
+                    // exact distances for the ef results.
+                    GraphView g0 = g;
+                    if (traversal_sq) {
+                        traversal_sq->set_query(q, ip, s.qt);
+                        g0.codes = traversal_codes.data();
+                        g0.sq = traversal_sq.get();
+                        g0.qt = &s.qt;
+                        dep = g0.dist(q, ep);
+                    }
+                    if (sel || ndeleted) {
+                        const uint8_t* del = ndeleted ? deleted.data() : nullptr;
+                        g0.search_layer_if(q, 0, ep, dep, ef, s, links, [&](int32_t v) {
+                            return !(del && del[v]) && (!sel || sel->is_member(v));
+                        });
+                    } else {
+                        g0.search_layer_if(q, 0, ep, dep, ef, s, links,
+                                           [](int32_t) { return true; });
+                    }
+                    if (traversal_sq) {
+                        // ef random rows: ask for all of them before the first is needed.
+                        for (const Node& r : s.res)
+                            prefetch_lines(g.vec_ptr(r.id), size_t(d) * sizeof(float));
+                        for (Node& r : s.res) r.d = g.dist(q, r.id);
+                    }
                     for (const Node& r : s.res)
-                        prefetch_lines(g.vec_ptr(r.id), size_t(d) * sizeof(float));
-                    for (Node& r : s.res) r.d = g.dist(q, r.id);
+                        heap_push_if_better<HeapC>(size_t(k), hv, hi, r.d, r.id);
                 }
-                for (const Node& r : s.res)
-                    heap_push_if_better<HeapC>(size_t(k), hv, hi, r.d, r.id);
-            }
-            finalize_results(size_t(k), hv, hi, ip, 0.0f);
-        },
-        n > 1);
+                finalize_results(size_t(k), hv, hi, ip, 0.0f);
+            },
+            n > 1);
+    };
+    if (h.links0_mapped)
+        run(CheckedLinks{h, ntotal});
+    else
+        run(InPlaceLinks{h});
 }
 
 void IndexHNSWFlat::set_sq8_traversal(bool on) {

@@ -207,7 +207,7 @@ void IndexIVF::encode_vectors(size_t n, const float* x, const idx_t* list_nos,
 }
 
 void IndexIVF::set_nprobe(idx_t np) {
-    FAISSLIKE_CHECK_ARG(np > 0 && np <= (idx_t(1) << 31), "nprobe must be in [1, 2^31], got %lld",
+    FAISSLIKE_CHECK_ARG(np > 0 && size_t(np) <= kMaxNprobe, "nprobe must be in [1, 2^31], got %lld",
                         (long long)np);
     nprobe = size_t(np);
 }
@@ -217,7 +217,7 @@ size_t IndexIVF::effective_nprobe(const SearchParameters* params) const {
     if (auto p = params_as<SearchParametersIVF>(params, "SearchParametersIVF")) {
         if (p->nprobe) np = p->nprobe;
     }
-    FAISSLIKE_CHECK_ARG(np > 0 && np <= (size_t(1) << 31), "nprobe must be in [1, 2^31], got %llu",
+    FAISSLIKE_CHECK_ARG(np > 0 && np <= kMaxNprobe, "nprobe must be in [1, 2^31], got %llu",
                         (unsigned long long)np);
     return std::min(np, nlist);
 }

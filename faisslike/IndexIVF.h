@@ -66,7 +66,9 @@ struct IndexIVF : Index {
     IndexIVF(const IndexIVF&) = delete;
     IndexIVF& operator=(const IndexIVF&) = delete;
 
-    // nprobe in [1, 2^31] (InvalidArgument otherwise); values above nlist act as nlist.
+    // nprobe in [1, kMaxNprobe] (InvalidArgument otherwise; the same bound in search
+    // parameters and files); values above nlist act as nlist.
+    static constexpr size_t kMaxNprobe = size_t(1) << 31;
     void set_nprobe(idx_t nprobe);
 
     // Removal: entries leave their lists (the last entry moves into each hole); the other

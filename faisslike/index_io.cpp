@@ -127,6 +127,7 @@ struct HashingReader : IOReader {
         return p;
     }
     std::shared_ptr<const void> keepalive() const override { return r->keepalive(); }
+    std::shared_ptr<const MappedFile> mapped_file() const override { return r->mapped_file(); }
     IOReader* unhashed() override { return r->unhashed(); }
     uint64_t digest() const { return hash.digest(); }
 };
@@ -205,6 +206,9 @@ std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth,
                               "record is corrupt",
                               (unsigned long long)stored, (unsigned long long)computed));
     }
+    // Every index of a mapped file (nested ones too: users may search them directly)
+    // checks the file at each call.
+    out->set_mapped_file(r->mapped_file());
     return out;
 }
 
@@ -212,6 +216,7 @@ std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth,
 
 void write_index_record(IOWriter* w, const Index* idx) {
     FAISSLIKE_THROW_IF_NOT_MSG(idx != nullptr, "write_index: a nested index is null");
+    idx->check_mapped_file();
     for (const WriterEntry& e : kWriters) {
         if (typeid(*idx) == e.type) {
             write_record(w, e.tag, e.write, *idx);

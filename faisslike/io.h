@@ -23,6 +23,27 @@ struct IOWriter {
     virtual IOWriter* unhashed() { return this; }
 };
 
+// The file under a read-only mapping, as it was when loaded. The contract (docs/
+// file-format.md): a mapped file must not be changed in place. write_index never does (it
+// renames a new file over the old one, and the mapping keeps the old inode), other writers
+// may; check_unchanged() makes such a change an Error at the next call instead of a SIGBUS
+// (truncation) or silently different results (overwrite). One fstat per call.
+class MappedFile {
+   public:
+    MappedFile(std::string path, int fd);  // takes the descriptor
+    ~MappedFile();
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+    void check_unchanged() const;
+    const std::string& path() const { return path_; }
+
+   private:
+    std::string path_;
+    int fd_;
+    uint64_t size_;
+    int64_t mtime_ns_;
+};
+
 struct IOReader {
     virtual ~IOReader() = default;
     // Reads exactly n bytes or throws Error (a short read is a truncated file).
@@ -37,6 +58,8 @@ struct IOReader {
     virtual const uint8_t* try_view(size_t /*n*/) { return nullptr; }
     // What keeps viewed bytes valid (the mapping); null for copying readers.
     virtual std::shared_ptr<const void> keepalive() const { return nullptr; }
+    // Memory-mapped readers: the file to watch for in-place changes.
+    virtual std::shared_ptr<const MappedFile> mapped_file() const { return nullptr; }
     // The reader below any hashing layers (see IOWriter::unhashed).
     virtual IOReader* unhashed() { return this; }
 };
@@ -69,10 +92,12 @@ struct MmapIOReader : IOReader {
     std::string name() const override { return "file '" + path_ + "' (mapped)"; }
     const uint8_t* try_view(size_t n) override;
     std::shared_ptr<const void> keepalive() const override { return map_; }
+    std::shared_ptr<const MappedFile> mapped_file() const override { return file_; }
 
    private:
     std::string path_;
     std::shared_ptr<const void> map_;
+    std::shared_ptr<const MappedFile> file_;
     const uint8_t* base_ = nullptr;
     uint64_t size_ = 0, pos_ = 0;
 };
@@ -93,7 +118,11 @@ struct FileIOReader : IOReader {
 
 // Writes to a temporary file next to `path`; commit() fsyncs and renames it over `path`.
 // Destroyed without commit() (e.g. during an exception), it deletes the temporary file, so
-// an existing file at `path` is never half-overwritten.
+// an existing file at `path` is never half-overwritten. A symlink at `path` is followed (the
+// file it names is replaced, the link stays); an existing file keeps its mode (and owner
+// where permitted); a directory or other non-regular target is a FileError before anything
+// is written. Temporary files are named <target>.tmp.<pid>.XXXXXX: those of writers that
+// died (no process with that pid) are removed by the next write to the same target.
 struct AtomicFileWriter : IOWriter {
     explicit AtomicFileWriter(const std::string& path);
     ~AtomicFileWriter() override;
@@ -102,7 +131,9 @@ struct AtomicFileWriter : IOWriter {
     void commit();
 
    private:
-    std::string path_, tmp_path_;
+    std::string path_;        // the file to replace (symlinks resolved)
+    std::string given_path_;  // as the caller named it, for messages
+    std::string tmp_path_;
     FILE* f_ = nullptr;
     bool committed_ = false;
     uint64_t written_ = 0;

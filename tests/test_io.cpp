@@ -1,10 +1,13 @@
 // write_index/read_index: round trips, and every kind of bad file is a clean Error.
 #include <dirent.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -339,9 +342,52 @@ TEST(IO, KilledWriterNeverLeavesABrokenFile) {
     EXPECT_GT(saw_a, 0);
     EXPECT_GT(saw_b, 0);
     // SIGKILL leaves the writer's temporary files behind (nothing can clean up after it);
-    // they never replace the target.
+    // they never replace the target, and the next write to the same target removes them
+    // (their writers are dead).
     for (const std::string& f : dir.list())
         if (f != "k.index") EXPECT_EQ(f.rfind("k.index.tmp.", 0), 0u) << f;
+    // However many the kills left, one more is certain: a writer that has exited.
+    const pid_t dead = fork();
+    ASSERT_GE(dead, 0);
+    if (dead == 0) _exit(0);
+    waitpid(dead, nullptr, 0);
+    const std::string stale = p + ".tmp." + std::to_string(long(dead)) + ".dead00";
+    std::fclose(std::fopen(stale.c_str(), "w"));
+    // A live writer's temporary file (this process's pid) must survive the cleanup.
+    const std::string live = p + ".tmp." + std::to_string(long(getpid())) + ".live00";
+    std::fclose(std::fopen(live.c_str(), "w"));
+    write_index(a.get(), p);
+    std::vector<std::string> left = dir.list();
+    std::sort(left.begin(), left.end());
+    EXPECT_EQ(left, (std::vector<std::string>{
+                        "k.index", "k.index.tmp." + std::to_string(long(getpid())) + ".live00"}));
+}
+
+TEST(IO, WriteFollowsSymlinksKeepsModeAndRefusesDirectories) {
+    TempDir dir;
+    auto a = make_flat(METRIC_L2, 100, 8, 31), b = make_flat(METRIC_L2, 200, 8, 32);
+    const std::string target = dir.path + "/real.index", link = dir.path + "/link.index";
+    write_index(a.get(), target);
+    ASSERT_EQ(chmod(target.c_str(), 0600), 0);
+    ASSERT_EQ(symlink("real.index", link.c_str()), 0);  // relative, as users make them
+    write_index(b.get(), link);
+    struct stat st;
+    ASSERT_EQ(lstat(link.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISLNK(st.st_mode)) << "the link was replaced by a file";
+    ASSERT_EQ(stat(target.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0600u) << "the file's mode was reset";
+    EXPECT_EQ(read_index(target)->ntotal, 200);
+    // A dangling link: its target is created.
+    const std::string dangling = dir.path + "/dangling.index";
+    ASSERT_EQ(symlink("new.index", dangling.c_str()), 0);
+    write_index(a.get(), dangling);
+    EXPECT_EQ(read_index(dir.path + "/new.index")->ntotal, 100);
+    // A directory is an OS-level refusal (FileError -> OSError), before anything is written.
+    EXPECT_THROW(write_index(a.get(), dir.path), FileError);
+    const std::string sub = dir.path + "/sub";
+    ASSERT_EQ(mkdir(sub.c_str(), 0700), 0);
+    EXPECT_THROW(write_index(a.get(), sub), FileError);
+    for (const std::string& f : dir.list()) EXPECT_EQ(f.find(".tmp."), std::string::npos) << f;
 }
 
 TEST(IO, MemoryMappedLoadingUsesTheFileInPlace) {
@@ -389,6 +435,82 @@ TEST(IO, MemoryMappedLoadingUsesTheFileInPlace) {
             add_per_factory(*target, desc, idx_t(nq), xq.data(), more_ids.data());
         }
         expect_same_search(*copied, *mapped);
+    }
+}
+
+// The mmap contract (docs/file-format.md): write_index replacing the file and deleting it are
+// fine (above); another program changing the file in place is an Error at the next call,
+// never a SIGBUS or silently different results.
+TEST(IO, MappedFileChangedInPlaceIsAnErrorNotACrash) {
+    TempDir dir;
+    const size_t d = 16, n = 2000;
+    auto x = clustered(n, d, 41, 20, 3.0f);
+    std::vector<idx_t> ids(n);
+    for (size_t i = 0; i < n; ++i) ids[i] = idx_t(3 * i);
+    std::vector<float> D(5);
+    std::vector<idx_t> I(5);
+    for (const char* desc : {"Flat", "IVF8,Flat", "IVF8,SQ8", "HNSW16", "IDMap2,HNSW16"}) {
+        for (const char* change : {"truncate", "overwrite", "grow"}) {
+            SCOPED_TRACE(std::string(desc) + " " + change);
+            auto idx = index_factory(int(d), desc);
+            if (!idx->is_trained) idx->train(idx_t(n), x.data());
+            add_per_factory(*idx, desc, idx_t(n), x.data(), ids.data());
+            const std::string p = dir.path + "/c.index";
+            write_index(idx.get(), p);
+            // Timestamps tick coarsely: make the in-place write land on another one.
+            struct timespec old[2] = {{1600000000, 0}, {1600000000, 0}};
+            ASSERT_EQ(utimensat(AT_FDCWD, p.c_str(), old, 0), 0);
+            auto mapped = read_index(p, IO_FLAG_MMAP);
+            mapped->search(1, x.data(), 5, D.data(), I.data());
+            const off_t size = off_t(serialize_index(idx.get()).size());
+            const int fd = open(p.c_str(), O_WRONLY);
+            ASSERT_GE(fd, 0);
+            if (std::string(change) == "truncate") {
+                ASSERT_EQ(ftruncate(fd, size / 3), 0);  // touching the lost pages: SIGBUS
+            } else if (std::string(change) == "overwrite") {
+                std::vector<uint8_t> junk(size_t(size) / 2, 0x7f);
+                ASSERT_EQ(pwrite(fd, junk.data(), junk.size(), size / 4), ssize_t(junk.size()));
+            } else {
+                ASSERT_EQ(ftruncate(fd, size + 4096), 0);
+            }
+            close(fd);
+            EXPECT_THROW(mapped->search(1, x.data(), 5, D.data(), I.data()), Error);
+            EXPECT_THROW(serialize_index(mapped.get()), Error);
+            EXPECT_THROW(mapped->add(1, x.data()), Error);
+            std::remove(p.c_str());
+        }
+    }
+}
+
+// Second line of defence: links read from a mapping that changed (the file check bypassed)
+// are checked before use, so a search ends in an Error, not a wild read.
+TEST(IO, MappedHNSWLinksAreCheckedBeforeUse) {
+    TempDir dir;
+    const size_t d = 8, n = 3000;
+    auto x = randn(n * d, 43);
+    auto idx = index_factory(int(d), "HNSW8");
+    idx->add(idx_t(n), x.data());
+    const std::string p = dir.path + "/h.index";
+    write_index(idx.get(), p);
+    auto mapped = read_index(p, IO_FLAG_MMAP);
+    mapped->set_mapped_file(nullptr);  // no file check: only the traversal's own checks left
+    const auto bytes = serialize_index(idx.get());
+    // Overwrite everything past the vectors (the link arrays) with large values.
+    const size_t links_from = 200 + n * d * sizeof(float);
+    ASSERT_LT(links_from, bytes.size());
+    std::vector<uint8_t> junk(bytes.size() - links_from - 16, 0x7f);
+    const int fd = open(p.c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(pwrite(fd, junk.data(), junk.size(), off_t(links_from)), ssize_t(junk.size()));
+    close(fd);
+    std::vector<float> D(10 * 5);
+    std::vector<idx_t> I(10 * 5);
+    try {
+        mapped->search(10, x.data(), 5, D.data(), I.data());
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("changed after loading"), std::string::npos)
+            << e.what();
     }
 }
 

@@ -48,7 +48,7 @@ IVFHead read_ivf_head(SectionReader& s, int depth) {
     v.dm = s.get<uint8_t>("direct_map_type");
     if (v.nlist < 1 || v.nlist > (uint64_t(1) << 31))
         s.fail(format_string("invalid nlist %llu", (unsigned long long)v.nlist));
-    if (v.nprobe < 1 || v.nprobe > (uint64_t(1) << 40))
+    if (v.nprobe < 1 || v.nprobe > IndexIVF::kMaxNprobe)
         s.fail(format_string("invalid nprobe %llu", (unsigned long long)v.nprobe));
     if (v.code_size < 1 || v.code_size > (uint64_t(1) << 30))
         s.fail(format_string("invalid code_size %llu", (unsigned long long)v.code_size));

@@ -59,11 +59,11 @@ failed. See docs/python-api.md for the grammar.)doc");
     m.def(
         "deserialize_index",
         [](py::handle data) {
-            py::array a = py::array::ensure(data);
-            if (!a || a.dtype().kind() != 'u' || a.itemsize() != 1 || a.ndim() != 1) {
+            py::array a = to_array(data);
+            if (a.dtype().kind() != 'u' || a.itemsize() != 1 || a.ndim() != 1) {
                 throw py::type_error("deserialize_index expects a 1-D uint8 array");
             }
-            auto u8 = py::array_t<uint8_t, py::array::c_style>::ensure(a);
+            auto u8 = to_array<py::array_t<uint8_t, py::array::c_style>>(a);
             const uint8_t* p = u8.data();
             size_t n = size_t(u8.size());
             py::gil_scoped_release release;

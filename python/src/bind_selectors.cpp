@@ -35,10 +35,10 @@ void bind_selectors(py::module_& m) {
         "IDSelectorBitmap(bitmap): id i is selected iff bit i % 8 of byte i // 8 is set "
         "(uint8 array, numpy.packbits(..., bitorder='little') order).")
         .def(py::init([](py::handle bm) {
-                 py::array a = py::array::ensure(bm);
-                 if (!a || a.dtype().kind() != 'u' || a.itemsize() != 1 || a.ndim() != 1)
+                 py::array a = to_array(bm);
+                 if (a.dtype().kind() != 'u' || a.itemsize() != 1 || a.ndim() != 1)
                      throw py::type_error("bitmap must be a 1-D uint8 array");
-                 auto c = py::array_t<uint8_t, py::array::c_style>::ensure(a);
+                 auto c = to_array<py::array_t<uint8_t, py::array::c_style>>(a);
                  return std::make_unique<IDSelectorBitmap>(size_t(c.shape(0)), c.data());
              }),
              "bitmap"_a);

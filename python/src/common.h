@@ -26,14 +26,18 @@ using faisslike::idx_t;
 
 using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
+// obj as a numpy array of type A (converting if needed). numpy's own exception passes
+// through: MemoryError for an array too large to convert (np.broadcast_to(row, (10**9, d))),
+// ValueError for a ragged list. (pybind11's ensure() clears it and returns a null array.)
+template <class A = py::array>
+A to_array(py::handle obj) {
+    return A(py::reinterpret_borrow<py::object>(obj));
+}
+
 // Any real numeric array-like becomes a C-contiguous float32 (n, d) array: no copy when it
 // already is one, one conversion otherwise. Raises TypeError / ValueError naming the problem.
 inline FloatArray as_matrix(py::handle obj, int64_t d, const char* what) {
-    py::array a = py::array::ensure(obj);
-    if (!a) {
-        throw py::type_error(std::string(what) +
-                             " must be a numpy array (or array-like) of numbers");
-    }
+    py::array a = to_array(obj);
     const char kind = a.dtype().kind();
     if (kind != 'f' && kind != 'i' && kind != 'u') {
         throw py::type_error(std::string(what) + " must have a real numeric dtype, got " +
@@ -49,33 +53,33 @@ inline FloatArray as_matrix(py::handle obj, int64_t d, const char* what) {
         throw py::value_error(std::string(what) + " has " + std::to_string(a.shape(1)) +
                               " columns but the index has d=" + std::to_string(d));
     }
-    return FloatArray::ensure(a);
+    return to_array<FloatArray>(a);
 }
 
 // A C-contiguous uint8 (n, code_size) matrix, or TypeError / ValueError.
 inline py::array_t<uint8_t, py::array::c_style> as_codes(py::handle obj, size_t code_size) {
-    py::array a = py::array::ensure(obj);
-    if (!a || a.dtype().kind() != 'u' || a.itemsize() != 1)
+    py::array a = to_array(obj);
+    if (a.dtype().kind() != 'u' || a.itemsize() != 1)
         throw py::type_error("codes must be a uint8 numpy array");
     if (a.ndim() != 2 || size_t(a.shape(1)) != code_size)
         throw py::value_error("codes must have shape (n, " + std::to_string(code_size) + ")");
-    return py::array_t<uint8_t, py::array::c_style>::ensure(a);
+    return to_array<py::array_t<uint8_t, py::array::c_style>>(a);
 }
 
 // A C-contiguous int64 1-D array of ids (any integer dtype); n_expected < 0: any length.
 inline py::array_t<int64_t, py::array::c_style | py::array::forcecast> as_ids(py::handle obj,
                                                                               int64_t n_expected,
                                                                               const char* what) {
-    py::array a = py::array::ensure(obj);
+    py::array a = to_array(obj);
     // An empty list arrives as float64: emptiness is what counts there.
-    if (!a || (a.dtype().kind() != 'i' && a.dtype().kind() != 'u' && a.size() != 0))
+    if ((a.dtype().kind() != 'i' && a.dtype().kind() != 'u' && a.size() != 0))
         throw py::type_error(std::string(what) + " must be an integer numpy array");
     if (a.ndim() != 1 || (n_expected >= 0 && a.shape(0) != n_expected))
         throw py::value_error(
             std::string(what) + " must be a 1-D array" +
             (n_expected >= 0 ? " with one id per row of x (" + std::to_string(n_expected) + ")"
                              : std::string()));
-    return py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(a);
+    return to_array<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>(a);
 }
 
 // Sets params.sel, keeping the selector object alive as long as the parameters.

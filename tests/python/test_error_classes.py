@@ -164,3 +164,24 @@ def test_io_flag_and_file_errors(tmp_path):
         faiss.read_index(tmp_path / "x", 4)
     with pytest.raises(OSError):
         faiss.read_index(tmp_path / "missing")
+
+
+def test_arrays_too_large_to_convert_are_memory_errors(filled):
+    x, indexes = filled
+    huge = np.broadcast_to(x[:1], (10**10, D))  # converting needs 320 GB
+    index = indexes["Flat"]
+    for call in (lambda: index.search(huge, 1), lambda: index.add(huge),
+                 lambda: index.train(huge), lambda: index.range_search(huge, 1.0),
+                 lambda: faiss.knn(huge, x, 1)):
+        with pytest.raises(MemoryError):
+            call()
+    with pytest.raises(ValueError, match="one id per row"):  # checked before converting
+        indexes["IDMap2,Flat"].add_with_ids(x[:2], np.broadcast_to(np.int64(1), (10**10,)))
+    assert index.ntotal == len(x)
+
+
+def test_write_index_to_a_directory_is_os_error(filled, tmp_path):
+    _, indexes = filled
+    with pytest.raises(OSError, match="directory"):
+        faiss.write_index(indexes["Flat"], tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,411 @@
+// Hostile structures with valid checksums: saved files are parsed into records, fields and
+// nested records are mutated (numbers that size buffers, counts, swapped nested types), the
+// checksums recomputed, and each result loaded (copied and memory-mapped) and exercised in a
+// child process. A crash, an allocation past a bound, or a result outside the index is
+// counted; the test requires zero of each. FAISSLIKE_HOSTILE_CASES sets the number of files
+// (default 1500; scripts/hostile.sh runs a long one).
+#include <fcntl.h>
+#include <omp.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "faisslike/Error.h"
+#include "faisslike/IDSelector.h"
+#include "faisslike/IndexFlat.h"
+#include "faisslike/IndexIDMap.h"
+#include "faisslike/IndexShards.h"
+#include "faisslike/index_factory.h"
+#include "faisslike/index_io.h"
+#include "test_util.h"
+
+using namespace faisslike;
+using namespace faisslike_test;
+
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+constexpr size_t kHeader = 16;
+
+const char* const kTags[] = {"IxFl", "IwFl", "IxPq", "IwPQ", "IxRF", "IHNf", "IHN2",
+                             "IxSQ", "IwSQ", "IxMp", "IxM2", "IxPT", "IxSh"};
+
+uint64_t get64(const Bytes& b, size_t o) {
+    uint64_t v;
+    std::memcpy(&v, b.data() + o, 8);
+    return v;
+}
+void put64(Bytes& b, size_t o, uint64_t v) {
+    std::memcpy(b.data() + o, &v, 8);
+}
+
+bool is_tag(const Bytes& b, size_t o) {
+    for (const char* t : kTags)
+        if (std::memcmp(b.data() + o, t, 4) == 0) return true;
+    return false;
+}
+
+// One record: [at, at + 12 + len + 8). Children are records inside its body, found by
+// scanning for a tag whose framing fits and whose checksum verifies (64 bits: exact).
+struct Record {
+    size_t at = 0;
+    uint64_t len = 0;
+    std::vector<Record> kids;
+    size_t body() const { return at + 12; }
+    size_t end() const { return at + 12 + len + 8; }
+};
+
+uint64_t checksum_of(const Bytes& b, const Record& r) {
+    XXH3_state_t* s = XXH3_createState();
+    XXH3_64bits_reset(s);
+    size_t pos = r.body();
+    for (const Record& k : r.kids) {
+        XXH3_64bits_update(s, b.data() + pos, k.body() - pos);  // up to and with its framing
+        pos = k.body() + k.len;                                 // its body left out
+    }
+    XXH3_64bits_update(s, b.data() + pos, r.body() + r.len - pos);
+    const uint64_t h = XXH3_64bits_digest(s);
+    XXH3_freeState(s);
+    return h;
+}
+
+bool parse(const Bytes& b, size_t at, size_t limit, Record& r) {
+    if (at + 20 > limit || !is_tag(b, at)) return false;
+    r.at = at;
+    r.len = get64(b, at + 4);
+    if (r.len > limit - at - 20) return false;
+    r.kids.clear();
+    for (size_t p = r.body(); p + 20 <= r.body() + r.len;) {
+        Record k;
+        if (is_tag(b, p) && parse(b, p, r.body() + r.len, k)) {
+            r.kids.push_back(k);
+            p = k.end();
+        } else {
+            ++p;
+        }
+    }
+    return checksum_of(b, r) == get64(b, r.body() + r.len);
+}
+
+// Recomputes every checksum bottom-up (children first: their trailers are parent bytes).
+void reseal(Bytes& b, const Record& r) {
+    for (const Record& k : r.kids) reseal(b, k);
+    put64(b, r.body() + r.len, checksum_of(b, r));
+}
+
+void all_records(Record& r, std::vector<Record*>& out) {
+    out.push_back(&r);
+    for (Record& k : r.kids) all_records(k, out);
+}
+
+void shift(Record& r, int64_t by) {
+    r.at = size_t(int64_t(r.at) + by);
+    for (Record& k : r.kids) shift(k, by);
+}
+
+// The tree after replacing `victim` by the donor record (parsed at offset 0).
+Record replaced(const Record& r, const Record& victim, const Record& donor, int64_t delta) {
+    if (r.at == victim.at && r.len == victim.len) {
+        Record d = donor;
+        shift(d, int64_t(victim.at));
+        return d;
+    }
+    Record o = r;
+    if (r.at >= victim.end()) shift(o, delta);
+    if (r.at < victim.at && victim.end() <= r.body() + r.len) {
+        o.len = uint64_t(int64_t(r.len) + delta);
+        for (size_t i = 0; i < r.kids.size(); ++i)
+            o.kids[i] = replaced(r.kids[i], victim, donor, delta);
+    }
+    return o;
+}
+
+// Replaces record `victim` (at any depth under root) by a donor record: the ancestors'
+// lengths follow; returns the new tree (checksums still to reseal).
+Record splice(Bytes& b, const Record& root, const Record& victim, const Bytes& donor,
+              const Record& donor_tree) {
+    const int64_t delta = int64_t(donor.size()) - int64_t(victim.end() - victim.at);
+    Record out_tree = replaced(root, victim, donor_tree, delta);
+    std::vector<Record*> recs;
+    Record old = root;
+    all_records(old, recs);
+    for (Record* r : recs)
+        if (r->at < victim.at && victim.end() <= r->body() + r->len)
+            put64(b, r->at + 4, uint64_t(int64_t(r->len) + delta));
+    Bytes out(b.begin(), b.begin() + long(victim.at));
+    out.insert(out.end(), donor.begin(), donor.end());
+    out.insert(out.end(), b.begin() + long(victim.end()), b.end());
+    b.swap(out);
+    return out_tree;
+}
+
+struct Source {
+    std::string name;
+    Bytes bytes;
+};
+
+std::vector<Source> sources() {
+    const size_t d = 8, n = 200;
+    auto x = clustered(n, d, 71, 10, 3.0f);
+    std::vector<idx_t> ids(n);
+    for (size_t i = 0; i < n; ++i) ids[i] = idx_t(5 * i + 1);
+    std::vector<Source> out;
+    for (const char* desc :
+         {"Flat", "IVF8,Flat", "IVF8,PQ4x4", "IVF8,SQ8", "PQ4x4", "SQ8", "SQfp16", "HNSW8",
+          "IDMap,Flat", "IDMap2,Flat", "IDMap2,IVF8,Flat", "IDMap2,L2norm,HNSW8", "PQ4x4,RFlat",
+          "L2norm,IVF8,Flat", "IDMap2,IVF8,SQ8"}) {
+        auto idx = index_factory(int(d), desc);
+        if (!idx->is_trained) idx->train(idx_t(n), x.data());
+        add_per_factory(*idx, desc, idx_t(n), x.data(), ids.data());
+        out.push_back({desc, serialize_index(idx.get())});
+    }
+    for (bool successive : {true, false}) {
+        IndexShards sh(int(d), successive);
+        for (int s = 0; s < 3; ++s) {
+            Index* shard = successive ? static_cast<Index*>(new IndexFlatL2(int(d)))
+                                      : new IndexIDMap2(new IndexFlatL2(int(d)));
+            if (!successive) static_cast<IndexIDMap2*>(shard)->index.set_owned(true);
+            sh.add_shard(shard, true);
+        }
+        if (successive)
+            sh.add(idx_t(n), x.data());
+        else
+            sh.add_with_ids(idx_t(n), x.data(), ids.data());
+        out.push_back({successive ? "Shards(Flat)" : "Shards(IDMap2)", serialize_index(&sh)});
+    }
+    return out;
+}
+
+enum Outcome : int { kRejected = 10, kLoadedFine = 11, kWrong = 12, kAllocFailed = 13 };
+
+// In the child: load (copy, then mapped) and exercise. Exit code = Outcome.
+[[noreturn]] void exercise(const Bytes& file, const std::string& path) {
+    // The parent's OpenMP pool did not survive fork(): stay on this thread. A case that does
+    // not finish in a minute is a hang (SIGALRM, counted).
+    omp_set_num_threads(1);
+    alarm(60);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    // A hostile file must not make us allocate without bound: 2 GiB of address space is far
+    // more than these tiny indexes need (sanitizers reserve terabytes: no limit there).
+    struct rlimit rl = {size_t(2) << 30, size_t(2) << 30};
+    setrlimit(RLIMIT_AS, &rl);
+#endif
+    int outcome = kRejected;
+    try {
+        for (int mapped = 0; mapped < 2; ++mapped) {
+            std::unique_ptr<Index> idx;
+            try {
+                idx = mapped ? read_index(path, IO_FLAG_MMAP)
+                             : deserialize_index(file.data(), file.size());
+            } catch (const Error&) {
+                continue;
+            }
+            outcome = kLoadedFine;
+            const int d = idx->d;
+            auto q = randn(size_t(3) * size_t(d), 5);
+            auto call = [&](auto&& f) {
+                try {
+                    f();
+                } catch (const Error&) {
+                }
+            };
+            const idx_t nt = idx->ntotal;
+            for (idx_t k : {idx_t(1), std::min<idx_t>(nt + 3, 4096)}) {
+                std::vector<float> D(size_t(3 * k));
+                std::vector<idx_t> I(size_t(3 * k));
+                bool ran = false;
+                call([&] {
+                    idx->search(3, q.data(), k, D.data(), I.data());
+                    ran = true;
+                });
+                if (ran && !idx->accepts_ids())
+                    for (idx_t l : I)
+                        if (l < -1 || l >= nt) _exit(kWrong);
+            }
+            IDSelectorRange sel(0, 50);
+            SearchParameters sp;
+            sp.sel = &sel;
+            std::vector<float> D(30);
+            std::vector<idx_t> I(30);
+            call([&] { idx->search(3, q.data(), 10, D.data(), I.data(), &sp); });
+            RangeSearchResult res;
+            call([&] { idx->range_search(3, q.data(), 1e30f, &res); });
+            std::vector<float> rec(static_cast<size_t>(d));
+            call([&] { idx->reconstruct(0, rec.data()); });
+            call([&] { idx->reconstruct(nt > 0 ? nt - 1 : 0, rec.data()); });
+            call([&] { (void)serialize_index(idx.get()); });
+            IDSelectorRange rm(0, 7);
+            call([&] { idx->remove_ids(rm); });
+            std::vector<idx_t> new_ids = {1000001, 1000002, 1000003};
+            call([&] {
+                if (idx->accepts_ids())
+                    idx->add_with_ids(3, q.data(), new_ids.data());
+                else
+                    idx->add(3, q.data());
+            });
+            call([&] { idx->search(3, q.data(), 10, D.data(), I.data()); });
+            call([&] { (void)serialize_index(idx.get()); });
+        }
+    } catch (const std::bad_alloc&) {
+        _exit(kAllocFailed);
+    } catch (...) {
+        _exit(kWrong);  // anything but faisslike::Error escaping is a defect
+    }
+    _exit(outcome);
+}
+
+// Hostile values for a field of `width` bytes.
+uint64_t hostile_value(std::mt19937_64& rng, int width) {
+    static const uint64_t v64[] = {0,
+                                   1,
+                                   2,
+                                   3,
+                                   7,
+                                   255,
+                                   256,
+                                   65535,
+                                   uint64_t(1) << 31,
+                                   (uint64_t(1) << 31) - 1,
+                                   uint64_t(1) << 32,
+                                   uint64_t(1) << 40,
+                                   uint64_t(1) << 62,
+                                   ~uint64_t(0),
+                                   ~uint64_t(0) - 1,
+                                   uint64_t(int64_t(-2))};
+    uint64_t v = v64[rng() % (sizeof(v64) / sizeof(v64[0]))];
+    if (rng() % 4 == 0) v = rng();
+    if (width == 4) v &= 0xffffffffu;
+    return v;
+}
+
+}  // namespace
+
+TEST(HostileStructures, ValidChecksumsNeverCrashOrAllocateWithoutBound) {
+    const char* env = std::getenv("FAISSLIKE_HOSTILE_CASES");
+    const int cases = env ? std::atoi(env) : 1500;
+    auto srcs = sources();
+    // Every source parses into its records, and resealing changes nothing: the parser and
+    // the checksum rule match the reader's.
+    std::vector<Record> roots(srcs.size());
+    // Records by tag (bytes and their tree at offset 0), for swaps.
+    std::map<std::string, std::vector<std::pair<Bytes, Record>>> donors;
+    for (size_t s = 0; s < srcs.size(); ++s) {
+        SCOPED_TRACE(srcs[s].name);
+        Bytes& b = srcs[s].bytes;
+        ASSERT_TRUE(parse(b, kHeader, b.size(), roots[s]));
+        ASSERT_EQ(roots[s].end(), b.size());
+        Bytes copy = b;
+        reseal(copy, roots[s]);
+        ASSERT_EQ(copy, b);
+        std::vector<Record*> recs;
+        all_records(roots[s], recs);
+        for (Record* r : recs) {
+            Bytes rb(b.begin() + long(r->at), b.begin() + long(r->end()));
+            Record rt;
+            ASSERT_TRUE(parse(rb, 0, rb.size(), rt));
+            donors[std::string(rb.begin(), rb.begin() + 4)].emplace_back(rb, rt);
+        }
+    }
+    char tmpl[] = "/tmp/faisslike_hostile_XXXXXX";
+    const std::string dir = mkdtemp(tmpl);
+    const std::string path = dir + "/h.index";
+    std::mt19937_64 rng(20261202);
+    std::map<std::string, int> counts;
+    std::vector<std::string> failures;
+    for (int c = 0; c < cases; ++c) {
+        const size_t s = size_t(c) % srcs.size();
+        Bytes b = srcs[s].bytes;
+        Record root = roots[s];
+        std::vector<Record*> recs;
+        all_records(root, recs);
+        const Record target = *recs[rng() % recs.size()];
+        std::string what;
+        const int kind = int(rng() % 8);
+        if (kind < 6 || donors.size() < 2) {
+            // 1-3 numeric fields of the record's own bytes (its header region first: that is
+            // where counts, sizes and parameters live).
+            const int nfields = 1 + int(rng() % 3);
+            for (int f = 0; f < nfields; ++f) {
+                const int width = rng() % 2 ? 8 : 4;
+                const size_t span = std::min<size_t>(target.len, rng() % 3 ? 96 : target.len);
+                if (span < size_t(width)) break;
+                size_t off = target.body() + (rng() % (span - size_t(width) + 1));
+                bool inside_kid = false;
+                for (const Record& k : target.kids)
+                    inside_kid |= off + size_t(width) > k.at && off < k.end();
+                if (inside_kid) continue;
+                const uint64_t v = hostile_value(rng, width);
+                std::memcpy(b.data() + off, &v, size_t(width));
+                what += " field@" + std::to_string(off - target.body()) + "=" + std::to_string(v);
+            }
+            reseal(b, root);
+        } else {
+            // Swap the record (often a nested one: quantizer, wrapped index, shard) for a
+            // record of another type taken from another file.
+            auto it = donors.begin();
+            std::advance(it, long(rng() % donors.size()));
+            const auto& donor = it->second[rng() % it->second.size()];
+            what = " swap " +
+                   std::string(b.begin() + long(target.at), b.begin() + long(target.at) + 4) +
+                   "->" + it->first;
+            const Record fresh = splice(b, root, target, donor.first, donor.second);
+            reseal(b, fresh);
+        }
+        FILE* f = std::fopen(path.c_str(), "wb");
+        ASSERT_NE(f, nullptr);
+        ASSERT_EQ(std::fwrite(b.data(), 1, b.size(), f), b.size());
+        std::fclose(f);
+        const pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) exercise(b, path);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        std::string outcome;
+        if (WIFSIGNALED(status)) {
+            outcome = "crash(signal " + std::to_string(WTERMSIG(status)) + ")";
+        } else {
+            switch (WEXITSTATUS(status)) {
+                case kRejected:
+                    outcome = "rejected";
+                    break;
+                case kLoadedFine:
+                    outcome = "loaded+exercised";
+                    break;
+                case kWrong:
+                    outcome = "wrong";
+                    break;
+                case kAllocFailed:
+                    outcome = "allocation over bound";
+                    break;
+                default:
+                    outcome = "exit " + std::to_string(WEXITSTATUS(status));
+            }
+        }
+        counts[outcome]++;
+        if (outcome != "rejected" && outcome != "loaded+exercised")
+            failures.push_back(srcs[s].name + what + ": " + outcome);
+    }
+    std::system(("rm -rf '" + dir + "'").c_str());
+    std::string summary;
+    for (auto& kv : counts) summary += kv.first + "=" + std::to_string(kv.second) + " ";
+    std::printf("[hostile] %d files (x2 loads): %s\n", cases, summary.c_str());
+    std::string first;
+    for (size_t i = 0; i < failures.size() && i < 20; ++i) first += failures[i] + "\n";
+    EXPECT_TRUE(failures.empty()) << failures.size() << " failures, first:\n" << first;
+    // The generator must reach past the checksums and the framing, or it proves nothing.
+    EXPECT_GT(counts["loaded+exercised"], cases / 20);
+}

@@ -35,7 +35,6 @@ def main():
         inner = faiss.index_factory(d, desc)
         sh.add_shard(inner)
         sh.add_with_ids(x, ids)
-        sh._keep = inner
         return sh
 
     layouts = [

@@ -22,6 +22,19 @@ Index configurations (FAISS factory style):
                        _l0M builds ours with hnswlib's rules (M links per new node at level 0,
                        lists pruned to capacity) instead of FAISS's (2M, 20% prune headroom);
                        _sq8t walks level 0 on 8-bit codes (ours only; exact re-ranking)
+
+Metrics: --metric l2 (default), ip (inner product) or cosine (vectors L2-normalized, then inner
+product). For ip and cosine the ground truth is recomputed in that metric (numpy BLAS, exact).
+
+Data: syn-<n>, uniform-<n>, a TEXMEX directory (*base, *query, *groundtruth), or
+base.npy,query.npy / base.fvecs,query.fvecs (ground truth computed).
+
+Modes: batch (default: all queries at once on --threads threads, plus a single-query p50
+sample) or --single-thread-latency (ann-benchmarks' rules: 1 thread, one query at a time, QPS =
+1 / mean latency, recall over those results).
+
+results.json is rewritten after every sweep point; an interrupted run (Ctrl-C, SIGTERM,
+--time-limit) keeps what it measured and prints the tables from it.
 """
 import argparse
 import gc
@@ -30,6 +43,7 @@ import os
 import pathlib
 import platform
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -104,6 +118,7 @@ class Config:
 
 class Adapter:
     lib = ""
+    metric = "l2"  # set per run: "l2" or "ip" (cosine data arrives normalized)
 
     def __init__(self, cfg, d, threads):
         self.cfg, self.d, self.threads = cfg, d, threads
@@ -117,28 +132,18 @@ class FaisslikeAdapter(Adapter):
 
     @staticmethod
     def supports(mod, cfg):
-        return {"flat": "IndexFlatL2", "ivf": "IndexIVFFlat", "hnsw": "IndexHNSWFlat",
-                "pq": "IndexPQ", "ivfpq": "IndexIVFPQ", "sq": "index_factory",
-                "ivfsq": "index_factory"}[cfg.kind] in dir(mod)
+        return "index_factory" in dir(mod)
+
+    def faiss_metric(self, mod):
+        return mod.METRIC_INNER_PRODUCT if self.metric == "ip" else mod.METRIC_L2
 
     def __init__(self, mod, cfg, d, threads):
         super().__init__(cfg, d, threads)
         self.mod = mod
         mod.omp_set_num_threads(threads)
-        if cfg.kind == "flat":
-            self.index = mod.IndexFlatL2(d)
-        elif cfg.kind == "ivf":
-            self.quantizer = mod.IndexFlatL2(d)
-            self.index = mod.IndexIVFFlat(self.quantizer, d, cfg.nlist)
-        elif cfg.kind == "pq":
-            self.index = mod.IndexPQ(d, cfg.M, cfg.nbits)
-        elif cfg.kind == "ivfpq":
-            self.quantizer = mod.IndexFlatL2(d)
-            self.index = mod.IndexIVFPQ(self.quantizer, d, cfg.nlist, cfg.M, cfg.nbits)
-        elif cfg.kind in ("sq", "ivfsq"):
-            self.index = mod.index_factory(d, cfg.key)
-        else:
-            self.index = mod.IndexHNSWFlat(d, cfg.M)
+        key = "HNSW%d" % cfg.M if cfg.kind == "hnsw" else cfg.key
+        self.index = mod.index_factory(d, key, self.faiss_metric(mod))
+        if cfg.kind == "hnsw":
             self.index.hnsw.efConstruction = cfg.efc
             if cfg.hnswlib_rules:
                 self.index.hnsw.level0_select_2M = False
@@ -188,7 +193,8 @@ class FaissAdapter(FaisslikeAdapter):
         Adapter.__init__(self, cfg, d, threads)
         self.mod = mod
         mod.omp_set_num_threads(threads)
-        self.index = mod.index_factory(d, "HNSW%d" % cfg.M if cfg.kind == "hnsw" else cfg.key)
+        self.index = mod.index_factory(d, "HNSW%d" % cfg.M if cfg.kind == "hnsw" else cfg.key,
+                                       self.faiss_metric(mod))
         if cfg.kind == "hnsw":
             self.index.hnsw.efConstruction = cfg.efc
 
@@ -219,7 +225,7 @@ class HnswlibAdapter(Adapter):
 
     def __init__(self, mod, cfg, d, threads):
         super().__init__(cfg, d, threads)
-        self.index = mod.Index(space="l2", dim=d)
+        self.index = mod.Index(space="ip" if self.metric == "ip" else "l2", dim=d)
 
     def build(self, xt, xb):
         self.index.init_index(max_elements=len(xb), M=self.cfg.M, ef_construction=self.cfg.efc,
@@ -266,6 +272,23 @@ def recalls(I, gt, k):
     r1 = float(np.mean(I[:, 0] == gt[:, 0]))
     hits = sum(len(np.intersect1d(I[i, :k], gt[i, :k], assume_unique=False)) for i in range(len(I)))
     return r1, hits / (len(I) * k)
+
+
+def measure_latency(adapter, xq, gt, k, keep=None):
+    """ann-benchmarks' mode: one query at a time (the caller runs on 1 thread); QPS is
+    1 / mean latency and recall is over these very results."""
+    I = np.empty((len(xq), k), dtype=np.int64)
+    lat = np.empty(len(xq))
+    for i in range(len(xq)):
+        q = xq[i:i + 1]
+        t0 = time.perf_counter()
+        _, Ii = adapter.search(q, k, keep)
+        lat[i] = time.perf_counter() - t0
+        I[i] = Ii[0]
+    r1, rk = recalls(I, gt, k)
+    ms = lat * 1e3
+    return {"qps": 1.0 / float(lat.mean()), "recall1": r1, "recallk": rk,
+            "p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99))}
 
 
 def measure(adapter, xq, gt, k, reps, single_sample, keep=None):
@@ -346,6 +369,46 @@ def print_table(results, k, out=sys.stdout):
           file=out)
 
 
+RECALL_TARGETS = (0.5, 0.8, 0.9, 0.95, 0.99)
+
+
+def pair_ratios(results):
+    """{(index, a, b, field): {target: QPS_a / QPS_b}} for every ordered pair of libraries,
+    at the recall targets both curves reach (interpolated on each Pareto envelope)."""
+    pts = results["points"]
+    out = {}
+    for key in dict.fromkeys(p["index"] for p in pts):
+        libs = list(dict.fromkeys(p["lib"] for p in pts if p["index"] == key))
+        for i, a in enumerate(libs):  # faisslike first: it is measured first
+            for b in libs[i + 1:]:
+                pa = [p for p in pts if p["index"] == key and p["lib"] == a]
+                pb = [p for p in pts if p["index"] == key and p["lib"] == b]
+                for field in ("qps", "single_qps"):
+                    row = {}
+                    for t in RECALL_TARGETS:
+                        # Reached by both: within their recall range (no extrapolation).
+                        if max(p["recallk"] for p in pa) < t or max(p["recallk"] for p in pb) < t:
+                            continue
+                        qa, qb = interp_qps(pa, t, field), interp_qps(pb, t, field)
+                        if qa and qb:
+                            row[t] = qa / qb
+                    out[(key, a, b, field)] = row
+    return out
+
+
+def print_pair_table(results, out=sys.stdout):
+    ratios = pair_ratios(results)
+    if not ratios:
+        return
+    hdr = f"{'index':<22}{'A / B':<22}{'mode':<8}" + "".join(f"{f'R={t:g}':>9}" for t in RECALL_TARGETS)
+    print("\nQPS ratio A / B at matched recall (only where both reach the recall):", file=out)
+    print(hdr, file=out)
+    for (key, a, b, field), row in ratios.items():
+        mode = "batch" if field == "qps" else "1-query"
+        cells = "".join(f"{row[t]:>8.2f}x" if t in row else f"{'-':>9}" for t in RECALL_TARGETS)
+        print(f"{key:<22}{a + ' / ' + b:<22}{mode:<8}{cells}", file=out)
+
+
 def plot(results, path):
     try:
         import matplotlib
@@ -413,12 +476,26 @@ def run(args):
         for cfg in configs:
             if cfg.param:
                 cfg.values = values
+    if args.metric not in ("l2", "ip", "cosine"):
+        raise BenchError(f"--metric must be l2, ip or cosine, got '{args.metric}'")
+    if args.single_thread_latency:
+        args.threads = 1
+    if args.time_limit is not None and args.time_limit <= 0:
+        raise BenchError(f"--time-limit must be > 0, got {args.time_limit}")
     libs = load_libraries(args.libs)
     ds = datasets.load(args.dataset)
-    ds.validate(args.k)
-    if args.k > ds.gt.shape[1]:
-        raise BenchError(f"ground truth has {ds.gt.shape[1]} columns, fewer than k={args.k}")
-    xb, xq, gt, xt = ds.xb, ds.xq, ds.gt, ds.learn()
+    xb, xq, xt = ds.xb, ds.xq, ds.learn()
+    if args.metric == "cosine":
+        xb, xq, xt = (datasets.normalized(a) for a in (xb, xq, xt))
+    if args.metric != "l2" or ds.gt is None:
+        # The files' ground truth is by L2: recompute it in the metric of this run.
+        gt = datasets.exact_knn(xb, xq, max(args.k, 10), ip=args.metric != "l2")
+    else:
+        ds.validate(args.k)
+        if args.k > ds.gt.shape[1]:
+            raise BenchError(f"ground truth has {ds.gt.shape[1]} columns, fewer than k={args.k}")
+        gt = ds.gt
+    Adapter.metric = "l2" if args.metric == "l2" else "ip"
     keep = gt_keep = None
     if args.filter_keep is not None:
         if not 0 < args.filter_keep < 1:
@@ -426,11 +503,7 @@ def run(args):
         # A fixed random subset of ids, and the exact top-k among it.
         keep = np.sort(np.random.default_rng(777).choice(
             len(xb), max(args.k, int(args.filter_keep * len(xb))), replace=False)).astype(np.int64)
-        import faisslike
-        flat = faisslike.IndexFlatL2(xb.shape[1])
-        flat.add(xb[keep])
-        gt_keep = keep[flat.search(xq, args.k)[1]]
-        del flat
+        gt_keep = keep[datasets.exact_knn(xb[keep], xq, args.k, ip=args.metric != "l2")]
         libs = [lib for lib in libs if lib[0] != "hnswlib"]
         print(f"[bench] filtered search: {len(keep)} of {len(xb)} ids kept; hnswlib skipped "
               f"(its filter is a Python callback per candidate)", file=sys.stderr)
@@ -444,8 +517,44 @@ def run(args):
             "cpus": os.cpu_count(), "faisslike_simd": faisslike.simd_level(),
             "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
             "versions": {name: getattr(mod, "__version__", "?") for name, mod, _ in libs},
-            "filter_keep": args.filter_keep}
+            "filter_keep": args.filter_keep, "metric": args.metric,
+            "mode": "single-thread-latency" if args.single_thread_latency else "batch",
+            "complete": False}
     results = {"meta": meta, "builds": [], "points": []}
+    # SIGTERM ends the run like Ctrl-C: what was measured is kept and reported.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    deadline = time.monotonic() + args.time_limit if args.time_limit else None
+    try:
+        sweep(args, configs, libs, ds, xb, xq, xt, gt, keep, gt_keep, results, out, deadline)
+        results["meta"]["complete"] = True
+    except KeyboardInterrupt:
+        print("[bench] interrupted: reporting what was measured", file=sys.stderr)
+    except TimeoutError:
+        print(f"[bench] --time-limit {args.time_limit:g}s reached: reporting what was measured",
+              file=sys.stderr)
+    save(results, out)
+    png = out / "recall_qps.png"
+    plotted = plot(results, png) if results["points"] else False
+    print_table(results, args.k)
+    print_pair_table(results)
+    if not results["meta"]["complete"]:
+        print("(incomplete run: the tables hold the points measured before it stopped)")
+    print(f"[bench] wrote {out / 'results.json'}" + (f" and {png}" if plotted else ""), file=sys.stderr)
+    return results
+
+
+def save(results, out):
+    """results.json, replaced atomically: a reader never sees a half-written file."""
+    tmp = out / "results.json.tmp"
+    tmp.write_text(json.dumps(results, indent=1))
+    os.replace(tmp, out / "results.json")
+
+
+def sweep(args, configs, libs, ds, xb, xq, xt, gt, keep, gt_keep, results, out, deadline):
+    def check_time():
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError()
+
     print(f"[bench] {ds.name}: base {xb.shape}, queries {xq.shape}, learn {xt.shape}, k={args.k}, "
           f"threads={args.threads}, libraries: {', '.join(n for n, _, _ in libs)}", file=sys.stderr)
 
@@ -457,6 +566,7 @@ def run(args):
                 continue
             gc.collect()
             rss0 = rss_mb()
+            check_time()
             a = cls(mod, cfg, ds.d, args.threads)
             print(f"[bench] building {cfg.key} with {name} ...", file=sys.stderr, flush=True)
             t0 = time.perf_counter()
@@ -468,14 +578,21 @@ def run(args):
             results["builds"].append(b)
             adapters.append(a)
         for value in cfg.values:
+            check_time()
             for a in adapters:  # interleaved: same conditions for every library
                 a.set_param(value)
-                m = measure(a, xq, gt, args.k, args.reps, args.single)
+                if args.single_thread_latency:
+                    m = measure_latency(a, xq[:args.single], gt[:args.single], args.k)
+                else:
+                    m = measure(a, xq, gt, args.k, args.reps, args.single)
                 m.update(lib=a.lib, index=cfg.key, param=cfg.param, value=value,
                          single_qps=1000.0 / m["p50_ms"])
                 results["points"].append(m)
             for a in (adapters if keep is not None else []):
-                m = measure(a, xq, gt_keep, args.k, args.reps, args.single, keep)
+                if args.single_thread_latency:
+                    m = measure_latency(a, xq[:args.single], gt_keep[:args.single], args.k, keep)
+                else:
+                    m = measure(a, xq, gt_keep, args.k, args.reps, args.single, keep)
                 m.update(lib=a.lib, index=f"{cfg.key}|keep{args.filter_keep:g}", param=cfg.param,
                          value=value, single_qps=1000.0 / m["p50_ms"])
                 results["points"].append(m)
@@ -483,23 +600,24 @@ def run(args):
             print(f"[bench]   {cfg.key} {cfg.param or ''}{'=' + str(value) if value else ''}: " +
                   ", ".join(f"{p['lib']} R={p['recallk']:.3f} {p['qps']:.0f} QPS"
                             for p in results["points"][-n_new:]), file=sys.stderr, flush=True)
+            save(results, out)  # an interrupted run keeps every finished point
             # Past the point where every library is at recall 1, larger values only cost time.
             if cfg.param and all(p["recallk"] >= 0.9999 for p in results["points"][-n_new:]):
                 break
         del adapters
         gc.collect()
 
-    (out / "results.json").write_text(json.dumps(results, indent=1))
-    png = out / "recall_qps.png"
-    plotted = plot(results, png)
-    print_table(results, args.k)
-    print(f"[bench] wrote {out / 'results.json'}" + (f" and {png}" if plotted else ""), file=sys.stderr)
-    return results
-
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--dataset", help="syn-<n>, uniform-<n> or a TEXMEX directory (default syn-100k)")
+    p.add_argument("--dataset", help="syn-<n>, uniform-<n>, a TEXMEX directory, or "
+                                     "base.npy,query.npy / base.fvecs,query.fvecs (default syn-100k)")
+    p.add_argument("--metric", default="l2", help="l2 (default), ip or cosine")
+    p.add_argument("--single-thread-latency", action="store_true",
+                   help="ann-benchmarks mode: 1 thread, one query at a time (the first --single "
+                        "queries), QPS = 1 / mean latency")
+    p.add_argument("--time-limit", type=float, metavar="S",
+                   help="stop after S seconds (between points) and report what was measured")
     p.add_argument("--indexes", nargs="+", help="index configurations (default: Flat)")
     p.add_argument("--libs", nargs="+", default=["faisslike", "faiss", "hnswlib"])
     p.add_argument("--threads", type=int, default=2)

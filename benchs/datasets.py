@@ -5,7 +5,8 @@ Names:
   uniform-<n>  uniform [0,1)^128, the hard case
   <n> accepts k/m suffixes: syn-100k, uniform-1m.
   A directory holding *base.fvecs, *query.fvecs, *groundtruth.ivecs (and optionally
-  *learn.fvecs), e.g. the TEXMEX SIFT1M files, is also accepted.
+  *learn.fvecs), e.g. the TEXMEX SIFT1M files, is also accepted, and so is a pair
+  "base.npy,query.npy" or "base.fvecs,query.fvecs" (ground truth then computed by the caller).
 
 Generated sets are cached as .fvecs/.ivecs under $FAISSLIKE_DATA (default
 ~/.cache/faisslike/datasets), never in the repository. Ground truth is the exact top-100 by
@@ -203,12 +204,16 @@ class Dataset:
         return self.xb.shape[1]
 
     def validate(self, k=1):
+        if self.xb.ndim != 2 or self.xq.ndim != 2:
+            raise DatasetError(f"{self.name}: base and queries must be 2-D arrays")
         if self.xq.shape[1] != self.xb.shape[1]:
             raise DatasetError(f"{self.name}: queries have d={self.xq.shape[1]} but the base has "
                                f"d={self.xb.shape[1]}")
         if self.xt is not None and self.xt.shape[1] != self.xb.shape[1]:
             raise DatasetError(f"{self.name}: learn set has d={self.xt.shape[1]} but the base has "
                                f"d={self.xb.shape[1]}")
+        if self.gt is None:
+            return
         if self.gt.shape[0] != self.xq.shape[0]:
             raise DatasetError(f"{self.name}: ground truth has {self.gt.shape[0]} rows for "
                                f"{self.xq.shape[0]} queries")
@@ -245,10 +250,68 @@ def _load_dir(path):
     return Dataset(path.name, xb, xq, gt, xt)
 
 
+def _read_any(path):
+    path = pathlib.Path(path)
+    if path.suffix == ".npy":
+        if not path.is_file():
+            raise DatasetError(f"{path}: no such file")
+        try:
+            x = np.load(path, allow_pickle=False)
+        except ValueError as e:
+            raise DatasetError(f"{path}: not a numeric .npy array ({e})")
+        if x.ndim != 2 or x.dtype.kind not in "fiu":
+            raise DatasetError(f"{path}: expected a 2-D numeric array, got {x.dtype} {x.shape}")
+        return np.ascontiguousarray(x, dtype=np.float32)
+    if path.suffix == ".fvecs":
+        return read_fvecs(path)
+    if path.suffix == ".bvecs":
+        return read_bvecs(path).astype(np.float32)
+    raise DatasetError(f"{path}: expected .npy, .fvecs or .bvecs")
+
+
+def _load_pair(name):
+    base, query = name.split(",", 1)
+    xb, xq = _read_any(base), _read_any(query)
+    return Dataset(f"{pathlib.Path(base).stem}+{pathlib.Path(query).stem}", xb, xq, None)
+
+
+def normalized(x):
+    """Rows scaled to unit L2 norm (zero rows stay zero): cosine similarity as inner product."""
+    x = np.array(x, dtype=np.float32, copy=True)
+    n = np.linalg.norm(x, axis=1, keepdims=True)
+    np.divide(x, n, out=x, where=n > 0)
+    return x
+
+
+def exact_knn(xb, xq, k, ip=False, progress=True):
+    """Exact top-k ids (largest inner product, or smallest squared L2) with numpy's BLAS,
+    independent of the libraries under test; query chunks bound the memory."""
+    k = min(k, xb.shape[0])
+    gt = np.empty((xq.shape[0], k), dtype=np.int64)
+    xb64 = xb.astype(np.float64)  # once: exact scores (ties between float32 rounding ignored)
+    norms = None if ip else (xb64 ** 2).sum(1)
+    prog = Progress(f"ground truth top-{k} ({'ip' if ip else 'l2'}, {xq.shape[0]} queries)",
+                    xq.shape[0]) if progress else None
+    step = max(1, min(1000, int(5e7 // max(1, xb.shape[0]))))  # ~400 MB of scores per chunk
+    for i0 in range(0, xq.shape[0], step):
+        q = xq[i0:i0 + step].astype(np.float64)
+        s = q @ xb64.T
+        score = -s if ip else norms[None, :] - 2 * s  # smaller is better
+        part = np.argpartition(score, k - 1, axis=1)[:, :k]
+        order = np.take_along_axis(score, part, axis=1).argsort(axis=1, kind="stable")
+        gt[i0:i0 + step] = np.take_along_axis(part, order, axis=1)
+        if prog:
+            prog.update(min(xq.shape[0], i0 + step))
+    return gt
+
+
 def load(name, progress=True):
-    """A Dataset by name (generated and cached on first use) or from a directory."""
+    """A Dataset by name (generated and cached on first use), from a directory, or from a
+    "base,query" pair of .npy / .fvecs files."""
     if os.path.isdir(name):
         return _load_dir(name)
+    if "," in name:
+        return _load_pair(name)
     m = re.fullmatch(r"(syn|uniform)-(\w+)", name)
     if not m:
         raise DatasetError(f"unknown dataset '{name}': expected syn-<n>, uniform-<n> or a "

@@ -4,6 +4,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -140,3 +141,99 @@ def test_matched_recall_interpolation():
     # Dominated points do not count: only the Pareto envelope does.
     curve.append({"recallk": 0.6, "qps": 50.0})
     assert abs(ann_bench.interp_qps(curve, 0.7, "qps") - 316.2278) < 0.01
+
+
+def test_exact_knn_matches_float64_brute_force():
+    rng = np.random.default_rng(3)
+    xb = rng.standard_normal((500, 12)).astype("float32")
+    xq = rng.standard_normal((30, 12)).astype("float32")
+    for ip in (False, True):
+        gt = datasets.exact_knn(xb, xq, 7, ip=ip, progress=False)
+        s = xq.astype(np.float64) @ xb.T.astype(np.float64)
+        if not ip:
+            s = -((xq[:, None, :].astype(np.float64) - xb[None].astype(np.float64)) ** 2).sum(-1)
+        np.testing.assert_array_equal(gt, np.argsort(-s, axis=1, kind="stable")[:, :7])
+    n = datasets.normalized(np.array([[3.0, 4.0], [0.0, 0.0]], "float32"))
+    np.testing.assert_allclose(n, [[0.6, 0.8], [0.0, 0.0]])
+
+
+def _npy_pair(tmp_path, nb=3000, nq=50, d=16):
+    rng = np.random.default_rng(4)
+    c = rng.standard_normal((30, d)) * 3
+    xb = (c[rng.integers(0, 30, nb)] + rng.standard_normal((nb, d))).astype("float32")
+    xq = (c[rng.integers(0, 30, nq)] + rng.standard_normal((nq, d))).astype("float32")
+    np.save(tmp_path / "b.npy", xb * 5)  # unnormalized: cosine and ip differ
+    np.save(tmp_path / "q.npy", xq)
+    return f"{tmp_path / 'b.npy'},{tmp_path / 'q.npy'}"
+
+
+@pytest.mark.parametrize("metric", ["ip", "cosine", "l2"])
+def test_metrics_with_ground_truth_in_that_metric(tmp_path, metric):
+    pair = _npy_pair(tmp_path)
+    out = tmp_path / "o"
+    r = run_bench("--dataset", pair, "--metric", metric, "--indexes", "Flat", "IVF16,Flat",
+                  "--libs", "faisslike", "faiss", "--single", "10", "--reps", "1",
+                  "--out", str(out), tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr
+    res = json.loads((out / "results.json").read_text())
+    assert res["meta"]["metric"] == metric and res["meta"]["complete"]
+    for p in res["points"]:
+        if p["index"] == "Flat":  # exact search agrees with the metric's ground truth
+            assert p["recallk"] == 1.0, p
+    ivf = [p for p in res["points"] if p["index"] == "IVF16,Flat" and p["lib"] == "faisslike"]
+    assert ivf[-1]["recallk"] == 1.0  # nprobe = nlist is exact too
+    if any(p["lib"] == "faiss" for p in res["points"]):
+        assert "faisslike / faiss" in r.stdout  # the pairwise matched-recall table
+
+
+def test_interrupted_run_keeps_results_and_prints_the_table(tmp_path):
+    import signal
+    out = tmp_path / "o"
+    env = dict(os.environ, FAISSLIKE_DATA=str(tmp_path / "data"))
+    p = subprocess.Popen(BENCH + ["--dataset", _npy_pair(tmp_path, nb=5000), "--indexes",
+                                  "IVF64,Flat", "HNSW16", "--libs", "faisslike", "--single", "20",
+                                  "--reps", "3", "--out", str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # Synchronized on an event: the first sweep point written, then SIGINT.
+    for line in p.stderr:
+        if "IVF64,Flat nprobe=1:" in line:
+            break
+    deadline = time.monotonic() + 300
+    while not (out / "results.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    p.send_signal(signal.SIGINT)
+    stdout, _ = p.communicate(timeout=300)
+    assert p.returncode == 0
+    res = json.loads((out / "results.json").read_text())
+    assert not res["meta"]["complete"]
+    assert len(res["points"]) >= 1
+    assert "10-R@10" in stdout and "incomplete run" in stdout
+
+
+def test_time_limit_and_single_thread_latency_mode(tmp_path):
+    out = tmp_path / "o"
+    r = run_bench("--dataset", _npy_pair(tmp_path), "--indexes", "Flat", "HNSW16", "--libs",
+                  "faisslike", "--single-thread-latency", "--single", "20", "--time-limit",
+                  "0.001", "--out", str(out), tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr
+    res = json.loads((out / "results.json").read_text())
+    assert res["meta"]["mode"] == "single-thread-latency" and res["meta"]["threads"] == 1
+    assert not res["meta"]["complete"] and "time-limit" in r.stderr
+    r = run_bench("--dataset", _npy_pair(tmp_path), "--indexes", "Flat", "--libs", "faisslike",
+                  "--single-thread-latency", "--single", "20", "--out", str(out),
+                  tmp_path=tmp_path)
+    res = json.loads((out / "results.json").read_text())
+    p = res["points"][0]
+    assert res["meta"]["complete"] and p["recallk"] == 1.0
+    # QPS is 1 / mean latency: at most 1 / median-ish bounds, never a batch figure.
+    assert p["qps"] <= 1000.0 / p["p50_ms"] * 5
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--metric", "hamming"], "--metric must be"),
+    (["--dataset", "nope.npy,nope2.npy"], "no such file"),
+    (["--time-limit", "0"], "--time-limit must be > 0"),
+])
+def test_new_options_bad_input(tmp_path, args, msg):
+    r = run_bench(*args, tmp_path=tmp_path)
+    assert r.returncode != 0 and msg in r.stderr and "Traceback" not in r.stderr, r.stderr

@@ -425,9 +425,14 @@ TEST(CompositionRegression, QuantizerChangedAfterTrainingIsRefused) {
     auto idx = index_factory(8, "IVF4,Flat");
     idx->train(1000, x.data());
     auto* ivf = static_cast<IndexIVF*>(idx.get());
+    idx->add(100, x.data());
+    const std::vector<uint8_t> good = serialize_index(idx.get());
     ivf->quantizer->reset();
     EXPECT_THROW(idx->add(10, x.data()), Error);
-    EXPECT_EQ(idx->ntotal, 0);
+    EXPECT_EQ(idx->ntotal, 100);
+    // Nor is a file written that read_index would refuse.
+    EXPECT_THROW(serialize_index(idx.get()), Error);
+    EXPECT_NO_THROW(deserialize_index(good.data(), good.size()));
     // An id-keeping quantizer is refused at construction.
     IndexIDMap2 im(new IndexFlatL2(8));
     im.index.set_owned(true);

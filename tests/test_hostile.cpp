@@ -36,6 +36,19 @@
 using namespace faisslike;
 using namespace faisslike_test;
 
+// Sanitizers reserve terabytes of address space: no RLIMIT_AS under them (gcc defines
+// __SANITIZE_*__, clang answers __has_feature).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define FAISSLIKE_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define FAISSLIKE_TEST_SANITIZED 1
+#endif
+#endif
+#ifndef FAISSLIKE_TEST_SANITIZED
+#define FAISSLIKE_TEST_SANITIZED 0
+#endif
+
 namespace {
 
 using Bytes = std::vector<uint8_t>;
@@ -198,7 +211,7 @@ enum Outcome : int { kRejected = 10, kLoadedFine = 11, kWrong = 12, kAllocFailed
     // not finish in a minute is a hang (SIGALRM, counted).
     omp_set_num_threads(1);
     alarm(60);
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#if !FAISSLIKE_TEST_SANITIZED
     // A hostile file must not make us allocate without bound: 2 GiB of address space is far
     // more than these tiny indexes need (sanitizers reserve terabytes: no limit there).
     struct rlimit rl = {size_t(2) << 30, size_t(2) << 30};

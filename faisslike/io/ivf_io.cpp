@@ -12,6 +12,8 @@ namespace records {
 namespace {
 
 void write_ivf_head(IOWriter* b, const IndexIVF* ivf) {
+    // Never write a file the reader would refuse (a quantizer reset after training).
+    if (ivf->is_trained) ivf->check_quantizer();
     write_index_header(b, ivf);
     put<uint64_t>(b, ivf->nlist);
     put<uint64_t>(b, ivf->nprobe);

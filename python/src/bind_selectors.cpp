@@ -5,6 +5,15 @@ namespace faisslike_py {
 
 using namespace faisslike;
 
+namespace {
+// A selector over a copied list of ids (IDSelectorArray, IDSelectorBatch).
+template <class Sel>
+std::unique_ptr<Sel> from_ids(py::handle ids) {
+    auto a = as_ids(ids, -1, "ids");
+    return std::make_unique<Sel>(size_t(a.shape(0)), a.data());
+}
+}  // namespace
+
 void bind_selectors(py::module_& m) {
     py::class_<IDSelector>(m, "IDSelector",
                            "Selects ids for filtered search (SearchParameters(sel=...)) and "
@@ -17,19 +26,11 @@ void bind_selectors(py::module_& m) {
         .def_readonly("imax", &IDSelectorRange::imax);
     py::class_<IDSelectorArray, IDSelector>(
         m, "IDSelectorArray", "IDSelectorArray(ids): the listed ids (copied; binary search).")
-        .def(py::init([](py::handle ids) {
-                 auto a = as_ids(ids, -1, "ids");
-                 return std::make_unique<IDSelectorArray>(size_t(a.shape(0)), a.data());
-             }),
-             "ids"_a);
+        .def(py::init(&from_ids<IDSelectorArray>), "ids"_a);
     py::class_<IDSelectorBatch, IDSelector>(
         m, "IDSelectorBatch",
         "IDSelectorBatch(ids): the listed ids (hash set behind a bit mask; copied).")
-        .def(py::init([](py::handle ids) {
-                 auto a = as_ids(ids, -1, "ids");
-                 return std::make_unique<IDSelectorBatch>(size_t(a.shape(0)), a.data());
-             }),
-             "ids"_a);
+        .def(py::init(&from_ids<IDSelectorBatch>), "ids"_a);
     py::class_<IDSelectorBitmap, IDSelector>(
         m, "IDSelectorBitmap",
         "IDSelectorBitmap(bitmap): id i is selected iff bit i % 8 of byte i // 8 is set "

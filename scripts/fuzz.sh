@@ -14,7 +14,8 @@ mkdir -p "$dir/seeds" "$dir/corpus" "$dir/artifacts"
 OMP_NUM_THREADS=1 "$dir/tests/fuzz/make_fuzz_corpus" "$dir/seeds"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-OMP_NUM_THREADS=1 "$dir/tests/fuzz/fuzz_read_index" "$dir/corpus" "$dir/seeds" \
+# tests/fuzz/regressions: inputs that once crashed, replayed first on every run.
+OMP_NUM_THREADS=1 "$dir/tests/fuzz/fuzz_read_index" "$dir/corpus" "$dir/seeds" tests/fuzz/regressions \
   -max_total_time="${FUZZ_SECONDS:-60}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
   -artifact_prefix="$dir/artifacts/" -print_final_stats=1 2>&1 | tail -n 25
 echo "[fuzz] no crash in ${FUZZ_SECONDS:-60} s"

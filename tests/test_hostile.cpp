@@ -203,7 +203,13 @@ std::vector<Source> sources() {
     return out;
 }
 
-enum Outcome : int { kRejected = 10, kLoadedFine = 11, kWrong = 12, kAllocFailed = 13 };
+enum Outcome : int {
+    kRejected = 10,
+    kLoadedFine = 11,
+    kWrong = 12,
+    kAllocFailed = 13,
+    kNotWritable = 14
+};
 
 // In the child: load (copy, then mapped) and exercise. Exit code = Outcome.
 [[noreturn]] void exercise(const Bytes& file, const std::string& path) {
@@ -228,6 +234,12 @@ enum Outcome : int { kRejected = 10, kLoadedFine = 11, kWrong = 12, kAllocFailed
                 continue;
             }
             outcome = kLoadedFine;
+            // What loads must write back: the writer and the reader apply the same rules.
+            try {
+                (void)serialize_index(idx.get());
+            } catch (const Error&) {
+                _exit(kNotWritable);
+            }
             const int d = idx->d;
             auto q = randn(size_t(3) * size_t(d), 5);
             auto call = [&](auto&& f) {
@@ -403,6 +415,9 @@ TEST(HostileStructures, ValidChecksumsNeverCrashOrAllocateWithoutBound) {
                     break;
                 case kAllocFailed:
                     outcome = "allocation over bound";
+                    break;
+                case kNotWritable:
+                    outcome = "loaded but not writable";
                     break;
                 default:
                     outcome = "exit " + std::to_string(WEXITSTATUS(status));

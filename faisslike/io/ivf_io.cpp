@@ -73,6 +73,15 @@ IVFHead read_ivf_head(SectionReader& s, int depth) {
 
 // Fills the lists of a freshly built IVF (whose code_size the caller has checked).
 void read_ivf_lists(SectionReader& s, IndexIVF& ivf, const IVFHead& v) {
+    // The writer's rule, on reading: a trained IVF's quantizer is trained and holds nlist
+    // centroids labelled 0..nlist-1 (what every add and search relies on).
+    if (v.h.is_trained) {
+        try {
+            ivf.check_quantizer();
+        } catch (const Error& e) {
+            s.fail(e.what());
+        }
+    }
     const uint64_t code_size = ivf.code_size;
     // Memory-mapped file: the lists are used in place.
     std::unique_ptr<MappedInvertedLists> mapped;

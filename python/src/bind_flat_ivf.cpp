@@ -185,9 +185,7 @@ With few vectors in the probed cells, results are padded with -1 labels.)doc")
             FloatArray q = as_matrix(xq, b.shape(1), "xq");
             const idx_t k = check_k(k_obj);
             const idx_t n = q.shape(0), nb = b.shape(0);
-            const idx_t kout = std::max<idx_t>(k, 0);  // k <= 0: knn_search reports it
-            if (n > 0 && kout > std::numeric_limits<idx_t>::max() / n / 8)
-                throw py::value_error("n x k results are too many");
+            const idx_t kout = result_columns(n, k);
             py::array_t<float> D({n, kout});
             py::array_t<int64_t> I({n, kout});
             const float *qp = q.data(), *bp = b.data();

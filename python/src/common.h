@@ -148,18 +148,24 @@ py::array_t<T> out_array(py::object given, idx_t n, idx_t k, const char* name) {
     return a;
 }
 
+// Columns to allocate for n x k results: none for k <= 0 (the index, or knn_search, reports
+// that), and a ValueError before any allocation when n x k cannot be addressed.
+inline idx_t result_columns(idx_t n, idx_t k) {
+    const idx_t kout = std::max<idx_t>(k, 0);
+    if (n > 0 && kout > std::numeric_limits<idx_t>::max() / n / 8) {
+        throw py::value_error("n x k results are too many: n=" + std::to_string(n) +
+                              ", k=" + std::to_string(k));
+    }
+    return kout;
+}
+
 inline py::tuple search(const faisslike::Index& index, py::handle x, py::handle k_obj,
                         py::object params, py::object D_in, py::object I_in) {
     const faisslike::SearchParameters* sp = as_params(params);
     FloatArray xa = as_matrix(x, index.d, "x");
     const idx_t k = check_k(k_obj);
     const idx_t n = xa.shape(0);
-    // k <= 0 is the index's to report; allocate nothing for it.
-    const idx_t kout = std::max<idx_t>(k, 0);
-    if (n > 0 && kout > std::numeric_limits<idx_t>::max() / n / 8) {
-        throw py::value_error("n x k results are too many: n=" + std::to_string(n) +
-                              ", k=" + std::to_string(k));
-    }
+    const idx_t kout = result_columns(n, k);
     auto D = out_array<float>(D_in, n, kout, "D");
     auto I = out_array<int64_t>(I_in, n, kout, "I");
     const float* xp = xa.data();

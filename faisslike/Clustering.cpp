@@ -25,10 +25,12 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // Sum of points per centroid, divided by counts; per-thread partial sums avoid atomics.
 // Float sums, as FAISS: a centroid averages at most max_points_per_centroid (256) points.
 void compute_centroids(size_t d, size_t k, size_t n, const float* x, const idx_t* assign,
-                       std::vector<float>& centroids, std::vector<size_t>& sizes) {
+                       const float* weights, std::vector<float>& centroids,
+                       std::vector<size_t>& sizes) {
     const int nt = parallel_threads();
     std::vector<float> sums(size_t(nt) * k * d, 0.0f);
     std::vector<size_t> counts(size_t(nt) * k, 0);
+    std::vector<double> wsums(weights ? size_t(nt) * k : 0, 0.0);
     parallel_region(nt, [&](Team& team) {
         const size_t t = size_t(team.rank);
         float* s = sums.data() + t * k * d;
@@ -39,7 +41,13 @@ void compute_centroids(size_t d, size_t k, size_t n, const float* x, const idx_t
                 const size_t a = size_t(assign[i]);
                 const float* xi = x + size_t(i) * d;
                 float* si = s + a * d;
-                for (size_t j = 0; j < d; ++j) si[j] += xi[j];
+                if (weights) {
+                    const float w = weights[i];
+                    for (size_t j = 0; j < d; ++j) si[j] += w * xi[j];
+                    wsums[t * k + a] += w;
+                } else {
+                    for (size_t j = 0; j < d; ++j) si[j] += xi[j];
+                }
                 c[a]++;
             },
             false);
@@ -52,7 +60,13 @@ void compute_centroids(size_t d, size_t k, size_t n, const float* x, const idx_t
             for (int t = 0; t < nt; ++t) cnt += counts[size_t(t) * k + size_t(c)];
             sizes[size_t(c)] = cnt;
             if (cnt == 0) return;  // re-seeded by split_clusters
-            const float inv = 1.0f / float(cnt);
+            float inv = 1.0f / float(cnt);
+            if (weights) {
+                double w = 0;
+                for (int t = 0; t < nt; ++t) w += wsums[size_t(t) * k + size_t(c)];
+                if (w <= 0) return;  // only zero-weight points: the centroid stays
+                inv = float(1.0 / w);
+            }
             float* out = &centroids[size_t(c) * d];
             for (size_t j = 0; j < d; ++j) out[j] = sums[size_t(c) * d + j];
             for (int t = 1; t < nt; ++t)
@@ -154,7 +168,7 @@ Clustering::Clustering(int d_in, int k_in, const ClusteringParameters& cp)
     k = size_t(k_in);
 }
 
-void Clustering::train(idx_t n_in, const float* x_in, Index& index) {
+void Clustering::train(idx_t n_in, const float* x_in, Index& index, const float* weights_in) {
     FAISSLIKE_CHECK_ARG(n_in >= 0 && (n_in == 0 || x_in), "bad training set (n=%lld)",
                         (long long)n_in);
     FAISSLIKE_CHECK_ARG(size_t(index.d) == d, "assignment index has d=%d, expected %zu", index.d,
@@ -163,6 +177,18 @@ void Clustering::train(idx_t n_in, const float* x_in, Index& index) {
                                "k-means needs at least k=%zu training points, got n=%lld", k,
                                (long long)n_in);
     check_finite("training vectors", n_in, int(d), x_in);
+    if (weights_in) {
+        for (idx_t i = 0; i < n_in; ++i)
+            FAISSLIKE_CHECK_ARG(std::isfinite(weights_in[i]) && weights_in[i] >= 0,
+                                "k-means weights must be finite and >= 0, got %g at row %lld",
+                                double(weights_in[i]), (long long)i);
+    }
+    FAISSLIKE_CHECK_ARG(centroids.size() % d == 0 && centroids.size() <= k * d,
+                        "initial centroids: %zu floats is not at most k=%zu rows of d=%zu",
+                        centroids.size(), k, d);
+    const std::vector<float> input_centroids = centroids;
+    const size_t n_input = input_centroids.size() / d;
+    check_finite("initial centroids", idx_t(n_input), int(d), input_centroids.data());
     FAISSLIKE_THROW_IF_NOT_FMT(
         !spherical || index.metric_type == METRIC_INNER_PRODUCT || index.metric_type == METRIC_L2,
         "unsupported metric %d", int(index.metric_type));
@@ -171,13 +197,12 @@ void Clustering::train(idx_t n_in, const float* x_in, Index& index) {
 
     size_t n = size_t(n_in);
     const float* x = x_in;
-    std::vector<float> sample;
+    const float* weights = weights_in;
+    std::vector<float> sample, sample_w;
     if (max_points_per_centroid > 0 && n > k * size_t(max_points_per_centroid)) {
         const size_t ns = k * size_t(max_points_per_centroid);
-        std::fprintf(stderr,
-                     "WARNING clustering %zu points to %zu centroids: please provide at most %zu "
-                     "training points (sampling %zu)\n",
-                     n, k, ns, ns);
+        // FAISS subsamples silently unless verbose: so do we.
+        if (verbose) std::printf("Sampling a subset of %zu / %zu for training\n", ns, n);
         std::vector<size_t> perm(n);
         std::iota(perm.begin(), perm.end(), 0);
         for (size_t i = 0; i < ns; ++i) {
@@ -188,6 +213,11 @@ void Clustering::train(idx_t n_in, const float* x_in, Index& index) {
         sample.resize(ns * d);
         for (size_t i = 0; i < ns; ++i)
             std::memcpy(&sample[i * d], x_in + perm[i] * d, sizeof(float) * d);
+        if (weights_in) {
+            sample_w.resize(ns);
+            for (size_t i = 0; i < ns; ++i) sample_w[i] = weights_in[perm[i]];
+            weights = sample_w.data();
+        }
         x = sample.data();
         n = ns;
     } else if (n < k * size_t(std::max(min_points_per_centroid, 0))) {
@@ -215,20 +245,32 @@ void Clustering::train(idx_t n_in, const float* x_in, Index& index) {
         } else {
             init_random(d, k, n, x, centroids.data(), redo_rng);
         }
+        // Given centroids come first (FAISS: the rest are drawn from the data).
+        std::copy(input_centroids.begin(), input_centroids.end(), centroids.begin());
         if (spherical) fvec_renorm_L2(d, k, centroids.data());
+        if (int_centroids)
+            for (float& v : centroids) v = std::round(v);
         double obj = 0;
+        double t_search = 0;
         for (int it = 0; it < niter; ++it) {
             index.reset();
             index.add(idx_t(k), centroids.data());
+            const auto ts = std::chrono::steady_clock::now();
             index.search(idx_t(n), x, 1, dis.data(), assign.data());
+            t_search += seconds_since(ts);
             obj = 0;
             for (size_t i = 0; i < n; ++i) obj += dis[i];
-            compute_centroids(d, k, n, x, assign.data(), centroids, sizes);
+            compute_centroids(d, k, n, x, assign.data(), weights, centroids, sizes);
             int nsplit = split_clusters(d, k, n, centroids, sizes, redo_rng);
             if (spherical) fvec_renorm_L2(d, k, centroids.data());
+            if (int_centroids)
+                for (float& v : centroids) v = std::round(v);
+            if (frozen_centroids)
+                std::copy(input_centroids.begin(), input_centroids.end(), centroids.begin());
             double sq = 0;
             for (size_t s : sizes) sq += double(s) * double(s);
-            ClusteringIterationStats st{obj, seconds_since(t0), sq * double(k) / (double(n) * n),
+            ClusteringIterationStats st{obj,    seconds_since(t0),
+                                        t_search, sq * double(k) / (double(n) * n),
                                         nsplit};
             iteration_stats.push_back(st);
             if (verbose) {

@@ -19,18 +19,23 @@ struct ClusteringParameters {
     // Below k * min_points_per_centroid, a warning: clusters will be poorly estimated.
     int min_points_per_centroid = 39;
     int seed = 1234;
+    bool int_centroids = false;     // round centroid coordinates after each update (FAISS)
+    bool frozen_centroids = false;  // the centroids given before train() are not updated
 };
 
 struct ClusteringIterationStats {
     double obj;        // sum of distances (L2) or similarities (IP) of the assignment
     double time_s;     // seconds since the start of training
+    double time_search;  // seconds spent in assignment searches so far
     double imbalance;  // k * sum(size^2) / n^2 (1 = perfectly balanced)
     int nsplit;        // empty clusters re-seeded in this iteration
 };
 
 struct Clustering : ClusteringParameters {
     size_t d, k;
-    std::vector<float> centroids;  // k x d
+    // k x d after train(). Before train(), up to k rows (n_in x d) set here are the first
+    // initial centroids (the rest are drawn as usual); frozen_centroids keeps them fixed.
+    std::vector<float> centroids;
     std::vector<ClusteringIterationStats> iteration_stats;
 
     Clustering(int d, int k);
@@ -38,7 +43,8 @@ struct Clustering : ClusteringParameters {
 
     // Trains on n x d vectors; `index` (e.g. an IndexFlatL2 of dimension d) does the
     // assignment step and holds the centroids afterwards.
-    void train(idx_t n, const float* x, Index& index);
+    // weights (n, optional, >= 0): each point counts that much in its centroid's mean.
+    void train(idx_t n, const float* x, Index& index, const float* weights = nullptr);
 };
 
 // Convenience: L2 k-means with default parameters; returns the final objective.

@@ -14,14 +14,14 @@ using namespace faisslike;
 void bind_flat_ivf(py::module_& m) {
     py::class_<SearchParametersIVF, SearchParameters>(
         m, "SearchParametersIVF", py::dynamic_attr(),
-        "SearchParametersIVF(nprobe=0): nprobe for this call only (0 = the index's nprobe); "
-        "safe with concurrent searches.")
+        "SearchParametersIVF(nprobe=1): nprobe for this call only (FAISS's default 1 whatever "
+        "the index's nprobe; 0 = the index's); safe with concurrent searches.")
         .def(py::init([](int64_t nprobe) {
                  auto p = std::make_unique<SearchParametersIVF>();
                  p->nprobe = narrow<size_t>(nprobe, "nprobe");
                  return p;
              }),
-             "nprobe"_a = 0)
+             "nprobe"_a = 1)
         .def_readwrite("nprobe", &SearchParametersIVF::nprobe);
 
     py::class_<ClusteringParameters>(m, "ClusteringParameters",
@@ -35,7 +35,20 @@ void bind_flat_ivf(py::module_& m) {
         .def_readwrite("kmeanspp", &ClusteringParameters::kmeanspp)
         .def_readwrite("max_points_per_centroid", &ClusteringParameters::max_points_per_centroid)
         .def_readwrite("min_points_per_centroid", &ClusteringParameters::min_points_per_centroid)
-        .def_readwrite("seed", &ClusteringParameters::seed);
+        .def_readwrite("seed", &ClusteringParameters::seed)
+        .def_readwrite("int_centroids", &ClusteringParameters::int_centroids,
+                       "Round centroid coordinates after each update.")
+        .def_readwrite("frozen_centroids", &ClusteringParameters::frozen_centroids,
+                       "Keep the centroids given before train() fixed.");
+
+    py::class_<ClusteringIterationStats>(m, "ClusteringIterationStats",
+                                         "One k-means iteration: obj, time, time_search, "
+                                         "imbalance_factor, nsplit.")
+        .def_readonly("obj", &ClusteringIterationStats::obj)
+        .def_readonly("time", &ClusteringIterationStats::time_s)
+        .def_readonly("time_search", &ClusteringIterationStats::time_search)
+        .def_readonly("imbalance_factor", &ClusteringIterationStats::imbalance)
+        .def_readonly("nsplit", &ClusteringIterationStats::nsplit);
 
     py::class_<Clustering, ClusteringParameters>(
         m, "Clustering",
@@ -51,13 +64,25 @@ void bind_flat_ivf(py::module_& m) {
         .def_readonly("k", &Clustering::k)
         .def(
             "train",
-            [](Clustering& self, py::handle x, Index& index) {
+            [](Clustering& self, py::handle x, Index& index, py::handle weights) {
                 FloatArray xa = as_matrix(x, int64_t(self.d), "x");
+                FloatArray wa;
+                if (!weights.is_none()) {
+                    py::array w = to_array(weights);
+                    if (w.dtype().kind() != 'f' && w.dtype().kind() != 'i' &&
+                        w.dtype().kind() != 'u')
+                        throw py::type_error("weights must be a real numeric array");
+                    if (w.ndim() != 1 || w.shape(0) != xa.shape(0))
+                        throw py::value_error("weights must be a 1-D array with one weight per row");
+                    wa = to_array<FloatArray>(w);
+                }
+                const float* wp = weights.is_none() ? nullptr : wa.data();
                 py::gil_scoped_release release;
-                self.train(xa.shape(0), xa.data(), index);
+                self.train(xa.shape(0), xa.data(), index, wp);
             },
-            "x"_a, "index"_a, "Run k-means on x (n, d); n >= k required.")
-        .def_property_readonly(
+            "x"_a, "index"_a, "weights"_a = py::none(),
+            "Run k-means on x (n, d); n >= k required. weights (n,): per-point weights.")
+        .def_property(
             "centroids",
             [](const Clustering& self) {
                 py::array_t<float> out(
@@ -66,7 +91,14 @@ void bind_flat_ivf(py::module_& m) {
                             self.centroids.size() * sizeof(float));
                 return out;
             },
-            "Centroids as a (k, d) float32 array (a copy).")
+            [](Clustering& self, py::handle c) {
+                FloatArray ca = as_matrix(c, int64_t(self.d), "centroids");
+                if (size_t(ca.shape(0)) > self.k)
+                    throw py::value_error("at most k initial centroids");
+                self.centroids.assign(ca.data(), ca.data() + ca.size());
+            },
+            "Centroids as a (k, d) float32 array (a copy). Set before train() to give the first "
+            "initial centroids (at most k rows).")
         .def_property_readonly(
             "obj",
             [](const Clustering& self) {
@@ -77,16 +109,11 @@ void bind_flat_ivf(py::module_& m) {
             "Objective at each iteration (sum of distances, or of similarities for IP).")
         .def_property_readonly(
             "iteration_stats",
-            [](const Clustering& self) {
-                py::list out;
-                for (auto& s : self.iteration_stats)
-                    out.append(py::dict("obj"_a = s.obj, "time"_a = s.time_s,
-                                        "imbalance_factor"_a = s.imbalance, "nsplit"_a = s.nsplit));
-                return out;
-            },
-            "Per-iteration dicts: obj, time, imbalance_factor, nsplit.");
+            [](const Clustering& self) { return self.iteration_stats; },
+            "Per-iteration ClusteringIterationStats (obj, time, time_search, imbalance_factor, "
+            "nsplit); also .size() / .at(i) as FAISS's vector.");
 
-    py::class_<IndexFlat, Index>(m, "IndexFlat", R"doc(
+    auto flat = py::class_<IndexFlat, Index>(m, "IndexFlat", R"doc(
 Exact search: stores the vectors and compares the query with all of them.
 
 IndexFlat(d, metric=METRIC_L2). Batches of queries go through BLAS sgemm, small
@@ -95,6 +122,28 @@ batches through the SIMD kernels; both are exact.)doc")
                  return std::make_unique<IndexFlat>(d, MetricType(metric));
              }),
              "d"_a, "metric"_a = int(METRIC_L2));
+    flat.def_property_readonly(
+            "codes",
+            [](const IndexFlat& self) {
+                IndexReadScope r(self);
+                const size_t nbytes = size_t(self.ntotal) * size_t(self.d) * sizeof(float);
+                py::array_t<uint8_t> out{py::ssize_t(nbytes)};
+                if (nbytes) std::memcpy(out.mutable_data(), self.get_xb(), nbytes);
+                return out;
+            },
+            "The stored vectors as raw bytes (a uint8 copy of ntotal * d float32s, as FAISS's "
+            "codes vector).")
+        .def(
+            "get_xb",
+            [](const IndexFlat& self) {
+                IndexReadScope r(self);
+                py::array_t<float> out({py::ssize_t(self.ntotal), py::ssize_t(self.d)});
+                if (self.ntotal)
+                    std::memcpy(out.mutable_data(), self.get_xb(),
+                                size_t(self.ntotal) * size_t(self.d) * sizeof(float));
+                return out;
+            },
+            "The stored vectors as an (ntotal, d) float32 array (a copy).");
     py::class_<IndexFlatL2, IndexFlat>(m, "IndexFlatL2",
                                        "Exact search with squared L2 distance. IndexFlatL2(d).")
         .def(py::init([](int64_t d) { return std::make_unique<IndexFlatL2>(d); }), "d"_a);
@@ -144,7 +193,82 @@ batches through the SIMD kernels; both are exact.)doc")
                                 n * sizeof(int64_t));
                 return out;
             },
-            "list_no"_a, "Ids stored in inverted list list_no (a copy).");
+            "list_no"_a, "Ids stored in inverted list list_no (a copy).")
+        .def(
+            "get_list_codes",
+            [](const IndexIVF& self, int64_t l) {
+                if (l < 0 || size_t(l) >= self.nlist)
+                    throw py::value_error("list number out of range");
+                IndexReadScope r(self);  // not while another thread adds
+                const size_t n = self.invlists->list_size(size_t(l));
+                py::array_t<uint8_t> out({py::ssize_t(n), py::ssize_t(self.code_size)});
+                if (n)
+                    std::memcpy(out.mutable_data(), self.invlists->get_codes(size_t(l)),
+                                n * self.code_size);
+                return out;
+            },
+            "list_no"_a, "Codes of inverted list list_no as a (size, code_size) uint8 array.")
+        .def(
+            "add_preassigned",
+            [](IndexIVF& self, py::handle x, py::handle a, py::handle ids) {
+                FloatArray xa = as_matrix(x, self.d, "x");
+                const idx_t n = xa.shape(0);
+                auto la = as_ids(a, n, "list numbers");
+                py::array_t<int64_t, py::array::c_style | py::array::forcecast> ia;
+                if (!ids.is_none()) ia = as_ids(ids, n, "ids");
+                const idx_t* ip = ids.is_none() ? nullptr : ia.data();
+                py::gil_scoped_release release;
+                self.add_preassigned(n, xa.data(), ip, la.data());
+            },
+            "x"_a, "list_nos"_a, "ids"_a = py::none(),
+            "Add x to the given lists (list_nos: one per row, -1 = skip) instead of the "
+            "quantizer's choice; ids default to ntotal, ntotal+1, ...")
+        .def(
+            "search_preassigned",
+            [](const IndexIVF& self, py::handle x, py::handle k_obj, py::handle assign,
+               py::handle coarse_dis, py::handle params) {
+                FloatArray xa = as_matrix(x, self.d, "x");
+                const idx_t n = xa.shape(0), k = check_k(k_obj);
+                py::array a = to_array(assign);
+                if (a.dtype().kind() != 'i' && a.dtype().kind() != 'u')
+                    throw py::type_error("list_nos must be an integer array");
+                if (a.ndim() != 2 || a.shape(0) != n || a.shape(1) < 1)
+                    throw py::value_error("list_nos must have shape (n, nprobe) with n = rows of x");
+                auto aa = to_array<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>(a);
+                const size_t np = size_t(a.shape(1));
+                FloatArray cd;
+                if (!coarse_dis.is_none()) {
+                    cd = as_matrix(coarse_dis, int64_t(np), "coarse_dis");
+                    if (cd.shape(0) != n)
+                        throw py::value_error("coarse_dis must have the shape of list_nos");
+                }
+                const idx_t kout = result_columns(n, k);
+                py::array_t<float> D({n, kout});
+                py::array_t<int64_t> I({n, kout});
+                const float* cdp = coarse_dis.is_none() ? nullptr : cd.data();
+                const SearchParameters* sp = as_params(params);
+                float* Dp = D.mutable_data();
+                idx_t* Ip = I.mutable_data();
+                {
+                    py::gil_scoped_release release;
+                    self.search_preassigned_checked(n, xa.data(), k, np, aa.data(), cdp, Dp, Ip,
+                                                    sp);
+                }
+                return py::make_tuple(D, I);
+            },
+            "x"_a, "k"_a, "list_nos"_a, "coarse_dis"_a = py::none(), py::kw_only(),
+            "params"_a = py::none(),
+            "Search only the given lists: list_nos (n, nprobe) int (-1 = none), coarse_dis "
+            "(n, nprobe) the query-to-centroid distances (zeros when None). Returns (D, I).")
+        .def(
+            "replace_quantizer",
+            [](IndexIVF& self, Index* q) {
+                py::gil_scoped_release release;
+                self.replace_quantizer(q);
+            },
+            "quantizer"_a, py::keep_alive<1, 2>(),
+            "Use q (trained, holding the same nlist centroids) as coarse quantizer. The index "
+            "keeps q and the old quantizer alive.");
     py::class_<IndexIVFFlat, IndexIVF>(m, "IndexIVFFlat", R"doc(
 IndexIVFFlat(quantizer, d, nlist, metric=METRIC_L2)
 

@@ -118,10 +118,12 @@ struct Index {
     virtual void do_reconstruct_n(idx_t i0, idx_t ni, float* recons) const;
     virtual size_t do_compact() { return 0; }
 
-   private:
-    void check_add_args(idx_t n, const float* x) const;
+    // The argument checks of the entry points, for subclasses' own entry points.
     void check_search_args(idx_t n, const float* x, idx_t k, const float* distances,
                            const idx_t* labels) const;
+
+   private:
+    void check_add_args(idx_t n, const float* x) const;
     void check_reconstruct_n_args(idx_t i0, idx_t ni, const float* recons) const;
     void check_range_args(idx_t n, const float* x, float radius,
                           const RangeSearchResult* result) const;

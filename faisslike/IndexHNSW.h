@@ -14,7 +14,9 @@
 namespace faisslike {
 
 struct SearchParametersHNSW : SearchParameters {
-    int efSearch = 0;  // 0: the index's efSearch; raised to k when smaller (as FAISS)
+    // FAISS's default, whatever the index's own setting (a program passing only `sel` gets
+    // FAISS's depth); 0: the index's efSearch. Raised to k when smaller (as FAISS).
+    int efSearch = 16;
     std::unique_ptr<SearchParameters> clone() const override {
         return std::make_unique<SearchParametersHNSW>(*this);
     }

@@ -162,10 +162,15 @@ void IndexIVF::do_add_with_ids(idx_t n, const float* x, const idx_t* xids) {
                                "");
     // Everything that can fail is checked before the lists change.
     std::vector<idx_t> list_nos = assign_lists(n, x);
+    add_core(n, x, xids, list_nos.data());
+}
+
+void IndexIVF::add_core(idx_t n, const float* x, const idx_t* xids, const idx_t* list_nos) {
     make_invlists_writable();
     // Reserve from the assignment counts: one allocation per list and add.
     std::vector<size_t> counts(nlist, 0);
-    for (idx_t l : list_nos) counts[size_t(l)]++;
+    for (idx_t i = 0; i < n; ++i)
+        if (list_nos[i] >= 0) counts[size_t(list_nos[i])]++;
     for (size_t l = 0; l < nlist; ++l)
         if (counts[l]) invlists->reserve_extra(l, counts[l]);
     std::vector<uint32_t> offsets(static_cast<size_t>(n));
@@ -175,12 +180,12 @@ void IndexIVF::do_add_with_ids(idx_t n, const float* x, const idx_t* xids) {
     std::vector<uint8_t> codes(std::min(size_t(n), chunk) * code_size);
     for (size_t c0 = 0; c0 < size_t(n); c0 += chunk) {
         const size_t nc = std::min(chunk, size_t(n) - c0);
-        encode_vectors(nc, x + c0 * size_t(d), list_nos.data() + c0, codes.data());
+        encode_vectors(nc, x + c0 * size_t(d), list_nos + c0, codes.data());
         parallel_region(parallel_threads(), [&](Team& team) {
             const size_t nt = size_t(team.size), rank = size_t(team.rank);
             for (size_t i = c0; i < c0 + nc; ++i) {
                 const idx_t l = list_nos[i];
-                if (size_t(l) % nt != rank) continue;
+                if (l < 0 || size_t(l) % nt != rank) continue;
                 const idx_t id = xids ? xids[i] : ntotal + idx_t(i);
                 offsets[i] = uint32_t(
                     invlists->add_entries(size_t(l), 1, &id, codes.data() + (i - c0) * code_size));
@@ -189,9 +194,73 @@ void IndexIVF::do_add_with_ids(idx_t n, const float* x, const idx_t* xids) {
     }
     if (direct_map.type != DirectMap::NoMap) {
         for (size_t i = 0; i < size_t(n); ++i)
-            direct_map.add(xids ? xids[i] : ntotal + idx_t(i), size_t(list_nos[i]), offsets[i]);
+            if (list_nos[i] >= 0)
+                direct_map.add(xids ? xids[i] : ntotal + idx_t(i), size_t(list_nos[i]),
+                               offsets[i]);
     }
     ntotal += n;
+}
+
+void IndexIVF::add_preassigned(idx_t n, const float* x, const idx_t* xids,
+                               const idx_t* list_nos) {
+    FAISSLIKE_CHECK_ARG(n >= 0, "n must be >= 0, got %lld", (long long)n);
+    if (n == 0) return;
+    FAISSLIKE_CHECK_ARG_MSG(x != nullptr && list_nos != nullptr,
+                            "add_preassigned: null vectors or list numbers");
+    for (idx_t i = 0; i < n; ++i) {
+        FAISSLIKE_CHECK_ARG(list_nos[i] >= -1 && list_nos[i] < idx_t(nlist),
+                            "add_preassigned: list number %lld of row %lld outside [-1, "
+                            "nlist=%zu)",
+                            (long long)list_nos[i], (long long)i, nlist);
+        if (xids)
+            FAISSLIKE_CHECK_ARG(xids[i] >= 0, "ids must be >= 0, got id %lld at row %lld",
+                                (long long)xids[i], (long long)i);
+    }
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
+    FAISSLIKE_THROW_IF_NOT_FMT(direct_map.type != DirectMap::Array || xids == nullptr,
+                               "add_with_ids with an Array direct map: use the Hashtable type%s",
+                               "");
+    check_finite("vectors to add", n, d, x);
+    IndexWriteScope w(*this);
+    add_core(n, x, xids, list_nos);
+}
+
+void IndexIVF::search_preassigned_checked(idx_t n, const float* x, idx_t k, size_t np,
+                                          const idx_t* assign, const float* coarse_dis,
+                                          float* distances, idx_t* labels,
+                                          const SearchParameters* params) const {
+    check_search_args(n, x, k, distances, labels);
+    FAISSLIKE_CHECK_ARG(np >= 1 && np <= kMaxNprobe, "nprobe must be in [1, 2^31], got %zu", np);
+    if (n == 0) return;
+    FAISSLIKE_CHECK_ARG_MSG(assign != nullptr, "search_preassigned: null list numbers");
+    for (size_t i = 0; i < size_t(n) * np; ++i)
+        FAISSLIKE_CHECK_ARG(assign[i] >= -1 && assign[i] < idx_t(nlist),
+                            "search_preassigned: list number %lld outside [-1, nlist=%zu)",
+                            (long long)assign[i], nlist);
+    check_finite("query vectors", n, d, x);
+    std::vector<float> zeros;
+    if (!coarse_dis) {
+        zeros.assign(size_t(n) * np, 0.0f);
+        coarse_dis = zeros.data();
+    }
+    IndexReadScope r(*this);
+    search_preassigned(n, x, k, assign, coarse_dis, distances, labels, np, selector_of(params));
+}
+
+void IndexIVF::replace_quantizer(Index* q) {
+    FAISSLIKE_CHECK_ARG_MSG(q != nullptr, "replace_quantizer: null quantizer");
+    FAISSLIKE_CHECK_ARG(q->d == d, "replace_quantizer: quantizer has d=%d, index d=%d", q->d, d);
+    FAISSLIKE_CHECK_ARG(q->metric_type == quantizer->metric_type,
+                        "replace_quantizer: metric %d differs from the old quantizer's %d",
+                        int(q->metric_type), int(quantizer->metric_type));
+    FAISSLIKE_THROW_IF_NOT_FMT(q->is_trained && size_t(q->ntotal) == nlist && !q->accepts_ids(),
+                               "replace_quantizer: the new quantizer holds %lld centroids for "
+                               "nlist=%zu",
+                               (long long)q->ntotal, nlist);
+    IndexWriteScope w(*this);
+    // The old one stays alive with the index: callers (and Python objects) may still hold it.
+    retired_quantizers.push_back(std::move(quantizer));
+    quantizer = SubIndex(q, false);
 }
 
 void IndexIVF::encode_vectors(size_t n, const float* x, const idx_t* list_nos,

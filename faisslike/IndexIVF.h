@@ -26,7 +26,9 @@ struct InvertedListScanner {
 };
 
 struct SearchParametersIVF : SearchParameters {
-    size_t nprobe = 0;  // 0: use the index's nprobe; values above nlist are clamped to nlist
+    // FAISS's default (1), whatever the index's own nprobe; 0: the index's nprobe. Values
+    // above nlist are clamped to nlist.
+    size_t nprobe = 1;
     std::unique_ptr<SearchParameters> clone() const override {
         return std::make_unique<SearchParametersIVF>(*this);
     }
@@ -87,6 +89,22 @@ struct IndexIVF : Index {
     void make_direct_map(bool maintain = true);
     void set_direct_map_type(DirectMap::Type type);
 
+    // FAISS's add_core / contrib add_preassigned: adds n vectors to the lists given in
+    // list_nos (-1: the vector is skipped but still uses up its id). xids null: ids
+    // ntotal, ntotal + 1, ... Checked like add_with_ids, plus every list_nos in [-1, nlist).
+    void add_preassigned(idx_t n, const float* x, const idx_t* xids, const idx_t* list_nos);
+    // Checked search with the caller's coarse assignment (n x nprobe lists, -1 = none;
+    // coarse_dis may be null: zeros, which only IVFPQ by_residual with L2 uses).
+    void search_preassigned_checked(idx_t n, const float* x, idx_t k, size_t nprobe,
+                                    const idx_t* assign, const float* coarse_dis,
+                                    float* distances, idx_t* labels,
+                                    const SearchParameters* params = nullptr) const;
+    // FAISS's replace_ivf_quantizer: q (not owned) must hold the same nlist centroids of
+    // dimension d; the lists are kept as they are. The old quantizer is kept (not freed)
+    // until the index is destroyed.
+    void replace_quantizer(Index* q);
+    std::vector<SubIndex> retired_quantizers;
+
     // Search with coarse assignments already computed (n x nprobe lists, -1 = none).
     void search_preassigned(idx_t n, const float* x, idx_t k, const idx_t* assign,
                             const float* coarse_dis, float* distances, idx_t* labels, size_t nprobe,
@@ -130,6 +148,8 @@ struct IndexIVF : Index {
     size_t effective_nprobe(const SearchParameters* params) const;
     // The quantizer's lists of n vectors (each checked to be in [0, nlist)).
     std::vector<idx_t> assign_lists(idx_t n, const float* x) const;
+    // Appends to the lists (list_nos[i] < 0: skipped); ntotal grows by n.
+    void add_core(idx_t n, const float* x, const idx_t* xids, const idx_t* list_nos);
 };
 
 }  // namespace faisslike

@@ -10,14 +10,14 @@ using namespace faisslike;
 void bind_graph(py::module_& m) {
     py::class_<SearchParametersHNSW, SearchParameters>(
         m, "SearchParametersHNSW", py::dynamic_attr(),
-        "SearchParametersHNSW(efSearch=0): efSearch for this call only (0 = the index's); "
-        "raised to k when smaller.")
+        "SearchParametersHNSW(efSearch=16): efSearch for this call only (FAISS's default 16 "
+        "whatever the index's efSearch; 0 = the index's); raised to k when smaller.")
         .def(py::init([](int ef) {
                  auto p = std::make_unique<SearchParametersHNSW>();
                  p->efSearch = ef;  // checked at search (0: the index's)
                  return p;
              }),
-             "efSearch"_a = 0)
+             "efSearch"_a = 16)
         .def_readwrite("efSearch", &SearchParametersHNSW::efSearch);
 
     py::class_<HNSW>(m, "HNSW", "The graph of an IndexHNSWFlat (index.hnsw).")

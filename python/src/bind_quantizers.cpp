@@ -12,6 +12,20 @@ namespace faisslike_py {
 using namespace faisslike;
 
 void bind_quantizers(py::module_& m) {
+    py::class_<IndexFlatCodes, Index>(m, "IndexFlatCodes",
+                                      "Base of the indexes that store one code per vector "
+                                      "(PQ, SQ): code_size, codes.")
+        .def_readonly("code_size", &IndexFlatCodes::code_size)
+        .def_property_readonly(
+            "codes",
+            [](const IndexFlatCodes& self) {
+                IndexReadScope r(self);
+                py::array_t<uint8_t> out{py::ssize_t(self.codes.size())};
+                if (!self.codes.empty())
+                    std::memcpy(out.mutable_data(), self.codes.data(), self.codes.size());
+                return out;
+            },
+            "The stored codes, ntotal * code_size bytes (a uint8 copy).");
     py::class_<ProductQuantizer>(m, "ProductQuantizer", R"doc(
 ProductQuantizer(d, M, nbits=8): splits vectors into M sub-vectors of d/M dims, each coded by
 the nearest of 2^nbits centroids. train(x) needs >= 2^nbits points (warns below 39 * 2^nbits);
@@ -92,7 +106,7 @@ compute_codes(x) -> uint8 (n, code_size); decode(codes) -> float32 (n, d).)doc")
             },
             "(M, ksub, dsub) centroids (a copy).");
 
-    py::class_<IndexPQ, Index>(m, "IndexPQ", R"doc(
+    py::class_<IndexPQ, IndexFlatCodes>(m, "IndexPQ", R"doc(
 IndexPQ(d, M, nbits=8, metric=METRIC_L2): vectors stored as PQ codes (M * nbits / 8 bytes each),
 searched by asymmetric distance computation. Must be trained. sa_encode / sa_decode compress
 and decompress vectors without adding them.)doc")
@@ -152,7 +166,7 @@ the lookup tables is precomputed at train time (use_precomputed_table). Keeps `q
             "use_precomputed_table", [](const IndexIVFPQ& i) { return i.use_precomputed_table; },
             [](IndexIVFPQ& i, bool v) { i.set_use_precomputed_table(v); });
 
-    py::class_<IndexScalarQuantizer, Index> sqc(m, "IndexScalarQuantizer", R"doc(
+    py::class_<IndexScalarQuantizer, IndexFlatCodes> sqc(m, "IndexScalarQuantizer", R"doc(
 IndexScalarQuantizer(d, qtype, metric=METRIC_L2): every component coded on its own.
 qtype ScalarQuantizer.QT_8bit (1 byte, per-dimension min/max ranges learned by train()) or
 ScalarQuantizer.QT_fp16 (2 bytes, no training). Exhaustive SIMD scan.)doc");
@@ -162,7 +176,10 @@ ScalarQuantizer.QT_fp16 (2 bytes, no training). Exhaustive SIMD scan.)doc");
             }),
             "d"_a, "qtype"_a, "metric"_a = int(METRIC_L2))
         .def_property_readonly("code_size",
-                               [](const IndexScalarQuantizer& i) { return i.sq.code_size; });
+                               [](const IndexScalarQuantizer& i) { return i.sq.code_size; })
+        .def_property_readonly(
+            "qtype", [](const IndexScalarQuantizer& i) { return int(i.sq.qtype); },
+            "ScalarQuantizer.QT_* of the codes.");
     py::class_<ScalarQuantizer> sqq(m, "ScalarQuantizer", "Quantizer types: QT_8bit, QT_fp16.");
     sqq.attr("QT_8bit") = int(ScalarQuantizer::QT_8bit);
     sqq.attr("QT_fp16") = int(ScalarQuantizer::QT_fp16);
@@ -181,7 +198,10 @@ by default, as FAISS). Keeps `quantizer` alive.)doc")
              }),
              "quantizer"_a, "d"_a, "nlist"_a, "qtype"_a, "metric"_a = int(METRIC_L2),
              "by_residual"_a = true, py::keep_alive<1, 2>())
-        .def_readonly("by_residual", &IndexIVFScalarQuantizer::by_residual);
+        .def_readonly("by_residual", &IndexIVFScalarQuantizer::by_residual)
+        .def_property_readonly(
+            "qtype", [](const IndexIVFScalarQuantizer& i) { return int(i.sq.qtype); },
+            "ScalarQuantizer.QT_* of the codes.");
 }
 
 }  // namespace faisslike_py

@@ -77,7 +77,23 @@ An index whose inputs go through vector transforms first (index_factory's "L2nor
 L2 normalization, so that inner product search is cosine similarity).)doc")
         .def_property_readonly(
             "index", [](IndexPreTransform& i) { return i.index.get(); },
-            py::return_value_policy::reference_internal, "The wrapped index.");
+            py::return_value_policy::reference_internal, "The wrapped index.")
+        .def(
+            "apply_chain",
+            [](const IndexPreTransform& self, py::handle x) {
+                FloatArray xa = as_matrix(x, self.d, "x");
+                const idx_t n = xa.shape(0);
+                std::vector<float> out;
+                {
+                    py::gil_scoped_release release;
+                    out = self.apply_chain(n, xa.data());
+                }
+                const idx_t dout = self.index->d;
+                py::array_t<float> res({n, dout});
+                if (!out.empty()) std::memcpy(res.mutable_data(), out.data(), out.size() * 4);
+                return res;
+            },
+            "x"_a, "x (n, d) through the transforms: what the wrapped index sees.");
 
     py::class_<IndexShards, Index>(m, "IndexShards", R"doc(
 IndexShards(d, successive_ids=True, metric=METRIC_L2): searches every shard (add_shard) in

@@ -36,6 +36,22 @@ _prefer_avx512_blas()
 from ._faisslike import *  # noqa: E402,F401,F403
 from ._faisslike import __version__  # noqa: E402,F401
 from .kmeans import Kmeans  # noqa: E402,F401
+from ._random import rand, randn, randint, lrand  # noqa: E402,F401
+from ._lowlevel import (swig_ptr, SwigPtr, fvec_L2sqr, fvec_inner_product,  # noqa: E402,F401
+                        fvec_norm_L2sqr, fvec_norms_L2sqr, fvec_norms_L2, fvec_renorm_L2,
+                        fvec_inner_products_ny, fvec_L2sqr_ny, fvec_madd, float_rand,
+                        float_randn, int64_rand, int64_rand_max, byte_rand, rand_perm,
+                        fvecs2bitvecs, bitvecs2fvecs, hammings)
+from ._api import *  # noqa: E402,F401,F403
+from ._api import read_index, write_index  # noqa: E402,F401  (paths, file objects, callbacks)
+from ._autotune import (ParameterSpace, ParameterRange, OperatingPoints,  # noqa: E402,F401
+                        OperatingPoint, AutoTuneCriterion, OneRecallAtRCriterion,
+                        IntersectionCriterion)
+from ._alias import install_as_faiss, uninstall_as_faiss  # noqa: E402,F401
+from ._api import install_pickling as _install_pickling, install_views as _install_views  # noqa: E402
+
+_install_pickling()
+_install_views()
 
 
 def _accept_sel(cls):

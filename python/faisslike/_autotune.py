@@ -170,14 +170,14 @@ class ParameterSpace:
         self._initialize(index, "")
 
     def _initialize(self, index, prefix):
-        if isinstance(index, _C.IndexPreTransform) or isinstance(index, _C.IndexIDMap):
+        # As FAISS: ranges come through PreTransform and Refine but not IDMap or Shards
+        # (their parameters can still be set by name).
+        if isinstance(index, _C.IndexPreTransform):
             return self._initialize(index.index, prefix)
         if isinstance(index, _C.IndexRefineFlat):
             self.add_range(prefix + "k_factor_rf").values = [float(1 << i) for i in range(7)]
             return self._initialize(index.base_index, prefix)
-        if isinstance(index, _C.IndexShards):
-            if index.nshards:
-                self._initialize(index.at(0), prefix)
+        if isinstance(index, (_C.IndexIDMap, _C.IndexShards)):
             return
         if isinstance(index, _C.IndexIVF):
             vals = []

@@ -7,30 +7,40 @@
 
 namespace faisslike {
 
-void NormalizationTransform::apply(idx_t n, const float* x, float* xt) const {
-    if (n == 0) return;
-    std::memcpy(xt, x, sizeof(float) * size_t(n) * size_t(d_in));
-    fvec_renorm_L2(size_t(d_in), size_t(n), xt);
-}
-
 namespace {
-int transform_d_in(const VectorTransform* vt) {
-    FAISSLIKE_CHECK_ARG_MSG(vt != nullptr, "IndexPreTransform: the transform is null");
-    return vt->d_in;
+int wrapped_d(const Index* index) {
+    FAISSLIKE_CHECK_ARG_MSG(index != nullptr, "IndexPreTransform: the wrapped index is null");
+    return index->d;
 }
 }  // namespace
 
-IndexPreTransform::IndexPreTransform(VectorTransform* vt, Index* index_in)
-    : Index(transform_d_in(vt), index_in ? index_in->metric_type : METRIC_L2),
-      index(index_in, false) {
-    std::unique_ptr<VectorTransform> owned(vt);
-    FAISSLIKE_CHECK_ARG_MSG(index.get() != nullptr, "IndexPreTransform: the wrapped index is null");
-    FAISSLIKE_CHECK_ARG(vt->d_out == index->d,
-                        "IndexPreTransform: transform outputs d=%d, the index has d=%d", vt->d_out,
-                        index->d);
-    chain.push_back(std::move(owned));
+IndexPreTransform::IndexPreTransform(Index* index_in)
+    : Index(wrapped_d(index_in), index_in->metric_type), index(index_in, false) {
     is_trained = index->is_trained;
     ntotal = index->ntotal;
+}
+
+IndexPreTransform::IndexPreTransform(VectorTransform* vt, Index* index_in)
+    : IndexPreTransform(std::shared_ptr<VectorTransform>(vt), index_in) {}
+
+IndexPreTransform::IndexPreTransform(std::shared_ptr<VectorTransform> vt, Index* index_in)
+    : IndexPreTransform(index_in) {
+    prepend_transform(std::move(vt));
+}
+
+void IndexPreTransform::prepend_transform(VectorTransform* vt) {
+    prepend_transform(std::shared_ptr<VectorTransform>(vt));
+}
+
+void IndexPreTransform::prepend_transform(std::shared_ptr<VectorTransform> vt) {
+    FAISSLIKE_CHECK_ARG_MSG(vt != nullptr, "prepend_transform: the transform is null");
+    FAISSLIKE_CHECK_ARG(vt->d_out == d, "prepend_transform: transform outputs d=%d, input d=%d",
+                        vt->d_out, d);
+    FAISSLIKE_CHECK_ARG(chain.size() < kMaxChain, "at most %zu transforms in a chain", kMaxChain);
+    IndexWriteScope w(*this);
+    d = vt->d_in;
+    is_trained = is_trained && vt->is_trained;
+    chain.insert(chain.begin(), std::move(vt));
 }
 
 std::vector<float> IndexPreTransform::apply_chain(idx_t n, const float* x) const {
@@ -43,9 +53,23 @@ std::vector<float> IndexPreTransform::apply_chain(idx_t n, const float* x) const
     return cur;
 }
 
+bool IndexPreTransform::chain_trained() const {
+    for (const auto& vt : chain)
+        if (!vt->is_trained) return false;
+    return true;
+}
+
 void IndexPreTransform::do_train(idx_t n, const float* x) {
-    index->train(n, apply_chain(n, x).data());
-    is_trained = index->is_trained;
+    // Each untrained transform learns from the output of the ones before it (as FAISS).
+    std::vector<float> cur(x, x + size_t(n) * size_t(d));
+    for (const auto& vt : chain) {
+        if (!vt->is_trained) vt->train(n, cur.data());
+        std::vector<float> next(size_t(n) * size_t(vt->d_out));
+        vt->apply(n, cur.data(), next.data());
+        cur.swap(next);
+    }
+    index->train(n, cur.data());
+    is_trained = index->is_trained && chain_trained();
 }
 
 void IndexPreTransform::do_add(idx_t n, const float* x) {
@@ -87,7 +111,15 @@ void IndexPreTransform::do_reset() {
 }
 
 void IndexPreTransform::do_reconstruct(idx_t key, float* recons) const {
-    index->reconstruct(key, recons);
+    std::vector<float> cur(size_t(index->d));
+    index->reconstruct(key, cur.data());
+    for (size_t i = chain.size(); i-- > 0;) {
+        const VectorTransform& vt = *chain[i];
+        std::vector<float> prev(size_t(vt.d_in));
+        vt.reverse_transform(1, cur.data(), prev.data());
+        cur.swap(prev);
+    }
+    std::memcpy(recons, cur.data(), sizeof(float) * size_t(d));
 }
 
 }  // namespace faisslike

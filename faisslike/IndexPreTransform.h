@@ -1,35 +1,27 @@
-// Vector transforms applied before an index sees the data (index_factory's "L2norm,").
+// An index whose inputs go through a chain of vector transforms first (index_factory's
+// "L2norm,", "PCA64,", "RR64,", "PCAR32," prefixes).
 #pragma once
 
 #include <memory>
 #include <vector>
 
 #include "faisslike/Index.h"
+#include "faisslike/VectorTransform.h"
 #include "faisslike/impl/SubIndex.h"
 
 namespace faisslike {
 
-struct VectorTransform {
-    int d_in, d_out;
-    VectorTransform(int d_in, int d_out) : d_in(d_in), d_out(d_out) {}
-    virtual ~VectorTransform() = default;
-    // xt: n x d_out.
-    virtual void apply(idx_t n, const float* x, float* xt) const = 0;
-};
-
-// Scales each vector to unit L2 norm (zero vectors stay zero): inner product on the
-// result is cosine similarity.
-struct NormalizationTransform : VectorTransform {
-    explicit NormalizationTransform(int d) : VectorTransform(d, d) {}
-    void apply(idx_t n, const float* x, float* xt) const override;
-};
-
 struct IndexPreTransform : Index {
-    std::vector<std::unique_ptr<VectorTransform>> chain;  // applied in order
+    // Applied in order; shared so that a caller (Python) may keep and inspect a transform
+    // the index trains.
+    std::vector<std::shared_ptr<VectorTransform>> chain;
     SubIndex index;
 
     // Takes ownership of vt; `index` is not owned unless index.set_owned(true).
     IndexPreTransform(VectorTransform* vt, Index* index);
+    IndexPreTransform(std::shared_ptr<VectorTransform> vt, Index* index);
+    // An empty chain (transforms come with prepend_transform).
+    explicit IndexPreTransform(Index* index);
     IndexPreTransform(const IndexPreTransform&) = delete;
     IndexPreTransform& operator=(const IndexPreTransform&) = delete;
 
@@ -39,8 +31,13 @@ struct IndexPreTransform : Index {
     bool is_deleted(idx_t label) const override { return index->is_deleted(label); }
     void enable_reconstruct() override { index->enable_reconstruct(); }
 
+    bool chain_trained() const;
     // x through the chain (copy; n x index->d).
     std::vector<float> apply_chain(idx_t n, const float* x) const;
+    // Puts vt (owned) in front of the chain; its d_out must be the current input d.
+    void prepend_transform(VectorTransform* vt);
+    void prepend_transform(std::shared_ptr<VectorTransform> vt);
+    static constexpr size_t kMaxChain = 16;
 
    protected:
     void do_train(idx_t n, const float* x) override;
@@ -53,7 +50,8 @@ struct IndexPreTransform : Index {
     size_t do_remove_ids(const IDSelector& sel) override;
     size_t do_compact() override;
     void do_reset() override;
-    // The stored (transformed) vector: normalization cannot be undone.
+    // The stored vector back through the chain (each transform's reverse; normalization's
+    // is the identity, as FAISS). Error if a transform cannot be reversed.
     void do_reconstruct(idx_t key, float* recons) const override;
 };
 

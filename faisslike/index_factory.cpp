@@ -136,12 +136,39 @@ struct Parser {
         fail(t, "unknown index type");
     }
 
+    // A transform prefix (L2norm, PCA<d>, PCAR<d>, PCAW<d>, PCAWR<d>, RR<d>) taking d_in:
+    // the transform, or null if t is not one.
+    std::unique_ptr<VectorTransform> transform(const std::string& t, int d_in) const {
+        if (t == "L2norm") return std::make_unique<NormalizationTransform>(d_in);
+        std::string num;
+        for (const char* pfx : {"PCAWR", "PCAW", "PCAR", "PCA", "RR"}) {
+            if (!prefixed_number(t, pfx, num)) continue;
+            const int d_out = int(parse_count(num, kMaxDim, t, desc));
+            if (std::strcmp(pfx, "RR") == 0)
+                return std::make_unique<RandomRotationMatrix>(d_in, d_out);
+            if (d_out > d_in) fail(t, "PCA output dimension larger than its input in");
+            const bool whiten = std::strncmp(pfx, "PCAW", 4) == 0;
+            const bool rot = pfx[std::strlen(pfx) - 1] == 'R';
+            return std::make_unique<PCAMatrix>(d_in, d_out, whiten ? -0.5f : 0.0f, rot);
+        }
+        return nullptr;
+    }
+
     std::unique_ptr<Index> parse() {
-        // Prefixes, outermost first.
+        // Prefixes, outermost first: wrappers and transforms (which change d for the rest).
         std::vector<std::string> wrappers;
-        while (pos < tok.size() &&
-               (tok[pos] == "L2norm" || tok[pos] == "IDMap" || tok[pos] == "IDMap2")) {
-            wrappers.push_back(tok[pos++]);
+        std::vector<std::unique_ptr<VectorTransform>> transforms;  // parallel to wrappers
+        while (pos < tok.size()) {
+            if (tok[pos] == "IDMap" || tok[pos] == "IDMap2") {
+                wrappers.push_back(tok[pos++]);
+                transforms.emplace_back();
+            } else if (auto vt = transform(tok[pos], d)) {
+                d = vt->d_out;
+                wrappers.push_back(tok[pos++]);
+                transforms.push_back(std::move(vt));
+            } else {
+                break;
+            }
         }
         std::unique_ptr<Index> idx = core();
         if (pos < tok.size() && (tok[pos] == "RFlat" || tok[pos] == "Refine(Flat)")) {
@@ -153,12 +180,19 @@ struct Parser {
         }
         if (pos < tok.size()) fail(tok[pos], "unexpected");
         for (size_t w = wrappers.size(); w-- > 0;) {
-            if (wrappers[w] == "L2norm") {
-                auto pt =
-                    std::make_unique<IndexPreTransform>(new NormalizationTransform(d), idx.get());
-                pt->index.set_owned(true);
-                idx.release();
-                idx = std::move(pt);
+            if (transforms[w]) {
+                // Consecutive transforms share one IndexPreTransform chain (as FAISS).
+                const bool chain_more = w + 1 < wrappers.size() && transforms[w + 1];
+                if (chain_more) {
+                    static_cast<IndexPreTransform*>(idx.get())
+                        ->prepend_transform(transforms[w].release());
+                } else {
+                    auto pt = std::make_unique<IndexPreTransform>(transforms[w].release(),
+                                                                  idx.get());
+                    pt->index.set_owned(true);
+                    idx.release();
+                    idx = std::move(pt);
+                }
             } else {
                 std::unique_ptr<IndexIDMap> im;
                 if (wrappers[w] == "IDMap") {

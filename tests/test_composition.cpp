@@ -89,6 +89,10 @@ std::vector<Case> cases() {
         out.push_back({"IDMap2," + b, true, exact, false, true, range});
         out.push_back({"L2norm," + b, false, exact, true, true, range});
         out.push_back({"IDMap2,L2norm," + b, true, exact, true, true, range});
+        // A random rotation keeps L2 distances: the model is the unrotated vectors, and
+        // reconstruct goes back through the rotation.
+        out.push_back({"RR16," + b, false, exact, false, true, range});
+        out.push_back({"IDMap2,RR16," + b, true, exact, false, true, range});
         // Refine re-ranks base candidates exactly; it removes where the base renumbers or
         // marks (not over IVF, which keeps ids: wrap IDMap around it instead).
         out.push_back({b + ",RFlat", false, exact, false, !ivf, false});

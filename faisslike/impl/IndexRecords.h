@@ -37,6 +37,9 @@ constexpr char kTagIDMap2[4] = {'I', 'x', 'M', '2'};
 constexpr char kTagPreTransform[4] = {'I', 'x', 'P', 'T'};
 constexpr char kTagShards[4] = {'I', 'x', 'S', 'h'};
 constexpr uint32_t kTransformL2Norm = 1;
+constexpr uint32_t kTransformLinear = 2;
+constexpr uint32_t kTransformRandomRotation = 3;
+constexpr uint32_t kTransformPCA = 4;
 // Nested records (an IVF's quantizer, ...) deeper than this are refused: no stack exhaustion
 // from a crafted file.
 constexpr int kMaxDepth = 8;

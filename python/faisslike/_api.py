@@ -646,6 +646,9 @@ class _VecList(list):
 
 def install_views():
     _C.IndexIVF.invlists = property(InvertedListsView, doc="FAISS's InvertedLists API (read).")
+    native_chain = _C.IndexPreTransform.chain
+    _C.IndexPreTransform.chain = property(lambda self: _VecList(native_chain.fget(self)),
+                                          doc=native_chain.__doc__)
     native_stats = _C.Clustering.iteration_stats
     _C.Clustering.iteration_stats = property(lambda self: _VecList(native_stats.fget(self)),
                                              doc=native_stats.__doc__)

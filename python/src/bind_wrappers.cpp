@@ -73,8 +73,29 @@ unique: add_with_ids raises RuntimeError naming a duplicate (and adds nothing).)
              py::keep_alive<1, 2>());
 
     py::class_<IndexPreTransform, Index>(m, "IndexPreTransform", R"doc(
-An index whose inputs go through vector transforms first (index_factory's "L2norm," prefix:
-L2 normalization, so that inner product search is cosine similarity).)doc")
+IndexPreTransform(transform, index) or IndexPreTransform(index): inputs go through the chain of
+vector transforms (PCAMatrix, RandomRotationMatrix, LinearTransform, NormalizationTransform)
+before `index` sees them. train() trains untrained transforms first. Keeps both alive.)doc")
+        .def(py::init([](std::shared_ptr<VectorTransform> vt, Index* index) {
+                 return std::make_unique<IndexPreTransform>(std::move(vt), index);
+             }),
+             "transform"_a, "index"_a, py::keep_alive<1, 3>())
+        .def(py::init([](Index* index) { return std::make_unique<IndexPreTransform>(index); }),
+             "index"_a, py::keep_alive<1, 2>())
+        .def(
+            "prepend_transform",
+            [](IndexPreTransform& self, std::shared_ptr<VectorTransform> vt) {
+                self.prepend_transform(std::move(vt));
+            },
+            "transform"_a, "Put a transform in front of the chain (its d_out = the current d).")
+        .def_property_readonly(
+            "chain",
+            [](const IndexPreTransform& self) {
+                py::list out;
+                for (const auto& vt : self.chain) out.append(py::cast(vt));
+                return out;
+            },
+            "The transforms, in order (shared with the index).")
         .def_property_readonly(
             "index", [](IndexPreTransform& i) { return i.index.get(); },
             py::return_value_policy::reference_internal, "The wrapped index.")

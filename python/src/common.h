@@ -184,6 +184,7 @@ void bind_selectors(py::module_& m);
 void bind_flat_ivf(py::module_& m);
 void bind_quantizers(py::module_& m);
 void bind_graph(py::module_& m);
+void bind_transforms(py::module_& m);
 void bind_wrappers(py::module_& m);
 void bind_io(py::module_& m);
 

@@ -32,6 +32,7 @@ PYBIND11_MODULE(_faisslike, m) {
     faisslike_py::bind_flat_ivf(m);
     faisslike_py::bind_quantizers(m);
     faisslike_py::bind_graph(m);
+    faisslike_py::bind_transforms(m);
     faisslike_py::bind_wrappers(m);
     faisslike_py::bind_io(m);
 }

@@ -36,7 +36,10 @@ int main(int argc, char** argv) {
                            "IDMap2,HNSW4",
                            "PQ2x4,RFlat",
                            "L2norm,Flat",
-                           "IDMap2,IVF4,SQfp16"};
+                           "IDMap2,IVF4,SQfp16",
+                           "PCA2,Flat",
+                           "L2norm,PCAR2,IVF4,Flat",
+                           "RR4,Flat"};
     int count = 0;
     for (MetricType m : {METRIC_L2, METRIC_INNER_PRODUCT}) {
         for (const char* desc : descs) {

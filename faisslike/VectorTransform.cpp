@@ -1,0 +1,242 @@
+#include "faisslike/VectorTransform.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "faisslike/Error.h"
+#include "faisslike/distances.h"
+#include "kernels/linalg.h"
+
+namespace faisslike {
+
+VectorTransform::VectorTransform(int d_in, int d_out) : d_in(d_in), d_out(d_out) {
+    FAISSLIKE_CHECK_ARG(d_in > 0 && d_in <= kMaxDim && d_out > 0 && d_out <= kMaxDim,
+                        "transform dimensions must be in [1, %lld], got d_in=%d d_out=%d",
+                        (long long)kMaxDim, d_in, d_out);
+}
+
+void VectorTransform::train(idx_t n, const float* x) {
+    FAISSLIKE_CHECK_ARG(n >= 0 && (n == 0 || x), "bad training set (n=%lld)", (long long)n);
+    check_finite("transform training vectors", n, d_in, x);
+    do_train(n, x);
+}
+
+void VectorTransform::apply(idx_t n, const float* x, float* xt) const {
+    FAISSLIKE_CHECK_ARG(n >= 0 && (n == 0 || (x && xt)), "bad input (n=%lld)", (long long)n);
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "the transform is not trained (apply before train)");
+    if (n == 0) return;
+    check_finite("vectors to transform", n, d_in, x);
+    do_apply(n, x, xt);
+}
+
+void VectorTransform::reverse_transform(idx_t n, const float* xt, float* x) const {
+    FAISSLIKE_CHECK_ARG(n >= 0 && (n == 0 || (x && xt)), "bad input (n=%lld)", (long long)n);
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "the transform is not trained");
+    FAISSLIKE_THROW_IF_NOT_MSG(has_reverse(), "this transform cannot be reversed");
+    if (n == 0) return;
+    do_reverse(n, xt, x);
+}
+
+void VectorTransform::do_reverse(idx_t, const float*, float*) const {
+    FAISSLIKE_THROW_MSG("this transform cannot be reversed");
+}
+
+void NormalizationTransform::do_apply(idx_t n, const float* x, float* xt) const {
+    std::memcpy(xt, x, sizeof(float) * size_t(n) * size_t(d_in));
+    fvec_renorm_L2(size_t(d_in), size_t(n), xt);
+}
+
+void NormalizationTransform::do_reverse(idx_t n, const float* xt, float* x) const {
+    std::memcpy(x, xt, sizeof(float) * size_t(n) * size_t(d_in));
+}
+
+LinearTransform::LinearTransform(int d_in, int d_out, bool have_bias)
+    : VectorTransform(d_in, d_out), have_bias(have_bias) {
+    is_trained = false;
+}
+
+void LinearTransform::set_matrix(const float* A_in, const float* b_in) {
+    FAISSLIKE_CHECK_ARG_MSG(A_in != nullptr, "set_matrix: A is null");
+    FAISSLIKE_CHECK_ARG_MSG(!have_bias || b_in != nullptr, "set_matrix: the bias b is missing");
+    check_finite("matrix A", d_out, d_in, A_in);
+    if (have_bias) check_finite("bias b", 1, d_out, b_in);
+    A.assign(A_in, A_in + size_t(d_out) * size_t(d_in));
+    if (have_bias) b.assign(b_in, b_in + d_out);
+    else b.clear();
+    set_is_orthonormal();
+    is_trained = true;
+}
+
+void LinearTransform::set_is_orthonormal() {
+    const size_t r = size_t(d_out), c = size_t(d_in);
+    is_orthonormal = false;
+    if (A.size() != r * c) return;
+    const bool rows = r <= c;  // A A^T = I, else A^T A = I
+    const size_t m = rows ? r : c;
+    for (size_t i = 0; i < m; ++i)
+        for (size_t j = 0; j <= i; ++j) {
+            double dot = 0;
+            if (rows)
+                for (size_t t = 0; t < c; ++t) dot += double(A[i * c + t]) * A[j * c + t];
+            else
+                for (size_t t = 0; t < r; ++t) dot += double(A[t * c + i]) * A[t * c + j];
+            if (std::fabs(dot - (i == j ? 1.0 : 0.0)) > 1e-4) return;
+        }
+    is_orthonormal = true;
+}
+
+void LinearTransform::do_apply(idx_t n, const float* x, float* xt) const {
+    kernels::matmul_abt(x, size_t(n), A.data(), size_t(d_out), size_t(d_in), xt);
+    if (have_bias)
+        for (size_t i = 0; i < size_t(n); ++i)
+            for (size_t j = 0; j < size_t(d_out); ++j) xt[i * d_out + j] += b[j];
+}
+
+void LinearTransform::do_reverse(idx_t n, const float* xt, float* x) const {
+    // x = (y - b) A: exact for orthonormal columns, the projection for orthonormal rows.
+    std::vector<float> y;
+    const float* src = xt;
+    if (have_bias) {
+        y.assign(xt, xt + size_t(n) * size_t(d_out));
+        for (size_t i = 0; i < size_t(n); ++i)
+            for (size_t j = 0; j < size_t(d_out); ++j) y[i * d_out + j] -= b[j];
+        src = y.data();
+    }
+    kernels::matmul_ab(src, size_t(n), A.data(), size_t(d_out), size_t(d_in), x);
+}
+
+RandomRotationMatrix::RandomRotationMatrix(int d_in, int d_out)
+    : LinearTransform(d_in, d_out, false) {}
+
+void RandomRotationMatrix::init(int64_t seed) {
+    // Orthonormal rows of a Gaussian matrix (d_out <= d_in), or orthonormal columns.
+    const size_t r = size_t(std::min(d_in, d_out)), c = size_t(std::max(d_in, d_out));
+    std::mt19937_64 rng{uint64_t(seed)};
+    std::normal_distribution<double> g;
+    std::vector<double> m(r * c);
+    for (double& v : m) v = g(rng);
+    kernels::orthonormalize_rows(r, c, m.data());
+    A.resize(size_t(d_out) * size_t(d_in));
+    if (d_out <= d_in) {
+        for (size_t i = 0; i < m.size(); ++i) A[i] = float(m[i]);
+    } else {  // A = M^T: d_out x d_in with orthonormal columns
+        for (size_t i = 0; i < r; ++i)
+            for (size_t j = 0; j < c; ++j) A[j * r + i] = float(m[i * c + j]);
+    }
+    is_orthonormal = true;
+    is_trained = true;
+}
+
+void RandomRotationMatrix::do_train(idx_t, const float*) {
+    init(12345);  // FAISS's seed
+}
+
+PCAMatrix::PCAMatrix(int d_in, int d_out, float eigen_power, bool random_rotation)
+    : LinearTransform(d_in, d_out, true),
+      eigen_power(eigen_power),
+      random_rotation(random_rotation) {
+    FAISSLIKE_CHECK_ARG(d_out <= d_in, "PCA output d_out=%d exceeds d_in=%d", d_out, d_in);
+    FAISSLIKE_CHECK_ARG(std::isfinite(eigen_power), "eigen_power must be finite, got %g",
+                        double(eigen_power));
+}
+
+void PCAMatrix::do_train(idx_t n_in, const float* x_in) {
+    const size_t d = size_t(d_in);
+    FAISSLIKE_THROW_IF_NOT_FMT(n_in >= 2, "PCA training needs at least 2 vectors, got %lld",
+                               (long long)n_in);
+    size_t n = size_t(n_in);
+    const float* x = x_in;
+    std::vector<float> sample;
+    const size_t nmax = max_points_per_d * d;
+    if (max_points_per_d > 0 && n > nmax) {  // a deterministic random subset, as FAISS
+        std::mt19937 rng(1234);
+        std::vector<size_t> perm(n);
+        for (size_t i = 0; i < n; ++i) perm[i] = i;
+        for (size_t i = 0; i < nmax; ++i)
+            std::swap(perm[i], perm[std::uniform_int_distribution<size_t>(i, n - 1)(rng)]);
+        std::sort(perm.begin(), perm.begin() + long(nmax));
+        sample.resize(nmax * d);
+        for (size_t i = 0; i < nmax; ++i)
+            std::memcpy(&sample[i * d], x_in + perm[i] * d, d * sizeof(float));
+        x = sample.data();
+        n = nmax;
+    }
+    std::vector<double> mu(d, 0.0);
+    for (size_t i = 0; i < n; ++i)
+        for (size_t j = 0; j < d; ++j) mu[j] += x[i * d + j];
+    for (double& v : mu) v /= double(n);
+    // Covariance in double, from float32 centered blocks through BLAS.
+    std::vector<double> cov(d * d, 0.0);
+    const size_t blk = 4096;
+    std::vector<float> xc(std::min(blk, n) * d), part(d * d);
+    for (size_t i0 = 0; i0 < n; i0 += blk) {
+        const size_t ni = std::min(blk, n - i0);
+        for (size_t i = 0; i < ni; ++i)
+            for (size_t j = 0; j < d; ++j) xc[i * d + j] = float(x[(i0 + i) * d + j] - mu[j]);
+        // part = xc^T xc  (d x d): transpose once so matmul_abt computes it
+        std::vector<float> xt(d * ni);
+        for (size_t i = 0; i < ni; ++i)
+            for (size_t j = 0; j < d; ++j) xt[j * ni + i] = xc[i * d + j];
+        kernels::matmul_abt(xt.data(), d, xt.data(), d, ni, part.data());
+        for (size_t t = 0; t < d * d; ++t) cov[t] += part[t];
+    }
+    // Not divided by n: FAISS's eigenvalues are sums of squares, and whitening
+    // (eigen_power < 0) scales by them, so distances match FAISS's.
+    std::vector<double> ev(d);
+    kernels::symmetric_eigen(d, cov.data(), ev.data());
+    // Decreasing order, each direction's sign fixed (largest component positive) so that
+    // the result does not depend on the LAPACK build.
+    mean.assign(mu.begin(), mu.end());
+    eigenvalues.resize(d);
+    PCAMat.resize(d * d);
+    for (size_t i = 0; i < d; ++i) {
+        const size_t src = d - 1 - i;
+        eigenvalues[i] = float(std::max(ev[src], 0.0));
+        const double* row = &cov[src * d];
+        size_t amax = 0;
+        for (size_t j = 1; j < d; ++j)
+            if (std::fabs(row[j]) > std::fabs(row[amax])) amax = j;
+        const double sign = row[amax] < 0 ? -1.0 : 1.0;
+        for (size_t j = 0; j < d; ++j) PCAMat[i * d + j] = float(sign * row[j]);
+    }
+    prepare_Ab();
+}
+
+void PCAMatrix::prepare_Ab() {
+    const size_t di = size_t(d_in), dout = size_t(d_out);
+    FAISSLIKE_THROW_IF_NOT_MSG(PCAMat.size() == di * di && mean.size() == di &&
+                                   eigenvalues.size() == di,
+                               "PCA is not trained");
+    A.assign(PCAMat.begin(), PCAMat.begin() + long(dout * di));
+    if (eigen_power != 0) {
+        for (size_t i = 0; i < dout; ++i) {
+            const double s = std::pow(double(eigenvalues[i]) + double(epsilon), double(eigen_power));
+            FAISSLIKE_THROW_IF_NOT_FMT(std::isfinite(s),
+                                       "PCA eigenvalue %zu (%g) cannot be raised to %g: set "
+                                       "epsilon",
+                                       i, double(eigenvalues[i]), double(eigen_power));
+            for (size_t j = 0; j < di; ++j) A[i * di + j] = float(A[i * di + j] * s);
+        }
+    }
+    if (random_rotation) {
+        RandomRotationMatrix rr(d_out, d_out);
+        rr.init(5);
+        std::vector<float> rot(dout * di);
+        // rot = R A: (dout x dout) (dout x di); via matmul_ab.
+        kernels::matmul_ab(rr.A.data(), dout, A.data(), dout, di, rot.data());
+        A.swap(rot);
+    }
+    // b = -A mean
+    b.assign(dout, 0.0f);
+    for (size_t i = 0; i < dout; ++i) {
+        double s = 0;
+        for (size_t j = 0; j < di; ++j) s += double(A[i * di + j]) * mean[j];
+        b[i] = float(-s);
+    }
+    set_is_orthonormal();
+    is_trained = true;
+}
+
+}  // namespace faisslike

@@ -92,6 +92,24 @@ struct Parser {
         }
     }
 
+    // SQ4, SQ6, SQ8, SQfp16, SQbf16, SQ8_direct, SQ8_direct_signed (FAISS's tokens).
+    static bool sq_type(const std::string& t, ScalarQuantizer::QuantizerType& qt) {
+        static const std::pair<const char*, ScalarQuantizer::QuantizerType> kTypes[] = {
+            {"SQ4", ScalarQuantizer::QT_4bit},
+            {"SQ6", ScalarQuantizer::QT_6bit},
+            {"SQ8", ScalarQuantizer::QT_8bit},
+            {"SQfp16", ScalarQuantizer::QT_fp16},
+            {"SQbf16", ScalarQuantizer::QT_bf16},
+            {"SQ8_direct", ScalarQuantizer::QT_8bit_direct},
+            {"SQ8_direct_signed", ScalarQuantizer::QT_8bit_direct_signed}};
+        for (const auto& [name, type] : kTypes)
+            if (t == name) {
+                qt = type;
+                return true;
+            }
+        return false;
+    }
+
     std::unique_ptr<Index> flat(MetricType m) const {
         if (m == METRIC_L2) return std::make_unique<IndexFlatL2>(d);
         return std::make_unique<IndexFlatIP>(d);
@@ -101,11 +119,9 @@ struct Parser {
         const std::string t = tok[pos++];
         std::string num;
         size_t M, nbits;
+        ScalarQuantizer::QuantizerType qt;
         if (t == "Flat") return flat(metric);
-        if (t == "SQ8")
-            return std::make_unique<IndexScalarQuantizer>(d, ScalarQuantizer::QT_8bit, metric);
-        if (t == "SQfp16")
-            return std::make_unique<IndexScalarQuantizer>(d, ScalarQuantizer::QT_fp16, metric);
+        if (sq_type(t, qt)) return std::make_unique<IndexScalarQuantizer>(d, qt, metric);
         if (pq_params(t, M, nbits)) return std::make_unique<IndexPQ>(d, M, nbits, metric);
         if (prefixed_number(t, "HNSW", num))
             return std::make_unique<IndexHNSWFlat>(d, int(parse_count(num, 512, t, desc)), metric);
@@ -120,14 +136,13 @@ struct Parser {
             std::unique_ptr<IndexIVF> ivf;
             if (c == "Flat") {
                 ivf = std::make_unique<IndexIVFFlat>(q.get(), d, nlist, metric);
-            } else if (c == "SQ8" || c == "SQfp16") {
-                ivf = std::make_unique<IndexIVFScalarQuantizer>(
-                    q.get(), d, nlist,
-                    c == "SQ8" ? ScalarQuantizer::QT_8bit : ScalarQuantizer::QT_fp16, metric);
+            } else if (sq_type(c, qt)) {
+                ivf = std::make_unique<IndexIVFScalarQuantizer>(q.get(), d, nlist, qt, metric);
             } else if (pq_params(c, M, nbits)) {
                 ivf = std::make_unique<IndexIVFPQ>(q.get(), d, nlist, M, nbits, metric);
             } else {
-                fail(c, "unknown IVF code type (expected Flat, PQ<M>[x<nbits>], SQ8, SQfp16)");
+                fail(c, "unknown IVF code type (expected Flat, PQ<M>[x<nbits>], SQ4, SQ6, SQ8, "
+                        "SQfp16, SQbf16, SQ8_direct)");
             }
             ivf->quantizer.set_owned(true);
             q.release();

@@ -46,15 +46,17 @@ void read_pq_centroids(SectionReader& s, ProductQuantizer& pq, bool trained) {
     if (trained && n == 0) s.fail("trained index without PQ centroids");
 }
 
-// Scalar quantizer of an index of dimension d; ranges present iff trained 8-bit.
+// Scalar quantizer of an index of dimension d; ranges present iff trained and the type has
+// them (d per-dimension ranges, or 1 for the uniform types).
 ScalarQuantizer read_sq(SectionReader& s, int d, bool trained) {
     const int32_t qt = s.get<int32_t>("sq_qtype");
-    if (qt != ScalarQuantizer::QT_8bit && qt != ScalarQuantizer::QT_fp16)
+    if (!ScalarQuantizer::valid_type(qt))
         s.fail(format_string("invalid scalar quantizer type %d", qt));
     ScalarQuantizer sq{size_t(d), ScalarQuantizer::QuantizerType(qt)};
     const uint64_t nr = s.get<uint64_t>("sq_vmin_count");
-    const uint64_t expected = (qt == ScalarQuantizer::QT_8bit && (trained || nr)) ? uint64_t(d) : 0;
-    read_array_body(s, sq.vmin, nr, expected, "sq_vmin", " (d when trained 8-bit, else 0)");
+    const uint64_t expected = (trained || nr) ? uint64_t(sq.n_ranges()) : 0;
+    read_array_body(s, sq.vmin, nr, expected, "sq_vmin",
+                    " (the type's ranges when trained, else 0)");
     read_array(s, sq.vdiff, expected, "sq_vdiff");
     if (expected) {
         try {

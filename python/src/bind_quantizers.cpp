@@ -180,11 +180,20 @@ ScalarQuantizer.QT_fp16 (2 bytes, no training). Exhaustive SIMD scan.)doc");
         .def_property_readonly(
             "qtype", [](const IndexScalarQuantizer& i) { return int(i.sq.qtype); },
             "ScalarQuantizer.QT_* of the codes.");
-    py::class_<ScalarQuantizer> sqq(m, "ScalarQuantizer", "Quantizer types: QT_8bit, QT_fp16.");
-    sqq.attr("QT_8bit") = int(ScalarQuantizer::QT_8bit);
-    sqq.attr("QT_fp16") = int(ScalarQuantizer::QT_fp16);
-    m.attr("QT_8bit") = int(ScalarQuantizer::QT_8bit);
-    m.attr("QT_fp16") = int(ScalarQuantizer::QT_fp16);
+    py::class_<ScalarQuantizer> sqq(m, "ScalarQuantizer", "Quantizer types: QT_8bit, QT_4bit, QT_6bit, QT_8bit_uniform, QT_4bit_uniform, QT_fp16, QT_bf16, QT_8bit_direct, QT_8bit_direct_signed.");
+    for (const auto& [name, v] : std::initializer_list<std::pair<const char*, int>>{
+             {"QT_8bit", ScalarQuantizer::QT_8bit},
+             {"QT_4bit", ScalarQuantizer::QT_4bit},
+             {"QT_8bit_uniform", ScalarQuantizer::QT_8bit_uniform},
+             {"QT_4bit_uniform", ScalarQuantizer::QT_4bit_uniform},
+             {"QT_fp16", ScalarQuantizer::QT_fp16},
+             {"QT_8bit_direct", ScalarQuantizer::QT_8bit_direct},
+             {"QT_6bit", ScalarQuantizer::QT_6bit},
+             {"QT_bf16", ScalarQuantizer::QT_bf16},
+             {"QT_8bit_direct_signed", ScalarQuantizer::QT_8bit_direct_signed}}) {
+        sqq.attr(name) = v;
+        m.attr(name) = v;
+    }
 
     py::class_<IndexIVFScalarQuantizer, IndexIVF>(m, "IndexIVFScalarQuantizer", R"doc(
 IndexIVFScalarQuantizer(quantizer, d, nlist, qtype, metric=METRIC_L2, by_residual=True):

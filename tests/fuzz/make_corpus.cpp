@@ -39,7 +39,10 @@ int main(int argc, char** argv) {
                            "IDMap2,IVF4,SQfp16",
                            "PCA2,Flat",
                            "L2norm,PCAR2,IVF4,Flat",
-                           "RR4,Flat"};
+                           "RR4,Flat",
+                           "SQ4",
+                           "IVF4,SQ6",
+                           "SQbf16"};
     int count = 0;
     for (MetricType m : {METRIC_L2, METRIC_INNER_PRODUCT}) {
         for (const char* desc : descs) {

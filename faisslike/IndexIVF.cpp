@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "faisslike/Error.h"
+#include "faisslike/IndexFlat.h"
 #include "faisslike/impl/Parallel.h"
 #include "faisslike/impl/ResultCollector.h"
 #include "faisslike/impl/ScanSearch.h"
@@ -117,7 +118,12 @@ void IndexIVF::do_train(idx_t n, const float* x) {
         Clustering clus(d, int(nlist), cp);
         clus.verbose = clus.verbose || verbose;
         quantizer->reset();
-        clus.train(n, x, *quantizer);
+        // k-means assigns with an exact flat index; the quantizer (flat, or e.g. an HNSW
+        // graph) gets the final centroids once, as FAISS does.
+        IndexFlat assign_index(d, quantizer->metric_type);
+        clus.train(n, x, assign_index);
+        if (!quantizer->is_trained) quantizer->train(idx_t(nlist), clus.centroids.data());
+        quantizer->add(idx_t(nlist), clus.centroids.data());
         quantizer->is_trained = true;
     }
     check_quantizer();

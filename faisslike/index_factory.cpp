@@ -125,14 +125,23 @@ struct Parser {
         if (pq_params(t, M, nbits)) return std::make_unique<IndexPQ>(d, M, nbits, metric);
         if (prefixed_number(t, "HNSW", num))
             return std::make_unique<IndexHNSWFlat>(d, int(parse_count(num, 512, t, desc)), metric);
-        if (prefixed_number(t, "IVF", num)) {
+        std::string ivf_part = t, hnsw_m;
+        const size_t us = t.find("_HNSW");
+        if (t.rfind("IVF", 0) == 0 && us != std::string::npos) {  // IVF<n>_HNSW<M>
+            ivf_part = t.substr(0, us);
+            if (!prefixed_number(t.substr(us + 1), "HNSW", hnsw_m)) fail(t, "malformed");
+        }
+        if (prefixed_number(ivf_part, "IVF", num)) {
             const size_t nlist = size_t(parse_count(num, 1L << 31, t, desc));
             FAISSLIKE_CHECK_ARG(pos < tok.size(),
                                 "index_factory: '%s' needs a code type after '%s' (Flat, "
                                 "PQ<M>, SQ8 or SQfp16)",
                                 desc.c_str(), t.c_str());
             const std::string c = tok[pos++];
-            std::unique_ptr<Index> q = flat(metric);
+            std::unique_ptr<Index> q =
+                hnsw_m.empty() ? flat(metric)
+                               : std::make_unique<IndexHNSWFlat>(
+                                     d, int(parse_count(hnsw_m, 512, t, desc)), metric);
             std::unique_ptr<IndexIVF> ivf;
             if (c == "Flat") {
                 ivf = std::make_unique<IndexIVFFlat>(q.get(), d, nlist, metric);

@@ -181,7 +181,8 @@ std::vector<Source> sources() {
          {"Flat", "IVF8,Flat", "IVF8,PQ4x4", "IVF8,SQ8", "PQ4x4", "SQ8", "SQfp16", "HNSW8",
           "IDMap,Flat", "IDMap2,Flat", "IDMap2,IVF8,Flat", "IDMap2,L2norm,HNSW8", "PQ4x4,RFlat",
           "L2norm,IVF8,Flat", "IDMap2,IVF8,SQ8", "PCA4,Flat", "L2norm,PCAR4,IVF8,Flat",
-          "RR8,HNSW8", "PCAW6,SQ8", "SQ4", "IVF8,SQ6", "SQbf16", "IVF8,SQ8_direct"}) {
+          "RR8,HNSW8", "PCAW6,SQ8", "SQ4", "IVF8,SQ6", "SQbf16", "IVF8,SQ8_direct",
+          "IVF8_HNSW4,Flat"}) {
         auto idx = index_factory(int(d), desc);
         if (!idx->is_trained) idx->train(idx_t(n), x.data());
         add_per_factory(*idx, desc, idx_t(n), x.data(), ids.data());

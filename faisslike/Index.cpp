@@ -40,33 +40,23 @@ void Index::check_mapped_file() const {
     if (mapped_file_) mapped_file_->check_unchanged();
 }
 
-IndexReadScope::IndexReadScope(const Index& i) : index(i) {
-    i.check_mapped_file();
-    int64_t v = i.users_.load(std::memory_order_relaxed);
+void UsageCounter::begin_read() const {
+    int64_t v = users_.load(std::memory_order_relaxed);
     do {
         FAISSLIKE_THROW_IF_NOT_MSG(v >= 0,
                                    "the index is being modified (add / remove_ids / reset / "
                                    "train) by another thread: concurrent search and mutation "
                                    "is not supported");
-    } while (!i.users_.compare_exchange_weak(v, v + 1, std::memory_order_acquire));
+    } while (!users_.compare_exchange_weak(v, v + 1, std::memory_order_acquire));
 }
 
-IndexReadScope::~IndexReadScope() {
-    index.users_.fetch_sub(1, std::memory_order_release);
-}
-
-IndexWriteScope::IndexWriteScope(const Index& i) : index(i) {
-    i.check_mapped_file();
+void UsageCounter::begin_write() const {
     int64_t expected = 0;
     FAISSLIKE_THROW_IF_NOT_MSG(
-        i.users_.compare_exchange_strong(expected, -1, std::memory_order_acquire),
+        users_.compare_exchange_strong(expected, -1, std::memory_order_acquire),
         "the index is being searched or modified by another thread: "
         "add / remove_ids / reset / train concurrent with other calls "
         "is not supported");
-}
-
-IndexWriteScope::~IndexWriteScope() {
-    index.users_.store(0, std::memory_order_release);
 }
 
 // ---------------------------------------------------------------- entry points

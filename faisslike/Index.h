@@ -11,6 +11,7 @@
 
 #include "faisslike/Error.h"
 #include "faisslike/MetricType.h"
+#include "faisslike/impl/UsageGuard.h"
 
 namespace faisslike {
 
@@ -127,25 +128,16 @@ struct Index {
     void check_reconstruct_n_args(idx_t i0, idx_t ni, const float* recons) const;
     void check_range_args(idx_t n, const float* x, float radius,
                           const RangeSearchResult* result) const;
-    // >= 0: number of searches under way; -1: a mutation under way. A mutation overlapping
-    // a search (or another mutation) throws instead of corrupting memory.
-    mutable std::atomic<int64_t> users_{0};
+    UsageCounter usage_;
     std::shared_ptr<const MappedFile> mapped_file_;
-    friend struct IndexReadScope;
-    friend struct IndexWriteScope;
+
+   public:
+    const UsageCounter& usage() const { return usage_; }
 };
 
-// Guards of Index::users_ (used by the entry points).
-struct IndexReadScope {
-    const Index& index;
-    explicit IndexReadScope(const Index& index);
-    ~IndexReadScope();
-};
-struct IndexWriteScope {
-    const Index& index;
-    explicit IndexWriteScope(const Index& index);
-    ~IndexWriteScope();
-};
+// Guards of the entry points: any number of searches, or one mutation.
+using IndexReadScope = ReadScope<Index>;
+using IndexWriteScope = WriteScope<Index>;
 
 // The selector of params (null when there are no params or no selector).
 inline const IDSelector* selector_of(const SearchParameters* params) {

@@ -174,10 +174,11 @@ struct NodeLocks {
     void unlock(size_t i) { v[i].store(0, std::memory_order_release); }
 };
 
-// Read-only view of the graph for one walk: distances and best-first search. Link rows
-// come through a `Links` reader: in place when searching, a locked copy when building.
-struct GraphView {
-    const HNSW& h;
+// What the graph code needs of the stored vectors: a query type, distances (smaller is
+// better), and where each vector lives (for prefetching). Float vectors (optionally walked
+// on their 8-bit codes) and binary codes (Hamming) share the graph code below.
+struct FloatSpace {
+    using Query = const float*;
     const float* xb;
     size_t d;
     bool ip;
@@ -187,6 +188,8 @@ struct GraphView {
     const uint8_t* codes = nullptr;
     const ScalarQuantizer* sq = nullptr;
     const ScalarQuantizer::QueryTables* qt = nullptr;
+
+    Query node_query(int64_t v) const { return xb + size_t(v) * d; }
 
     const char* vec_ptr(int64_t v) const {
         return codes ? reinterpret_cast<const char*>(codes + size_t(v) * d)
@@ -203,7 +206,7 @@ struct GraphView {
         const float* y = xb + size_t(v) * d;
         return ip ? -K.inner_product(q, y, d) : K.L2sqr(q, y, d);
     }
-    float dist_nodes(int64_t a, int64_t b) const { return dist(xb + size_t(a) * d, b); }
+    float dist_nodes(int64_t a, int64_t b) const { return dist(node_query(a), b); }
     void dist4(const float* q, int64_t a, int64_t b, int64_t c, int64_t e, float* out) const {
         if (codes) {
             out[0] = dist(q, a);
@@ -221,10 +224,49 @@ struct GraphView {
                            xb + size_t(e) * d, d, out);
         }
     }
+};
+
+// Binary codes of cs bytes, Hamming distance (exact in a float).
+struct BinarySpace {
+    using Query = const uint8_t*;
+    const uint8_t* xb;
+    size_t cs;
+    const kernels::KernelTable& K;
+
+    Query node_query(int64_t v) const { return xb + size_t(v) * cs; }
+    const char* vec_ptr(int64_t v) const {
+        return reinterpret_cast<const char*>(xb + size_t(v) * cs);
+    }
+    size_t vec_bytes() const { return cs; }
+    float dist(Query q, int64_t v) const {
+        int32_t o;
+        K.hamming_ny(&o, q, xb + size_t(v) * cs, cs, 1);
+        return float(o);
+    }
+    float dist_nodes(int64_t a, int64_t b) const { return dist(node_query(a), b); }
+    void dist4(Query q, int64_t a, int64_t b, int64_t c, int64_t e, float* out) const {
+        int32_t o[4];
+        K.hamming_batch4(q, node_query(a), node_query(b), node_query(c), node_query(e), cs, o);
+        for (int t = 0; t < 4; ++t) out[t] = float(o[t]);
+    }
+};
+
+// Read-only view of the graph for one walk: distances (from the Space) and best-first
+// search. Link rows come through a `Links` reader: in place when searching, a locked copy
+// when building.
+template <class Space>
+struct GraphViewT : Space {
+    using Query = typename Space::Query;
+    const HNSW& h;
+    GraphViewT(const HNSW& h, const Space& s) : Space(s), h(h) {}
+    using Space::dist;
+    using Space::dist4;
+    using Space::vec_bytes;
+    using Space::vec_ptr;
 
     // Greedy descent on one level.
     template <class Links>
-    void greedy(const float* q, int level, int64_t& cur, float& dcur, std::vector<int32_t>& nb,
+    void greedy(Query q, int level, int64_t& cur, float& dcur, std::vector<int32_t>& nb,
                 const Links& links) const {
         for (bool changed = true; changed;) {
             changed = false;
@@ -247,7 +289,7 @@ struct GraphView {
     // searches keep walking through rejected regions (recall holds for selective filters,
     // at the price of more distance computations).
     template <class Links, class Accept>
-    void search_layer_if(const float* q, int level, int64_t ep, float dep, int ef, SearchScratch& s,
+    void search_layer_if(Query q, int level, int64_t ep, float dep, int ef, SearchScratch& s,
                          const Links& links_of, const Accept& accept) const {
         VisitedTable& vis = s.vis;
         std::vector<Node>& res = s.res;
@@ -347,10 +389,13 @@ struct CheckedLinks {
     }
 };
 
+using GraphView = GraphViewT<FloatSpace>;
+
 // Building: the only code that writes links, each row under its node's lock.
+template <class Space>
 struct GraphBuilder {
     HNSW& h;
-    GraphView g;
+    GraphViewT<Space> g;
     NodeLocks& locks;
 
     // Copies node's links at level under its lock.
@@ -420,7 +465,7 @@ struct GraphBuilder {
         }
         // Keep the global lock for the whole insertion only if q becomes the new top.
         if (L <= maxl) lk.unlock();
-        const float* qv = g.xb + size_t(q) * g.d;
+        const auto qv = g.node_query(q);
         float dep = g.dist(qv, ep);
         SearchScratch& s = thread_scratch();
         for (int lev = maxl; lev > L; --lev) g.greedy(qv, lev, ep, dep, s.nbuf, *this);
@@ -448,25 +493,10 @@ struct GraphBuilder {
     }
 };
 
-}  // namespace
-
-// ---------------------------------------------------------------- index
-
-IndexHNSWFlat::IndexHNSWFlat(idx_t d_in, int M, MetricType metric)
-    : Index(d_in, metric), hnsw(M), storage(d_in, metric) {}
-
-void IndexHNSWFlat::do_add(idx_t n, const float* x) {
-    FAISSLIKE_THROW_IF_NOT_FMT(ntotal + n < (idx_t(1) << 31),
-                               "HNSW holds at most 2^31 - 1 "
-                               "vectors (ntotal=%lld, n=%lld)",
-                               (long long)ntotal, (long long)n);
-    // Fields may be set directly from C++: refuse what would build a broken graph.
-    FAISSLIKE_CHECK_ARG(hnsw.efConstruction > 0, "efConstruction must be > 0, got %d",
-                        hnsw.efConstruction);
-    const size_t n0 = size_t(ntotal), n1 = n0 + size_t(n);
-    hnsw.materialize_links();
-    storage.add(n, x);
-    if (!deleted.empty()) deleted.resize(n1, 0);
+// Adds nodes n0 .. n1-1 (their vectors already in the space) to the graph: levels from the
+// seeded generator, rows, then parallel insertion.
+template <class Space>
+void build_graph(HNSW& hnsw, size_t n0, size_t n1, const Space& space) {
     // Levels drawn in node order from the seeded generator: the same data, seed and thread
     // count give the same graph (deterministic with one thread).
     std::mt19937_64 rng(hnsw.seed + n0);
@@ -483,10 +513,7 @@ void IndexHNSWFlat::do_add(idx_t n, const float* x) {
     NodeLocks locks;
     locks.resize(n1);
     std::mutex global;
-    GraphBuilder b{hnsw,
-                   GraphView{hnsw, storage.get_xb(), size_t(d), metric_type == METRIC_INNER_PRODUCT,
-                             kernels::current()},
-                   locks};
+    GraphBuilder<Space> b{hnsw, GraphViewT<Space>(hnsw, space), locks};
     size_t start = n0;
     if (hnsw.entry_point < 0) b.insert(int64_t(start++), global);
     // Chunks of 16: neighbouring inserts share little, and the scheduling cost stays small.
@@ -495,6 +522,34 @@ void IndexHNSWFlat::do_add(idx_t n, const float* x) {
         const int64_t i0 = int64_t(start) + c * 16, i1 = std::min<int64_t>(i0 + 16, int64_t(n1));
         for (int64_t i = i0; i < i1; ++i) b.insert(i, global);
     });
+}
+
+void check_hnsw_add(const HNSW& hnsw, idx_t ntotal, idx_t n) {
+    FAISSLIKE_THROW_IF_NOT_FMT(ntotal + n < (idx_t(1) << 31),
+                               "HNSW holds at most 2^31 - 1 "
+                               "vectors (ntotal=%lld, n=%lld)",
+                               (long long)ntotal, (long long)n);
+    // Fields may be set directly from C++: refuse what would build a broken graph.
+    FAISSLIKE_CHECK_ARG(hnsw.efConstruction > 0, "efConstruction must be > 0, got %d",
+                        hnsw.efConstruction);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- index
+
+IndexHNSWFlat::IndexHNSWFlat(idx_t d_in, int M, MetricType metric)
+    : Index(d_in, metric), hnsw(M), storage(d_in, metric) {}
+
+void IndexHNSWFlat::do_add(idx_t n, const float* x) {
+    check_hnsw_add(hnsw, ntotal, n);
+    const size_t n0 = size_t(ntotal), n1 = n0 + size_t(n);
+    hnsw.materialize_links();
+    storage.add(n, x);
+    if (!deleted.empty()) deleted.resize(n1, 0);
+    build_graph(hnsw, n0, n1,
+                FloatSpace{storage.get_xb(), size_t(d), metric_type == METRIC_INNER_PRODUCT,
+                           kernels::current()});
     ntotal = idx_t(n1);
     if (traversal_sq) encode_traversal(idx_t(n0));
 }
@@ -526,7 +581,7 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
     ef = int(std::max<idx_t>(ef, k));  // as FAISS: never fewer candidates than results
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const HNSW& h = hnsw;
-    const GraphView g{h, storage.get_xb(), size_t(d), ip, kernels::current()};
+    const GraphView g(h, FloatSpace{storage.get_xb(), size_t(d), ip, kernels::current()});
     // One walk, over rows read in place or (mapped file) copied and checked.
     auto run = [&](const auto& links) {
         parallel_for(
@@ -644,4 +699,66 @@ void IndexHNSWFlat::do_reconstruct(idx_t key, float* recons) const {
     storage.reconstruct(key, recons);  // checks the range (same ntotal)
 }
 
+// ---------------------------------------------------------------- binary
+
+IndexBinaryHNSW::IndexBinaryHNSW(idx_t d_in, int M) : IndexBinary(d_in), hnsw(M), storage(d_in) {}
+
+void IndexBinaryHNSW::do_add(idx_t n, const uint8_t* x) {
+    check_hnsw_add(hnsw, ntotal, n);
+    const size_t n0 = size_t(ntotal), n1 = n0 + size_t(n);
+    hnsw.materialize_links();
+    storage.add(n, x);
+    build_graph(hnsw, n0, n1, BinarySpace{storage.get_xb(), size_t(code_size), kernels::current()});
+    ntotal = idx_t(n1);
+}
+
+void IndexBinaryHNSW::do_search(idx_t n, const uint8_t* x, idx_t k, int32_t* distances,
+                                idx_t* labels, const SearchParameters* params) const {
+    int ef = hnsw.efSearch;
+    if (auto p = params_as<SearchParametersHNSW>(params, "SearchParametersHNSW")) {
+        if (p->efSearch) ef = p->efSearch;
+    }
+    const IDSelector* sel = selector_of(params);
+    FAISSLIKE_CHECK_ARG(ef > 0, "efSearch must be > 0, got %d", ef);
+    ef = int(std::max<idx_t>(ef, k));
+    const HNSW& h = hnsw;
+    const GraphViewT<BinarySpace> g(h, BinarySpace{storage.get_xb(), size_t(code_size),
+                                                   kernels::current()});
+    auto run = [&](const auto& links) {
+        parallel_for(
+            n,
+            [&](idx_t i) {
+                HammingTopK top(size_t(k), distances + i * k, labels + i * k);
+                if (h.entry_point >= 0) {
+                    const uint8_t* q = x + size_t(i) * size_t(code_size);
+                    int64_t ep = h.entry_point;
+                    float dep = g.dist(q, ep);
+                    SearchScratch& s = thread_scratch();
+                    for (int lev = h.max_level; lev > 0; --lev)
+                        g.greedy(q, lev, ep, dep, s.nbuf, links);
+                    g.search_layer_if(q, 0, ep, dep, ef, s, links,
+                                      [&](int32_t v) { return !sel || sel->is_member(v); });
+                    for (const Node& r : s.res) top.add(int32_t(r.d), r.id);
+                }
+                top.finish();
+            },
+            n > 1);
+    };
+    if (h.links0_mapped)
+        run(CheckedLinks{h, ntotal});
+    else
+        run(InPlaceLinks{h});
+}
+
+void IndexBinaryHNSW::do_reset() {
+    hnsw.clear_graph();
+    storage.reset();
+    ntotal = 0;
+}
+
+void IndexBinaryHNSW::do_reconstruct(idx_t key, uint8_t* recons) const {
+    storage.reconstruct(key, recons);
+}
+
 }  // namespace faisslike
+

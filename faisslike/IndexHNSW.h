@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "faisslike/Index.h"
+#include "faisslike/IndexBinaryFlat.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/ScalarQuantizer.h"
 #include "faisslike/impl/LargeAlloc.h"
@@ -134,6 +135,22 @@ struct IndexHNSWFlat : Index {
 
    private:
     void encode_traversal(idx_t from);
+};
+
+// HNSW over binary codes with Hamming distance (FAISS's IndexBinaryHNSW): the same graph
+// code as IndexHNSWFlat, the codes stored in an IndexBinaryFlat.
+struct IndexBinaryHNSW : IndexBinary {
+    HNSW hnsw;
+    IndexBinaryFlat storage;
+
+    explicit IndexBinaryHNSW(idx_t d, int M = 32);
+
+   protected:
+    void do_add(idx_t n, const uint8_t* x) override;
+    void do_search(idx_t n, const uint8_t* x, idx_t k, int32_t* distances, idx_t* labels,
+                   const SearchParameters* params) const override;
+    void do_reset() override;
+    void do_reconstruct(idx_t key, uint8_t* recons) const override;
 };
 
 }  // namespace faisslike

@@ -424,29 +424,7 @@ size_t IndexIVF::do_remove_ids(const IDSelector& sel) {
                                "remove_ids with an Array direct map is not supported: use "
                                "set_direct_map_type(Hashtable)");
     make_invlists_writable();
-    std::vector<size_t> removed_per_list(nlist, 0);
-    // Lists are independent: one thread per list, the last entry moves into each hole.
-    parallel_for(int64_t(nlist), [&](int64_t l) {
-        size_t ls = invlists->list_size(size_t(l));
-        const idx_t* ids = invlists->get_ids(size_t(l));
-        size_t removed = 0;
-        for (size_t o = 0; o < ls;) {
-            if (!sel.is_member(ids[o])) {
-                ++o;
-                continue;
-            }
-            --ls;
-            if (o != ls)
-                invlists->update_entry(size_t(l), o, ids[ls],
-                                       invlists->get_codes(size_t(l)) + ls * code_size);
-            ++removed;
-            ids = invlists->get_ids(size_t(l));
-        }
-        invlists->resize(size_t(l), ls);
-        removed_per_list[size_t(l)] = removed;
-    });
-    size_t removed = 0;
-    for (size_t r : removed_per_list) removed += r;
+    const size_t removed = remove_ids_from_lists(*invlists, sel);
     if (removed && direct_map.type == DirectMap::Hashtable) {
         direct_map.set_type(DirectMap::Hashtable, *invlists, ntotal);
     }

@@ -6,6 +6,11 @@
 #include <vector>
 
 #include "faisslike/Error.h"
+#include "faisslike/IndexBinaryFlat.h"
+#include "faisslike/IndexBinaryHash.h"
+#include "faisslike/IndexBinaryIDMap.h"
+#include "faisslike/IndexBinaryIVF.h"
+#include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexIDMap.h"
@@ -245,6 +250,79 @@ std::unique_ptr<Index> index_factory(int d, const char* description, MetricType 
     for (const std::string& t : p.tok)
         if (t.empty()) p.fail(t, "empty");
     return p.parse();
+}
+
+std::unique_ptr<IndexBinary> index_binary_factory(int d, const char* description) {
+    FAISSLIKE_CHECK_ARG_MSG(description != nullptr, "index_binary_factory: description is null");
+    FAISSLIKE_CHECK_ARG(d >= 8 && d % 8 == 0,
+                        "index_binary_factory: d must be a positive multiple of 8, got %d", d);
+    Parser p{d, METRIC_L2, description, split_tokens(description)};
+    for (const std::string& t : p.tok)
+        if (t.empty()) p.fail(t, "empty");
+    std::string wrap;
+    if (p.tok[0] == "IDMap" || p.tok[0] == "IDMap2") wrap = p.tok[p.pos++];
+    FAISSLIKE_CHECK_ARG(p.pos + 1 == p.tok.size(),
+                        "index_binary_factory: '%s' needs exactly one index type after the "
+                        "optional IDMap prefix",
+                        description);
+    const std::string t = p.tok[p.pos];
+    std::string num, num2;
+    std::unique_ptr<IndexBinary> idx;
+    try {
+        if (t == "BFlat") {
+            idx = std::make_unique<IndexBinaryFlat>(d);
+        } else if (t.rfind("BIVF", 0) == 0) {
+            std::string head = t.substr(1), hnsw_m;
+            const size_t us = head.find("_HNSW");
+            if (us != std::string::npos) {
+                if (!prefixed_number(head.substr(us + 1), "HNSW", hnsw_m)) p.fail(t, "malformed");
+                head = head.substr(0, us);
+            }
+            if (!prefixed_number(head, "IVF", num)) p.fail(t, "malformed");
+            const size_t nlist = size_t(parse_count(num, 1L << 31, t, p.desc));
+            std::unique_ptr<IndexBinary> q;
+            if (hnsw_m.empty())
+                q = std::make_unique<IndexBinaryFlat>(d);
+            else
+                q = std::make_unique<IndexBinaryHNSW>(d, int(parse_count(hnsw_m, 512, t, p.desc)));
+            auto ivf = std::make_unique<IndexBinaryIVF>(q.get(), d, nlist);
+            ivf->own_fields = true;
+            q.release();
+            idx = std::move(ivf);
+        } else if (prefixed_number(t, "BHNSW", num)) {
+            idx = std::make_unique<IndexBinaryHNSW>(d, int(parse_count(num, 512, t, p.desc)));
+        } else if (t.rfind("BHash", 0) == 0) {
+            const std::string rest = t.substr(5);
+            const size_t x = rest.find('x');
+            if (x == std::string::npos) {
+                if (!prefixed_number("B" + rest, "B", num)) p.fail(t, "malformed");
+                idx = std::make_unique<IndexBinaryHash>(d, int(parse_count(num, 64, t, p.desc)));
+            } else {
+                if (!prefixed_number("B" + rest.substr(0, x), "B", num) ||
+                    !prefixed_number(rest.substr(x), "x", num2))
+                    p.fail(t, "malformed");
+                idx = std::make_unique<IndexBinaryMultiHash>(
+                    d, int(parse_count(num, 1 << 20, t, p.desc)),
+                    int(parse_count(num2, 64, t, p.desc)));
+            }
+        } else {
+            p.fail(t, "unknown binary index type");
+        }
+    } catch (const Error& e) {
+        if (std::string(e.what()).find("index_") != std::string::npos) throw;
+        p.fail(t, (std::string("invalid parameters (") + e.what() + ") in").c_str());
+    }
+    if (!wrap.empty()) {
+        std::unique_ptr<IndexBinaryIDMap> im;
+        if (wrap == "IDMap")
+            im = std::make_unique<IndexBinaryIDMap>(idx.get());
+        else
+            im = std::make_unique<IndexBinaryIDMap2>(idx.get());
+        im->own_fields = true;
+        idx.release();
+        idx = std::move(im);
+    }
+    return idx;
 }
 
 }  // namespace faisslike

@@ -8,6 +8,11 @@
 #include <typeinfo>
 
 #include "faisslike/Error.h"
+#include "faisslike/IndexBinaryFlat.h"
+#include "faisslike/IndexBinaryFromFloat.h"
+#include "faisslike/IndexBinaryHash.h"
+#include "faisslike/IndexBinaryIDMap.h"
+#include "faisslike/IndexBinaryIVF.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexIDMap.h"
@@ -30,10 +35,12 @@ constexpr char kMagic[8] = {'\x89', 'F', 'S', 'L', 'I', 'K', '\r', '\n'};
 
 // The one table of record types: tag -> body reader, exact C++ type -> tag and body writer.
 // Adding an index type adds its lines here (docs/architecture.md).
-struct ReaderEntry {
+template <class Base>
+struct ReaderEntryT {
     const char* tag;
-    BodyReader read;
+    std::unique_ptr<Base> (*read)(SectionReader& s, int depth);
 };
+using ReaderEntry = ReaderEntryT<Index>;
 const ReaderEntry kReaders[] = {
     {kTagFlat, read_flat},
     {kTagIVFFlat, read_ivf_flat},
@@ -49,11 +56,13 @@ const ReaderEntry kReaders[] = {
     {kTagShards, read_shards},
     {kTagRefineFlat, read_refine},
 };
-struct WriterEntry {
+template <class Base>
+struct WriterEntryT {
     const std::type_info& type;
     const char* tag;
-    BodyWriter write;
+    void (*write)(IOWriter* b, const Base& index);
 };
+using WriterEntry = WriterEntryT<Index>;
 const WriterEntry kWriters[] = {
     {typeid(IndexFlat), kTagFlat, write_flat},
     {typeid(IndexFlatL2), kTagFlat, write_flat},
@@ -69,6 +78,25 @@ const WriterEntry kWriters[] = {
     {typeid(IndexPreTransform), kTagPreTransform, write_pretransform},
     {typeid(IndexShards), kTagShards, write_shards},
     {typeid(IndexRefineFlat), kTagRefineFlat, write_refine},
+};
+
+// Binary indexes: their own records (a binary record never stands where a float index is
+// expected, nor the reverse).
+const ReaderEntryT<IndexBinary> kBinaryReaders[] = {
+    {kTagBinaryFlat, read_binary_flat},         {kTagBinaryIVF, read_binary_ivf},
+    {kTagBinaryIDMap, read_binary_idmap},       {kTagBinaryIDMap2, read_binary_idmap2},
+    {kTagBinaryHash, read_binary_hash},         {kTagBinaryMultiHash, read_binary_multihash},
+    {kTagBinaryFromFloat, read_binary_fromfloat}, {kTagBinaryHNSW, read_binary_hnsw},
+};
+const WriterEntryT<IndexBinary> kBinaryWriters[] = {
+    {typeid(IndexBinaryFlat), kTagBinaryFlat, write_binary_flat},
+    {typeid(IndexBinaryIVF), kTagBinaryIVF, write_binary_ivf},
+    {typeid(IndexBinaryIDMap), kTagBinaryIDMap, write_binary_idmap},
+    {typeid(IndexBinaryIDMap2), kTagBinaryIDMap2, write_binary_idmap},
+    {typeid(IndexBinaryHash), kTagBinaryHash, write_binary_hash},
+    {typeid(IndexBinaryMultiHash), kTagBinaryMultiHash, write_binary_multihash},
+    {typeid(IndexBinaryFromFloat), kTagBinaryFromFloat, write_binary_fromfloat},
+    {typeid(IndexBinaryHNSW), kTagBinaryHNSW, write_binary_hnsw},
 };
 
 // Counts bytes instead of storing them: record lengths are known without buffering a
@@ -135,7 +163,9 @@ struct HashingReader : IOReader {
 // never buffered. Version 3: a record's checksum covers its own body bytes and the framing
 // (tag, length, checksum) of the records nested in it, not their bodies, which their own
 // checksums cover: every byte is hashed once, whatever the nesting depth.
-void write_record(IOWriter* w, const char* tag, BodyWriter body, const Index& idx) {
+template <class Base>
+void write_record(IOWriter* w, const char* tag, void (*body)(IOWriter*, const Base&),
+                  const Base& idx) {
     if (w->counting_only()) {  // a parent's counting pass: only the size matters
         w->write(tag, 4);
         put<uint64_t>(w, 0);
@@ -158,8 +188,10 @@ std::string tag_name(const char* tag) {
     return s;
 }
 
-std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth, uint32_t version,
-                                         const char* expected_tag, const char* field) {
+template <class Base, size_t N>
+std::unique_ptr<Base> read_record(IOReader* r, uint64_t limit, int depth, uint32_t version,
+                                  const char* expected_tag, const char* field,
+                                  const ReaderEntryT<Base> (&table)[N]) {
     char tag[4];
     uint64_t len;
     FAISSLIKE_THROW_IF_NOT_FMT(r->remaining() >= 12 && limit >= 12,
@@ -179,15 +211,15 @@ std::unique_ptr<Index> read_index_record(IOReader* r, uint64_t limit, int depth,
                                "%s: field '%s' must be a '%s' record, found '%s'",
                                r->name().c_str(), field, tag_name(expected_tag).c_str(),
                                tagname.c_str());
-    BodyReader read = nullptr;
-    for (const ReaderEntry& e : kReaders)
+    std::unique_ptr<Base> (*read)(SectionReader&, int) = nullptr;
+    for (const ReaderEntryT<Base>& e : table)
         if (std::memcmp(tag, e.tag, 4) == 0) read = e.read;
     FAISSLIKE_THROW_IF_NOT_FMT(read != nullptr, "%s: unknown index type tag '%s'",
                                r->name().c_str(), tagname.c_str());
     // Versions 1-2: a parent's hash also covers its nested bodies (it keeps hashing).
     HashingReader hr(version >= 3 ? r->unhashed() : r);
     SectionReader s{&hr, tagname, len, version};
-    std::unique_ptr<Index> out = read(s, depth);
+    std::unique_ptr<Base> out = read(s, depth);
     if (s.left != 0)
         s.fail(format_string("%llu unread bytes at the end of the record",
                              (unsigned long long)s.left));
@@ -232,7 +264,31 @@ std::unique_ptr<Index> read_nested(SectionReader& s, int depth, const char* fiel
         s.fail(format_string("nesting deeper than %d records at '%s'", kMaxDepth, field));
     const uint64_t before = s.r->remaining();
     std::unique_ptr<Index> idx =
-        read_index_record(s.r, s.left, depth + 1, s.version, expected_tag, field);
+        read_record(s.r, s.left, depth + 1, s.version, expected_tag, field, kReaders);
+    s.left -= before - s.r->remaining();
+    return idx;
+}
+
+void write_index_binary_record(IOWriter* w, const IndexBinary* idx) {
+    FAISSLIKE_THROW_IF_NOT_MSG(idx != nullptr, "write_index_binary: a nested index is null");
+    idx->check_mapped_file();
+    for (const auto& e : kBinaryWriters) {
+        if (typeid(*idx) == e.type) {
+            write_record(w, e.tag, e.write, *idx);
+            return;
+        }
+    }
+    FAISSLIKE_THROW_FMT("write_index_binary: index type %s cannot be serialized",
+                        typeid(*idx).name());
+}
+
+std::unique_ptr<IndexBinary> read_nested_binary(SectionReader& s, int depth, const char* field,
+                                                const char* expected_tag) {
+    if (depth >= kMaxDepth)
+        s.fail(format_string("nesting deeper than %d records at '%s'", kMaxDepth, field));
+    const uint64_t before = s.r->remaining();
+    std::unique_ptr<IndexBinary> idx =
+        read_record(s.r, s.left, depth + 1, s.version, expected_tag, field, kBinaryReaders);
     s.left -= before - s.r->remaining();
     return idx;
 }
@@ -241,23 +297,16 @@ std::unique_ptr<Index> read_nested(SectionReader& s, int depth, const char* fiel
 
 using namespace records;
 
-void write_index(const Index* index, IOWriter* w) {
-    FAISSLIKE_THROW_IF_NOT_MSG(index != nullptr, "write_index: index is null");
-    FAISSLIKE_THROW_IF_NOT_MSG(w != nullptr, "write_index: writer is null");
+namespace {
+
+void write_header(IOWriter* w) {
     w->write(kMagic, sizeof(kMagic));
     put<uint32_t>(w, kFormatVersion);
     put<uint32_t>(w, 0);  // flags, reserved
-    write_index_record(w, index);
 }
 
-void write_index(const Index* index, const std::string& path) {
-    FAISSLIKE_THROW_IF_NOT_MSG(index != nullptr, "write_index: index is null");
-    AtomicFileWriter w(path);
-    write_index(index, &w);
-    w.commit();
-}
-
-std::unique_ptr<Index> read_index(IOReader* r) {
+// The file header; returns the format version.
+uint32_t read_header(IOReader* r) {
     FAISSLIKE_THROW_IF_NOT_MSG(r != nullptr, "read_index: reader is null");
     FAISSLIKE_THROW_IF_NOT_FMT(r->remaining() >= 16,
                                "%s is not a faisslike index: %llu bytes, too short for the header",
@@ -274,9 +323,36 @@ std::unique_ptr<Index> read_index(IOReader* r) {
                                r->name().c_str(), version, kFormatVersion);
     FAISSLIKE_THROW_IF_NOT_FMT(flags == 0, "%s has unknown header flags 0x%x", r->name().c_str(),
                                flags);
-    std::unique_ptr<Index> idx = read_index_record(r, r->remaining(), 0, version, nullptr, "index");
+    return version;
+}
+
+void check_consumed(IOReader* r) {
     FAISSLIKE_THROW_IF_NOT_FMT(r->remaining() == 0, "%s has %llu trailing bytes after the index",
                                r->name().c_str(), (unsigned long long)r->remaining());
+}
+
+}  // namespace
+
+void write_index(const Index* index, IOWriter* w) {
+    FAISSLIKE_THROW_IF_NOT_MSG(index != nullptr, "write_index: index is null");
+    FAISSLIKE_THROW_IF_NOT_MSG(w != nullptr, "write_index: writer is null");
+    write_header(w);
+    write_index_record(w, index);
+}
+
+void write_index(const Index* index, const std::string& path) {
+    FAISSLIKE_THROW_IF_NOT_MSG(index != nullptr, "write_index: index is null");
+    AtomicFileWriter w(path);
+    write_index(index, &w);
+    w.commit();
+}
+
+
+std::unique_ptr<Index> read_index(IOReader* r) {
+    const uint32_t version = read_header(r);
+    std::unique_ptr<Index> idx =
+        read_record(r, r->remaining(), 0, version, nullptr, "index", kReaders);
+    check_consumed(r);
     return idx;
 }
 
@@ -301,6 +377,54 @@ std::unique_ptr<Index> deserialize_index(const uint8_t* data, size_t size) {
     FAISSLIKE_THROW_IF_NOT_MSG(data != nullptr || size == 0, "deserialize_index: data is null");
     BufferIOReader r(data, size);
     return read_index(&r);
+}
+
+// ---------------------------------------------------------------- binary indexes
+
+void write_index_binary(const IndexBinary* index, IOWriter* w) {
+    FAISSLIKE_THROW_IF_NOT_MSG(index != nullptr, "write_index_binary: index is null");
+    FAISSLIKE_THROW_IF_NOT_MSG(w != nullptr, "write_index_binary: writer is null");
+    write_header(w);
+    write_index_binary_record(w, index);
+}
+
+void write_index_binary(const IndexBinary* index, const std::string& path) {
+    FAISSLIKE_THROW_IF_NOT_MSG(index != nullptr, "write_index_binary: index is null");
+    AtomicFileWriter w(path);
+    write_index_binary(index, &w);
+    w.commit();
+}
+
+std::unique_ptr<IndexBinary> read_index_binary(IOReader* r) {
+    const uint32_t version = read_header(r);
+    std::unique_ptr<IndexBinary> idx =
+        read_record(r, r->remaining(), 0, version, nullptr, "index", kBinaryReaders);
+    check_consumed(r);
+    return idx;
+}
+
+std::unique_ptr<IndexBinary> read_index_binary(const std::string& path, int io_flags) {
+    FAISSLIKE_CHECK_ARG((io_flags & ~IO_FLAG_MMAP) == 0, "unknown io_flags 0x%x",
+                        unsigned(io_flags));
+    if (io_flags & IO_FLAG_MMAP) {
+        MmapIOReader r(path);
+        return read_index_binary(&r);
+    }
+    FileIOReader r(path);
+    return read_index_binary(&r);
+}
+
+std::vector<uint8_t> serialize_index_binary(const IndexBinary* index) {
+    VectorIOWriter w;
+    write_index_binary(index, &w);
+    return std::move(w.data);
+}
+
+std::unique_ptr<IndexBinary> deserialize_index_binary(const uint8_t* data, size_t size) {
+    FAISSLIKE_THROW_IF_NOT_MSG(data != nullptr || size == 0,
+                               "deserialize_index_binary: data is null");
+    BufferIOReader r(data, size);
+    return read_index_binary(&r);
 }
 
 }  // namespace faisslike

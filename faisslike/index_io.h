@@ -36,4 +36,14 @@ std::unique_ptr<Index> read_index(IOReader* reader);
 std::vector<uint8_t> serialize_index(const Index* index);
 std::unique_ptr<Index> deserialize_index(const uint8_t* data, size_t size);
 
+// Binary indexes: the same container and checks; a binary file is not a float index file
+// (read_index refuses it, and read_index_binary a float one, naming the record type).
+struct IndexBinary;
+void write_index_binary(const IndexBinary* index, const std::string& path);
+void write_index_binary(const IndexBinary* index, IOWriter* writer);
+std::unique_ptr<IndexBinary> read_index_binary(const std::string& path, int io_flags = 0);
+std::unique_ptr<IndexBinary> read_index_binary(IOReader* reader);
+std::vector<uint8_t> serialize_index_binary(const IndexBinary* index);
+std::unique_ptr<IndexBinary> deserialize_index_binary(const uint8_t* data, size_t size);
+
 }  // namespace faisslike

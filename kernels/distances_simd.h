@@ -413,6 +413,38 @@ FAISSLIKE_KERNEL void fp16_inner_product_ny(float* out, const float* x, const ui
 }
 
 // Constant-initialized: no code from a per-ISA unit runs at load time.
+// Hamming distances on 64-bit words (popcnt where the ISA flags allow it); Arch only picks
+// the translation unit's instruction set.
+inline uint64_t load_u64(const uint8_t* p) {
+    uint64_t v;
+    __builtin_memcpy(&v, p, 8);
+    return v;
+}
+
+inline int32_t hamming1(const uint8_t* a, const uint8_t* b, size_t nbytes) {
+    int32_t s = 0;
+    size_t i = 0;
+    for (; i + 8 <= nbytes; i += 8) s += __builtin_popcountll(load_u64(a + i) ^ load_u64(b + i));
+    for (; i < nbytes; ++i) s += __builtin_popcount(unsigned(a[i] ^ b[i]));
+    return s;
+}
+
+template <class Arch>
+FAISSLIKE_KERNEL void hamming_ny(int32_t* out, const uint8_t* a, const uint8_t* b, size_t nbytes,
+                                 size_t ny) {
+    for (size_t j = 0; j < ny; ++j) out[j] = hamming1(a, b + j * nbytes, nbytes);
+}
+
+template <class Arch>
+FAISSLIKE_KERNEL void hamming_batch4(const uint8_t* a, const uint8_t* b0, const uint8_t* b1,
+                                     const uint8_t* b2, const uint8_t* b3, size_t nbytes,
+                                     int32_t* out) {
+    out[0] = hamming1(a, b0, nbytes);
+    out[1] = hamming1(a, b1, nbytes);
+    out[2] = hamming1(a, b2, nbytes);
+    out[3] = hamming1(a, b3, nbytes);
+}
+
 template <class Arch>
 struct TableFor {
     static constexpr KernelTable table{
@@ -434,6 +466,8 @@ struct TableFor {
         &sq8_dot_ny<Arch>,
         &fp16_L2sqr_ny<Arch>,
         &fp16_inner_product_ny<Arch>,
+        &hamming_ny<Arch>,
+        &hamming_batch4<Arch>,
     };
 };
 

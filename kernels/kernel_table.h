@@ -48,6 +48,12 @@ struct KernelTable {
     void (*fp16_L2sqr_ny)(float* out, const float* x, const uint16_t* y, size_t d, size_t ny);
     void (*fp16_inner_product_ny)(float* out, const float* x, const uint16_t* y, size_t d,
                                   size_t ny);
+    // Binary codes of nbytes bytes: out[j] = popcount(a XOR b_j) for ny rows b_j.
+    void (*hamming_ny)(int32_t* out, const uint8_t* a, const uint8_t* b, size_t nbytes,
+                       size_t ny);
+    // Four arbitrary rows (graph neighbours).
+    void (*hamming_batch4)(const uint8_t* a, const uint8_t* b0, const uint8_t* b1,
+                           const uint8_t* b2, const uint8_t* b3, size_t nbytes, int32_t* out);
 };
 
 // Defined in the per-ISA translation units. Call only when simd_level_supported().
@@ -56,6 +62,10 @@ const KernelTable* kernel_table_avx2();
 const KernelTable* kernel_table_avx512();
 
 const KernelTable* kernel_table(SIMDLevel level);
+// AVX-512 with VPOPCNTDQ (Ice Lake, Zen 4 on): the AVX-512 table with its Hamming kernels
+// replaced; what current() uses at the AVX512 level when the CPU has the instruction.
+const KernelTable* kernel_table_avx512_vpopcnt();
+bool cpu_has_vpopcntdq();
 // The table in use; read it once per operation, outside hot loops.
 const KernelTable& current();
 

@@ -57,6 +57,11 @@ bool simd_level_supported(SIMDLevel level) {
 
 namespace kernels {
 
+bool cpu_has_vpopcntdq() {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512f");
+}
+
 const KernelTable* kernel_table(SIMDLevel level) {
     FAISSLIKE_THROW_IF_NOT_FMT(simd_level_supported(level),
                                "SIMD level '%s' is not supported by this CPU",
@@ -67,7 +72,8 @@ const KernelTable* kernel_table(SIMDLevel level) {
         case SIMDLevel::AVX2:
             return kernel_table_avx2();
         case SIMDLevel::AVX512:
-            return kernel_table_avx512();
+            // VPOPCNTDQ (FAISS's AVX512_VPOPCNT level) only changes the Hamming kernels.
+            return cpu_has_vpopcntdq() ? kernel_table_avx512_vpopcnt() : kernel_table_avx512();
     }
     FAISSLIKE_THROW_FMT("invalid SIMD level %d", int(level));
 }

@@ -26,6 +26,8 @@
 
 #include "faisslike/Error.h"
 #include "faisslike/IDSelector.h"
+#include "faisslike/IndexBinaryFromFloat.h"
+#include "faisslike/IndexBinaryIDMap.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexIDMap.h"
 #include "faisslike/IndexShards.h"
@@ -54,8 +56,9 @@ namespace {
 using Bytes = std::vector<uint8_t>;
 constexpr size_t kHeader = 16;
 
-const char* const kTags[] = {"IxFl", "IwFl", "IxPq", "IwPQ", "IxRF", "IHNf", "IHN2",
-                             "IxSQ", "IwSQ", "IxMp", "IxM2", "IxPT", "IxSh"};
+const char* const kTags[] = {"IxFl", "IwFl", "IxPq", "IwPQ", "IxRF", "IHNf", "IHN2", "IxSQ",
+                             "IwSQ", "IxMp", "IxM2", "IxPT", "IxSh", "IBxF", "IBwF", "IBMp",
+                             "IBM2", "IBHh", "IBHm", "IBFf", "IBHf"};
 
 uint64_t get64(const Bytes& b, size_t o) {
     uint64_t v;
@@ -169,6 +172,7 @@ Record splice(Bytes& b, const Record& root, const Record& victim, const Bytes& d
 struct Source {
     std::string name;
     Bytes bytes;
+    bool binary = false;  // an IndexBinary file (read_index_binary)
 };
 
 std::vector<Source> sources() {
@@ -202,7 +206,87 @@ std::vector<Source> sources() {
             sh.add_with_ids(idx_t(n), x.data(), ids.data());
         out.push_back({successive ? "Shards(Flat)" : "Shards(IDMap2)", serialize_index(&sh)});
     }
+    // Binary indexes (d = 64 bits) from the same data, thresholded.
+    std::vector<uint8_t> codes(n * 8);
+    for (size_t i = 0; i < n; ++i) real_to_binary(8, &x[i * d], &codes[i]);
+    std::vector<uint8_t> codes64(n * 8);
+    for (size_t i = 0; i < n * 8; ++i) codes64[i] = uint8_t(codes[i % n] * 37 + i);
+    for (const char* desc : {"BFlat", "BIVF8", "BHNSW8", "BHash8", "BHash2x8", "IDMap2,BIVF8",
+                             "IDMap,BFlat", "BIVF4_HNSW4"}) {
+        auto idx = index_binary_factory(64, desc);
+        idx->train(idx_t(n), codes64.data());
+        if (std::string(desc).rfind("IDMap", 0) == 0)
+            idx->add_with_ids(idx_t(n), codes64.data(), ids.data());
+        else
+            idx->add(idx_t(n), codes64.data());
+        out.push_back({desc, serialize_index_binary(idx.get()), true});
+    }
+    {
+        IndexBinaryFromFloat ff(new IndexFlatL2(64));
+        ff.index.set_owned(true);
+        ff.add(idx_t(n), codes64.data());
+        out.push_back({"BFromFloat", serialize_index_binary(&ff), true});
+    }
     return out;
+}
+
+// The binary counterpart of exercise(): every entry point of a loaded IndexBinary.
+[[noreturn]] void exercise_binary(const Bytes& file, const std::string& path) {
+    int outcome = 10;  // kRejected
+    for (int mapped = 0; mapped < 2; ++mapped) {
+        std::unique_ptr<IndexBinary> idx;
+        try {
+            idx = mapped ? read_index_binary(path, IO_FLAG_MMAP)
+                         : deserialize_index_binary(file.data(), file.size());
+        } catch (const Error&) {
+            continue;
+        }
+        outcome = 11;  // kLoadedFine
+        try {
+            (void)serialize_index_binary(idx.get());
+        } catch (const Error&) {
+            _exit(14);  // kNotWritable
+        }
+        auto call = [&](auto&& f) {
+            try {
+                f();
+            } catch (const Error&) {
+            }
+        };
+        std::vector<uint8_t> q(size_t(3) * size_t(idx->code_size), 0x5a);
+        const idx_t nt = idx->ntotal;
+        for (idx_t k : {idx_t(1), std::min<idx_t>(nt + 3, 4096)}) {
+            std::vector<int32_t> D(size_t(3 * k));
+            std::vector<idx_t> I(size_t(3 * k));
+            bool ran = false;
+            call([&] {
+                idx->search(3, q.data(), k, D.data(), I.data());
+                ran = true;
+            });
+            if (ran && !idx->accepts_ids())
+                for (idx_t l : I)
+                    if (l < -1 || l >= nt) _exit(12);  // kWrong
+        }
+        RangeSearchResult res;
+        call([&] { idx->range_search(3, q.data(), 1 << 20, &res); });
+        std::vector<uint8_t> rec(size_t(idx->code_size));
+        call([&] { idx->reconstruct(0, rec.data()); });
+        call([&] { idx->reconstruct(nt > 0 ? nt - 1 : 0, rec.data()); });
+        IDSelectorRange rm(0, 7);
+        call([&] { idx->remove_ids(rm); });
+        std::vector<idx_t> new_ids = {1000001, 1000002, 1000003};
+        call([&] {
+            if (idx->accepts_ids())
+                idx->add_with_ids(3, q.data(), new_ids.data());
+            else
+                idx->add(3, q.data());
+        });
+        std::vector<int32_t> D(30);
+        std::vector<idx_t> I(30);
+        call([&] { idx->search(3, q.data(), 10, D.data(), I.data()); });
+        call([&] { (void)serialize_index_binary(idx.get()); });
+    }
+    _exit(outcome);
 }
 
 enum Outcome : int {
@@ -214,7 +298,7 @@ enum Outcome : int {
 };
 
 // In the child: load (copy, then mapped) and exercise. Exit code = Outcome.
-[[noreturn]] void exercise(const Bytes& file, const std::string& path) {
+[[noreturn]] void exercise(const Bytes& file, const std::string& path, bool binary) {
     // The parent's OpenMP pool did not survive fork(): stay on this thread. A case that does
     // not finish in a minute is a hang (SIGALRM, counted).
     omp_set_num_threads(1);
@@ -227,6 +311,7 @@ enum Outcome : int {
 #endif
     int outcome = kRejected;
     try {
+        if (binary) exercise_binary(file, path);
         for (int mapped = 0; mapped < 2; ++mapped) {
             std::unique_ptr<Index> idx;
             try {
@@ -398,7 +483,7 @@ TEST(HostileStructures, ValidChecksumsNeverCrashOrAllocateWithoutBound) {
         std::fclose(f);
         const pid_t pid = fork();
         ASSERT_GE(pid, 0);
-        if (pid == 0) exercise(b, path);
+        if (pid == 0) exercise(b, path, srcs[s].binary);
         int status = 0;
         waitpid(pid, &status, 0);
         std::string outcome;

@@ -20,6 +20,8 @@ namespace faisslike {
 
 struct ProductQuantizer;
 struct ScalarQuantizer;
+struct InvertedLists;
+struct IndexBinary;
 
 namespace records {
 
@@ -36,6 +38,14 @@ constexpr char kTagIDMap[4] = {'I', 'x', 'M', 'p'};
 constexpr char kTagIDMap2[4] = {'I', 'x', 'M', '2'};
 constexpr char kTagPreTransform[4] = {'I', 'x', 'P', 'T'};
 constexpr char kTagShards[4] = {'I', 'x', 'S', 'h'};
+constexpr char kTagBinaryFlat[4] = {'I', 'B', 'x', 'F'};
+constexpr char kTagBinaryIVF[4] = {'I', 'B', 'w', 'F'};
+constexpr char kTagBinaryIDMap[4] = {'I', 'B', 'M', 'p'};
+constexpr char kTagBinaryIDMap2[4] = {'I', 'B', 'M', '2'};
+constexpr char kTagBinaryHash[4] = {'I', 'B', 'H', 'h'};
+constexpr char kTagBinaryMultiHash[4] = {'I', 'B', 'H', 'm'};
+constexpr char kTagBinaryFromFloat[4] = {'I', 'B', 'F', 'f'};
+constexpr char kTagBinaryHNSW[4] = {'I', 'B', 'H', 'f'};
 constexpr uint32_t kTransformL2Norm = 1;
 constexpr uint32_t kTransformLinear = 2;
 constexpr uint32_t kTransformRandomRotation = 3;
@@ -208,6 +218,12 @@ void write_index_record(IOWriter* w, const Index* idx);
 std::unique_ptr<Index> read_nested(SectionReader& s, int depth, const char* field,
                                    const char* expected_tag = nullptr);
 
+// Inverted lists (size, padded ids, padded codes per list), shared by the float and binary
+// IVF families (faisslike/io/ivf_io.cpp). Mapped in place from a memory-mapped file.
+void write_invlists(IOWriter* b, const InvertedLists& il);
+std::unique_ptr<InvertedLists> read_invlists(SectionReader& s, size_t nlist, size_t code_size,
+                                             uint64_t expected_total);
+
 // Quantizer sections shared by several families (faisslike/io/codecs.cpp).
 void write_pq(IOWriter* b, const ProductQuantizer& pq);
 void write_sq(IOWriter* b, const ScalarQuantizer& sq);
@@ -243,6 +259,26 @@ std::unique_ptr<Index> read_idmap2(SectionReader& s, int depth);
 std::unique_ptr<Index> read_pretransform(SectionReader& s, int depth);
 std::unique_ptr<Index> read_shards(SectionReader& s, int depth);
 std::unique_ptr<Index> read_refine(SectionReader& s, int depth);
+
+// Binary indexes (faisslike/io/binary_io.cpp).
+void write_index_binary_record(IOWriter* w, const IndexBinary* idx);
+std::unique_ptr<IndexBinary> read_nested_binary(SectionReader& s, int depth, const char* field,
+                                                const char* expected_tag = nullptr);
+void write_binary_flat(IOWriter* b, const IndexBinary& index);
+void write_binary_ivf(IOWriter* b, const IndexBinary& index);
+void write_binary_idmap(IOWriter* b, const IndexBinary& index);
+void write_binary_hash(IOWriter* b, const IndexBinary& index);
+void write_binary_multihash(IOWriter* b, const IndexBinary& index);
+void write_binary_fromfloat(IOWriter* b, const IndexBinary& index);
+void write_binary_hnsw(IOWriter* b, const IndexBinary& index);
+std::unique_ptr<IndexBinary> read_binary_flat(SectionReader& s, int depth);
+std::unique_ptr<IndexBinary> read_binary_ivf(SectionReader& s, int depth);
+std::unique_ptr<IndexBinary> read_binary_idmap(SectionReader& s, int depth);
+std::unique_ptr<IndexBinary> read_binary_idmap2(SectionReader& s, int depth);
+std::unique_ptr<IndexBinary> read_binary_hash(SectionReader& s, int depth);
+std::unique_ptr<IndexBinary> read_binary_multihash(SectionReader& s, int depth);
+std::unique_ptr<IndexBinary> read_binary_fromfloat(SectionReader& s, int depth);
+std::unique_ptr<IndexBinary> read_binary_hnsw(SectionReader& s, int depth);
 
 }  // namespace records
 }  // namespace faisslike

@@ -4,8 +4,36 @@
 #include <cstring>
 
 #include "faisslike/Error.h"
+#include "faisslike/IDSelector.h"
+#include "faisslike/impl/Parallel.h"
 
 namespace faisslike {
+
+size_t remove_ids_from_lists(InvertedLists& il, const IDSelector& sel) {
+    std::vector<size_t> removed_per_list(il.nlist, 0);
+    // Lists are independent: one thread per list, the last entry moves into each hole.
+    parallel_for(int64_t(il.nlist), [&](int64_t l) {
+        size_t ls = il.list_size(size_t(l));
+        const idx_t* ids = il.get_ids(size_t(l));
+        size_t removed = 0;
+        for (size_t o = 0; o < ls;) {
+            if (!sel.is_member(ids[o])) {
+                ++o;
+                continue;
+            }
+            --ls;
+            if (o != ls)
+                il.update_entry(size_t(l), o, ids[ls], il.get_codes(size_t(l)) + ls * il.code_size);
+            ++removed;
+            ids = il.get_ids(size_t(l));
+        }
+        il.resize(size_t(l), ls);
+        removed_per_list[size_t(l)] = removed;
+    });
+    size_t removed = 0;
+    for (size_t r : removed_per_list) removed += r;
+    return removed;
+}
 
 size_t InvertedLists::compute_ntotal() const {
     size_t n = 0;

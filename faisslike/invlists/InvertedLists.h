@@ -40,6 +40,11 @@ struct InvertedLists {
     void check_list_no(size_t list_no) const;
 };
 
+struct IDSelector;
+// Removes the entries whose ids sel selects from every list (the last entry of a list moves
+// into each hole; lists in parallel). Returns how many were removed.
+size_t remove_ids_from_lists(InvertedLists& il, const IDSelector& sel);
+
 struct ArrayInvertedLists : InvertedLists {
     std::vector<std::vector<uint8_t>> codes;
     std::vector<std::vector<idx_t>> ids;

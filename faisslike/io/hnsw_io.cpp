@@ -7,10 +7,10 @@
 namespace faisslike {
 namespace records {
 
-void write_hnsw(IOWriter* b, const Index& index) {
-    const auto* hn = static_cast<const IndexHNSWFlat*>(&index);
-    const HNSW& h = hn->hnsw;
-    write_index_header(b, hn);
+namespace {
+
+// The graph: M .. links_upper (the part both HNSW families share).
+void write_graph(IOWriter* b, const HNSW& h) {
     put<int32_t>(b, h.M);
     put<int32_t>(b, h.efConstruction);
     put<int32_t>(b, h.efSearch);
@@ -25,37 +25,40 @@ void write_hnsw(IOWriter* b, const Index& index) {
     put<uint64_t>(b, h.links_upper_size());
     write_pad(b);
     b->write(h.links_upper_data(), h.links_upper_size() * sizeof(int32_t));
-    put<uint8_t>(b, h.level0_select_2M ? 1 : 0);
-    put<float>(b, h.prune_headroom);
-    put<uint64_t>(b, hn->ndeleted ? hn->deleted.size() : 0);
-    if (hn->ndeleted) b->write(hn->deleted.data(), hn->deleted.size());
-    // The traversal quantizer's ranges (the codes are rebuilt from them on load).
-    put<uint8_t>(b, hn->sq8_traversal() ? 1 : 0);
-    if (hn->sq8_traversal()) write_sq(b, *hn->traversal_sq);
-    write_index_record(b, &hn->storage);
 }
 
-namespace {
-std::unique_ptr<Index> read_hnsw_body(SectionReader& s, int depth, bool v2) {
-    IndexHeader h = read_index_header(s);
-    const int32_t M = s.get<int32_t>("M"), efc = s.get<int32_t>("efConstruction"),
-                  efs = s.get<int32_t>("efSearch"), max_level = s.get<int32_t>("max_level");
-    const int64_t ep = s.get<int64_t>("entry_point");
-    const uint64_t seed = s.get<uint64_t>("seed");
-    if (M < 2 || M > 512) s.fail(format_string("invalid M %d", M));
-    if (efc < 1 || efs < 1)
-        s.fail(format_string("invalid efConstruction %d / efSearch %d", efc, efs));
-    auto idx = std::make_unique<IndexHNSWFlat>(h.d, M, MetricType(h.metric));
-    HNSW& g = idx->hnsw;
-    g.efConstruction = efc;
-    g.efSearch = efs;
-    g.max_level = max_level;
-    g.entry_point = ep;
-    g.seed = seed;
+struct GraphHead {
+    int32_t M, efc, efs, max_level;
+    int64_t ep;
+    uint64_t seed;
+};
+
+GraphHead read_graph_head(SectionReader& s) {
+    GraphHead g;
+    g.M = s.get<int32_t>("M");
+    g.efc = s.get<int32_t>("efConstruction");
+    g.efs = s.get<int32_t>("efSearch");
+    g.max_level = s.get<int32_t>("max_level");
+    g.ep = s.get<int64_t>("entry_point");
+    g.seed = s.get<uint64_t>("seed");
+    if (g.M < 2 || g.M > 512) s.fail(format_string("invalid M %d", g.M));
+    if (g.efc < 1 || g.efs < 1)
+        s.fail(format_string("invalid efConstruction %d / efSearch %d", g.efc, g.efs));
+    return g;
+}
+
+// Levels and links into g (built with head.M), mapped in place from a mapped file.
+void read_graph_body(SectionReader& s, const GraphHead& head, HNSW& g, int64_t ntotal) {
+    g.efConstruction = head.efc;
+    g.efSearch = head.efs;
+    g.max_level = head.max_level;
+    g.entry_point = head.ep;
+    g.seed = head.seed;
+    const int M = head.M;
     const uint64_t n = s.get<uint64_t>("levels_count");
-    if (n != uint64_t(h.ntotal))
+    if (n != uint64_t(ntotal))
         s.fail(format_string("%llu levels for ntotal=%lld", (unsigned long long)n,
-                             (long long)h.ntotal));
+                             (long long)ntotal));
     s.need(n, "levels");
     g.levels.resize(size_t(n));
     s.get_bytes(g.levels.data(), n, "levels");
@@ -74,6 +77,41 @@ std::unique_ptr<Index> read_hnsw_body(SectionReader& s, int depth, bool v2) {
         g.links_upper_mapped_n = size_t(nu);
         g.links_owner = s.r->keepalive();
     }
+}
+
+void validate_graph(SectionReader& s, const HNSW& g, int64_t ntotal) {
+    try {
+        g.validate(ntotal);  // every link in range before any search can follow it
+    } catch (const Error& e) {
+        s.fail(e.what());
+    }
+}
+
+}  // namespace
+
+void write_hnsw(IOWriter* b, const Index& index) {
+    const auto* hn = static_cast<const IndexHNSWFlat*>(&index);
+    const HNSW& h = hn->hnsw;
+    write_index_header(b, hn);
+    write_graph(b, h);
+    put<uint8_t>(b, h.level0_select_2M ? 1 : 0);
+    put<float>(b, h.prune_headroom);
+    put<uint64_t>(b, hn->ndeleted ? hn->deleted.size() : 0);
+    if (hn->ndeleted) b->write(hn->deleted.data(), hn->deleted.size());
+    // The traversal quantizer's ranges (the codes are rebuilt from them on load).
+    put<uint8_t>(b, hn->sq8_traversal() ? 1 : 0);
+    if (hn->sq8_traversal()) write_sq(b, *hn->traversal_sq);
+    write_index_record(b, &hn->storage);
+}
+
+namespace {
+std::unique_ptr<Index> read_hnsw_body(SectionReader& s, int depth, bool v2) {
+    IndexHeader h = read_index_header(s);
+    const GraphHead head = read_graph_head(s);
+    auto idx = std::make_unique<IndexHNSWFlat>(h.d, head.M, MetricType(h.metric));
+    HNSW& g = idx->hnsw;
+    read_graph_body(s, head, g, h.ntotal);
+    const uint64_t n = uint64_t(h.ntotal);
     std::unique_ptr<ScalarQuantizer> traversal;
     if (v2) {
         const uint8_t sel2m = s.get<uint8_t>("level0_select_2M");
@@ -103,11 +141,7 @@ std::unique_ptr<Index> read_hnsw_body(SectionReader& s, int depth, bool v2) {
         g.level0_select_2M = false;  // v1 files were built with hnswlib's rules
         g.prune_headroom = 0.0f;
     }
-    try {
-        g.validate(h.ntotal);  // every link in range before any search can follow it
-    } catch (const Error& e) {
-        s.fail(e.what());
-    }
+    validate_graph(s, g, h.ntotal);
     std::unique_ptr<Index> st = read_nested(s, depth, "storage", kTagFlat);
     auto* flat = static_cast<IndexFlat*>(st.get());  // the Flat tag's reader made it
     if (flat->d != h.d || flat->ntotal != h.ntotal || flat->metric_type != h.metric)
@@ -130,6 +164,43 @@ std::unique_ptr<Index> read_hnsw(SectionReader& s, int depth) {
 
 std::unique_ptr<Index> read_hnsw_v1(SectionReader& s, int depth) {
     return read_hnsw_body(s, depth, false);
+}
+
+void write_binary_hnsw(IOWriter* b, const IndexBinary& index) {
+    const auto& hn = static_cast<const IndexBinaryHNSW&>(index);
+    put<int32_t>(b, hn.d);
+    put<int64_t>(b, hn.ntotal);
+    write_graph(b, hn.hnsw);
+    put<uint8_t>(b, hn.hnsw.level0_select_2M ? 1 : 0);
+    put<float>(b, hn.hnsw.prune_headroom);
+    write_index_binary_record(b, &hn.storage);
+}
+
+std::unique_ptr<IndexBinary> read_binary_hnsw(SectionReader& s, int depth) {
+    const int32_t d = s.get<int32_t>("d");
+    const int64_t ntotal = s.get<int64_t>("ntotal");
+    if (d < 8 || d > kMaxDim || d % 8) s.fail(format_string("invalid binary d=%d", d));
+    if (ntotal < 0) s.fail(format_string("invalid ntotal %lld", (long long)ntotal));
+    const GraphHead head = read_graph_head(s);
+    auto idx = std::make_unique<IndexBinaryHNSW>(d, head.M);
+    read_graph_body(s, head, idx->hnsw, ntotal);
+    const uint8_t sel2m = s.get<uint8_t>("level0_select_2M");
+    const float hr = s.get<float>("prune_headroom");
+    if (sel2m > 1) s.fail(format_string("invalid level0_select_2M byte %u", unsigned(sel2m)));
+    if (!(hr >= 0.0f && hr <= 0.5f)) s.fail(format_string("invalid prune_headroom %g", double(hr)));
+    idx->hnsw.level0_select_2M = sel2m == 1;
+    idx->hnsw.prune_headroom = hr;
+    validate_graph(s, idx->hnsw, ntotal);
+    std::unique_ptr<IndexBinary> st = read_nested_binary(s, depth, "storage", kTagBinaryFlat);
+    if (st->d != d || st->ntotal != ntotal) s.fail("storage is not a binary Flat of the same d and ntotal");
+    auto& flat = static_cast<IndexBinaryFlat&>(*st);  // the tag's reader made it
+    if (flat.xb.empty() && ntotal > 0)  // memory-mapped: stays in the file
+        idx->storage.set_mapped(flat.get_xb(), ntotal, s.r->keepalive());
+    else
+        idx->storage.xb = std::move(flat.xb);
+    idx->storage.ntotal = ntotal;
+    idx->ntotal = ntotal;
+    return idx;
 }
 
 }  // namespace records

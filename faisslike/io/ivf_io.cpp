@@ -23,15 +23,7 @@ void write_ivf_head(IOWriter* b, const IndexIVF* ivf) {
 }
 
 void write_ivf_lists(IOWriter* b, const IndexIVF* ivf) {
-    const InvertedLists& il = *ivf->invlists;
-    for (size_t l = 0; l < ivf->nlist; ++l) {
-        const uint64_t ls = il.list_size(l);
-        put<uint64_t>(b, ls);
-        write_pad(b);
-        b->write(il.get_ids(l), ls * sizeof(idx_t));
-        write_pad(b);
-        b->write(il.get_codes(l), ls * il.code_size);
-    }
+    write_invlists(b, *ivf->invlists);
 }
 
 struct IVFHead {
@@ -82,14 +74,37 @@ void read_ivf_lists(SectionReader& s, IndexIVF& ivf, const IVFHead& v) {
             s.fail(e.what());
         }
     }
-    const uint64_t code_size = ivf.code_size;
+    ivf.invlists = read_invlists(s, size_t(v.nlist), ivf.code_size, uint64_t(v.h.ntotal));
+    ivf.ntotal = v.h.ntotal;
+    ivf.nprobe = size_t(v.nprobe);
+    ivf.is_trained = v.h.is_trained;
+    ivf.set_direct_map_type(DirectMap::Type(v.dm));
+}
+
+}  // namespace
+
+void write_invlists(IOWriter* b, const InvertedLists& il) {
+    for (size_t l = 0; l < il.nlist; ++l) {
+        const uint64_t ls = il.list_size(l);
+        put<uint64_t>(b, ls);
+        write_pad(b);
+        b->write(il.get_ids(l), ls * sizeof(idx_t));
+        write_pad(b);
+        b->write(il.get_codes(l), ls * il.code_size);
+    }
+}
+
+std::unique_ptr<InvertedLists> read_invlists(SectionReader& s, size_t nlist, size_t code_size,
+                                             uint64_t expected_total) {
     // Memory-mapped file: the lists are used in place.
     std::unique_ptr<MappedInvertedLists> mapped;
+    std::unique_ptr<ArrayInvertedLists> arr;
     if (std::shared_ptr<const void> owner = s.r->keepalive())
-        mapped = std::make_unique<MappedInvertedLists>(size_t(v.nlist), size_t(code_size), owner);
-    auto& il = static_cast<ArrayInvertedLists&>(*ivf.invlists);
+        mapped = std::make_unique<MappedInvertedLists>(nlist, code_size, owner);
+    else
+        arr = std::make_unique<ArrayInvertedLists>(nlist, code_size);
     uint64_t total = 0;
-    for (uint64_t l = 0; l < v.nlist; ++l) {
+    for (uint64_t l = 0; l < nlist; ++l) {
         const uint64_t ls = s.get<uint64_t>("list_size");
         // Offsets are 32-bit in the direct map; sizes are checked before any allocation.
         if (ls > 0xffffffffull || ls > s.left / (sizeof(idx_t) + code_size))
@@ -98,8 +113,8 @@ void read_ivf_lists(SectionReader& s, IndexIVF& ivf, const IVFHead& v) {
         // A mapped reader returns views and leaves the vectors alone.
         std::vector<idx_t> unused_ids;
         std::vector<uint8_t> unused_codes;
-        std::vector<idx_t>& ids_out = mapped ? unused_ids : il.ids[l];
-        std::vector<uint8_t>& codes_out = mapped ? unused_codes : il.codes[l];
+        std::vector<idx_t>& ids_out = mapped ? unused_ids : arr->ids[l];
+        std::vector<uint8_t>& codes_out = mapped ? unused_codes : arr->codes[l];
         const idx_t* ids = read_aligned_array(s, ids_out, ls, "list_ids");
         if (!ids) ids = ids_out.data();
         for (uint64_t o = 0; o < ls; ++o)
@@ -114,17 +129,12 @@ void read_ivf_lists(SectionReader& s, IndexIVF& ivf, const IVFHead& v) {
         }
         total += ls;
     }
-    if (mapped) ivf.invlists = std::move(mapped);
-    if (total != uint64_t(v.h.ntotal))
-        s.fail(format_string("lists hold %llu vectors but ntotal=%lld", (unsigned long long)total,
-                             (long long)v.h.ntotal));
-    ivf.ntotal = v.h.ntotal;
-    ivf.nprobe = size_t(v.nprobe);
-    ivf.is_trained = v.h.is_trained;
-    ivf.set_direct_map_type(DirectMap::Type(v.dm));
+    if (total != expected_total)
+        s.fail(format_string("lists hold %llu vectors but ntotal=%llu", (unsigned long long)total,
+                             (unsigned long long)expected_total));
+    if (mapped) return mapped;
+    return arr;
 }
-
-}  // namespace
 
 void write_ivf_flat(IOWriter* b, const Index& index) {
     const auto* ivf = static_cast<const IndexIVFFlat*>(&index);

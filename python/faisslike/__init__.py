@@ -43,7 +43,7 @@ from ._lowlevel import (swig_ptr, SwigPtr, fvec_L2sqr, fvec_inner_product,  # no
                         float_randn, int64_rand, int64_rand_max, byte_rand, rand_perm,
                         fvecs2bitvecs, bitvecs2fvecs, hammings)
 from ._api import *  # noqa: E402,F401,F403
-from ._api import read_index, write_index  # noqa: E402,F401  (paths, file objects, callbacks)
+from ._api import read_index, write_index, read_index_binary, write_index_binary  # noqa: E402,F401
 from ._autotune import (ParameterSpace, ParameterRange, OperatingPoints,  # noqa: E402,F401
                         OperatingPoint, AutoTuneCriterion, OneRecallAtRCriterion,
                         IntersectionCriterion)

@@ -310,8 +310,8 @@ def ranklist_intersection_size(*args):
 
 
 def knn_hamming(xq, xb, k, variant="hc"):
-    """Exact k-NN by Hamming distance between uint8 code arrays: (D int32, I int64)."""
-    from ._lowlevel import hamming_distances
+    """Exact k-NN by Hamming distance between uint8 code arrays: (D int32, I int64); ties
+    go to the smaller id."""
     xq, xb = np.asarray(xq), np.asarray(xb)
     for name, a in (("xq", xq), ("xb", xb)):
         if a.dtype != np.uint8:
@@ -324,17 +324,9 @@ def knn_hamming(xq, xb, k, variant="hc"):
         raise TypeError("k must be an integer")
     if k <= 0:
         raise ValueError(f"k must be > 0, got {k}")
-    nq = xq.shape[0]
-    D = np.full((nq, k), np.iinfo(np.int32).max, dtype=np.int32)
-    I = np.full((nq, k), -1, dtype=np.int64)
-    kk = min(k, xb.shape[0])
-    for i0 in range(0, nq, 256):
-        dis = hamming_distances(xq[i0:i0 + 256], xb)
-        # stable sort: ties broken by the smaller id, as FAISS's heap does for equal keys
-        order = np.argsort(dis, axis=1, kind="stable")[:, :kk]
-        I[i0:i0 + 256, :kk] = order
-        D[i0:i0 + 256, :kk] = np.take_along_axis(dis, order, 1)
-    return D, I
+    index = _C.IndexBinaryFlat(xb.shape[1] * 8)
+    index.add(xb)
+    return index.search(xq, k)
 
 
 def is_similarity_metric(metric_type):
@@ -443,8 +435,9 @@ downcast_InvertedLists = downcast_index
 
 def extract_index_ivf(index):
     """The IndexIVF inside PreTransform / IDMap / Refine wrappers; ValueError if none."""
+    ivf_types = (_C.IndexIVF, _C.IndexBinaryIVF)
     seen = 0
-    while not isinstance(index, _C.IndexIVF):
+    while not isinstance(index, ivf_types):
         seen += 1
         if seen > 64:
             break
@@ -455,7 +448,7 @@ def extract_index_ivf(index):
                 break
         else:
             break
-    if not isinstance(index, _C.IndexIVF):
+    if not isinstance(index, ivf_types):
         raise ValueError(f"extract_index_ivf: no IVF index inside {type(index).__name__}")
     return index
 
@@ -586,13 +579,28 @@ def read_index(source, io_flags=0):
     return _read(_C.deserialize_index, _C.read_index, source, io_flags)
 
 
+def write_index_binary(index, target):
+    """write_index_binary(index, path | file object | PyCallbackIOWriter)."""
+    _write(_C.serialize_index_binary, _C.write_index_binary, index, target)
+
+
+def read_index_binary(source, io_flags=0):
+    """read_index_binary(path | file object | PyCallbackIOReader, io_flags=0)."""
+    return _read(_C.deserialize_index_binary, _C.read_index_binary, source, io_flags)
+
+
 # ---------------------------------------------------------------------------- pickling
 def _index_reduce(self):
     return (_C.deserialize_index, (_C.serialize_index(self),))
 
 
+def _binary_reduce(self):
+    return (_C.deserialize_index_binary, (_C.serialize_index_binary(self),))
+
+
 def install_pickling():
     _C.Index.__reduce__ = _index_reduce
+    _C.IndexBinary.__reduce__ = _binary_reduce
 
 
 # ---------------------------------------------------------------------------- invlists

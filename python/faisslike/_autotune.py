@@ -259,7 +259,7 @@ class ParameterSpace:
                 if isinstance(inner, _C.Index):
                     self._set(inner, name, val)
             return True
-        if isinstance(index, (_C.IndexPreTransform, _C.IndexIDMap)):
+        if isinstance(index, (_C.IndexPreTransform, _C.IndexIDMap, _C.IndexBinaryIDMap)):
             return self._set(index.index, name, val)
         if isinstance(index, _C.IndexShards):
             ok = index.nshards > 0
@@ -271,7 +271,7 @@ class ParameterSpace:
                 index.k_factor = val
                 return True
             return self._set(index.base_index, name, val)
-        if isinstance(index, _C.IndexIVF):
+        if isinstance(index, (_C.IndexIVF, _C.IndexBinaryIVF)):
             if name == "nprobe":
                 index.nprobe = _as_int(val, name)
                 return True

@@ -106,15 +106,7 @@ D and I may be given to write into existing arrays.)doc")
                     py::gil_scoped_release release;
                     self.range_search(xa.shape(0), xa.data(), radius, &res, sp);
                 }
-                py::array_t<uint64_t> lims(py::ssize_t(res.lims.size()));
-                py::array_t<float> D(py::ssize_t(res.distances.size()));
-                py::array_t<int64_t> I(py::ssize_t(res.labels.size()));
-                std::memcpy(lims.mutable_data(), res.lims.data(), res.lims.size() * 8);
-                if (!res.labels.empty()) {
-                    std::memcpy(D.mutable_data(), res.distances.data(), res.distances.size() * 4);
-                    std::memcpy(I.mutable_data(), res.labels.data(), res.labels.size() * 8);
-                }
-                return py::make_tuple(lims, D, I);
+                return range_arrays(res);
             },
             "x"_a, "radius"_a, py::kw_only(), "params"_a = py::none(),
             R"doc(

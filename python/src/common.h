@@ -159,6 +159,19 @@ inline idx_t result_columns(idx_t n, idx_t k) {
     return kout;
 }
 
+// (lims, D, I) numpy arrays of a range search, FAISS's layout.
+inline py::tuple range_arrays(const faisslike::RangeSearchResult& res) {
+    py::array_t<uint64_t> lims(py::ssize_t(res.lims.size()));
+    py::array_t<float> D(py::ssize_t(res.distances.size()));
+    py::array_t<int64_t> I(py::ssize_t(res.labels.size()));
+    if (!res.lims.empty()) std::memcpy(lims.mutable_data(), res.lims.data(), res.lims.size() * 8);
+    if (!res.labels.empty()) {
+        std::memcpy(D.mutable_data(), res.distances.data(), res.distances.size() * 4);
+        std::memcpy(I.mutable_data(), res.labels.data(), res.labels.size() * 8);
+    }
+    return py::make_tuple(lims, D, I);
+}
+
 inline py::tuple search(const faisslike::Index& index, py::handle x, py::handle k_obj,
                         py::object params, py::object D_in, py::object I_in) {
     const faisslike::SearchParameters* sp = as_params(params);
@@ -187,5 +200,6 @@ void bind_graph(py::module_& m);
 void bind_transforms(py::module_& m);
 void bind_wrappers(py::module_& m);
 void bind_io(py::module_& m);
+void bind_binary(py::module_& m);
 
 }  // namespace faisslike_py

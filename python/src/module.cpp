@@ -35,4 +35,5 @@ PYBIND11_MODULE(_faisslike, m) {
     faisslike_py::bind_transforms(m);
     faisslike_py::bind_wrappers(m);
     faisslike_py::bind_io(m);
+    faisslike_py::bind_binary(m);
 }

@@ -8,6 +8,7 @@
 #include "faisslike/IDSelector.h"
 #include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexShards.h"
+#include "faisslike/IndexBinary.h"
 #include "faisslike/index_factory.h"
 #include "faisslike/index_io.h"
 
@@ -65,6 +66,22 @@ int main(int argc, char** argv) {
     for (int s = 0; s < 2; ++s) sh.add_shard(index_factory(d, "Flat").release(), true);
     sh.add(n, x.data());
     write_index(&sh, dir + "/Shards.index");
+    // Binary indexes over 64-bit codes.
+    std::vector<uint8_t> codes(size_t(n) * 8);
+    for (size_t i = 0; i < codes.size(); ++i) codes[i] = uint8_t(x[i % x.size()] * 97.0f + float(i));
+    for (const char* desc : {"BFlat", "BIVF4", "BHNSW4", "BHash8", "BHash2x8", "IDMap2,BFlat"}) {
+        auto idx = index_binary_factory(64, desc);
+        idx->train(n, codes.data());
+        if (std::string(desc).rfind("IDMap", 0) == 0)
+            idx->add_with_ids(n, codes.data(), ids.data());
+        else
+            idx->add(n, codes.data());
+        std::string name = desc;
+        for (char& c : name)
+            if (c == ',') c = '_';
+        write_index_binary(idx.get(), dir + "/binary_" + name + ".index");
+        ++count;
+    }
     std::printf("%d seed files in %s\n", count + 1, dir.c_str());
     return 0;
 }

@@ -14,14 +14,14 @@ namespace {
 // Nothing from distances_simd.h here: its templates instantiated with these flags would be
 // the same symbols as the AVX-512 table's and the linker could pick this copy for CPUs
 // without VPOPCNTDQ.
-inline uint64_t load_u64(const uint8_t* p) {
+inline uint64_t load_u64_avx512(const uint8_t* p) {
     uint64_t v;
     std::memcpy(&v, p, 8);
     return v;
 }
 
 // popcount(a ^ b) over nbytes: 64-byte blocks, then a 32-byte one, then words and bytes.
-inline int32_t hamming1_vp(const uint8_t* a, const uint8_t* b, size_t nbytes) {
+inline int32_t hamming1_avx512_vpopcnt(const uint8_t* a, const uint8_t* b, size_t nbytes) {
     size_t i = 0;
     __m512i acc = _mm512_setzero_si512();
     for (; i + 64 <= nbytes; i += 64) {
@@ -39,27 +39,27 @@ inline int32_t hamming1_vp(const uint8_t* a, const uint8_t* b, size_t nbytes) {
         s += t[0] + t[1] + t[2] + t[3];
         i += 32;
     }
-    for (; i + 8 <= nbytes; i += 8) s += __builtin_popcountll(load_u64(a + i) ^ load_u64(b + i));
+    for (; i + 8 <= nbytes; i += 8) s += __builtin_popcountll(load_u64_avx512(a + i) ^ load_u64_avx512(b + i));
     for (; i < nbytes; ++i) s += __builtin_popcount(unsigned(a[i] ^ b[i]));
     return int32_t(s);
 }
 
-void hamming_ny_vp(int32_t* out, const uint8_t* a, const uint8_t* b, size_t nbytes, size_t ny) {
-    for (size_t j = 0; j < ny; ++j) out[j] = hamming1_vp(a, b + j * nbytes, nbytes);
+void hamming_ny_avx512_vpopcnt(int32_t* out, const uint8_t* a, const uint8_t* b, size_t nbytes, size_t ny) {
+    for (size_t j = 0; j < ny; ++j) out[j] = hamming1_avx512_vpopcnt(a, b + j * nbytes, nbytes);
 }
 
-void hamming_batch4_vp(const uint8_t* a, const uint8_t* b0, const uint8_t* b1, const uint8_t* b2,
+void hamming_batch4_avx512_vpopcnt(const uint8_t* a, const uint8_t* b0, const uint8_t* b1, const uint8_t* b2,
                        const uint8_t* b3, size_t nbytes, int32_t* out) {
-    out[0] = hamming1_vp(a, b0, nbytes);
-    out[1] = hamming1_vp(a, b1, nbytes);
-    out[2] = hamming1_vp(a, b2, nbytes);
-    out[3] = hamming1_vp(a, b3, nbytes);
+    out[0] = hamming1_avx512_vpopcnt(a, b0, nbytes);
+    out[1] = hamming1_avx512_vpopcnt(a, b1, nbytes);
+    out[2] = hamming1_avx512_vpopcnt(a, b2, nbytes);
+    out[3] = hamming1_avx512_vpopcnt(a, b3, nbytes);
 }
 
-KernelTable make_table() {
+KernelTable make_table_avx512_vpopcnt() {
     KernelTable t = *kernel_table_avx512();
-    t.hamming_ny = &hamming_ny_vp;
-    t.hamming_batch4 = &hamming_batch4_vp;
+    t.hamming_ny = &hamming_ny_avx512_vpopcnt;
+    t.hamming_batch4 = &hamming_batch4_avx512_vpopcnt;
     return t;
 }
 
@@ -67,7 +67,7 @@ KernelTable make_table() {
 
 const KernelTable* kernel_table_avx512_vpopcnt() {
     // Built on first use (after dispatch chose this level), never at load time.
-    static const KernelTable table = make_table();
+    static const KernelTable table = make_table_avx512_vpopcnt();
     return &table;
 }
 

@@ -8,6 +8,8 @@
 #include "faisslike/IDSelector.h"
 #include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexShards.h"
+#include <cmath>
+
 #include "faisslike/IndexBinary.h"
 #include "faisslike/index_factory.h"
 #include "faisslike/index_io.h"
@@ -68,7 +70,8 @@ int main(int argc, char** argv) {
     write_index(&sh, dir + "/Shards.index");
     // Binary indexes over 64-bit codes.
     std::vector<uint8_t> codes(size_t(n) * 8);
-    for (size_t i = 0; i < codes.size(); ++i) codes[i] = uint8_t(x[i % x.size()] * 97.0f + float(i));
+    for (size_t i = 0; i < codes.size(); ++i)
+        codes[i] = uint8_t(uint32_t(std::fabs(x[i % x.size()]) * 97.0f) + uint32_t(i));
     for (const char* desc : {"BFlat", "BIVF4", "BHNSW4", "BHash8", "BHash2x8", "IDMap2,BFlat"}) {
         auto idx = index_binary_factory(64, desc);
         idx->train(n, codes.data());

@@ -41,7 +41,7 @@ from ._lowlevel import (swig_ptr, SwigPtr, fvec_L2sqr, fvec_inner_product,  # no
                         fvec_norm_L2sqr, fvec_norms_L2sqr, fvec_norms_L2, fvec_renorm_L2,
                         fvec_inner_products_ny, fvec_L2sqr_ny, fvec_madd, float_rand,
                         float_randn, int64_rand, int64_rand_max, byte_rand, rand_perm,
-                        fvecs2bitvecs, bitvecs2fvecs, hammings)
+                        fvecs2bitvecs, bitvecs2fvecs, hammings, imbalance_factor)
 from ._api import *  # noqa: E402,F401,F403
 from ._api import read_index, write_index, read_index_binary, write_index_binary  # noqa: E402,F401
 from ._autotune import (ParameterSpace, ParameterRange, OperatingPoints,  # noqa: E402,F401

@@ -189,3 +189,18 @@ def hammings(a, b, na, nb, nbytespercode, dis):
     av = _view(a, na * nc, "uint8", "a").reshape(na, nc)
     bv = _view(b, nb * nc, "uint8", "b").reshape(nb, nc)
     _view(dis, na * nb, "int32", "dis", True)[:] = hamming_distances(av, bv).reshape(-1)
+
+
+def imbalance_factor(n, k, assign):
+    """k * sum(size^2) / n^2 of an assignment of n points to k clusters (1 = balanced)."""
+    n, k = _count(n, "n"), _count(k, "k")
+    if isinstance(assign, SwigPtr):
+        a = _view(assign, n, assign.flat.dtype, "assign")
+    else:
+        a = np.asarray(assign).reshape(-1)[:n]
+    if a.dtype.kind not in "iu":
+        raise TypeError("assign must hold integers")
+    if a.size and (a.min() < 0 or a.max() >= k):
+        raise ValueError("assignments must be in [0, k)")
+    hist = np.bincount(a.astype(np.int64), minlength=k).astype(np.float64)
+    return float(k * (hist ** 2).sum() / (float(n) ** 2)) if n else 0.0

@@ -291,6 +291,15 @@ struct GraphViewT : Space {
     template <class Links, class Accept>
     void search_layer_if(Query q, int level, int64_t ep, float dep, int ef, SearchScratch& s,
                          const Links& links_of, const Accept& accept) const {
+        search_layer_visit(q, level, ep, dep, ef, s, links_of, accept, [](int32_t, float) {});
+    }
+
+    // The same, also handing every node it scores (with its distance) to visit(): what
+    // range search collects.
+    template <class Links, class Accept, class Visit>
+    void search_layer_visit(Query q, int level, int64_t ep, float dep, int ef, SearchScratch& s,
+                            const Links& links_of, const Accept& accept,
+                            const Visit& visit) const {
         VisitedTable& vis = s.vis;
         std::vector<Node>& res = s.res;
         std::vector<Node>& cand = s.cand;
@@ -299,7 +308,10 @@ struct GraphViewT : Space {
         res.clear();
         cand.clear();
         vis.visit(size_t(ep));
-        if (accept(int32_t(ep))) res.push_back({dep, int32_t(ep)});
+        if (accept(int32_t(ep))) {
+            res.push_back({dep, int32_t(ep)});
+            visit(int32_t(ep), dep);
+        }
         cand.push_back({dep, int32_t(ep)});
         const size_t line_bytes = vec_bytes();
         // Rows of up to 8 lines (d <= 128 floats) are requested whole as soon as they are
@@ -324,6 +336,7 @@ struct GraphViewT : Space {
                 prefetch_lines(vec_ptr(v), short_rows ? line_bytes : 1);
             }
             auto consider = [&](int32_t v, float dv) {
+                if (accept(v)) visit(v, dv);
                 if (int(res.size()) < ef || dv < res.front().d) {
                     // Likely expanded later: start fetching its links (hnswlib gets them
                     // for free by storing links next to the vector).
@@ -633,6 +646,63 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
         run(CheckedLinks{h, ntotal});
     else
         run(InPlaceLinks{h});
+}
+
+void IndexHNSWFlat::do_range_search(idx_t n, const float* x, float radius,
+                                    RangeSearchResult* result,
+                                    const SearchParameters* params) const {
+    // As FAISS: the nodes a k-NN walk with efSearch scores, kept when within radius
+    // (approximate: a larger efSearch finds more). Walks the float vectors even with the
+    // 8-bit traversal on, so the distances compared with the radius are exact.
+    int ef = hnsw.efSearch;
+    if (auto p = params_as<SearchParametersHNSW>(params, "SearchParametersHNSW")) {
+        if (p->efSearch) ef = p->efSearch;
+    }
+    FAISSLIKE_CHECK_ARG(ef > 0, "efSearch must be > 0, got %d", ef);
+    const IDSelector* sel = selector_of(params);
+    const bool ip = metric_type == METRIC_INNER_PRODUCT;
+    const HNSW& h = hnsw;
+    const GraphView g(h, FloatSpace{storage.get_xb(), size_t(d), ip, kernels::current()});
+    // Internal distances are "smaller is better": -ip for inner product.
+    const float thr = ip ? -radius : radius;
+    std::vector<std::vector<std::pair<float, idx_t>>> hits(static_cast<size_t>(n));
+    auto run = [&](const auto& links) {
+        parallel_for(
+            n,
+            [&](idx_t i) {
+                if (h.entry_point < 0) return;
+                const float* q = x + i * d;
+                int64_t ep = h.entry_point;
+                float dep = g.dist(q, ep);
+                SearchScratch& s = thread_scratch();
+                for (int lev = h.max_level; lev > 0; --lev) g.greedy(q, lev, ep, dep, s.nbuf, links);
+                const uint8_t* del = ndeleted ? deleted.data() : nullptr;
+                auto& out = hits[size_t(i)];
+                g.search_layer_visit(
+                    q, 0, ep, dep, ef, s, links,
+                    [&](int32_t v) { return !(del && del[v]) && (!sel || sel->is_member(v)); },
+                    [&](int32_t v, float dv) {
+                        if (dv < thr) out.push_back({dv, idx_t(v)});
+                    });
+                std::sort(out.begin(), out.end());
+            },
+            n > 1);
+    };
+    if (h.links0_mapped)
+        run(CheckedLinks{h, ntotal});
+    else
+        run(InPlaceLinks{h});
+    result->nq = size_t(n);
+    result->lims.assign(size_t(n) + 1, 0);
+    result->labels.clear();
+    result->distances.clear();
+    for (size_t i = 0; i < size_t(n); ++i) {
+        for (const auto& [dv, id] : hits[i]) {
+            result->distances.push_back(ip ? -dv : dv);
+            result->labels.push_back(id);
+        }
+        result->lims[i + 1] = result->labels.size();
+    }
 }
 
 void IndexHNSWFlat::set_sq8_traversal(bool on) {

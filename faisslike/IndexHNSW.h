@@ -127,6 +127,8 @@ struct IndexHNSWFlat : Index {
     void do_add(idx_t n, const float* x) override;
     void do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                    const SearchParameters* params) const override;
+    void do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                         const SearchParameters* params) const override;
     void do_reset() override;
     size_t do_remove_ids(const IDSelector& sel) override;
     size_t do_compact() override;

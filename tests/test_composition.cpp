@@ -83,7 +83,7 @@ std::vector<Case> cases() {
     };
     for (const auto& [b, exact] : bases) {
         const bool ivf = b.rfind("IVF", 0) == 0, hnsw = b.rfind("HNSW", 0) == 0;
-        const bool range = b == "Flat" || ivf;
+        const bool range = b == "Flat" || ivf || hnsw;
         out.push_back({b, false, exact, false, true, range});
         out.push_back({"IDMap," + b, true, exact, false, true, range});
         out.push_back({"IDMap2," + b, true, exact, false, true, range});
@@ -98,7 +98,6 @@ std::vector<Case> cases() {
         out.push_back({b + ",RFlat", false, exact, false, !ivf, false});
         out.push_back({"IDMap2," + b + ",RFlat", true, exact, false, !ivf, false});
         out.push_back({"Shards(IDMap2," + b + ")", true, exact, false, true, range});
-        (void)hnsw;
     }
     return out;
 }

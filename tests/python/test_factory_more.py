@@ -52,3 +52,43 @@ def test_ivf_hnsw_quantizer_round_trip(ds, tmp_path):
         fl.index_factory(32, "IVF64_HNSWx,Flat")
     with pytest.raises(ValueError):
         fl.index_factory(32, "IVF64_HNSW1,Flat")
+
+
+@pytest.mark.parametrize("metric", [fl.METRIC_L2, fl.METRIC_INNER_PRODUCT])
+def test_hnsw_range_search_is_exact_where_it_looks(ds, metric):
+    xb, xq = ds.get_database()[:10000], ds.get_queries()[:200]
+    idx = fl.IndexHNSWFlat(32, 16, metric)
+    idx.add(xb)
+    flat = fl.IndexFlat(32, metric)
+    flat.add(xb)
+    D, _ = flat.search(xq, 20)
+    radius = float(np.median(D[:, 10]))
+    lims_r, D_r, I_r = flat.range_search(xq, radius)
+    lims, Dh, Ih = idx.range_search(xq, radius, params=fl.SearchParametersHNSW(efSearch=128))
+    # every result is really within the radius, with its exact distance
+    for i in range(len(xq)):
+        ids, dis = Ih[lims[i]:lims[i + 1]], Dh[lims[i]:lims[i + 1]]
+        ref = dict(zip(I_r[lims_r[i]:lims_r[i + 1]], D_r[lims_r[i]:lims_r[i + 1]]))
+        assert all(j in ref for j in ids)
+        np.testing.assert_allclose(dis, [ref[j] for j in ids], rtol=1e-4, atol=1e-4)
+    from faisslike.contrib.evaluation import range_PR
+    p, r = range_PR(lims_r, I_r, lims, Ih)
+    assert p == 1.0 and r > 0.9, r
+
+
+@needs_faiss
+def test_hnsw_range_recall_not_below_faiss(ds):
+    from faisslike.contrib.evaluation import range_PR
+    xb, xq = ds.get_database()[:10000], ds.get_queries()[:300]
+    flat = fl.IndexFlatL2(32)
+    flat.add(xb)
+    radius = float(np.median(flat.search(xq, 20)[0][:, 10]))
+    lims_r, _, I_r = flat.range_search(xq, radius)
+    recalls = []
+    for lib in (fl, real_faiss):
+        idx = lib.IndexHNSWFlat(32, 16)
+        idx.add(xb)
+        idx.hnsw.efSearch = 32
+        lims, _, I = idx.range_search(xq, radius)
+        recalls.append(range_PR(lims_r, I_r, lims, I)[1])
+    assert recalls[0] >= recalls[1] - 0.01, recalls

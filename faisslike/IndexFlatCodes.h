@@ -26,6 +26,11 @@ struct IndexFlatCodes : Index {
     // Removal: the selected ids go, later codes move down (ids renumbered, as FAISS).
     RemovalMode removal_mode() const override { return RemovalMode::Renumber; }
 
+    // The codec, for indexes built over this storage (IndexHNSWSQ / PQ): a per-thread
+    // scorer (distances from a query to codes), and decoding.
+    virtual std::unique_ptr<CodeScorer> get_scorer() const = 0;
+    virtual void decode(size_t n, const uint8_t* in, float* x) const = 0;
+
    protected:
     void do_add(idx_t n, const float* x) override;
     void do_reset() override;
@@ -36,9 +41,7 @@ struct IndexFlatCodes : Index {
                    const SearchParameters* params) const override;
     // Training a filled index would leave its codes meaningless under the new codec.
     void check_empty_for_training() const;
-    virtual std::unique_ptr<CodeScorer> get_scorer() const = 0;
     virtual void encode(size_t n, const float* x, uint8_t* out) const = 0;
-    virtual void decode(size_t n, const uint8_t* in, float* x) const = 0;
 };
 
 }  // namespace faisslike

@@ -7,6 +7,8 @@
 
 #include "faisslike/Error.h"
 #include "faisslike/IDSelector.h"
+#include "faisslike/IndexPQ.h"
+#include "faisslike/IndexScalarQuantizer.h"
 #include "faisslike/impl/Heap.h"
 #include "faisslike/impl/Parallel.h"
 #include "faisslike/impl/ResultCollector.h"
@@ -249,6 +251,67 @@ struct BinarySpace {
         K.hamming_batch4(q, node_query(a), node_query(b), node_query(c), node_query(e), cs, o);
         for (int t = 0; t < 4; ++t) out[t] = float(o[t]);
     }
+};
+
+// Codes of a flat-codes storage (SQ, PQ), scored by its codec. A query carries its own
+// scorer (set to the query vector); pair distances while building decode the first node
+// into a per-thread scorer kept while the same node comes back (the heuristic's loops do).
+struct CodesQuery {
+    std::unique_ptr<CodeScorer> scorer;
+};
+
+std::atomic<uint64_t> g_codes_space_epoch{0};
+
+struct CodesSpace {
+    using Query = const CodesQuery*;
+    const IndexFlatCodes* storage;
+    const uint8_t* codes;
+    size_t cs;
+    bool ip;
+    // Identifies this build for the per-thread memos (a storage address can be reused by
+    // another index after this one is gone; an epoch cannot).
+    uint64_t epoch = g_codes_space_epoch.fetch_add(1) + 1;
+
+    const char* vec_ptr(int64_t v) const {
+        return reinterpret_cast<const char*>(codes + size_t(v) * cs);
+    }
+    size_t vec_bytes() const { return cs; }
+    float dist(Query q, int64_t v) const {
+        float o;
+        q->scorer->score(codes + size_t(v) * cs, 1, &o);
+        return ip ? -o : o;
+    }
+    void dist4(Query q, int64_t a, int64_t b, int64_t c, int64_t e, float* out) const {
+        out[0] = dist(q, a);
+        out[1] = dist(q, b);
+        out[2] = dist(q, c);
+        out[3] = dist(q, e);
+    }
+    // A thread's query object for stored node v (the vector decoded, the scorer set).
+    const CodesQuery* query_of(int64_t v, int slot) const {
+        struct Memo {
+            uint64_t epoch = 0;
+            int64_t node = -1;
+            CodesQuery q;
+            std::vector<float> buf;
+        };
+        thread_local Memo memo[2];  // slot 0: the inserted node's walk; 1: pair distances
+        Memo& m = memo[slot];
+        if (m.epoch != epoch || !m.q.scorer) {
+            m.epoch = epoch;
+            m.q.scorer = storage->get_scorer();
+            m.node = -1;
+        }
+        if (m.node != v) {
+            m.buf.resize(size_t(storage->d));
+            storage->decode(1, codes + size_t(v) * cs, m.buf.data());
+            m.q.scorer->set_query(m.buf.data());
+            m.node = v;
+        }
+        return &m.q;
+    }
+    Query node_query(int64_t v) const { return query_of(v, 0); }
+    float dist_nodes(int64_t a, int64_t b) const { return dist(query_of(a, 1), b); }
 };
 
 // Read-only view of the graph for one walk: distances (from the Space) and best-first
@@ -828,6 +891,90 @@ void IndexBinaryHNSW::do_reset() {
 
 void IndexBinaryHNSW::do_reconstruct(idx_t key, uint8_t* recons) const {
     storage.reconstruct(key, recons);
+}
+
+// ---------------------------------------------------------------- HNSW over codes
+
+IndexHNSWCodes::IndexHNSWCodes(std::unique_ptr<IndexFlatCodes> st, int M)
+    : Index(st ? st->d : 0, st ? st->metric_type : METRIC_L2), hnsw(M), storage(std::move(st)) {
+    is_trained = storage->is_trained;
+}
+
+void IndexHNSWCodes::do_train(idx_t n, const float* x) {
+    storage->train(n, x);
+    is_trained = storage->is_trained;
+}
+
+void IndexHNSWCodes::do_add(idx_t n, const float* x) {
+    check_hnsw_add(hnsw, ntotal, n);
+    const size_t n0 = size_t(ntotal), n1 = n0 + size_t(n);
+    hnsw.materialize_links();
+    storage->add(n, x);
+    build_graph(hnsw, n0, n1,
+                CodesSpace{storage.get(), storage->codes.data(), storage->code_size,
+                           metric_type == METRIC_INNER_PRODUCT});
+    ntotal = idx_t(n1);
+}
+
+void IndexHNSWCodes::do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                               const SearchParameters* params) const {
+    int ef = hnsw.efSearch;
+    if (auto p = params_as<SearchParametersHNSW>(params, "SearchParametersHNSW")) {
+        if (p->efSearch) ef = p->efSearch;
+    }
+    const IDSelector* sel = selector_of(params);
+    FAISSLIKE_CHECK_ARG(ef > 0, "efSearch must be > 0, got %d", ef);
+    ef = int(std::max<idx_t>(ef, k));
+    const bool ip = metric_type == METRIC_INNER_PRODUCT;
+    const HNSW& h = hnsw;
+    const GraphViewT<CodesSpace> g(
+        h, CodesSpace{storage.get(), storage->codes.data(), storage->code_size, ip});
+    auto run = [&](const auto& links) {
+        parallel_for_with(
+            n, [&] { return CodesQuery{storage->get_scorer()}; },
+            [&](CodesQuery& cq, int64_t i) {
+                float* hv = distances + i * k;
+                idx_t* hi = labels + i * k;
+                heap_heapify<HeapC>(size_t(k), hv, hi);
+                if (h.entry_point >= 0) {
+                    cq.scorer->set_query(x + i * d);
+                    int64_t ep = h.entry_point;
+                    float dep = g.dist(&cq, ep);
+                    SearchScratch& s = thread_scratch();
+                    for (int lev = h.max_level; lev > 0; --lev)
+                        g.greedy(&cq, lev, ep, dep, s.nbuf, links);
+                    g.search_layer_if(&cq, 0, ep, dep, ef, s, links,
+                                      [&](int32_t v) { return !sel || sel->is_member(v); });
+                    for (const Node& r : s.res)
+                        heap_push_if_better<HeapC>(size_t(k), hv, hi, r.d, r.id);
+                }
+                finalize_results(size_t(k), hv, hi, ip, 0.0f);
+            },
+            n > 1);
+    };
+    if (h.links0_mapped)
+        run(CheckedLinks{h, ntotal});
+    else
+        run(InPlaceLinks{h});
+}
+
+void IndexHNSWCodes::do_reset() {
+    hnsw.clear_graph();
+    storage->reset();
+    ntotal = 0;
+}
+
+void IndexHNSWCodes::do_reconstruct(idx_t key, float* recons) const {
+    storage->reconstruct(key, recons);
+}
+
+IndexHNSWSQ::IndexHNSWSQ(idx_t d, ScalarQuantizer::QuantizerType qtype, int M, MetricType metric)
+    : IndexHNSWCodes(std::make_unique<IndexScalarQuantizer>(d, qtype, metric), M) {}
+
+IndexHNSWPQ::IndexHNSWPQ(idx_t d, int pq_m, int M, int pq_nbits, MetricType metric)
+    : IndexHNSWCodes(std::make_unique<IndexPQ>(d, size_t(pq_m), size_t(pq_nbits), metric), M) {
+    FAISSLIKE_CHECK_ARG(pq_m > 0 && pq_nbits > 0, "pq M and nbits must be > 0, got %d, %d", pq_m,
+                        pq_nbits);
 }
 
 }  // namespace faisslike

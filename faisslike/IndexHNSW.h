@@ -9,6 +9,7 @@
 #include "faisslike/Index.h"
 #include "faisslike/IndexBinaryFlat.h"
 #include "faisslike/IndexFlat.h"
+#include "faisslike/IndexFlatCodes.h"
 #include "faisslike/ScalarQuantizer.h"
 #include "faisslike/impl/LargeAlloc.h"
 
@@ -137,6 +138,33 @@ struct IndexHNSWFlat : Index {
 
    private:
     void encode_traversal(idx_t from);
+};
+
+// HNSW over the codes of a flat-codes storage (FAISS's IndexHNSWSQ / IndexHNSWPQ): the graph
+// is built and walked on the codec's distances (approximate, as FAISS); memory per vector is
+// the code plus the links. Removal is not supported (as FAISS).
+struct IndexHNSWCodes : Index {
+    HNSW hnsw;
+    std::unique_ptr<IndexFlatCodes> storage;
+
+    IndexHNSWCodes(std::unique_ptr<IndexFlatCodes> storage, int M);
+
+   protected:
+    void do_train(idx_t n, const float* x) override;
+    void do_add(idx_t n, const float* x) override;
+    void do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                   const SearchParameters* params) const override;
+    void do_reset() override;
+    void do_reconstruct(idx_t key, float* recons) const override;
+};
+
+struct IndexHNSWSQ : IndexHNSWCodes {
+    IndexHNSWSQ(idx_t d, ScalarQuantizer::QuantizerType qtype, int M = 32,
+                MetricType metric = METRIC_L2);
+};
+
+struct IndexHNSWPQ : IndexHNSWCodes {
+    IndexHNSWPQ(idx_t d, int pq_m, int M = 32, int pq_nbits = 8, MetricType metric = METRIC_L2);
 };
 
 // HNSW over binary codes with Hamming distance (FAISS's IndexBinaryHNSW): the same graph

@@ -128,8 +128,25 @@ struct Parser {
         if (t == "Flat") return flat(metric);
         if (sq_type(t, qt)) return std::make_unique<IndexScalarQuantizer>(d, qt, metric);
         if (pq_params(t, M, nbits)) return std::make_unique<IndexPQ>(d, M, nbits, metric);
-        if (prefixed_number(t, "HNSW", num))
-            return std::make_unique<IndexHNSWFlat>(d, int(parse_count(num, 512, t, desc)), metric);
+        {
+            // HNSW<M>, HNSW<M>,<codes> or HNSW<M>_<codes>, codes = Flat | SQ.. | PQ..
+            const size_t us = t.find('_');
+            const std::string head = t.substr(0, us);
+            std::string codes_tok = us == std::string::npos ? "" : t.substr(us + 1);
+            if (prefixed_number(head, "HNSW", num) && t.rfind("HNSW", 0) == 0) {
+                const int M = int(parse_count(num, 512, t, desc));
+                size_t pm, pb;
+                if (codes_tok.empty() && pos < tok.size() &&
+                    (tok[pos] == "Flat" || sq_type(tok[pos], qt) || pq_params(tok[pos], pm, pb)))
+                    codes_tok = tok[pos++];
+                if (codes_tok.empty() || codes_tok == "Flat")
+                    return std::make_unique<IndexHNSWFlat>(d, M, metric);
+                if (sq_type(codes_tok, qt)) return std::make_unique<IndexHNSWSQ>(d, qt, M, metric);
+                if (pq_params(codes_tok, pm, pb))
+                    return std::make_unique<IndexHNSWPQ>(d, int(pm), M, int(pb), metric);
+                fail(codes_tok, "unknown HNSW storage (expected Flat, SQ.. or PQ..)");
+            }
+        }
         std::string ivf_part = t, hnsw_m;
         const size_t us = t.find("_HNSW");
         if (t.rfind("IVF", 0) == 0 && us != std::string::npos) {  // IVF<n>_HNSW<M>

@@ -2,6 +2,8 @@
 #include "faisslike/impl/IndexRecords.h"
 
 #include "faisslike/IndexHNSW.h"
+#include "faisslike/IndexPQ.h"
+#include "faisslike/IndexScalarQuantizer.h"
 #include "faisslike/ScalarQuantizer.h"
 
 namespace faisslike {
@@ -200,6 +202,47 @@ std::unique_ptr<IndexBinary> read_binary_hnsw(SectionReader& s, int depth) {
         idx->storage.xb = std::move(flat.xb);
     idx->storage.ntotal = ntotal;
     idx->ntotal = ntotal;
+    return idx;
+}
+
+void write_hnsw_codes(IOWriter* b, const Index& index) {
+    const auto& hn = static_cast<const IndexHNSWCodes&>(index);
+    write_index_header(b, &hn);
+    write_graph(b, hn.hnsw);
+    put<uint8_t>(b, hn.hnsw.level0_select_2M ? 1 : 0);
+    put<float>(b, hn.hnsw.prune_headroom);
+    write_index_record(b, hn.storage.get());
+}
+
+std::unique_ptr<Index> read_hnsw_codes(SectionReader& s, int depth) {
+    IndexHeader h = read_index_header(s);
+    const GraphHead head = read_graph_head(s);
+    HNSW g(head.M);
+    read_graph_body(s, head, g, h.ntotal);
+    const uint8_t sel2m = s.get<uint8_t>("level0_select_2M");
+    const float hr = s.get<float>("prune_headroom");
+    if (sel2m > 1) s.fail(format_string("invalid level0_select_2M byte %u", unsigned(sel2m)));
+    if (!(hr >= 0.0f && hr <= 0.5f)) s.fail(format_string("invalid prune_headroom %g", double(hr)));
+    g.level0_select_2M = sel2m == 1;
+    g.prune_headroom = hr;
+    validate_graph(s, g, h.ntotal);
+    std::unique_ptr<Index> st = read_nested(s, depth, "storage");
+    if (st->d != h.d || st->ntotal != h.ntotal || st->metric_type != h.metric)
+        s.fail("storage d, metric or ntotal differ from the index");
+    std::unique_ptr<IndexHNSWCodes> idx;
+    // The storage record decides the family (the reader made it: its type is known).
+    if (auto* sq = dynamic_cast<IndexScalarQuantizer*>(st.get())) {
+        idx = std::make_unique<IndexHNSWSQ>(h.d, sq->sq.qtype, head.M, MetricType(h.metric));
+    } else if (auto* pq = dynamic_cast<IndexPQ*>(st.get())) {
+        idx = std::make_unique<IndexHNSWPQ>(h.d, int(pq->pq.M), head.M, int(pq->pq.nbits),
+                                            MetricType(h.metric));
+    } else {
+        s.fail("the storage of an HNSW over codes must be an SQ or PQ index");
+    }
+    idx->storage.reset(static_cast<IndexFlatCodes*>(st.release()));
+    idx->hnsw = std::move(g);
+    idx->ntotal = h.ntotal;
+    idx->is_trained = h.is_trained && idx->storage->is_trained;
     return idx;
 }
 

@@ -81,6 +81,34 @@ the vectors (normalize_L2): HNSW recall is poor on unnormalized inner-product da
             },
             "Rebuild the graph without the deleted nodes (frees them); the remaining vectors\n"
             "are renumbered 0..n-1 in their old order. Returns the number freed.");
+
+    py::class_<IndexHNSWCodes, Index>(m, "IndexHNSWCodes",
+                                      "Base of IndexHNSWSQ / IndexHNSWPQ: HNSW over compressed "
+                                      "codes (hnsw, storage).")
+        .def_property_readonly(
+            "hnsw", [](IndexHNSWCodes& i) -> HNSW& { return i.hnsw; },
+            py::return_value_policy::reference_internal)
+        .def_property_readonly(
+            "storage", [](IndexHNSWCodes& i) { return i.storage.get(); },
+            py::return_value_policy::reference_internal,
+            "The codes (an IndexScalarQuantizer or IndexPQ).");
+    py::class_<IndexHNSWSQ, IndexHNSWCodes>(m, "IndexHNSWSQ", R"doc(
+IndexHNSWSQ(d, qtype, M=32, metric=METRIC_L2): HNSW over scalar-quantized codes (graph built
+and searched on the codes' distances); train() first for the trained SQ types.)doc")
+        .def(py::init([](int64_t d, int qtype, int64_t M, int metric) {
+                 return std::make_unique<IndexHNSWSQ>(d, ScalarQuantizer::QuantizerType(qtype),
+                                                      narrow<int>(M, "M"), MetricType(metric));
+             }),
+             "d"_a, "qtype"_a, "M"_a = 32, "metric"_a = int(METRIC_L2));
+    py::class_<IndexHNSWPQ, IndexHNSWCodes>(m, "IndexHNSWPQ", R"doc(
+IndexHNSWPQ(d, pq_m, M=32, pq_nbits=8, metric=METRIC_L2): HNSW over PQ codes; train() first.)doc")
+        .def(py::init([](int64_t d, int64_t pq_m, int64_t M, int64_t nbits, int metric) {
+                 return std::make_unique<IndexHNSWPQ>(d, narrow<int>(pq_m, "pq_m"),
+                                                      narrow<int>(M, "M"),
+                                                      narrow<int>(nbits, "pq_nbits"),
+                                                      MetricType(metric));
+             }),
+             "d"_a, "pq_m"_a, "M"_a = 32, "pq_nbits"_a = 8, "metric"_a = int(METRIC_L2));
 }
 
 }  // namespace faisslike_py

@@ -45,7 +45,9 @@ int main(int argc, char** argv) {
                            "RR4,Flat",
                            "SQ4",
                            "IVF4,SQ6",
-                           "SQbf16"};
+                           "SQbf16",
+                           "HNSW4,SQ8",
+                           "HNSW4,PQ2x4"};
     int count = 0;
     for (MetricType m : {METRIC_L2, METRIC_INNER_PRODUCT}) {
         for (const char* desc : descs) {

@@ -92,3 +92,44 @@ def test_hnsw_range_recall_not_below_faiss(ds):
         lims, _, I = idx.range_search(xq, radius)
         recalls.append(range_PR(lims_r, I_r, lims, I)[1])
     assert recalls[0] >= recalls[1] - 0.01, recalls
+
+
+@pytest.mark.parametrize("key", ["HNSW16,SQ8", "HNSW16_SQfp16", "HNSW16,PQ8", "HNSW16,SQ4"])
+def test_hnsw_over_codes_round_trip_and_params(ds, key, tmp_path):
+    idx = fl.index_factory(32, key)
+    assert isinstance(idx, fl.IndexHNSWSQ if "SQ" in key else fl.IndexHNSWPQ)
+    idx.train(ds.get_train())
+    idx.add(ds.get_database()[:5000])
+    xq = ds.get_queries()[:100]
+    D, I = idx.search(xq, 5, params=fl.SearchParametersHNSW(efSearch=64))
+    assert (I >= 0).all()
+    # distances are the codec's: equal to brute force over the decoded vectors for SQ
+    if "SQ" in key:
+        dec = idx.reconstruct_n(0, 5000)
+        exact = np.stack([((dec[I[i]] - xq[i]) ** 2).sum(1) for i in range(len(xq))])
+        np.testing.assert_allclose(D, exact, rtol=1e-3, atol=1e-3)
+    fl.write_index(idx, str(tmp_path / "h.index"))
+    for flags in (0, fl.IO_FLAG_MMAP):
+        back = fl.read_index(str(tmp_path / "h.index"), flags)
+        assert type(back) is type(idx)
+        np.testing.assert_array_equal(back.search(xq, 5, params=fl.SearchParametersHNSW(efSearch=64))[1], I)
+    sel = fl.IDSelectorRange(0, 2500)
+    _, Is = idx.search(xq, 5, params=fl.SearchParametersHNSW(efSearch=64, sel=sel))
+    assert ((Is >= 0) & (Is < 2500) | (Is == -1)).all()
+    with pytest.raises(RuntimeError):
+        idx.remove_ids(np.array([1]))
+
+
+@needs_faiss
+@pytest.mark.parametrize("key", ["HNSW32,SQ8", "HNSW16,PQ16x4", "HNSW16,SQ4"])
+def test_hnsw_over_codes_recall_not_below_faiss(key):
+    big = datasets.SyntheticDataset(64, 10000, 20000, 1000)
+    gt = big.get_groundtruth(10)
+    rec = []
+    for lib in (fl, real_faiss):
+        idx = lib.index_factory(64, key)
+        idx.train(big.get_train()[:3000])  # FAISS's PQ training is slow: keep it short
+        idx.add(big.get_database())
+        idx.hnsw.efSearch = 64
+        rec.append(knn_intersection_measure(idx.search(big.get_queries(), 10)[1], gt))
+    assert rec[0] >= rec[1] - 0.01, rec

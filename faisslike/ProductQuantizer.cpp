@@ -16,7 +16,8 @@ ProductQuantizer::ProductQuantizer(size_t d_in, size_t M_in, size_t nbits_in)
     : d(d_in), M(M_in), nbits(nbits_in), dsub(0), ksub(0), code_size(0) {
     FAISSLIKE_CHECK_ARG(M >= 1, "PQ needs M >= 1, got M=%zu", M);
     FAISSLIKE_CHECK_ARG(d >= 1 && d % M == 0, "d=%zu is not a multiple of M=%zu", d, M);
-    FAISSLIKE_CHECK_ARG(nbits >= 1 && nbits <= 8, "nbits must be in [1, 8], got nbits=%zu", nbits);
+    FAISSLIKE_CHECK_ARG(nbits >= 1 && nbits <= 16, "nbits must be in [1, 16], got nbits=%zu",
+                        nbits);
     dsub = d / M;
     ksub = size_t(1) << nbits;
     code_size = (M * nbits + 7) / 8;
@@ -65,6 +66,7 @@ void ProductQuantizer::train(idx_t n, const float* x) {
 
 size_t ProductQuantizer::get_code(const uint8_t* code, size_t m) const {
     if (nbits == 8) return code[m];
+    if (nbits == 16) return size_t(code[2 * m]) | (size_t(code[2 * m + 1]) << 8);
     size_t bit = m * nbits, v = 0;
     for (size_t b = 0; b < nbits; ++b, ++bit) v |= size_t((code[bit >> 3] >> (bit & 7)) & 1) << b;
     return v;
@@ -73,6 +75,11 @@ size_t ProductQuantizer::get_code(const uint8_t* code, size_t m) const {
 void ProductQuantizer::set_code(uint8_t* code, size_t m, size_t value) const {
     if (nbits == 8) {
         code[m] = uint8_t(value);
+        return;
+    }
+    if (nbits == 16) {  // little-endian 16-bit words: the same bits as the generic packing
+        code[2 * m] = uint8_t(value);
+        code[2 * m + 1] = uint8_t(value >> 8);
         return;
     }
     size_t bit = m * nbits;
@@ -148,6 +155,16 @@ void ProductQuantizer::adc(const kernels::KernelTable& K, const float* table, co
                            size_t n, float* dis) const {
     if (nbits == 8) {
         K.pq_adc8(table, M, codes, n, dis);
+        return;
+    }
+    if (nbits == 16) {
+        for (size_t i = 0; i < n; ++i) {
+            const uint8_t* code = codes + i * code_size;
+            float s = 0;
+            for (size_t m = 0; m < M; ++m)
+                s += table[m * ksub + (size_t(code[2 * m]) | (size_t(code[2 * m + 1]) << 8))];
+            dis[i] = s;
+        }
         return;
     }
     for (size_t i = 0; i < n; ++i) {

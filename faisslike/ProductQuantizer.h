@@ -21,7 +21,8 @@ struct ProductQuantizer {
     std::vector<float> centroids;    // M x ksub x dsub
     std::vector<float> centroids_t;  // M x dsub x ksub, derived: vectorized table computation
 
-    // d must be a multiple of M; nbits in [1, 8].
+    // d must be a multiple of M; nbits in [1, 16] (8 and 16: byte-aligned codes with their
+    // own fast paths; others bit-packed).
     ProductQuantizer(size_t d, size_t M, size_t nbits = 8);
 
     bool is_trained() const { return !centroids.empty(); }

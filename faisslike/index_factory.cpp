@@ -75,13 +75,21 @@ struct Parser {
     }
 
     // PQ<M>[x<nbits>] -> (M, nbits), or false if the token is not a PQ token.
-    bool pq_params(const std::string& t, size_t& M, size_t& nbits) const {
+    // PQ<M>[x<nbits>][np] ("np": no precomputed tables for IVFPQ).
+    bool pq_params(const std::string& t_in, size_t& M, size_t& nbits) const {
+        bool np = false;
+        return pq_params(t_in, M, nbits, np);
+    }
+    bool pq_params(const std::string& t_in, size_t& M, size_t& nbits, bool& np) const {
+        std::string t = t_in;
+        np = t.size() > 2 && t.compare(t.size() - 2, 2, "np") == 0;
+        if (np) t.resize(t.size() - 2);
         const size_t x = t.find('x');
         std::string m_digits, b_digits;
         if (!prefixed_number(t.substr(0, x), "PQ", m_digits)) return false;
         if (x != std::string::npos && !prefixed_number(t.substr(x), "x", b_digits)) return false;
         M = size_t(parse_count(m_digits, 1 << 16, t, desc));
-        nbits = b_digits.empty() ? 8 : size_t(parse_count(b_digits, 8, t, desc));
+        nbits = b_digits.empty() ? 8 : size_t(parse_count(b_digits, 16, t, desc));
         return true;
     }
 
@@ -169,8 +177,10 @@ struct Parser {
                 ivf = std::make_unique<IndexIVFFlat>(q.get(), d, nlist, metric);
             } else if (sq_type(c, qt)) {
                 ivf = std::make_unique<IndexIVFScalarQuantizer>(q.get(), d, nlist, qt, metric);
-            } else if (pq_params(c, M, nbits)) {
-                ivf = std::make_unique<IndexIVFPQ>(q.get(), d, nlist, M, nbits, metric);
+            } else if (bool np = false; pq_params(c, M, nbits, np)) {
+                auto pq = std::make_unique<IndexIVFPQ>(q.get(), d, nlist, M, nbits, metric);
+                if (np) pq->set_use_precomputed_table(false);
+                ivf = std::move(pq);
             } else {
                 fail(c, "unknown IVF code type (expected Flat, PQ<M>[x<nbits>], SQ4, SQ6, SQ8, "
                         "SQfp16, SQbf16, SQ8_direct)");

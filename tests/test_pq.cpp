@@ -207,7 +207,7 @@ TEST(PQ, BadInput) {
         }
     };
     expect_msg([] { ProductQuantizer(30, 7); }, "d=30 is not a multiple of M=7");
-    expect_msg([] { ProductQuantizer(32, 4, 9); }, "nbits=9");
+    expect_msg([] { ProductQuantizer(32, 4, 17); }, "nbits=17");
     expect_msg([] { ProductQuantizer(32, 4, 0); }, "nbits=0");
     expect_msg([] { IndexPQ(30, 4); }, "not a multiple");
     const size_t d = 16;

@@ -214,7 +214,7 @@ TEST(Factory, BadStringsNameTheToken) {
     expect_msg("IVF16,Foo", "'Foo'");
     expect_msg("IVF16", "code type");
     expect_msg("IVF0,Flat", "'IVF0'");
-    expect_msg("PQ3x9", "'PQ3x9'");
+    expect_msg("PQ3x17", "'PQ3x17'");
     expect_msg("Flat,RFlat,Flat", "'Flat'");
     expect_msg("HNSW", "'HNSW'");
     expect_msg("IDMap", "no index type");

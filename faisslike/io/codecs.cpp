@@ -28,7 +28,7 @@ void read_pq_params(SectionReader& s, int d_index, uint64_t& M, uint64_t& nbits)
     const uint64_t d = s.get<uint64_t>("pq_d");
     M = s.get<uint64_t>("pq_M");
     nbits = s.get<uint64_t>("pq_nbits");
-    if (d != uint64_t(d_index) || M < 1 || M > d || d % M != 0 || nbits < 1 || nbits > 8)
+    if (d != uint64_t(d_index) || M < 1 || M > d || d % M != 0 || nbits < 1 || nbits > 16)
         s.fail(format_string("invalid PQ parameters d=%llu M=%llu nbits=%llu for index d=%d",
                              (unsigned long long)d, (unsigned long long)M,
                              (unsigned long long)nbits, d_index));

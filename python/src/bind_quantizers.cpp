@@ -28,7 +28,7 @@ void bind_quantizers(py::module_& m) {
             "The stored codes, ntotal * code_size bytes (a uint8 copy).");
     py::class_<ProductQuantizer>(m, "ProductQuantizer", R"doc(
 ProductQuantizer(d, M, nbits=8): splits vectors into M sub-vectors of d/M dims, each coded by
-the nearest of 2^nbits centroids. train(x) needs >= 2^nbits points (warns below 39 * 2^nbits);
+the nearest of 2^nbits centroids (nbits 1..16). train(x) needs >= 2^nbits points (warns below 39 * 2^nbits);
 compute_codes(x) -> uint8 (n, code_size); decode(codes) -> float32 (n, d).)doc")
         .def(py::init([](int64_t d, int64_t M, int64_t nbits) {
                  return std::make_unique<ProductQuantizer>(narrow<size_t>(d, "d"),

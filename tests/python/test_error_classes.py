@@ -47,7 +47,7 @@ def test_hnsw_M_out_of_range_is_value_error(args):
         faiss.IndexHNSWFlat(*args)
 
 
-@pytest.mark.parametrize("M,nbits", [(0, 8), (5, 8), (4, 0), (4, 9), (-1, 8), (4, -2)])
+@pytest.mark.parametrize("M,nbits", [(0, 8), (5, 8), (4, 0), (4, 17), (-1, 8), (4, -2)])
 def test_pq_parameters_are_value_errors(M, nbits):
     for make in (lambda: faiss.ProductQuantizer(D, M, nbits), lambda: faiss.IndexPQ(D, M, nbits),
                  lambda: faiss.IndexIVFPQ(faiss.IndexFlatL2(D), D, 4, M, nbits)):

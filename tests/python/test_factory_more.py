@@ -133,3 +133,39 @@ def test_hnsw_over_codes_recall_not_below_faiss(key):
         idx.hnsw.efSearch = 64
         rec.append(knn_intersection_measure(idx.search(big.get_queries(), 10)[1], gt))
     assert rec[0] >= rec[1] - 0.01, rec
+
+
+def test_pq_np_token():
+    idx = fl.index_factory(32, "IVF16,PQ8np")
+    assert isinstance(idx, fl.IndexIVFPQ) and idx.use_precomputed_table is False
+    assert fl.index_factory(32, "IVF16,PQ8").use_precomputed_table is True
+    assert fl.index_factory(32, "IVF16,PQ8x4np").pq.nbits == 4
+    assert isinstance(fl.index_factory(32, "PQ8np"), fl.IndexPQ)
+    with pytest.raises(ValueError):
+        fl.index_factory(32, "IVF16,PQ8nq")
+
+
+@pytest.mark.parametrize("nbits", [9, 10, 12, 16])
+def test_pq_wide_codes_equal_decoded_brute_force(nbits, tmp_path):
+    rs = np.random.RandomState(nbits)
+    x = rs.randn(70000 if nbits == 16 else 6000, 8).astype("float32")
+    idx = fl.IndexPQ(8, 2, nbits)
+    idx.pq.cp.niter = 3 if nbits == 16 else 10
+    idx.train(x)
+    idx.add(x[:3000])
+    assert idx.code_size == (2 * nbits + 7) // 8
+    dec = idx.reconstruct_n(0, 3000)
+    xq = x[-50:]
+    D, I = idx.search(xq, 5)
+    ref = np.stack([((dec - q) ** 2).sum(1) for q in xq])
+    np.testing.assert_allclose(D, np.sort(ref, 1)[:, :5], rtol=1e-4, atol=1e-4)
+    # more bits, smaller quantization error than 8 bits
+    err = ((dec - x[:3000]) ** 2).sum(1).mean()
+    idx8 = fl.IndexPQ(8, 2, 8)
+    idx8.train(x)
+    idx8.add(x[:3000])
+    assert err < ((idx8.reconstruct_n(0, 3000) - x[:3000]) ** 2).sum(1).mean()
+    back = fl.deserialize_index(fl.serialize_index(idx))
+    np.testing.assert_array_equal(back.search(xq, 5)[1], I)
+    ivf = fl.index_factory(8, f"IVF4,PQ2x{nbits}")
+    assert ivf.pq.nbits == nbits

@@ -84,8 +84,8 @@ def test_pq_bad_input(rng):
     x = clustered(rng, 300, 16, ncent=30, scale=3.0)
     with pytest.raises(ValueError, match="not a multiple of M=5"):
         faiss.ProductQuantizer(16, 5)
-    with pytest.raises(ValueError, match="nbits=9"):
-        faiss.IndexPQ(16, 4, 9)
+    with pytest.raises(ValueError, match="nbits=17"):
+        faiss.IndexPQ(16, 4, 17)
     with pytest.raises(RuntimeError, match="at least ksub=256"):
         faiss.IndexPQ(16, 4).train(x[:100])
     index = faiss.IndexPQ(16, 4)

@@ -64,7 +64,7 @@ def test_factory_exact_matches_brute_force(data):
 
 
 @pytest.mark.parametrize("desc,token", [("Flatt", "Flatt"), ("IVF16,Foo", "Foo"),
-                                        ("PQ3x9", "PQ3x9"), ("HNSW", "HNSW"), ("", "empty"),
+                                        ("PQ3x17", "PQ3x17"), ("HNSW", "HNSW"), ("", "empty"),
                                         ("Flat,RFlat,Flat", "Flat"), ("PQ5", "PQ5")])
 def test_factory_errors_name_the_token(desc, token):
     with pytest.raises(ValueError, match=token):

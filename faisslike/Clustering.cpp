@@ -269,9 +269,8 @@ void Clustering::train(idx_t n_in, const float* x_in, Index& index, const float*
                 std::copy(input_centroids.begin(), input_centroids.end(), centroids.begin());
             double sq = 0;
             for (size_t s : sizes) sq += double(s) * double(s);
-            ClusteringIterationStats st{obj,    seconds_since(t0),
-                                        t_search, sq * double(k) / (double(n) * n),
-                                        nsplit};
+            ClusteringIterationStats st{obj, seconds_since(t0), t_search,
+                                        sq * double(k) / (double(n) * n), nsplit};
             iteration_stats.push_back(st);
             if (verbose) {
                 std::printf("  Iteration %d (%.2f s): objective=%g imbalance=%.3f nsplit=%d\n", it,

@@ -24,11 +24,11 @@ struct ClusteringParameters {
 };
 
 struct ClusteringIterationStats {
-    double obj;        // sum of distances (L2) or similarities (IP) of the assignment
-    double time_s;     // seconds since the start of training
+    double obj;          // sum of distances (L2) or similarities (IP) of the assignment
+    double time_s;       // seconds since the start of training
     double time_search;  // seconds spent in assignment searches so far
-    double imbalance;  // k * sum(size^2) / n^2 (1 = perfectly balanced)
-    int nsplit;        // empty clusters re-seeded in this iteration
+    double imbalance;    // k * sum(size^2) / n^2 (1 = perfectly balanced)
+    int nsplit;          // empty clusters re-seeded in this iteration
 };
 
 struct Clustering : ClusteringParameters {

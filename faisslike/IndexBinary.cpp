@@ -131,8 +131,8 @@ size_t IndexBinary::do_remove_ids(const IDSelector&) {
 
 void IndexBinary::check_id_range(idx_t i0, idx_t ni) const {
     FAISSLIKE_CHECK_ARG(i0 >= 0 && ni >= 0 && i0 <= ntotal && ni <= ntotal - i0,
-                        "reconstruct range [%lld, %lld) is outside [0, ntotal=%lld)",
-                        (long long)i0, (long long)(i0 + ni), (long long)ntotal);
+                        "reconstruct range [%lld, %lld) is outside [0, ntotal=%lld)", (long long)i0,
+                        (long long)(i0 + ni), (long long)ntotal);
 }
 
 void IndexBinary::reconstruct(idx_t key, uint8_t* recons) const {

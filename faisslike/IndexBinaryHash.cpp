@@ -31,8 +31,10 @@ void flips_rec(uint64_t key, int b, int from, int left, std::vector<uint64_t>& o
 }
 
 void check_hash_bits(idx_t d, int b) {
-    FAISSLIKE_CHECK_ARG(b >= 1 && b <= 64 && b <= d, "hash bits b must be in [1, min(64, d=%lld)], "
-                        "got %d", (long long)d, b);
+    FAISSLIKE_CHECK_ARG(b >= 1 && b <= 64 && b <= d,
+                        "hash bits b must be in [1, min(64, d=%lld)], "
+                        "got %d",
+                        (long long)d, b);
 }
 
 void check_nflip(int nflip, int b) {
@@ -162,7 +164,8 @@ void IndexBinaryMultiHash::do_add(idx_t n, const uint8_t* x) {
     const size_t cs = size_t(code_size);
     for (idx_t i = 0; i < n; ++i)
         for (int h = 0; h < nhash; ++h)
-            maps[size_t(h)][code_bits(x + size_t(i) * cs, size_t(h) * size_t(b), b)].push_back(ntotal + i);
+            maps[size_t(h)][code_bits(x + size_t(i) * cs, size_t(h) * size_t(b), b)].push_back(
+                ntotal + i);
     storage.add(n, x);
     ntotal = storage.ntotal;
 }
@@ -174,7 +177,8 @@ void IndexBinaryMultiHash::candidates(const uint8_t* q, std::vector<uint64_t>& k
         keys_within(code_bits(q, size_t(h) * size_t(b), b), b, nflip, keys);
         for (uint64_t key : keys) {
             auto it = maps[size_t(h)].find(key);
-            if (it != maps[size_t(h)].end()) out.insert(out.end(), it->second.begin(), it->second.end());
+            if (it != maps[size_t(h)].end())
+                out.insert(out.end(), it->second.begin(), it->second.end());
         }
     }
     std::sort(out.begin(), out.end());

@@ -82,7 +82,8 @@ void IndexBinaryIVF::do_train(idx_t n, const uint8_t* x) {
         // FAISS's recipe: k-means on the codes as -1 / +1 vectors, centroids back to bits.
         std::vector<float> xf(size_t(n) * size_t(d));
         parallel_for(n, [&](int64_t i) {
-            binary_to_real(size_t(d), x + size_t(i) * size_t(code_size), &xf[size_t(i) * size_t(d)]);
+            binary_to_real(size_t(d), x + size_t(i) * size_t(code_size),
+                           &xf[size_t(i) * size_t(d)]);
         });
         Clustering clus(d, int(nlist), cp);
         clus.verbose = clus.verbose || verbose;
@@ -90,7 +91,8 @@ void IndexBinaryIVF::do_train(idx_t n, const uint8_t* x) {
         clus.train(n, xf.data(), assign_index);
         std::vector<uint8_t> centroids(nlist * size_t(code_size));
         for (size_t c = 0; c < nlist; ++c)
-            real_to_binary(size_t(d), &clus.centroids[c * size_t(d)], &centroids[c * size_t(code_size)]);
+            real_to_binary(size_t(d), &clus.centroids[c * size_t(d)],
+                           &centroids[c * size_t(code_size)]);
         quantizer->reset();
         if (!quantizer->is_trained) quantizer->train(idx_t(nlist), centroids.data());
         quantizer->add(idx_t(nlist), centroids.data());
@@ -120,7 +122,8 @@ void IndexBinaryIVF::add_core(idx_t n, const uint8_t* x, const idx_t* xids, cons
         const idx_t l = list_nos[i];
         if (l < 0) continue;
         const idx_t id = xids ? xids[i] : ntotal + i;
-        const size_t off = invlists->add_entries(size_t(l), 1, &id, x + size_t(i) * size_t(code_size));
+        const size_t off =
+            invlists->add_entries(size_t(l), 1, &id, x + size_t(i) * size_t(code_size));
         direct_map.add(id, size_t(l), off);
     }
     ntotal += n;
@@ -159,8 +162,8 @@ size_t IndexBinaryIVF::effective_nprobe(const SearchParameters* params) const {
     if (auto p = params_as<SearchParametersIVF>(params, "SearchParametersIVF")) {
         if (p->nprobe) np = p->nprobe;
     }
-    FAISSLIKE_CHECK_ARG(np > 0 && np <= IndexIVF::kMaxNprobe, "nprobe must be in [1, 2^31], got %zu",
-                        np);
+    FAISSLIKE_CHECK_ARG(np > 0 && np <= IndexIVF::kMaxNprobe,
+                        "nprobe must be in [1, 2^31], got %zu", np);
     return std::min(np, nlist);
 }
 
@@ -208,8 +211,8 @@ void IndexBinaryIVF::search_preassigned_checked(idx_t n, const uint8_t* x, idx_t
                                                 const idx_t* assign, int32_t* D, idx_t* I,
                                                 const SearchParameters* params) const {
     check_search_args(n, x, k, D, I);
-    FAISSLIKE_CHECK_ARG(np >= 1 && np <= IndexIVF::kMaxNprobe, "nprobe must be in [1, 2^31], got %zu",
-                        np);
+    FAISSLIKE_CHECK_ARG(np >= 1 && np <= IndexIVF::kMaxNprobe,
+                        "nprobe must be in [1, 2^31], got %zu", np);
     if (n == 0) return;
     FAISSLIKE_CHECK_ARG_MSG(assign != nullptr, "search_preassigned: null list numbers");
     for (size_t i = 0; i < size_t(n) * np; ++i)
@@ -239,7 +242,8 @@ void IndexBinaryIVF::do_range_search(idx_t n, const uint8_t* x, int radius, Rang
                 if (l < 0) continue;
                 const size_t ls = invlists->list_size(size_t(l));
                 buf.resize(std::max(buf.size(), ls));
-                K.hamming_ny(buf.data(), x + size_t(i) * cs, invlists->get_codes(size_t(l)), cs, ls);
+                K.hamming_ny(buf.data(), x + size_t(i) * cs, invlists->get_codes(size_t(l)), cs,
+                             ls);
                 const idx_t* ids = invlists->get_ids(size_t(l));
                 for (size_t j = 0; j < ls; ++j)
                     if (buf[j] < radius && (!sel || sel->is_member(ids[j])))

@@ -361,8 +361,7 @@ struct GraphViewT : Space {
     // range search collects.
     template <class Links, class Accept, class Visit>
     void search_layer_visit(Query q, int level, int64_t ep, float dep, int ef, SearchScratch& s,
-                            const Links& links_of, const Accept& accept,
-                            const Visit& visit) const {
+                            const Links& links_of, const Accept& accept, const Visit& visit) const {
         VisitedTable& vis = s.vis;
         std::vector<Node>& res = s.res;
         std::vector<Node>& cand = s.cand;
@@ -738,7 +737,8 @@ void IndexHNSWFlat::do_range_search(idx_t n, const float* x, float radius,
                 int64_t ep = h.entry_point;
                 float dep = g.dist(q, ep);
                 SearchScratch& s = thread_scratch();
-                for (int lev = h.max_level; lev > 0; --lev) g.greedy(q, lev, ep, dep, s.nbuf, links);
+                for (int lev = h.max_level; lev > 0; --lev)
+                    g.greedy(q, lev, ep, dep, s.nbuf, links);
                 const uint8_t* del = ndeleted ? deleted.data() : nullptr;
                 auto& out = hits[size_t(i)];
                 g.search_layer_visit(
@@ -855,8 +855,8 @@ void IndexBinaryHNSW::do_search(idx_t n, const uint8_t* x, idx_t k, int32_t* dis
     FAISSLIKE_CHECK_ARG(ef > 0, "efSearch must be > 0, got %d", ef);
     ef = int(std::max<idx_t>(ef, k));
     const HNSW& h = hnsw;
-    const GraphViewT<BinarySpace> g(h, BinarySpace{storage.get_xb(), size_t(code_size),
-                                                   kernels::current()});
+    const GraphViewT<BinarySpace> g(
+        h, BinarySpace{storage.get_xb(), size_t(code_size), kernels::current()});
     auto run = [&](const auto& links) {
         parallel_for(
             n,
@@ -978,4 +978,3 @@ IndexHNSWPQ::IndexHNSWPQ(idx_t d, int pq_m, int M, int pq_nbits, MetricType metr
 }
 
 }  // namespace faisslike
-

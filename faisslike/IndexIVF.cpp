@@ -201,14 +201,12 @@ void IndexIVF::add_core(idx_t n, const float* x, const idx_t* xids, const idx_t*
     if (direct_map.type != DirectMap::NoMap) {
         for (size_t i = 0; i < size_t(n); ++i)
             if (list_nos[i] >= 0)
-                direct_map.add(xids ? xids[i] : ntotal + idx_t(i), size_t(list_nos[i]),
-                               offsets[i]);
+                direct_map.add(xids ? xids[i] : ntotal + idx_t(i), size_t(list_nos[i]), offsets[i]);
     }
     ntotal += n;
 }
 
-void IndexIVF::add_preassigned(idx_t n, const float* x, const idx_t* xids,
-                               const idx_t* list_nos) {
+void IndexIVF::add_preassigned(idx_t n, const float* x, const idx_t* xids, const idx_t* list_nos) {
     FAISSLIKE_CHECK_ARG(n >= 0, "n must be >= 0, got %lld", (long long)n);
     if (n == 0) return;
     FAISSLIKE_CHECK_ARG_MSG(x != nullptr && list_nos != nullptr,

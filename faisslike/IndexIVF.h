@@ -96,9 +96,8 @@ struct IndexIVF : Index {
     // Checked search with the caller's coarse assignment (n x nprobe lists, -1 = none;
     // coarse_dis may be null: zeros, which only IVFPQ by_residual with L2 uses).
     void search_preassigned_checked(idx_t n, const float* x, idx_t k, size_t nprobe,
-                                    const idx_t* assign, const float* coarse_dis,
-                                    float* distances, idx_t* labels,
-                                    const SearchParameters* params = nullptr) const;
+                                    const idx_t* assign, const float* coarse_dis, float* distances,
+                                    idx_t* labels, const SearchParameters* params = nullptr) const;
     // FAISS's replace_ivf_quantizer: q (not owned) must hold the same nlist centroids of
     // dimension d; the lists are kept as they are. The old quantizer is kept (not freed)
     // until the index is destroyed.

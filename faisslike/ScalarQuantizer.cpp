@@ -46,9 +46,9 @@ inline uint32_t get_bits(const uint8_t* code, size_t j, int bits) {
 }  // namespace
 
 ScalarQuantizer::ScalarQuantizer(size_t d_in, QuantizerType qt) : d(d_in), qtype(qt) {
-    FAISSLIKE_CHECK_ARG(valid_type(int(qtype)),
-                        "unsupported scalar quantizer type %d (QT_8bit=0 .. QT_8bit_direct_signed=8)",
-                        int(qtype));
+    FAISSLIKE_CHECK_ARG(
+        valid_type(int(qtype)),
+        "unsupported scalar quantizer type %d (QT_8bit=0 .. QT_8bit_direct_signed=8)", int(qtype));
     FAISSLIKE_CHECK_ARG(d >= 1, "scalar quantizer needs d >= 1, got %zu", d);
     code_size = (d * size_t(bits()) + 7) / 8;
     if (!needs_training()) update_scale();
@@ -158,8 +158,8 @@ void ScalarQuantizer::compute_codes(const float* x, uint8_t* codes, size_t n) co
                     return;
                 case QT_8bit_direct_signed:
                     for (size_t j = 0; j < d; ++j)
-                        c[j] = uint8_t(
-                            int(std::min(127.0f, std::max(-128.0f, std::floor(xi[j])))) + 128);
+                        c[j] = uint8_t(int(std::min(127.0f, std::max(-128.0f, std::floor(xi[j])))) +
+                                       128);
                     return;
                 default:
                     break;

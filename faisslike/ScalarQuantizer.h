@@ -53,8 +53,8 @@ struct ScalarQuantizer {
 
     // Per-query state for distances to codes (IP: inner products, L2: distances).
     struct QueryTables {
-        std::vector<float> qa;  // 8-bit L2: x - vmin - s / 2; 8-bit IP: x * s; others: x
-        float offset = 0;       // 8-bit IP: sum_j x_j (vmin_j + s_j / 2)
+        std::vector<float> qa;           // 8-bit L2: x - vmin - s / 2; 8-bit IP: x * s; others: x
+        float offset = 0;                // 8-bit IP: sum_j x_j (vmin_j + s_j / 2)
         mutable std::vector<float> buf;  // decoded block (the other types)
     };
     void set_query(const float* x, bool ip, QueryTables& t) const;
@@ -67,7 +67,9 @@ struct ScalarQuantizer {
     void update_scale();
 
    private:
-    bool fast_path() const { return qtype == QT_8bit || qtype == QT_8bit_uniform || qtype == QT_fp16; }
+    bool fast_path() const {
+        return qtype == QT_8bit || qtype == QT_8bit_uniform || qtype == QT_fp16;
+    }
 };
 
 }  // namespace faisslike

@@ -63,8 +63,10 @@ void LinearTransform::set_matrix(const float* A_in, const float* b_in) {
     check_finite("matrix A", d_out, d_in, A_in);
     if (have_bias) check_finite("bias b", 1, d_out, b_in);
     A.assign(A_in, A_in + size_t(d_out) * size_t(d_in));
-    if (have_bias) b.assign(b_in, b_in + d_out);
-    else b.clear();
+    if (have_bias)
+        b.assign(b_in, b_in + d_out);
+    else
+        b.clear();
     set_is_orthonormal();
     is_trained = true;
 }
@@ -206,13 +208,14 @@ void PCAMatrix::do_train(idx_t n_in, const float* x_in) {
 
 void PCAMatrix::prepare_Ab() {
     const size_t di = size_t(d_in), dout = size_t(d_out);
-    FAISSLIKE_THROW_IF_NOT_MSG(PCAMat.size() == di * di && mean.size() == di &&
-                                   eigenvalues.size() == di,
-                               "PCA is not trained");
+    FAISSLIKE_THROW_IF_NOT_MSG(
+        PCAMat.size() == di * di && mean.size() == di && eigenvalues.size() == di,
+        "PCA is not trained");
     A.assign(PCAMat.begin(), PCAMat.begin() + long(dout * di));
     if (eigen_power != 0) {
         for (size_t i = 0; i < dout; ++i) {
-            const double s = std::pow(double(eigenvalues[i]) + double(epsilon), double(eigen_power));
+            const double s =
+                std::pow(double(eigenvalues[i]) + double(epsilon), double(eigen_power));
             FAISSLIKE_THROW_IF_NOT_FMT(std::isfinite(s),
                                        "PCA eigenvalue %zu (%g) cannot be raised to %g: set "
                                        "epsilon",

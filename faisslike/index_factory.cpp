@@ -10,7 +10,6 @@
 #include "faisslike/IndexBinaryHash.h"
 #include "faisslike/IndexBinaryIDMap.h"
 #include "faisslike/IndexBinaryIVF.h"
-#include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexIDMap.h"
@@ -168,10 +167,10 @@ struct Parser {
                                 "PQ<M>, SQ8 or SQfp16)",
                                 desc.c_str(), t.c_str());
             const std::string c = tok[pos++];
-            std::unique_ptr<Index> q =
-                hnsw_m.empty() ? flat(metric)
-                               : std::make_unique<IndexHNSWFlat>(
-                                     d, int(parse_count(hnsw_m, 512, t, desc)), metric);
+            std::unique_ptr<Index> q = hnsw_m.empty()
+                                           ? flat(metric)
+                                           : std::make_unique<IndexHNSWFlat>(
+                                                 d, int(parse_count(hnsw_m, 512, t, desc)), metric);
             std::unique_ptr<IndexIVF> ivf;
             if (c == "Flat") {
                 ivf = std::make_unique<IndexIVFFlat>(q.get(), d, nlist, metric);
@@ -182,8 +181,9 @@ struct Parser {
                 if (np) pq->set_use_precomputed_table(false);
                 ivf = std::move(pq);
             } else {
-                fail(c, "unknown IVF code type (expected Flat, PQ<M>[x<nbits>], SQ4, SQ6, SQ8, "
-                        "SQfp16, SQbf16, SQ8_direct)");
+                fail(c,
+                     "unknown IVF code type (expected Flat, PQ<M>[x<nbits>], SQ4, SQ6, SQ8, "
+                     "SQfp16, SQbf16, SQ8_direct)");
             }
             ivf->quantizer.set_owned(true);
             q.release();
@@ -240,11 +240,11 @@ struct Parser {
                 // Consecutive transforms share one IndexPreTransform chain (as FAISS).
                 const bool chain_more = w + 1 < wrappers.size() && transforms[w + 1];
                 if (chain_more) {
-                    static_cast<IndexPreTransform*>(idx.get())
-                        ->prepend_transform(transforms[w].release());
+                    static_cast<IndexPreTransform*>(idx.get())->prepend_transform(
+                        transforms[w].release());
                 } else {
-                    auto pt = std::make_unique<IndexPreTransform>(transforms[w].release(),
-                                                                  idx.get());
+                    auto pt =
+                        std::make_unique<IndexPreTransform>(transforms[w].release(), idx.get());
                     pt->index.set_owned(true);
                     idx.release();
                     idx = std::move(pt);

@@ -86,9 +86,9 @@ const WriterEntry kWriters[] = {
 // Binary indexes: their own records (a binary record never stands where a float index is
 // expected, nor the reverse).
 const ReaderEntryT<IndexBinary> kBinaryReaders[] = {
-    {kTagBinaryFlat, read_binary_flat},         {kTagBinaryIVF, read_binary_ivf},
-    {kTagBinaryIDMap, read_binary_idmap},       {kTagBinaryIDMap2, read_binary_idmap2},
-    {kTagBinaryHash, read_binary_hash},         {kTagBinaryMultiHash, read_binary_multihash},
+    {kTagBinaryFlat, read_binary_flat},           {kTagBinaryIVF, read_binary_ivf},
+    {kTagBinaryIDMap, read_binary_idmap},         {kTagBinaryIDMap2, read_binary_idmap2},
+    {kTagBinaryHash, read_binary_hash},           {kTagBinaryMultiHash, read_binary_multihash},
     {kTagBinaryFromFloat, read_binary_fromfloat}, {kTagBinaryHNSW, read_binary_hnsw},
 };
 const WriterEntryT<IndexBinary> kBinaryWriters[] = {
@@ -349,7 +349,6 @@ void write_index(const Index* index, const std::string& path) {
     write_index(index, &w);
     w.commit();
 }
-
 
 std::unique_ptr<Index> read_index(IOReader* r) {
     const uint32_t version = read_header(r);

@@ -39,17 +39,20 @@ inline int32_t hamming1_avx512_vpopcnt(const uint8_t* a, const uint8_t* b, size_
         s += t[0] + t[1] + t[2] + t[3];
         i += 32;
     }
-    for (; i + 8 <= nbytes; i += 8) s += __builtin_popcountll(load_u64_avx512(a + i) ^ load_u64_avx512(b + i));
+    for (; i + 8 <= nbytes; i += 8)
+        s += __builtin_popcountll(load_u64_avx512(a + i) ^ load_u64_avx512(b + i));
     for (; i < nbytes; ++i) s += __builtin_popcount(unsigned(a[i] ^ b[i]));
     return int32_t(s);
 }
 
-void hamming_ny_avx512_vpopcnt(int32_t* out, const uint8_t* a, const uint8_t* b, size_t nbytes, size_t ny) {
+void hamming_ny_avx512_vpopcnt(int32_t* out, const uint8_t* a, const uint8_t* b, size_t nbytes,
+                               size_t ny) {
     for (size_t j = 0; j < ny; ++j) out[j] = hamming1_avx512_vpopcnt(a, b + j * nbytes, nbytes);
 }
 
-void hamming_batch4_avx512_vpopcnt(const uint8_t* a, const uint8_t* b0, const uint8_t* b1, const uint8_t* b2,
-                       const uint8_t* b3, size_t nbytes, int32_t* out) {
+void hamming_batch4_avx512_vpopcnt(const uint8_t* a, const uint8_t* b0, const uint8_t* b1,
+                                   const uint8_t* b2, const uint8_t* b3, size_t nbytes,
+                                   int32_t* out) {
     out[0] = hamming1_avx512_vpopcnt(a, b0, nbytes);
     out[1] = hamming1_avx512_vpopcnt(a, b1, nbytes);
     out[2] = hamming1_avx512_vpopcnt(a, b2, nbytes);

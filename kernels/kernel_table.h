@@ -49,8 +49,7 @@ struct KernelTable {
     void (*fp16_inner_product_ny)(float* out, const float* x, const uint16_t* y, size_t d,
                                   size_t ny);
     // Binary codes of nbytes bytes: out[j] = popcount(a XOR b_j) for ny rows b_j.
-    void (*hamming_ny)(int32_t* out, const uint8_t* a, const uint8_t* b, size_t nbytes,
-                       size_t ny);
+    void (*hamming_ny)(int32_t* out, const uint8_t* a, const uint8_t* b, size_t nbytes, size_t ny);
     // Four arbitrary rows (graph neighbours).
     void (*hamming_batch4)(const uint8_t* a, const uint8_t* b0, const uint8_t* b1,
                            const uint8_t* b2, const uint8_t* b3, size_t nbytes, int32_t* out);

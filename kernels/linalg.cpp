@@ -3,8 +3,8 @@
 #include <cblas.h>
 
 #include <algorithm>
-#include <cmath>
 #include <climits>
+#include <cmath>
 #include <vector>
 
 #include "faisslike/Error.h"
@@ -36,8 +36,7 @@ void matmul_ab(const float* a, size_t n, const float* b, size_t k, size_t m, flo
 }
 
 void symmetric_eigen(size_t d, double* a, double* eigenvalues) {
-    FAISSLIKE_THROW_IF_NOT_FMT(d > 0 && d < size_t(INT_MAX / 4), "eigen-decomposition of d=%zu",
-                               d);
+    FAISSLIKE_THROW_IF_NOT_FMT(d > 0 && d < size_t(INT_MAX / 4), "eigen-decomposition of d=%zu", d);
     const int n = int(d);
     int info = 0, lwork = -1;
     double wq = 0;

@@ -56,9 +56,9 @@ namespace {
 using Bytes = std::vector<uint8_t>;
 constexpr size_t kHeader = 16;
 
-const char* const kTags[] = {"IxFl", "IwFl", "IxPq", "IwPQ", "IxRF", "IHNf", "IHN2", "IHNc", "IxSQ",
-                             "IwSQ", "IxMp", "IxM2", "IxPT", "IxSh", "IBxF", "IBwF", "IBMp",
-                             "IBM2", "IBHh", "IBHm", "IBFf", "IBHf"};
+const char* const kTags[] = {"IxFl", "IwFl", "IxPq", "IwPQ", "IxRF", "IHNf", "IHN2", "IHNc",
+                             "IxSQ", "IwSQ", "IxMp", "IxM2", "IxPT", "IxSh", "IBxF", "IBwF",
+                             "IBMp", "IBM2", "IBHh", "IBHm", "IBFf", "IBHf"};
 
 uint64_t get64(const Bytes& b, size_t o) {
     uint64_t v;
@@ -181,12 +181,33 @@ std::vector<Source> sources() {
     std::vector<idx_t> ids(n);
     for (size_t i = 0; i < n; ++i) ids[i] = idx_t(5 * i + 1);
     std::vector<Source> out;
-    for (const char* desc :
-         {"Flat", "IVF8,Flat", "IVF8,PQ4x4", "IVF8,SQ8", "PQ4x4", "SQ8", "SQfp16", "HNSW8",
-          "IDMap,Flat", "IDMap2,Flat", "IDMap2,IVF8,Flat", "IDMap2,L2norm,HNSW8", "PQ4x4,RFlat",
-          "L2norm,IVF8,Flat", "IDMap2,IVF8,SQ8", "PCA4,Flat", "L2norm,PCAR4,IVF8,Flat",
-          "RR8,HNSW8", "PCAW6,SQ8", "SQ4", "IVF8,SQ6", "SQbf16", "IVF8,SQ8_direct",
-          "IVF8_HNSW4,Flat", "HNSW8,SQ8", "HNSW8,PQ4x4", "HNSW8_SQ4"}) {
+    for (const char* desc : {"Flat",
+                             "IVF8,Flat",
+                             "IVF8,PQ4x4",
+                             "IVF8,SQ8",
+                             "PQ4x4",
+                             "SQ8",
+                             "SQfp16",
+                             "HNSW8",
+                             "IDMap,Flat",
+                             "IDMap2,Flat",
+                             "IDMap2,IVF8,Flat",
+                             "IDMap2,L2norm,HNSW8",
+                             "PQ4x4,RFlat",
+                             "L2norm,IVF8,Flat",
+                             "IDMap2,IVF8,SQ8",
+                             "PCA4,Flat",
+                             "L2norm,PCAR4,IVF8,Flat",
+                             "RR8,HNSW8",
+                             "PCAW6,SQ8",
+                             "SQ4",
+                             "IVF8,SQ6",
+                             "SQbf16",
+                             "IVF8,SQ8_direct",
+                             "IVF8_HNSW4,Flat",
+                             "HNSW8,SQ8",
+                             "HNSW8,PQ4x4",
+                             "HNSW8_SQ4"}) {
         auto idx = index_factory(int(d), desc);
         if (!idx->is_trained) idx->train(idx_t(n), x.data());
         add_per_factory(*idx, desc, idx_t(n), x.data(), ids.data());

@@ -586,8 +586,7 @@ TEST(ScalarQuantizer, SearchEqualsExactSearchOnDecodedVectors) {
             SCOPED_TRACE(qti);
             IndexScalarQuantizer sq(d, qt, metric);
             EXPECT_EQ(sq.is_trained, !sq.sq.needs_training());
-            if (sq.sq.needs_training())
-                EXPECT_THROW(sq.add(1, base().data()), Error);  // untrained
+            if (sq.sq.needs_training()) EXPECT_THROW(sq.add(1, base().data()), Error);  // untrained
             sq.train(idx_t(nb), base().data());
             sq.add(idx_t(nb), base().data());
             std::vector<float> dec(nb * d);

@@ -114,7 +114,8 @@ std::unique_ptr<IndexBinary> read_binary_ivf(SectionReader& s, int depth) {
     if (nlist > s.left / 8)
         s.fail(format_string("nlist %llu cannot fit in the bytes left", (unsigned long long)nlist));
     if (q->d != h.d) s.fail(format_string("quantizer has d=%d, index d=%d", q->d, h.d));
-    auto ivf = construct(s, [&] { return std::make_unique<IndexBinaryIVF>(q.get(), h.d, size_t(nlist)); });
+    auto ivf =
+        construct(s, [&] { return std::make_unique<IndexBinaryIVF>(q.get(), h.d, size_t(nlist)); });
     ivf->own_fields = true;
     q.release();
     if (h.is_trained) {
@@ -254,7 +255,8 @@ std::unique_ptr<IndexBinary> read_binary_multihash(SectionReader& s, int depth) 
     const int32_t nhash = read_small<int32_t>(s, "nhash", 1, h.d);
     const int32_t bits = read_small<int32_t>(s, "b", 1, std::min<int32_t>(64, h.d));
     const int32_t nflip = read_small<int32_t>(s, "nflip", 0, std::min<int32_t>(bits, 8));
-    auto idx = construct(s, [&] { return std::make_unique<IndexBinaryMultiHash>(h.d, nhash, bits); });
+    auto idx =
+        construct(s, [&] { return std::make_unique<IndexBinaryMultiHash>(h.d, nhash, bits); });
     idx->nflip = nflip;
     std::unique_ptr<IndexBinary> st = read_nested_binary(s, depth, "storage", kTagBinaryFlat);
     if (st->d != h.d || st->ntotal != h.ntotal) s.fail("storage d or ntotal differ");

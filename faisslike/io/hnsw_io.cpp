@@ -59,8 +59,8 @@ void read_graph_body(SectionReader& s, const GraphHead& head, HNSW& g, int64_t n
     const int M = head.M;
     const uint64_t n = s.get<uint64_t>("levels_count");
     if (n != uint64_t(ntotal))
-        s.fail(format_string("%llu levels for ntotal=%lld", (unsigned long long)n,
-                             (long long)ntotal));
+        s.fail(
+            format_string("%llu levels for ntotal=%lld", (unsigned long long)n, (long long)ntotal));
     s.need(n, "levels");
     g.levels.resize(size_t(n));
     s.get_bytes(g.levels.data(), n, "levels");
@@ -194,9 +194,10 @@ std::unique_ptr<IndexBinary> read_binary_hnsw(SectionReader& s, int depth) {
     idx->hnsw.prune_headroom = hr;
     validate_graph(s, idx->hnsw, ntotal);
     std::unique_ptr<IndexBinary> st = read_nested_binary(s, depth, "storage", kTagBinaryFlat);
-    if (st->d != d || st->ntotal != ntotal) s.fail("storage is not a binary Flat of the same d and ntotal");
+    if (st->d != d || st->ntotal != ntotal)
+        s.fail("storage is not a binary Flat of the same d and ntotal");
     auto& flat = static_cast<IndexBinaryFlat&>(*st);  // the tag's reader made it
-    if (flat.xb.empty() && ntotal > 0)  // memory-mapped: stays in the file
+    if (flat.xb.empty() && ntotal > 0)                // memory-mapped: stays in the file
         idx->storage.set_mapped(flat.get_xb(), ntotal, s.r->keepalive());
     else
         idx->storage.xb = std::move(flat.xb);

@@ -63,7 +63,8 @@ distances and int64 labels (missing: distance 2^31-1, label -1).)doc")
         .def_readonly("code_size", &IndexBinary::code_size)
         .def_property_readonly("ntotal", [](const IndexBinary& i) { return i.ntotal; })
         .def_property_readonly("is_trained", [](const IndexBinary& i) { return i.is_trained; })
-        .def_property_readonly("metric_type", [](const IndexBinary& i) { return int(i.metric_type); })
+        .def_property_readonly("metric_type",
+                               [](const IndexBinary& i) { return int(i.metric_type); })
         .def_readwrite("verbose", &IndexBinary::verbose)
         .def(
             "train",
@@ -100,7 +101,8 @@ distances and int64 labels (missing: distance 2^31-1, label -1).)doc")
                 RangeSearchResult res;
                 {
                     py::gil_scoped_release release;
-                    self.range_search(xa.shape(0), xa.data(), narrow<int>(radius, "radius"), &res, sp);
+                    self.range_search(xa.shape(0), xa.data(), narrow<int>(radius, "radius"), &res,
+                                      sp);
                 }
                 return range_arrays(res);
             },
@@ -180,14 +182,16 @@ scanned per query. Keeps the quantizer alive.)doc")
         .def(
             "get_list_size",
             [](const IndexBinaryIVF& self, int64_t l) {
-                if (l < 0 || size_t(l) >= self.nlist) throw py::value_error("list number out of range");
+                if (l < 0 || size_t(l) >= self.nlist)
+                    throw py::value_error("list number out of range");
                 return self.invlists->list_size(size_t(l));
             },
             "list_no"_a)
         .def(
             "get_list_ids",
             [](const IndexBinaryIVF& self, int64_t l) {
-                if (l < 0 || size_t(l) >= self.nlist) throw py::value_error("list number out of range");
+                if (l < 0 || size_t(l) >= self.nlist)
+                    throw py::value_error("list number out of range");
                 IndexBinaryReadScope r(self);
                 const size_t n = self.invlists->list_size(size_t(l));
                 py::array_t<int64_t> out{py::ssize_t(n)};
@@ -198,7 +202,8 @@ scanned per query. Keeps the quantizer alive.)doc")
         .def(
             "get_list_codes",
             [](const IndexBinaryIVF& self, int64_t l) {
-                if (l < 0 || size_t(l) >= self.nlist) throw py::value_error("list number out of range");
+                if (l < 0 || size_t(l) >= self.nlist)
+                    throw py::value_error("list number out of range");
                 IndexBinaryReadScope r(self);
                 const size_t n = self.invlists->list_size(size_t(l));
                 py::array_t<uint8_t> out({py::ssize_t(n), py::ssize_t(self.code_size)});
@@ -232,7 +237,8 @@ scanned per query. Keeps the quantizer alive.)doc")
                     throw py::type_error("list_nos must be an integer array");
                 if (a.ndim() != 2 || a.shape(0) != n || a.shape(1) < 1)
                     throw py::value_error("list_nos must have shape (n, nprobe)");
-                auto aa = to_array<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>(a);
+                auto aa =
+                    to_array<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>(a);
                 const idx_t kout = result_columns(n, k);
                 py::array_t<int32_t> D({n, kout});
                 py::array_t<int64_t> I({n, kout});
@@ -249,9 +255,10 @@ scanned per query. Keeps the quantizer alive.)doc")
             "x"_a, "k"_a, "list_nos"_a, "coarse_dis"_a = py::none(), py::kw_only(),
             "params"_a = py::none());
 
-    py::class_<IndexBinaryHNSW, IndexBinary>(m, "IndexBinaryHNSW",
-                                             "IndexBinaryHNSW(d, M=32): HNSW graph, Hamming distance "
-                                             "(hnsw.efSearch / efConstruction as IndexHNSWFlat).")
+    py::class_<IndexBinaryHNSW, IndexBinary>(
+        m, "IndexBinaryHNSW",
+        "IndexBinaryHNSW(d, M=32): HNSW graph, Hamming distance "
+        "(hnsw.efSearch / efConstruction as IndexHNSWFlat).")
         .def(py::init([](int64_t d, int64_t M) {
                  return std::make_unique<IndexBinaryHNSW>(d, narrow<int>(M, "M"));
              }),
@@ -296,13 +303,15 @@ union of the buckets visited is ranked exactly (nflip as IndexBinaryHash).)doc")
             py::return_value_policy::reference_internal)
         .def_property_readonly("id_map", [](const IndexBinaryIDMap& i) {
             py::array_t<int64_t> out{py::ssize_t(i.id_map.size())};
-            if (!i.id_map.empty()) std::memcpy(out.mutable_data(), i.id_map.data(), i.id_map.size() * 8);
+            if (!i.id_map.empty())
+                std::memcpy(out.mutable_data(), i.id_map.data(), i.id_map.size() * 8);
             return out;
         });
     py::class_<IndexBinaryIDMap2, IndexBinaryIDMap>(
         m, "IndexBinaryIDMap2", "IndexBinaryIDMap2(index): unique user ids and reconstruct(id).")
-        .def(py::init([](IndexBinary* index) { return std::make_unique<IndexBinaryIDMap2>(index); }),
-             "index"_a, py::keep_alive<1, 2>());
+        .def(
+            py::init([](IndexBinary* index) { return std::make_unique<IndexBinaryIDMap2>(index); }),
+            "index"_a, py::keep_alive<1, 2>());
 
     py::class_<IndexBinaryFromFloat, IndexBinary>(m, "IndexBinaryFromFloat", R"doc(
 IndexBinaryFromFloat(index): Hamming search through a float index (e.g. IndexHNSWFlat(d)) over
@@ -356,7 +365,8 @@ the codes as -1/+1 vectors. Keeps index alive.)doc")
             if (!py::isinstance<py::array_t<uint8_t>>(arr))
                 throw py::type_error("deserialize_index_binary needs a 1-D uint8 numpy array");
             auto a = py::reinterpret_borrow<py::array_t<uint8_t>>(arr);
-            if (a.ndim() != 1) throw py::type_error("deserialize_index_binary needs a 1-D uint8 array");
+            if (a.ndim() != 1)
+                throw py::type_error("deserialize_index_binary needs a 1-D uint8 array");
             auto c = py::array_t<uint8_t, py::array::c_style>::ensure(a);
             const uint8_t* p = c.data();
             const size_t n = size_t(c.size());

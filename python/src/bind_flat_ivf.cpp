@@ -73,7 +73,8 @@ void bind_flat_ivf(py::module_& m) {
                         w.dtype().kind() != 'u')
                         throw py::type_error("weights must be a real numeric array");
                     if (w.ndim() != 1 || w.shape(0) != xa.shape(0))
-                        throw py::value_error("weights must be a 1-D array with one weight per row");
+                        throw py::value_error(
+                            "weights must be a 1-D array with one weight per row");
                     wa = to_array<FloatArray>(w);
                 }
                 const float* wp = weights.is_none() ? nullptr : wa.data();
@@ -108,8 +109,7 @@ void bind_flat_ivf(py::module_& m) {
             },
             "Objective at each iteration (sum of distances, or of similarities for IP).")
         .def_property_readonly(
-            "iteration_stats",
-            [](const Clustering& self) { return self.iteration_stats; },
+            "iteration_stats", [](const Clustering& self) { return self.iteration_stats; },
             "Per-iteration ClusteringIterationStats (obj, time, time_search, imbalance_factor, "
             "nsplit); also .size() / .at(i) as FAISS's vector.");
 
@@ -118,10 +118,10 @@ Exact search: stores the vectors and compares the query with all of them.
 
 IndexFlat(d, metric=METRIC_L2). Batches of queries go through BLAS sgemm, small
 batches through the SIMD kernels; both are exact.)doc")
-        .def(py::init([](int64_t d, int metric) {
-                 return std::make_unique<IndexFlat>(d, MetricType(metric));
-             }),
-             "d"_a, "metric"_a = int(METRIC_L2));
+                    .def(py::init([](int64_t d, int metric) {
+                             return std::make_unique<IndexFlat>(d, MetricType(metric));
+                         }),
+                         "d"_a, "metric"_a = int(METRIC_L2));
     flat.def_property_readonly(
             "codes",
             [](const IndexFlat& self) {
@@ -233,8 +233,10 @@ batches through the SIMD kernels; both are exact.)doc")
                 if (a.dtype().kind() != 'i' && a.dtype().kind() != 'u')
                     throw py::type_error("list_nos must be an integer array");
                 if (a.ndim() != 2 || a.shape(0) != n || a.shape(1) < 1)
-                    throw py::value_error("list_nos must have shape (n, nprobe) with n = rows of x");
-                auto aa = to_array<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>(a);
+                    throw py::value_error(
+                        "list_nos must have shape (n, nprobe) with n = rows of x");
+                auto aa =
+                    to_array<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>(a);
                 const size_t np = size_t(a.shape(1));
                 FloatArray cd;
                 if (!coarse_dis.is_none()) {

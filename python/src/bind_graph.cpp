@@ -103,10 +103,9 @@ and searched on the codes' distances); train() first for the trained SQ types.)d
     py::class_<IndexHNSWPQ, IndexHNSWCodes>(m, "IndexHNSWPQ", R"doc(
 IndexHNSWPQ(d, pq_m, M=32, pq_nbits=8, metric=METRIC_L2): HNSW over PQ codes; train() first.)doc")
         .def(py::init([](int64_t d, int64_t pq_m, int64_t M, int64_t nbits, int metric) {
-                 return std::make_unique<IndexHNSWPQ>(d, narrow<int>(pq_m, "pq_m"),
-                                                      narrow<int>(M, "M"),
-                                                      narrow<int>(nbits, "pq_nbits"),
-                                                      MetricType(metric));
+                 return std::make_unique<IndexHNSWPQ>(
+                     d, narrow<int>(pq_m, "pq_m"), narrow<int>(M, "M"),
+                     narrow<int>(nbits, "pq_nbits"), MetricType(metric));
              }),
              "d"_a, "pq_m"_a, "M"_a = 32, "pq_nbits"_a = 8, "metric"_a = int(METRIC_L2));
 }

@@ -180,7 +180,10 @@ ScalarQuantizer.QT_fp16 (2 bytes, no training). Exhaustive SIMD scan.)doc");
         .def_property_readonly(
             "qtype", [](const IndexScalarQuantizer& i) { return int(i.sq.qtype); },
             "ScalarQuantizer.QT_* of the codes.");
-    py::class_<ScalarQuantizer> sqq(m, "ScalarQuantizer", "Quantizer types: QT_8bit, QT_4bit, QT_6bit, QT_8bit_uniform, QT_4bit_uniform, QT_fp16, QT_bf16, QT_8bit_direct, QT_8bit_direct_signed.");
+    py::class_<ScalarQuantizer> sqq(
+        m, "ScalarQuantizer",
+        "Quantizer types: QT_8bit, QT_4bit, QT_6bit, QT_8bit_uniform, QT_4bit_uniform, QT_fp16, "
+        "QT_bf16, QT_8bit_direct, QT_8bit_direct_signed.");
     for (const auto& [name, v] : std::initializer_list<std::pair<const char*, int>>{
              {"QT_8bit", ScalarQuantizer::QT_8bit},
              {"QT_4bit", ScalarQuantizer::QT_4bit},

@@ -13,8 +13,8 @@ namespace {
 
 py::array_t<float> copy_out(const std::vector<float>& v, py::ssize_t rows, py::ssize_t cols) {
     if (v.empty()) return py::array_t<float>(std::vector<py::ssize_t>{0});
-    py::array_t<float> out = rows < 0 ? py::array_t<float>(py::ssize_t(v.size()))
-                                      : py::array_t<float>({rows, cols});
+    py::array_t<float> out =
+        rows < 0 ? py::array_t<float>(py::ssize_t(v.size())) : py::array_t<float>({rows, cols});
     std::memcpy(out.mutable_data(), v.data(), v.size() * sizeof(float));
     return out;
 }

@@ -4,11 +4,11 @@
 #include <string>
 #include <vector>
 
+#include <cmath>
 #include "../test_util.h"
 #include "faisslike/IDSelector.h"
 #include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexShards.h"
-#include <cmath>
 
 #include "faisslike/IndexBinary.h"
 #include "faisslike/index_factory.h"

@@ -162,6 +162,21 @@ void real_to_binary(size_t d, const float* x, uint8_t* codes) {
         if (x[j] > 0) codes[j / 8] |= uint8_t(1u << (j % 8));
 }
 
+void set_range_result(BinaryRangeHits& hits, RangeSearchResult* res) {
+    res->nq = hits.size();
+    res->lims.assign(hits.size() + 1, 0);
+    res->labels.clear();
+    res->distances.clear();
+    for (size_t i = 0; i < hits.size(); ++i) {
+        std::sort(hits[i].begin(), hits[i].end());
+        for (const auto& [dis, id] : hits[i]) {
+            res->distances.push_back(float(dis));
+            res->labels.push_back(id);
+        }
+        res->lims[i + 1] = res->labels.size();
+    }
+}
+
 void HammingTopK::add(int32_t dis, idx_t id) {
     auto worse = [&](size_t a, size_t b) {  // heap order: the worst on top
         return D[a] < D[b] || (D[a] == D[b] && I[a] < I[b]);

@@ -79,6 +79,11 @@ using IndexBinaryWriteScope = WriteScope<IndexBinary>;
 void binary_to_real(size_t d, const uint8_t* codes, float* x);  // bits to -1 / +1
 void real_to_binary(size_t d, const float* x, uint8_t* codes);  // x > 0 to bit 1
 
+// Per-query (distance, id) hits of a binary range search into FAISS's layout (each query's
+// hits sorted; distances as floats).
+using BinaryRangeHits = std::vector<std::vector<std::pair<int32_t, idx_t>>>;
+void set_range_result(BinaryRangeHits& hits, RangeSearchResult* result);
+
 // k smallest (distance, id) pairs of one query, kept as a max-heap and sorted at the end;
 // ties go to the smaller id, so results do not depend on scan order.
 struct HammingTopK {

@@ -97,7 +97,7 @@ void IndexBinaryFlat::do_range_search(idx_t n, const uint8_t* x, int radius, Ran
     check_plain_params(params);
     const IDSelector* sel = selector_of(params);
     const kernels::KernelTable& K = kernels::current();
-    std::vector<std::vector<std::pair<int32_t, idx_t>>> hits(static_cast<size_t>(n));
+    BinaryRangeHits hits(static_cast<size_t>(n));
     const uint8_t* codes = get_xb();
     const size_t cs = size_t(code_size);
     parallel_for_with(
@@ -111,19 +111,8 @@ void IndexBinaryFlat::do_range_search(idx_t n, const uint8_t* x, int radius, Ran
                     if (buf[j] < radius && (!sel || sel->is_member(j0 + idx_t(j))))
                         h.push_back({buf[j], j0 + idx_t(j)});
             }
-            std::sort(h.begin(), h.end());
         });
-    res->nq = size_t(n);
-    res->lims.assign(size_t(n) + 1, 0);
-    res->labels.clear();
-    res->distances.clear();
-    for (size_t i = 0; i < size_t(n); ++i) {
-        for (const auto& [dis, id] : hits[i]) {
-            res->distances.push_back(float(dis));
-            res->labels.push_back(id);
-        }
-        res->lims[i + 1] = res->labels.size();
-    }
+    set_range_result(hits, res);
 }
 
 void IndexBinaryFlat::do_reset() {

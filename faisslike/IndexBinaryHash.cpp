@@ -42,21 +42,6 @@ void check_nflip(int nflip, int b) {
                         "nflip must be in [0, min(b, 8)], got %d", nflip);
 }
 
-void fill_range(RangeSearchResult* res, std::vector<std::vector<std::pair<int32_t, idx_t>>>& hits) {
-    res->nq = hits.size();
-    res->lims.assign(hits.size() + 1, 0);
-    res->labels.clear();
-    res->distances.clear();
-    for (size_t i = 0; i < hits.size(); ++i) {
-        std::sort(hits[i].begin(), hits[i].end());
-        for (const auto& [dis, id] : hits[i]) {
-            res->distances.push_back(float(dis));
-            res->labels.push_back(id);
-        }
-        res->lims[i + 1] = res->labels.size();
-    }
-}
-
 }  // namespace
 
 void keys_within(uint64_t key, int b, int nflip, std::vector<uint64_t>& out) {
@@ -128,7 +113,7 @@ void IndexBinaryHash::do_range_search(idx_t n, const uint8_t* x, int radius, Ran
                                       const SearchParameters* params) const {
     check_plain_params(params);
     const IDSelector* sel = selector_of(params);
-    std::vector<std::vector<std::pair<int32_t, idx_t>>> hits(static_cast<size_t>(n));
+    BinaryRangeHits hits(static_cast<size_t>(n));
     parallel_for(n, [&](int64_t i) {
         std::vector<uint64_t> keys;
         std::vector<int32_t> buf;
@@ -136,7 +121,7 @@ void IndexBinaryHash::do_range_search(idx_t n, const uint8_t* x, int radius, Ran
             if (dis < radius) hits[size_t(i)].push_back({dis, id});
         });
     });
-    fill_range(res, hits);
+    set_range_result(hits, res);
 }
 
 void IndexBinaryHash::do_reset() {
@@ -185,10 +170,9 @@ void IndexBinaryMultiHash::candidates(const uint8_t* q, std::vector<uint64_t>& k
     out.erase(std::unique(out.begin(), out.end()), out.end());
 }
 
-void IndexBinaryMultiHash::do_search(idx_t n, const uint8_t* x, idx_t k, int32_t* D, idx_t* I,
-                                     const SearchParameters* params) const {
-    check_plain_params(params);
-    const IDSelector* sel = selector_of(params);
+template <class Visit>
+void IndexBinaryMultiHash::scan(idx_t n, const uint8_t* x, const IDSelector* sel,
+                                const Visit& visit) const {
     const kernels::KernelTable& K = kernels::current();
     const uint8_t* codes = storage.get_xb();
     const size_t cs = size_t(code_size);
@@ -197,13 +181,25 @@ void IndexBinaryMultiHash::do_search(idx_t n, const uint8_t* x, idx_t k, int32_t
         std::vector<idx_t> cand;
         const uint8_t* q = x + size_t(i) * cs;
         candidates(q, keys, cand);
+        visit(i, [&](auto&& take) {
+            for (idx_t id : cand) {
+                if (sel && !sel->is_member(id)) continue;
+                int32_t dis;
+                K.hamming_ny(&dis, q, codes + size_t(id) * cs, cs, 1);
+                take(dis, id);
+            }
+        });
+    });
+}
+
+void IndexBinaryMultiHash::do_search(idx_t n, const uint8_t* x, idx_t k, int32_t* D, idx_t* I,
+                                     const SearchParameters* params) const {
+    check_plain_params(params);
+    scan(n, x, selector_of(params), [&](int64_t i, auto&& each) {
         HammingTopK top(size_t(k), D + i * k, I + i * k);
-        for (idx_t id : cand) {
-            if (sel && !sel->is_member(id)) continue;
-            int32_t dis;
-            K.hamming_ny(&dis, q, codes + size_t(id) * cs, cs, 1);
+        each([&](int32_t dis, idx_t id) {
             if (dis <= top.threshold()) top.add(dis, id);
-        }
+        });
         top.finish();
     });
 }
@@ -212,24 +208,13 @@ void IndexBinaryMultiHash::do_range_search(idx_t n, const uint8_t* x, int radius
                                            RangeSearchResult* res,
                                            const SearchParameters* params) const {
     check_plain_params(params);
-    const IDSelector* sel = selector_of(params);
-    const kernels::KernelTable& K = kernels::current();
-    const uint8_t* codes = storage.get_xb();
-    const size_t cs = size_t(code_size);
-    std::vector<std::vector<std::pair<int32_t, idx_t>>> hits(static_cast<size_t>(n));
-    parallel_for(n, [&](int64_t i) {
-        std::vector<uint64_t> keys;
-        std::vector<idx_t> cand;
-        const uint8_t* q = x + size_t(i) * cs;
-        candidates(q, keys, cand);
-        for (idx_t id : cand) {
-            if (sel && !sel->is_member(id)) continue;
-            int32_t dis;
-            K.hamming_ny(&dis, q, codes + size_t(id) * cs, cs, 1);
+    BinaryRangeHits hits(static_cast<size_t>(n));
+    scan(n, x, selector_of(params), [&](int64_t i, auto&& each) {
+        each([&](int32_t dis, idx_t id) {
             if (dis < radius) hits[size_t(i)].push_back({dis, id});
-        }
+        });
     });
-    fill_range(res, hits);
+    set_range_result(hits, res);
 }
 
 void IndexBinaryMultiHash::do_reset() {

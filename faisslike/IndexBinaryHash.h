@@ -70,6 +70,9 @@ struct IndexBinaryMultiHash : IndexBinary {
    private:
     // Candidate ids of query q (sorted, unique).
     void candidates(const uint8_t* q, std::vector<uint64_t>& keys, std::vector<idx_t>& out) const;
+    // visit(i, each): each(take) calls take(distance, id) for query i's candidates.
+    template <class Visit>
+    void scan(idx_t n, const uint8_t* x, const IDSelector* sel, const Visit& visit) const;
 };
 
 }  // namespace faisslike

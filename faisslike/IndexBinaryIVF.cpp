@@ -49,13 +49,7 @@ void IndexBinaryIVF::check_quantizer() const {
 }
 
 void IndexBinaryIVF::make_invlists_writable() {
-    if (!invlists->is_mapped()) return;
-    auto a = std::make_unique<ArrayInvertedLists>(nlist, size_t(code_size));
-    for (size_t l = 0; l < nlist; ++l) {
-        const size_t ls = invlists->list_size(l);
-        if (ls) a->add_entries(l, ls, invlists->get_ids(l), invlists->get_codes(l));
-    }
-    invlists = std::move(a);
+    make_writable(invlists);
 }
 
 void IndexBinaryIVF::make_direct_map(bool maintain) {
@@ -233,7 +227,7 @@ void IndexBinaryIVF::do_range_search(idx_t n, const uint8_t* x, int radius, Rang
     quantizer->search(n, x, idx_t(np), cd.data(), ci.data());
     const kernels::KernelTable& K = kernels::current();
     const size_t cs = size_t(code_size);
-    std::vector<std::vector<std::pair<int32_t, idx_t>>> hits(static_cast<size_t>(n));
+    BinaryRangeHits hits(static_cast<size_t>(n));
     parallel_for_with(
         n, [] { return std::vector<int32_t>(); },
         [&](std::vector<int32_t>& buf, int64_t i) {
@@ -249,19 +243,8 @@ void IndexBinaryIVF::do_range_search(idx_t n, const uint8_t* x, int radius, Rang
                     if (buf[j] < radius && (!sel || sel->is_member(ids[j])))
                         hits[size_t(i)].push_back({buf[j], ids[j]});
             }
-            std::sort(hits[size_t(i)].begin(), hits[size_t(i)].end());
         });
-    res->nq = size_t(n);
-    res->lims.assign(size_t(n) + 1, 0);
-    res->labels.clear();
-    res->distances.clear();
-    for (size_t i = 0; i < size_t(n); ++i) {
-        for (const auto& [dis, id] : hits[i]) {
-            res->distances.push_back(float(dis));
-            res->labels.push_back(id);
-        }
-        res->lims[i + 1] = res->labels.size();
-    }
+    set_range_result(hits, res);
 }
 
 void IndexBinaryIVF::do_reset() {

@@ -327,6 +327,16 @@ struct GraphViewT : Space {
     using Space::vec_bytes;
     using Space::vec_ptr;
 
+    // A whole walk: greedy descent through the upper levels from the entry point, then a
+    // best-first search with ef at level 0; results in s.res (a max-heap).
+    template <class Links, class Accept>
+    void walk(Query q, int ef, SearchScratch& s, const Links& links, const Accept& accept) const {
+        int64_t ep = h.entry_point;
+        float dep = dist(q, ep);
+        for (int lev = h.max_level; lev > 0; --lev) greedy(q, lev, ep, dep, s.nbuf, links);
+        search_layer_if(q, 0, ep, dep, ef, s, links, accept);
+    }
+
     // Greedy descent on one level.
     template <class Links>
     void greedy(Query q, int level, int64_t& cur, float& dcur, std::vector<int32_t>& nb,
@@ -599,6 +609,27 @@ void build_graph(HNSW& hnsw, size_t n0, size_t n1, const Space& space) {
     });
 }
 
+// efSearch of one call: the parameters' (FAISS's default 16; 0: the index's), checked; never
+// below k when k > 0 (as FAISS: never fewer candidates than results).
+int effective_ef(const HNSW& hnsw, const SearchParameters* params, idx_t k) {
+    int ef = hnsw.efSearch;
+    if (auto p = params_as<SearchParametersHNSW>(params, "SearchParametersHNSW")) {
+        if (p->efSearch) ef = p->efSearch;
+    }
+    FAISSLIKE_CHECK_ARG(ef > 0, "efSearch must be > 0, got %d", ef);
+    return int(std::max<idx_t>(ef, k));
+}
+
+// Runs f(links) with the link reader the graph needs: in place, or checked row by row when
+// the links are mapped from a file another program could change.
+template <class F>
+void with_links(const HNSW& h, int64_t ntotal, F&& f) {
+    if (h.links0_mapped)
+        f(CheckedLinks{h, ntotal});
+    else
+        f(InPlaceLinks{h});
+}
+
 void check_hnsw_add(const HNSW& hnsw, idx_t ntotal, idx_t n) {
     FAISSLIKE_THROW_IF_NOT_FMT(ntotal + n < (idx_t(1) << 31),
                                "HNSW holds at most 2^31 - 1 "
@@ -647,13 +678,8 @@ void HNSW::set_prune_headroom(float headroom) {
 
 void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                               const SearchParameters* params) const {
-    int ef = hnsw.efSearch;
-    if (auto p = params_as<SearchParametersHNSW>(params, "SearchParametersHNSW")) {
-        if (p->efSearch) ef = p->efSearch;
-    }
+    const int ef = effective_ef(hnsw, params, k);
     const IDSelector* sel = selector_of(params);
-    FAISSLIKE_CHECK_ARG(ef > 0, "efSearch must be > 0, got %d", ef);
-    ef = int(std::max<idx_t>(ef, k));  // as FAISS: never fewer candidates than results
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const HNSW& h = hnsw;
     const GraphView g(h, FloatSpace{storage.get_xb(), size_t(d), ip, kernels::current()});
@@ -704,10 +730,7 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
             },
             n > 1);
     };
-    if (h.links0_mapped)
-        run(CheckedLinks{h, ntotal});
-    else
-        run(InPlaceLinks{h});
+    with_links(h, ntotal, run);
 }
 
 void IndexHNSWFlat::do_range_search(idx_t n, const float* x, float radius,
@@ -716,11 +739,7 @@ void IndexHNSWFlat::do_range_search(idx_t n, const float* x, float radius,
     // As FAISS: the nodes a k-NN walk with efSearch scores, kept when within radius
     // (approximate: a larger efSearch finds more). Walks the float vectors even with the
     // 8-bit traversal on, so the distances compared with the radius are exact.
-    int ef = hnsw.efSearch;
-    if (auto p = params_as<SearchParametersHNSW>(params, "SearchParametersHNSW")) {
-        if (p->efSearch) ef = p->efSearch;
-    }
-    FAISSLIKE_CHECK_ARG(ef > 0, "efSearch must be > 0, got %d", ef);
+    const int ef = effective_ef(hnsw, params, 0);
     const IDSelector* sel = selector_of(params);
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const HNSW& h = hnsw;
@@ -751,10 +770,7 @@ void IndexHNSWFlat::do_range_search(idx_t n, const float* x, float radius,
             },
             n > 1);
     };
-    if (h.links0_mapped)
-        run(CheckedLinks{h, ntotal});
-    else
-        run(InPlaceLinks{h});
+    with_links(h, ntotal, run);
     result->nq = size_t(n);
     result->lims.assign(size_t(n) + 1, 0);
     result->labels.clear();
@@ -847,13 +863,8 @@ void IndexBinaryHNSW::do_add(idx_t n, const uint8_t* x) {
 
 void IndexBinaryHNSW::do_search(idx_t n, const uint8_t* x, idx_t k, int32_t* distances,
                                 idx_t* labels, const SearchParameters* params) const {
-    int ef = hnsw.efSearch;
-    if (auto p = params_as<SearchParametersHNSW>(params, "SearchParametersHNSW")) {
-        if (p->efSearch) ef = p->efSearch;
-    }
+    const int ef = effective_ef(hnsw, params, k);
     const IDSelector* sel = selector_of(params);
-    FAISSLIKE_CHECK_ARG(ef > 0, "efSearch must be > 0, got %d", ef);
-    ef = int(std::max<idx_t>(ef, k));
     const HNSW& h = hnsw;
     const GraphViewT<BinarySpace> g(
         h, BinarySpace{storage.get_xb(), size_t(code_size), kernels::current()});
@@ -863,24 +874,16 @@ void IndexBinaryHNSW::do_search(idx_t n, const uint8_t* x, idx_t k, int32_t* dis
             [&](idx_t i) {
                 HammingTopK top(size_t(k), distances + i * k, labels + i * k);
                 if (h.entry_point >= 0) {
-                    const uint8_t* q = x + size_t(i) * size_t(code_size);
-                    int64_t ep = h.entry_point;
-                    float dep = g.dist(q, ep);
                     SearchScratch& s = thread_scratch();
-                    for (int lev = h.max_level; lev > 0; --lev)
-                        g.greedy(q, lev, ep, dep, s.nbuf, links);
-                    g.search_layer_if(q, 0, ep, dep, ef, s, links,
-                                      [&](int32_t v) { return !sel || sel->is_member(v); });
+                    g.walk(x + size_t(i) * size_t(code_size), ef, s, links,
+                           [&](int32_t v) { return !sel || sel->is_member(v); });
                     for (const Node& r : s.res) top.add(int32_t(r.d), r.id);
                 }
                 top.finish();
             },
             n > 1);
     };
-    if (h.links0_mapped)
-        run(CheckedLinks{h, ntotal});
-    else
-        run(InPlaceLinks{h});
+    with_links(h, ntotal, run);
 }
 
 void IndexBinaryHNSW::do_reset() {
@@ -918,13 +921,8 @@ void IndexHNSWCodes::do_add(idx_t n, const float* x) {
 
 void IndexHNSWCodes::do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                                const SearchParameters* params) const {
-    int ef = hnsw.efSearch;
-    if (auto p = params_as<SearchParametersHNSW>(params, "SearchParametersHNSW")) {
-        if (p->efSearch) ef = p->efSearch;
-    }
+    const int ef = effective_ef(hnsw, params, k);
     const IDSelector* sel = selector_of(params);
-    FAISSLIKE_CHECK_ARG(ef > 0, "efSearch must be > 0, got %d", ef);
-    ef = int(std::max<idx_t>(ef, k));
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const HNSW& h = hnsw;
     const GraphViewT<CodesSpace> g(
@@ -938,13 +936,8 @@ void IndexHNSWCodes::do_search(idx_t n, const float* x, idx_t k, float* distance
                 heap_heapify<HeapC>(size_t(k), hv, hi);
                 if (h.entry_point >= 0) {
                     cq.scorer->set_query(x + i * d);
-                    int64_t ep = h.entry_point;
-                    float dep = g.dist(&cq, ep);
                     SearchScratch& s = thread_scratch();
-                    for (int lev = h.max_level; lev > 0; --lev)
-                        g.greedy(&cq, lev, ep, dep, s.nbuf, links);
-                    g.search_layer_if(&cq, 0, ep, dep, ef, s, links,
-                                      [&](int32_t v) { return !sel || sel->is_member(v); });
+                    g.walk(&cq, ef, s, links, [&](int32_t v) { return !sel || sel->is_member(v); });
                     for (const Node& r : s.res)
                         heap_push_if_better<HeapC>(size_t(k), hv, hi, r.d, r.id);
                 }
@@ -952,10 +945,7 @@ void IndexHNSWCodes::do_search(idx_t n, const float* x, idx_t k, float* distance
             },
             n > 1);
     };
-    if (h.links0_mapped)
-        run(CheckedLinks{h, ntotal});
-    else
-        run(InPlaceLinks{h});
+    with_links(h, ntotal, run);
 }
 
 void IndexHNSWCodes::do_reset() {

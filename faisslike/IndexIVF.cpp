@@ -136,13 +136,7 @@ void IndexIVF::do_add(idx_t n, const float* x) {
 }
 
 void IndexIVF::make_invlists_writable() {
-    if (!invlists->is_mapped()) return;
-    auto a = std::make_unique<ArrayInvertedLists>(nlist, code_size);
-    for (size_t l = 0; l < nlist; ++l) {
-        const size_t ls = invlists->list_size(l);
-        if (ls) a->add_entries(l, ls, invlists->get_ids(l), invlists->get_codes(l));
-    }
-    invlists = std::move(a);
+    make_writable(invlists);
 }
 
 std::vector<idx_t> IndexIVF::assign_lists(idx_t n, const float* x) const {

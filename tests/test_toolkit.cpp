@@ -573,8 +573,8 @@ TEST(RangeSearch, FlatAndIVFEqualBruteForce) {
     EXPECT_THROW(flat.range_search(1, queries().data(), 1.0f, nullptr), Error);
     IndexFlatIP fip(d);
     EXPECT_NO_THROW(fip.range_search(1, queries().data(), -1.0f, &res));  // IP: any radius
-    IndexHNSWFlat hn(d, 8);
-    EXPECT_THROW(hn.range_search(1, queries().data(), 1.0f, &res), Error);  // not supported
+    IndexHNSWSQ hs(d, ScalarQuantizer::QT_fp16, 8);
+    EXPECT_THROW(hs.range_search(1, queries().data(), 1.0f, &res), Error);  // not supported
 }
 
 // ---------------------------------------------------------------- scalar quantizer

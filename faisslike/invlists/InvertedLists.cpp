@@ -9,6 +9,16 @@
 
 namespace faisslike {
 
+void make_writable(std::unique_ptr<InvertedLists>& il) {
+    if (!il->is_mapped()) return;
+    auto a = std::make_unique<ArrayInvertedLists>(il->nlist, il->code_size);
+    for (size_t l = 0; l < il->nlist; ++l) {
+        const size_t ls = il->list_size(l);
+        if (ls) a->add_entries(l, ls, il->get_ids(l), il->get_codes(l));
+    }
+    il = std::move(a);
+}
+
 size_t remove_ids_from_lists(InvertedLists& il, const IDSelector& sel) {
     std::vector<size_t> removed_per_list(il.nlist, 0);
     // Lists are independent: one thread per list, the last entry moves into each hole.

@@ -41,6 +41,9 @@ struct InvertedLists {
 };
 
 struct IDSelector;
+// Replaces memory-mapped lists by an in-memory copy (no-op for in-memory lists): before any
+// change.
+void make_writable(std::unique_ptr<InvertedLists>& il);
 // Removes the entries whose ids sel selects from every list (the last entry of a list moves
 // into each hole; lists in parallel). Returns how many were removed.
 size_t remove_ids_from_lists(InvertedLists& il, const IDSelector& sel);

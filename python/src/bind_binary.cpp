@@ -112,14 +112,7 @@ distances and int64 labels (missing: distance 2^31-1, label -1).)doc")
             "remove_ids",
             [](IndexBinary& self, py::handle sel) {
                 std::unique_ptr<IDSelector> own;
-                const IDSelector* s = nullptr;
-                if (py::isinstance<IDSelector>(sel)) {
-                    s = sel.cast<const IDSelector*>();
-                } else {
-                    auto a = as_ids(sel, -1, "ids to remove");
-                    own = std::make_unique<IDSelectorBatch>(size_t(a.shape(0)), a.data());
-                    s = own.get();
-                }
+                const IDSelector* s = selector_arg(sel, own);
                 py::gil_scoped_release release;
                 return self.remove_ids(*s);
             },
@@ -182,35 +175,22 @@ scanned per query. Keeps the quantizer alive.)doc")
         .def(
             "get_list_size",
             [](const IndexBinaryIVF& self, int64_t l) {
-                if (l < 0 || size_t(l) >= self.nlist)
-                    throw py::value_error("list number out of range");
+                check_list_no(l, self.nlist);
                 return self.invlists->list_size(size_t(l));
             },
             "list_no"_a)
         .def(
             "get_list_ids",
             [](const IndexBinaryIVF& self, int64_t l) {
-                if (l < 0 || size_t(l) >= self.nlist)
-                    throw py::value_error("list number out of range");
                 IndexBinaryReadScope r(self);
-                const size_t n = self.invlists->list_size(size_t(l));
-                py::array_t<int64_t> out{py::ssize_t(n)};
-                if (n) std::memcpy(out.mutable_data(), self.invlists->get_ids(size_t(l)), n * 8);
-                return out;
+                return list_ids_array(*self.invlists, l);
             },
             "list_no"_a)
         .def(
             "get_list_codes",
             [](const IndexBinaryIVF& self, int64_t l) {
-                if (l < 0 || size_t(l) >= self.nlist)
-                    throw py::value_error("list number out of range");
                 IndexBinaryReadScope r(self);
-                const size_t n = self.invlists->list_size(size_t(l));
-                py::array_t<uint8_t> out({py::ssize_t(n), py::ssize_t(self.code_size)});
-                if (n)
-                    std::memcpy(out.mutable_data(), self.invlists->get_codes(size_t(l)),
-                                n * size_t(self.code_size));
-                return out;
+                return list_codes_array(*self.invlists, l);
             },
             "list_no"_a)
         .def(

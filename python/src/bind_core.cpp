@@ -80,14 +80,7 @@ D and I may be given to write into existing arrays.)doc")
             "remove_ids",
             [](Index& self, py::handle sel) {
                 std::unique_ptr<IDSelector> own;
-                const IDSelector* s = nullptr;
-                if (py::isinstance<IDSelector>(sel)) {
-                    s = sel.cast<const IDSelector*>();
-                } else {
-                    auto a = as_ids(sel, -1, "ids to remove");
-                    own = std::make_unique<IDSelectorBatch>(size_t(a.shape(0)), a.data());
-                    s = own.get();
-                }
+                const IDSelector* s = selector_arg(sel, own);
                 py::gil_scoped_release release;
                 return self.remove_ids(*s);
             },

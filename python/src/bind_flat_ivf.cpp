@@ -184,28 +184,15 @@ batches through the SIMD kernels; both are exact.)doc")
         .def(
             "get_list_ids",
             [](const IndexIVF& self, int64_t l) {
-                if (l < 0 || size_t(l) >= self.nlist)
-                    throw py::value_error("list number out of range");
-                const size_t n = self.invlists->list_size(size_t(l));
-                py::array_t<int64_t> out{py::ssize_t(n)};
-                if (n)
-                    std::memcpy(out.mutable_data(), self.invlists->get_ids(size_t(l)),
-                                n * sizeof(int64_t));
-                return out;
+                IndexReadScope r(self);  // not while another thread adds
+                return list_ids_array(*self.invlists, l);
             },
             "list_no"_a, "Ids stored in inverted list list_no (a copy).")
         .def(
             "get_list_codes",
             [](const IndexIVF& self, int64_t l) {
-                if (l < 0 || size_t(l) >= self.nlist)
-                    throw py::value_error("list number out of range");
-                IndexReadScope r(self);  // not while another thread adds
-                const size_t n = self.invlists->list_size(size_t(l));
-                py::array_t<uint8_t> out({py::ssize_t(n), py::ssize_t(self.code_size)});
-                if (n)
-                    std::memcpy(out.mutable_data(), self.invlists->get_codes(size_t(l)),
-                                n * self.code_size);
-                return out;
+                IndexReadScope r(self);
+                return list_codes_array(*self.invlists, l);
             },
             "list_no"_a, "Codes of inverted list list_no as a (size, code_size) uint8 array.")
         .def(

@@ -17,6 +17,7 @@
 #include "faisslike/Error.h"
 #include "faisslike/IDSelector.h"
 #include "faisslike/Index.h"
+#include "faisslike/invlists/InvertedLists.h"
 
 namespace faisslike_py {
 
@@ -157,6 +158,35 @@ inline idx_t result_columns(idx_t n, idx_t k) {
                               ", k=" + std::to_string(k));
     }
     return kout;
+}
+
+// remove_ids' argument: an IDSelector (used as is) or an array of ids (an IDSelectorBatch
+// owned by `own`).
+inline const faisslike::IDSelector* selector_arg(py::handle sel,
+                                                 std::unique_ptr<faisslike::IDSelector>& own) {
+    if (py::isinstance<faisslike::IDSelector>(sel)) return sel.cast<const faisslike::IDSelector*>();
+    auto a = as_ids(sel, -1, "ids to remove");
+    own = std::make_unique<faisslike::IDSelectorBatch>(size_t(a.shape(0)), a.data());
+    return own.get();
+}
+
+// Copies of inverted list l (ids, or codes as (size, code_size)); ValueError for a bad l.
+inline void check_list_no(int64_t l, size_t nlist) {
+    if (l < 0 || size_t(l) >= nlist) throw py::value_error("list number out of range");
+}
+inline py::array_t<int64_t> list_ids_array(const faisslike::InvertedLists& il, int64_t l) {
+    check_list_no(l, il.nlist);
+    const size_t n = il.list_size(size_t(l));
+    py::array_t<int64_t> out{py::ssize_t(n)};
+    if (n) std::memcpy(out.mutable_data(), il.get_ids(size_t(l)), n * sizeof(int64_t));
+    return out;
+}
+inline py::array_t<uint8_t> list_codes_array(const faisslike::InvertedLists& il, int64_t l) {
+    check_list_no(l, il.nlist);
+    const size_t n = il.list_size(size_t(l));
+    py::array_t<uint8_t> out({py::ssize_t(n), py::ssize_t(il.code_size)});
+    if (n) std::memcpy(out.mutable_data(), il.get_codes(size_t(l)), n * il.code_size);
+    return out;
 }
 
 // (lims, D, I) numpy arrays of a range search, FAISS's layout.

@@ -582,6 +582,7 @@ struct GraphBuilder {
 // seeded generator, rows, then parallel insertion.
 template <class Space>
 void build_graph(HNSW& hnsw, size_t n0, size_t n1, const Space& space) {
+    if (n1 == n0) return;
     // Levels drawn in node order from the seeded generator: the same data, seed and thread
     // count give the same graph (deterministic with one thread).
     std::mt19937_64 rng(hnsw.seed + n0);

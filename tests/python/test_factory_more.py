@@ -169,3 +169,18 @@ def test_pq_wide_codes_equal_decoded_brute_force(nbits, tmp_path):
     np.testing.assert_array_equal(back.search(xq, 5)[1], I)
     ivf = fl.index_factory(8, f"IVF4,PQ2x{nbits}")
     assert ivf.pq.nbits == nbits
+
+
+@pytest.mark.parametrize("key", ["Flat", "HNSW16", "HNSW16,SQ8", "HNSW16,PQ4x4", "IVF4,Flat",
+                                 "PQ4x4", "IDMap,HNSW8", "PCA8,HNSW8", "SQ4"])
+def test_adding_nothing_to_an_empty_index(ds, key):
+    # FAISS's test_add_0_vecs: an empty HNSW once crashed here.
+    idx = fl.index_factory(32, key)
+    if not idx.is_trained:
+        idx.train(ds.get_train()[:2000])
+    idx.add(np.zeros((0, 32), dtype="float32"))
+    if "IDMap" in key:
+        idx.add_with_ids(np.zeros((0, 32), dtype="float32"), np.zeros(0, dtype="int64"))
+    assert idx.ntotal == 0
+    D, I = idx.search(ds.get_queries()[:3], 2)
+    assert (I == -1).all()

@@ -439,3 +439,14 @@ def test_alias_is_opt_in_and_complete(tmp_path):
                             "except RuntimeError as e:\n    print('refused')\n"],
                            capture_output=True, text=True, timeout=300)
         assert r.stdout.strip() == "refused", r.stderr
+
+
+def test_synthetic_dataset_accepts_metric_constants():
+    a = datasets.SyntheticDataset(8, 0, 300, 10, metric=fl.METRIC_L2)
+    b = datasets.SyntheticDataset(8, 0, 300, 10, metric="L2")
+    np.testing.assert_array_equal(a.get_groundtruth(5), b.get_groundtruth(5))
+    c = datasets.SyntheticDataset(8, 0, 300, 10, metric=fl.METRIC_INNER_PRODUCT)
+    np.testing.assert_array_equal(c.get_groundtruth(5),
+                                  datasets.SyntheticDataset(8, 0, 300, 10, metric="IP").get_groundtruth(5))
+    with pytest.raises(ValueError):
+        datasets.SyntheticDataset(8, 0, 300, 10, metric=7)

@@ -62,11 +62,15 @@ class Dataset:
 
 
 def _metric_code(metric):
-    if metric == "L2":
+    """'L2' / 'IP', or the METRIC_* constants (FAISS's tests pass those; FAISS itself then
+    computes inner-product ground truth for any value but 'L2': we honour the constant)."""
+    if metric == "L2" or (isinstance(metric, (int, np.integer)) and not isinstance(metric, bool)
+                          and int(metric) == METRIC_L2):
         return METRIC_L2
-    if metric == "IP":
+    if metric == "IP" or (isinstance(metric, (int, np.integer)) and not isinstance(metric, bool)
+                          and int(metric) == METRIC_INNER_PRODUCT):
         return METRIC_INNER_PRODUCT
-    raise ValueError(f"metric must be 'L2' or 'IP', got {metric!r}")
+    raise ValueError(f"metric must be 'L2', 'IP', METRIC_L2 or METRIC_INNER_PRODUCT, got {metric!r}")
 
 
 class SyntheticDataset(Dataset):
@@ -79,7 +83,7 @@ class SyntheticDataset(Dataset):
                 raise TypeError(f"{name} must be an integer")
             if v < 0 or (name == "d" and v == 0):
                 raise ValueError(f"{name} must be {'> 0' if name == 'd' else '>= 0'}, got {v}")
-        _metric_code(metric)
+        _metric_code(metric)  # checked here, kept as given
         self.d, self.nt, self.nb, self.nq = int(d), int(nt), int(nb), int(nq)
         d1 = 10  # intrinsic dimension
         n = self.nb + self.nt + self.nq

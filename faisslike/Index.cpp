@@ -71,7 +71,6 @@ void Index::train(idx_t n, const float* x) {
 void Index::add(idx_t n, const float* x) {
     check_add_args(n, x);
     FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
-    if (n == 0) return;  // nothing to add, for every index type (an empty HNSW once crashed)
     check_finite("vectors to add", n, d, x);
     IndexWriteScope w(*this);
     do_add(n, x);

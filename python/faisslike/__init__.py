@@ -67,6 +67,8 @@ def _accept_sel(cls):
     cls.__init__ = __init__
 
 
+IVFSearchParameters = SearchParametersIVF  # noqa: F405  (FAISS's older name)
+
 for _cls in (SearchParameters, SearchParametersIVF, SearchParametersHNSW,  # noqa: F405
              SearchParametersRefine):  # noqa: F405
     _accept_sel(_cls)

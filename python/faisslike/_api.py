@@ -368,6 +368,15 @@ class ResultHeap:
         pass  # kept sorted by add_result
 
 
+def eval_intersection(I1, I2):
+    """Total number of ids two (n, k) result tables have in common, row by row (FAISS's
+    eval_intersection)."""
+    I1, I2 = np.asarray(I1), np.asarray(I2)
+    if I1.shape[0] != I2.shape[0]:
+        raise ValueError(f"result tables have {I1.shape[0]} and {I2.shape[0]} rows")
+    return int(sum(np.intersect1d(a[a >= 0], b[b >= 0]).size for a, b in zip(I1, I2)))
+
+
 # ---------------------------------------------------------------------------- MatrixStats
 class MatrixStats:
     """Statistics of a (n, d) matrix with warnings about what makes it a poor training or
@@ -489,17 +498,43 @@ class PyCallbackIOReader:
             raise ValueError("bs must be > 0")
         self.callback, self.bs = callback, int(bs)
 
+    def _chunk(self, n):
+        b = self.callback(n)
+        if not isinstance(b, (bytes, bytearray, memoryview)):
+            raise TypeError(f"reader callback returned {type(b).__name__}, expected bytes")
+        if len(b) > n:
+            raise ValueError(f"reader callback returned {len(b)} bytes, asked for {n}")
+        return bytes(b)
+
+    def read_exact(self, n):
+        """Exactly n bytes (RuntimeError if the stream ends first)."""
+        chunks, got = [], 0
+        while got < n:
+            b = self._chunk(min(self.bs, n - got))
+            if not b:
+                raise RuntimeError(f"the stream ended after {got} of {n} bytes (truncated index)")
+            chunks.append(b)
+            got += len(b)
+        return b"".join(chunks)
+
+    def read_index_bytes(self):
+        """One index: the header and the top-level record, read exactly (the format is
+        self-delimiting), so a pipe that stays open does not block the reader."""
+        head = self.read_exact(16 + 12)  # file header, then the record's tag and length
+        version = int.from_bytes(head[8:12], "little")
+        length = int.from_bytes(head[20:28], "little")
+        trailer = 8 if version >= 2 else 0
+        if length > (1 << 48):
+            raise RuntimeError(f"record length {length} is not plausible (corrupt stream)")
+        return head + self.read_exact(length + trailer)
+
     def read_all(self):
         chunks = []
         while True:
-            b = self.callback(self.bs)
-            if not isinstance(b, (bytes, bytearray, memoryview)):
-                raise TypeError(f"reader callback returned {type(b).__name__}, expected bytes")
+            b = self._chunk(self.bs)
             if len(b) == 0:
                 break
-            if len(b) > self.bs:
-                raise ValueError(f"reader callback returned {len(b)} bytes, asked for {self.bs}")
-            chunks.append(bytes(b))
+            chunks.append(b)
         return b"".join(chunks)
 
 
@@ -558,7 +593,9 @@ def _read(deserialize, read_path, source, io_flags):
         return read_path(source, io_flags)
     if io_flags & _C.IO_FLAG_MMAP:
         raise ValueError("IO_FLAG_MMAP needs a file path")
-    if hasattr(source, "read_all"):
+    if hasattr(source, "read_index_bytes"):
+        data = source.read_index_bytes()
+    elif hasattr(source, "read_all"):
         data = source.read_all()
     elif hasattr(source, "read"):
         data = source.read()

@@ -450,3 +450,45 @@ def test_synthetic_dataset_accepts_metric_constants():
                                   datasets.SyntheticDataset(8, 0, 300, 10, metric="IP").get_groundtruth(5))
     with pytest.raises(ValueError):
         datasets.SyntheticDataset(8, 0, 300, 10, metric=7)
+
+
+def test_callback_reader_through_an_open_pipe():
+    # FAISS's test_transfer_pipe: the writer keeps the pipe open until the reader is done,
+    # so the reader must stop at the end of the index, not wait for the end of the stream.
+    import os
+    from multiprocessing.pool import ThreadPool
+    x = fl.rand((300, 16), 2)
+    index = fl.IndexFlatL2(16)
+    index.add(x)
+    rf, wf = os.pipe()
+    try:
+        with ThreadPool(1) as pool:
+            fut = pool.apply_async(lambda: fl.read_index(fl.PyCallbackIOReader(lambda n: os.read(rf, n))))
+            fl.write_index(index, fl.PyCallbackIOWriter(lambda b: os.write(wf, b)))
+            back = fut.get(timeout=120)
+    finally:
+        os.close(wf)
+        os.close(rf)
+    np.testing.assert_array_equal(back.search(x[:5], 3)[1], index.search(x[:5], 3)[1])
+    # a stream that ends early is an error, not a hang
+    data = fl.serialize_index(index).tobytes()[:100]
+    buf = io.BytesIO(data)
+    with pytest.raises(RuntimeError):
+        fl.read_index(fl.PyCallbackIOReader(buf.read))
+
+
+@needs_faiss
+def test_operating_points_with_ranges_equal_faiss():
+    from faiss.contrib import evaluation as ref
+    for mod in (evaluation, ref):
+        op = mod.OperatingPointsWithRanges()
+        op.add_range("nprobe", [1, 2, 4, 8, 16])
+        op.add_range("k_factor", [1, 2, 4])
+        exps = op.sample_experiments(6)
+        keys = [op.cno_to_key(c) for c in exps]
+        added = [op.add_operating_point(k, float(k.sum()) / 6, float(k[0] + k[1])) for k in keys]
+        run = [op.should_run_experiment(op.cno_to_key(c)) for c in range(op.num_experiments())]
+        mod.result = (exps, added, run, op.get_parameters(keys[1]))
+    assert evaluation.result == ref.result
+    assert fl.eval_intersection(np.array([[1, 2, 3], [4, 5, -1]]), np.array([[3, 2, 9], [-1, 4, 7]])) == 3
+    assert fl.IVFSearchParameters is fl.SearchParametersIVF

@@ -184,3 +184,105 @@ class RepeatTimer:
 
     def nruns(self):
         return len(self.times)
+
+
+class OperatingPoints:
+    """Search settings with their (performance, time); keeps the Pareto-optimal ones.
+    Subclasses define compare_keys (1: k1 dominates k2 in effort, -1: the reverse, 0: neither)
+    and do_nothing_key."""
+
+    def __init__(self):
+        self.operating_points = []  # (key, perf, t), Pareto-optimal
+        self.suboptimal_points = []
+
+    def compare_keys(self, k1, k2):
+        raise NotImplementedError
+
+    def do_nothing_key(self):
+        raise NotImplementedError
+
+    def is_pareto_optimal(self, perf_new, t_new):
+        return not any(perf >= perf_new and t <= t_new for _, perf, t in self.operating_points)
+
+    def predict_bounds(self, key):
+        """(max perf, min time) implied for key by the points measured so far (more effort:
+        at least as slow; less effort: at most as good)."""
+        min_time, max_perf = 0.0, 1.0
+        for key2, perf, t in self.operating_points + self.suboptimal_points:
+            cmp = self.compare_keys(key, key2)
+            if cmp > 0:
+                min_time = max(min_time, t)
+            if cmp < 0:
+                max_perf = min(max_perf, perf)
+        return max_perf, min_time
+
+    def should_run_experiment(self, key):
+        return self.is_pareto_optimal(*self.predict_bounds(key))
+
+    def add_operating_point(self, key, perf, t):
+        if not self.is_pareto_optimal(perf, t):
+            self.suboptimal_points.append((key, perf, t))
+            return False
+        keep = []
+        for p in self.operating_points:
+            (self.suboptimal_points if perf >= p[1] and t <= p[2] else keep).append(p)
+        keep.append((key, perf, t))
+        self.operating_points = keep
+        return True
+
+
+class OperatingPointsWithRanges(OperatingPoints):
+    """Parameters each taken from an ordered range of values; a key is the array of indices,
+    and a larger index is assumed slower and more accurate."""
+
+    def __init__(self):
+        OperatingPoints.__init__(self)
+        self.ranges = []  # (name, values)
+
+    def add_range(self, name, values):
+        self.ranges.append((name, values))
+
+    def compare_keys(self, k1, k2):
+        if np.all(k1 >= k2):
+            return 1
+        if np.all(k2 >= k1):
+            return -1
+        return 0
+
+    def do_nothing_key(self):
+        return np.zeros(len(self.ranges), dtype=int)
+
+    def num_experiments(self):
+        return int(np.prod([len(values) for _, values in self.ranges]))
+
+    def sample_experiments(self, n_autotune, rs=np.random):
+        """Experiment numbers to run: the cheapest, the most expensive, then at most
+        n_autotune - 2 others in a random order (all of them when n_autotune is 0)."""
+        if not (n_autotune == 0 or n_autotune >= 2):
+            raise ValueError("n_autotune must be 0 or >= 2")
+        totex = self.num_experiments()
+        rs = np.random.RandomState(123)
+        if n_autotune == 0 or totex < n_autotune:
+            experiments = rs.permutation(totex - 2)
+        else:
+            experiments = rs.choice(totex - 2, size=n_autotune - 2, replace=False)
+        return [0, totex - 1] + [int(cno) + 1 for cno in experiments]
+
+    def cno_to_key(self, cno):
+        k = np.zeros(len(self.ranges), dtype=int)
+        for i, (_, values) in enumerate(self.ranges):
+            k[i] = cno % len(values)
+            cno //= len(values)
+        if cno != 0:
+            raise ValueError("experiment number out of range")
+        return k
+
+    def get_parameters(self, k):
+        return {name: values[k[i]] for i, (name, values) in enumerate(self.ranges)}
+
+    def restrict_range(self, name, max_val):
+        for name2, values in self.ranges:
+            if name == name2:
+                values[:] = [v for v in values if v < max_val]
+                return
+        raise RuntimeError(f"parameter {name} not found")

@@ -205,14 +205,7 @@ void IndexBinaryIVF::search_preassigned_checked(idx_t n, const uint8_t* x, idx_t
                                                 const idx_t* assign, int32_t* D, idx_t* I,
                                                 const SearchParameters* params) const {
     check_search_args(n, x, k, D, I);
-    FAISSLIKE_CHECK_ARG(np >= 1 && np <= IndexIVF::kMaxNprobe,
-                        "nprobe must be in [1, 2^31], got %zu", np);
-    if (n == 0) return;
-    FAISSLIKE_CHECK_ARG_MSG(assign != nullptr, "search_preassigned: null list numbers");
-    for (size_t i = 0; i < size_t(n) * np; ++i)
-        FAISSLIKE_CHECK_ARG(assign[i] >= -1 && assign[i] < idx_t(nlist),
-                            "search_preassigned: list number %lld outside [-1, nlist=%zu)",
-                            (long long)assign[i], nlist);
+    if (!check_preassigned(n, np, assign, nlist)) return;
     IndexBinaryReadScope r(*this);
     search_lists(n, x, k, np, assign, D, I, selector_of(params));
 }

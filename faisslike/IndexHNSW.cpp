@@ -331,10 +331,16 @@ struct GraphViewT : Space {
     // best-first search with ef at level 0; results in s.res (a max-heap).
     template <class Links, class Accept>
     void walk(Query q, int ef, SearchScratch& s, const Links& links, const Accept& accept) const {
+        walk(q, ef, s, links, accept, [](int32_t, float) {});
+    }
+    // The same, handing every node scored at level 0 to visit(node, distance).
+    template <class Links, class Accept, class Visit>
+    void walk(Query q, int ef, SearchScratch& s, const Links& links, const Accept& accept,
+              const Visit& visit) const {
         int64_t ep = h.entry_point;
         float dep = dist(q, ep);
         for (int lev = h.max_level; lev > 0; --lev) greedy(q, lev, ep, dep, s.nbuf, links);
-        search_layer_if(q, 0, ep, dep, ef, s, links, accept);
+        search_layer_visit(q, 0, ep, dep, ef, s, links, accept, visit);
     }
 
     // Greedy descent on one level.
@@ -753,16 +759,10 @@ void IndexHNSWFlat::do_range_search(idx_t n, const float* x, float radius,
             n,
             [&](idx_t i) {
                 if (h.entry_point < 0) return;
-                const float* q = x + i * d;
-                int64_t ep = h.entry_point;
-                float dep = g.dist(q, ep);
-                SearchScratch& s = thread_scratch();
-                for (int lev = h.max_level; lev > 0; --lev)
-                    g.greedy(q, lev, ep, dep, s.nbuf, links);
                 const uint8_t* del = ndeleted ? deleted.data() : nullptr;
                 auto& out = hits[size_t(i)];
-                g.search_layer_visit(
-                    q, 0, ep, dep, ef, s, links,
+                g.walk(
+                    x + i * d, ef, thread_scratch(), links,
                     [&](int32_t v) { return !(del && del[v]) && (!sel || sel->is_member(v)); },
                     [&](int32_t v, float dv) {
                         if (dv < thr) out.push_back({dv, idx_t(v)});

@@ -223,18 +223,24 @@ void IndexIVF::add_preassigned(idx_t n, const float* x, const idx_t* xids, const
     add_core(n, x, xids, list_nos);
 }
 
-void IndexIVF::search_preassigned_checked(idx_t n, const float* x, idx_t k, size_t np,
-                                          const idx_t* assign, const float* coarse_dis,
-                                          float* distances, idx_t* labels,
-                                          const SearchParameters* params) const {
-    check_search_args(n, x, k, distances, labels);
-    FAISSLIKE_CHECK_ARG(np >= 1 && np <= kMaxNprobe, "nprobe must be in [1, 2^31], got %zu", np);
-    if (n == 0) return;
+bool check_preassigned(idx_t n, size_t np, const idx_t* assign, size_t nlist) {
+    FAISSLIKE_CHECK_ARG(np >= 1 && np <= IndexIVF::kMaxNprobe,
+                        "nprobe must be in [1, 2^31], got %zu", np);
+    if (n == 0) return false;
     FAISSLIKE_CHECK_ARG_MSG(assign != nullptr, "search_preassigned: null list numbers");
     for (size_t i = 0; i < size_t(n) * np; ++i)
         FAISSLIKE_CHECK_ARG(assign[i] >= -1 && assign[i] < idx_t(nlist),
                             "search_preassigned: list number %lld outside [-1, nlist=%zu)",
                             (long long)assign[i], nlist);
+    return true;
+}
+
+void IndexIVF::search_preassigned_checked(idx_t n, const float* x, idx_t k, size_t np,
+                                          const idx_t* assign, const float* coarse_dis,
+                                          float* distances, idx_t* labels,
+                                          const SearchParameters* params) const {
+    check_search_args(n, x, k, distances, labels);
+    if (!check_preassigned(n, np, assign, nlist)) return;
     check_finite("query vectors", n, d, x);
     std::vector<float> zeros;
     if (!coarse_dis) {

@@ -54,6 +54,10 @@ struct DirectMap {
     void clear();
 };
 
+// The checks of a preassigned search (float or binary IVF): nprobe in [1, 2^31], then, when
+// n > 0, n x nprobe list numbers in [-1, nlist). False when there is nothing to search.
+bool check_preassigned(idx_t n, size_t nprobe, const idx_t* assign, size_t nlist);
+
 struct IndexIVF : Index {
     SubIndex quantizer;  // not owned unless quantizer.set_owned(true)
     size_t nlist;

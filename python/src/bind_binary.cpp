@@ -212,13 +212,7 @@ scanned per query. Keeps the quantizer alive.)doc")
                py::handle /*coarse_dis*/, py::handle params) {
                 Codes xa = codes_of(self, x, "x");
                 const idx_t n = xa.shape(0), k = check_k(k_obj);
-                py::array a = to_array(assign);
-                if (a.dtype().kind() != 'i' && a.dtype().kind() != 'u')
-                    throw py::type_error("list_nos must be an integer array");
-                if (a.ndim() != 2 || a.shape(0) != n || a.shape(1) < 1)
-                    throw py::value_error("list_nos must have shape (n, nprobe)");
-                auto aa =
-                    to_array<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>(a);
+                IdMatrix aa = list_nos_matrix(assign, n);
                 const idx_t kout = result_columns(n, k);
                 py::array_t<int32_t> D({n, kout});
                 py::array_t<int64_t> I({n, kout});
@@ -227,7 +221,7 @@ scanned per query. Keeps the quantizer alive.)doc")
                 idx_t* Ip = I.mutable_data();
                 {
                     py::gil_scoped_release release;
-                    self.search_preassigned_checked(n, xa.data(), k, size_t(a.shape(1)), aa.data(),
+                    self.search_preassigned_checked(n, xa.data(), k, size_t(aa.shape(1)), aa.data(),
                                                     Dp, Ip, sp);
                 }
                 return py::make_tuple(D, I);

@@ -216,15 +216,8 @@ batches through the SIMD kernels; both are exact.)doc")
                py::handle coarse_dis, py::handle params) {
                 FloatArray xa = as_matrix(x, self.d, "x");
                 const idx_t n = xa.shape(0), k = check_k(k_obj);
-                py::array a = to_array(assign);
-                if (a.dtype().kind() != 'i' && a.dtype().kind() != 'u')
-                    throw py::type_error("list_nos must be an integer array");
-                if (a.ndim() != 2 || a.shape(0) != n || a.shape(1) < 1)
-                    throw py::value_error(
-                        "list_nos must have shape (n, nprobe) with n = rows of x");
-                auto aa =
-                    to_array<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>(a);
-                const size_t np = size_t(a.shape(1));
+                IdMatrix aa = list_nos_matrix(assign, n);
+                const size_t np = size_t(aa.shape(1));
                 FloatArray cd;
                 if (!coarse_dis.is_none()) {
                     cd = as_matrix(coarse_dis, int64_t(np), "coarse_dis");

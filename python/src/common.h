@@ -189,6 +189,17 @@ inline py::array_t<uint8_t> list_codes_array(const faisslike::InvertedLists& il,
     return out;
 }
 
+// search_preassigned's list numbers: an integer (n, nprobe) array as C-contiguous int64.
+using IdMatrix = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
+inline IdMatrix list_nos_matrix(py::handle assign, idx_t n) {
+    py::array a = to_array(assign);
+    if (a.dtype().kind() != 'i' && a.dtype().kind() != 'u')
+        throw py::type_error("list_nos must be an integer array");
+    if (a.ndim() != 2 || a.shape(0) != n || a.shape(1) < 1)
+        throw py::value_error("list_nos must have shape (n, nprobe) with n = rows of x");
+    return to_array<IdMatrix>(a);
+}
+
 // (lims, D, I) numpy arrays of a range search, FAISS's layout.
 inline py::tuple range_arrays(const faisslike::RangeSearchResult& res) {
     py::array_t<uint64_t> lims(py::ssize_t(res.lims.size()));

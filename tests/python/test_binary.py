@@ -8,12 +8,7 @@ import pytest
 import faisslike as fl
 from faisslike.contrib import evaluation, ivf_tools
 
-try:
-    import faiss as real_faiss
-except ImportError:
-    real_faiss = None
-
-needs_faiss = pytest.mark.skipif(real_faiss is None, reason="faiss-cpu not installed")
+from faiss_anchor import needs_faiss, real_faiss
 KEYS = ["BFlat", "BIVF32", "BIVF32_HNSW8", "BHNSW16", "BHash12", "BHash3x12", "IDMap,BFlat",
         "IDMap2,BIVF32"]
 

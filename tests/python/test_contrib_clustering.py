@@ -7,13 +7,10 @@ import faisslike as fl
 from faisslike.contrib import clustering, datasets
 from faisslike.contrib.evaluation import knn_intersection_measure
 
-try:
-    import faiss as real_faiss
-    from faiss.contrib import clustering as ref_clustering
-except ImportError:
-    real_faiss = None
+from faiss_anchor import needs_faiss, real_faiss
 
-needs_faiss = pytest.mark.skipif(real_faiss is None, reason="faiss-cpu not installed")
+if real_faiss is not None:
+    from faiss.contrib import clustering as ref_clustering
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,7 @@ import faisslike as fl
 from faisslike.contrib import datasets, evaluation, exhaustive_search, inspect_tools, ivf_tools
 from faisslike.contrib import factory_tools, vecs_io
 
-try:
-    import faiss as real_faiss
-except ImportError:  # the anchor is optional
-    real_faiss = None
-
-needs_faiss = pytest.mark.skipif(real_faiss is None, reason="faiss-cpu not installed")
+from faiss_anchor import needs_faiss, real_faiss
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,7 @@ import faisslike as fl
 from faisslike.contrib import datasets
 from faisslike.contrib.evaluation import knn_intersection_measure
 
-try:
-    import faiss as real_faiss
-except ImportError:
-    real_faiss = None
-
-needs_faiss = pytest.mark.skipif(real_faiss is None, reason="faiss-cpu not installed")
+from faiss_anchor import needs_faiss, real_faiss
 KEYS = ["SQ4", "SQ6", "SQbf16", "SQ8_direct", "IVF32,SQ4", "IVF32,SQ6", "IVF32,SQbf16"]
 
 

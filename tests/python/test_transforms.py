@@ -6,12 +6,7 @@ import pytest
 import faisslike as fl
 from faisslike.contrib import datasets, evaluation, inspect_tools
 
-try:
-    import faiss as real_faiss
-except ImportError:
-    real_faiss = None
-
-needs_faiss = pytest.mark.skipif(real_faiss is None, reason="faiss-cpu not installed")
+from faiss_anchor import needs_faiss, real_faiss
 
 
 @pytest.fixture(scope="module")

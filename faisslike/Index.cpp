@@ -128,6 +128,33 @@ void Index::reconstruct_n(idx_t i0, idx_t ni, float* recons) const {
     do_reconstruct_n(i0, ni, recons);
 }
 
+size_t Index::sa_code_size() const {
+    const size_t cs = do_sa_code_size();
+    FAISSLIKE_THROW_IF_NOT_MSG(cs != 0, "this index type has no standalone codec (sa_encode)");
+    return cs;
+}
+
+void Index::sa_encode(idx_t n, const float* x, uint8_t* bytes) const {
+    sa_code_size();
+    FAISSLIKE_CHECK_ARG(n >= 0, "number of vectors must be >= 0, got n=%lld", (long long)n);
+    FAISSLIKE_CHECK_ARG_MSG(n == 0 || (x && bytes), "sa_encode pointers are null");
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (sa_encode before train)");
+    if (n == 0) return;
+    check_finite("vectors to encode", n, d, x);
+    IndexReadScope r(*this);
+    do_sa_encode(n, x, bytes);
+}
+
+void Index::sa_decode(idx_t n, const uint8_t* bytes, float* x) const {
+    sa_code_size();
+    FAISSLIKE_CHECK_ARG(n >= 0, "number of codes must be >= 0, got n=%lld", (long long)n);
+    FAISSLIKE_CHECK_ARG_MSG(n == 0 || (x && bytes), "sa_decode pointers are null");
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (sa_decode before train)");
+    if (n == 0) return;
+    IndexReadScope r(*this);
+    do_sa_decode(n, bytes, x);
+}
+
 size_t Index::compact() {
     IndexWriteScope w(*this);
     return do_compact();
@@ -152,6 +179,14 @@ void Index::do_range_search(idx_t, const float*, float, RangeSearchResult*,
 
 void Index::do_reconstruct(idx_t, float*) const {
     FAISSLIKE_THROW_MSG("reconstruct is not supported by this index type");
+}
+
+void Index::do_sa_encode(idx_t, const float*, uint8_t*) const {
+    FAISSLIKE_THROW_MSG("this index type has no standalone codec (sa_encode)");
+}
+
+void Index::do_sa_decode(idx_t, const uint8_t*, float*) const {
+    FAISSLIKE_THROW_MSG("this index type has no standalone codec (sa_decode)");
 }
 
 void Index::do_reconstruct_n(idx_t i0, idx_t ni, float* recons) const {

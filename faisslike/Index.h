@@ -87,6 +87,15 @@ struct Index {
     // the output (the bindings) ask before allocating.
     void check_id_range(idx_t i0, idx_t ni) const;
 
+    // Standalone codec (FAISS's sa_* API): sa_code_size() bytes per vector, computed without
+    // adding anything. Error for index types that have none (has_sa_codec() says which) or
+    // that are untrained; sa_decode checks what it reads (InvalidArgument for a code no
+    // encoder could have written, e.g. a list number >= nlist).
+    bool has_sa_codec() const { return do_sa_code_size() != 0; }
+    size_t sa_code_size() const;
+    void sa_encode(idx_t n, const float* x, uint8_t* bytes) const;
+    void sa_decode(idx_t n, const uint8_t* bytes, float* x) const;
+
     // Loaded with IO_FLAG_MMAP: every entry point (and write_index) first checks that the
     // file was not changed in place since (Error if it was). Set by read_index.
     void set_mapped_file(std::shared_ptr<const MappedFile> file) { mapped_file_ = std::move(file); }
@@ -118,6 +127,10 @@ struct Index {
     virtual void do_reconstruct(idx_t key, float* recons) const;
     virtual void do_reconstruct_n(idx_t i0, idx_t ni, float* recons) const;
     virtual size_t do_compact() { return 0; }
+    // 0: no standalone codec. Encode / decode are called with n > 0 on a trained index.
+    virtual size_t do_sa_code_size() const { return 0; }
+    virtual void do_sa_encode(idx_t n, const float* x, uint8_t* bytes) const;
+    virtual void do_sa_decode(idx_t n, const uint8_t* bytes, float* x) const;
 
     // The argument checks of the entry points, for subclasses' own entry points.
     void check_search_args(idx_t n, const float* x, idx_t k, const float* distances,

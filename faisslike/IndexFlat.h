@@ -36,6 +36,10 @@ struct IndexFlat : Index {
     void do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
                          const SearchParameters* params) const override;
     void do_reconstruct(idx_t key, float* recons) const override;
+    // The code of a vector is its float32 bytes (as FAISS).
+    size_t do_sa_code_size() const override;
+    void do_sa_encode(idx_t n, const float* x, uint8_t* bytes) const override;
+    void do_sa_decode(idx_t n, const uint8_t* bytes, float* x) const override;
     void do_reconstruct_n(idx_t i0, idx_t ni, float* recons) const override;
 
    private:

@@ -63,4 +63,14 @@ void IndexFlatCodes::do_search(idx_t n, const float* x, idx_t k, float* distance
                 });
 }
 
+size_t IndexFlatCodes::do_sa_code_size() const { return code_size; }
+
+void IndexFlatCodes::do_sa_encode(idx_t n, const float* x, uint8_t* bytes) const {
+    encode(size_t(n), x, bytes);
+}
+
+void IndexFlatCodes::do_sa_decode(idx_t n, const uint8_t* bytes, float* x) const {
+    decode(size_t(n), bytes, x);
+}
+
 }  // namespace faisslike

@@ -36,6 +36,10 @@ struct IndexFlatCodes : Index {
     void do_reset() override;
     size_t do_remove_ids(const IDSelector& sel) override;
     void do_reconstruct(idx_t key, float* recons) const override;
+    // The stored code (encode / decode).
+    size_t do_sa_code_size() const override;
+    void do_sa_encode(idx_t n, const float* x, uint8_t* bytes) const override;
+    void do_sa_decode(idx_t n, const uint8_t* bytes, float* x) const override;
     // Exhaustive scan through get_scorer(); honours SearchParameters::sel.
     void do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                    const SearchParameters* params) const override;

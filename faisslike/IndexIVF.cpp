@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <vector>
@@ -453,6 +454,41 @@ void IndexIVF::set_direct_map_type(DirectMap::Type type) {
 
 void IndexIVF::enable_reconstruct() {
     if (direct_map.type == DirectMap::NoMap) set_direct_map_type(DirectMap::Hashtable);
+}
+
+// Bytes for a list number in [0, nlist) (FAISS's coarse_code_size).
+size_t IndexIVF::coarse_code_size() const {
+    size_t nbits = 0;
+    for (size_t v = nlist - 1; v > 0; v >>= 1) ++nbits;
+    return (nbits + 7) / 8;
+}
+
+size_t IndexIVF::do_sa_code_size() const { return coarse_code_size() + code_size; }
+
+void IndexIVF::do_sa_encode(idx_t n, const float* x, uint8_t* bytes) const {
+    const std::vector<idx_t> list_nos = assign_lists(n, x);
+    std::vector<uint8_t> codes(size_t(n) * code_size);
+    encode_vectors(size_t(n), x, list_nos.data(), codes.data());
+    const size_t cs = coarse_code_size(), total = cs + code_size;
+    for (idx_t i = 0; i < n; ++i) {
+        uint8_t* out = bytes + size_t(i) * total;
+        uint64_t l = uint64_t(list_nos[size_t(i)]);
+        for (size_t b = 0; b < cs; ++b, l >>= 8) out[b] = uint8_t(l & 0xff);
+        std::memcpy(out + cs, codes.data() + size_t(i) * code_size, code_size);
+    }
+}
+
+void IndexIVF::do_sa_decode(idx_t n, const uint8_t* bytes, float* x) const {
+    check_quantizer();
+    const size_t cs = coarse_code_size(), total = cs + code_size;
+    for (idx_t i = 0; i < n; ++i) {
+        const uint8_t* in = bytes + size_t(i) * total;
+        uint64_t l = 0;
+        for (size_t b = cs; b-- > 0;) l = (l << 8) | in[b];
+        FAISSLIKE_CHECK_ARG(l < nlist, "code %lld names list %llu, outside [0, nlist=%zu)",
+                            (long long)i, (unsigned long long)l, nlist);
+        decode_vector(in + cs, size_t(l), x + size_t(i) * size_t(d));
+    }
 }
 
 }  // namespace faisslike

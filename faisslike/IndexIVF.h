@@ -148,6 +148,12 @@ struct IndexIVF : Index {
                          const SearchParameters* params) const override;
     // Needs a direct map (make_direct_map / enable_reconstruct), as in FAISS.
     void do_reconstruct(idx_t key, float* recons) const override;
+    // FAISS's layout: the list number in coarse_code_size() little-endian bytes, then the
+    // list's code of the vector.
+    size_t do_sa_code_size() const override;
+    void do_sa_encode(idx_t n, const float* x, uint8_t* bytes) const override;
+    void do_sa_decode(idx_t n, const uint8_t* bytes, float* x) const override;
+    size_t coarse_code_size() const;
     size_t effective_nprobe(const SearchParameters* params) const;
     // The quantizer's lists of n vectors (each checked to be in [0, nlist)).
     std::vector<idx_t> assign_lists(idx_t n, const float* x) const;

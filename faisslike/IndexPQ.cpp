@@ -39,20 +39,4 @@ std::unique_ptr<CodeScorer> IndexPQ::get_scorer() const {
     return std::make_unique<PQScorer>(*this);
 }
 
-void IndexPQ::sa_encode(idx_t n, const float* x, uint8_t* bytes) const {
-    FAISSLIKE_CHECK_ARG(n >= 0, "n must be >= 0, got n=%lld", (long long)n);
-    FAISSLIKE_CHECK_ARG_MSG(n == 0 || (x && bytes), "sa_encode pointers are null");
-    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (sa_encode before train)");
-    if (n == 0) return;
-    check_finite("vectors to encode", n, d, x);
-    pq.compute_codes(x, bytes, size_t(n));
-}
-
-void IndexPQ::sa_decode(idx_t n, const uint8_t* bytes, float* x) const {
-    FAISSLIKE_CHECK_ARG(n >= 0, "n must be >= 0, got n=%lld", (long long)n);
-    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (sa_decode before train)");
-    FAISSLIKE_CHECK_ARG_MSG(n == 0 || (bytes && x), "sa_decode pointers are null");
-    pq.decode(bytes, x, size_t(n));
-}
-
 }  // namespace faisslike

@@ -13,10 +13,6 @@ struct IndexPQ : IndexFlatCodes {
 
     IndexPQ(idx_t d, size_t M, size_t nbits = 8, MetricType metric = METRIC_L2);
 
-    // Standalone codec: compress vectors without adding them (FAISS's sa_* API).
-    size_t sa_code_size() const { return pq.code_size; }
-    void sa_encode(idx_t n, const float* x, uint8_t* bytes) const;
-    void sa_decode(idx_t n, const uint8_t* bytes, float* x) const;
 
    protected:
     void do_train(idx_t n, const float* x) override;

@@ -122,4 +122,26 @@ void IndexPreTransform::do_reconstruct(idx_t key, float* recons) const {
     std::memcpy(recons, cur.data(), sizeof(float) * size_t(d));
 }
 
+size_t IndexPreTransform::do_sa_code_size() const {
+    return index->has_sa_codec() ? index->sa_code_size() : 0;
+}
+
+void IndexPreTransform::do_sa_encode(idx_t n, const float* x, uint8_t* bytes) const {
+    FAISSLIKE_THROW_IF_NOT_MSG(chain_trained(), "index is not trained (sa_encode before train)");
+    const std::vector<float> xt = apply_chain(n, x);
+    index->sa_encode(n, xt.data(), bytes);
+}
+
+void IndexPreTransform::do_sa_decode(idx_t n, const uint8_t* bytes, float* x) const {
+    std::vector<float> cur(size_t(n) * size_t(index->d));
+    index->sa_decode(n, bytes, cur.data());
+    for (size_t i = chain.size(); i-- > 0;) {
+        const VectorTransform& vt = *chain[i];
+        std::vector<float> prev(size_t(n) * size_t(vt.d_in));
+        vt.reverse_transform(n, cur.data(), prev.data());
+        cur.swap(prev);
+    }
+    std::memcpy(x, cur.data(), sizeof(float) * size_t(n) * size_t(d));
+}
+
 }  // namespace faisslike

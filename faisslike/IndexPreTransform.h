@@ -53,6 +53,10 @@ struct IndexPreTransform : Index {
     // The stored vector back through the chain (each transform's reverse; normalization's
     // is the identity, as FAISS). Error if a transform cannot be reversed.
     void do_reconstruct(idx_t key, float* recons) const override;
+    // The wrapped index's codec after the chain; decoding goes back through it.
+    size_t do_sa_code_size() const override;
+    void do_sa_encode(idx_t n, const float* x, uint8_t* bytes) const override;
+    void do_sa_decode(idx_t n, const uint8_t* bytes, float* x) const override;
 };
 
 }  // namespace faisslike

@@ -7,6 +7,7 @@
 
 #include "faisslike/Error.h"
 #include "faisslike/distances.h"
+#include "faisslike/impl/Parallel.h"
 #include "kernels/linalg.h"
 
 namespace faisslike {
@@ -240,6 +241,87 @@ void PCAMatrix::prepare_Ab() {
     }
     set_is_orthonormal();
     is_trained = true;
+}
+
+// ---------------------------------------------------------------- HadamardRotation
+
+namespace {
+int next_power_of_2(int n) {
+    int p = 1;
+    while (p < n) p *= 2;
+    return p;
+}
+
+// In place, unnormalized (scales norms by sqrt(n)); n a power of 2.
+void fwht(float* v, size_t n) {
+    for (size_t step = 1; step < n; step *= 2)
+        for (size_t i = 0; i < n; i += 2 * step)
+            for (size_t j = i; j < i + step; ++j) {
+                const float a = v[j], b = v[j + step];
+                v[j] = a + b;
+                v[j + step] = a - b;
+            }
+}
+
+// FAISS's SplitMix64RandomGenerator::next.
+struct SplitMix64 {
+    uint64_t state;
+    uint64_t next() {
+        uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+};
+}  // namespace
+
+HadamardRotation::HadamardRotation(int d, uint32_t seed_in)
+    : VectorTransform(d, d > 0 && d <= kMaxDim ? next_power_of_2(d) : d), seed(seed_in) {
+    init(seed_in);
+}
+
+void HadamardRotation::init(uint32_t seed_in) {
+    seed = seed_in;
+    SplitMix64 rng{uint64_t(int64_t(seed_in))};
+    for (auto* s : {&signs1, &signs2, &signs3}) {
+        s->resize(size_t(d_out));
+        for (float& v : *s) v = rng.next() % 2 == 0 ? -1.0f : 1.0f;
+    }
+    is_trained = true;
+}
+
+void HadamardRotation::do_train(idx_t, const float*) { init(seed != 0 ? seed : 12345); }
+
+void HadamardRotation::do_apply(idx_t n, const float* x, float* xt) const {
+    const size_t p = size_t(d_out);
+    const float scale = 1.0f / (float(p) * std::sqrt(float(p)));
+    parallel_for(n, [&](idx_t i) {
+        const float* in = x + size_t(i) * size_t(d_in);
+        float* o = xt + size_t(i) * p;
+        for (size_t j = 0; j < p; ++j) o[j] = j < size_t(d_in) ? in[j] * signs1[j] : 0.f;
+        fwht(o, p);
+        for (size_t j = 0; j < p; ++j) o[j] *= signs2[j];
+        fwht(o, p);
+        for (size_t j = 0; j < p; ++j) o[j] *= signs3[j];
+        fwht(o, p);
+        for (size_t j = 0; j < p; ++j) o[j] *= scale;
+    });
+}
+
+// The transpose: H is symmetric, so each round undone in reverse order.
+void HadamardRotation::do_reverse(idx_t n, const float* xt, float* x) const {
+    const size_t p = size_t(d_out);
+    const float scale = 1.0f / (float(p) * std::sqrt(float(p)));
+    parallel_for(n, [&](idx_t i) {
+        std::vector<float> v(xt + size_t(i) * p, xt + size_t(i + 1) * p);
+        fwht(v.data(), p);
+        for (size_t j = 0; j < p; ++j) v[j] *= signs3[j];
+        fwht(v.data(), p);
+        for (size_t j = 0; j < p; ++j) v[j] *= signs2[j];
+        fwht(v.data(), p);
+        float* o = x + size_t(i) * size_t(d_in);
+        for (size_t j = 0; j < size_t(d_in); ++j) o[j] = v[j] * signs1[j] * scale;
+    });
 }
 
 }  // namespace faisslike

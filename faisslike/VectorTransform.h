@@ -107,4 +107,25 @@ struct PCAMatrix : LinearTransform {
     void do_train(idx_t n, const float* x) override;
 };
 
+// Three rounds of random sign flips and a fast Walsh-Hadamard transform (FAISS's
+// HadamardRotation, index_factory's "HR"): an orthonormal map in O(d log d), d_out the
+// smallest power of 2 >= d_in (zero padding). The signs come from FAISS's SplitMix64 stream,
+// so outputs equal FAISS's for the same seed. Reversible (FAISS's is not).
+struct HadamardRotation : VectorTransform {
+    uint32_t seed;
+    std::vector<float> signs1, signs2, signs3;  // d_out each, +-1
+
+    explicit HadamardRotation(int d, uint32_t seed = 12345);
+    void init(uint32_t seed);
+    bool has_reverse() const override { return true; }
+    std::unique_ptr<VectorTransform> clone() const override {
+        return std::make_unique<HadamardRotation>(*this);
+    }
+
+   protected:
+    void do_train(idx_t n, const float* x) override;
+    void do_apply(idx_t n, const float* x, float* xt) const override;
+    void do_reverse(idx_t n, const float* xt, float* x) const override;
+};
+
 }  // namespace faisslike

@@ -17,6 +17,7 @@
 #include "faisslike/IndexIVFPQ.h"
 #include "faisslike/IndexPQ.h"
 #include "faisslike/IndexPreTransform.h"
+#include "faisslike/IndexRowwiseMinMax.h"
 #include "faisslike/IndexRefine.h"
 #include "faisslike/IndexScalarQuantizer.h"
 
@@ -197,6 +198,10 @@ struct Parser {
     std::unique_ptr<VectorTransform> transform(const std::string& t, int d_in) const {
         if (t == "L2norm") return std::make_unique<NormalizationTransform>(d_in);
         std::string num;
+        if (t == "HR") return std::make_unique<HadamardRotation>(d_in);
+        if (prefixed_number(t, "HR", num))
+            return std::make_unique<HadamardRotation>(
+                d_in, uint32_t(parse_count(num, int64_t(UINT32_MAX), t, desc)));
         for (const char* pfx : {"PCAWR", "PCAW", "PCAR", "PCA", "RR"}) {
             if (!prefixed_number(t, pfx, num)) continue;
             const int d_out = int(parse_count(num, kMaxDim, t, desc));
@@ -215,7 +220,8 @@ struct Parser {
         std::vector<std::string> wrappers;
         std::vector<std::unique_ptr<VectorTransform>> transforms;  // parallel to wrappers
         while (pos < tok.size()) {
-            if (tok[pos] == "IDMap" || tok[pos] == "IDMap2") {
+            if (tok[pos] == "IDMap" || tok[pos] == "IDMap2" || tok[pos] == "MinMax" ||
+                tok[pos] == "MinMaxFP16") {
                 wrappers.push_back(tok[pos++]);
                 transforms.emplace_back();
             } else if (auto vt = transform(tok[pos], d)) {
@@ -249,6 +255,17 @@ struct Parser {
                     idx.release();
                     idx = std::move(pt);
                 }
+            } else if (wrappers[w] == "MinMax" || wrappers[w] == "MinMaxFP16") {
+                if (!idx->has_sa_codec())
+                    fail(wrappers[w], "needs an index with a standalone codec after it");
+                std::unique_ptr<IndexRowwiseMinMax> mm;
+                if (wrappers[w] == "MinMax")
+                    mm = std::make_unique<IndexRowwiseMinMax>(idx.get());
+                else
+                    mm = std::make_unique<IndexRowwiseMinMaxFP16>(idx.get());
+                mm->index.set_owned(true);
+                idx.release();
+                idx = std::move(mm);
             } else {
                 std::unique_ptr<IndexIDMap> im;
                 if (wrappers[w] == "IDMap") {

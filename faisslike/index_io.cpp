@@ -22,6 +22,7 @@
 #include "faisslike/IndexPreTransform.h"
 #include "faisslike/IndexRefine.h"
 #include "faisslike/IndexScalarQuantizer.h"
+#include "faisslike/IndexRowwiseMinMax.h"
 #include "faisslike/IndexShards.h"
 #include "faisslike/impl/IndexRecords.h"
 
@@ -55,6 +56,7 @@ const ReaderEntry kReaders[] = {
     {kTagIDMap2, read_idmap2},
     {kTagPreTransform, read_pretransform},
     {kTagShards, read_shards},
+    {kTagRowwiseMinMax, read_rowwise_minmax},
     {kTagRefineFlat, read_refine},
 };
 template <class Base>
@@ -80,6 +82,8 @@ const WriterEntry kWriters[] = {
     {typeid(IndexIDMap2), kTagIDMap2, write_idmap},
     {typeid(IndexPreTransform), kTagPreTransform, write_pretransform},
     {typeid(IndexShards), kTagShards, write_shards},
+    {typeid(IndexRowwiseMinMax), kTagRowwiseMinMax, write_rowwise_minmax},
+    {typeid(IndexRowwiseMinMaxFP16), kTagRowwiseMinMax, write_rowwise_minmax},
     {typeid(IndexRefineFlat), kTagRefineFlat, write_refine},
 };
 

@@ -58,7 +58,7 @@ constexpr size_t kHeader = 16;
 
 const char* const kTags[] = {"IxFl", "IwFl", "IxPq", "IwPQ", "IxRF", "IHNf", "IHN2", "IHNc",
                              "IxSQ", "IwSQ", "IxMp", "IxM2", "IxPT", "IxSh", "IBxF", "IBwF",
-                             "IBMp", "IBM2", "IBHh", "IBHm", "IBFf", "IBHf"};
+                             "IBMp", "IBM2", "IBHh", "IBHm", "IBFf", "IBHf", "IxMm"};
 
 uint64_t get64(const Bytes& b, size_t o) {
     uint64_t v;
@@ -207,7 +207,11 @@ std::vector<Source> sources() {
                              "IVF8_HNSW4,Flat",
                              "HNSW8,SQ8",
                              "HNSW8,PQ4x4",
-                             "HNSW8_SQ4"}) {
+                             "HNSW8_SQ4",
+                             "HR,Flat",
+                             "HR5,IVF8,Flat",
+                             "MinMax,SQ8",
+                             "MinMaxFP16,IVF8,PQ4x4"}) {
         auto idx = index_factory(int(d), desc);
         if (!idx->is_trained) idx->train(idx_t(n), x.data());
         add_per_factory(*idx, desc, idx_t(n), x.data(), ids.data());
@@ -381,6 +385,16 @@ enum Outcome : int {
             call([&] { idx->reconstruct(0, rec.data()); });
             call([&] { idx->reconstruct(nt > 0 ? nt - 1 : 0, rec.data()); });
             call([&] { (void)serialize_index(idx.get()); });
+            // The standalone codec, on vectors and on arbitrary codes.
+            if (idx->has_sa_codec()) {
+                const size_t cs = idx->sa_code_size();
+                std::vector<uint8_t> codes(3 * cs);
+                for (size_t i = 0; i < codes.size(); ++i) codes[i] = uint8_t(i * 131 + 7);
+                std::vector<float> dec(size_t(3) * size_t(d));
+                call([&] { idx->sa_decode(3, codes.data(), dec.data()); });
+                call([&] { idx->sa_encode(3, q.data(), codes.data()); });
+                call([&] { idx->sa_decode(3, codes.data(), dec.data()); });
+            }
             IDSelectorRange rm(0, 7);
             call([&] { idx->remove_ids(rm); });
             std::vector<idx_t> new_ids = {1000001, 1000002, 1000003};

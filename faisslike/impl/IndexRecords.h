@@ -39,6 +39,7 @@ constexpr char kTagIDMap[4] = {'I', 'x', 'M', 'p'};
 constexpr char kTagIDMap2[4] = {'I', 'x', 'M', '2'};
 constexpr char kTagPreTransform[4] = {'I', 'x', 'P', 'T'};
 constexpr char kTagShards[4] = {'I', 'x', 'S', 'h'};
+constexpr char kTagRowwiseMinMax[4] = {'I', 'x', 'M', 'm'};
 constexpr char kTagBinaryFlat[4] = {'I', 'B', 'x', 'F'};
 constexpr char kTagBinaryIVF[4] = {'I', 'B', 'w', 'F'};
 constexpr char kTagBinaryIDMap[4] = {'I', 'B', 'M', 'p'};
@@ -51,6 +52,7 @@ constexpr uint32_t kTransformL2Norm = 1;
 constexpr uint32_t kTransformLinear = 2;
 constexpr uint32_t kTransformRandomRotation = 3;
 constexpr uint32_t kTransformPCA = 4;
+constexpr uint32_t kTransformHadamard = 5;
 // Nested records (an IVF's quantizer, ...) deeper than this are refused: no stack exhaustion
 // from a crafted file.
 constexpr int kMaxDepth = 8;
@@ -248,6 +250,7 @@ void write_idmap(IOWriter* b, const Index& index);
 void write_pretransform(IOWriter* b, const Index& index);
 void write_shards(IOWriter* b, const Index& index);
 void write_refine(IOWriter* b, const Index& index);
+void write_rowwise_minmax(IOWriter* b, const Index& index);
 std::unique_ptr<Index> read_flat(SectionReader& s, int depth);
 std::unique_ptr<Index> read_ivf_flat(SectionReader& s, int depth);
 std::unique_ptr<Index> read_ivf_pq(SectionReader& s, int depth);
@@ -262,6 +265,7 @@ std::unique_ptr<Index> read_idmap2(SectionReader& s, int depth);
 std::unique_ptr<Index> read_pretransform(SectionReader& s, int depth);
 std::unique_ptr<Index> read_shards(SectionReader& s, int depth);
 std::unique_ptr<Index> read_refine(SectionReader& s, int depth);
+std::unique_ptr<Index> read_rowwise_minmax(SectionReader& s, int depth);
 
 // Binary indexes (faisslike/io/binary_io.cpp).
 void write_index_binary_record(IOWriter* w, const IndexBinary* idx);

@@ -31,6 +31,11 @@ void write_transform(IOWriter* b, const VectorTransform& vt) {
     if (dynamic_cast<const NormalizationTransform*>(&vt)) {
         put<uint32_t>(b, kTransformL2Norm);
         put<int32_t>(b, vt.d_in);
+    } else if (auto* hr = dynamic_cast<const HadamardRotation*>(&vt)) {
+        // Everything follows from d_in and the seed.
+        put<uint32_t>(b, kTransformHadamard);
+        put<int32_t>(b, vt.d_in);
+        put<uint32_t>(b, hr->seed);
     } else if (auto* pca = dynamic_cast<const PCAMatrix*>(&vt)) {
         put<uint32_t>(b, kTransformPCA);
         put<int32_t>(b, vt.d_in);
@@ -89,6 +94,10 @@ std::unique_ptr<VectorTransform> read_transform(SectionReader& s) {
     const uint32_t type = s.get<uint32_t>("transform_type");
     const int32_t din = read_dim(s, "transform_d_in");
     if (type == kTransformL2Norm) return std::make_unique<NormalizationTransform>(din);
+    if (type == kTransformHadamard) {
+        const uint32_t seed = s.get<uint32_t>("hadamard_seed");
+        return std::make_unique<HadamardRotation>(din, seed);
+    }
     if (type != kTransformLinear && type != kTransformRandomRotation && type != kTransformPCA)
         s.fail(format_string("unknown transform type %u", type));
     const int32_t dout = read_dim(s, "transform_d_out");

@@ -37,6 +37,36 @@ at once (but do not add while searching).)doc")
             "metric_type", [](const Index& i) { return int(i.metric_type); },
             "METRIC_L2 (1) or METRIC_INNER_PRODUCT (0).")
         .def_readwrite("verbose", &Index::verbose, "Print progress for long operations.")
+        .def("sa_code_size", &Index::sa_code_size,
+             "Bytes per vector of the standalone codec (RuntimeError if the type has none).")
+        .def(
+            "sa_encode",
+            [](const Index& self, py::handle x) {
+                FloatArray xa = as_matrix(x, self.d, "x");
+                const idx_t n = xa.shape(0);
+                py::array_t<uint8_t> out({py::ssize_t(n), py::ssize_t(self.sa_code_size())});
+                uint8_t* o = out.mutable_data();
+                {
+                    py::gil_scoped_release release;
+                    self.sa_encode(n, xa.data(), o);
+                }
+                return out;
+            },
+            "x"_a, "Codes of x as a uint8 (n, sa_code_size()) array.")
+        .def(
+            "sa_decode",
+            [](const Index& self, py::handle codes) {
+                auto c = as_codes(codes, self.sa_code_size());
+                const idx_t n = c.shape(0);
+                py::array_t<float> out({py::ssize_t(n), py::ssize_t(self.d)});
+                float* o = out.mutable_data();
+                {
+                    py::gil_scoped_release release;
+                    self.sa_decode(n, c.data(), o);
+                }
+                return out;
+            },
+            "codes"_a, "Decoded vectors, float32 (n, d).")
         .def(
             "train",
             [](Index& self, py::handle x) {

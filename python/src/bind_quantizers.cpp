@@ -115,36 +115,7 @@ and decompress vectors without adding them.)doc")
                      d, narrow<size_t>(M, "M"), narrow<size_t>(nbits, "nbits"), MetricType(metric));
              }),
              "d"_a, "M"_a, "nbits"_a = 8, "metric"_a = int(METRIC_L2))
-        .def_readonly("pq", &IndexPQ::pq)
-        .def("sa_code_size", &IndexPQ::sa_code_size)
-        .def(
-            "sa_encode",
-            [](const IndexPQ& self, py::handle x) {
-                FloatArray xa = as_matrix(x, self.d, "x");
-                const idx_t n = xa.shape(0);
-                py::array_t<uint8_t> out({py::ssize_t(n), py::ssize_t(self.sa_code_size())});
-                uint8_t* o = out.mutable_data();
-                {
-                    py::gil_scoped_release release;
-                    self.sa_encode(n, xa.data(), o);
-                }
-                return out;
-            },
-            "x"_a, "Codes of x as a uint8 (n, sa_code_size()) array.")
-        .def(
-            "sa_decode",
-            [](const IndexPQ& self, py::handle codes) {
-                auto c = as_codes(codes, self.sa_code_size());
-                const idx_t n = c.shape(0);
-                py::array_t<float> out({py::ssize_t(n), py::ssize_t(self.d)});
-                float* o = out.mutable_data();
-                {
-                    py::gil_scoped_release release;
-                    self.sa_decode(n, c.data(), o);
-                }
-                return out;
-            },
-            "codes"_a, "Decoded vectors, float32 (n, d).");
+        .def_readonly("pq", &IndexPQ::pq);
 
     py::class_<IndexIVFPQ, IndexIVF>(m, "IndexIVFPQ", R"doc(
 IndexIVFPQ(quantizer, d, nlist, M, nbits=8, metric=METRIC_L2): inverted file whose lists hold

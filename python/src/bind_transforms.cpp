@@ -114,6 +114,26 @@ void bind_transforms(py::module_& m) {
              "d_in"_a, "d_out"_a)
         .def("init", &RandomRotationMatrix::init, "seed"_a);
 
+    py::class_<HadamardRotation, VectorTransform, std::shared_ptr<HadamardRotation>>(
+        m, "HadamardRotation",
+        "HadamardRotation(d, seed=12345): three rounds of random signs and a fast Walsh-Hadamard "
+        "transform (orthonormal, O(d log d)); d_out is the next power of 2 >= d (zero padding).")
+        .def(py::init([](int64_t d, int64_t seed) {
+                 FAISSLIKE_CHECK_ARG(seed >= 0 && seed <= int64_t(UINT32_MAX),
+                                     "seed must be in [0, 2^32), got %lld", (long long)seed);
+                 return std::make_shared<HadamardRotation>(narrow<int>(d, "d"), uint32_t(seed));
+             }),
+             "d"_a, "seed"_a = 12345)
+        .def_readonly("seed", &HadamardRotation::seed)
+        .def(
+            "init",
+            [](HadamardRotation& self, int64_t seed) {
+                FAISSLIKE_CHECK_ARG(seed >= 0 && seed <= int64_t(UINT32_MAX),
+                                    "seed must be in [0, 2^32), got %lld", (long long)seed);
+                self.init(uint32_t(seed));
+            },
+            "seed"_a);
+
     py::class_<PCAMatrix, LinearTransform, std::shared_ptr<PCAMatrix>>(
         m, "PCAMatrix",
         "PCAMatrix(d_in, d_out, eigen_power=0, random_rotation=False): PCA learned by train(); "

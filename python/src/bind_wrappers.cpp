@@ -4,6 +4,7 @@
 #include "faisslike/IndexIDMap.h"
 #include "faisslike/IndexPreTransform.h"
 #include "faisslike/IndexRefine.h"
+#include "faisslike/IndexRowwiseMinMax.h"
 #include "faisslike/IndexShards.h"
 
 namespace faisslike_py {
@@ -40,6 +41,21 @@ vectors. Keeps base_index alive.)doc")
         .def_property_readonly(
             "base_index", [](IndexRefineFlat& r) { return r.base_index.get(); },
             py::return_value_policy::reference_internal);
+
+    py::class_<IndexRowwiseMinMax, Index>(m, "IndexRowwiseMinMax", R"doc(
+IndexRowwiseMinMax(index): a standalone codec that scales each vector to [0, 1] by its own min
+and max before `index`'s codec (sa_encode / sa_decode; the code starts with the float32 scale
+and offset). train / sa_encode / sa_decode only: add and search raise RuntimeError, as FAISS.
+Keeps `index` alive.)doc")
+        .def(py::init([](Index* index) { return std::make_unique<IndexRowwiseMinMax>(index); }),
+             "index"_a, py::keep_alive<1, 2>())
+        .def_property_readonly(
+            "index", [](IndexRowwiseMinMax& i) { return i.index.get(); },
+            py::return_value_policy::reference_internal, "The wrapped codec index.");
+    py::class_<IndexRowwiseMinMaxFP16, IndexRowwiseMinMax>(m, "IndexRowwiseMinMaxFP16", R"doc(
+IndexRowwiseMinMaxFP16(index): IndexRowwiseMinMax with the scale and offset stored as float16.)doc")
+        .def(py::init([](Index* index) { return std::make_unique<IndexRowwiseMinMaxFP16>(index); }),
+             "index"_a, py::keep_alive<1, 2>());
 
     py::class_<IndexIDMap, Index>(m, "IndexIDMap", R"doc(
 IndexIDMap(index): user ids on top of an (empty) index. add_with_ids(x, ids) only; search

@@ -47,7 +47,10 @@ int main(int argc, char** argv) {
                            "IVF4,SQ6",
                            "SQbf16",
                            "HNSW4,SQ8",
-                           "HNSW4,PQ2x4"};
+                           "HNSW4,PQ2x4",
+                           "HR,Flat",
+                           "MinMax,SQ8",
+                           "MinMaxFP16,IVF4,PQ2x4"};
     int count = 0;
     for (MetricType m : {METRIC_L2, METRIC_INNER_PRODUCT}) {
         for (const char* desc : descs) {

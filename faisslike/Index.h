@@ -113,6 +113,9 @@ struct Index {
     // Makes reconstruct(label) work for labels given through add_with_ids (IVF: a direct
     // map). No-op where it already does.
     virtual void enable_reconstruct() {}
+    // Trained on the data itself, after which it holds its centroids (a multi-index): an IVF
+    // over it trains it directly instead of running k-means (FAISS's quantizer_trains_alone).
+    virtual bool trains_alone() const { return false; }
 
    protected:
     virtual void do_train(idx_t n, const float* x);

@@ -111,6 +111,13 @@ void IndexIVF::do_train(idx_t n, const float* x) {
                                (long long)ntotal);
     if (quantizer->is_trained && size_t(quantizer->ntotal) == nlist) {
         if (verbose) std::printf("IVF quantizer does not need training\n");
+    } else if (quantizer_trains_alone == 1 || quantizer->trains_alone()) {
+        // A multi-index: its centroids come from its own training on the data.
+        quantizer->train(n, x);
+        FAISSLIKE_THROW_IF_NOT_FMT(size_t(quantizer->ntotal) == nlist,
+                                   "the quantizer trained alone holds %lld centroids, the index "
+                                   "has nlist=%zu",
+                                   (long long)quantizer->ntotal, nlist);
     } else {
         FAISSLIKE_THROW_IF_NOT_FMT(size_t(n) >= nlist,
                                    "nlist=%zu is larger than the number of training points "

@@ -131,6 +131,9 @@ struct IndexIVF : Index {
     // Average (query, list) visits per list at and above which a batch goes list by list.
     // Tuned with benchs/ann_bench.py on syn-1m (see docs/architecture.md).
     double by_list_min_visits = 4.0;
+    // FAISS's setting: 1 trains the quantizer on the data itself instead of by k-means (also
+    // done whenever quantizer->trains_alone()). Not serialized.
+    int quantizer_trains_alone = 0;
 
     static constexpr size_t kScanBlock = 1024;
 

@@ -161,17 +161,29 @@ struct Parser {
             ivf_part = t.substr(0, us);
             if (!prefixed_number(t.substr(us + 1), "HNSW", hnsw_m)) fail(t, "malformed");
         }
-        if (prefixed_number(ivf_part, "IVF", num)) {
-            const size_t nlist = size_t(parse_count(num, 1L << 31, t, desc));
+        const bool imi = prefixed_number(ivf_part, "IMI2x", num) && hnsw_m.empty();
+        if (imi || prefixed_number(ivf_part, "IVF", num)) {
+            size_t nlist, imi_nbits = 0;
+            if (imi) {  // a multi-index of 2 x nbits: nlist = 2^(2 nbits)
+                imi_nbits = size_t(parse_count(num, 15, t, desc));
+                if (metric != METRIC_L2) fail(t, "the multi-index quantizer is L2 only");
+                nlist = size_t(1) << (2 * imi_nbits);
+            } else {
+                nlist = size_t(parse_count(num, 1L << 31, t, desc));
+            }
             FAISSLIKE_CHECK_ARG(pos < tok.size(),
                                 "index_factory: '%s' needs a code type after '%s' (Flat, "
                                 "PQ<M>, SQ8 or SQfp16)",
                                 desc.c_str(), t.c_str());
             const std::string c = tok[pos++];
-            std::unique_ptr<Index> q = hnsw_m.empty()
-                                           ? flat(metric)
-                                           : std::make_unique<IndexHNSWFlat>(
-                                                 d, int(parse_count(hnsw_m, 512, t, desc)), metric);
+            std::unique_ptr<Index> q;
+            if (imi)
+                q = std::make_unique<MultiIndexQuantizer>(d, 2, imi_nbits);
+            else if (hnsw_m.empty())
+                q = flat(metric);
+            else
+                q = std::make_unique<IndexHNSWFlat>(d, int(parse_count(hnsw_m, 512, t, desc)),
+                                                    metric);
             std::unique_ptr<IndexIVF> ivf;
             if (c == "Flat") {
                 ivf = std::make_unique<IndexIVFFlat>(q.get(), d, nlist, metric);

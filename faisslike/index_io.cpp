@@ -57,6 +57,7 @@ const ReaderEntry kReaders[] = {
     {kTagPreTransform, read_pretransform},
     {kTagShards, read_shards},
     {kTagRowwiseMinMax, read_rowwise_minmax},
+    {kTagMultiIndex, read_multi_index_quantizer},
     {kTagRefineFlat, read_refine},
 };
 template <class Base>
@@ -83,6 +84,7 @@ const WriterEntry kWriters[] = {
     {typeid(IndexPreTransform), kTagPreTransform, write_pretransform},
     {typeid(IndexShards), kTagShards, write_shards},
     {typeid(IndexRowwiseMinMax), kTagRowwiseMinMax, write_rowwise_minmax},
+    {typeid(MultiIndexQuantizer), kTagMultiIndex, write_multi_index_quantizer},
     {typeid(IndexRowwiseMinMaxFP16), kTagRowwiseMinMax, write_rowwise_minmax},
     {typeid(IndexRefineFlat), kTagRefineFlat, write_refine},
 };

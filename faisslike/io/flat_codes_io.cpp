@@ -56,5 +56,29 @@ std::unique_ptr<Index> read_index_sq(SectionReader& s, int) {
     return idx;
 }
 
+void write_multi_index_quantizer(IOWriter* b, const Index& index) {
+    const auto* mi = static_cast<const MultiIndexQuantizer*>(&index);
+    write_index_header(b, mi);
+    write_pq(b, mi->pq);
+}
+
+std::unique_ptr<Index> read_multi_index_quantizer(SectionReader& s, int) {
+    IndexHeader h = read_index_header(s);
+    uint64_t M, nbits;
+    read_pq_params(s, h.d, M, nbits);
+    if (M * nbits > 62) s.fail(format_string("M * nbits = %llu > 62", (unsigned long long)(M * nbits)));
+    if (h.metric != METRIC_L2) s.fail("a multi-index quantizer is L2 only");
+    auto mi = std::make_unique<MultiIndexQuantizer>(h.d, size_t(M), size_t(nbits));
+    read_pq_centroids(s, mi->pq, h.is_trained);
+    if (h.ntotal != (h.is_trained ? mi->n_centroids() : 0))
+        s.fail(format_string("ntotal=%lld but a %s multi-index of %llu x %llu bits holds %lld",
+                             (long long)h.ntotal, h.is_trained ? "trained" : "untrained",
+                             (unsigned long long)M, (unsigned long long)nbits,
+                             (long long)(h.is_trained ? mi->n_centroids() : 0)));
+    mi->ntotal = h.ntotal;
+    mi->is_trained = h.is_trained;
+    return mi;
+}
+
 }  // namespace records
 }  // namespace faisslike

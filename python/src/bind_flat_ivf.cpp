@@ -159,6 +159,9 @@ batches through the SIMD kernels; both are exact.)doc")
             "with different values pass SearchParametersIVF instead.")
         .def_readonly("nlist", &IndexIVF::nlist)
         .def_readonly("code_size", &IndexIVF::code_size)
+        .def_readwrite("quantizer_trains_alone", &IndexIVF::quantizer_trains_alone,
+                       "1: train() trains the quantizer on the data itself (automatic for a "
+                       "MultiIndexQuantizer); 0 / 2: k-means. Not serialized.")
         .def_property_readonly(
             "quantizer", [](IndexIVF& i) { return i.quantizer.get(); },
             py::return_value_policy::reference_internal,

@@ -117,6 +117,18 @@ and decompress vectors without adding them.)doc")
              "d"_a, "M"_a, "nbits"_a = 8, "metric"_a = int(METRIC_L2))
         .def_readonly("pq", &IndexPQ::pq);
 
+    py::class_<MultiIndexQuantizer, Index>(m, "MultiIndexQuantizer", R"doc(
+MultiIndexQuantizer(d, M, nbits): the 2^(M*nbits) centroids formed by concatenating one PQ
+sub-centroid per sub-vector (FAISS's inverted multi-index; factory "IMI2x<nbits>"). Train it on
+the data; search returns the nearest concatenated centroids (multi-sequence algorithm). Used as
+an IVF quantizer it is trained alone. add / reset raise RuntimeError (virtual elements).)doc")
+        .def(py::init([](int64_t d, int64_t M, int64_t nbits) {
+                 return std::make_unique<MultiIndexQuantizer>(d, narrow<size_t>(M, "M"),
+                                                              narrow<size_t>(nbits, "nbits"));
+             }),
+             "d"_a, "M"_a, "nbits"_a)
+        .def_readonly("pq", &MultiIndexQuantizer::pq);
+
     py::class_<IndexIVFPQ, IndexIVF>(m, "IndexIVFPQ", R"doc(
 IndexIVFPQ(quantizer, d, nlist, M, nbits=8, metric=METRIC_L2): inverted file whose lists hold
 PQ codes of the residuals to the list centroid (by_residual). For L2, the list-dependent part of

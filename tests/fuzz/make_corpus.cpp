@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
                            "HNSW4,PQ2x4",
                            "HR,Flat",
                            "MinMax,SQ8",
-                           "MinMaxFP16,IVF4,PQ2x4"};
+                           "MinMaxFP16,IVF4,PQ2x4",
+                           "IMI2x2,Flat"};
     int count = 0;
     for (MetricType m : {METRIC_L2, METRIC_INNER_PRODUCT}) {
         for (const char* desc : descs) {

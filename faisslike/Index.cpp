@@ -38,6 +38,7 @@ Index& Index::operator=(const Index& o) {
 
 void Index::check_mapped_file() const {
     if (mapped_file_) mapped_file_->check_unchanged();
+    check_external_files();
 }
 
 void UsageCounter::begin_read() const {

@@ -130,6 +130,9 @@ struct Index {
     virtual void do_reconstruct(idx_t key, float* recons) const;
     virtual void do_reconstruct_n(idx_t i0, idx_t ni, float* recons) const;
     virtual size_t do_compact() { return 0; }
+    // Files the index reads in place besides the one it was loaded from (IVF: on-disk
+    // inverted lists): Error if changed. Called with check_mapped_file().
+    virtual void check_external_files() const {}
     // 0: no standalone codec. Encode / decode are called with n > 0 on a trained index.
     virtual size_t do_sa_code_size() const { return 0; }
     virtual void do_sa_encode(idx_t n, const float* x, uint8_t* bytes) const;

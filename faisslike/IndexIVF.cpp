@@ -498,4 +498,20 @@ void IndexIVF::do_sa_decode(idx_t n, const uint8_t* bytes, float* x) const {
     }
 }
 
+void IndexIVF::replace_invlists(std::unique_ptr<InvertedLists> il) {
+    FAISSLIKE_CHECK_ARG_MSG(il != nullptr, "replace_invlists: the lists are null");
+    FAISSLIKE_CHECK_ARG(il->nlist == nlist && il->code_size == code_size,
+                        "replace_invlists: lists of nlist=%zu, code_size=%zu for an index of "
+                        "nlist=%zu, code_size=%zu",
+                        il->nlist, il->code_size, nlist, code_size);
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "replace_invlists on an untrained index");
+    il->check_unchanged();
+    IndexWriteScope w(*this);
+    invlists = std::move(il);
+    ntotal = idx_t(invlists->compute_ntotal());
+    const DirectMap::Type t = direct_map.type;
+    direct_map.set_type(DirectMap::NoMap, *invlists, ntotal);
+    direct_map.set_type(t, *invlists, ntotal);
+}
+
 }  // namespace faisslike

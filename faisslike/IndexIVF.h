@@ -90,6 +90,10 @@ struct IndexIVF : Index {
 
     // Replaces memory-mapped lists by an in-memory copy (done before any change).
     void make_invlists_writable();
+    // Installs other lists (e.g. OnDiskInvertedLists::merge of shards built with this
+    // index's trained quantizer): same nlist and code_size; ntotal becomes their total and
+    // the direct map is rebuilt. Checked and guarded like add.
+    void replace_invlists(std::unique_ptr<InvertedLists> il);
     void make_direct_map(bool maintain = true);
     void set_direct_map_type(DirectMap::Type type);
 
@@ -157,6 +161,7 @@ struct IndexIVF : Index {
     void do_sa_encode(idx_t n, const float* x, uint8_t* bytes) const override;
     void do_sa_decode(idx_t n, const uint8_t* bytes, float* x) const override;
     size_t coarse_code_size() const;
+    void check_external_files() const override { invlists->check_unchanged(); }
     size_t effective_nprobe(const SearchParameters* params) const;
     // The quantizer's lists of n vectors (each checked to be in [0, nlist)).
     std::vector<idx_t> assign_lists(idx_t n, const float* x) const;

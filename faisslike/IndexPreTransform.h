@@ -38,6 +38,11 @@ struct IndexPreTransform : Index {
     void prepend_transform(VectorTransform* vt);
     void prepend_transform(std::shared_ptr<VectorTransform> vt);
     static constexpr size_t kMaxChain = 16;
+    // ntotal = the wrapped index's, after it was filled directly (replace_invlists).
+    void sync_ntotal() {
+        IndexWriteScope w(*this);
+        ntotal = index->ntotal;
+    }
 
    protected:
     void do_train(idx_t n, const float* x) override;

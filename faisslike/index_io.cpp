@@ -364,14 +364,25 @@ std::unique_ptr<Index> read_index(IOReader* r) {
     return idx;
 }
 
+namespace {
+std::string dir_of(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+}
+}  // namespace
+
 std::unique_ptr<Index> read_index(const std::string& path, int io_flags) {
-    FAISSLIKE_CHECK_ARG((io_flags & ~IO_FLAG_MMAP) == 0, "unknown io_flags 0x%x",
-                        unsigned(io_flags));
+    FAISSLIKE_CHECK_ARG(
+        (io_flags & ~(IO_FLAG_MMAP | IO_FLAG_READ_ONLY | IO_FLAG_ONDISK_SAME_DIR)) == 0,
+        "unknown io_flags 0x%x", unsigned(io_flags));
+    const std::string ondisk_dir = io_flags & IO_FLAG_ONDISK_SAME_DIR ? dir_of(path) : "";
     if (io_flags & IO_FLAG_MMAP) {
         MmapIOReader r(path);
+        r.ondisk_dir = ondisk_dir;
         return read_index(&r);
     }
     FileIOReader r(path);
+    r.ondisk_dir = ondisk_dir;
     return read_index(&r);
 }
 
@@ -412,7 +423,8 @@ std::unique_ptr<IndexBinary> read_index_binary(IOReader* r) {
 }
 
 std::unique_ptr<IndexBinary> read_index_binary(const std::string& path, int io_flags) {
-    FAISSLIKE_CHECK_ARG((io_flags & ~IO_FLAG_MMAP) == 0, "unknown io_flags 0x%x",
+    FAISSLIKE_CHECK_ARG((io_flags & ~(IO_FLAG_MMAP | IO_FLAG_READ_ONLY)) == 0,
+                        "unknown io_flags 0x%x",
                         unsigned(io_flags));
     if (io_flags & IO_FLAG_MMAP) {
         MmapIOReader r(path);

@@ -23,6 +23,10 @@ constexpr uint32_t kFormatVersion = 3;
 // index copies what it changes). Pages come from the page cache and can be shared between
 // processes.
 constexpr int IO_FLAG_MMAP = 1;
+// FAISS's flags, for its programs: READ_ONLY is accepted (loads never write); ONDISK_SAME_DIR
+// looks up on-disk inverted-list data files next to the index file.
+constexpr int IO_FLAG_READ_ONLY = 2;
+constexpr int IO_FLAG_ONDISK_SAME_DIR = 4;
 
 // Atomic: the file at `path` is either the old one or the complete new one, never a mix.
 void write_index(const Index* index, const std::string& path);

@@ -62,6 +62,9 @@ struct IOReader {
     virtual std::shared_ptr<const MappedFile> mapped_file() const { return nullptr; }
     // The reader below any hashing layers (see IOWriter::unhashed).
     virtual IOReader* unhashed() { return this; }
+    // Set by read_index with IO_FLAG_ONDISK_SAME_DIR: on-disk inverted-list files are looked
+    // up in this directory (by their base name) instead of by the name recorded.
+    std::string ondisk_dir;
 };
 
 struct VectorIOWriter : IOWriter {

@@ -28,6 +28,7 @@
 #include "faisslike/IndexIDMap.h"
 #include "faisslike/IndexIVF.h"
 #include "faisslike/IndexRefine.h"
+#include "faisslike/invlists/OnDiskInvertedLists.h"
 #include "faisslike/index_factory.h"
 #include "faisslike/index_io.h"
 #include "test_util.h"
@@ -537,4 +538,44 @@ TEST(IO, MemoryMappedBadFilesAreErrors) {
     EXPECT_THROW(read_index(dir.path + "/missing", IO_FLAG_MMAP), FileError);
     EXPECT_THROW(read_index(dir.path, IO_FLAG_MMAP), FileError);
     EXPECT_THROW(read_index(p, 0x40), Error);  // unknown flag
+}
+
+// On-disk lists: merged from in-memory lists, reopened only with the recorded extents, size
+// and hash; anything else is an Error before a byte of the lists is used.
+TEST(OnDiskInvertedLists, MergeOpenAndHostileExtents) {
+    const size_t nlist = 3, cs = 5;
+    ArrayInvertedLists a(nlist, cs), b(nlist, cs);
+    std::vector<uint8_t> code(cs, 7);
+    for (idx_t i = 0; i < 10; ++i) a.add_entries(size_t(i) % nlist, 1, &i, code.data());
+    for (idx_t i = 0; i < 4; ++i) b.add_entries(1, 1, &i, code.data());
+    char tmpl[] = "/tmp/faisslike_ondisk_XXXXXX";
+    const std::string path = std::string(mkdtemp(tmpl)) + "/lists.ivfdata";
+    auto od = OnDiskInvertedLists::merge({&a, &b}, path, /*shift_ids=*/true);
+    ASSERT_EQ(od->compute_ntotal(), 14u);
+    ASSERT_EQ(od->list_size(1), 3u + 4u);
+    EXPECT_EQ(od->get_ids(1)[3], 10);  // b's id 0 shifted by a's 10 entries
+    std::vector<uint64_t> sizes(nlist);
+    for (size_t l = 0; l < nlist; ++l) sizes[l] = od->list_size(l);
+    auto reopen = [&](std::vector<uint64_t> offs, std::vector<uint64_t> sz, uint64_t fsize,
+                      uint64_t hash) {
+        return OnDiskInvertedLists::open(path, nlist, cs, offs, sz, fsize, hash);
+    };
+    EXPECT_NO_THROW(reopen(od->offsets, sizes, od->file_size, od->file_hash));
+    EXPECT_THROW(reopen(od->offsets, sizes, od->file_size, od->file_hash ^ 1), Error);
+    EXPECT_THROW(reopen(od->offsets, sizes, od->file_size + 64, od->file_hash), Error);
+    auto offs = od->offsets;
+    offs[2] = od->file_size - 64;  // the list would run past the end
+    EXPECT_THROW(reopen(offs, sizes, od->file_size, od->file_hash), Error);
+    offs = od->offsets;
+    offs[0] += 8;  // misaligned
+    EXPECT_THROW(reopen(offs, sizes, od->file_size, od->file_hash), Error);
+    auto big = sizes;
+    big[1] = uint64_t(1) << 40;
+    EXPECT_THROW(reopen(od->offsets, big, od->file_size, od->file_hash), Error);
+    offs = od->offsets;
+    offs[0] = 0;  // the header is not a list
+    EXPECT_THROW(reopen(offs, sizes, od->file_size, od->file_hash), Error);
+    const idx_t new_id = 99;
+    EXPECT_THROW(od->add_entries(0, 1, &new_id, code.data()), Error);  // read-only: copy first
+    unlink(path.c_str());
 }

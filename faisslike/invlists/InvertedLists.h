@@ -34,6 +34,9 @@ struct InvertedLists {
     virtual void reset() = 0;
     // Read in place from a file (no changes possible: copy first).
     virtual bool is_mapped() const { return false; }
+    // Lists read from a file that may be changed under them: Error if it was (see
+    // MappedFile). Called by the entry points of the index holding them.
+    virtual void check_unchanged() const {}
 
     size_t compute_ntotal() const;
     // Throws Error if list_no is out of range (used on every public path).

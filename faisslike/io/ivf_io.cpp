@@ -5,6 +5,7 @@
 #include "faisslike/IndexIVFPQ.h"
 #include "faisslike/IndexScalarQuantizer.h"
 #include "faisslike/invlists/InvertedLists.h"
+#include "faisslike/invlists/OnDiskInvertedLists.h"
 
 namespace faisslike {
 namespace records {
@@ -83,7 +84,60 @@ void read_ivf_lists(SectionReader& s, IndexIVF& ivf, const IVFHead& v) {
 
 }  // namespace
 
+// On-disk lists: kOnDiskMarker where the first list size would be, then the data file's name
+// (uint64 length + bytes), size and hash, and per list uint64 offset + uint64 size.
+constexpr uint64_t kOnDiskMarker = ~uint64_t(0);
+
+void write_invlists(IOWriter* b, const InvertedLists& il);
+
+namespace {
+std::unique_ptr<InvertedLists> read_ondisk_invlists(SectionReader& s, size_t nlist,
+                                                    size_t code_size, uint64_t expected_total) {
+    const uint64_t len = s.get<uint64_t>("ondisk_filename_length");
+    if (len == 0 || len > 4096) s.fail(format_string("invalid on-disk file name length %llu",
+                                                     (unsigned long long)len));
+    std::string name(size_t(len), '\0');
+    s.get_bytes(&name[0], len, "ondisk_filename");
+    if (name.find('\0') != std::string::npos) s.fail("on-disk file name contains a NUL byte");
+    const uint64_t file_size = s.get<uint64_t>("ondisk_file_size");
+    const uint64_t file_hash = s.get<uint64_t>("ondisk_file_hash");
+    if (nlist > s.left / 16) s.fail("on-disk list table cannot fit in the bytes left");
+    std::vector<uint64_t> offsets(nlist), sizes(nlist);
+    uint64_t total = 0;
+    for (size_t l = 0; l < nlist; ++l) {
+        offsets[l] = s.get<uint64_t>("ondisk_offset");
+        sizes[l] = s.get<uint64_t>("ondisk_list_size");
+        if (sizes[l] > 0xffffffffull) s.fail(format_string("list %zu claims %llu entries", l,
+                                                           (unsigned long long)sizes[l]));
+        total += sizes[l];
+    }
+    if (total != expected_total)
+        s.fail(format_string("lists hold %llu vectors but ntotal=%llu", (unsigned long long)total,
+                             (unsigned long long)expected_total));
+    const std::string& dir = s.r->unhashed()->ondisk_dir;
+    std::string path = name;
+    if (!dir.empty()) {
+        const size_t slash = name.rfind('/');
+        path = dir + "/" + (slash == std::string::npos ? name : name.substr(slash + 1));
+    }
+    return OnDiskInvertedLists::open(path, nlist, code_size, offsets, sizes, file_size, file_hash);
+}
+}  // namespace
+
 void write_invlists(IOWriter* b, const InvertedLists& il) {
+    if (auto* od = dynamic_cast<const OnDiskInvertedLists*>(&il)) {
+        od->check_unchanged();
+        put<uint64_t>(b, kOnDiskMarker);
+        put<uint64_t>(b, od->filename.size());
+        b->write(od->filename.data(), od->filename.size());
+        put<uint64_t>(b, od->file_size);
+        put<uint64_t>(b, od->file_hash);
+        for (size_t l = 0; l < il.nlist; ++l) {
+            put<uint64_t>(b, od->offsets[l]);
+            put<uint64_t>(b, il.list_size(l));
+        }
+        return;
+    }
     for (size_t l = 0; l < il.nlist; ++l) {
         const uint64_t ls = il.list_size(l);
         put<uint64_t>(b, ls);
@@ -106,6 +160,8 @@ std::unique_ptr<InvertedLists> read_invlists(SectionReader& s, size_t nlist, siz
     uint64_t total = 0;
     for (uint64_t l = 0; l < nlist; ++l) {
         const uint64_t ls = s.get<uint64_t>("list_size");
+        if (l == 0 && ls == kOnDiskMarker)
+            return read_ondisk_invlists(s, nlist, code_size, expected_total);
         // Offsets are 32-bit in the direct map; sizes are checked before any allocation.
         if (ls > 0xffffffffull || ls > s.left / (sizeof(idx_t) + code_size))
             s.fail(format_string("list %llu claims %llu entries, more than the bytes left allow",

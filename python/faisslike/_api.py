@@ -679,6 +679,55 @@ class InvertedListsView:
         return float(self.nlist * (sizes ** 2).sum() / (tot * tot)) if tot else 0.0
 
 
+class OnDiskInvertedLists:
+    """FAISS's OnDiskInvertedLists(nlist, code_size, filename): filled by merge_from_multiple
+    (which writes `filename` and maps it), then installed with index_ivf.replace_invlists."""
+
+    def __init__(self, nlist, code_size, filename):
+        self.nlist, self.code_size, self.filename = int(nlist), int(code_size), filename
+        self._native = None
+
+    def merge_from_multiple(self, ils, n_il=None, shift_ids=False, verbose=False):
+        """ils: IVF indexes or their .invlists (a list or InvertedListsPtrVector)."""
+        ils = list(ils)[: len(ils) if n_il is None else int(n_il)]
+        ivfs = [il._ivf if isinstance(il, InvertedListsView) else il for il in ils]
+        for ivf in ivfs:
+            if not isinstance(ivf, _C.IndexIVF):
+                raise TypeError(f"merge_from_multiple takes IVF indexes or their invlists, got {type(ivf).__name__}")
+            if ivf.nlist != self.nlist or ivf.code_size != self.code_size:
+                raise ValueError("merge_from_multiple: nlist / code_size differ from these lists'")
+        self._native = _C._OnDiskLists.merge(ivfs, self.filename, bool(shift_ids))
+        return self._native.compute_ntotal()
+
+    merge_from = merge_from_multiple
+
+    def compute_ntotal(self):
+        return 0 if self._native is None else self._native.compute_ntotal()
+
+
+class InvertedListsPtrVector(list):
+    """FAISS's vector of InvertedLists pointers: push_back, size, data (the list itself)."""
+
+    def push_back(self, il):
+        self.append(il)
+
+    def size(self):
+        return len(self)
+
+    def data(self):
+        return self
+
+
+def _replace_invlists(self, invlists, own=True):
+    if isinstance(invlists, OnDiskInvertedLists):
+        if invlists._native is None:
+            raise ValueError("replace_invlists: these on-disk lists are empty (merge_from_multiple first)")
+        invlists = invlists._native
+    if not isinstance(invlists, _C._OnDiskLists):
+        raise TypeError(f"replace_invlists takes OnDiskInvertedLists, got {type(invlists).__name__}")
+    self._replace_ondisk(invlists)
+
+
 class _VecList(list):
     """A list that also answers .size() / .at(i) (FAISS's std::vector API)."""
 
@@ -691,6 +740,7 @@ class _VecList(list):
 
 def install_views():
     _C.IndexIVF.invlists = property(InvertedListsView, doc="FAISS's InvertedLists API (read).")
+    _C.IndexIVF.replace_invlists = _replace_invlists
     native_chain = _C.IndexPreTransform.chain
     _C.IndexPreTransform.chain = property(lambda self: _VecList(native_chain.fget(self)),
                                           doc=native_chain.__doc__)

@@ -2,6 +2,8 @@
 // knn, normalize_L2.
 #include "common.h"
 
+#include "faisslike/invlists/OnDiskInvertedLists.h"
+
 #include "faisslike/Clustering.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexIVFFlat.h"
@@ -151,6 +153,31 @@ batches through the SIMD kernels; both are exact.)doc")
                                        "Exact search by largest inner product. IndexFlatIP(d).")
         .def(py::init([](int64_t d) { return std::make_unique<IndexFlatIP>(d); }), "d"_a);
 
+    py::class_<OnDiskInvertedLists, std::shared_ptr<OnDiskInvertedLists>>(
+        m, "_OnDiskLists", "Inverted lists in their own data file (see OnDiskInvertedLists).")
+        .def_static(
+            "merge",
+            [](const std::vector<IndexIVF*>& ivfs, py::handle filename, bool shift_ids) {
+                std::vector<const InvertedLists*> srcs;
+                for (IndexIVF* ivf : ivfs) {
+                    FAISSLIKE_CHECK_ARG_MSG(ivf != nullptr, "merge: an index is None");
+                    srcs.push_back(ivf->invlists.get());
+                }
+                const std::string fn = fspath(filename);
+                // The sources stay unchanged while they are read (no add from another thread).
+                std::vector<std::unique_ptr<IndexReadScope>> scopes;
+                for (IndexIVF* ivf : ivfs) scopes.push_back(std::make_unique<IndexReadScope>(*ivf));
+                py::gil_scoped_release release;
+                return std::shared_ptr<OnDiskInvertedLists>(
+                    OnDiskInvertedLists::merge(srcs, fn, shift_ids));
+            },
+            "ivfs"_a, "filename"_a, "shift_ids"_a = false)
+        .def_readonly("filename", &OnDiskInvertedLists::filename)
+        .def_readonly("nlist", &OnDiskInvertedLists::nlist)
+        .def_readonly("code_size", &OnDiskInvertedLists::code_size)
+        .def_readonly("file_size", &OnDiskInvertedLists::file_size)
+        .def("compute_ntotal", &OnDiskInvertedLists::compute_ntotal);
+
     py::class_<IndexIVF, Index>(m, "IndexIVF", "Base of the inverted-file indexes.")
         .def_property(
             "nprobe", [](const IndexIVF& i) { return i.nprobe; },
@@ -159,6 +186,19 @@ batches through the SIMD kernels; both are exact.)doc")
             "with different values pass SearchParametersIVF instead.")
         .def_readonly("nlist", &IndexIVF::nlist)
         .def_readonly("code_size", &IndexIVF::code_size)
+        .def(
+            "_replace_ondisk",
+            [](IndexIVF& self, const OnDiskInvertedLists& od) {
+                self.replace_invlists(std::make_unique<OnDiskInvertedLists>(od));
+            },
+            "invlists"_a)
+        .def_property_readonly(
+            "_invlists_filename",
+            [](const IndexIVF& self) -> py::object {
+                if (auto* od = dynamic_cast<const OnDiskInvertedLists*>(self.invlists.get()))
+                    return py::str(od->filename);
+                return py::none();
+            })
         .def_readwrite("quantizer_trains_alone", &IndexIVF::quantizer_trains_alone,
                        "1: train() trains the quantizer on the data itself (automatic for a "
                        "MultiIndexQuantizer); 0 / 2: k-means. Not serialized.")

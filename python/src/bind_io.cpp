@@ -43,6 +43,8 @@ failed. See docs/python-api.md for the grammar.)doc");
         "processes; the first change copies them). Raises OSError if the file cannot be read\n"
         "and RuntimeError (naming the bad section) if its contents are corrupt.");
     m.attr("IO_FLAG_MMAP") = IO_FLAG_MMAP;
+    m.attr("IO_FLAG_READ_ONLY") = IO_FLAG_READ_ONLY;
+    m.attr("IO_FLAG_ONDISK_SAME_DIR") = IO_FLAG_ONDISK_SAME_DIR;
     m.def(
         "serialize_index",
         [](const Index& index) {

@@ -98,6 +98,8 @@ before `index` sees them. train() trains untrained transforms first. Keeps both 
              "transform"_a, "index"_a, py::keep_alive<1, 3>())
         .def(py::init([](Index* index) { return std::make_unique<IndexPreTransform>(index); }),
              "index"_a, py::keep_alive<1, 2>())
+        .def("sync_ntotal", &IndexPreTransform::sync_ntotal,
+             "Take ntotal from the wrapped index (after filling it directly).")
         .def(
             "prepend_transform",
             [](IndexPreTransform& self, std::shared_ptr<VectorTransform> vt) {

@@ -9,6 +9,7 @@
 #include "faisslike/Index.h"
 #include "faisslike/IndexBinaryFlat.h"
 #include "faisslike/IndexFlat.h"
+#include "faisslike/Index2Layer.h"
 #include "faisslike/IndexFlatCodes.h"
 #include "faisslike/ScalarQuantizer.h"
 #include "faisslike/impl/LargeAlloc.h"
@@ -165,6 +166,16 @@ struct IndexHNSWSQ : IndexHNSWCodes {
 
 struct IndexHNSWPQ : IndexHNSWCodes {
     IndexHNSWPQ(idx_t d, int pq_m, int M = 32, int pq_nbits = 8, MetricType metric = METRIC_L2);
+};
+
+// HNSW over two-level codes (FAISS's IndexHNSW2Level): coarse list number + PQ of the
+// residual (Index2Layer storage). `quantizer` (nlist centroids after training; not owned
+// unless the storage's q1.set_owned(true)) may be a MultiIndexQuantizer.
+struct IndexHNSW2Level : IndexHNSWCodes {
+    IndexHNSW2Level(Index* quantizer, size_t nlist, int m_pq, int M = 32,
+                    MetricType metric = METRIC_L2);
+    IndexHNSW2Level(std::unique_ptr<Index2Layer> storage, int M);
+    Index2Layer& storage2l() const;
 };
 
 // HNSW over binary codes with Hamming distance (FAISS's IndexBinaryHNSW): the same graph

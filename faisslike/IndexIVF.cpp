@@ -104,36 +104,41 @@ void IndexIVF::check_quantizer() const {
                                (long long)quantizer->ntotal, nlist);
 }
 
-void IndexIVF::do_train(idx_t n, const float* x) {
-    FAISSLIKE_THROW_IF_NOT_FMT(ntotal == 0,
-                               "train() on an IVF index holding %lld vectors would leave them in "
-                               "the wrong lists: call reset() first",
-                               (long long)ntotal);
-    if (quantizer->is_trained && size_t(quantizer->ntotal) == nlist) {
-        if (verbose) std::printf("IVF quantizer does not need training\n");
-    } else if (quantizer_trains_alone == 1 || quantizer->trains_alone()) {
+void train_coarse_quantizer(Index& quantizer, size_t nlist, const ClusteringParameters& cp,
+                            bool trains_alone, idx_t n, const float* x, bool verbose) {
+    if (quantizer.is_trained && size_t(quantizer.ntotal) == nlist) {
+        if (verbose) std::printf("coarse quantizer does not need training\n");
+    } else if (trains_alone || quantizer.trains_alone()) {
         // A multi-index: its centroids come from its own training on the data.
-        quantizer->train(n, x);
-        FAISSLIKE_THROW_IF_NOT_FMT(size_t(quantizer->ntotal) == nlist,
+        quantizer.train(n, x);
+        FAISSLIKE_THROW_IF_NOT_FMT(size_t(quantizer.ntotal) == nlist,
                                    "the quantizer trained alone holds %lld centroids, the index "
                                    "has nlist=%zu",
-                                   (long long)quantizer->ntotal, nlist);
+                                   (long long)quantizer.ntotal, nlist);
     } else {
         FAISSLIKE_THROW_IF_NOT_FMT(size_t(n) >= nlist,
                                    "nlist=%zu is larger than the number of training points "
                                    "n=%lld",
                                    nlist, (long long)n);
-        Clustering clus(d, int(nlist), cp);
+        Clustering clus(quantizer.d, int(nlist), cp);
         clus.verbose = clus.verbose || verbose;
-        quantizer->reset();
+        quantizer.reset();
         // k-means assigns with an exact flat index; the quantizer (flat, or e.g. an HNSW
         // graph) gets the final centroids once, as FAISS does.
-        IndexFlat assign_index(d, quantizer->metric_type);
+        IndexFlat assign_index(quantizer.d, quantizer.metric_type);
         clus.train(n, x, assign_index);
-        if (!quantizer->is_trained) quantizer->train(idx_t(nlist), clus.centroids.data());
-        quantizer->add(idx_t(nlist), clus.centroids.data());
-        quantizer->is_trained = true;
+        if (!quantizer.is_trained) quantizer.train(idx_t(nlist), clus.centroids.data());
+        quantizer.add(idx_t(nlist), clus.centroids.data());
+        quantizer.is_trained = true;
     }
+}
+
+void IndexIVF::do_train(idx_t n, const float* x) {
+    FAISSLIKE_THROW_IF_NOT_FMT(ntotal == 0,
+                               "train() on an IVF index holding %lld vectors would leave them in "
+                               "the wrong lists: call reset() first",
+                               (long long)ntotal);
+    train_coarse_quantizer(*quantizer, nlist, cp, quantizer_trains_alone == 1, n, x, verbose);
     check_quantizer();
     train_encoder(n, x);
     is_trained = true;

@@ -54,6 +54,12 @@ struct DirectMap {
     void clear();
 };
 
+// Gives `quantizer` its nlist centroids (FAISS's Level1Quantizer::train_q1): nothing if it
+// has them, its own training if it trains alone (a MultiIndexQuantizer, or trains_alone),
+// else k-means with cp on the n training vectors.
+void train_coarse_quantizer(Index& quantizer, size_t nlist, const ClusteringParameters& cp,
+                            bool trains_alone, idx_t n, const float* x, bool verbose);
+
 // The checks of a preassigned search (float or binary IVF): nprobe in [1, 2^31], then, when
 // n > 0, n x nprobe list numbers in [-1, nlist). False when there is nothing to search.
 bool check_preassigned(idx_t n, size_t nprobe, const idx_t* assign, size_t nlist);

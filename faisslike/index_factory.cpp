@@ -147,6 +147,32 @@ struct Parser {
                 if (codes_tok.empty() && pos < tok.size() &&
                     (tok[pos] == "Flat" || sq_type(tok[pos], qt) || pq_params(tok[pos], pm, pb)))
                     codes_tok = tok[pos++];
+                // <nlist>+PQ<m> or 2x<nbits>+PQ<m>: IndexHNSW2Level.
+                const size_t plus = codes_tok.find("+PQ");
+                if (plus != std::string::npos) {
+                    const std::string left = codes_tok.substr(0, plus);
+                    size_t m_pq, pq_nbits;  // PQ<m>, or PQ<m>x<nbits> (ours)
+                    if (!pq_params(codes_tok.substr(plus + 1), m_pq, pq_nbits))
+                        fail(codes_tok, "malformed PQ part");
+                    std::unique_ptr<Index> q;
+                    size_t nlist;
+                    if (prefixed_number(left, "2x", num)) {
+                        const size_t nb = size_t(parse_count(num, 15, t, desc));
+                        if (metric != METRIC_L2) fail(t, "the multi-index quantizer is L2 only");
+                        q = std::make_unique<MultiIndexQuantizer>(d, 2, nb);
+                        nlist = size_t(1) << (2 * nb);
+                    } else {
+                        nlist = size_t(parse_count(left, 1L << 31, t, desc));
+                        q = flat(metric);
+                    }
+                    auto h = std::make_unique<IndexHNSW2Level>(
+                        std::make_unique<Index2Layer>(q.get(), nlist, int(m_pq), int(pq_nbits),
+                                                      metric),
+                        M);
+                    h->storage2l().q1.set_owned(true);
+                    q.release();
+                    return h;
+                }
                 if (codes_tok.empty() || codes_tok == "Flat")
                     return std::make_unique<IndexHNSWFlat>(d, M, metric);
                 if (sq_type(codes_tok, qt)) return std::make_unique<IndexHNSWSQ>(d, qt, M, metric);

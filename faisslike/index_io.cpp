@@ -58,6 +58,7 @@ const ReaderEntry kReaders[] = {
     {kTagShards, read_shards},
     {kTagRowwiseMinMax, read_rowwise_minmax},
     {kTagMultiIndex, read_multi_index_quantizer},
+    {kTag2Layer, read_index_2layer},
     {kTagRefineFlat, read_refine},
 };
 template <class Base>
@@ -85,6 +86,8 @@ const WriterEntry kWriters[] = {
     {typeid(IndexShards), kTagShards, write_shards},
     {typeid(IndexRowwiseMinMax), kTagRowwiseMinMax, write_rowwise_minmax},
     {typeid(MultiIndexQuantizer), kTagMultiIndex, write_multi_index_quantizer},
+    {typeid(Index2Layer), kTag2Layer, write_index_2layer},
+    {typeid(IndexHNSW2Level), kTagHNSWCodes, write_hnsw_codes},
     {typeid(IndexRowwiseMinMaxFP16), kTagRowwiseMinMax, write_rowwise_minmax},
     {typeid(IndexRefineFlat), kTagRefineFlat, write_refine},
 };

@@ -41,6 +41,7 @@ constexpr char kTagPreTransform[4] = {'I', 'x', 'P', 'T'};
 constexpr char kTagShards[4] = {'I', 'x', 'S', 'h'};
 constexpr char kTagRowwiseMinMax[4] = {'I', 'x', 'M', 'm'};
 constexpr char kTagMultiIndex[4] = {'I', 'x', 'M', 'I'};
+constexpr char kTag2Layer[4] = {'I', 'x', '2', 'L'};
 constexpr char kTagBinaryFlat[4] = {'I', 'B', 'x', 'F'};
 constexpr char kTagBinaryIVF[4] = {'I', 'B', 'w', 'F'};
 constexpr char kTagBinaryIDMap[4] = {'I', 'B', 'M', 'p'};
@@ -253,6 +254,7 @@ void write_shards(IOWriter* b, const Index& index);
 void write_refine(IOWriter* b, const Index& index);
 void write_rowwise_minmax(IOWriter* b, const Index& index);
 void write_multi_index_quantizer(IOWriter* b, const Index& index);
+void write_index_2layer(IOWriter* b, const Index& index);
 std::unique_ptr<Index> read_flat(SectionReader& s, int depth);
 std::unique_ptr<Index> read_ivf_flat(SectionReader& s, int depth);
 std::unique_ptr<Index> read_ivf_pq(SectionReader& s, int depth);
@@ -269,6 +271,7 @@ std::unique_ptr<Index> read_shards(SectionReader& s, int depth);
 std::unique_ptr<Index> read_refine(SectionReader& s, int depth);
 std::unique_ptr<Index> read_rowwise_minmax(SectionReader& s, int depth);
 std::unique_ptr<Index> read_multi_index_quantizer(SectionReader& s, int depth);
+std::unique_ptr<Index> read_index_2layer(SectionReader& s, int depth);
 
 // Binary indexes (faisslike/io/binary_io.cpp).
 void write_index_binary_record(IOWriter* w, const IndexBinary* idx);

@@ -1,6 +1,7 @@
 // Exhaustive coded records (IxPq, IxSQ).
 #include "faisslike/impl/IndexRecords.h"
 
+#include "faisslike/Index2Layer.h"
 #include "faisslike/IndexPQ.h"
 #include "faisslike/IndexScalarQuantizer.h"
 
@@ -78,6 +79,54 @@ std::unique_ptr<Index> read_multi_index_quantizer(SectionReader& s, int) {
     mi->ntotal = h.ntotal;
     mi->is_trained = h.is_trained;
     return mi;
+}
+
+void write_index_2layer(IOWriter* b, const Index& index) {
+    const auto* il = static_cast<const Index2Layer*>(&index);
+    write_index_header(b, il);
+    put<uint64_t>(b, il->nlist);
+    put<uint8_t>(b, il->quantizer_trains_alone ? 1 : 0);
+    write_index_record(b, il->q1.get());
+    write_pq(b, il->pq);
+    put<uint64_t>(b, il->codes.size());
+    b->write(il->codes.data(), il->codes.size());
+}
+
+std::unique_ptr<Index> read_index_2layer(SectionReader& s, int depth) {
+    IndexHeader h = read_index_header(s);
+    const uint64_t nlist = s.get<uint64_t>("nlist");
+    if (nlist < 1 || nlist > (uint64_t(1) << 31))
+        s.fail(format_string("invalid nlist %llu", (unsigned long long)nlist));
+    const uint8_t alone = s.get<uint8_t>("quantizer_trains_alone");
+    if (alone > 1) s.fail(format_string("invalid quantizer_trains_alone byte %u", unsigned(alone)));
+    std::unique_ptr<Index> q = read_nested(s, depth, "quantizer");
+    if (q->d != h.d) s.fail("quantizer dimension differs from the index");
+    if (h.is_trained && uint64_t(q->ntotal) != nlist)
+        s.fail(format_string("trained index but the quantizer holds %lld centroids for nlist=%llu",
+                             (long long)q->ntotal, (unsigned long long)nlist));
+    uint64_t M, nbits;
+    read_pq_params(s, h.d, M, nbits);
+    auto il = std::make_unique<Index2Layer>(q.get(), size_t(nlist), int(M), int(nbits),
+                                            MetricType(h.metric));
+    il->q1.set_owned(true);
+    q.release();
+    il->quantizer_trains_alone = alone == 1;
+    read_pq_centroids(s, il->pq, h.is_trained);
+    const uint64_t nbytes = s.get<uint64_t>("codes_size");
+    if (h.ntotal > std::numeric_limits<int64_t>::max() / int64_t(il->code_size) ||
+        nbytes != uint64_t(h.ntotal) * il->code_size)
+        s.fail(format_string("codes hold %llu bytes, expected ntotal=%lld x code_size=%zu",
+                             (unsigned long long)nbytes, (long long)h.ntotal, il->code_size));
+    s.need(nbytes, "codes");
+    il->codes.resize(size_t(nbytes));
+    s.get_bytes(il->codes.data(), nbytes, "codes");
+    for (idx_t i = 0; i < h.ntotal; ++i)
+        if (il->list_of(il->codes.data() + size_t(i) * il->code_size) >= nlist)
+            s.fail(format_string("code %lld names a list >= nlist=%llu", (long long)i,
+                                 (unsigned long long)nlist));
+    il->ntotal = h.ntotal;
+    il->is_trained = h.is_trained;
+    return il;
 }
 
 }  // namespace records

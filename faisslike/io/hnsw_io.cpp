@@ -237,10 +237,13 @@ std::unique_ptr<Index> read_hnsw_codes(SectionReader& s, int depth) {
     } else if (auto* pq = dynamic_cast<IndexPQ*>(st.get())) {
         idx = std::make_unique<IndexHNSWPQ>(h.d, int(pq->pq.M), head.M, int(pq->pq.nbits),
                                             MetricType(h.metric));
+    } else if (dynamic_cast<Index2Layer*>(st.get())) {
+        idx = std::make_unique<IndexHNSW2Level>(
+            std::unique_ptr<Index2Layer>(static_cast<Index2Layer*>(st.release())), head.M);
     } else {
-        s.fail("the storage of an HNSW over codes must be an SQ or PQ index");
+        s.fail("the storage of an HNSW over codes must be an SQ, PQ or 2-layer index");
     }
-    idx->storage.reset(static_cast<IndexFlatCodes*>(st.release()));
+    if (st) idx->storage.reset(static_cast<IndexFlatCodes*>(st.release()));
     idx->hnsw = std::move(g);
     idx->ntotal = h.ntotal;
     idx->is_trained = h.is_trained && idx->storage->is_trained;

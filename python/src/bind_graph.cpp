@@ -108,6 +108,38 @@ IndexHNSWPQ(d, pq_m, M=32, pq_nbits=8, metric=METRIC_L2): HNSW over PQ codes; tr
                      narrow<int>(nbits, "pq_nbits"), MetricType(metric));
              }),
              "d"_a, "pq_m"_a, "M"_a = 32, "pq_nbits"_a = 8, "metric"_a = int(METRIC_L2));
+
+    py::class_<Index2Layer, IndexFlatCodes>(m, "Index2Layer", R"doc(
+Index2Layer(quantizer, nlist, M, nbit=8, metric=METRIC_L2): codes = coarse list number +
+PQ code of the residual (the storage of IndexHNSW2Level); searched exhaustively. Keeps the
+quantizer alive.)doc")
+        .def(py::init([](Index* q, int64_t nlist, int64_t M, int64_t nbit, int metric) {
+                 return std::make_unique<Index2Layer>(q, narrow<size_t>(nlist, "nlist"),
+                                                      narrow<int>(M, "M"), narrow<int>(nbit, "nbit"),
+                                                      MetricType(metric));
+             }),
+             "quantizer"_a, "nlist"_a, "M"_a, "nbit"_a = 8, "metric"_a = int(METRIC_L2),
+             py::keep_alive<1, 2>())
+        .def_property_readonly(
+            "q1", [](Index2Layer& i) { return i.q1.get(); },
+            py::return_value_policy::reference_internal, "The coarse quantizer.")
+        .def_readonly("nlist", &Index2Layer::nlist)
+        .def_readonly("pq", &Index2Layer::pq)
+        .def_readonly("code_size_1", &Index2Layer::code_size_1)
+        .def_readonly("code_size_2", &Index2Layer::code_size_2)
+        .def_readwrite("quantizer_trains_alone", &Index2Layer::quantizer_trains_alone);
+
+    py::class_<IndexHNSW2Level, IndexHNSWCodes>(m, "IndexHNSW2Level", R"doc(
+IndexHNSW2Level(quantizer, nlist, m_pq, M=32, metric=METRIC_L2): HNSW over two-level codes
+(list number + PQ of the residual); train() first. Factory: "HNSW32_<nlist>+PQ<m>" or
+"HNSW32_2x<nbits>+PQ<m>" (multi-index quantizer). Keeps the quantizer alive.)doc")
+        .def(py::init([](Index* q, int64_t nlist, int64_t m_pq, int64_t M, int metric) {
+                 return std::make_unique<IndexHNSW2Level>(q, narrow<size_t>(nlist, "nlist"),
+                                                          narrow<int>(m_pq, "m_pq"),
+                                                          narrow<int>(M, "M"), MetricType(metric));
+             }),
+             "quantizer"_a, "nlist"_a, "m_pq"_a, "M"_a = 32, "metric"_a = int(METRIC_L2),
+             py::keep_alive<1, 2>());
 }
 
 }  // namespace faisslike_py

@@ -161,7 +161,7 @@ def test_state_errors_are_runtime_errors():
 
 def test_io_flag_and_file_errors(tmp_path):
     with pytest.raises(ValueError, match="io_flags"):
-        faiss.read_index(tmp_path / "x", 4)
+        faiss.read_index(tmp_path / "x", 64)
     with pytest.raises(OSError):
         faiss.read_index(tmp_path / "missing")
 

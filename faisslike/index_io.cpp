@@ -317,14 +317,22 @@ void write_header(IOWriter* w) {
     put<uint32_t>(w, 0);  // flags, reserved
 }
 
-// The file header; returns the format version.
-uint32_t read_header(IOReader* r) {
+void read_first4(IOReader* r, char* first) {
     FAISSLIKE_THROW_IF_NOT_MSG(r != nullptr, "read_index: reader is null");
-    FAISSLIKE_THROW_IF_NOT_FMT(r->remaining() >= 16,
-                               "%s is not a faisslike index: %llu bytes, too short for the header",
+    FAISSLIKE_THROW_IF_NOT_FMT(r->remaining() >= 4, "%s is not an index: %llu bytes",
                                r->name().c_str(), (unsigned long long)r->remaining());
+    r->read(first, 4);
+}
+
+// The file header after its first 4 bytes (`first4`, already read); returns the format
+// version.
+uint32_t read_header(IOReader* r, const char* first4) {
+    FAISSLIKE_THROW_IF_NOT_FMT(r->remaining() >= 12,
+                               "%s is not a faisslike index: too short for the header",
+                               r->name().c_str());
     char magic[8];
-    r->read(magic, 8);
+    std::memcpy(magic, first4, 4);
+    r->read(magic + 4, 4);
     FAISSLIKE_THROW_IF_NOT_FMT(std::memcmp(magic, kMagic, 8) == 0,
                                "%s is not a faisslike index (bad magic bytes)", r->name().c_str());
     uint32_t version, flags;
@@ -360,7 +368,15 @@ void write_index(const Index* index, const std::string& path) {
 }
 
 std::unique_ptr<Index> read_index(IOReader* r) {
-    const uint32_t version = read_header(r);
+    char first[4];
+    read_first4(r, first);
+    // FAISS files start with their index's fourcc, never with our magic.
+    if (std::memcmp(first, kMagic, 4) != 0) {
+        uint32_t fourcc;
+        std::memcpy(&fourcc, first, 4);
+        return read_index_faiss_body(r, fourcc);
+    }
+    const uint32_t version = read_header(r, first);
     std::unique_ptr<Index> idx =
         read_record(r, r->remaining(), 0, version, nullptr, "index", kReaders);
     check_consumed(r);
@@ -418,7 +434,9 @@ void write_index_binary(const IndexBinary* index, const std::string& path) {
 }
 
 std::unique_ptr<IndexBinary> read_index_binary(IOReader* r) {
-    const uint32_t version = read_header(r);
+    char first[4];
+    read_first4(r, first);
+    const uint32_t version = read_header(r, first);
     std::unique_ptr<IndexBinary> idx =
         read_record(r, r->remaining(), 0, version, nullptr, "index", kBinaryReaders);
     check_consumed(r);

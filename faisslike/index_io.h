@@ -38,6 +38,14 @@ std::unique_ptr<Index> read_index(const std::string& path, int io_flags = 0);
 std::unique_ptr<Index> read_index(IOReader* reader);
 
 std::vector<uint8_t> serialize_index(const Index* index);
+
+// FAISS's own format (what faiss.write_index writes; read_index recognises it by its first
+// bytes): Flat, IVFFlat, IVFPQ, IVFSQ, PQ, SQ, HNSWFlat / SQ / PQ, IDMap(2), RefineFlat,
+// PreTransform (L2norm, PCA, random rotation, linear, Hadamard), MultiIndexQuantizer. Other
+// types are an Error naming them (before `path` is touched: atomic like write_index).
+void write_index_faiss(const Index* index, const std::string& path);
+void write_index_faiss(const Index* index, IOWriter* writer);
+std::vector<uint8_t> serialize_index_faiss(const Index* index);
 std::unique_ptr<Index> deserialize_index(const uint8_t* data, size_t size);
 
 // Binary indexes: the same container and checks; a binary file is not a float index file

@@ -563,3 +563,85 @@ TEST(HostileStructures, ValidChecksumsNeverCrashOrAllocateWithoutBound) {
     // The generator must reach past the checksums and the framing, or it proves nothing.
     EXPECT_GT(counts["loaded+exercised"], cases / 20);
 }
+
+// FAISS-format files carry no checksums: every mutation reaches the reader's checks. Fields
+// overwritten with hostile values, and truncations, of FAISS-format files of every type
+// both libraries have (written by our FAISS writer): each must be rejected or load into an
+// index every entry point of which works; never a crash, hang or unbounded allocation.
+TEST(HostileFaissFiles, MutatedFaissFormatNeverCrashes) {
+    const char* env = std::getenv("FAISSLIKE_HOSTILE_CASES");
+    const int cases = env ? std::atoi(env) : 1500;
+    const size_t d = 8, n = 200;
+    auto x = clustered(n, d, 73, 10, 3.0f);
+    std::vector<idx_t> ids(n);
+    for (size_t i = 0; i < n; ++i) ids[i] = idx_t(5 * i + 1);
+    std::vector<Source> srcs;
+    for (const char* desc :
+         {"Flat", "IVF8,Flat", "IVF8,PQ4x4", "IVF8,SQ8", "IVF8,SQ4", "PQ4x4", "SQ8", "SQfp16",
+          "HNSW4", "HNSW4,SQ8", "HNSW4,PQ4x4", "IDMap,Flat", "IDMap2,IVF8,Flat", "PQ4x4,RFlat",
+          "L2norm,PCAR4,IVF8,Flat", "HR,Flat", "IMI2x2,Flat"}) {
+        auto idx = index_factory(int(d), desc);
+        if (!idx->is_trained) idx->train(idx_t(n), x.data());
+        add_per_factory(*idx, desc, idx_t(n), x.data(), ids.data());
+        srcs.push_back({std::string(desc) + " (faiss format)", serialize_index_faiss(idx.get())});
+        // Every source loads as it is (the writer and the reader agree).
+        auto back = deserialize_index(srcs.back().bytes.data(), srcs.back().bytes.size());
+        ASSERT_EQ(back->ntotal, idx->ntotal) << desc;
+    }
+    char tmpl[] = "/tmp/faisslike_hostile_faiss_XXXXXX";
+    const std::string dir = mkdtemp(tmpl);
+    const std::string path = dir + "/h.index";
+    std::mt19937_64 rng(20261203);
+    std::map<std::string, int> counts;
+    std::vector<std::string> failures;
+    for (int c = 0; c < cases; ++c) {
+        const Source& src = srcs[size_t(c) % srcs.size()];
+        Bytes b = src.bytes;
+        std::string what;
+        const int kind = int(rng() % 8);
+        if (kind == 0) {
+            const size_t len = size_t(rng() % b.size());
+            b.resize(len);
+            what = " truncated to " + std::to_string(len);
+        } else {
+            // Counts and sizes sit in the first bytes of each record: bias toward them.
+            const size_t span = rng() % 2 ? std::min<size_t>(b.size(), 256) : b.size();
+            const int width = kind <= 3 ? 8 : kind <= 5 ? 4 : 1;
+            const size_t at = size_t(rng() % span);
+            const uint64_t v = hostile_value(rng, width);
+            for (int k = 0; k < width && at + size_t(k) < b.size(); ++k)
+                b[at + size_t(k)] = uint8_t(v >> (8 * k));
+            what = " " + std::to_string(width) + " bytes at " + std::to_string(at);
+        }
+        FILE* f = std::fopen(path.c_str(), "wb");
+        ASSERT_NE(f, nullptr);
+        if (!b.empty()) ASSERT_EQ(std::fwrite(b.data(), 1, b.size(), f), b.size());
+        std::fclose(f);
+        const pid_t pid = fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) exercise(b, path, false);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        std::string outcome;
+        if (WIFSIGNALED(status))
+            outcome = "crash(signal " + std::to_string(WTERMSIG(status)) + ")";
+        else if (WEXITSTATUS(status) == kRejected)
+            outcome = "rejected";
+        else if (WEXITSTATUS(status) == kLoadedFine)
+            outcome = "loaded+exercised";
+        else
+            outcome = "exit " + std::to_string(WEXITSTATUS(status));
+        counts[outcome]++;
+        if (outcome != "rejected" && outcome != "loaded+exercised")
+            failures.push_back(src.name + what + ": " + outcome);
+    }
+    std::system(("rm -rf '" + dir + "'").c_str());
+    std::string summary;
+    for (auto& kv : counts) summary += kv.first + "=" + std::to_string(kv.second) + " ";
+    std::printf("[hostile faiss] %d files: %s\n", cases, summary.c_str());
+    std::string first;
+    for (size_t i = 0; i < failures.size() && i < 20; ++i) first += failures[i] + "\n";
+    EXPECT_TRUE(failures.empty()) << failures.size() << " failures, first:\n" << first;
+    EXPECT_GT(counts["loaded+exercised"], cases / 20);
+    EXPECT_GT(counts["rejected"], cases / 20);
+}

@@ -273,6 +273,11 @@ std::unique_ptr<Index> read_rowwise_minmax(SectionReader& s, int depth);
 std::unique_ptr<Index> read_multi_index_quantizer(SectionReader& s, int depth);
 std::unique_ptr<Index> read_index_2layer(SectionReader& s, int depth);
 
+// FAISS-format files (faisslike/io/faiss_format.cpp): the index whose fourcc was read.
+}  // namespace records
+std::unique_ptr<Index> read_index_faiss_body(IOReader* r, uint32_t fourcc);
+namespace records {
+
 // Binary indexes (faisslike/io/binary_io.cpp).
 void write_index_binary_record(IOWriter* w, const IndexBinary* idx);
 std::unique_ptr<IndexBinary> read_nested_binary(SectionReader& s, int depth, const char* field,

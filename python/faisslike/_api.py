@@ -606,9 +606,26 @@ def _read(deserialize, read_path, source, io_flags):
     return deserialize(np.frombuffer(bytes(data), dtype=np.uint8))
 
 
-def write_index(index, target):
-    """write_index(index, path | file object | PyCallbackIOWriter)."""
-    _write(_C.serialize_index, _C.write_index, index, target)
+def write_index(index, target, format="faisslike"):
+    """write_index(index, path | file object | PyCallbackIOWriter, format="faisslike").
+
+    format="faiss" writes FAISS's own format (faiss.read_index loads it); read_index reads
+    both formats."""
+    if format == "faisslike":
+        _write(_C.serialize_index, _C.write_index, index, target)
+    elif format == "faiss":
+        _write(_C.serialize_index_faiss, _C.write_index_faiss, index, target)
+    else:
+        raise ValueError(f"format must be 'faisslike' or 'faiss', got {format!r}")
+
+
+def serialize_index(index, format="faisslike"):
+    """The index as a uint8 array in our format, or FAISS's (format="faiss")."""
+    if format == "faisslike":
+        return _C.serialize_index(index)
+    if format == "faiss":
+        return _C.serialize_index_faiss(index)
+    raise ValueError(f"format must be 'faisslike' or 'faiss', got {format!r}")
 
 
 def read_index(source, io_flags=0):

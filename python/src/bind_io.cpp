@@ -59,6 +59,29 @@ failed. See docs/python-api.md for the grammar.)doc");
         },
         "index"_a, "The index in the write_index format, as a 1-D uint8 numpy array.");
     m.def(
+        "write_index_faiss",
+        [](const Index& index, py::handle path) {
+            std::string p = fspath(path);
+            py::gil_scoped_release release;
+            write_index_faiss(&index, p);
+        },
+        "index"_a, "path"_a,
+        "Write the index in FAISS's own format (faiss.read_index loads it), atomically. "
+        "RuntimeError for types FAISS's format cannot hold.");
+    m.def(
+        "serialize_index_faiss",
+        [](const Index& index) {
+            std::vector<uint8_t> bytes;
+            {
+                py::gil_scoped_release release;
+                bytes = serialize_index_faiss(&index);
+            }
+            py::array_t<uint8_t> out(py::ssize_t(bytes.size()));
+            if (!bytes.empty()) std::memcpy(out.mutable_data(), bytes.data(), bytes.size());
+            return out;
+        },
+        "index"_a, "The index in FAISS's format, as a 1-D uint8 numpy array.");
+    m.def(
         "deserialize_index",
         [](py::handle data) {
             py::array a = to_array(data);

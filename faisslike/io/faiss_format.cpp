@@ -1,0 +1,1000 @@
+// FAISS's own file format (faiss.write_index / read_index), read and written for the types
+// both libraries have. FAISS files have no magic, version or checksum: a record is a fourcc
+// and raw fields, vectors are a size_t count then the elements, nested indexes follow
+// recursively. The reader is as strict as ours: every count is checked against the bytes
+// left before anything is allocated, nesting is bounded, and each index is checked the way
+// our own records are (graph links, quantizer size, ids, finite values). Layout notes per
+// type: docs/file-format.md ("FAISS files").
+#include "faisslike/impl/IndexRecords.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "faisslike/IndexFlat.h"
+#include "faisslike/IndexHNSW.h"
+#include "faisslike/IndexIDMap.h"
+#include "faisslike/IndexIVFFlat.h"
+#include "faisslike/IndexIVFPQ.h"
+#include "faisslike/IndexPQ.h"
+#include "faisslike/IndexPreTransform.h"
+#include "faisslike/IndexRefine.h"
+#include "faisslike/IndexScalarQuantizer.h"
+#include "faisslike/VectorTransform.h"
+#include "faisslike/index_io.h"
+
+namespace faisslike {
+
+namespace {
+
+using records::check_finite_field;
+using records::SectionReader;
+
+uint32_t fourcc(const char* s) {
+    uint32_t v;
+    std::memcpy(&v, s, 4);
+    return v;
+}
+
+std::string fourcc_name(uint32_t h) {
+    std::string s(4, '?');
+    for (int i = 0; i < 4; ++i) {
+        const char c = char((h >> (8 * i)) & 0xff);
+        s[size_t(i)] = c >= 32 && c < 127 ? c : '?';
+    }
+    return s;
+}
+
+// ---------------------------------------------------------------- reading
+
+struct FaissReader {
+    SectionReader s;
+    int depth = 0;
+
+    template <class T>
+    T get(const char* field) {
+        return s.get<T>(field);
+    }
+    bool get_bool(const char* field) {
+        const uint8_t v = s.get<uint8_t>(field);
+        if (v > 1) s.fail(format_string("invalid bool byte %u in '%s'", unsigned(v), field));
+        return v == 1;
+    }
+    // A FAISS vector: size_t count (checked against `expected` unless ~0 and against the
+    // bytes left), then the elements.
+    template <class T>
+    void vec(std::vector<T>& out, uint64_t expected, const char* field) {
+        const uint64_t n = s.get<uint64_t>(field);
+        if (expected != ~uint64_t(0) && n != expected)
+            s.fail(format_string("field '%s' holds %llu values, expected %llu", field,
+                                 (unsigned long long)n, (unsigned long long)expected));
+        if (n > s.left / sizeof(T))
+            s.fail(format_string("field '%s' claims %llu values, more than the bytes left", field,
+                                 (unsigned long long)n));
+        out.resize(size_t(n));
+        s.get_bytes(out.data(), n * sizeof(T), field);
+    }
+    [[noreturn]] void fail(const std::string& m) { s.fail(m); }
+};
+
+struct FHeader {
+    int d;
+    idx_t ntotal;
+    bool is_trained;
+    MetricType metric;
+};
+
+FHeader read_header(FaissReader& f) {
+    FHeader h;
+    h.d = f.get<int32_t>("d");
+    h.ntotal = f.get<int64_t>("ntotal");
+    f.get<int64_t>("dummy");
+    f.get<int64_t>("dummy");
+    h.is_trained = f.get_bool("is_trained");
+    const int32_t m = f.get<int32_t>("metric_type");
+    if (h.d <= 0 || h.d > kMaxDim) f.fail(format_string("invalid dimension d=%d", h.d));
+    if (h.ntotal < 0) f.fail(format_string("invalid ntotal %lld", (long long)h.ntotal));
+    if (m != METRIC_L2 && m != METRIC_INNER_PRODUCT)
+        f.fail(format_string("metric type %d is not supported (only L2 and inner product)", m));
+    h.metric = MetricType(m);
+    return h;
+}
+
+std::unique_ptr<Index> read_rec(FaissReader& f);
+
+std::unique_ptr<Index> read_nested(FaissReader& f, const char* what) {
+    if (f.depth >= records::kMaxDepth)
+        f.fail(format_string("nesting deeper than %d indexes at '%s'", records::kMaxDepth, what));
+    ++f.depth;
+    std::unique_ptr<Index> idx = read_rec(f);
+    --f.depth;
+    return idx;
+}
+
+void read_pq(FaissReader& f, int d, uint64_t& M, uint64_t& nbits) {
+    records::read_pq_params(f.s, d, M, nbits);
+}
+
+void read_pq_centroids(FaissReader& f, ProductQuantizer& pq, bool trained) {
+    std::vector<float> c;
+    f.vec(c, ~uint64_t(0), "pq_centroids");
+    if (c.empty()) {
+        if (trained) f.fail("trained index without PQ centroids");
+        return;
+    }
+    if (c.size() != pq.d * pq.ksub) f.fail("PQ centroids size differs from d x ksub");
+    check_finite_field(f.s, c, "pq_centroids");
+    pq.set_centroids(c.data());
+}
+
+// FAISS decodes SQ code c as vmin + (c + 0.5) / (2^bits - 1) * vdiff; ours divides by 2^bits:
+// the same decoding with vdiff scaled by 2^bits / (2^bits - 1) (and the same codes on encode).
+float sq_vdiff_scale(const ScalarQuantizer& sq) {
+    const float levels = float(1u << sq.bits());
+    return levels / (levels - 1.0f);
+}
+
+ScalarQuantizer read_sq(FaissReader& f, const FHeader& h) {
+    const int32_t qt = f.get<int32_t>("sq_qtype");
+    if (!ScalarQuantizer::valid_type(qt))
+        f.fail(format_string("scalar quantizer type %d is not supported", qt));
+    f.get<int32_t>("rangestat");
+    f.get<float>("rangestat_arg");
+    const uint64_t d = f.get<uint64_t>("sq_d");
+    const uint64_t code_size = f.get<uint64_t>("sq_code_size");
+    ScalarQuantizer sq{size_t(h.d), ScalarQuantizer::QuantizerType(qt)};
+    if (d != uint64_t(h.d) || code_size != sq.code_size)
+        f.fail("scalar quantizer d / code_size do not match the index");
+    std::vector<float> trained;
+    f.vec(trained, ~uint64_t(0), "sq_trained");
+    const size_t nr = sq.n_ranges();
+    if (!trained.empty() || (h.is_trained && nr)) {
+        if (trained.size() != 2 * nr)
+            f.fail(format_string("scalar quantizer holds %zu trained values, expected %zu",
+                                 trained.size(), 2 * nr));
+        const float k = sq_vdiff_scale(sq);
+        sq.vmin.assign(trained.begin(), trained.begin() + long(nr));
+        sq.vdiff.resize(nr);
+        for (size_t j = 0; j < nr; ++j) sq.vdiff[j] = trained[nr + j] * k;
+        try {
+            sq.validate();
+        } catch (const Error& e) {
+            f.fail(e.what());
+        }
+    }
+    sq.update_scale();
+    return sq;
+}
+
+void read_codes(FaissReader& f, std::vector<uint8_t>& codes, idx_t ntotal, size_t code_size) {
+    f.vec(codes, uint64_t(ntotal) * code_size, "codes");
+}
+
+// IVF: header, nlist, nprobe, quantizer, direct map.
+struct FIVF {
+    FHeader h;
+    uint64_t nlist, nprobe;
+    std::unique_ptr<Index> quantizer;
+    uint8_t dm;
+};
+
+FIVF read_ivf_head(FaissReader& f) {
+    FIVF v;
+    v.h = read_header(f);
+    v.nlist = f.get<uint64_t>("nlist");
+    v.nprobe = f.get<uint64_t>("nprobe");
+    if (v.nlist < 1 || v.nlist > (uint64_t(1) << 31))
+        f.fail(format_string("invalid nlist %llu", (unsigned long long)v.nlist));
+    // Lists cost memory before anything of them is read: a trained index's quantizer holds
+    // nlist centroids (at least 4 bytes each) in the bytes left; beyond that, up to 2^22
+    // lists (an untrained index, or a multi-index quantizer's virtual centroids).
+    if (v.nlist > std::max<uint64_t>(f.s.left / 4, uint64_t(1) << 22))
+        f.fail(format_string("nlist %llu cannot fit in the %llu bytes left",
+                             (unsigned long long)v.nlist, (unsigned long long)f.s.left));
+    if (v.nprobe < 1) v.nprobe = 1;
+    if (v.nprobe > IndexIVF::kMaxNprobe) v.nprobe = IndexIVF::kMaxNprobe;
+    v.quantizer = read_nested(f, "quantizer");
+    if (v.quantizer->d != v.h.d) f.fail("quantizer dimension differs from the index");
+    if (v.h.is_trained && uint64_t(v.quantizer->ntotal) != v.nlist)
+        f.fail(format_string("trained index but the quantizer holds %lld centroids for "
+                             "nlist=%llu",
+                             (long long)v.quantizer->ntotal, (unsigned long long)v.nlist));
+    v.dm = f.get<uint8_t>("direct_map_type");
+    if (v.dm > DirectMap::Hashtable) f.fail(format_string("invalid direct map type %u", v.dm));
+    std::vector<idx_t> array;  // rebuilt from the lists
+    f.vec(array, ~uint64_t(0), "direct_map_array");
+    if (v.dm == DirectMap::Hashtable) {
+        std::vector<idx_t> pairs;
+        const uint64_t n = f.get<uint64_t>("direct_map_hashtable");
+        if (n > f.s.left / 16) f.fail("direct map hashtable larger than the bytes left");
+        pairs.resize(size_t(2 * n));
+        f.s.get_bytes(pairs.data(), 16 * n, "direct_map_hashtable");
+    }
+    return v;
+}
+
+// "ilar" array inverted lists (full or sparse sizes), codes then ids per non-empty list.
+void read_invlists(FaissReader& f, IndexIVF& ivf, const FIVF& v) {
+    const uint32_t h = f.get<uint32_t>("invlists_type");
+    if (h == fourcc("il00")) f.fail("the file holds no inverted lists (il00)");
+    if (h != fourcc("ilar"))
+        f.fail(format_string("inverted lists type '%s' is not supported", fourcc_name(h).c_str()));
+    const uint64_t nlist = f.get<uint64_t>("invlists_nlist");
+    const uint64_t cs = f.get<uint64_t>("invlists_code_size");
+    if (nlist != v.nlist || cs != ivf.code_size)
+        f.fail("inverted lists nlist / code_size differ from the index");
+    const uint32_t lt = f.get<uint32_t>("list_type");
+    std::vector<uint64_t> sizes(size_t(nlist), 0);
+    if (lt == fourcc("full")) {
+        f.vec(sizes, nlist, "list_sizes");
+    } else if (lt == fourcc("sprs")) {
+        std::vector<uint64_t> pairs;
+        f.vec(pairs, ~uint64_t(0), "list_sizes_sparse");
+        if (pairs.size() % 2) f.fail("odd sparse list size table");
+        for (size_t j = 0; j < pairs.size(); j += 2) {
+            if (pairs[j] >= nlist) f.fail("sparse list number out of range");
+            sizes[size_t(pairs[j])] = pairs[j + 1];
+        }
+    } else {
+        f.fail(format_string("unknown list size type '%s'", fourcc_name(lt).c_str()));
+    }
+    auto il = std::make_unique<ArrayInvertedLists>(size_t(nlist), size_t(cs));
+    uint64_t total = 0;
+    for (size_t l = 0; l < nlist; ++l) {
+        const uint64_t n = sizes[l];
+        if (n > 0xffffffffull || n > f.s.left / (cs + 8))
+            f.fail(format_string("list %zu claims %llu entries, more than the bytes left allow", l,
+                                 (unsigned long long)n));
+        il->codes[l].resize(size_t(n * cs));
+        f.s.get_bytes(il->codes[l].data(), n * cs, "list_codes");
+        il->ids[l].resize(size_t(n));
+        f.s.get_bytes(il->ids[l].data(), n * 8, "list_ids");
+        for (idx_t id : il->ids[l])
+            if (id < 0) f.fail(format_string("list %zu holds invalid id %lld", l, (long long)id));
+        total += n;
+    }
+    if (total != uint64_t(v.h.ntotal))
+        f.fail(format_string("lists hold %llu vectors but ntotal=%lld", (unsigned long long)total,
+                             (long long)v.h.ntotal));
+    if (v.h.is_trained) {
+        try {
+            ivf.check_quantizer();
+        } catch (const Error& e) {
+            f.fail(e.what());
+        }
+    }
+    ivf.invlists = std::move(il);
+    ivf.ntotal = v.h.ntotal;
+    ivf.nprobe = size_t(v.nprobe);
+    ivf.is_trained = v.h.is_trained;
+    try {
+        ivf.set_direct_map_type(DirectMap::Type(v.dm));
+    } catch (const Error& e) {
+        f.fail(e.what());
+    }
+}
+
+// FAISS's HNSW: levels[i] = number of levels of node i, one neighbour block per node
+// (cum_nneighbor_per_level[levels[i]] entries, -1 for unused), 2M at level 0 and M above.
+void read_hnsw_graph(FaissReader& f, HNSW*& out_graph, int& M_out, idx_t ntotal,
+                     std::unique_ptr<HNSW>& graph) {
+    std::vector<double> probas;
+    std::vector<int32_t> cum, levels;
+    std::vector<uint64_t> offsets;
+    std::vector<int32_t> nb;
+    f.vec(probas, ~uint64_t(0), "assign_probas");
+    f.vec(cum, ~uint64_t(0), "cum_nneighbor_per_level");
+    f.vec(levels, uint64_t(ntotal), "levels");
+    f.vec(offsets, uint64_t(ntotal) + 1, "offsets");
+    f.vec(nb, ~uint64_t(0), "neighbors");
+    const int32_t ep = f.get<int32_t>("entry_point");
+    const int32_t max_level = f.get<int32_t>("max_level");
+    const int32_t efc = f.get<int32_t>("efConstruction");
+    const int32_t efs = f.get<int32_t>("efSearch");
+    f.get<int32_t>("upper_beam");
+    if (cum.size() < 2 || cum[0] != 0) f.fail("invalid cum_nneighbor_per_level");
+    for (size_t i = 1; i < cum.size(); ++i)
+        if (cum[i] < cum[i - 1]) f.fail("cum_nneighbor_per_level is not increasing");
+    const int M0 = cum[1];
+    const int M = cum.size() > 2 ? cum[2] - cum[1] : M0 / 2;
+    if (M < 2 || M > 512 || M0 != 2 * M)
+        f.fail(format_string("HNSW with %d links at level 0 and %d above: only 2M / M is "
+                             "supported",
+                             M0, M));
+    for (size_t i = 2; i < cum.size(); ++i)
+        if (cum[i] - cum[i - 1] != M) f.fail("HNSW upper levels of unequal size");
+    if (efc < 1 || efs < 1) f.fail("invalid efConstruction / efSearch");
+    graph = std::make_unique<HNSW>(M);
+    HNSW& g = *graph;
+    g.efConstruction = efc;
+    g.efSearch = efs;
+    g.levels.resize(size_t(ntotal));
+    for (idx_t i = 0; i < ntotal; ++i) {
+        const int32_t l = levels[size_t(i)];
+        if (l < 1 || size_t(l) >= cum.size() || l > 31)
+            f.fail(format_string("node %lld has %d levels", (long long)i, l));
+        g.levels[size_t(i)] = int8_t(l - 1);
+        if (offsets[size_t(i) + 1] != offsets[size_t(i)] + uint64_t(cum[size_t(l)]))
+            f.fail(format_string("HNSW offsets of node %lld inconsistent", (long long)i));
+    }
+    if (offsets[0] != 0 || offsets[size_t(ntotal)] != nb.size())
+        f.fail("HNSW offsets do not cover the neighbour array");
+    g.links0.assign(size_t(ntotal) * size_t(2 * M + 1), 0);
+    g.links_upper.assign(g.compute_upper_offsets(), 0);
+    for (idx_t i = 0; i < ntotal; ++i) {
+        for (int l = 0; l <= g.levels[size_t(i)]; ++l) {
+            const size_t begin = offsets[size_t(i)] + size_t(cum[size_t(l)]);
+            const int cap = g.capacity(l);
+            int32_t* row = g.mutable_row(i, l);
+            int cnt = 0;
+            for (int j = 0; j < cap; ++j) {
+                const int32_t v = nb[begin + size_t(j)];
+                if (v < 0) break;
+                row[1 + cnt++] = v;
+            }
+            row[0] = cnt;
+        }
+    }
+    g.entry_point = ntotal == 0 ? -1 : ep;
+    g.max_level = ntotal == 0 ? -1 : max_level;
+    try {
+        g.validate(ntotal);
+    } catch (const Error& e) {
+        f.fail(e.what());
+    }
+    out_graph = &g;
+    M_out = M;
+}
+
+std::unique_ptr<VectorTransform> read_transform(FaissReader& f) {
+    const uint32_t h = f.get<uint32_t>("transform_type");
+    std::unique_ptr<VectorTransform> vt;
+    struct Linear {
+        bool have_bias = false;
+        std::vector<float> A, b;
+    } lin;
+    float eigen_power = 0, epsilon = 0;
+    bool random_rotation = false;
+    std::vector<float> mean, eig, pcamat;
+    uint32_t seed = 0;
+    float norm = 2;
+    const bool pca = h == fourcc("PCAm") || h == fourcc("PcAm") || h == fourcc("Pcam");
+    if (h == fourcc("rrot") || h == fourcc("LTra") || pca) {
+        if (pca) {
+            eigen_power = f.get<float>("eigen_power");
+            if (h == fourcc("Pcam")) epsilon = f.get<float>("epsilon");
+            random_rotation = f.get_bool("random_rotation");
+            if (h != fourcc("PCAm")) f.get<int32_t>("balanced_bins");
+            f.vec(mean, ~uint64_t(0), "mean");
+            f.vec(eig, ~uint64_t(0), "eigenvalues");
+            f.vec(pcamat, ~uint64_t(0), "PCAMat");
+        }
+        lin.have_bias = f.get_bool("have_bias");
+        f.vec(lin.A, ~uint64_t(0), "A");
+        f.vec(lin.b, ~uint64_t(0), "b");
+    } else if (h == fourcc("VNrm")) {
+        norm = f.get<float>("norm");
+    } else if (h == fourcc("HRot")) {
+        seed = f.get<uint32_t>("seed");
+    } else {
+        f.fail(format_string("vector transform '%s' is not supported", fourcc_name(h).c_str()));
+    }
+    const int32_t din = f.get<int32_t>("d_in"), dout = f.get<int32_t>("d_out");
+    const bool trained = f.get_bool("transform_is_trained");
+    if (din <= 0 || din > kMaxDim || dout <= 0 || dout > kMaxDim)
+        f.fail(format_string("invalid transform dimensions %d -> %d", din, dout));
+    if (h == fourcc("VNrm")) {
+        if (norm != 2.0f) f.fail("only L2 normalization is supported");
+        if (din != dout) f.fail("normalization with d_in != d_out");
+        return std::make_unique<NormalizationTransform>(din);
+    }
+    if (h == fourcc("HRot")) {
+        auto hr = std::make_unique<HadamardRotation>(din, seed);
+        if (hr->d_out != dout) f.fail("HadamardRotation d_out is not the next power of 2");
+        return hr;
+    }
+    std::unique_ptr<LinearTransform> lt;
+    if (h == fourcc("rrot")) {
+        if (lin.have_bias) f.fail("a random rotation has no bias");
+        lt = std::make_unique<RandomRotationMatrix>(din, dout);
+    } else if (pca) {
+        if (dout > din) f.fail("PCA d_out exceeds d_in");
+        auto p = std::make_unique<PCAMatrix>(din, dout, eigen_power, random_rotation);
+        p->epsilon = epsilon;
+        if (trained) {
+            const uint64_t d = uint64_t(din);
+            if (mean.size() != d || eig.size() != d || pcamat.size() != d * d)
+                f.fail("PCA mean / eigenvalues / matrix sizes do not match d_in");
+            check_finite_field(f.s, mean, "mean");
+            check_finite_field(f.s, eig, "eigenvalues");
+            check_finite_field(f.s, pcamat, "PCAMat");
+            p->mean = mean;
+            p->eigenvalues = eig;
+            p->PCAMat = pcamat;
+        }
+        lt = std::move(p);
+    } else {
+        lt = std::make_unique<LinearTransform>(din, dout, lin.have_bias);
+    }
+    if (trained) {
+        if (lin.A.size() != uint64_t(din) * uint64_t(dout) ||
+            (lin.have_bias && lin.b.size() != uint64_t(dout)))
+            f.fail("linear transform matrix / bias sizes do not match d_in x d_out");
+        // PCA's bias is implied by its mean; FAISS stores it anyway.
+        if (pca && !lin.have_bias) f.fail("a PCA transform has a bias");
+        try {
+            lt->set_matrix(lin.A.data(), lin.have_bias ? lin.b.data() : nullptr);
+        } catch (const Error& e) {
+            f.fail(e.what());
+        }
+    } else {
+        lt->is_trained = false;
+    }
+    return lt;
+}
+
+std::unique_ptr<Index> read_rec(FaissReader& f) {
+    const uint32_t h = f.get<uint32_t>("fourcc");
+    if (h == fourcc("IxF2") || h == fourcc("IxFI") || h == fourcc("IxFl")) {
+        FHeader hd = read_header(f);
+        if (h == fourcc("IxF2") && hd.metric != METRIC_L2) f.fail("IxF2 with a non-L2 metric");
+        if (h == fourcc("IxFI") && hd.metric != METRIC_INNER_PRODUCT)
+            f.fail("IxFI with a non-inner-product metric");
+        std::unique_ptr<IndexFlat> idx;
+        if (hd.metric == METRIC_L2)
+            idx = std::make_unique<IndexFlatL2>(hd.d);
+        else
+            idx = std::make_unique<IndexFlatIP>(hd.d);
+        const uint64_t n = f.get<uint64_t>("codes");  // in floats
+        if (hd.ntotal > idx_t(f.s.left / 4 / uint64_t(hd.d)) ||
+            n != uint64_t(hd.ntotal) * uint64_t(hd.d))
+            f.fail(format_string("flat codes hold %llu floats for ntotal=%lld x d=%d",
+                                 (unsigned long long)n, (long long)hd.ntotal, hd.d));
+        idx->codes.resize(size_t(n));
+        f.s.get_bytes(idx->codes.data(), n * 4, "codes");
+        for (size_t i = 0; i < n; ++i)
+            if (!std::isfinite(idx->codes[i]))
+                f.fail(format_string("flat vector %zu has a non-finite value", i / size_t(hd.d)));
+        idx->ntotal = hd.ntotal;
+        return idx;
+    }
+    if (h == fourcc("IxPq") || h == fourcc("IxPQ") || h == fourcc("IxPo")) {
+        FHeader hd = read_header(f);
+        uint64_t M, nbits;
+        read_pq(f, hd.d, M, nbits);
+        // Old PQ files say inner product but meant L2 (FAISS forces L2 too).
+        const MetricType metric = h == fourcc("IxPq") ? hd.metric : METRIC_L2;
+        auto idx = std::make_unique<IndexPQ>(hd.d, size_t(M), size_t(nbits), metric);
+        read_pq_centroids(f, idx->pq, hd.is_trained);
+        read_codes(f, idx->codes, hd.ntotal, idx->code_size);
+        if (h != fourcc("IxPQ")) {
+            f.get<int32_t>("search_type");
+            f.get<uint8_t>("encode_signs");
+            f.get<int32_t>("polysemous_ht");
+        }
+        idx->ntotal = hd.ntotal;
+        idx->is_trained = hd.is_trained && idx->pq.is_trained();
+        if (hd.is_trained != idx->is_trained) f.fail("is_trained does not match the PQ");
+        return idx;
+    }
+    if (h == fourcc("IxSQ")) {
+        FHeader hd = read_header(f);
+        ScalarQuantizer sq = read_sq(f, hd);
+        auto idx = std::make_unique<IndexScalarQuantizer>(hd.d, sq.qtype, hd.metric);
+        idx->sq = sq;
+        read_codes(f, idx->codes, hd.ntotal, idx->code_size);
+        idx->ntotal = hd.ntotal;
+        idx->is_trained = hd.is_trained;
+        if (hd.is_trained && !sq.is_trained()) f.fail("trained index without quantizer ranges");
+        return idx;
+    }
+    if (h == fourcc("Imiq")) {
+        FHeader hd = read_header(f);
+        uint64_t M, nbits;
+        read_pq(f, hd.d, M, nbits);
+        if (M * nbits > 62 || hd.metric != METRIC_L2) f.fail("unsupported multi-index quantizer");
+        auto mi = std::make_unique<MultiIndexQuantizer>(hd.d, size_t(M), size_t(nbits));
+        read_pq_centroids(f, mi->pq, hd.is_trained);
+        if (hd.ntotal != (hd.is_trained ? mi->n_centroids() : 0))
+            f.fail("multi-index quantizer ntotal does not match its PQ");
+        mi->ntotal = hd.ntotal;
+        mi->is_trained = hd.is_trained;
+        return mi;
+    }
+    if (h == fourcc("IwFl")) {
+        FIVF v = read_ivf_head(f);
+        auto ivf = std::make_unique<IndexIVFFlat>(v.quantizer.get(), v.h.d, size_t(v.nlist),
+                                                  v.h.metric);
+        ivf->quantizer.set_owned(true);
+        v.quantizer.release();
+        read_invlists(f, *ivf, v);
+        return ivf;
+    }
+    if (h == fourcc("IwPQ")) {
+        FIVF v = read_ivf_head(f);
+        const bool by_res = f.get_bool("by_residual");
+        const uint64_t code_size = f.get<uint64_t>("code_size");
+        uint64_t M, nbits;
+        read_pq(f, v.h.d, M, nbits);
+        auto ivf = std::make_unique<IndexIVFPQ>(v.quantizer.get(), v.h.d, size_t(v.nlist),
+                                                size_t(M), size_t(nbits), v.h.metric);
+        ivf->quantizer.set_owned(true);
+        v.quantizer.release();
+        if (code_size != ivf->code_size) f.fail("IVFPQ code_size does not match its PQ");
+        ivf->by_residual = by_res;
+        read_pq_centroids(f, ivf->pq, v.h.is_trained);
+        read_invlists(f, *ivf, v);
+        if (ivf->is_trained) ivf->precompute_table();
+        return ivf;
+    }
+    if (h == fourcc("IwSq") || h == fourcc("IwSQ")) {
+        FIVF v = read_ivf_head(f);
+        ScalarQuantizer sq = read_sq(f, v.h);
+        const uint64_t code_size = f.get<uint64_t>("code_size");
+        const bool by_res = h == fourcc("IwSQ") ? true : f.get_bool("by_residual");
+        if (code_size != sq.code_size) f.fail("IVFSQ code_size does not match its quantizer");
+        if (v.h.is_trained && !sq.is_trained()) f.fail("trained index without quantizer ranges");
+        auto ivf = std::make_unique<IndexIVFScalarQuantizer>(
+            v.quantizer.get(), v.h.d, size_t(v.nlist), sq.qtype, v.h.metric, by_res);
+        ivf->quantizer.set_owned(true);
+        v.quantizer.release();
+        ivf->sq = sq;
+        read_invlists(f, *ivf, v);
+        return ivf;
+    }
+    if (h == fourcc("IHNf") || h == fourcc("IHNs") || h == fourcc("IHNp")) {
+        FHeader hd = read_header(f);
+        std::unique_ptr<HNSW> graph;
+        HNSW* g = nullptr;
+        int M = 0;
+        read_hnsw_graph(f, g, M, hd.ntotal, graph);
+        std::unique_ptr<Index> st = read_nested(f, "storage");
+        if (st->d != hd.d || st->ntotal != hd.ntotal || st->metric_type != hd.metric)
+            f.fail("HNSW storage d, metric or ntotal differ from the index");
+        if (h == fourcc("IHNf")) {
+            auto* flat = dynamic_cast<IndexFlat*>(st.get());
+            if (!flat) f.fail("HNSWFlat storage is not a flat index");
+            auto idx = std::make_unique<IndexHNSWFlat>(hd.d, M, hd.metric);
+            idx->storage.codes = std::move(flat->codes);
+            idx->storage.ntotal = hd.ntotal;
+            graph->level0_select_2M = true;
+            idx->hnsw = std::move(*graph);
+            idx->ntotal = hd.ntotal;
+            return idx;
+        }
+        std::unique_ptr<IndexHNSWCodes> idx;
+        if (auto* sq = dynamic_cast<IndexScalarQuantizer*>(st.get())) {
+            if (h != fourcc("IHNs")) f.fail("HNSWPQ with a scalar quantizer storage");
+            idx = std::make_unique<IndexHNSWSQ>(hd.d, sq->sq.qtype, M, hd.metric);
+        } else if (auto* pq = dynamic_cast<IndexPQ*>(st.get())) {
+            if (h != fourcc("IHNp")) f.fail("HNSWSQ with a PQ storage");
+            idx = std::make_unique<IndexHNSWPQ>(hd.d, int(pq->pq.M), M, int(pq->pq.nbits),
+                                                hd.metric);
+        } else {
+            f.fail("HNSW storage type does not match the record");
+        }
+        idx->storage.reset(static_cast<IndexFlatCodes*>(st.release()));
+        idx->hnsw = std::move(*graph);
+        idx->ntotal = hd.ntotal;
+        idx->is_trained = hd.is_trained && idx->storage->is_trained;
+        return idx;
+    }
+    if (h == fourcc("IxMp") || h == fourcc("IxM2")) {
+        const bool two = h == fourcc("IxM2");
+        FHeader hd = read_header(f);
+        std::unique_ptr<Index> sub = read_nested(f, "index");
+        std::vector<idx_t> ids;
+        f.vec(ids, uint64_t(hd.ntotal), "id_map");
+        if (sub->d != hd.d || sub->metric_type != hd.metric || sub->ntotal != hd.ntotal)
+            f.fail("wrapped index dimension, metric or ntotal differ from the id map");
+        for (idx_t id : ids)
+            if (id < 0) f.fail(format_string("invalid id %lld", (long long)id));
+        if (sub->accepts_ids()) {
+            // FAISS's IDMap adds to its index with ids 0..n-1: check the lists say so.
+            if (sub->ntotal > 0) {
+                std::vector<float> tmp(size_t(sub->d));
+                sub->enable_reconstruct();
+                try {
+                    sub->reconstruct(sub->ntotal - 1, tmp.data());
+                } catch (const Error&) {
+                    f.fail("the index wrapped by IDMap does not hold ids 0..ntotal-1");
+                }
+            }
+        }
+        const idx_t nt = sub->ntotal;
+        sub->ntotal = 0;
+        std::unique_ptr<IndexIDMap> im;
+        if (two)
+            im = std::make_unique<IndexIDMap2>(sub.get());
+        else
+            im = std::make_unique<IndexIDMap>(sub.get());
+        sub->ntotal = nt;
+        im->index.set_owned(true);
+        sub.release();
+        im->id_map = std::move(ids);
+        im->ntotal = nt;
+        im->is_trained = hd.is_trained;
+        if (two) {
+            auto* im2 = static_cast<IndexIDMap2*>(im.get());
+            im2->construct_rev_map();
+            if (im2->rev_map.size() != im->id_map.size()) f.fail("IndexIDMap2 holds duplicate ids");
+        }
+        return im;
+    }
+    if (h == fourcc("IxRF")) {
+        FHeader hd = read_header(f);
+        std::unique_ptr<Index> base = read_nested(f, "base_index");
+        std::unique_ptr<Index> refine = read_nested(f, "refine_index");
+        const float kf = f.get<float>("k_factor");
+        auto* flat = dynamic_cast<IndexFlat*>(refine.get());
+        if (!flat) f.fail("only IndexRefineFlat (a flat refine index) is supported");
+        if (base->d != hd.d || flat->d != hd.d || base->metric_type != hd.metric ||
+            flat->metric_type != hd.metric || base->ntotal != hd.ntotal ||
+            flat->ntotal != hd.ntotal)
+            f.fail("base / refine index dimension, metric or ntotal differ");
+        try {
+            check_k_factor(kf);
+        } catch (const Error& e) {
+            f.fail(e.what());
+        }
+        const idx_t nt = base->ntotal;
+        base->ntotal = 0;
+        auto rf = std::make_unique<IndexRefineFlat>(base.get());
+        base->ntotal = nt;
+        rf->base_index.set_owned(true);
+        base.release();
+        rf->refine_index.codes = std::move(flat->codes);
+        rf->refine_index.ntotal = nt;
+        rf->ntotal = nt;
+        rf->k_factor = kf;
+        rf->is_trained = hd.is_trained;
+        return rf;
+    }
+    if (h == fourcc("IxPT")) {
+        FHeader hd = read_header(f);
+        const int32_t nt = f.get<int32_t>("chain_length");
+        if (nt < 0 || size_t(nt) > IndexPreTransform::kMaxChain)
+            f.fail(format_string("transform chain of length %d", nt));
+        std::vector<std::unique_ptr<VectorTransform>> chain;
+        int cur = hd.d;
+        for (int32_t i = 0; i < nt; ++i) {
+            chain.push_back(read_transform(f));
+            if (chain.back()->d_in != cur) f.fail("transform chain dimensions do not match");
+            cur = chain.back()->d_out;
+        }
+        std::unique_ptr<Index> sub = read_nested(f, "index");
+        if (sub->d != cur || sub->metric_type != hd.metric || sub->ntotal != hd.ntotal)
+            f.fail("wrapped index dimension, metric or ntotal differ");
+        auto pt = std::make_unique<IndexPreTransform>(sub.get());
+        pt->index.set_owned(true);
+        sub.release();
+        for (size_t i = chain.size(); i-- > 0;) pt->prepend_transform(chain[i].release());
+        pt->ntotal = hd.ntotal;
+        pt->is_trained = hd.is_trained;
+        for (const auto& vt : pt->chain)
+            if (hd.is_trained && !vt->is_trained) f.fail("a trained index with an untrained transform");
+        return pt;
+    }
+    if (h == fourcc("null")) f.fail("the file holds a null index");
+    f.fail(format_string("FAISS index type '%s' is not supported by faisslike",
+                         fourcc_name(h).c_str()));
+}
+
+// ---------------------------------------------------------------- writing
+
+struct FaissWriter {
+    IOWriter* w;
+    template <class T>
+    void put(T v) {
+        w->write(&v, sizeof(T));
+    }
+    template <class T>
+    void vec(const T* p, size_t n) {
+        put<uint64_t>(n);
+        if (n) w->write(p, n * sizeof(T));
+    }
+    template <class T, class A>
+    void vec(const std::vector<T, A>& v) {
+        vec(v.data(), v.size());
+    }
+    void tag(const char* t) { w->write(t, 4); }
+};
+
+void write_header(FaissWriter& f, const Index& idx) {
+    f.put<int32_t>(idx.d);
+    f.put<int64_t>(idx.ntotal);
+    f.put<int64_t>(int64_t(1) << 20);
+    f.put<int64_t>(int64_t(1) << 20);
+    f.put<uint8_t>(idx.is_trained ? 1 : 0);
+    f.put<int32_t>(int32_t(idx.metric_type));
+}
+
+void write_rec(FaissWriter& f, const Index* idx);
+
+void write_pq(FaissWriter& f, const ProductQuantizer& pq) {
+    f.put<uint64_t>(pq.d);
+    f.put<uint64_t>(pq.M);
+    f.put<uint64_t>(pq.nbits);
+    f.vec(pq.centroids);
+}
+
+void write_sq(FaissWriter& f, const ScalarQuantizer& sq) {
+    f.put<int32_t>(int32_t(sq.qtype));
+    f.put<int32_t>(0);  // RS_minmax
+    f.put<float>(0.0f);
+    f.put<uint64_t>(sq.d);
+    f.put<uint64_t>(sq.code_size);
+    std::vector<float> trained;
+    if (sq.needs_training() && sq.is_trained()) {
+        const float k = sq_vdiff_scale(sq);
+        trained = sq.vmin;
+        for (float v : sq.vdiff) trained.push_back(v / k);
+    }
+    f.vec(trained);
+}
+
+void write_ivf_head(FaissWriter& f, const IndexIVF& ivf) {
+    if (ivf.is_trained) ivf.check_quantizer();
+    write_header(f, ivf);
+    f.put<uint64_t>(ivf.nlist);
+    f.put<uint64_t>(ivf.nprobe);
+    write_rec(f, ivf.quantizer.get());
+    // The direct map as FAISS keeps it (list << 32 | offset per id).
+    const InvertedLists& il = *ivf.invlists;
+    f.put<uint8_t>(uint8_t(ivf.direct_map.type));
+    std::vector<idx_t> array;
+    std::vector<idx_t> pairs;
+    if (ivf.direct_map.type != DirectMap::NoMap) {
+        if (ivf.direct_map.type == DirectMap::Array) array.assign(size_t(ivf.ntotal), -1);
+        for (size_t l = 0; l < il.nlist; ++l) {
+            const idx_t* ids = il.get_ids(l);
+            for (size_t o = 0; o < il.list_size(l); ++o) {
+                const idx_t lo = idx_t(DirectMap::lo_build(l, o));
+                if (ivf.direct_map.type == DirectMap::Array) {
+                    array[size_t(ids[o])] = lo;
+                } else {
+                    pairs.push_back(ids[o]);
+                    pairs.push_back(lo);
+                }
+            }
+        }
+    }
+    f.vec(array);
+    if (ivf.direct_map.type == DirectMap::Hashtable) {
+        f.put<uint64_t>(pairs.size() / 2);
+        if (!pairs.empty()) f.w->write(pairs.data(), pairs.size() * sizeof(idx_t));
+    }
+}
+
+void write_invlists(FaissWriter& f, const IndexIVF& ivf) {
+    const InvertedLists& il = *ivf.invlists;
+    f.tag("ilar");
+    f.put<uint64_t>(il.nlist);
+    f.put<uint64_t>(il.code_size);
+    f.tag("full");
+    std::vector<uint64_t> sizes(il.nlist);
+    for (size_t l = 0; l < il.nlist; ++l) sizes[l] = il.list_size(l);
+    f.vec(sizes);
+    for (size_t l = 0; l < il.nlist; ++l) {
+        if (!sizes[l]) continue;
+        f.w->write(il.get_codes(l), sizes[l] * il.code_size);
+        f.w->write(il.get_ids(l), sizes[l] * sizeof(idx_t));
+    }
+}
+
+void write_hnsw_graph(FaissWriter& f, const HNSW& g, idx_t ntotal) {
+    // FAISS's level table (set_default_probas), extended if a node is higher still.
+    const double mult = 1.0 / std::log(double(g.M));
+    std::vector<double> probas;
+    std::vector<int32_t> cum{0};
+    int top = 0;
+    for (int8_t l : g.levels) top = std::max(top, int(l));
+    for (int level = 0;; ++level) {
+        const double p = std::exp(-level / mult) * (1 - std::exp(-1 / mult));
+        if (p < 1e-9 && level > top) break;
+        probas.push_back(p < 1e-9 ? 0.0 : p);
+        cum.push_back(cum.back() + g.capacity(level));
+    }
+    std::vector<int32_t> levels(static_cast<size_t>(ntotal));
+    std::vector<uint64_t> offsets(size_t(ntotal) + 1, 0);
+    for (idx_t i = 0; i < ntotal; ++i) {
+        levels[size_t(i)] = g.levels[size_t(i)] + 1;
+        offsets[size_t(i) + 1] = offsets[size_t(i)] + uint64_t(cum[size_t(levels[size_t(i)])]);
+    }
+    std::vector<int32_t> nb(size_t(offsets.back()), -1);
+    for (idx_t i = 0; i < ntotal; ++i)
+        for (int l = 0; l <= g.levels[size_t(i)]; ++l) {
+            const int32_t* row = g.row(i, l);
+            int32_t* out = nb.data() + offsets[size_t(i)] + size_t(cum[size_t(l)]);
+            std::memcpy(out, row + 1, sizeof(int32_t) * size_t(row[0]));
+        }
+    f.vec(probas);
+    f.vec(cum);
+    f.vec(levels);
+    f.vec(offsets);
+    f.vec(nb);
+    f.put<int32_t>(int32_t(g.entry_point));
+    f.put<int32_t>(g.max_level);
+    f.put<int32_t>(g.efConstruction);
+    f.put<int32_t>(g.efSearch);
+    f.put<int32_t>(1);  // upper_beam (deprecated)
+}
+
+void write_transform(FaissWriter& f, const VectorTransform& vt) {
+    if (auto* hr = dynamic_cast<const HadamardRotation*>(&vt)) {
+        f.tag("HRot");
+        f.put<uint32_t>(hr->seed);
+    } else if (dynamic_cast<const NormalizationTransform*>(&vt)) {
+        f.tag("VNrm");
+        f.put<float>(2.0f);
+    } else if (auto* lt = dynamic_cast<const LinearTransform*>(&vt)) {
+        if (dynamic_cast<const RandomRotationMatrix*>(lt)) {
+            f.tag("rrot");
+        } else if (auto* pca = dynamic_cast<const PCAMatrix*>(lt)) {
+            f.tag("Pcam");
+            f.put<float>(pca->eigen_power);
+            f.put<float>(pca->epsilon);
+            f.put<uint8_t>(pca->random_rotation ? 1 : 0);
+            f.put<int32_t>(0);  // balanced_bins
+            f.vec(pca->mean);
+            f.vec(pca->eigenvalues);
+            f.vec(pca->PCAMat);
+        } else {
+            f.tag("LTra");
+        }
+        f.put<uint8_t>(lt->have_bias ? 1 : 0);
+        f.vec(lt->A);
+        f.vec(lt->b);
+    } else {
+        FAISSLIKE_THROW_MSG("write_index_faiss: this vector transform has no FAISS form");
+    }
+    f.put<int32_t>(vt.d_in);
+    f.put<int32_t>(vt.d_out);
+    f.put<uint8_t>(vt.is_trained ? 1 : 0);
+}
+
+void write_rec(FaissWriter& f, const Index* idx) {
+    FAISSLIKE_THROW_IF_NOT_MSG(idx != nullptr, "write_index_faiss: a nested index is null");
+    idx->check_mapped_file();
+    const std::type_info& t = typeid(*idx);
+    if (t == typeid(IndexFlat) || t == typeid(IndexFlatL2) || t == typeid(IndexFlatIP)) {
+        auto* fl = static_cast<const IndexFlat*>(idx);
+        f.tag(fl->metric_type == METRIC_L2 ? "IxF2" : "IxFI");
+        write_header(f, *fl);
+        f.vec(fl->get_xb(), size_t(fl->ntotal) * size_t(fl->d));
+    } else if (t == typeid(IndexPQ)) {
+        auto* pq = static_cast<const IndexPQ*>(idx);
+        f.tag("IxPq");
+        write_header(f, *pq);
+        write_pq(f, pq->pq);
+        f.vec(pq->codes);
+        f.put<int32_t>(0);  // search_type ST_PQ
+        f.put<uint8_t>(0);  // encode_signs
+        f.put<int32_t>(int32_t(pq->pq.nbits * pq->pq.M / 2));  // polysemous_ht (unused)
+    } else if (t == typeid(IndexScalarQuantizer)) {
+        auto* sq = static_cast<const IndexScalarQuantizer*>(idx);
+        f.tag("IxSQ");
+        write_header(f, *sq);
+        write_sq(f, sq->sq);
+        f.vec(sq->codes);
+    } else if (t == typeid(MultiIndexQuantizer)) {
+        auto* mi = static_cast<const MultiIndexQuantizer*>(idx);
+        f.tag("Imiq");
+        write_header(f, *mi);
+        write_pq(f, mi->pq);
+    } else if (t == typeid(IndexIVFFlat)) {
+        auto* ivf = static_cast<const IndexIVFFlat*>(idx);
+        f.tag("IwFl");
+        write_ivf_head(f, *ivf);
+        write_invlists(f, *ivf);
+    } else if (t == typeid(IndexIVFPQ)) {
+        auto* ivf = static_cast<const IndexIVFPQ*>(idx);
+        f.tag("IwPQ");
+        write_ivf_head(f, *ivf);
+        f.put<uint8_t>(ivf->by_residual ? 1 : 0);
+        f.put<uint64_t>(ivf->code_size);
+        write_pq(f, ivf->pq);
+        write_invlists(f, *ivf);
+    } else if (t == typeid(IndexIVFScalarQuantizer)) {
+        auto* ivf = static_cast<const IndexIVFScalarQuantizer*>(idx);
+        f.tag("IwSq");
+        write_ivf_head(f, *ivf);
+        write_sq(f, ivf->sq);
+        f.put<uint64_t>(ivf->code_size);
+        f.put<uint8_t>(ivf->by_residual ? 1 : 0);
+        write_invlists(f, *ivf);
+    } else if (t == typeid(IndexHNSWFlat)) {
+        auto* hn = static_cast<const IndexHNSWFlat*>(idx);
+        FAISSLIKE_THROW_IF_NOT_MSG(hn->ndeleted == 0,
+                                   "write_index_faiss: FAISS's HNSW has no deleted nodes: "
+                                   "compact() first");
+        f.tag("IHNf");
+        write_header(f, *hn);
+        write_hnsw_graph(f, hn->hnsw, hn->ntotal);
+        write_rec(f, &hn->storage);
+    } else if (t == typeid(IndexHNSWSQ) || t == typeid(IndexHNSWPQ)) {
+        auto* hn = static_cast<const IndexHNSWCodes*>(idx);
+        f.tag(t == typeid(IndexHNSWSQ) ? "IHNs" : "IHNp");
+        write_header(f, *hn);
+        write_hnsw_graph(f, hn->hnsw, hn->ntotal);
+        write_rec(f, hn->storage.get());
+    } else if (t == typeid(IndexIDMap) || t == typeid(IndexIDMap2)) {
+        auto* im = static_cast<const IndexIDMap*>(idx);
+        FAISSLIKE_THROW_IF_NOT_MSG(
+            im->id_map.size() == size_t(im->ntotal),
+            "write_index_faiss: this IDMap has removed entries FAISS cannot represent");
+        f.tag(t == typeid(IndexIDMap2) ? "IxM2" : "IxMp");
+        write_header(f, *im);
+        write_rec(f, im->index.get());
+        f.vec(im->id_map);
+    } else if (t == typeid(IndexRefineFlat)) {
+        auto* rf = static_cast<const IndexRefineFlat*>(idx);
+        f.tag("IxRF");
+        write_header(f, *rf);
+        write_rec(f, rf->base_index.get());
+        write_rec(f, &rf->refine_index);
+        f.put<float>(rf->k_factor);
+    } else if (t == typeid(IndexPreTransform)) {
+        auto* pt = static_cast<const IndexPreTransform*>(idx);
+        f.tag("IxPT");
+        write_header(f, *pt);
+        f.put<int32_t>(int32_t(pt->chain.size()));
+        for (const auto& vt : pt->chain) write_transform(f, *vt);
+        write_rec(f, pt->index.get());
+    } else {
+        FAISSLIKE_THROW_FMT("write_index_faiss: index type %s has no FAISS form", t.name());
+    }
+}
+
+}  // namespace
+
+std::unique_ptr<Index> read_index_faiss_body(IOReader* r, uint32_t first_fourcc_bytes) {
+    // The fourcc was read by the caller (to tell the formats apart): put it back in front.
+    struct Prefixed : IOReader {
+        IOReader* r;
+        uint8_t head[4];
+        size_t pos = 0;
+        void read(void* p, size_t n) override {
+            uint8_t* out = static_cast<uint8_t*>(p);
+            while (n && pos < 4) {
+                *out++ = head[pos++];
+                --n;
+            }
+            if (n) r->read(out, n);
+        }
+        uint64_t remaining() const override { return (4 - pos) + r->remaining(); }
+        uint64_t position() const override { return r->position() - (4 - pos); }
+        std::string name() const override { return r->name() + " (FAISS format)"; }
+    } pr;
+    pr.r = r;
+    std::memcpy(pr.head, &first_fourcc_bytes, 4);
+    FaissReader f{SectionReader{&pr, "faiss", pr.remaining(), 0}};
+    std::unique_ptr<Index> idx = read_rec(f);
+    if (pr.remaining() != 0)
+        FAISSLIKE_THROW_FMT("%s: %llu bytes after the index", pr.name().c_str(),
+                            (unsigned long long)pr.remaining());
+    return idx;
+}
+
+void write_index_faiss(const Index* index, IOWriter* w) {
+    FAISSLIKE_THROW_IF_NOT_MSG(index != nullptr, "write_index_faiss: index is null");
+    FAISSLIKE_THROW_IF_NOT_MSG(w != nullptr, "write_index_faiss: writer is null");
+    FaissWriter f{w};
+    write_rec(f, index);
+}
+
+void write_index_faiss(const Index* index, const std::string& path) {
+    FAISSLIKE_THROW_IF_NOT_MSG(index != nullptr, "write_index_faiss: index is null");
+    // A type without a FAISS form throws midway: the temporary file goes, `path` is intact.
+    AtomicFileWriter w(path);
+    write_index_faiss(index, &w);
+    w.commit();
+}
+
+std::vector<uint8_t> serialize_index_faiss(const Index* index) {
+    VectorIOWriter w;
+    write_index_faiss(index, &w);
+    return std::move(w.data);
+}
+
+}  // namespace faisslike

@@ -69,6 +69,13 @@ int main(int argc, char** argv) {
                 if (c == ',' || c == '(' || c == ')') c = '_';
             write_index(idx.get(), dir + "/" + name + (m == METRIC_L2 ? "_L2" : "_IP") + ".index");
             ++count;
+            // The same index in FAISS's format (read_index takes both), where it has one.
+            try {
+                write_index_faiss(idx.get(),
+                                  dir + "/" + name + (m == METRIC_L2 ? "_L2" : "_IP") + ".faiss");
+                ++count;
+            } catch (const Error&) {
+            }
         }
     }
     IndexShards sh(d);

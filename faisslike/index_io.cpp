@@ -436,6 +436,11 @@ void write_index_binary(const IndexBinary* index, const std::string& path) {
 std::unique_ptr<IndexBinary> read_index_binary(IOReader* r) {
     char first[4];
     read_first4(r, first);
+    if (std::memcmp(first, kMagic, 4) != 0) {
+        uint32_t fourcc;
+        std::memcpy(&fourcc, first, 4);
+        return read_index_binary_faiss_body(r, fourcc);
+    }
     const uint32_t version = read_header(r, first);
     std::unique_ptr<IndexBinary> idx =
         read_record(r, r->remaining(), 0, version, nullptr, "index", kBinaryReaders);

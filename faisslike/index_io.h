@@ -56,6 +56,10 @@ void write_index_binary(const IndexBinary* index, IOWriter* writer);
 std::unique_ptr<IndexBinary> read_index_binary(const std::string& path, int io_flags = 0);
 std::unique_ptr<IndexBinary> read_index_binary(IOReader* reader);
 std::vector<uint8_t> serialize_index_binary(const IndexBinary* index);
+// Binary indexes in FAISS's format (Flat, IVF, HNSW, IDMap(2)); read_index_binary reads both.
+void write_index_binary_faiss(const IndexBinary* index, const std::string& path);
+void write_index_binary_faiss(const IndexBinary* index, IOWriter* writer);
+std::vector<uint8_t> serialize_index_binary_faiss(const IndexBinary* index);
 std::unique_ptr<IndexBinary> deserialize_index_binary(const uint8_t* data, size_t size);
 
 }  // namespace faisslike

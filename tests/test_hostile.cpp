@@ -588,6 +588,20 @@ TEST(HostileFaissFiles, MutatedFaissFormatNeverCrashes) {
         auto back = deserialize_index(srcs.back().bytes.data(), srcs.back().bytes.size());
         ASSERT_EQ(back->ntotal, idx->ntotal) << desc;
     }
+    std::vector<uint8_t> codes(n * 8);
+    for (size_t i = 0; i < codes.size(); ++i) codes[i] = uint8_t(i * 2654435761u >> 13);
+    for (const char* desc : {"BFlat", "BIVF8", "BHNSW8", "IDMap2,BIVF8", "IDMap,BFlat"}) {
+        auto idx = index_binary_factory(64, desc);
+        idx->train(idx_t(n), codes.data());
+        if (std::string(desc).rfind("IDMap", 0) == 0)
+            idx->add_with_ids(idx_t(n), codes.data(), ids.data());
+        else
+            idx->add(idx_t(n), codes.data());
+        srcs.push_back({std::string(desc) + " (faiss format)",
+                        serialize_index_binary_faiss(idx.get()), true});
+        auto back = deserialize_index_binary(srcs.back().bytes.data(), srcs.back().bytes.size());
+        ASSERT_EQ(back->ntotal, idx->ntotal) << desc;
+    }
     char tmpl[] = "/tmp/faisslike_hostile_faiss_XXXXXX";
     const std::string dir = mkdtemp(tmpl);
     const std::string path = dir + "/h.index";
@@ -619,7 +633,7 @@ TEST(HostileFaissFiles, MutatedFaissFormatNeverCrashes) {
         std::fclose(f);
         const pid_t pid = fork();
         ASSERT_GE(pid, 0);
-        if (pid == 0) exercise(b, path, false);
+        if (pid == 0) exercise(b, path, src.binary);
         int status = 0;
         waitpid(pid, &status, 0);
         std::string outcome;

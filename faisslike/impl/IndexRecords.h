@@ -276,6 +276,7 @@ std::unique_ptr<Index> read_index_2layer(SectionReader& s, int depth);
 // FAISS-format files (faisslike/io/faiss_format.cpp): the index whose fourcc was read.
 }  // namespace records
 std::unique_ptr<Index> read_index_faiss_body(IOReader* r, uint32_t fourcc);
+std::unique_ptr<IndexBinary> read_index_binary_faiss_body(IOReader* r, uint32_t fourcc);
 namespace records {
 
 // Binary indexes (faisslike/io/binary_io.cpp).

@@ -11,6 +11,9 @@
 #include <cmath>
 #include <cstring>
 
+#include "faisslike/IndexBinaryFlat.h"
+#include "faisslike/IndexBinaryIDMap.h"
+#include "faisslike/IndexBinaryIVF.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexIDMap.h"
@@ -214,14 +217,15 @@ FIVF read_ivf_head(FaissReader& f) {
 }
 
 // "ilar" array inverted lists (full or sparse sizes), codes then ids per non-empty list.
-void read_invlists(FaissReader& f, IndexIVF& ivf, const FIVF& v) {
+void read_invlists_into(FaissReader& f, const FIVF& v, size_t code_size,
+                        std::unique_ptr<InvertedLists>& out) {
     const uint32_t h = f.get<uint32_t>("invlists_type");
     if (h == fourcc("il00")) f.fail("the file holds no inverted lists (il00)");
     if (h != fourcc("ilar"))
         f.fail(format_string("inverted lists type '%s' is not supported", fourcc_name(h).c_str()));
     const uint64_t nlist = f.get<uint64_t>("invlists_nlist");
     const uint64_t cs = f.get<uint64_t>("invlists_code_size");
-    if (nlist != v.nlist || cs != ivf.code_size)
+    if (nlist != v.nlist || cs != code_size)
         f.fail("inverted lists nlist / code_size differ from the index");
     const uint32_t lt = f.get<uint32_t>("list_type");
     std::vector<uint64_t> sizes(size_t(nlist), 0);
@@ -256,6 +260,11 @@ void read_invlists(FaissReader& f, IndexIVF& ivf, const FIVF& v) {
     if (total != uint64_t(v.h.ntotal))
         f.fail(format_string("lists hold %llu vectors but ntotal=%lld", (unsigned long long)total,
                              (long long)v.h.ntotal));
+    out = std::move(il);
+}
+
+void read_invlists(FaissReader& f, IndexIVF& ivf, const FIVF& v) {
+    read_invlists_into(f, v, ivf.code_size, ivf.invlists);
     if (v.h.is_trained) {
         try {
             ivf.check_quantizer();
@@ -263,7 +272,6 @@ void read_invlists(FaissReader& f, IndexIVF& ivf, const FIVF& v) {
             f.fail(e.what());
         }
     }
-    ivf.invlists = std::move(il);
     ivf.ntotal = v.h.ntotal;
     ivf.nprobe = size_t(v.nprobe);
     ivf.is_trained = v.h.is_trained;
@@ -680,6 +688,144 @@ std::unique_ptr<Index> read_rec(FaissReader& f) {
                          fourcc_name(h).c_str()));
 }
 
+// ---------------------------------------------------------------- binary indexes
+
+struct FBHeader {
+    int d;
+    idx_t ntotal;
+    bool is_trained;
+};
+
+FBHeader read_binary_header(FaissReader& f) {
+    FBHeader h;
+    h.d = f.get<int32_t>("d");
+    const int32_t cs = f.get<int32_t>("code_size");
+    h.ntotal = f.get<int64_t>("ntotal");
+    h.is_trained = f.get_bool("is_trained");
+    f.get<int32_t>("metric_type");
+    if (h.d <= 0 || h.d % 8 || h.d > kMaxDim || cs != h.d / 8)
+        f.fail(format_string("invalid binary dimension %d / code size %d", h.d, cs));
+    if (h.ntotal < 0) f.fail(format_string("invalid ntotal %lld", (long long)h.ntotal));
+    return h;
+}
+
+std::unique_ptr<IndexBinary> read_binary_rec(FaissReader& f);
+
+std::unique_ptr<IndexBinary> read_binary_nested(FaissReader& f, const char* what) {
+    if (f.depth >= records::kMaxDepth)
+        f.fail(format_string("nesting deeper than %d indexes at '%s'", records::kMaxDepth, what));
+    ++f.depth;
+    std::unique_ptr<IndexBinary> idx = read_binary_rec(f);
+    --f.depth;
+    return idx;
+}
+
+std::unique_ptr<IndexBinary> read_binary_rec(FaissReader& f) {
+    const uint32_t h = f.get<uint32_t>("fourcc");
+    if (h == fourcc("IBxF")) {
+        FBHeader hd = read_binary_header(f);
+        auto idx = std::make_unique<IndexBinaryFlat>(hd.d);
+        f.vec(idx->xb, uint64_t(hd.ntotal) * uint64_t(hd.d / 8), "xb");
+        idx->ntotal = hd.ntotal;
+        return idx;
+    }
+    if (h == fourcc("IBwF")) {
+        FBHeader hd = read_binary_header(f);
+        const uint64_t nlist = f.get<uint64_t>("nlist");
+        uint64_t nprobe = f.get<uint64_t>("nprobe");
+        if (nlist < 1 || nlist > std::max<uint64_t>(f.s.left, uint64_t(1) << 22))
+            f.fail(format_string("invalid nlist %llu", (unsigned long long)nlist));
+        std::unique_ptr<IndexBinary> q = read_binary_nested(f, "quantizer");
+        if (q->d != hd.d) f.fail("quantizer dimension differs from the index");
+        if (hd.is_trained && uint64_t(q->ntotal) != nlist)
+            f.fail("trained index but the quantizer does not hold nlist centroids");
+        auto ivf = std::make_unique<IndexBinaryIVF>(q.get(), hd.d, size_t(nlist));
+        ivf->own_fields = true;
+        q.release();
+        // The float IVF's reader does the rest (direct map, lists, checks): share it.
+        FIVF v;
+        v.h = FHeader{hd.d, hd.ntotal, hd.is_trained, METRIC_L2};
+        v.nlist = nlist;
+        v.nprobe = std::min<uint64_t>(std::max<uint64_t>(nprobe, 1), IndexIVF::kMaxNprobe);
+        v.dm = f.get<uint8_t>("direct_map_type");
+        if (v.dm > DirectMap::Hashtable) f.fail("invalid direct map type");
+        std::vector<idx_t> array;
+        f.vec(array, ~uint64_t(0), "direct_map_array");
+        if (v.dm == DirectMap::Hashtable) {
+            const uint64_t n = f.get<uint64_t>("direct_map_hashtable");
+            if (n > f.s.left / 16) f.fail("direct map hashtable larger than the bytes left");
+            std::vector<idx_t> pairs(size_t(2 * n));
+            f.s.get_bytes(pairs.data(), 16 * n, "direct_map_hashtable");
+        }
+        read_invlists_into(f, v, size_t(hd.d / 8), ivf->invlists);
+        if (hd.is_trained) {
+            try {
+                ivf->check_quantizer();
+            } catch (const Error& e) {
+                f.fail(e.what());
+            }
+        }
+        ivf->ntotal = hd.ntotal;
+        ivf->nprobe = size_t(v.nprobe);
+        ivf->is_trained = hd.is_trained;
+        try {
+            ivf->set_direct_map_type(DirectMap::Type(v.dm));
+        } catch (const Error& e) {
+            f.fail(e.what());
+        }
+        return ivf;
+    }
+    if (h == fourcc("IBHf")) {
+        FBHeader hd = read_binary_header(f);
+        std::unique_ptr<HNSW> graph;
+        HNSW* g = nullptr;
+        int M = 0;
+        read_hnsw_graph(f, g, M, hd.ntotal, graph);
+        std::unique_ptr<IndexBinary> st = read_binary_nested(f, "storage");
+        auto* flat = dynamic_cast<IndexBinaryFlat*>(st.get());
+        if (!flat || flat->d != hd.d || flat->ntotal != hd.ntotal)
+            f.fail("binary HNSW storage must be a flat binary index of the same d and ntotal");
+        auto idx = std::make_unique<IndexBinaryHNSW>(hd.d, M);
+        idx->storage.xb = std::move(flat->xb);
+        idx->storage.ntotal = hd.ntotal;
+        idx->hnsw = std::move(*graph);
+        idx->ntotal = hd.ntotal;
+        return idx;
+    }
+    if (h == fourcc("IBMp") || h == fourcc("IBM2")) {
+        const bool two = h == fourcc("IBM2");
+        FBHeader hd = read_binary_header(f);
+        std::unique_ptr<IndexBinary> sub = read_binary_nested(f, "index");
+        std::vector<idx_t> ids;
+        f.vec(ids, uint64_t(hd.ntotal), "id_map");
+        if (sub->d != hd.d || sub->ntotal != hd.ntotal)
+            f.fail("wrapped index dimension or ntotal differ from the id map");
+        for (idx_t id : ids)
+            if (id < 0) f.fail(format_string("invalid id %lld", (long long)id));
+        const idx_t nt = sub->ntotal;
+        sub->ntotal = 0;
+        std::unique_ptr<IndexBinaryIDMap> im;
+        if (two)
+            im = std::make_unique<IndexBinaryIDMap2>(sub.get());
+        else
+            im = std::make_unique<IndexBinaryIDMap>(sub.get());
+        sub->ntotal = nt;
+        im->own_fields = true;
+        sub.release();
+        im->id_map = std::move(ids);
+        im->ntotal = nt;
+        im->is_trained = hd.is_trained;
+        if (two) {
+            auto* im2 = static_cast<IndexBinaryIDMap2*>(im.get());
+            im2->construct_rev_map();
+            if (im2->rev_map.size() != im->id_map.size()) f.fail("IndexBinaryIDMap2 holds duplicate ids");
+        }
+        return im;
+    }
+    f.fail(format_string("FAISS binary index type '%s' is not supported by faisslike",
+                         fourcc_name(h).c_str()));
+}
+
 // ---------------------------------------------------------------- writing
 
 struct FaissWriter {
@@ -733,25 +879,20 @@ void write_sq(FaissWriter& f, const ScalarQuantizer& sq) {
     f.vec(trained);
 }
 
-void write_ivf_head(FaissWriter& f, const IndexIVF& ivf) {
-    if (ivf.is_trained) ivf.check_quantizer();
-    write_header(f, ivf);
-    f.put<uint64_t>(ivf.nlist);
-    f.put<uint64_t>(ivf.nprobe);
-    write_rec(f, ivf.quantizer.get());
-    // The direct map as FAISS keeps it (list << 32 | offset per id).
-    const InvertedLists& il = *ivf.invlists;
-    f.put<uint8_t>(uint8_t(ivf.direct_map.type));
+// The direct map as FAISS keeps it (list << 32 | offset per id).
+void write_direct_map(FaissWriter& f, DirectMap::Type type, const InvertedLists& il,
+                      idx_t ntotal) {
+    f.put<uint8_t>(uint8_t(type));
     std::vector<idx_t> array;
     std::vector<idx_t> pairs;
-    if (ivf.direct_map.type != DirectMap::NoMap) {
-        if (ivf.direct_map.type == DirectMap::Array) array.assign(size_t(ivf.ntotal), -1);
+    if (type != DirectMap::NoMap) {
+        if (type == DirectMap::Array) array.assign(size_t(ntotal), -1);
         for (size_t l = 0; l < il.nlist; ++l) {
             const idx_t* ids = il.get_ids(l);
             for (size_t o = 0; o < il.list_size(l); ++o) {
                 const idx_t lo = idx_t(DirectMap::lo_build(l, o));
-                if (ivf.direct_map.type == DirectMap::Array) {
-                    array[size_t(ids[o])] = lo;
+                if (type == DirectMap::Array) {
+                    array[size_t(ids[o])] = lo;  // Array maps hold ids 0..ntotal-1
                 } else {
                     pairs.push_back(ids[o]);
                     pairs.push_back(lo);
@@ -760,14 +901,22 @@ void write_ivf_head(FaissWriter& f, const IndexIVF& ivf) {
         }
     }
     f.vec(array);
-    if (ivf.direct_map.type == DirectMap::Hashtable) {
+    if (type == DirectMap::Hashtable) {
         f.put<uint64_t>(pairs.size() / 2);
         if (!pairs.empty()) f.w->write(pairs.data(), pairs.size() * sizeof(idx_t));
     }
 }
 
-void write_invlists(FaissWriter& f, const IndexIVF& ivf) {
-    const InvertedLists& il = *ivf.invlists;
+void write_ivf_head(FaissWriter& f, const IndexIVF& ivf) {
+    if (ivf.is_trained) ivf.check_quantizer();
+    write_header(f, ivf);
+    f.put<uint64_t>(ivf.nlist);
+    f.put<uint64_t>(ivf.nprobe);
+    write_rec(f, ivf.quantizer.get());
+    write_direct_map(f, ivf.direct_map.type, *ivf.invlists, ivf.ntotal);
+}
+
+void write_invlists(FaissWriter& f, const InvertedLists& il) {
     f.tag("ilar");
     f.put<uint64_t>(il.nlist);
     f.put<uint64_t>(il.code_size);
@@ -886,7 +1035,7 @@ void write_rec(FaissWriter& f, const Index* idx) {
         auto* ivf = static_cast<const IndexIVFFlat*>(idx);
         f.tag("IwFl");
         write_ivf_head(f, *ivf);
-        write_invlists(f, *ivf);
+        write_invlists(f, *ivf->invlists);
     } else if (t == typeid(IndexIVFPQ)) {
         auto* ivf = static_cast<const IndexIVFPQ*>(idx);
         f.tag("IwPQ");
@@ -894,7 +1043,7 @@ void write_rec(FaissWriter& f, const Index* idx) {
         f.put<uint8_t>(ivf->by_residual ? 1 : 0);
         f.put<uint64_t>(ivf->code_size);
         write_pq(f, ivf->pq);
-        write_invlists(f, *ivf);
+        write_invlists(f, *ivf->invlists);
     } else if (t == typeid(IndexIVFScalarQuantizer)) {
         auto* ivf = static_cast<const IndexIVFScalarQuantizer*>(idx);
         f.tag("IwSq");
@@ -902,7 +1051,7 @@ void write_rec(FaissWriter& f, const Index* idx) {
         write_sq(f, ivf->sq);
         f.put<uint64_t>(ivf->code_size);
         f.put<uint8_t>(ivf->by_residual ? 1 : 0);
-        write_invlists(f, *ivf);
+        write_invlists(f, *ivf->invlists);
     } else if (t == typeid(IndexHNSWFlat)) {
         auto* hn = static_cast<const IndexHNSWFlat*>(idx);
         FAISSLIKE_THROW_IF_NOT_MSG(hn->ndeleted == 0,
@@ -946,34 +1095,115 @@ void write_rec(FaissWriter& f, const Index* idx) {
     }
 }
 
+void write_binary_header(FaissWriter& f, const IndexBinary& idx) {
+    f.put<int32_t>(idx.d);
+    f.put<int32_t>(idx.d / 8);
+    f.put<int64_t>(idx.ntotal);
+    f.put<uint8_t>(idx.is_trained ? 1 : 0);
+    f.put<int32_t>(int32_t(METRIC_L2));
+}
+
+void write_binary_rec(FaissWriter& f, const IndexBinary* idx) {
+    FAISSLIKE_THROW_IF_NOT_MSG(idx != nullptr, "write_index_binary_faiss: a nested index is null");
+    idx->check_mapped_file();
+    const std::type_info& t = typeid(*idx);
+    if (t == typeid(IndexBinaryFlat)) {
+        auto* fl = static_cast<const IndexBinaryFlat*>(idx);
+        f.tag("IBxF");
+        write_binary_header(f, *fl);
+        f.vec(fl->get_xb(), size_t(fl->ntotal) * size_t(fl->d / 8));
+    } else if (t == typeid(IndexBinaryIVF)) {
+        auto* ivf = static_cast<const IndexBinaryIVF*>(idx);
+        if (ivf->is_trained) ivf->check_quantizer();
+        f.tag("IBwF");
+        write_binary_header(f, *ivf);
+        f.put<uint64_t>(ivf->nlist);
+        f.put<uint64_t>(ivf->nprobe);
+        write_binary_rec(f, ivf->quantizer);
+        write_direct_map(f, ivf->direct_map.type, *ivf->invlists, ivf->ntotal);
+        write_invlists(f, *ivf->invlists);
+    } else if (t == typeid(IndexBinaryHNSW)) {
+        auto* hn = static_cast<const IndexBinaryHNSW*>(idx);
+        f.tag("IBHf");
+        write_binary_header(f, *hn);
+        write_hnsw_graph(f, hn->hnsw, hn->ntotal);
+        write_binary_rec(f, &hn->storage);
+    } else if (t == typeid(IndexBinaryIDMap) || t == typeid(IndexBinaryIDMap2)) {
+        auto* im = static_cast<const IndexBinaryIDMap*>(idx);
+        FAISSLIKE_THROW_IF_NOT_MSG(
+            im->id_map.size() == size_t(im->ntotal),
+            "write_index_binary_faiss: this IDMap has removed entries FAISS cannot represent");
+        f.tag(t == typeid(IndexBinaryIDMap2) ? "IBM2" : "IBMp");
+        write_binary_header(f, *im);
+        write_binary_rec(f, im->index);
+        f.vec(im->id_map);
+    } else {
+        FAISSLIKE_THROW_FMT("write_index_binary_faiss: binary index type %s has no FAISS form",
+                            t.name());
+    }
+}
+
 }  // namespace
 
-std::unique_ptr<Index> read_index_faiss_body(IOReader* r, uint32_t first_fourcc_bytes) {
-    // The fourcc was read by the caller (to tell the formats apart): put it back in front.
-    struct Prefixed : IOReader {
-        IOReader* r;
-        uint8_t head[4];
-        size_t pos = 0;
-        void read(void* p, size_t n) override {
-            uint8_t* out = static_cast<uint8_t*>(p);
-            while (n && pos < 4) {
-                *out++ = head[pos++];
-                --n;
-            }
-            if (n) r->read(out, n);
+namespace {
+// The fourcc was read by the caller (to tell the formats apart): put back in front.
+struct PrefixedReader : IOReader {
+    IOReader* r;
+    uint8_t head[4];
+    size_t pos = 0;
+    PrefixedReader(IOReader* r_in, uint32_t fourcc4) : r(r_in) { std::memcpy(head, &fourcc4, 4); }
+    void read(void* p, size_t n) override {
+        uint8_t* out = static_cast<uint8_t*>(p);
+        while (n && pos < 4) {
+            *out++ = head[pos++];
+            --n;
         }
-        uint64_t remaining() const override { return (4 - pos) + r->remaining(); }
-        uint64_t position() const override { return r->position() - (4 - pos); }
-        std::string name() const override { return r->name() + " (FAISS format)"; }
-    } pr;
-    pr.r = r;
-    std::memcpy(pr.head, &first_fourcc_bytes, 4);
+        if (n) r->read(out, n);
+    }
+    uint64_t remaining() const override { return (4 - pos) + r->remaining(); }
+    uint64_t position() const override { return r->position() - (4 - pos); }
+    std::string name() const override { return r->name() + " (FAISS format)"; }
+};
+}  // namespace
+
+std::unique_ptr<Index> read_index_faiss_body(IOReader* r, uint32_t fourcc4) {
+    PrefixedReader pr(r, fourcc4);
     FaissReader f{SectionReader{&pr, "faiss", pr.remaining(), 0}};
     std::unique_ptr<Index> idx = read_rec(f);
     if (pr.remaining() != 0)
         FAISSLIKE_THROW_FMT("%s: %llu bytes after the index", pr.name().c_str(),
                             (unsigned long long)pr.remaining());
     return idx;
+}
+
+std::unique_ptr<IndexBinary> read_index_binary_faiss_body(IOReader* r, uint32_t fourcc4) {
+    PrefixedReader pr(r, fourcc4);
+    FaissReader f{SectionReader{&pr, "faiss", pr.remaining(), 0}};
+    std::unique_ptr<IndexBinary> idx = read_binary_rec(f);
+    if (pr.remaining() != 0)
+        FAISSLIKE_THROW_FMT("%s: %llu bytes after the index", pr.name().c_str(),
+                            (unsigned long long)pr.remaining());
+    return idx;
+}
+
+void write_index_binary_faiss(const IndexBinary* index, IOWriter* w) {
+    FAISSLIKE_THROW_IF_NOT_MSG(index != nullptr && w != nullptr,
+                               "write_index_binary_faiss: index or writer is null");
+    FaissWriter f{w};
+    write_binary_rec(f, index);
+}
+
+void write_index_binary_faiss(const IndexBinary* index, const std::string& path) {
+    FAISSLIKE_THROW_IF_NOT_MSG(index != nullptr, "write_index_binary_faiss: index is null");
+    AtomicFileWriter w(path);
+    write_index_binary_faiss(index, &w);
+    w.commit();
+}
+
+std::vector<uint8_t> serialize_index_binary_faiss(const IndexBinary* index) {
+    VectorIOWriter w;
+    write_index_binary_faiss(index, &w);
+    return std::move(w.data);
 }
 
 void write_index_faiss(const Index* index, IOWriter* w) {

@@ -633,9 +633,15 @@ def read_index(source, io_flags=0):
     return _read(_C.deserialize_index, _C.read_index, source, io_flags)
 
 
-def write_index_binary(index, target):
-    """write_index_binary(index, path | file object | PyCallbackIOWriter)."""
-    _write(_C.serialize_index_binary, _C.write_index_binary, index, target)
+def write_index_binary(index, target, format="faisslike"):
+    """write_index_binary(index, path | file object | PyCallbackIOWriter, format="faisslike");
+    format="faiss" writes FAISS's format (read_index_binary reads both)."""
+    if format == "faisslike":
+        _write(_C.serialize_index_binary, _C.write_index_binary, index, target)
+    elif format == "faiss":
+        _write(_C.serialize_index_binary_faiss, _C.write_index_binary_faiss, index, target)
+    else:
+        raise ValueError(f"format must be 'faisslike' or 'faiss', got {format!r}")
 
 
 def read_index_binary(source, io_flags=0):

@@ -313,6 +313,27 @@ the codes as -1/+1 vectors. Keeps index alive.)doc")
         },
         "index"_a, "path"_a, "Atomic write (temporary file + rename); OSError on I/O failure.");
     m.def(
+        "write_index_binary_faiss",
+        [](const IndexBinary& index, py::handle path) {
+            std::string p = fspath(path);
+            py::gil_scoped_release release;
+            write_index_binary_faiss(&index, p);
+        },
+        "index"_a, "path"_a, "Atomic write in FAISS's format (faiss.read_index_binary loads it).");
+    m.def(
+        "serialize_index_binary_faiss",
+        [](const IndexBinary& index) {
+            std::vector<uint8_t> bytes;
+            {
+                py::gil_scoped_release release;
+                bytes = serialize_index_binary_faiss(&index);
+            }
+            py::array_t<uint8_t> out{py::ssize_t(bytes.size())};
+            if (!bytes.empty()) std::memcpy(out.mutable_data(), bytes.data(), bytes.size());
+            return out;
+        },
+        "index"_a);
+    m.def(
         "read_index_binary",
         [](py::handle path, int io_flags) {
             std::string p = fspath(path);

@@ -289,17 +289,10 @@ void read_hnsw_graph(FaissReader& f, HNSW*& out_graph, int& M_out, idx_t ntotal,
     std::vector<double> probas;
     std::vector<int32_t> cum, levels;
     std::vector<uint64_t> offsets;
-    std::vector<int32_t> nb;
     f.vec(probas, ~uint64_t(0), "assign_probas");
     f.vec(cum, ~uint64_t(0), "cum_nneighbor_per_level");
     f.vec(levels, uint64_t(ntotal), "levels");
     f.vec(offsets, uint64_t(ntotal) + 1, "offsets");
-    f.vec(nb, ~uint64_t(0), "neighbors");
-    const int32_t ep = f.get<int32_t>("entry_point");
-    const int32_t max_level = f.get<int32_t>("max_level");
-    const int32_t efc = f.get<int32_t>("efConstruction");
-    const int32_t efs = f.get<int32_t>("efSearch");
-    f.get<int32_t>("upper_beam");
     if (cum.size() < 2 || cum[0] != 0) f.fail("invalid cum_nneighbor_per_level");
     for (size_t i = 1; i < cum.size(); ++i)
         if (cum[i] < cum[i - 1]) f.fail("cum_nneighbor_per_level is not increasing");
@@ -311,11 +304,8 @@ void read_hnsw_graph(FaissReader& f, HNSW*& out_graph, int& M_out, idx_t ntotal,
                              M0, M));
     for (size_t i = 2; i < cum.size(); ++i)
         if (cum[i] - cum[i - 1] != M) f.fail("HNSW upper levels of unequal size");
-    if (efc < 1 || efs < 1) f.fail("invalid efConstruction / efSearch");
     graph = std::make_unique<HNSW>(M);
     HNSW& g = *graph;
-    g.efConstruction = efc;
-    g.efSearch = efs;
     g.levels.resize(size_t(ntotal));
     for (idx_t i = 0; i < ntotal; ++i) {
         const int32_t l = levels[size_t(i)];
@@ -325,24 +315,32 @@ void read_hnsw_graph(FaissReader& f, HNSW*& out_graph, int& M_out, idx_t ntotal,
         if (offsets[size_t(i) + 1] != offsets[size_t(i)] + uint64_t(cum[size_t(l)]))
             f.fail(format_string("HNSW offsets of node %lld inconsistent", (long long)i));
     }
-    if (offsets[0] != 0 || offsets[size_t(ntotal)] != nb.size())
+    // The neighbour array is the nodes' blocks in order (the offsets say so): read each
+    // level's block straight into its row, [count, ids...], count = entries before a -1.
+    const uint64_t nnb = f.get<uint64_t>("neighbors");
+    if (offsets[0] != 0 || nnb != offsets[size_t(ntotal)])
         f.fail("HNSW offsets do not cover the neighbour array");
-    g.links0.assign(size_t(ntotal) * size_t(2 * M + 1), 0);
-    g.links_upper.assign(g.compute_upper_offsets(), 0);
+    if (nnb > f.s.left / 4) f.fail("HNSW neighbour array larger than the bytes left");
+    g.links0.resize(size_t(ntotal) * size_t(2 * M + 1));
+    g.links_upper.resize(g.compute_upper_offsets());
     for (idx_t i = 0; i < ntotal; ++i) {
         for (int l = 0; l <= g.levels[size_t(i)]; ++l) {
-            const size_t begin = offsets[size_t(i)] + size_t(cum[size_t(l)]);
             const int cap = g.capacity(l);
             int32_t* row = g.mutable_row(i, l);
+            f.s.get_bytes(row + 1, uint64_t(cap) * 4, "neighbors");
             int cnt = 0;
-            for (int j = 0; j < cap; ++j) {
-                const int32_t v = nb[begin + size_t(j)];
-                if (v < 0) break;
-                row[1 + cnt++] = v;
-            }
+            while (cnt < cap && row[1 + cnt] >= 0) ++cnt;
             row[0] = cnt;
         }
     }
+    const int32_t ep = f.get<int32_t>("entry_point");
+    const int32_t max_level = f.get<int32_t>("max_level");
+    const int32_t efc = f.get<int32_t>("efConstruction");
+    const int32_t efs = f.get<int32_t>("efSearch");
+    f.get<int32_t>("upper_beam");
+    if (efc < 1 || efs < 1) f.fail("invalid efConstruction / efSearch");
+    g.efConstruction = efc;
+    g.efSearch = efs;
     g.entry_point = ntotal == 0 ? -1 : ep;
     g.max_level = ntotal == 0 ? -1 : max_level;
     try {

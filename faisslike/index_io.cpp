@@ -319,7 +319,7 @@ void write_header(IOWriter* w) {
 
 void read_first4(IOReader* r, char* first) {
     FAISSLIKE_THROW_IF_NOT_MSG(r != nullptr, "read_index: reader is null");
-    FAISSLIKE_THROW_IF_NOT_FMT(r->remaining() >= 4, "%s is not an index: %llu bytes",
+    FAISSLIKE_THROW_IF_NOT_FMT(r->remaining() >= 4, "%s is not an index: %llu bytes, too short",
                                r->name().c_str(), (unsigned long long)r->remaining());
     r->read(first, 4);
 }

@@ -187,7 +187,7 @@ TEST(IO, SpecificCorruptions) {
     };
     auto b = good;
     b[1] = 'X';
-    expect_msg(b, "bad magic");
+    expect_msg(b, "bad magic");  // neither ours nor a FAISS fourcc
     b = good;
     b[8] = 4;  // version
     expect_msg(b, "format version 4");

@@ -147,43 +147,52 @@ namespace {
 std::unique_ptr<IndexBinary> read_binary_idmap_body(SectionReader& s, int depth, bool two) {
     const BinaryHeader h = read_binary_header(s);
     std::unique_ptr<IndexBinary> sub = read_nested_binary(s, depth, "index");
-    if (sub->d != h.d || sub->ntotal != h.ntotal) s.fail("wrapped index d or ntotal differ");
+    const uint64_t cnt = s.get<uint64_t>("id_map");
+    std::vector<idx_t> ids;
+    read_array_body(s, ids, cnt, cnt, "id_map");
+    return assemble_binary_idmap(s, h.d, h.ntotal, h.is_trained, std::move(sub), std::move(ids),
+                                 two);
+}
+}  // namespace
+
+std::unique_ptr<IndexBinary> assemble_binary_idmap(SectionReader& s, int d, idx_t ntotal,
+                                                   bool is_trained,
+                                                   std::unique_ptr<IndexBinary> sub,
+                                                   std::vector<idx_t> ids, bool two) {
+    if (sub->d != d || sub->ntotal != ntotal) s.fail("wrapped index d or ntotal differ");
+    // Over an index that keeps ids, removed entries stay as -1: at least ntotal entries.
+    if (sub->accepts_ids() ? ids.size() < uint64_t(ntotal) : ids.size() != uint64_t(ntotal))
+        s.fail(format_string("id_map holds %zu ids for ntotal=%lld", ids.size(),
+                             (long long)ntotal));
+    size_t live = 0;
+    for (idx_t v : ids) {
+        if (v < -1 || (v == -1 && !sub->accepts_ids()))
+            s.fail(format_string("invalid id %lld in id_map", (long long)v));
+        live += v >= 0;
+    }
+    if (live != size_t(ntotal)) s.fail("id_map live entries differ from ntotal");
+    if (two) {
+        std::unordered_set<idx_t> seen;
+        for (idx_t v : ids)
+            if (v >= 0 && !seen.insert(v).second)
+                s.fail(format_string("duplicate id %lld in an IDMap2", (long long)v));
+    }
     // The wrapper wants an empty index: attach it after construction.
-    const idx_t n = sub->ntotal;
     sub->ntotal = 0;
     std::unique_ptr<IndexBinaryIDMap> im;
     if (two)
         im = construct(s, [&] { return std::make_unique<IndexBinaryIDMap2>(sub.get()); });
     else
         im = construct(s, [&] { return std::make_unique<IndexBinaryIDMap>(sub.get()); });
-    sub->ntotal = n;
+    sub->ntotal = ntotal;
     im->own_fields = true;
     IndexBinary* inner = sub.release();
-    const uint64_t cnt = s.get<uint64_t>("id_map");
-    // Over an index that keeps ids, removed entries stay as -1: at least ntotal entries.
-    if (inner->accepts_ids() ? cnt < uint64_t(n) : cnt != uint64_t(n))
-        s.fail(format_string("id_map holds %llu ids for ntotal=%lld", (unsigned long long)cnt,
-                             (long long)n));
-    read_array_body(s, im->id_map, cnt, cnt, "id_map");
-    size_t live = 0;
-    for (idx_t v : im->id_map) {
-        if (v < -1 || (v == -1 && !inner->accepts_ids()))
-            s.fail(format_string("invalid id %lld in id_map", (long long)v));
-        live += v >= 0;
-    }
-    if (live != size_t(n)) s.fail("id_map live entries differ from ntotal");
-    if (two) {
-        std::unordered_set<idx_t> seen;
-        for (idx_t v : im->id_map)
-            if (v >= 0 && !seen.insert(v).second)
-                s.fail(format_string("duplicate id %lld in an IDMap2", (long long)v));
-        static_cast<IndexBinaryIDMap2&>(*im).construct_rev_map();
-    }
-    im->ntotal = n;
-    im->is_trained = h.is_trained && inner->is_trained;
+    im->id_map = std::move(ids);
+    if (two) static_cast<IndexBinaryIDMap2&>(*im).construct_rev_map();
+    im->ntotal = ntotal;
+    im->is_trained = is_trained && inner->is_trained;
     return im;
 }
-}  // namespace
 
 std::unique_ptr<IndexBinary> read_binary_idmap(SectionReader& s, int depth) {
     return read_binary_idmap_body(s, depth, false);

@@ -50,6 +50,23 @@ std::string fourcc_name(uint32_t h) {
 
 // ---------------------------------------------------------------- reading
 
+// Fourccs FAISS writes at the top of a file (ours and the ones we refuse by name): anything
+// else is not a FAISS file at all.
+bool known_faiss_fourcc(uint32_t h) {
+    static const char* const kKnown[] = {
+        "IxF2", "IxFI", "IxFl", "IxFP", "IxFp", "IxPq", "IxPQ", "IxPo", "IxSQ", "IxHE", "IxHe",
+        "IxRQ", "IxRq", "IxLS", "IxPR", "IxPL", "ImRQ", "IxLa", "Imiq", "Ix2L", "IxPT", "IxRF",
+        "IxRP", "IxMp", "IxM2", "IwFl", "IwFL", "IvFl", "IvFL", "IwFd", "IwPn", "IwP2", "IwPQ",
+        "IvPQ", "IwQR", "IvQR", "IwSQ", "IwSq", "IvSQ", "IwLS", "IwRQ", "IwPL", "IwPR", "IwSh",
+        "IwIQ", "IHNf", "IHNp", "IHNs", "IHN2", "IHNc", "IHc2", "IHfP", "IH00", "INSf", "INSp",
+        "INSs", "INNf", "IPfs", "IwPf", "IRMf", "IRMh", "IxEd", "IxEe", "IwEd", "IwEe", "Ixrq",
+        "Ixrr", "Iwrq", "Iwrr", "Iwrn", "ILfs", "IRfs", "IPRf", "IPLf", "IVLf", "IVRf", "NPLf",
+        "NPRf", "IBxF", "IBwF", "IBFf", "IBHf", "IBHc", "IBMp", "IBM2", "IBHh", "IBHm", "null"};
+    for (const char* k : kKnown)
+        if (fourcc(k) == h) return true;
+    return false;
+}
+
 struct FaissReader {
     SectionReader s;
     int depth = 0;
@@ -591,41 +608,10 @@ std::unique_ptr<Index> read_rec(FaissReader& f) {
         std::unique_ptr<Index> sub = read_nested(f, "index");
         std::vector<idx_t> ids;
         f.vec(ids, uint64_t(hd.ntotal), "id_map");
-        if (sub->d != hd.d || sub->metric_type != hd.metric || sub->ntotal != hd.ntotal)
-            f.fail("wrapped index dimension, metric or ntotal differ from the id map");
-        for (idx_t id : ids)
+        for (idx_t id : ids)  // FAISS keeps no removed (-1) entries
             if (id < 0) f.fail(format_string("invalid id %lld", (long long)id));
-        if (sub->accepts_ids()) {
-            // FAISS's IDMap adds to its index with ids 0..n-1: check the lists say so.
-            if (sub->ntotal > 0) {
-                std::vector<float> tmp(size_t(sub->d));
-                sub->enable_reconstruct();
-                try {
-                    sub->reconstruct(sub->ntotal - 1, tmp.data());
-                } catch (const Error&) {
-                    f.fail("the index wrapped by IDMap does not hold ids 0..ntotal-1");
-                }
-            }
-        }
-        const idx_t nt = sub->ntotal;
-        sub->ntotal = 0;
-        std::unique_ptr<IndexIDMap> im;
-        if (two)
-            im = std::make_unique<IndexIDMap2>(sub.get());
-        else
-            im = std::make_unique<IndexIDMap>(sub.get());
-        sub->ntotal = nt;
-        im->index.set_owned(true);
-        sub.release();
-        im->id_map = std::move(ids);
-        im->ntotal = nt;
-        im->is_trained = hd.is_trained;
-        if (two) {
-            auto* im2 = static_cast<IndexIDMap2*>(im.get());
-            im2->construct_rev_map();
-            if (im2->rev_map.size() != im->id_map.size()) f.fail("IndexIDMap2 holds duplicate ids");
-        }
-        return im;
+        records::IndexHeader rh{hd.d, int32_t(hd.metric), hd.ntotal, hd.is_trained};
+        return records::assemble_idmap(f.s, rh, std::move(sub), std::move(ids), two);
     }
     if (h == fourcc("IxRF")) {
         FHeader hd = read_header(f);
@@ -634,27 +620,8 @@ std::unique_ptr<Index> read_rec(FaissReader& f) {
         const float kf = f.get<float>("k_factor");
         auto* flat = dynamic_cast<IndexFlat*>(refine.get());
         if (!flat) f.fail("only IndexRefineFlat (a flat refine index) is supported");
-        if (base->d != hd.d || flat->d != hd.d || base->metric_type != hd.metric ||
-            flat->metric_type != hd.metric || base->ntotal != hd.ntotal ||
-            flat->ntotal != hd.ntotal)
-            f.fail("base / refine index dimension, metric or ntotal differ");
-        try {
-            check_k_factor(kf);
-        } catch (const Error& e) {
-            f.fail(e.what());
-        }
-        const idx_t nt = base->ntotal;
-        base->ntotal = 0;
-        auto rf = std::make_unique<IndexRefineFlat>(base.get());
-        base->ntotal = nt;
-        rf->base_index.set_owned(true);
-        base.release();
-        rf->refine_index.codes = std::move(flat->codes);
-        rf->refine_index.ntotal = nt;
-        rf->ntotal = nt;
-        rf->k_factor = kf;
-        rf->is_trained = hd.is_trained;
-        return rf;
+        records::IndexHeader rh{hd.d, int32_t(hd.metric), hd.ntotal, hd.is_trained};
+        return records::assemble_refine(f.s, rh, std::move(base), *flat, kf);
     }
     if (h == fourcc("IxPT")) {
         FHeader hd = read_header(f);
@@ -682,6 +649,10 @@ std::unique_ptr<Index> read_rec(FaissReader& f) {
         return pt;
     }
     if (h == fourcc("null")) f.fail("the file holds a null index");
+    if (f.depth == 0 && !known_faiss_fourcc(h))
+        f.fail(format_string("neither a faisslike index (bad magic bytes) nor a FAISS index "
+                             "(unknown leading fourcc '%s')",
+                             fourcc_name(h).c_str()));
     f.fail(format_string("FAISS index type '%s' is not supported by faisslike",
                          fourcc_name(h).c_str()));
 }
@@ -796,30 +767,15 @@ std::unique_ptr<IndexBinary> read_binary_rec(FaissReader& f) {
         std::unique_ptr<IndexBinary> sub = read_binary_nested(f, "index");
         std::vector<idx_t> ids;
         f.vec(ids, uint64_t(hd.ntotal), "id_map");
-        if (sub->d != hd.d || sub->ntotal != hd.ntotal)
-            f.fail("wrapped index dimension or ntotal differ from the id map");
         for (idx_t id : ids)
             if (id < 0) f.fail(format_string("invalid id %lld", (long long)id));
-        const idx_t nt = sub->ntotal;
-        sub->ntotal = 0;
-        std::unique_ptr<IndexBinaryIDMap> im;
-        if (two)
-            im = std::make_unique<IndexBinaryIDMap2>(sub.get());
-        else
-            im = std::make_unique<IndexBinaryIDMap>(sub.get());
-        sub->ntotal = nt;
-        im->own_fields = true;
-        sub.release();
-        im->id_map = std::move(ids);
-        im->ntotal = nt;
-        im->is_trained = hd.is_trained;
-        if (two) {
-            auto* im2 = static_cast<IndexBinaryIDMap2*>(im.get());
-            im2->construct_rev_map();
-            if (im2->rev_map.size() != im->id_map.size()) f.fail("IndexBinaryIDMap2 holds duplicate ids");
-        }
-        return im;
+        return records::assemble_binary_idmap(f.s, hd.d, hd.ntotal, hd.is_trained,
+                                              std::move(sub), std::move(ids), two);
     }
+    if (f.depth == 0 && !known_faiss_fourcc(h))
+        f.fail(format_string("neither a faisslike index (bad magic bytes) nor a FAISS binary "
+                             "index (unknown leading fourcc '%s')",
+                             fourcc_name(h).c_str()));
     f.fail(format_string("FAISS binary index type '%s' is not supported by faisslike",
                          fourcc_name(h).c_str()));
 }

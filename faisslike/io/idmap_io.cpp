@@ -14,27 +14,22 @@ void write_idmap(IOWriter* b, const Index& index) {
     write_index_record(b, im->index.get());
 }
 
-namespace {
-std::unique_ptr<Index> read_idmap_body(SectionReader& s, int depth, bool two) {
-    IndexHeader h = read_index_header(s);
-    std::vector<idx_t> ids;
-    const uint64_t nids = s.get<uint64_t>("id_map");
-    read_array_body(s, ids, nids, std::max<uint64_t>(nids, uint64_t(h.ntotal)), "id_map",
-                    " (at least ntotal)");
+std::unique_ptr<Index> assemble_idmap(SectionReader& s, const IndexHeader& h,
+                                      std::unique_ptr<Index> sub, std::vector<idx_t> ids,
+                                      bool two) {
     uint64_t live = 0;
     for (idx_t id : ids) {
         if (id < -1) s.fail(format_string("invalid id %lld", (long long)id));
         live += id >= 0;
     }
-    std::unique_ptr<Index> sub = read_nested(s, depth, "index");
     if (sub->d != h.d || sub->metric_type != h.metric || sub->ntotal != h.ntotal)
         s.fail("wrapped index dimension, metric or ntotal differ from the id map");
     if (sub->accepts_ids()) {
         // Inner ids are positions in id_map (searches check each label they map).
-        if (live != uint64_t(h.ntotal))
+        if (live != uint64_t(h.ntotal) || ids.size() < live)
             s.fail(format_string("%llu live ids for ntotal=%lld", (unsigned long long)live,
                                  (long long)h.ntotal));
-    } else if (nids != uint64_t(h.ntotal) || live != nids) {
+    } else if (ids.size() != uint64_t(h.ntotal) || live != ids.size()) {
         s.fail("id_map must hold ntotal ids >= 0");
     }
     // Built around the empty index, then the stored contents put back.
@@ -61,6 +56,17 @@ std::unique_ptr<Index> read_idmap_body(SectionReader& s, int depth, bool two) {
         if (im2->rev_map.size() != nlive) s.fail("IndexIDMap2 holds duplicate ids");
     }
     return im;
+}
+
+namespace {
+std::unique_ptr<Index> read_idmap_body(SectionReader& s, int depth, bool two) {
+    IndexHeader h = read_index_header(s);
+    std::vector<idx_t> ids;
+    const uint64_t nids = s.get<uint64_t>("id_map");
+    read_array_body(s, ids, nids, std::max<uint64_t>(nids, uint64_t(h.ntotal)), "id_map",
+                    " (at least ntotal)");
+    std::unique_ptr<Index> sub = read_nested(s, depth, "index");
+    return assemble_idmap(s, h, std::move(sub), std::move(ids), two);
 }
 }  // namespace
 

@@ -17,17 +17,24 @@ void write_refine(IOWriter* b, const Index& index) {
 std::unique_ptr<Index> read_refine(SectionReader& s, int depth) {
     IndexHeader h = read_index_header(s);
     const float kf = s.get<float>("k_factor");
-    if (!std::isfinite(kf) || kf < 1 || kf > 1e6)
-        s.fail(format_string("invalid k_factor %g", double(kf)));
     std::unique_ptr<Index> base = read_nested(s, depth, "base_index");
     std::unique_ptr<Index> flat = read_nested(s, depth, "refine_index", kTagFlat);
-    auto* rflat = static_cast<IndexFlat*>(flat.get());  // the Flat tag's reader made it
-    if (base->d != h.d || rflat->d != h.d || base->metric_type != h.metric ||
-        rflat->metric_type != h.metric)
+    return assemble_refine(s, h, std::move(base), static_cast<IndexFlat&>(*flat), kf);
+}
+
+std::unique_ptr<Index> assemble_refine(SectionReader& s, const IndexHeader& h,
+                                       std::unique_ptr<Index> base, IndexFlat& rflat, float kf) {
+    if (base->d != h.d || rflat.d != h.d || base->metric_type != h.metric ||
+        rflat.metric_type != h.metric)
         s.fail("base / refine index dimension or metric differ from the index");
-    if (base->ntotal != h.ntotal || rflat->ntotal != h.ntotal)
+    if (base->ntotal != h.ntotal || rflat.ntotal != h.ntotal)
         s.fail(format_string("ntotal=%lld but base holds %lld and refine %lld", (long long)h.ntotal,
-                             (long long)base->ntotal, (long long)rflat->ntotal));
+                             (long long)base->ntotal, (long long)rflat.ntotal));
+    try {
+        check_k_factor(kf);
+    } catch (const Error& e) {
+        s.fail(e.what());
+    }
     // Built empty, then the stored parts moved in.
     const idx_t nt = base->ntotal;
     base->ntotal = 0;
@@ -35,10 +42,10 @@ std::unique_ptr<Index> read_refine(SectionReader& s, int depth) {
     base->ntotal = nt;
     rf->base_index.set_owned(true);
     base.release();
-    if (rflat->is_mapped()) {
-        rf->refine_index.set_mapped(rflat->get_xb(), nt, s.r->keepalive());
+    if (rflat.is_mapped()) {
+        rf->refine_index.set_mapped(rflat.get_xb(), nt, s.r->keepalive());
     } else {
-        rf->refine_index.codes = std::move(rflat->codes);
+        rf->refine_index.codes = std::move(rflat.codes);
     }
     rf->refine_index.ntotal = nt;
     rf->ntotal = nt;

@@ -33,11 +33,15 @@ class _FaissAliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 _finder = _FaissAliasFinder()
 
 
-def install_as_faiss():
+def install_as_faiss(write_format=None):
     """From now on `import faiss` / `from faiss.contrib import datasets` give faisslike.
+    write_format="faiss": write_index without format= writes FAISS's format (files stay
+    readable by faiss-cpu); see set_write_format.
 
     RuntimeError if the real faiss is already imported in this process (two libraries
     under one name would mix their objects)."""
+    if write_format is not None:
+        importlib.import_module("faisslike").set_write_format(write_format)
     mod = sys.modules.get("faiss")
     if mod is not None and not getattr(mod, "__name__", "").startswith("faisslike"):
         raise RuntimeError("install_as_faiss: the real faiss is already imported in this process")

@@ -606,11 +606,24 @@ def _read(deserialize, read_path, source, io_flags):
     return deserialize(np.frombuffer(bytes(data), dtype=np.uint8))
 
 
-def write_index(index, target, format="faisslike"):
-    """write_index(index, path | file object | PyCallbackIOWriter, format="faisslike").
+_write_format = ["faisslike"]
+
+
+def set_write_format(format):
+    """The format write_index / write_index_binary use when called without format= (what
+    programs written for FAISS do): "faisslike" (default) or "faiss", so that files written
+    by an unmodified FAISS program running on faisslike stay readable by faiss-cpu."""
+    if format not in ("faisslike", "faiss"):
+        raise ValueError(f"format must be 'faisslike' or 'faiss', got {format!r}")
+    _write_format[0] = format
+
+
+def write_index(index, target, format=None):
+    """write_index(index, path | file object | PyCallbackIOWriter, format=None).
 
     format="faiss" writes FAISS's own format (faiss.read_index loads it); read_index reads
-    both formats."""
+    both formats. None: the set_write_format setting ("faisslike" unless changed)."""
+    format = _write_format[0] if format is None else format
     if format == "faisslike":
         _write(_C.serialize_index, _C.write_index, index, target)
     elif format == "faiss":
@@ -619,8 +632,10 @@ def write_index(index, target, format="faisslike"):
         raise ValueError(f"format must be 'faisslike' or 'faiss', got {format!r}")
 
 
-def serialize_index(index, format="faisslike"):
-    """The index as a uint8 array in our format, or FAISS's (format="faiss")."""
+def serialize_index(index, format=None):
+    """The index as a uint8 array in our format, or FAISS's (format="faiss"); None: the
+    set_write_format setting."""
+    format = _write_format[0] if format is None else format
     if format == "faisslike":
         return _C.serialize_index(index)
     if format == "faiss":
@@ -633,9 +648,11 @@ def read_index(source, io_flags=0):
     return _read(_C.deserialize_index, _C.read_index, source, io_flags)
 
 
-def write_index_binary(index, target, format="faisslike"):
-    """write_index_binary(index, path | file object | PyCallbackIOWriter, format="faisslike");
-    format="faiss" writes FAISS's format (read_index_binary reads both)."""
+def write_index_binary(index, target, format=None):
+    """write_index_binary(index, path | file object | PyCallbackIOWriter, format=None);
+    format="faiss" writes FAISS's format (read_index_binary reads both); None: the
+    set_write_format setting."""
+    format = _write_format[0] if format is None else format
     if format == "faisslike":
         _write(_C.serialize_index_binary, _C.write_index_binary, index, target)
     elif format == "faiss":

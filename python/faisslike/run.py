@@ -1,6 +1,8 @@
-"""python -m faisslike.run script.py [args...]   or   python -m faisslike.run -m module [args...]
+"""python -m faisslike.run [--write-format faiss] script.py [args...]
+python -m faisslike.run [--write-format faiss] -m module [args...]
 
 Runs an unmodified FAISS program on faisslike: `import faiss` inside it loads faisslike.
+--write-format faiss: its write_index calls write FAISS's format (readable by faiss-cpu).
 """
 import runpy
 import sys
@@ -13,7 +15,13 @@ def main(argv=None):
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__.strip())
         return 0 if argv else 2
-    install_as_faiss()
+    write_format = None
+    if argv[0] == "--write-format":
+        if len(argv) < 3:
+            print("faisslike.run: --write-format needs a value and a script", file=sys.stderr)
+            return 2
+        write_format, argv = argv[1], argv[2:]
+    install_as_faiss(write_format)
     if argv[0] == "-m":
         if len(argv) < 2:
             print("faisslike.run: -m needs a module name", file=sys.stderr)

@@ -25,9 +25,10 @@ import scenario  # noqa: E402  (its constants: the data is regenerated here for 
 EXACT = {"c0_flat_l2", "c2_ivf_flat_ip"}  # FLAT; IVF_FLAT probing every list
 
 
-def run(tmp_path, alias):
-    data_dir = str(tmp_path / ("faisslike" if alias else "faiss"))
-    cmd = [sys.executable] + (["-m", "faisslike.run"] if alias else []) + [SCENARIO, data_dir]
+def run(tmp_path, alias, data_dir=None, extra=(), alias_args=()):
+    data_dir = data_dir or str(tmp_path / ("faisslike" if alias else "faiss"))
+    cmd = ([sys.executable] + (["-m", "faisslike.run", *alias_args] if alias else []) +
+           [SCENARIO, data_dir, *extra])
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert p.returncode == 0, p.stderr[-3000:]
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -81,3 +82,20 @@ def test_milvus_lite_on_faisslike_matches_faiss(tmp_path):
                 # HNSW, where FAISS's walk loses recall).
                 assert rb >= ra - 0.05, report[-1]
     print("\n".join(report))
+
+
+@needs_faiss
+def test_data_written_under_faisslike_opens_under_faiss(tmp_path):
+    # FAISS-format index files (the alias's --write-format faiss): faiss-cpu reopens the data
+    # directory and finds what faisslike found; and faisslike reopens faiss-cpu's.
+    ours = run(tmp_path, alias=True, alias_args=("--write-format", "faiss"))
+    back = run(tmp_path, alias=False, data_dir=str(tmp_path / "faisslike"), extra=("--reopen",))
+    theirs = run(tmp_path, alias=False)
+    back2 = run(tmp_path, alias=True, data_dir=str(tmp_path / "faiss"), extra=("--reopen",))
+    for c, (itype, metric, _, _) in enumerate(scenario.INDEXES):
+        name = f"c{c}_{itype.lower()}_{metric.lower()}"
+        for a, b in ((ours, back), (theirs, back2)):
+            ia = [[h[0] for h in q] for q in a[name]["reopened"]]
+            ib = [[h[0] for h in q] for q in b[name]["reopened"]]
+            same = np.mean([len(set(x) & set(y)) / len(x) for x, y in zip(ia, ib)])
+            assert same >= 0.98, (name, same)  # same files, ties aside

@@ -28,9 +28,26 @@ def results(hits):
     return [[(h["id"], round(float(h["distance"]), 3)) for h in q] for q in hits]
 
 
-def main(data_dir):
+def reopen(data_dir, out):
+    rs = np.random.RandomState(7)
+    rs.randn(N, DIM)
+    xq = rs.randn(NQ, DIM).astype("float32")
+    with MilvusLite(data_dir) as db:
+        for c, (itype, metric, params, sparams) in enumerate(INDEXES):
+            name = f"c{c}_{itype.lower()}_{metric.lower()}"
+            col = db.get_collection(name)
+            col.load()
+            out.setdefault(name, {})["reopened"] = results(
+                col.search([v.tolist() for v in xq], top_k=K, search_params=sparams))
+
+
+def main(data_dir, reopen_only=False):
     import faiss  # the module Milvus Lite will use (faisslike under the alias)
     out = {"faiss_module": faiss.__name__.split(".")[0]}
+    if reopen_only:  # a data directory another run wrote (possibly under the other library)
+        reopen(data_dir, out)
+        print(json.dumps(out))
+        return
     rs = np.random.RandomState(7)
     xb = rs.randn(N, DIM).astype("float32")
     xq = rs.randn(NQ, DIM).astype("float32")
@@ -61,16 +78,9 @@ def main(data_dir):
             r["after_delete"] = results(col.search(q, top_k=K, search_params=sparams))
             r["count"] = col.num_entities
             out[name] = r
-    # Reopen: indexes come back from their files.
-    with MilvusLite(data_dir) as db:
-        for c, (itype, metric, params, sparams) in enumerate(INDEXES):
-            name = f"c{c}_{itype.lower()}_{metric.lower()}"
-            col = db.get_collection(name)
-            col.load()
-            out[name]["reopened"] = results(col.search([v.tolist() for v in xq], top_k=K,
-                                                       search_params=sparams))
+    reopen(data_dir, out)  # indexes come back from their files
     print(json.dumps(out))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], reopen_only="--reopen" in sys.argv[2:])

@@ -80,19 +80,12 @@ struct FaissReader {
         if (v > 1) s.fail(format_string("invalid bool byte %u in '%s'", unsigned(v), field));
         return v == 1;
     }
-    // A FAISS vector: size_t count (checked against `expected` unless ~0 and against the
-    // bytes left), then the elements.
+    // A FAISS vector: size_t count (checked against `expected` unless ~0, and against the
+    // bytes left before allocating), then the elements: our records' array reader.
     template <class T>
     void vec(std::vector<T>& out, uint64_t expected, const char* field) {
         const uint64_t n = s.get<uint64_t>(field);
-        if (expected != ~uint64_t(0) && n != expected)
-            s.fail(format_string("field '%s' holds %llu values, expected %llu", field,
-                                 (unsigned long long)n, (unsigned long long)expected));
-        if (n > s.left / sizeof(T))
-            s.fail(format_string("field '%s' claims %llu values, more than the bytes left", field,
-                                 (unsigned long long)n));
-        out.resize(size_t(n));
-        s.get_bytes(out.data(), n * sizeof(T), field);
+        records::read_array_body(s, out, n, expected == ~uint64_t(0) ? n : expected, field);
     }
     [[noreturn]] void fail(const std::string& m) { s.fail(m); }
 };
@@ -198,38 +191,46 @@ struct FIVF {
     uint8_t dm;
 };
 
-FIVF read_ivf_head(FaissReader& f) {
-    FIVF v;
-    v.h = read_header(f);
+// nlist and nprobe of an IVF head (float or binary). Lists cost memory before anything of
+// them is read: a trained index's quantizer holds nlist centroids (at least
+// `centroid_bytes` each) in the bytes left; beyond that, up to 2^22 lists (an untrained
+// index, or a multi-index quantizer's virtual centroids). nprobe is clamped to our range.
+void read_ivf_counts(FaissReader& f, uint64_t centroid_bytes, FIVF& v) {
     v.nlist = f.get<uint64_t>("nlist");
     v.nprobe = f.get<uint64_t>("nprobe");
     if (v.nlist < 1 || v.nlist > (uint64_t(1) << 31))
         f.fail(format_string("invalid nlist %llu", (unsigned long long)v.nlist));
-    // Lists cost memory before anything of them is read: a trained index's quantizer holds
-    // nlist centroids (at least 4 bytes each) in the bytes left; beyond that, up to 2^22
-    // lists (an untrained index, or a multi-index quantizer's virtual centroids).
-    if (v.nlist > std::max<uint64_t>(f.s.left / 4, uint64_t(1) << 22))
+    if (v.nlist > std::max<uint64_t>(f.s.left / centroid_bytes, uint64_t(1) << 22))
         f.fail(format_string("nlist %llu cannot fit in the %llu bytes left",
                              (unsigned long long)v.nlist, (unsigned long long)f.s.left));
-    if (v.nprobe < 1) v.nprobe = 1;
-    if (v.nprobe > IndexIVF::kMaxNprobe) v.nprobe = IndexIVF::kMaxNprobe;
+    v.nprobe = std::min<uint64_t>(std::max<uint64_t>(v.nprobe, 1), IndexIVF::kMaxNprobe);
+}
+
+// FAISS's direct map: the type, then its contents, which are skipped (rebuilt from the lists).
+uint8_t read_direct_map(FaissReader& f) {
+    const uint8_t dm = f.get<uint8_t>("direct_map_type");
+    if (dm > DirectMap::Hashtable) f.fail(format_string("invalid direct map type %u", dm));
+    std::vector<idx_t> skipped;
+    f.vec(skipped, ~uint64_t(0), "direct_map_array");
+    if (dm == DirectMap::Hashtable) {
+        const uint64_t n = f.get<uint64_t>("direct_map_hashtable");  // (id, lo) pairs
+        if (n > f.s.left / 16) f.fail("direct map hashtable larger than the bytes left");
+        records::read_array_body(f.s, skipped, 2 * n, 2 * n, "direct_map_hashtable");
+    }
+    return dm;
+}
+
+FIVF read_ivf_head(FaissReader& f) {
+    FIVF v;
+    v.h = read_header(f);
+    read_ivf_counts(f, 4, v);
     v.quantizer = read_nested(f, "quantizer");
     if (v.quantizer->d != v.h.d) f.fail("quantizer dimension differs from the index");
     if (v.h.is_trained && uint64_t(v.quantizer->ntotal) != v.nlist)
         f.fail(format_string("trained index but the quantizer holds %lld centroids for "
                              "nlist=%llu",
                              (long long)v.quantizer->ntotal, (unsigned long long)v.nlist));
-    v.dm = f.get<uint8_t>("direct_map_type");
-    if (v.dm > DirectMap::Hashtable) f.fail(format_string("invalid direct map type %u", v.dm));
-    std::vector<idx_t> array;  // rebuilt from the lists
-    f.vec(array, ~uint64_t(0), "direct_map_array");
-    if (v.dm == DirectMap::Hashtable) {
-        std::vector<idx_t> pairs;
-        const uint64_t n = f.get<uint64_t>("direct_map_hashtable");
-        if (n > f.s.left / 16) f.fail("direct map hashtable larger than the bytes left");
-        pairs.resize(size_t(2 * n));
-        f.s.get_bytes(pairs.data(), 16 * n, "direct_map_hashtable");
-    }
+    v.dm = read_direct_map(f);
     return v;
 }
 
@@ -280,8 +281,10 @@ void read_invlists_into(FaissReader& f, const FIVF& v, size_t code_size,
     out = std::move(il);
 }
 
-void read_invlists(FaissReader& f, IndexIVF& ivf, const FIVF& v) {
-    read_invlists_into(f, v, ivf.code_size, ivf.invlists);
+// The lists, then the IVF's state (float or binary IVF: the same members).
+template <class IVF>
+void read_invlists(FaissReader& f, IVF& ivf, const FIVF& v) {
+    read_invlists_into(f, v, size_t(ivf.code_size), ivf.invlists);
     if (v.h.is_trained) {
         try {
             ivf.check_quantizer();
@@ -700,48 +703,19 @@ std::unique_ptr<IndexBinary> read_binary_rec(FaissReader& f) {
     }
     if (h == fourcc("IBwF")) {
         FBHeader hd = read_binary_header(f);
-        const uint64_t nlist = f.get<uint64_t>("nlist");
-        uint64_t nprobe = f.get<uint64_t>("nprobe");
-        if (nlist < 1 || nlist > std::max<uint64_t>(f.s.left, uint64_t(1) << 22))
-            f.fail(format_string("invalid nlist %llu", (unsigned long long)nlist));
-        std::unique_ptr<IndexBinary> q = read_binary_nested(f, "quantizer");
-        if (q->d != hd.d) f.fail("quantizer dimension differs from the index");
-        if (hd.is_trained && uint64_t(q->ntotal) != nlist)
-            f.fail("trained index but the quantizer does not hold nlist centroids");
-        auto ivf = std::make_unique<IndexBinaryIVF>(q.get(), hd.d, size_t(nlist));
-        ivf->own_fields = true;
-        q.release();
-        // The float IVF's reader does the rest (direct map, lists, checks): share it.
+        // The float IVF's head and list readers, with binary centroids (1 byte at least).
         FIVF v;
         v.h = FHeader{hd.d, hd.ntotal, hd.is_trained, METRIC_L2};
-        v.nlist = nlist;
-        v.nprobe = std::min<uint64_t>(std::max<uint64_t>(nprobe, 1), IndexIVF::kMaxNprobe);
-        v.dm = f.get<uint8_t>("direct_map_type");
-        if (v.dm > DirectMap::Hashtable) f.fail("invalid direct map type");
-        std::vector<idx_t> array;
-        f.vec(array, ~uint64_t(0), "direct_map_array");
-        if (v.dm == DirectMap::Hashtable) {
-            const uint64_t n = f.get<uint64_t>("direct_map_hashtable");
-            if (n > f.s.left / 16) f.fail("direct map hashtable larger than the bytes left");
-            std::vector<idx_t> pairs(size_t(2 * n));
-            f.s.get_bytes(pairs.data(), 16 * n, "direct_map_hashtable");
-        }
-        read_invlists_into(f, v, size_t(hd.d / 8), ivf->invlists);
-        if (hd.is_trained) {
-            try {
-                ivf->check_quantizer();
-            } catch (const Error& e) {
-                f.fail(e.what());
-            }
-        }
-        ivf->ntotal = hd.ntotal;
-        ivf->nprobe = size_t(v.nprobe);
-        ivf->is_trained = hd.is_trained;
-        try {
-            ivf->set_direct_map_type(DirectMap::Type(v.dm));
-        } catch (const Error& e) {
-            f.fail(e.what());
-        }
+        read_ivf_counts(f, 1, v);
+        std::unique_ptr<IndexBinary> q = read_binary_nested(f, "quantizer");
+        if (q->d != hd.d) f.fail("quantizer dimension differs from the index");
+        if (hd.is_trained && uint64_t(q->ntotal) != v.nlist)
+            f.fail("trained index but the quantizer does not hold nlist centroids");
+        auto ivf = std::make_unique<IndexBinaryIVF>(q.get(), hd.d, size_t(v.nlist));
+        ivf->own_fields = true;
+        q.release();
+        v.dm = read_direct_map(f);
+        read_invlists(f, *ivf, v);
         return ivf;
     }
     if (h == fourcc("IBHf")) {

@@ -43,50 +43,47 @@ size_t Index2Layer::list_of(const uint8_t* code) const {
     return size_t(l);
 }
 
-void Index2Layer::do_train(idx_t n, const float* x) {
-    check_empty_for_training();
-    train_coarse_quantizer(*q1, nlist, cp, quantizer_trains_alone, n, x, verbose);
-    FAISSLIKE_THROW_IF_NOT_FMT(q1->is_trained && size_t(q1->ntotal) == nlist,
+std::vector<idx_t> Index2Layer::residuals(idx_t n, const float* x, float* r) const {
+    FAISSLIKE_THROW_IF_NOT_FMT(size_t(q1->ntotal) == nlist,
                                "Index2Layer: the quantizer holds %lld centroids for nlist=%zu",
                                (long long)q1->ntotal, nlist);
     std::vector<idx_t> assign(static_cast<size_t>(n));
     std::vector<float> dis(static_cast<size_t>(n));
     q1->search(n, x, 1, dis.data(), assign.data());
-    std::vector<float> residuals(size_t(n) * size_t(d));
     parallel_for(n, [&](idx_t i) {
         const idx_t l = assign[size_t(i)];
         FAISSLIKE_THROW_IF_NOT_FMT(l >= 0 && size_t(l) < nlist, "quantizer returned list %lld",
                                    (long long)l);
-        float* r = &residuals[size_t(i) * size_t(d)];
-        q1->reconstruct(l, r);
+        float* ri = r + size_t(i) * size_t(d);
+        q1->reconstruct(l, ri);
         const float* xi = x + size_t(i) * size_t(d);
-        for (int j = 0; j < d; ++j) r[j] = xi[j] - r[j];
+        for (int j = 0; j < d; ++j) ri[j] = xi[j] - ri[j];
     });
+    return assign;
+}
+
+void Index2Layer::do_train(idx_t n, const float* x) {
+    check_empty_for_training();
+    train_coarse_quantizer(*q1, nlist, cp, quantizer_trains_alone, n, x, verbose);
+    FAISSLIKE_THROW_IF_NOT_MSG(q1->is_trained, "Index2Layer: the quantizer is not trained");
+    std::vector<float> r(size_t(n) * size_t(d));
+    residuals(n, x, r.data());
     pq.cp.verbose = verbose;
-    pq.train(n, residuals.data());
+    pq.train(n, r.data());
     is_trained = true;
 }
 
 void Index2Layer::encode(size_t n, const float* x, uint8_t* out) const {
-    FAISSLIKE_THROW_IF_NOT_FMT(size_t(q1->ntotal) == nlist,
-                               "Index2Layer: the quantizer holds %lld centroids for nlist=%zu",
-                               (long long)q1->ntotal, nlist);
-    std::vector<idx_t> assign(n);
-    std::vector<float> dis(n);
-    q1->search(idx_t(n), x, 1, dis.data(), assign.data());
-    parallel_for(idx_t(n), [&](idx_t i) {
-        const idx_t l = assign[size_t(i)];
-        FAISSLIKE_THROW_IF_NOT_FMT(l >= 0 && size_t(l) < nlist, "quantizer returned list %lld",
-                                   (long long)l);
-        std::vector<float> r(static_cast<size_t>(d));
-        q1->reconstruct(l, r.data());
-        const float* xi = x + size_t(i) * size_t(d);
-        for (int j = 0; j < d; ++j) r[size_t(j)] = xi[j] - r[size_t(j)];
-        uint8_t* code = out + size_t(i) * code_size;
-        uint64_t v = uint64_t(l);
+    std::vector<float> r(n * size_t(d));
+    const std::vector<idx_t> assign = residuals(idx_t(n), x, r.data());
+    std::vector<uint8_t> pq_codes(n * code_size_2);
+    pq.compute_codes(r.data(), pq_codes.data(), n);
+    for (size_t i = 0; i < n; ++i) {
+        uint8_t* code = out + i * code_size;
+        uint64_t v = uint64_t(assign[i]);
         for (size_t b = 0; b < code_size_1; ++b, v >>= 8) code[b] = uint8_t(v & 0xff);
-        pq.compute_codes(r.data(), code + code_size_1, 1);
-    });
+        std::memcpy(code + code_size_1, pq_codes.data() + i * code_size_2, code_size_2);
+    }
 }
 
 void Index2Layer::decode(size_t n, const uint8_t* in, float* x) const {

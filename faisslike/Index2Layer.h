@@ -33,6 +33,10 @@ struct Index2Layer : IndexFlatCodes {
    protected:
     void do_train(idx_t n, const float* x) override;
     void encode(size_t n, const float* x, uint8_t* out) const override;
+
+   private:
+    // r = x - its nearest centroid (n x d); returns the list numbers (training and encoding).
+    std::vector<idx_t> residuals(idx_t n, const float* x, float* r) const;
 };
 
 }  // namespace faisslike

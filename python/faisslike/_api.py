@@ -613,9 +613,16 @@ def set_write_format(format):
     """The format write_index / write_index_binary use when called without format= (what
     programs written for FAISS do): "faisslike" (default) or "faiss", so that files written
     by an unmodified FAISS program running on faisslike stay readable by faiss-cpu."""
-    if format not in ("faisslike", "faiss"):
-        raise ValueError(f"format must be 'faisslike' or 'faiss', got {format!r}")
+    _pick_format(format, {"faisslike": None, "faiss": None})
     _write_format[0] = format
+
+
+def _pick_format(format, choices):
+    """choices[format] (None: the set_write_format setting); ValueError for another name."""
+    format = _write_format[0] if format is None else format
+    if format not in choices:
+        raise ValueError(f"format must be 'faisslike' or 'faiss', got {format!r}")
+    return choices[format]
 
 
 def write_index(index, target, format=None):
@@ -623,24 +630,16 @@ def write_index(index, target, format=None):
 
     format="faiss" writes FAISS's own format (faiss.read_index loads it); read_index reads
     both formats. None: the set_write_format setting ("faisslike" unless changed)."""
-    format = _write_format[0] if format is None else format
-    if format == "faisslike":
-        _write(_C.serialize_index, _C.write_index, index, target)
-    elif format == "faiss":
-        _write(_C.serialize_index_faiss, _C.write_index_faiss, index, target)
-    else:
-        raise ValueError(f"format must be 'faisslike' or 'faiss', got {format!r}")
+    _write(*_pick_format(format, {"faisslike": (_C.serialize_index, _C.write_index),
+                                  "faiss": (_C.serialize_index_faiss, _C.write_index_faiss)}),
+           index, target)
 
 
 def serialize_index(index, format=None):
     """The index as a uint8 array in our format, or FAISS's (format="faiss"); None: the
     set_write_format setting."""
-    format = _write_format[0] if format is None else format
-    if format == "faisslike":
-        return _C.serialize_index(index)
-    if format == "faiss":
-        return _C.serialize_index_faiss(index)
-    raise ValueError(f"format must be 'faisslike' or 'faiss', got {format!r}")
+    return _pick_format(format, {"faisslike": _C.serialize_index,
+                                 "faiss": _C.serialize_index_faiss})(index)
 
 
 def read_index(source, io_flags=0):
@@ -652,13 +651,10 @@ def write_index_binary(index, target, format=None):
     """write_index_binary(index, path | file object | PyCallbackIOWriter, format=None);
     format="faiss" writes FAISS's format (read_index_binary reads both); None: the
     set_write_format setting."""
-    format = _write_format[0] if format is None else format
-    if format == "faisslike":
-        _write(_C.serialize_index_binary, _C.write_index_binary, index, target)
-    elif format == "faiss":
-        _write(_C.serialize_index_binary_faiss, _C.write_index_binary_faiss, index, target)
-    else:
-        raise ValueError(f"format must be 'faisslike' or 'faiss', got {format!r}")
+    _write(*_pick_format(format, {
+        "faisslike": (_C.serialize_index_binary, _C.write_index_binary),
+        "faiss": (_C.serialize_index_binary_faiss, _C.write_index_binary_faiss)}),
+        index, target)
 
 
 def read_index_binary(source, io_flags=0):

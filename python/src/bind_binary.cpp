@@ -323,14 +323,7 @@ the codes as -1/+1 vectors. Keeps index alive.)doc")
     m.def(
         "serialize_index_binary_faiss",
         [](const IndexBinary& index) {
-            std::vector<uint8_t> bytes;
-            {
-                py::gil_scoped_release release;
-                bytes = serialize_index_binary_faiss(&index);
-            }
-            py::array_t<uint8_t> out{py::ssize_t(bytes.size())};
-            if (!bytes.empty()) std::memcpy(out.mutable_data(), bytes.data(), bytes.size());
-            return out;
+            return serialized_bytes([&] { return serialize_index_binary_faiss(&index); });
         },
         "index"_a);
     m.def(
@@ -344,14 +337,7 @@ the codes as -1/+1 vectors. Keeps index alive.)doc")
     m.def(
         "serialize_index_binary",
         [](const IndexBinary& index) {
-            std::vector<uint8_t> bytes;
-            {
-                py::gil_scoped_release release;
-                bytes = serialize_index_binary(&index);
-            }
-            py::array_t<uint8_t> out{py::ssize_t(bytes.size())};
-            if (!bytes.empty()) std::memcpy(out.mutable_data(), bytes.data(), bytes.size());
-            return out;
+            return serialized_bytes([&] { return serialize_index_binary(&index); });
         },
         "index"_a);
     m.def(

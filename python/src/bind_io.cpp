@@ -48,14 +48,7 @@ failed. See docs/python-api.md for the grammar.)doc");
     m.def(
         "serialize_index",
         [](const Index& index) {
-            std::vector<uint8_t> bytes;
-            {
-                py::gil_scoped_release release;
-                bytes = serialize_index(&index);
-            }
-            py::array_t<uint8_t> out(py::ssize_t(bytes.size()));
-            std::memcpy(out.mutable_data(), bytes.data(), bytes.size());
-            return out;
+            return serialized_bytes([&] { return serialize_index(&index); });
         },
         "index"_a, "The index in the write_index format, as a 1-D uint8 numpy array.");
     m.def(
@@ -71,14 +64,7 @@ failed. See docs/python-api.md for the grammar.)doc");
     m.def(
         "serialize_index_faiss",
         [](const Index& index) {
-            std::vector<uint8_t> bytes;
-            {
-                py::gil_scoped_release release;
-                bytes = serialize_index_faiss(&index);
-            }
-            py::array_t<uint8_t> out(py::ssize_t(bytes.size()));
-            if (!bytes.empty()) std::memcpy(out.mutable_data(), bytes.data(), bytes.size());
-            return out;
+            return serialized_bytes([&] { return serialize_index_faiss(&index); });
         },
         "index"_a, "The index in FAISS's format, as a 1-D uint8 numpy array.");
     m.def(

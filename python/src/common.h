@@ -58,6 +58,19 @@ inline FloatArray as_matrix(py::handle obj, int64_t d, const char* what) {
 }
 
 // A C-contiguous uint8 (n, code_size) matrix, or TypeError / ValueError.
+// What a serializer returns (run without the GIL), as a 1-D uint8 numpy array.
+template <class Serialize>
+py::array_t<uint8_t> serialized_bytes(Serialize&& serialize) {
+    std::vector<uint8_t> bytes;
+    {
+        py::gil_scoped_release release;
+        bytes = serialize();
+    }
+    py::array_t<uint8_t> out(py::ssize_t(bytes.size()));
+    if (!bytes.empty()) std::memcpy(out.mutable_data(), bytes.data(), bytes.size());
+    return out;
+}
+
 inline py::array_t<uint8_t, py::array::c_style> as_codes(py::handle obj, size_t code_size) {
     py::array a = to_array(obj);
     if (a.dtype().kind() != 'u' || a.itemsize() != 1)

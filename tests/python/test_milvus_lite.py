@@ -92,10 +92,17 @@ def test_data_written_under_faisslike_opens_under_faiss(tmp_path):
     back = run(tmp_path, alias=False, data_dir=str(tmp_path / "faisslike"), extra=("--reopen",))
     theirs = run(tmp_path, alias=False)
     back2 = run(tmp_path, alias=True, data_dir=str(tmp_path / "faiss"), extra=("--reopen",))
+    truth = oracle()
     for c, (itype, metric, _, _) in enumerate(scenario.INDEXES):
         name = f"c{c}_{itype.lower()}_{metric.lower()}"
         for a, b in ((ours, back), (theirs, back2)):
+            if itype.startswith("HNSW"):
+                # The same graph, but each library walks it its own way: recall, as above.
+                ra = recall(a[name]["reopened"], truth[metric, "reopened"])
+                rb = recall(b[name]["reopened"], truth[metric, "reopened"])
+                assert min(ra, rb) >= max(ra, rb) - 0.05, (name, ra, rb)
+                continue
             ia = [[h[0] for h in q] for q in a[name]["reopened"]]
             ib = [[h[0] for h in q] for q in b[name]["reopened"]]
             same = np.mean([len(set(x) & set(y)) / len(x) for x, y in zip(ia, ib)])
-            assert same >= 0.98, (name, same)  # same files, ties aside
+            assert same >= 0.98, (name, same)  # same files and lists, ties aside

@@ -607,7 +607,13 @@ void build_graph(HNSW& hnsw, size_t n0, size_t n1, const Space& space) {
     std::mutex global;
     GraphBuilder<Space> b{hnsw, GraphViewT<Space>(hnsw, space), locks};
     size_t start = n0;
-    if (hnsw.entry_point < 0) b.insert(int64_t(start++), global);
+    // A small graph is grown on one thread: two threads racing through an almost empty graph
+    // do not see each other's nodes, and on clustered data the first nodes could end up
+    // linked only among themselves, leaving whole clusters hard to reach (recall 0.78 instead
+    // of 0.99 in 1 build of ~60 under load). 1024 nodes cost milliseconds.
+    const size_t seq_until = 1024;
+    for (; start < n1 && (hnsw.entry_point < 0 || start < seq_until); ++start)
+        b.insert(int64_t(start), global);
     // Chunks of 16: neighbouring inserts share little, and the scheduling cost stays small.
     const int64_t nchunks = (int64_t(n1 - start) + 15) / 16;
     parallel_for(nchunks, [&](int64_t c) {

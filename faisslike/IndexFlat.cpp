@@ -111,7 +111,9 @@ void IndexFlat::do_reconstruct_n(idx_t i0, idx_t ni, float* recons) const {
     std::memcpy(recons, get_xb() + size_t(i0) * d, sizeof(float) * size_t(ni) * d);
 }
 
-size_t IndexFlat::do_sa_code_size() const { return sizeof(float) * size_t(d); }
+size_t IndexFlat::do_sa_code_size() const {
+    return sizeof(float) * size_t(d);
+}
 
 void IndexFlat::do_sa_encode(idx_t n, const float* x, uint8_t* bytes) const {
     std::memcpy(bytes, x, sizeof(float) * size_t(n) * size_t(d));

@@ -63,7 +63,9 @@ void IndexFlatCodes::do_search(idx_t n, const float* x, idx_t k, float* distance
                 });
 }
 
-size_t IndexFlatCodes::do_sa_code_size() const { return code_size; }
+size_t IndexFlatCodes::do_sa_code_size() const {
+    return code_size;
+}
 
 void IndexFlatCodes::do_sa_encode(idx_t n, const float* x, uint8_t* bytes) const {
     encode(size_t(n), x, bytes);

@@ -974,14 +974,15 @@ IndexHNSWPQ::IndexHNSWPQ(idx_t d, int pq_m, int M, int pq_nbits, MetricType metr
                         pq_nbits);
 }
 
-IndexHNSW2Level::IndexHNSW2Level(Index* quantizer, size_t nlist, int m_pq, int M,
-                                 MetricType metric)
+IndexHNSW2Level::IndexHNSW2Level(Index* quantizer, size_t nlist, int m_pq, int M, MetricType metric)
     : IndexHNSWCodes(std::make_unique<Index2Layer>(quantizer, nlist, m_pq, 8, metric), M) {}
 
 IndexHNSW2Level::IndexHNSW2Level(std::unique_ptr<Index2Layer> st, int M)
     : IndexHNSWCodes(std::move(st), M) {}
 
 // The constructors put an Index2Layer there and nothing replaces it.
-Index2Layer& IndexHNSW2Level::storage2l() const { return static_cast<Index2Layer&>(*storage); }
+Index2Layer& IndexHNSW2Level::storage2l() const {
+    return static_cast<Index2Layer&>(*storage);
+}
 
 }  // namespace faisslike

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "faisslike/Index.h"
+#include "faisslike/Index2Layer.h"
 #include "faisslike/IndexBinaryFlat.h"
 #include "faisslike/IndexFlat.h"
-#include "faisslike/Index2Layer.h"
 #include "faisslike/IndexFlatCodes.h"
 #include "faisslike/ScalarQuantizer.h"
 #include "faisslike/impl/LargeAlloc.h"

@@ -475,7 +475,9 @@ size_t IndexIVF::coarse_code_size() const {
     return (nbits + 7) / 8;
 }
 
-size_t IndexIVF::do_sa_code_size() const { return coarse_code_size() + code_size; }
+size_t IndexIVF::do_sa_code_size() const {
+    return coarse_code_size() + code_size;
+}
 
 void IndexIVF::do_sa_encode(idx_t n, const float* x, uint8_t* bytes) const {
     const std::vector<idx_t> list_nos = assign_lists(n, x);

@@ -85,8 +85,8 @@ namespace {
 // after its last non-zero one, so every tuple has exactly one parent: no duplicates.
 struct MultiSequence {
     size_t M, nbits, depth;
-    std::vector<float> sorted;      // M x depth, ascending
-    std::vector<uint32_t> order;    // M x depth: sub-centroid numbers
+    std::vector<float> sorted;    // M x depth, ascending
+    std::vector<uint32_t> order;  // M x depth: sub-centroid numbers
     struct Item {
         float sum;
         uint32_t node;  // index into nodes
@@ -103,10 +103,9 @@ struct MultiSequence {
         for (size_t m = 0; m < M; ++m) {
             const float* t = table + m * ksub;
             for (size_t j = 0; j < ksub; ++j) perm[j] = uint32_t(j);
-            std::partial_sort(perm.begin(), perm.begin() + long(depth), perm.end(),
-                              [&](uint32_t a, uint32_t b) {
-                                  return t[a] < t[b] || (t[a] == t[b] && a < b);
-                              });
+            std::partial_sort(
+                perm.begin(), perm.begin() + long(depth), perm.end(),
+                [&](uint32_t a, uint32_t b) { return t[a] < t[b] || (t[a] == t[b] && a < b); });
             for (size_t r = 0; r < depth; ++r) {
                 order[m * depth + r] = perm[r];
                 sorted[m * depth + r] = t[perm[r]];

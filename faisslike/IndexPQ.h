@@ -13,7 +13,6 @@ struct IndexPQ : IndexFlatCodes {
 
     IndexPQ(idx_t d, size_t M, size_t nbits = 8, MetricType metric = METRIC_L2);
 
-
    protected:
     void do_train(idx_t n, const float* x) override;
     std::unique_ptr<CodeScorer> get_scorer() const override;

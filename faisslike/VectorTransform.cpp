@@ -290,7 +290,9 @@ void HadamardRotation::init(uint32_t seed_in) {
     is_trained = true;
 }
 
-void HadamardRotation::do_train(idx_t, const float*) { init(seed != 0 ? seed : 12345); }
+void HadamardRotation::do_train(idx_t, const float*) {
+    init(seed != 0 ? seed : 12345);
+}
 
 void HadamardRotation::do_apply(idx_t n, const float* x, float* xt) const {
     const size_t p = size_t(d_out);

@@ -17,8 +17,8 @@
 #include "faisslike/IndexIVFPQ.h"
 #include "faisslike/IndexPQ.h"
 #include "faisslike/IndexPreTransform.h"
-#include "faisslike/IndexRowwiseMinMax.h"
 #include "faisslike/IndexRefine.h"
+#include "faisslike/IndexRowwiseMinMax.h"
 #include "faisslike/IndexScalarQuantizer.h"
 
 namespace faisslike {

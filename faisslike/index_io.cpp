@@ -21,8 +21,8 @@
 #include "faisslike/IndexPQ.h"
 #include "faisslike/IndexPreTransform.h"
 #include "faisslike/IndexRefine.h"
-#include "faisslike/IndexScalarQuantizer.h"
 #include "faisslike/IndexRowwiseMinMax.h"
+#include "faisslike/IndexScalarQuantizer.h"
 #include "faisslike/IndexShards.h"
 #include "faisslike/impl/IndexRecords.h"
 
@@ -450,8 +450,7 @@ std::unique_ptr<IndexBinary> read_index_binary(IOReader* r) {
 
 std::unique_ptr<IndexBinary> read_index_binary(const std::string& path, int io_flags) {
     FAISSLIKE_CHECK_ARG((io_flags & ~(IO_FLAG_MMAP | IO_FLAG_READ_ONLY)) == 0,
-                        "unknown io_flags 0x%x",
-                        unsigned(io_flags));
+                        "unknown io_flags 0x%x", unsigned(io_flags));
     if (io_flags & IO_FLAG_MMAP) {
         MmapIOReader r(path);
         return read_index_binary(&r);

@@ -56,9 +56,9 @@ namespace {
 using Bytes = std::vector<uint8_t>;
 constexpr size_t kHeader = 16;
 
-const char* const kTags[] = {"IxFl", "IwFl", "IxPq", "IwPQ", "IxRF", "IHNf", "IHN2", "IHNc",
-                             "IxSQ", "IwSQ", "IxMp", "IxM2", "IxPT", "IxSh", "IBxF", "IBwF",
-                             "IBMp", "IBM2", "IBHh", "IBHm", "IBFf", "IBHf", "IxMm", "IxMI", "Ix2L"};
+const char* const kTags[] = {"IxFl", "IwFl", "IxPq", "IwPQ", "IxRF", "IHNf", "IHN2", "IHNc", "IxSQ",
+                             "IwSQ", "IxMp", "IxM2", "IxPT", "IxSh", "IBxF", "IBwF", "IBMp", "IBM2",
+                             "IBHh", "IBHm", "IBFf", "IBHf", "IxMm", "IxMI", "Ix2L"};
 
 uint64_t get64(const Bytes& b, size_t o) {
     uint64_t v;
@@ -597,8 +597,8 @@ TEST(HostileFaissFiles, MutatedFaissFormatNeverCrashes) {
             idx->add_with_ids(idx_t(n), codes.data(), ids.data());
         else
             idx->add(idx_t(n), codes.data());
-        srcs.push_back({std::string(desc) + " (faiss format)",
-                        serialize_index_binary_faiss(idx.get()), true});
+        srcs.push_back(
+            {std::string(desc) + " (faiss format)", serialize_index_binary_faiss(idx.get()), true});
         auto back = deserialize_index_binary(srcs.back().bytes.data(), srcs.back().bytes.size());
         ASSERT_EQ(back->ntotal, idx->ntotal) << desc;
     }

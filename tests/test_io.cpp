@@ -28,9 +28,9 @@
 #include "faisslike/IndexIDMap.h"
 #include "faisslike/IndexIVF.h"
 #include "faisslike/IndexRefine.h"
-#include "faisslike/invlists/OnDiskInvertedLists.h"
 #include "faisslike/index_factory.h"
 #include "faisslike/index_io.h"
+#include "faisslike/invlists/OnDiskInvertedLists.h"
 #include "test_util.h"
 
 using namespace faisslike;

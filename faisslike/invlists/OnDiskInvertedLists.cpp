@@ -14,7 +14,9 @@ namespace faisslike {
 namespace {
 constexpr char kMagic[8] = {'F', 'L', 'I', 'V', 'D', 'A', 'T', 'A'};
 
-uint64_t round_up(uint64_t v) { return (v + 63) / 64 * 64; }
+uint64_t round_up(uint64_t v) {
+    return (v + 63) / 64 * 64;
+}
 
 // Writes through to the file and hashes what it writes.
 struct HashingWriter {
@@ -40,8 +42,7 @@ struct HashingWriter {
 }  // namespace
 
 std::unique_ptr<OnDiskInvertedLists> OnDiskInvertedLists::merge(
-    const std::vector<const InvertedLists*>& sources, const std::string& filename,
-    bool shift_ids) {
+    const std::vector<const InvertedLists*>& sources, const std::string& filename, bool shift_ids) {
     FAISSLIKE_CHECK_ARG_MSG(!sources.empty(), "merge: no inverted lists to merge");
     for (const InvertedLists* s : sources) FAISSLIKE_CHECK_ARG_MSG(s, "merge: a source is null");
     const size_t nlist = sources[0]->nlist, code_size = sources[0]->code_size;
@@ -74,8 +75,9 @@ std::unique_ptr<OnDiskInvertedLists> OnDiskInvertedLists::merge(
                 hw.write(ids.data(), ls * sizeof(idx_t));
                 n += ls;
             }
-            FAISSLIKE_THROW_IF_NOT_FMT(n <= 0xffffffffull, "merge: list %zu would hold %llu entries",
-                                       l, (unsigned long long)n);
+            FAISSLIKE_THROW_IF_NOT_FMT(n <= 0xffffffffull,
+                                       "merge: list %zu would hold %llu entries", l,
+                                       (unsigned long long)n);
             sizes[l] = n;
             hw.pad();
             for (const InvertedLists* s : sources)
@@ -89,10 +91,12 @@ std::unique_ptr<OnDiskInvertedLists> OnDiskInvertedLists::merge(
     return open(filename, nlist, code_size, offsets, sizes, file_size, hash);
 }
 
-std::unique_ptr<OnDiskInvertedLists> OnDiskInvertedLists::open(
-    const std::string& filename, size_t nlist, size_t code_size,
-    const std::vector<uint64_t>& offsets, const std::vector<uint64_t>& sizes,
-    uint64_t file_size, uint64_t file_hash) {
+std::unique_ptr<OnDiskInvertedLists> OnDiskInvertedLists::open(const std::string& filename,
+                                                               size_t nlist, size_t code_size,
+                                                               const std::vector<uint64_t>& offsets,
+                                                               const std::vector<uint64_t>& sizes,
+                                                               uint64_t file_size,
+                                                               uint64_t file_hash) {
     FAISSLIKE_THROW_IF_NOT_MSG(offsets.size() == nlist && sizes.size() == nlist,
                                "on-disk lists: one offset and one size per list expected");
     MmapIOReader r(filename);
@@ -124,13 +128,15 @@ std::unique_ptr<OnDiskInvertedLists> OnDiskInvertedLists::open(
                         off <= file_size && n * 8 <= file_size - off &&
                         n * code_size <= file_size - round_up(off + n * 8) &&
                         round_up(off + n * 8) <= file_size;
-        FAISSLIKE_THROW_IF_NOT_FMT(ok, "inverted-lists data file '%s': list %zu (offset %llu, "
+        FAISSLIKE_THROW_IF_NOT_FMT(ok,
+                                   "inverted-lists data file '%s': list %zu (offset %llu, "
                                    "%llu entries) lies outside the file",
                                    filename.c_str(), l, (unsigned long long)off,
                                    (unsigned long long)n);
         const idx_t* ids = reinterpret_cast<const idx_t*>(base + off);
         for (uint64_t o = 0; o < n; ++o)
-            FAISSLIKE_THROW_IF_NOT_FMT(ids[o] >= 0, "inverted-lists data file '%s': list %zu "
+            FAISSLIKE_THROW_IF_NOT_FMT(ids[o] >= 0,
+                                       "inverted-lists data file '%s': list %zu "
                                        "holds invalid id %lld",
                                        filename.c_str(), l, (long long)ids[o]);
         il->ids[l] = ids;

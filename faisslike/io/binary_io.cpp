@@ -162,8 +162,8 @@ std::unique_ptr<IndexBinary> assemble_binary_idmap(SectionReader& s, int d, idx_
     if (sub->d != d || sub->ntotal != ntotal) s.fail("wrapped index d or ntotal differ");
     // Over an index that keeps ids, removed entries stay as -1: at least ntotal entries.
     if (sub->accepts_ids() ? ids.size() < uint64_t(ntotal) : ids.size() != uint64_t(ntotal))
-        s.fail(format_string("id_map holds %zu ids for ntotal=%lld", ids.size(),
-                             (long long)ntotal));
+        s.fail(
+            format_string("id_map holds %zu ids for ntotal=%lld", ids.size(), (long long)ntotal));
     size_t live = 0;
     for (idx_t v : ids) {
         if (v < -1 || (v == -1 && !sub->accepts_ids()))

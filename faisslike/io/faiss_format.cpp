@@ -227,9 +227,10 @@ FIVF read_ivf_head(FaissReader& f) {
     v.quantizer = read_nested(f, "quantizer");
     if (v.quantizer->d != v.h.d) f.fail("quantizer dimension differs from the index");
     if (v.h.is_trained && uint64_t(v.quantizer->ntotal) != v.nlist)
-        f.fail(format_string("trained index but the quantizer holds %lld centroids for "
-                             "nlist=%llu",
-                             (long long)v.quantizer->ntotal, (unsigned long long)v.nlist));
+        f.fail(
+            format_string("trained index but the quantizer holds %lld centroids for "
+                          "nlist=%llu",
+                          (long long)v.quantizer->ntotal, (unsigned long long)v.nlist));
     v.dm = read_direct_map(f);
     return v;
 }
@@ -319,9 +320,10 @@ void read_hnsw_graph(FaissReader& f, HNSW*& out_graph, int& M_out, idx_t ntotal,
     const int M0 = cum[1];
     const int M = cum.size() > 2 ? cum[2] - cum[1] : M0 / 2;
     if (M < 2 || M > 512 || M0 != 2 * M)
-        f.fail(format_string("HNSW with %d links at level 0 and %d above: only 2M / M is "
-                             "supported",
-                             M0, M));
+        f.fail(
+            format_string("HNSW with %d links at level 0 and %d above: only 2M / M is "
+                          "supported",
+                          M0, M));
     for (size_t i = 2; i < cum.size(); ++i)
         if (cum[i] - cum[i - 1] != M) f.fail("HNSW upper levels of unequal size");
     graph = std::make_unique<HNSW>(M);
@@ -529,8 +531,8 @@ std::unique_ptr<Index> read_rec(FaissReader& f) {
     }
     if (h == fourcc("IwFl")) {
         FIVF v = read_ivf_head(f);
-        auto ivf = std::make_unique<IndexIVFFlat>(v.quantizer.get(), v.h.d, size_t(v.nlist),
-                                                  v.h.metric);
+        auto ivf =
+            std::make_unique<IndexIVFFlat>(v.quantizer.get(), v.h.d, size_t(v.nlist), v.h.metric);
         ivf->quantizer.set_owned(true);
         v.quantizer.release();
         read_invlists(f, *ivf, v);
@@ -594,8 +596,8 @@ std::unique_ptr<Index> read_rec(FaissReader& f) {
             idx = std::make_unique<IndexHNSWSQ>(hd.d, sq->sq.qtype, M, hd.metric);
         } else if (auto* pq = dynamic_cast<IndexPQ*>(st.get())) {
             if (h != fourcc("IHNp")) f.fail("HNSWSQ with a PQ storage");
-            idx = std::make_unique<IndexHNSWPQ>(hd.d, int(pq->pq.M), M, int(pq->pq.nbits),
-                                                hd.metric);
+            idx =
+                std::make_unique<IndexHNSWPQ>(hd.d, int(pq->pq.M), M, int(pq->pq.nbits), hd.metric);
         } else {
             f.fail("HNSW storage type does not match the record");
         }
@@ -648,14 +650,16 @@ std::unique_ptr<Index> read_rec(FaissReader& f) {
         pt->ntotal = hd.ntotal;
         pt->is_trained = hd.is_trained;
         for (const auto& vt : pt->chain)
-            if (hd.is_trained && !vt->is_trained) f.fail("a trained index with an untrained transform");
+            if (hd.is_trained && !vt->is_trained)
+                f.fail("a trained index with an untrained transform");
         return pt;
     }
     if (h == fourcc("null")) f.fail("the file holds a null index");
     if (f.depth == 0 && !known_faiss_fourcc(h))
-        f.fail(format_string("neither a faisslike index (bad magic bytes) nor a FAISS index "
-                             "(unknown leading fourcc '%s')",
-                             fourcc_name(h).c_str()));
+        f.fail(
+            format_string("neither a faisslike index (bad magic bytes) nor a FAISS index "
+                          "(unknown leading fourcc '%s')",
+                          fourcc_name(h).c_str()));
     f.fail(format_string("FAISS index type '%s' is not supported by faisslike",
                          fourcc_name(h).c_str()));
 }
@@ -743,13 +747,14 @@ std::unique_ptr<IndexBinary> read_binary_rec(FaissReader& f) {
         f.vec(ids, uint64_t(hd.ntotal), "id_map");
         for (idx_t id : ids)
             if (id < 0) f.fail(format_string("invalid id %lld", (long long)id));
-        return records::assemble_binary_idmap(f.s, hd.d, hd.ntotal, hd.is_trained,
-                                              std::move(sub), std::move(ids), two);
+        return records::assemble_binary_idmap(f.s, hd.d, hd.ntotal, hd.is_trained, std::move(sub),
+                                              std::move(ids), two);
     }
     if (f.depth == 0 && !known_faiss_fourcc(h))
-        f.fail(format_string("neither a faisslike index (bad magic bytes) nor a FAISS binary "
-                             "index (unknown leading fourcc '%s')",
-                             fourcc_name(h).c_str()));
+        f.fail(
+            format_string("neither a faisslike index (bad magic bytes) nor a FAISS binary "
+                          "index (unknown leading fourcc '%s')",
+                          fourcc_name(h).c_str()));
     f.fail(format_string("FAISS binary index type '%s' is not supported by faisslike",
                          fourcc_name(h).c_str()));
 }
@@ -808,8 +813,7 @@ void write_sq(FaissWriter& f, const ScalarQuantizer& sq) {
 }
 
 // The direct map as FAISS keeps it (list << 32 | offset per id).
-void write_direct_map(FaissWriter& f, DirectMap::Type type, const InvertedLists& il,
-                      idx_t ntotal) {
+void write_direct_map(FaissWriter& f, DirectMap::Type type, const InvertedLists& il, idx_t ntotal) {
     f.put<uint8_t>(uint8_t(type));
     std::vector<idx_t> array;
     std::vector<idx_t> pairs;
@@ -945,8 +949,8 @@ void write_rec(FaissWriter& f, const Index* idx) {
         write_header(f, *pq);
         write_pq(f, pq->pq);
         f.vec(pq->codes);
-        f.put<int32_t>(0);  // search_type ST_PQ
-        f.put<uint8_t>(0);  // encode_signs
+        f.put<int32_t>(0);                                     // search_type ST_PQ
+        f.put<uint8_t>(0);                                     // encode_signs
         f.put<int32_t>(int32_t(pq->pq.nbits * pq->pq.M / 2));  // polysemous_ht (unused)
     } else if (t == typeid(IndexScalarQuantizer)) {
         auto* sq = static_cast<const IndexScalarQuantizer*>(idx);

@@ -67,7 +67,8 @@ std::unique_ptr<Index> read_multi_index_quantizer(SectionReader& s, int) {
     IndexHeader h = read_index_header(s);
     uint64_t M, nbits;
     read_pq_params(s, h.d, M, nbits);
-    if (M * nbits > 62) s.fail(format_string("M * nbits = %llu > 62", (unsigned long long)(M * nbits)));
+    if (M * nbits > 62)
+        s.fail(format_string("M * nbits = %llu > 62", (unsigned long long)(M * nbits)));
     if (h.metric != METRIC_L2) s.fail("a multi-index quantizer is L2 only");
     auto mi = std::make_unique<MultiIndexQuantizer>(h.d, size_t(M), size_t(nbits));
     read_pq_centroids(s, mi->pq, h.is_trained);

@@ -94,8 +94,8 @@ namespace {
 std::unique_ptr<InvertedLists> read_ondisk_invlists(SectionReader& s, size_t nlist,
                                                     size_t code_size, uint64_t expected_total) {
     const uint64_t len = s.get<uint64_t>("ondisk_filename_length");
-    if (len == 0 || len > 4096) s.fail(format_string("invalid on-disk file name length %llu",
-                                                     (unsigned long long)len));
+    if (len == 0 || len > 4096)
+        s.fail(format_string("invalid on-disk file name length %llu", (unsigned long long)len));
     std::string name(size_t(len), '\0');
     s.get_bytes(&name[0], len, "ondisk_filename");
     if (name.find('\0') != std::string::npos) s.fail("on-disk file name contains a NUL byte");
@@ -107,8 +107,8 @@ std::unique_ptr<InvertedLists> read_ondisk_invlists(SectionReader& s, size_t nli
     for (size_t l = 0; l < nlist; ++l) {
         offsets[l] = s.get<uint64_t>("ondisk_offset");
         sizes[l] = s.get<uint64_t>("ondisk_list_size");
-        if (sizes[l] > 0xffffffffull) s.fail(format_string("list %zu claims %llu entries", l,
-                                                           (unsigned long long)sizes[l]));
+        if (sizes[l] > 0xffffffffull)
+            s.fail(format_string("list %zu claims %llu entries", l, (unsigned long long)sizes[l]));
         total += sizes[l];
     }
     if (total != expected_total)

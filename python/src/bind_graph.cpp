@@ -114,9 +114,9 @@ Index2Layer(quantizer, nlist, M, nbit=8, metric=METRIC_L2): codes = coarse list 
 PQ code of the residual (the storage of IndexHNSW2Level); searched exhaustively. Keeps the
 quantizer alive.)doc")
         .def(py::init([](Index* q, int64_t nlist, int64_t M, int64_t nbit, int metric) {
-                 return std::make_unique<Index2Layer>(q, narrow<size_t>(nlist, "nlist"),
-                                                      narrow<int>(M, "M"), narrow<int>(nbit, "nbit"),
-                                                      MetricType(metric));
+                 return std::make_unique<Index2Layer>(
+                     q, narrow<size_t>(nlist, "nlist"), narrow<int>(M, "M"),
+                     narrow<int>(nbit, "nbit"), MetricType(metric));
              }),
              "quantizer"_a, "nlist"_a, "M"_a, "nbit"_a = 8, "metric"_a = int(METRIC_L2),
              py::keep_alive<1, 2>())

@@ -23,7 +23,9 @@ void IndexFlat::set_mapped(const float* xb, idx_t n, std::shared_ptr<const void>
 
 void IndexFlat::materialize() {
     if (!mapped_) return;
-    codes.assign(mapped_, mapped_ + size_t(ntotal) * size_t(d));
+    // memcpy: the mapped rows may be misaligned (FAISS files).
+    codes.resize(size_t(ntotal) * size_t(d));
+    if (!codes.empty()) std::memcpy(codes.data(), mapped_, codes.size() * sizeof(float));
     mapped_ = nullptr;
     map_owner_.reset();
 }

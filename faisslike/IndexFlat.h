@@ -23,6 +23,7 @@ struct IndexFlat : Index {
     const float* get_xb() const { return mapped_ ? mapped_ : codes.data(); }
     bool is_mapped() const { return mapped_ != nullptr; }
     // Uses ntotal x d floats at xb in place; owner keeps them valid (read_index, IO_FLAG_MMAP).
+    // xb may be misaligned (a FAISS file's vectors): only memcpy and the kernels read it.
     void set_mapped(const float* xb, idx_t n, std::shared_ptr<const void> owner);
     // Copies mapped vectors into codes (before any change).
     void materialize();

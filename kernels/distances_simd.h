@@ -13,6 +13,7 @@
 namespace faisslike {
 namespace kernels {
 
+// Stored rows (y) may be misaligned: every read of them goes through O::load or ldf.
 // Four independent accumulators hide FMA latency (hnswlib uses one: see field notes).
 template <class Arch, bool is_L2>
 FAISSLIKE_KERNEL float distance1(const float* x, const float* y, size_t d) {
@@ -38,8 +39,9 @@ FAISSLIKE_KERNEL float distance1(const float* x, const float* y, size_t d) {
     for (; i + W <= d; i += W) a0 = term(O::load(x + i), O::load(y + i), a0);
     float s = O::hsum((a0 + a1) + (a2 + a3));
     for (; i < d; ++i) {
-        float t = is_L2 ? x[i] - y[i] : x[i];
-        s += t * (is_L2 ? t : y[i]);
+        const float xi = ldf(x + i), yi = ldf(y + i);
+        float t = is_L2 ? xi - yi : xi;
+        s += t * (is_L2 ? t : yi);
     }
     return s;
 }
@@ -88,7 +90,8 @@ FAISSLIKE_KERNEL void distances_batch4(const float* x, const float* y0, const fl
     const float* ys[4] = {y0, y1, y2, y3};
     for (; i < d; ++i)
         for (int r = 0; r < 4; ++r) {
-            const float t = is_L2 ? x[i] - ys[r][i] : x[i] * ys[r][i];
+            const float xi = ldf(x + i), yi = ldf(ys[r] + i);
+            const float t = is_L2 ? xi - yi : xi * yi;
             s[r] += is_L2 ? t * t : t;
         }
     for (int r = 0; r < 4; ++r) out[r] = s[r];

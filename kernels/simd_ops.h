@@ -20,6 +20,15 @@ namespace kernels {
 // path and crash on older CPUs (FAISS #5296). tests/check_isa_isolation.py guards this.
 #define FAISSLIKE_KERNEL __attribute__((flatten))
 
+// One float from any address. Stored rows may sit at any byte offset (a FAISS file mapped in
+// place puts its vectors at byte 45), so reads of stored rows never dereference a float*;
+// this compiles to the same single load.
+inline float ldf(const float* p) {
+    float v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
 template <class Arch>
 struct Ops {
     using B = xsimd::batch<float, Arch>;
@@ -84,7 +93,7 @@ struct Ops<ScalarArch> {
     static constexpr size_t W = 1;
     static inline B zero() { return 0.0f; }
     static inline B set1(float v) { return v; }
-    static inline B load(const float* p) { return *p; }
+    static inline B load(const float* p) { return ldf(p); }
     static inline void store(float* p, B v) { *p = v; }
     static inline B fmadd(B a, B b, B c) { return a * b + c; }
     static inline float hsum(B v) { return v; }

@@ -27,6 +27,7 @@
 #include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexIDMap.h"
 #include "faisslike/IndexIVF.h"
+#include "faisslike/IndexPreTransform.h"
 #include "faisslike/IndexRefine.h"
 #include "faisslike/index_factory.h"
 #include "faisslike/index_io.h"
@@ -436,6 +437,89 @@ TEST(IO, MemoryMappedLoadingUsesTheFileInPlace) {
             add_per_factory(*target, desc, idx_t(nq), xq.data(), more_ids.data());
         }
         expect_same_search(*copied, *mapped);
+    }
+}
+
+// FAISS files put their vectors at odd offsets (a top-level flat's at byte 45): mapped, they
+// are used in place anyway (O(1) load), read only through unaligned loads (UBSan's alignment
+// check runs this in scripts/sanitize.sh), and watched for in-place changes like ours.
+TEST(IO, FaissFlatFilesAreMappedInPlace) {
+    TempDir dir;
+    const size_t d = 21, n = 1500, nq = 9;  // d odd: every row misaligned differently
+    auto x = clustered(n, d, 51, 20, 3.0f), xq = clustered(nq, d, 52, 20, 3.0f);
+    std::vector<idx_t> ids(n);
+    for (size_t i = 0; i < n; ++i) ids[i] = idx_t(5 * i + 2);
+    for (const char* desc : {"Flat", "IDMap,Flat", "IDMap2,Flat", "L2norm,Flat"}) {
+        for (MetricType m : {METRIC_L2, METRIC_INNER_PRODUCT}) {
+            SCOPED_TRACE(std::string(desc) + (m == METRIC_L2 ? " L2" : " IP"));
+            auto idx = index_factory(int(d), desc, m);
+            add_per_factory(*idx, desc, idx_t(n), x.data(), ids.data());
+            const std::string p = dir.path + "/f.faiss";
+            write_index_faiss(idx.get(), p);
+            auto copied = read_index(p);
+            auto mapped = read_index(p, IO_FLAG_MMAP);
+            const Index* inner = mapped.get();
+            if (auto im = dynamic_cast<const IndexIDMap*>(inner)) inner = im->index;
+            if (auto pt = dynamic_cast<const IndexPreTransform*>(inner)) inner = pt->index.get();
+            auto flat = dynamic_cast<const IndexFlat*>(inner);
+            ASSERT_NE(flat, nullptr);
+            ASSERT_TRUE(flat->is_mapped());
+            EXPECT_NE(reinterpret_cast<uintptr_t>(flat->get_xb()) % alignof(float), 0u);
+            expect_same_search(*copied, *mapped);
+            for (idx_t k : {1, 10}) {  // one query: the per-row kernels; many: sgemm
+                for (size_t q : {size_t(1), nq}) {
+                    std::vector<float> D1(q * size_t(k)), D2(q * size_t(k));
+                    std::vector<idx_t> I1(q * size_t(k)), I2(q * size_t(k));
+                    copied->search(idx_t(q), xq.data(), k, D1.data(), I1.data());
+                    mapped->search(idx_t(q), xq.data(), k, D2.data(), I2.data());
+                    EXPECT_EQ(I1, I2);
+                    EXPECT_EQ(D1, D2);
+                }
+            }
+            RangeSearchResult r1, r2;
+            std::vector<float> D20(20);  // a radius that holds ~20 results for query 0
+            std::vector<idx_t> I20(20);
+            copied->search(1, xq.data(), 20, D20.data(), I20.data());
+            const float radius = D20[19];
+            copied->range_search(idx_t(nq), xq.data(), radius, &r1);
+            mapped->range_search(idx_t(nq), xq.data(), radius, &r2);
+            EXPECT_EQ(r1.lims, r2.lims);
+            EXPECT_EQ(r1.labels, r2.labels);
+            EXPECT_GT(r1.labels.size(), 0u);
+            if (std::string(desc) != "IDMap,Flat") {  // IndexIDMap has no reconstruct (as FAISS)
+                std::vector<float> v1(d), v2(d);
+                const idx_t last =
+                    std::string(desc).rfind("IDMap", 0) == 0 ? ids[n - 1] : idx_t(n - 1);
+                copied->reconstruct(last, v1.data());
+                mapped->reconstruct(last, v2.data());
+                EXPECT_EQ(v1, v2);
+            }
+            // Written back from the mapping: FAISS's bytes again.
+            EXPECT_EQ(serialize_index_faiss(mapped.get()), serialize_index_faiss(copied.get()));
+            // Changed in place by another program: an Error at the next call.
+            const std::string p2 = dir.path + "/g.faiss";
+            write_index_faiss(idx.get(), p2);
+            struct timespec old[2] = {{1600000000, 0}, {1600000000, 0}};
+            ASSERT_EQ(utimensat(AT_FDCWD, p2.c_str(), old, 0), 0);
+            auto watched = read_index(p2, IO_FLAG_MMAP);
+            const int fd = open(p2.c_str(), O_WRONLY);
+            ASSERT_GE(fd, 0);
+            std::vector<uint8_t> junk(4096, 0x7f);
+            ASSERT_EQ(pwrite(fd, junk.data(), junk.size(), 100), ssize_t(junk.size()));
+            close(fd);
+            std::vector<float> D(5);
+            std::vector<idx_t> I(5);
+            EXPECT_THROW(watched->search(1, xq.data(), 5, D.data(), I.data()), Error);
+            // The first change copies the rows; both then evolve alike.
+            std::vector<idx_t> more(nq);
+            for (size_t i = 0; i < nq; ++i) more[i] = idx_t(100000 + i);
+            for (Index* target : {copied.get(), mapped.get()})
+                add_per_factory(*target, desc, idx_t(nq), xq.data(), more.data());
+            EXPECT_FALSE(flat->is_mapped());
+            expect_same_search(*copied, *mapped);
+            std::remove(p.c_str());
+            std::remove(p2.c_str());
+        }
     }
 }
 

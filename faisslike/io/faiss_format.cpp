@@ -70,6 +70,12 @@ bool known_faiss_fourcc(uint32_t h) {
 struct FaissReader {
     SectionReader s;
     int depth = 0;
+    // Whether a flat record read now may use a mapped file's bytes in place: only where its
+    // owner reaches it through the Index contract (top level, IDMap, PreTransform), because
+    // FAISS's layout leaves the floats misaligned and only the kernels and the flat index
+    // itself read such rows (with unaligned loads).
+    bool flat_in_place = true;
+    int64_t n_in_place = 0;  // flat records mapped in place so far
 
     template <class T>
     T get(const char* field) {
@@ -115,11 +121,23 @@ FHeader read_header(FaissReader& f) {
 
 std::unique_ptr<Index> read_rec(FaissReader& f);
 
-std::unique_ptr<Index> read_nested(FaissReader& f, const char* what) {
+// An index holding mapped bytes (or wrapping one that does) checks the file at every call,
+// like the indexes of our own mapped files.
+std::unique_ptr<Index> read_watched(FaissReader& f) {
+    const int64_t before = f.n_in_place;
+    std::unique_ptr<Index> idx = read_rec(f);
+    if (f.n_in_place != before) idx->set_mapped_file(f.s.r->mapped_file());
+    return idx;
+}
+
+std::unique_ptr<Index> read_nested(FaissReader& f, const char* what, bool flat_in_place = false) {
     if (f.depth >= records::kMaxDepth)
         f.fail(format_string("nesting deeper than %d indexes at '%s'", records::kMaxDepth, what));
     ++f.depth;
-    std::unique_ptr<Index> idx = read_rec(f);
+    const bool saved = f.flat_in_place;
+    f.flat_in_place = flat_in_place;
+    std::unique_ptr<Index> idx = read_watched(f);
+    f.flat_in_place = saved;
     --f.depth;
     return idx;
 }
@@ -478,11 +496,20 @@ std::unique_ptr<Index> read_rec(FaissReader& f) {
             n != uint64_t(hd.ntotal) * uint64_t(hd.d))
             f.fail(format_string("flat codes hold %llu floats for ntotal=%lld x d=%d",
                                  (unsigned long long)n, (long long)hd.ntotal, hd.d));
-        idx->codes.resize(size_t(n));
-        f.s.get_bytes(idx->codes.data(), n * 4, "codes");
-        for (size_t i = 0; i < n; ++i)
-            if (!std::isfinite(idx->codes[i]))
-                f.fail(format_string("flat vector %zu has a non-finite value", i / size_t(hd.d)));
+        // Memory-mapped: the vectors stay in the file (O(1) in ntotal), unchecked for NaN, as
+        // our own mapped files are (a non-finite row never ranks: comparisons with NaN fail).
+        const uint8_t* p = f.flat_in_place ? f.s.view(n * 4, "codes") : nullptr;
+        if (p) {
+            idx->set_mapped(reinterpret_cast<const float*>(p), hd.ntotal, f.s.r->keepalive());
+            ++f.n_in_place;
+        } else {
+            idx->codes.resize(size_t(n));
+            f.s.get_bytes(idx->codes.data(), n * 4, "codes");
+            for (size_t i = 0; i < n; ++i)
+                if (!std::isfinite(idx->codes[i]))
+                    f.fail(format_string("flat vector %zu has a non-finite value",
+                                         i / size_t(hd.d)));
+        }
         idx->ntotal = hd.ntotal;
         return idx;
     }
@@ -610,7 +637,7 @@ std::unique_ptr<Index> read_rec(FaissReader& f) {
     if (h == fourcc("IxMp") || h == fourcc("IxM2")) {
         const bool two = h == fourcc("IxM2");
         FHeader hd = read_header(f);
-        std::unique_ptr<Index> sub = read_nested(f, "index");
+        std::unique_ptr<Index> sub = read_nested(f, "index", true);
         std::vector<idx_t> ids;
         f.vec(ids, uint64_t(hd.ntotal), "id_map");
         for (idx_t id : ids)  // FAISS keeps no removed (-1) entries
@@ -640,7 +667,7 @@ std::unique_ptr<Index> read_rec(FaissReader& f) {
             if (chain.back()->d_in != cur) f.fail("transform chain dimensions do not match");
             cur = chain.back()->d_out;
         }
-        std::unique_ptr<Index> sub = read_nested(f, "index");
+        std::unique_ptr<Index> sub = read_nested(f, "index", true);
         if (sub->d != cur || sub->metric_type != hd.metric || sub->ntotal != hd.ntotal)
             f.fail("wrapped index dimension, metric or ntotal differ");
         auto pt = std::make_unique<IndexPreTransform>(sub.get());
@@ -1095,13 +1122,16 @@ struct PrefixedReader : IOReader {
     uint64_t remaining() const override { return (4 - pos) + r->remaining(); }
     uint64_t position() const override { return r->position() - (4 - pos); }
     std::string name() const override { return r->name() + " (FAISS format)"; }
+    const uint8_t* try_view(size_t n) override { return pos == 4 ? r->try_view(n) : nullptr; }
+    std::shared_ptr<const void> keepalive() const override { return r->keepalive(); }
+    std::shared_ptr<const MappedFile> mapped_file() const override { return r->mapped_file(); }
 };
 }  // namespace
 
 std::unique_ptr<Index> read_index_faiss_body(IOReader* r, uint32_t fourcc4) {
     PrefixedReader pr(r, fourcc4);
     FaissReader f{SectionReader{&pr, "faiss", pr.remaining(), 0}};
-    std::unique_ptr<Index> idx = read_rec(f);
+    std::unique_ptr<Index> idx = read_watched(f);
     if (pr.remaining() != 0)
         FAISSLIKE_THROW_FMT("%s: %llu bytes after the index", pr.name().c_str(),
                             (unsigned long long)pr.remaining());

@@ -220,3 +220,40 @@ def test_binary_both_directions(tmp_path, key):
     Dc, Ic = c.search(xq, 10)
     np.testing.assert_array_equal(Dc, Db)
     same_results(Db.astype("float32"), Ib, Dc.astype("float32"), Ic, key, min_equal=0.8)
+
+
+@pytest.mark.parametrize("metric", [1, 0], ids=["L2", "IP"])
+def test_mapped_faiss_flat_is_used_in_place(tmp_path, metric):
+    # FAISS keeps a flat index's vectors at byte 45: mapped, we use them where they are (the
+    # load does not grow with n) and, unchecked, a NaN row there simply never ranks.
+    rs = np.random.RandomState(5)
+    xb = rs.rand(3000, 24).astype("float32")
+    xq = rs.rand(40, 24).astype("float32")
+    idx = fl.IndexFlat(24, metric)
+    idx.add(xb)
+    fn = str(tmp_path / "flat.faiss")
+    fl.write_index(idx, fn, format="faiss")
+    raw = bytearray(open(fn, "rb").read())
+    assert np.frombuffer(bytes(raw[45:45 + 4 * 24]), dtype="float32").tolist() == xb[0].tolist()
+    bad = 1234
+    raw[45 + 4 * 24 * bad + 8: 45 + 4 * 24 * bad + 12] = np.float32("nan").tobytes()
+    open(fn, "wb").write(raw)
+    with pytest.raises(RuntimeError, match="non-finite"):
+        fl.read_index(fn)
+    m = fl.read_index(fn, fl.IO_FLAG_MMAP)
+    ref = fl.IndexFlat(24, metric)
+    ref.add(np.delete(xb, bad, axis=0))
+    for k in (1, 10):
+        for nq in (1, 40):  # one query: per-row kernels; many: sgemm
+            D, I = m.search(xq[:nq], k)
+            Dr, Ir = ref.search(xq[:nq], k)
+            assert bad not in I
+            np.testing.assert_array_equal(np.where(Ir >= bad, Ir + 1, Ir), I)
+            np.testing.assert_allclose(D, Dr, rtol=1e-5, atol=1e-5)
+    lims, D, I = m.range_search(xq, float(Dr[:, -1].max()))
+    assert bad not in I and len(I) > 0
+    # The first change copies the rows out of the mapping.
+    m.add(xq)
+    assert m.ntotal == 3040
+    np.testing.assert_array_equal(m.reconstruct(3000), xq[0])
+    np.testing.assert_array_equal(m.reconstruct(2999), xb[2999])

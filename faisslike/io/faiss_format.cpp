@@ -507,8 +507,8 @@ std::unique_ptr<Index> read_rec(FaissReader& f) {
             f.s.get_bytes(idx->codes.data(), n * 4, "codes");
             for (size_t i = 0; i < n; ++i)
                 if (!std::isfinite(idx->codes[i]))
-                    f.fail(format_string("flat vector %zu has a non-finite value",
-                                         i / size_t(hd.d)));
+                    f.fail(
+                        format_string("flat vector %zu has a non-finite value", i / size_t(hd.d)));
         }
         idx->ntotal = hd.ntotal;
         return idx;
@@ -714,11 +714,22 @@ FBHeader read_binary_header(FaissReader& f) {
 
 std::unique_ptr<IndexBinary> read_binary_rec(FaissReader& f);
 
-std::unique_ptr<IndexBinary> read_binary_nested(FaissReader& f, const char* what) {
+std::unique_ptr<IndexBinary> read_binary_watched(FaissReader& f) {
+    const int64_t before = f.n_in_place;
+    std::unique_ptr<IndexBinary> idx = read_binary_rec(f);
+    if (f.n_in_place != before) idx->set_mapped_file(f.s.r->mapped_file());
+    return idx;
+}
+
+std::unique_ptr<IndexBinary> read_binary_nested(FaissReader& f, const char* what,
+                                                bool flat_in_place = false) {
     if (f.depth >= records::kMaxDepth)
         f.fail(format_string("nesting deeper than %d indexes at '%s'", records::kMaxDepth, what));
     ++f.depth;
-    std::unique_ptr<IndexBinary> idx = read_binary_rec(f);
+    const bool saved = f.flat_in_place;
+    f.flat_in_place = flat_in_place;
+    std::unique_ptr<IndexBinary> idx = read_binary_watched(f);
+    f.flat_in_place = saved;
     --f.depth;
     return idx;
 }
@@ -728,7 +739,16 @@ std::unique_ptr<IndexBinary> read_binary_rec(FaissReader& f) {
     if (h == fourcc("IBxF")) {
         FBHeader hd = read_binary_header(f);
         auto idx = std::make_unique<IndexBinaryFlat>(hd.d);
-        f.vec(idx->xb, uint64_t(hd.ntotal) * uint64_t(hd.d / 8), "xb");
+        const uint64_t n = f.get<uint64_t>("xb");
+        const uint64_t expected = uint64_t(hd.ntotal) * uint64_t(hd.d / 8);
+        // Memory-mapped: the codes stay in the file, as a float flat's vectors do.
+        const uint8_t* p = f.flat_in_place && n == expected && n > 0 ? f.s.view(n, "xb") : nullptr;
+        if (p) {
+            idx->set_mapped(p, hd.ntotal, f.s.r->keepalive());
+            ++f.n_in_place;
+        } else {
+            records::read_array_body(f.s, idx->xb, n, expected, "xb");
+        }
         idx->ntotal = hd.ntotal;
         return idx;
     }
@@ -769,7 +789,7 @@ std::unique_ptr<IndexBinary> read_binary_rec(FaissReader& f) {
     if (h == fourcc("IBMp") || h == fourcc("IBM2")) {
         const bool two = h == fourcc("IBM2");
         FBHeader hd = read_binary_header(f);
-        std::unique_ptr<IndexBinary> sub = read_binary_nested(f, "index");
+        std::unique_ptr<IndexBinary> sub = read_binary_nested(f, "index", true);
         std::vector<idx_t> ids;
         f.vec(ids, uint64_t(hd.ntotal), "id_map");
         for (idx_t id : ids)
@@ -1141,7 +1161,7 @@ std::unique_ptr<Index> read_index_faiss_body(IOReader* r, uint32_t fourcc4) {
 std::unique_ptr<IndexBinary> read_index_binary_faiss_body(IOReader* r, uint32_t fourcc4) {
     PrefixedReader pr(r, fourcc4);
     FaissReader f{SectionReader{&pr, "faiss", pr.remaining(), 0}};
-    std::unique_ptr<IndexBinary> idx = read_binary_rec(f);
+    std::unique_ptr<IndexBinary> idx = read_binary_watched(f);
     if (pr.remaining() != 0)
         FAISSLIKE_THROW_FMT("%s: %llu bytes after the index", pr.name().c_str(),
                             (unsigned long long)pr.remaining());

@@ -257,3 +257,35 @@ def test_mapped_faiss_flat_is_used_in_place(tmp_path, metric):
     assert m.ntotal == 3040
     np.testing.assert_array_equal(m.reconstruct(3000), xq[0])
     np.testing.assert_array_equal(m.reconstruct(2999), xb[2999])
+
+
+def test_mapped_faiss_binary_flat_is_used_in_place(tmp_path):
+    rs = np.random.RandomState(6)
+    xb = rs.randint(0, 256, (2000, 16)).astype("uint8")
+    xq = rs.randint(0, 256, (30, 16)).astype("uint8")
+    for key in ("BFlat", "BIDMap"):
+        idx = fl.IndexBinaryFlat(128)
+        if key == "BIDMap":
+            idx = fl.IndexBinaryIDMap(idx)
+            idx.add_with_ids(xb, np.arange(2000) * 3 + 1)
+        else:
+            idx.add(xb)
+        fn = str(tmp_path / "b.faiss")
+        fl.write_index_binary(idx, fn, format="faiss")
+        copied = fl.read_index_binary(fn)
+        mapped = fl.read_index_binary(fn, fl.IO_FLAG_MMAP)
+        for k in (1, 10):
+            Dc, Ic = copied.search(xq, k)
+            Dm, Im = mapped.search(xq, k)
+            np.testing.assert_array_equal(Ic, Im)
+            np.testing.assert_array_equal(Dc, Dm)
+        # Used in place, so watched: an in-place change is an error at the next call.
+        os.utime(fn, (1600000000, 1600000000))
+        mapped = fl.read_index_binary(fn, fl.IO_FLAG_MMAP)
+        with open(fn, "r+b") as f:
+            f.seek(200)
+            f.write(b"\x7f" * 64)
+        with pytest.raises(RuntimeError):
+            mapped.search(xq, 5)
+        # Copied loads do not watch the file.
+        copied.search(xq, 5)

@@ -16,6 +16,7 @@
 #include "faisslike/IndexIVFFlat.h"
 #include "faisslike/IndexIVFPQ.h"
 #include "faisslike/IndexPQ.h"
+#include "faisslike/IndexPQFastScan.h"
 #include "faisslike/IndexPreTransform.h"
 #include "faisslike/IndexRefine.h"
 #include "faisslike/IndexRowwiseMinMax.h"
@@ -93,6 +94,25 @@ struct Parser {
         return true;
     }
 
+    // PQ<M>x4fs[r][_<bbs>] -> (M, bbs): 4-bit fast-scan ("r": residuals, for IVF).
+    bool fs_params(const std::string& t, size_t& M, int& bbs, bool& residual) const {
+        const size_t x = t.find("x4fs");
+        std::string m_digits;
+        if (x == std::string::npos || !prefixed_number(t.substr(0, x), "PQ", m_digits))
+            return false;
+        std::string rest = t.substr(x + 4);
+        residual = !rest.empty() && rest[0] == 'r';
+        if (residual) rest = rest.substr(1);
+        bbs = 32;
+        if (!rest.empty()) {
+            std::string b_digits;
+            if (!prefixed_number(rest, "_", b_digits)) fail(t, "malformed fast-scan");
+            bbs = int(parse_count(b_digits, 1 << 20, t, desc));
+        }
+        M = size_t(parse_count(m_digits, 1 << 16, t, desc));
+        return true;
+    }
+
     std::unique_ptr<Index> core() {
         FAISSLIKE_CHECK_ARG(pos < tok.size(), "index_factory: '%s' has no index type",
                             desc.c_str());
@@ -135,6 +155,12 @@ struct Parser {
         ScalarQuantizer::QuantizerType qt;
         if (t == "Flat") return flat(metric);
         if (sq_type(t, qt)) return std::make_unique<IndexScalarQuantizer>(d, qt, metric);
+        {
+            int bbs;
+            bool residual;
+            if (fs_params(t, M, bbs, residual))
+                return std::make_unique<IndexPQFastScan>(d, M, 4, metric, bbs);
+        }
         if (pq_params(t, M, nbits)) return std::make_unique<IndexPQ>(d, M, nbits, metric);
         {
             // HNSW<M>, HNSW<M>,<codes> or HNSW<M>_<codes>, codes = Flat | SQ.. | PQ..

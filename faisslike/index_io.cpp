@@ -19,6 +19,7 @@
 #include "faisslike/IndexIVFFlat.h"
 #include "faisslike/IndexIVFPQ.h"
 #include "faisslike/IndexPQ.h"
+#include "faisslike/IndexPQFastScan.h"
 #include "faisslike/IndexPreTransform.h"
 #include "faisslike/IndexRefine.h"
 #include "faisslike/IndexRowwiseMinMax.h"
@@ -47,6 +48,7 @@ const ReaderEntry kReaders[] = {
     {kTagIVFFlat, read_ivf_flat},
     {kTagIVFPQ, read_ivf_pq},
     {kTagPQ, read_index_pq},
+    {kTagPQFastScan, read_index_pq_fastscan},
     {kTagHNSWFlat, read_hnsw_v1},
     {kTagHNSWFlat2, read_hnsw},
     {kTagHNSWCodes, read_hnsw_codes},
@@ -76,6 +78,7 @@ const WriterEntry kWriters[] = {
     {typeid(IndexIVFPQ), kTagIVFPQ, write_ivf_pq},
     {typeid(IndexIVFScalarQuantizer), kTagIVFSQ, write_ivf_sq},
     {typeid(IndexPQ), kTagPQ, write_index_pq},
+    {typeid(IndexPQFastScan), kTagPQFastScan, write_index_pq_fastscan},
     {typeid(IndexScalarQuantizer), kTagSQ, write_index_sq},
     {typeid(IndexHNSWFlat), kTagHNSWFlat2, write_hnsw},
     {typeid(IndexHNSWSQ), kTagHNSWCodes, write_hnsw_codes},

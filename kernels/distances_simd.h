@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "kernels/kernel_table.h"
+#include "kernels/pq4_simd.h"
 #include "kernels/simd_ops.h"
 
 namespace faisslike {
@@ -471,6 +472,7 @@ struct TableFor {
         &fp16_inner_product_ny<Arch>,
         &hamming_ny<Arch>,
         &hamming_batch4<Arch>,
+        &pq4_scan<Arch>,
     };
 };
 

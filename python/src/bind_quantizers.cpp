@@ -3,6 +3,7 @@
 
 #include "faisslike/IndexIVFPQ.h"
 #include "faisslike/IndexPQ.h"
+#include "faisslike/IndexPQFastScan.h"
 #include "faisslike/IndexScalarQuantizer.h"
 #include "faisslike/ProductQuantizer.h"
 #include "faisslike/distances.h"
@@ -116,6 +117,30 @@ and decompress vectors without adding them.)doc")
              }),
              "d"_a, "M"_a, "nbits"_a = 8, "metric"_a = int(METRIC_L2))
         .def_readonly("pq", &IndexPQ::pq);
+
+    py::class_<IndexPQFastScan, Index>(m, "IndexPQFastScan", R"doc(
+IndexPQFastScan(d, M, nbits=4, metric=METRIC_L2, bbs=32), or IndexPQFastScan(index_pq, bbs=32):
+4-bit PQ codes packed in blocks of 32 and scanned with in-register table lookups (FAISS's
+fast-scan; factory "PQ<M>x4fs"). Ranks by 8-bit quantized tables; returned distances are the
+exact PQ distances of the results (IndexPQ's for the same codebooks).)doc")
+        .def(py::init([](int64_t d, int64_t M, int64_t nbits, int metric, int bbs) {
+                 return std::make_unique<IndexPQFastScan>(d, narrow<size_t>(M, "M"),
+                                                          narrow<size_t>(nbits, "nbits"),
+                                                          MetricType(metric), bbs);
+             }),
+             "d"_a, "M"_a, "nbits"_a = 4, "metric"_a = int(METRIC_L2), "bbs"_a = 32)
+        .def(py::init([](const IndexPQ& orig, int bbs) {
+                 return std::make_unique<IndexPQFastScan>(orig, bbs);
+             }),
+             "orig"_a, "bbs"_a = 32)
+        .def_readonly("pq", &IndexPQFastScan::pq)
+        .def_readonly("bbs", &IndexPQFastScan::bbs)
+        .def_property_readonly("M", [](const IndexPQFastScan& s) { return s.pq.M; })
+        .def_property_readonly("nbits", [](const IndexPQFastScan& s) { return s.pq.nbits; })
+        .def_property_readonly("ksub", [](const IndexPQFastScan& s) { return s.pq.ksub; })
+        .def_property_readonly("M2", [](const IndexPQFastScan& s) { return (s.pq.M + 1) / 2 * 2; })
+        .def_property_readonly("code_size",
+                               [](const IndexPQFastScan& s) { return s.pq.code_size; });
 
     py::class_<MultiIndexQuantizer, Index>(m, "MultiIndexQuantizer", R"doc(
 MultiIndexQuantizer(d, M, nbits): the 2^(M*nbits) centroids formed by concatenating one PQ

@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
                            "MinMax,SQ8",
                            "MinMaxFP16,IVF4,PQ2x4",
                            "IMI2x2,Flat",
-                           "HNSW4_4+PQ2x4"};
+                           "HNSW4_4+PQ2x4",
+                           "PQ2x4fs"};
     int count = 0;
     for (MetricType m : {METRIC_L2, METRIC_INNER_PRODUCT}) {
         for (const char* desc : descs) {

@@ -1,0 +1,157 @@
+// Internal: the search loop around the 4-bit fast-scan kernel (kernels/pq4_simd.h), shared by
+// IndexPQFastScan and IndexIVFPQFastScan: per-query quantized tables, a top-k of 16-bit sums
+// fed through the kernel's threshold masks, and the final exact re-scoring of the survivors.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "faisslike/IDSelector.h"
+#include "faisslike/IndexPQFastScan.h"
+#include "faisslike/MetricType.h"
+#include "faisslike/ProductQuantizer.h"
+#include "kernels/kernel_table.h"
+
+namespace faisslike {
+namespace pq4scan {
+
+// One query's tables: float (M x 16; negated for inner product, so smaller is always
+// better) and quantized (M4 x 16).
+struct QueryTable {
+    std::vector<float> f;
+    std::vector<uint8_t> q;
+    float scale = 1, bias = 0, error = 0;
+    // From a float table already in f (M x 16, smaller is better).
+    void quantize(size_t M, size_t M4) {
+        q.resize(M4 * 16);
+        error = pq4::quantize_table(f.data(), M, M4, q.data(), scale, bias);
+    }
+    void compute(const ProductQuantizer& pq, size_t M4, MetricType metric, const float* x) {
+        f.resize(pq.M * 16);
+        pq.compute_table(metric, x, f.data());
+        if (metric == METRIC_INNER_PRODUCT)
+            for (float& v : f) v = -v;
+        quantize(pq.M, M4);
+    }
+    float exact(const ProductQuantizer& pq, const uint8_t* code) const {
+        float s = 0;
+        for (size_t m = 0; m < pq.M; ++m) s += f[m * 16 + pq.get_code(code, m)];
+        return s;
+    }
+};
+
+// The k best (smallest 16-bit sum, then smallest key) seen so far: a max-heap.
+struct Candidates {
+    struct Item {
+        uint16_t v;
+        int64_t key;
+        bool operator<(const Item& o) const { return v < o.v || (v == o.v && key < o.key); }
+    };
+    std::vector<Item> h;
+    size_t k = 0;
+    void reset(size_t k_in) {
+        k = k_in;
+        h.clear();
+        h.reserve(k);
+    }
+    bool full() const { return h.size() >= k; }
+    // Sums the kernel should report: <= lim. -1: none can enter.
+    int lim() const { return !full() ? 65535 : int(h.front().v) - 1; }
+    void push(uint16_t v, int64_t key) {
+        const Item it{v, key};
+        if (!full()) {
+            h.push_back(it);
+            std::push_heap(h.begin(), h.end());
+        } else if (it < h.front()) {
+            std::pop_heap(h.begin(), h.end());
+            h.back() = it;
+            std::push_heap(h.begin(), h.end());
+        }
+    }
+    void merge(const Candidates& o) {
+        for (const Item& it : o.h) push(it.v, it.key);
+    }
+};
+
+struct Scratch {
+    static constexpr size_t kChunk = 64;  // blocks per kernel call: 4 KB of sums per query
+    static constexpr size_t kMaxQ = 4;    // queries per kernel call
+    std::vector<uint16_t> out = std::vector<uint16_t>(kMaxQ * kChunk * 32);
+    std::vector<uint32_t> masks = std::vector<uint32_t>(kMaxQ * kChunk);
+    std::vector<uint8_t> luts;  // the nq tables, contiguous
+};
+
+// Scans nblocks blocks holding n vectors (the last block may be partial), whose keys are
+// key0 + i, for nq <= Scratch::kMaxQ queries at once (tables[q], results into c[q]); ids
+// (null: the keys) are what the selector sees.
+inline void scan_blocks(const kernels::KernelTable& K, const uint8_t* blocks, size_t nblocks,
+                        size_t M4, const QueryTable* const* tables, size_t nq, size_t n,
+                        int64_t key0, const IDSelector* sel, const idx_t* ids, Scratch& s,
+                        Candidates* const* c) {
+    const size_t bb = pq4::block_bytes(M4), tb = M4 * 16;
+    s.luts.resize(nq * tb);
+    for (size_t q = 0; q < nq; ++q)
+        std::copy(tables[q]->q.begin(), tables[q]->q.end(), s.luts.begin() + long(q * tb));
+    uint16_t lim[Scratch::kMaxQ];
+    for (size_t b0 = 0; b0 < nblocks; b0 += Scratch::kChunk) {
+        bool any = false;
+        for (size_t q = 0; q < nq; ++q) {
+            const int l = c[q]->lim();
+            lim[q] = uint16_t(std::max(l, 0));
+            any |= l >= 0;
+        }
+        if (!any) return;  // full top-k lists of zero sums: nothing can enter
+        const size_t nb = std::min(Scratch::kChunk, nblocks - b0);
+        K.pq4_scan(blocks + b0 * bb, nb, M4, s.luts.data(), nq, lim, s.out.data(), s.masks.data());
+        for (size_t q = 0; q < nq; ++q) {
+            Candidates& cq = *c[q];
+            if (cq.lim() < 0) continue;
+            for (size_t b = 0; b < nb; ++b) {
+                uint32_t mask = s.masks[q * nb + b];
+                while (mask) {
+                    const size_t j = size_t(__builtin_ctz(mask));
+                    mask &= mask - 1;
+                    const size_t i = (b0 + b) * 32 + j;
+                    if (i >= n) break;  // padding of the last block
+                    const uint16_t v = s.out[(q * nb + b) * 32 + j];
+                    if (int(v) > cq.lim()) continue;
+                    if (sel && !sel->is_member(ids ? ids[i] : idx_t(key0) + idx_t(i))) continue;
+                    cq.push(v, key0 + int64_t(i));
+                }
+            }
+        }
+    }
+}
+
+// Re-scores the candidates exactly (exact(key): the float-table distance) and writes the k
+// best, ordered by that distance then label, labels from label(key); the rest -1 / worst.
+template <class Exact, class Label>
+void finish(const Candidates& c, size_t k, bool ip, Exact&& exact, Label&& label, float* D,
+            idx_t* I) {
+    std::vector<std::pair<float, idx_t>> r;
+    r.reserve(c.h.size());
+    for (const auto& it : c.h) r.emplace_back(exact(it.key), label(it.key));
+    std::sort(r.begin(), r.end());
+    for (size_t j = 0; j < k; ++j) {
+        if (j < r.size()) {
+            D[j] = ip ? -r[j].first : r[j].first;
+            I[j] = r[j].second;
+        } else {
+            D[j] = ip ? -std::numeric_limits<float>::infinity()
+                      : std::numeric_limits<float>::infinity();
+            I[j] = -1;
+        }
+    }
+}
+
+template <class Exact>
+void finish(const Candidates& c, size_t k, bool ip, Exact&& exact, float* D, idx_t* I) {
+    finish(
+        c, k, ip, exact, [](int64_t key) { return idx_t(key); }, D, I);
+}
+
+}  // namespace pq4scan
+}  // namespace faisslike

@@ -1,0 +1,201 @@
+// 4-bit PQ fast-scan: the kernel of every ISA against the scalar one, and IndexPQFastScan
+// against IndexPQ with the same codebooks (same top-k up to the table quantization bound).
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "faisslike/Error.h"
+#include "faisslike/IDSelector.h"
+#include "faisslike/IndexPQ.h"
+#include "faisslike/IndexPQFastScan.h"
+#include "faisslike/impl/PQ4Scan.h"
+#include "faisslike/index_factory.h"
+#include "faisslike/index_io.h"
+#include "kernels/kernel_table.h"
+#include "test_util.h"
+
+using namespace faisslike;
+using namespace faisslike_test;
+
+TEST(FastScan, KernelOfEveryIsaEqualsScalar) {
+    std::mt19937 rng(7);
+    const kernels::KernelTable* ref = kernels::kernel_table(SIMDLevel::NONE);
+    for (SIMDLevel l : {SIMDLevel::AVX2, SIMDLevel::AVX512}) {
+        if (!simd_level_supported(l)) continue;
+        const kernels::KernelTable* K = kernels::kernel_table(l);
+        SCOPED_TRACE(simd_level_name(l));
+        for (size_t M4 : {4, 8, 12, 32, 64, 256}) {
+            for (size_t nq = 1; nq <= 4; ++nq) {
+                const size_t nb = 5;
+                std::vector<uint8_t> blocks(nb * M4 * 16), lut(nq * M4 * 16);
+                // Extreme tables too: all 255 (the largest sums, 255 * 256 at M4 = 256).
+                for (auto& b : blocks) b = uint8_t(rng());
+                for (auto& t : lut) t = M4 == 256 ? 255 : uint8_t(rng());
+                std::vector<uint16_t> lim(nq);
+                for (auto& v : lim) v = uint16_t(rng() % (M4 * 160));
+                std::vector<uint16_t> o1(nq * nb * 32), o2(nq * nb * 32);
+                std::vector<uint32_t> m1(nq * nb), m2(nq * nb);
+                ref->pq4_scan(blocks.data(), nb, M4, lut.data(), nq, lim.data(), o1.data(),
+                              m1.data());
+                K->pq4_scan(blocks.data(), nb, M4, lut.data(), nq, lim.data(), o2.data(),
+                            m2.data());
+                EXPECT_EQ(o1, o2) << "M4=" << M4 << " nq=" << nq;
+                EXPECT_EQ(m1, m2) << "M4=" << M4 << " nq=" << nq;
+                // The scalar reference against the layout, summed directly.
+                for (size_t q = 0; q < nq; ++q)
+                    for (size_t b = 0; b < nb; ++b)
+                        for (size_t j = 0; j < 32; ++j) {
+                            unsigned s = 0;
+                            for (size_t m = 0; m < M4; ++m) {
+                                const uint8_t byte = blocks[(b * M4 + m) * 16 + j % 16];
+                                s += lut[q * M4 * 16 + m * 16 + (j < 16 ? byte & 15 : byte >> 4)];
+                            }
+                            ASSERT_EQ(o1[(q * nb + b) * 32 + j], s);
+                            ASSERT_EQ((m1[q * nb + b] >> j) & 1, uint32_t(s <= lim[q]));
+                        }
+            }
+        }
+    }
+}
+
+namespace {
+
+// Every vector's exact PQ distance (the float tables), via IndexPQ with k = ntotal.
+std::vector<std::map<idx_t, float>> all_distances(const IndexPQ& pq, const std::vector<float>& xq,
+                                                  size_t nq) {
+    const size_t n = size_t(pq.ntotal);
+    std::vector<float> D(nq * n);
+    std::vector<idx_t> I(nq * n);
+    pq.search(idx_t(nq), xq.data(), idx_t(n), D.data(), I.data());
+    std::vector<std::map<idx_t, float>> out(nq);
+    for (size_t q = 0; q < nq; ++q)
+        for (size_t j = 0; j < n; ++j) out[q][I[q * n + j]] = D[q * n + j];
+    return out;
+}
+
+}  // namespace
+
+// The stated bound: the quantized tables rank every vector within table error e of its exact
+// PQ distance (M entries, each rounded by at most half a step), so a returned result is never
+// worse than IndexPQ's k-th by more than 2e, and its returned distance is IndexPQ's exactly.
+TEST(FastScan, SameTopKAsIndexPQUpToTheTableBound) {
+    for (size_t M : {8, 10, 16, 32}) {
+        for (MetricType metric : {METRIC_L2, METRIC_INNER_PRODUCT}) {
+            SCOPED_TRACE("M=" + std::to_string(M) + (metric == METRIC_L2 ? " L2" : " IP"));
+            const size_t d = 2 * M, n = 3000, nq = 40, k = 10;
+            auto xb = clustered(n, d, 3, 20, 2.0f), xq = clustered(nq, d, 4, 20, 2.0f);
+            IndexPQ pq(idx_t(d), M, 4, metric);
+            pq.train(idx_t(n), xb.data());
+            pq.add(idx_t(n), xb.data());
+            IndexPQFastScan fs(pq);
+            EXPECT_EQ(fs.ntotal, pq.ntotal);
+            auto exact = all_distances(pq, xq, nq);
+            std::vector<float> Dp(nq * k), Df(nq * k);
+            std::vector<idx_t> Ip(nq * k), If(nq * k);
+            pq.search(idx_t(nq), xq.data(), idx_t(k), Dp.data(), Ip.data());
+            for (size_t batch : {size_t(1), nq}) {  // split blocks / query groups
+                for (size_t q0 = 0; q0 < nq; q0 += batch)
+                    fs.search(idx_t(std::min(batch, nq - q0)), xq.data() + q0 * d, idx_t(k),
+                              Df.data() + q0 * k, If.data() + q0 * k);
+                size_t same = 0;
+                for (size_t q = 0; q < nq; ++q) {
+                    pq4scan::QueryTable t;
+                    t.compute(pq.pq, pq4::padded_M(M), metric, xq.data() + q * d);
+                    const float kth = metric == METRIC_L2 ? Dp[q * k + k - 1] : -Dp[q * k + k - 1];
+                    for (size_t j = 0; j < k; ++j) {
+                        const idx_t id = If[q * k + j];
+                        ASSERT_GE(id, 0);
+                        EXPECT_EQ(Df[q * k + j], exact[q].at(id));
+                        const float mine = metric == METRIC_L2 ? Df[q * k + j] : -Df[q * k + j];
+                        EXPECT_LE(mine, kth + 2 * t.error + 1e-4f * std::fabs(kth));
+                        if (j) {
+                            const float prev =
+                                metric == METRIC_L2 ? Df[q * k + j - 1] : -Df[q * k + j - 1];
+                            EXPECT_LE(prev, mine);
+                        }
+                        same +=
+                            std::count(Ip.begin() + long(q * k), Ip.begin() + long(q * k + k), id);
+                    }
+                }
+                EXPECT_GE(double(same) / double(nq * k), 0.9);
+            }
+        }
+    }
+}
+
+TEST(FastScan, RemoveReconstructCodecSelectorAndRoundTrip) {
+    const size_t d = 32, M = 8, n = 2000, nq = 15, k = 7;
+    auto xb = clustered(n, d, 5, 20, 2.0f), xq = clustered(nq, d, 6, 20, 2.0f);
+    auto idx = index_factory(int(d), "PQ8x4fs");
+    auto* fs = dynamic_cast<IndexPQFastScan*>(idx.get());
+    ASSERT_NE(fs, nullptr);
+    idx->train(idx_t(n), xb.data());
+    idx->add(idx_t(n), xb.data());
+    IndexPQ pq(idx_t(d), M, 4);
+    pq.pq = fs->pq;
+    pq.is_trained = true;
+    pq.add(idx_t(n), xb.data());
+    // Reconstruction and the standalone codec: IndexPQ's.
+    std::vector<float> a(d), b(d);
+    for (idx_t i : {idx_t(0), idx_t(31), idx_t(32), idx_t(n - 1)}) {
+        fs->reconstruct(i, a.data());
+        pq.reconstruct(i, b.data());
+        EXPECT_EQ(a, b);
+    }
+    EXPECT_EQ(fs->sa_code_size(), pq.sa_code_size());
+    std::vector<uint8_t> c1(nq * fs->sa_code_size()), c2(c1.size());
+    fs->sa_encode(idx_t(nq), xq.data(), c1.data());
+    pq.sa_encode(idx_t(nq), xq.data(), c2.data());
+    EXPECT_EQ(c1, c2);
+    EXPECT_THROW(fs->reconstruct(idx_t(n), a.data()), InvalidArgument);
+    // Selector: only selected ids, and the same ones as IndexPQ's within the bound.
+    IDSelectorRange sel(100, 900);
+    SearchParameters sp;
+    sp.sel = &sel;
+    std::vector<float> D(nq * k);
+    std::vector<idx_t> I(nq * k);
+    fs->search(idx_t(nq), xq.data(), idx_t(k), D.data(), I.data(), &sp);
+    for (idx_t l : I) EXPECT_TRUE(l >= 100 && l < 900) << l;
+    // Round trip: same results.
+    auto bytes = serialize_index(idx.get());
+    auto back = deserialize_index(bytes.data(), bytes.size());
+    std::vector<float> D2(nq * k), D3(nq * k);
+    std::vector<idx_t> I2(nq * k), I3(nq * k);
+    idx->search(idx_t(nq), xq.data(), idx_t(k), D2.data(), I2.data());
+    back->search(idx_t(nq), xq.data(), idx_t(k), D3.data(), I3.data());
+    EXPECT_EQ(I2, I3);
+    EXPECT_EQ(D2, D3);
+    // Removal renumbers the survivors, in order (as IndexPQ).
+    IDSelectorRange first(0, 50);
+    EXPECT_EQ(fs->remove_ids(first), 50u);
+    EXPECT_EQ(pq.remove_ids(first), 50u);
+    EXPECT_EQ(fs->ntotal, idx_t(n - 50));
+    for (idx_t i : {idx_t(0), idx_t(1000), idx_t(n - 51)}) {
+        fs->reconstruct(i, a.data());
+        pq.reconstruct(i, b.data());
+        EXPECT_EQ(a, b);
+    }
+    // Fewer vectors than k: the rest is -1.
+    fs->reset();
+    fs->add(3, xb.data());
+    fs->search(1, xq.data(), idx_t(k), D.data(), I.data());
+    EXPECT_EQ(std::count(I.begin(), I.begin() + long(k), idx_t(-1)), long(k - 3));
+}
+
+TEST(FastScan, BadInput) {
+    EXPECT_THROW(IndexPQFastScan(32, 8, 8), InvalidArgument);                 // nbits
+    EXPECT_THROW(IndexPQFastScan(30, 8, 4), InvalidArgument);                 // M does not divide d
+    EXPECT_THROW(IndexPQFastScan(32, 8, 4, METRIC_L2, 48), InvalidArgument);  // bbs
+    EXPECT_THROW(index_factory(32, "PQ8x4fs_40"), InvalidArgument);
+    IndexPQFastScan fs(32, 8);
+    std::vector<float> x(32 * 10, 0.5f), D(10);
+    std::vector<idx_t> I(10);
+    EXPECT_THROW(fs.add(10, x.data()), Error);  // not trained
+    EXPECT_THROW(fs.search(1, x.data(), 10, D.data(), I.data()), Error);
+    EXPECT_THROW(fs.train(10, x.data()), Error);  // fewer points than 16 centroids
+}

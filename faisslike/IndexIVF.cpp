@@ -211,6 +211,7 @@ void IndexIVF::add_core(idx_t n, const float* x, const idx_t* xids, const idx_t*
                 direct_map.add(xids ? xids[i] : ntotal + idx_t(i), size_t(list_nos[i]), offsets[i]);
     }
     ntotal += n;
+    lists_changed(true);
 }
 
 void IndexIVF::add_preassigned(idx_t n, const float* x, const idx_t* xids, const idx_t* list_nos) {
@@ -440,6 +441,7 @@ size_t IndexIVF::do_remove_ids(const IDSelector& sel) {
         direct_map.set_type(DirectMap::Hashtable, *invlists, ntotal);
     }
     ntotal -= idx_t(removed);
+    if (removed) lists_changed(false);
     return removed;
 }
 
@@ -448,6 +450,7 @@ void IndexIVF::do_reset() {
     invlists->reset();
     direct_map.clear();
     ntotal = 0;
+    lists_changed(false);
 }
 
 void IndexIVF::do_reconstruct(idx_t key, float* recons) const {
@@ -519,6 +522,7 @@ void IndexIVF::replace_invlists(std::unique_ptr<InvertedLists> il) {
     const DirectMap::Type t = direct_map.type;
     direct_map.set_type(DirectMap::NoMap, *invlists, ntotal);
     direct_map.set_type(t, *invlists, ntotal);
+    lists_changed(false);
 }
 
 }  // namespace faisslike

@@ -147,6 +147,11 @@ struct IndexIVF : Index {
 
     static constexpr size_t kScanBlock = 1024;
 
+    // Called after the lists changed through this class (appended: only entries were added
+    // at the ends of lists). Indexes that keep a derived form of the lists (fast-scan's
+    // packed blocks) refresh it here; code that edits `invlists` directly must call it.
+    virtual void lists_changed(bool /*appended*/) {}
+
    protected:
     void do_train(idx_t n, const float* x) override;
     void do_add(idx_t n, const float* x) override;

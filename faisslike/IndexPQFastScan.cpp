@@ -59,8 +59,7 @@ float quantize_table(const float* table, size_t M, size_t M4, uint8_t* qtable, f
     std::memset(qtable, 0, M4 * 16);
     for (size_t m = 0; m < M; ++m)
         for (size_t j = 0; j < 16; ++j)
-            qtable[m * 16 + j] = uint8_t(std::min(
-                255.0f, std::max(0.0f, std::nearbyint((table[m * 16 + j] - mins[m]) * scale))));
+            qtable[m * 16 + j] = round_u8((table[m * 16 + j] - mins[m]) * scale);
     return float(M) * 0.5f / scale;
 }
 
@@ -171,10 +170,11 @@ void IndexPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* distanc
             const size_t g = size_t(t) / splits, part = size_t(t) % splits;
             const size_t q0 = g * group, gq = std::min(group, nq - q0);
             const size_t b0 = std::min(nblocks, part * per), b1 = std::min(nblocks, b0 + per);
-            const pq4scan::QueryTable* tabs[pq4scan::Scratch::kMaxQ];
+            pq4scan::QTable tabs[pq4scan::Scratch::kMaxQ];
             pq4scan::Candidates* cands[pq4scan::Scratch::kMaxQ];
             for (size_t q = 0; q < gq; ++q) {
-                tabs[q] = &tables[q0 + q];
+                const pq4scan::QueryTable& qt = tables[q0 + q];
+                tabs[q] = {qt.q.data(), qt.scale, qt.bias};
                 cands[q] = &parts[(q0 + q) * splits + part];
                 cands[q]->reset(size_t(k));
             }

@@ -6,6 +6,7 @@
 // exactly from the float tables: they equal IndexPQ's for the same codebooks).
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 #include "faisslike/Index.h"
@@ -18,8 +19,12 @@ namespace faisslike {
 // sub-quantizers of 16 bytes, byte j holding vector j's code in its low nibble and vector
 // j + 16's in its high nibble. M4 = M rounded up to a multiple of 4 (padding codes are 0).
 namespace pq4 {
-inline size_t padded_M(size_t M) { return (M + 3) / 4 * 4; }
-inline size_t block_bytes(size_t M4) { return M4 * 16; }
+inline size_t padded_M(size_t M) {
+    return (M + 3) / 4 * 4;
+}
+inline size_t block_bytes(size_t M4) {
+    return M4 * 16;
+}
 // Appends n PQ codes (pq.code_size bytes each) after the first n0 vectors of `packed`.
 void pack(const ProductQuantizer& pq, const uint8_t* codes, size_t n0, size_t n,
           std::vector<uint8_t>& packed);
@@ -27,6 +32,14 @@ void pack(const ProductQuantizer& pq, const uint8_t* codes, size_t n0, size_t n,
 void unpack(const ProductQuantizer& pq, const uint8_t* packed, size_t i, uint8_t* code);
 // Quantizes a float table (M x 16, smaller is better) to uint8 (M4 x 16, zero padded):
 // value ~= sum / scale + bias. Returns the worst-case error of a quantized sum (M / (2 scale)).
+// Sub-code m of a 4-bit PQ code (ProductQuantizer's bit order: nibbles, low first).
+inline size_t nibble(const uint8_t* code, size_t m) {
+    return (code[m >> 1] >> ((m & 1) * 4)) & 15;
+}
+// v (>= 0 up to rounding) to the nearest of 0..255; plain arithmetic, so loops vectorize.
+inline uint8_t round_u8(float v) {
+    return uint8_t(std::min(255.0f, std::max(0.0f, v + 0.5f)));
+}
 float quantize_table(const float* table, size_t M, size_t M4, uint8_t* qtable, float& scale,
                      float& bias);
 }  // namespace pq4

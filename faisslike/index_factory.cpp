@@ -15,6 +15,7 @@
 #include "faisslike/IndexIDMap.h"
 #include "faisslike/IndexIVFFlat.h"
 #include "faisslike/IndexIVFPQ.h"
+#include "faisslike/IndexIVFPQFastScan.h"
 #include "faisslike/IndexPQ.h"
 #include "faisslike/IndexPQFastScan.h"
 #include "faisslike/IndexPreTransform.h"
@@ -241,6 +242,15 @@ struct Parser {
                 ivf = std::make_unique<IndexIVFFlat>(q.get(), d, nlist, metric);
             } else if (sq_type(c, qt)) {
                 ivf = std::make_unique<IndexIVFScalarQuantizer>(q.get(), d, nlist, qt, metric);
+            } else if (int bbs = 32; [&] {
+                           bool residual = false;
+                           if (!fs_params(c, M, bbs, residual)) return false;
+                           auto fs = std::make_unique<IndexIVFPQFastScan>(q.get(), d, nlist, M, 4,
+                                                                          metric, bbs);
+                           fs->by_residual = residual;  // "x4fsr": residuals (as FAISS)
+                           ivf = std::move(fs);
+                           return true;
+                       }()) {
             } else if (bool np = false; pq_params(c, M, nbits, np)) {
                 auto pq = std::make_unique<IndexIVFPQ>(q.get(), d, nlist, M, nbits, metric);
                 if (np) pq->set_use_precomputed_table(false);

@@ -18,6 +18,7 @@
 #include "faisslike/IndexIDMap.h"
 #include "faisslike/IndexIVFFlat.h"
 #include "faisslike/IndexIVFPQ.h"
+#include "faisslike/IndexIVFPQFastScan.h"
 #include "faisslike/IndexPQ.h"
 #include "faisslike/IndexPQFastScan.h"
 #include "faisslike/IndexPreTransform.h"
@@ -49,6 +50,7 @@ const ReaderEntry kReaders[] = {
     {kTagIVFPQ, read_ivf_pq},
     {kTagPQ, read_index_pq},
     {kTagPQFastScan, read_index_pq_fastscan},
+    {kTagIVFPQFastScan, read_ivf_pq_fastscan},
     {kTagHNSWFlat, read_hnsw_v1},
     {kTagHNSWFlat2, read_hnsw},
     {kTagHNSWCodes, read_hnsw_codes},
@@ -79,6 +81,7 @@ const WriterEntry kWriters[] = {
     {typeid(IndexIVFScalarQuantizer), kTagIVFSQ, write_ivf_sq},
     {typeid(IndexPQ), kTagPQ, write_index_pq},
     {typeid(IndexPQFastScan), kTagPQFastScan, write_index_pq_fastscan},
+    {typeid(IndexIVFPQFastScan), kTagIVFPQFastScan, write_ivf_pq_fastscan},
     {typeid(IndexScalarQuantizer), kTagSQ, write_index_sq},
     {typeid(IndexHNSWFlat), kTagHNSWFlat2, write_hnsw},
     {typeid(IndexHNSWSQ), kTagHNSWCodes, write_hnsw_codes},

@@ -11,6 +11,7 @@
 
 #include "faisslike/Error.h"
 #include "faisslike/IDSelector.h"
+#include "faisslike/IndexIVFPQFastScan.h"
 #include "faisslike/IndexPQ.h"
 #include "faisslike/IndexPQFastScan.h"
 #include "faisslike/impl/PQ4Scan.h"
@@ -198,4 +199,96 @@ TEST(FastScan, BadInput) {
     EXPECT_THROW(fs.add(10, x.data()), Error);  // not trained
     EXPECT_THROW(fs.search(1, x.data(), 10, D.data(), I.data()), Error);
     EXPECT_THROW(fs.train(10, x.data()), Error);  // fewer points than 16 centroids
+}
+
+// IndexIVFPQFastScan against IndexIVFPQ over the same quantizer, codebooks and codes: the
+// returned distances are IndexIVFPQ's, the results its top-k up to the tables' bound.
+TEST(FastScan, IVFSameTopKAsIndexIVFPQ) {
+    const size_t d = 32, M = 16, n = 6000, nq = 30, k = 10, nlist = 32;
+    auto xb = clustered(n, d, 13, 40, 5.0f), xq = clustered(nq, d, 14, 40, 5.0f);
+    for (bool residual : {false, true}) {
+        for (MetricType metric : {METRIC_L2, METRIC_INNER_PRODUCT}) {
+            SCOPED_TRACE(std::string(residual ? "fsr" : "fs") +
+                         (metric == METRIC_L2 ? " L2" : " IP"));
+            auto fsi =
+                index_factory(int(d), residual ? "IVF32,PQ16x4fsr" : "IVF32,PQ16x4fs", metric);
+            auto* fs = dynamic_cast<IndexIVFPQFastScan*>(fsi.get());
+            ASSERT_NE(fs, nullptr);
+            fs->train(idx_t(n), xb.data());
+            fs->add(idx_t(n), xb.data());
+            IndexIVFPQ ref(fs->quantizer.get(), idx_t(d), nlist, M, 4, metric);
+            ref.by_residual = residual;
+            ref.pq = fs->pq;
+            ref.is_trained = true;
+            ref.precompute_table();
+            ref.add(idx_t(n), xb.data());
+            for (size_t nprobe : {1, 4, 32}) {
+                SearchParametersIVF sp;
+                sp.nprobe = nprobe;
+                std::vector<float> Df(nq * k), Dr(nq * k), Dall(nq * n);
+                std::vector<idx_t> If(nq * k), Ir(nq * k), Iall(nq * n);
+                fs->search(idx_t(nq), xq.data(), idx_t(k), Df.data(), If.data(), &sp);
+                ref.search(idx_t(nq), xq.data(), idx_t(k), Dr.data(), Ir.data(), &sp);
+                ref.search(idx_t(nq), xq.data(), idx_t(n), Dall.data(), Iall.data(), &sp);
+                size_t same = 0;
+                for (size_t q = 0; q < nq; ++q) {
+                    std::map<idx_t, float> exact;
+                    for (size_t j = 0; j < n; ++j)
+                        if (Iall[q * n + j] >= 0) exact[Iall[q * n + j]] = Dall[q * n + j];
+                    // The bound: M + 1 half steps of the widest table entry span.
+                    float span = 0;
+                    std::vector<float> t(M * 16), r(d);
+                    std::vector<float> cd(nprobe);
+                    std::vector<idx_t> lists(nprobe);
+                    fs->quantizer->search(1, xq.data() + q * d, idx_t(nprobe), cd.data(),
+                                          lists.data());
+                    for (idx_t l : lists) {
+                        if (residual && metric == METRIC_L2) {
+                            fs->compute_residual(xq.data() + q * d, size_t(l), r.data());
+                            fs->pq.compute_distance_table(r.data(), t.data());
+                        } else {
+                            fs->pq.compute_table(metric, xq.data() + q * d, t.data());
+                        }
+                        for (size_t m = 0; m < M; ++m) {
+                            auto mm = std::minmax_element(t.begin() + long(m * 16),
+                                                          t.begin() + long(m * 16 + 16));
+                            span = std::max(span, *mm.second - *mm.first);
+                        }
+                    }
+                    const float err = (float(M) * 0.5f + 0.5f) * span / 255.0f * 1.01f;
+                    const float sign = metric == METRIC_L2 ? 1.0f : -1.0f;
+                    const float kth = sign * Dr[q * k + k - 1];
+                    for (size_t j = 0; j < k; ++j) {
+                        const idx_t id = If[q * k + j];
+                        ASSERT_GE(id, 0);
+                        ASSERT_TRUE(exact.count(id));
+                        EXPECT_NEAR(Df[q * k + j], exact[id],
+                                    1e-4f * std::max(1.0f, std::fabs(exact[id])));
+                        EXPECT_LE(sign * Df[q * k + j], kth + 2 * err + 1e-4f * std::fabs(kth));
+                        same +=
+                            std::count(Ir.begin() + long(q * k), Ir.begin() + long(q * k + k), id);
+                    }
+                }
+                EXPECT_GE(double(same) / double(nq * k), 0.85) << "nprobe " << nprobe;
+            }
+            // Round trip, removal and reset keep the packed copies in step with the lists.
+            auto back = deserialize_index(serialize_index(fs).data(), serialize_index(fs).size());
+            std::vector<float> D1(nq * k), D2(nq * k);
+            std::vector<idx_t> I1(nq * k), I2(nq * k);
+            fs->search(idx_t(nq), xq.data(), idx_t(k), D1.data(), I1.data());
+            back->search(idx_t(nq), xq.data(), idx_t(k), D2.data(), I2.data());
+            EXPECT_EQ(I1, I2);
+            IDSelectorRange sel(0, idx_t(n / 2));
+            EXPECT_EQ(fs->remove_ids(sel), n / 2);
+            EXPECT_EQ(ref.remove_ids(sel), n / 2);
+            SearchParametersIVF all;
+            all.nprobe = nlist;
+            fs->search(idx_t(nq), xq.data(), idx_t(k), D1.data(), I1.data(), &all);
+            for (idx_t l : I1) EXPECT_GE(l, idx_t(n / 2));
+            fs->reset();
+            fs->add(10, xb.data());
+            fs->search(1, xq.data(), idx_t(k), D1.data(), I1.data(), &all);
+            for (size_t j = 0; j < k; ++j) EXPECT_LT(I1[j], 10);
+        }
+    }
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <utility>
@@ -38,15 +39,17 @@ struct QueryTable {
     }
     float exact(const ProductQuantizer& pq, const uint8_t* code) const {
         float s = 0;
-        for (size_t m = 0; m < pq.M; ++m) s += f[m * 16 + pq.get_code(code, m)];
+        for (size_t m = 0; m < pq.M; ++m) s += f[m * 16 + pq4::nibble(code, m)];
         return s;
     }
 };
 
-// The k best (smallest 16-bit sum, then smallest key) seen so far: a max-heap.
+// The k best (smallest estimated distance, then smallest key) seen so far: a max-heap. An
+// estimate is a kernel sum mapped back through its table's scale and bias, so sums from
+// tables quantized differently (one per IVF list) compare directly.
 struct Candidates {
     struct Item {
-        uint16_t v;
+        float v;
         int64_t key;
         bool operator<(const Item& o) const { return v < o.v || (v == o.v && key < o.key); }
     };
@@ -58,9 +61,16 @@ struct Candidates {
         h.reserve(k);
     }
     bool full() const { return h.size() >= k; }
-    // Sums the kernel should report: <= lim. -1: none can enter.
-    int lim() const { return !full() ? 65535 : int(h.front().v) - 1; }
-    void push(uint16_t v, int64_t key) {
+    // Whether an estimate can still enter (keys only grow during a scan, so ties lose).
+    bool admits(float v) const { return !full() || v < h.front().v; }
+    // The kernel's limit for sums of a table with this scale and bias: every sum that could
+    // enter is <= it (it may let a few more through); -1 when none can.
+    int kernel_lim(float scale, float bias) const {
+        if (!full()) return 65535;
+        const float l = std::floor((h.front().v - bias) * scale);
+        return l < 0 ? -1 : l >= 65535 ? 65535 : int(l);
+    }
+    void push(float v, int64_t key) {
         const Item it{v, key};
         if (!full()) {
             h.push_back(it);
@@ -76,6 +86,13 @@ struct Candidates {
     }
 };
 
+// A quantized table: the kernel's uint8 entries, and how its sums map back to distances
+// (sum / scale + bias).
+struct QTable {
+    const uint8_t* q;
+    float scale, bias;
+};
+
 struct Scratch {
     static constexpr size_t kChunk = 64;  // blocks per kernel call: 4 KB of sums per query
     static constexpr size_t kMaxQ = 4;    // queries per kernel call
@@ -85,30 +102,40 @@ struct Scratch {
 };
 
 // Scans nblocks blocks holding n vectors (the last block may be partial), whose keys are
-// key0 + i, for nq <= Scratch::kMaxQ queries at once (tables[q], results into c[q]); ids
-// (null: the keys) are what the selector sees.
+// key0 + i, for nq <= Scratch::kMaxQ queries at once (t[q], results into c[q]); ids (null:
+// the keys) are what the selector sees.
 inline void scan_blocks(const kernels::KernelTable& K, const uint8_t* blocks, size_t nblocks,
-                        size_t M4, const QueryTable* const* tables, size_t nq, size_t n,
-                        int64_t key0, const IDSelector* sel, const idx_t* ids, Scratch& s,
-                        Candidates* const* c) {
+                        size_t M4, const QTable* t, size_t nq, size_t n, int64_t key0,
+                        const IDSelector* sel, const idx_t* ids, Scratch& s, Candidates* const* c) {
     const size_t bb = pq4::block_bytes(M4), tb = M4 * 16;
-    s.luts.resize(nq * tb);
-    for (size_t q = 0; q < nq; ++q)
-        std::copy(tables[q]->q.begin(), tables[q]->q.end(), s.luts.begin() + long(q * tb));
+    const uint8_t* luts = t[0].q;
+    if (nq > 1) {  // the kernel reads the tables contiguously
+        s.luts.resize(nq * tb);
+        for (size_t q = 0; q < nq; ++q)
+            std::copy(t[q].q, t[q].q + tb, s.luts.begin() + long(q * tb));
+        luts = s.luts.data();
+    }
+    float inv[Scratch::kMaxQ];
+    for (size_t q = 0; q < nq; ++q) inv[q] = 1.0f / t[q].scale;
     uint16_t lim[Scratch::kMaxQ];
-    for (size_t b0 = 0; b0 < nblocks; b0 += Scratch::kChunk) {
+    // Until every top-k is full, chunks double from one block: the limits are refreshed often
+    // while they fall fast. Then whole chunks (one call per short IVF list).
+    size_t nb = 1;
+    for (size_t b0 = 0; b0 < nblocks; b0 += nb) {
+        bool all_full = true;
+        for (size_t q = 0; q < nq; ++q) all_full &= c[q]->full();
+        nb = all_full ? Scratch::kChunk : b0 == 0 ? 1 : std::min(2 * nb, Scratch::kChunk);
         bool any = false;
         for (size_t q = 0; q < nq; ++q) {
-            const int l = c[q]->lim();
+            const int l = c[q]->kernel_lim(t[q].scale, t[q].bias);
             lim[q] = uint16_t(std::max(l, 0));
             any |= l >= 0;
         }
-        if (!any) return;  // full top-k lists of zero sums: nothing can enter
-        const size_t nb = std::min(Scratch::kChunk, nblocks - b0);
-        K.pq4_scan(blocks + b0 * bb, nb, M4, s.luts.data(), nq, lim, s.out.data(), s.masks.data());
+        if (!any) return;  // nothing left in these blocks can enter any top-k
+        nb = std::min(nb, nblocks - b0);
+        K.pq4_scan(blocks + b0 * bb, nb, M4, luts, nq, lim, s.out.data(), s.masks.data());
         for (size_t q = 0; q < nq; ++q) {
             Candidates& cq = *c[q];
-            if (cq.lim() < 0) continue;
             for (size_t b = 0; b < nb; ++b) {
                 uint32_t mask = s.masks[q * nb + b];
                 while (mask) {
@@ -116,8 +143,8 @@ inline void scan_blocks(const kernels::KernelTable& K, const uint8_t* blocks, si
                     mask &= mask - 1;
                     const size_t i = (b0 + b) * 32 + j;
                     if (i >= n) break;  // padding of the last block
-                    const uint16_t v = s.out[(q * nb + b) * 32 + j];
-                    if (int(v) > cq.lim()) continue;
+                    const float v = float(s.out[(q * nb + b) * 32 + j]) * inv[q] + t[q].bias;
+                    if (!cq.admits(v)) continue;
                     if (sel && !sel->is_member(ids ? ids[i] : idx_t(key0) + idx_t(i))) continue;
                     cq.push(v, key0 + int64_t(i));
                 }

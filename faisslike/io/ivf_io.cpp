@@ -3,6 +3,8 @@
 
 #include "faisslike/IndexIVFFlat.h"
 #include "faisslike/IndexIVFPQ.h"
+#include "faisslike/IndexIVFPQFastScan.h"
+#include "faisslike/IndexPQFastScan.h"
 #include "faisslike/IndexScalarQuantizer.h"
 #include "faisslike/invlists/InvertedLists.h"
 #include "faisslike/invlists/OnDiskInvertedLists.h"
@@ -247,6 +249,43 @@ std::unique_ptr<Index> read_ivf_pq(SectionReader& s, int depth) {
     read_pq_centroids(s, ivf->pq, v.h.is_trained);
     read_ivf_lists(s, *ivf, v);
     if (ivf->is_trained) ivf->precompute_table();
+    return ivf;
+}
+
+void write_ivf_pq_fastscan(IOWriter* b, const Index& index) {
+    const auto* ivf = static_cast<const IndexIVFPQFastScan*>(&index);
+    write_ivf_head(b, ivf);
+    put<uint8_t>(b, ivf->by_residual ? 1 : 0);
+    write_pq(b, ivf->pq);
+    put<int32_t>(b, ivf->bbs);
+    write_ivf_lists(b, ivf);
+}
+
+std::unique_ptr<Index> read_ivf_pq_fastscan(SectionReader& s, int depth) {
+    IVFHead v = read_ivf_head(s, depth);
+    const uint8_t by_res = s.get<uint8_t>("by_residual");
+    if (by_res > 1) s.fail(format_string("invalid by_residual byte %u", unsigned(by_res)));
+    uint64_t M, nbits;
+    read_pq_params(s, v.h.d, M, nbits);
+    if (nbits != 4) s.fail(format_string("fast-scan with nbits=%llu", (unsigned long long)nbits));
+    if (pq4::padded_M(size_t(M)) > 256)
+        s.fail(format_string("fast-scan with M=%llu", (unsigned long long)M));
+    if (v.h.metric != METRIC_L2 && v.h.metric != METRIC_INNER_PRODUCT)
+        s.fail("fast-scan with a metric other than L2 or inner product");
+    auto ivf = std::make_unique<IndexIVFPQFastScan>(v.quantizer.get(), v.h.d, size_t(v.nlist),
+                                                    size_t(M), 4, MetricType(v.h.metric));
+    ivf->quantizer.set_owned(true);
+    v.quantizer.release();
+    if (v.code_size != ivf->code_size)
+        s.fail(format_string("code_size %llu does not match the PQ (%zu)",
+                             (unsigned long long)v.code_size, ivf->code_size));
+    ivf->by_residual = by_res == 1;
+    read_pq_centroids(s, ivf->pq, v.h.is_trained);
+    const int32_t bbs = s.get<int32_t>("bbs");
+    if (bbs <= 0 || bbs % 32 != 0) s.fail(format_string("invalid bbs %d", bbs));
+    ivf->bbs = bbs;
+    read_ivf_lists(s, *ivf, v);
+    ivf->lists_changed(false);  // the packed copies
     return ivf;
 }
 

@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include "faisslike/IndexIVFPQ.h"
+#include "faisslike/IndexIVFPQFastScan.h"
 #include "faisslike/IndexPQ.h"
 #include "faisslike/IndexPQFastScan.h"
 #include "faisslike/IndexScalarQuantizer.h"
@@ -173,6 +174,27 @@ the lookup tables is precomputed at train time (use_precomputed_table). Keeps `q
         .def_property(
             "use_precomputed_table", [](const IndexIVFPQ& i) { return i.use_precomputed_table; },
             [](IndexIVFPQ& i, bool v) { i.set_use_precomputed_table(v); });
+
+    py::class_<IndexIVFPQFastScan, IndexIVFPQ>(m, "IndexIVFPQFastScan", R"doc(
+IndexIVFPQFastScan(quantizer, d, nlist, M, nbits=4, metric=METRIC_L2, bbs=32): IVF over 4-bit PQ
+codes searched with the fast-scan kernel (factory "IVF<n>,PQ<M>x4fs", residual codes with
+"x4fsr"). The probed lists' tables share one 8-bit scale; results are re-scored exactly.
+range_search and search_preassigned use the exact IndexIVFPQ scan. Keeps `quantizer` alive.)doc")
+        .def(py::init([](Index* quantizer, int64_t d, int64_t nlist, int64_t M, int64_t nbits,
+                         int metric, int bbs) {
+                 return std::make_unique<IndexIVFPQFastScan>(
+                     quantizer, d, narrow<size_t>(nlist, "nlist"), narrow<size_t>(M, "M"),
+                     narrow<size_t>(nbits, "nbits"), MetricType(metric), bbs);
+             }),
+             "quantizer"_a, "d"_a, "nlist"_a, "M"_a, "nbits"_a = 4, "metric"_a = int(METRIC_L2),
+             "bbs"_a = 32, py::keep_alive<1, 2>())
+        .def_readonly("bbs", &IndexIVFPQFastScan::bbs)
+        .def_property_readonly("M", [](const IndexIVFPQFastScan& s) { return s.pq.M; })
+        .def_property_readonly("nbits", [](const IndexIVFPQFastScan& s) { return s.pq.nbits; })
+        .def_property_readonly("M2",
+                               [](const IndexIVFPQFastScan& s) { return (s.pq.M + 1) / 2 * 2; })
+        .def("packed_bytes", &IndexIVFPQFastScan::packed_bytes,
+             "Bytes of the packed copies of the lists the fast scan reads.");
 
     py::class_<IndexScalarQuantizer, IndexFlatCodes> sqc(m, "IndexScalarQuantizer", R"doc(
 IndexScalarQuantizer(d, qtype, metric=METRIC_L2): every component coded on its own.

@@ -97,3 +97,61 @@ def test_bad_input():
         idx.add(x)
     with pytest.raises(RuntimeError):
         idx.train(x[:10])  # fewer points than the 16 centroids
+
+
+def ivf_pair(data, metric, M, residual, nlist=64):
+    """Our IndexIVFPQFastScan and FAISS's over the same coarse centroids and codebooks."""
+    xb, _ = data
+    ours = fl.index_factory(32, f"IVF{nlist},PQ{M}x4fs" + ("r" if residual else ""), metric)
+    ours.train(xb[:10000])
+    ours.add(xb)
+    cent = ours.quantizer.reconstruct_n(0, nlist)
+    q = real_faiss.IndexFlat(32, metric)
+    q.add(cent)
+    theirs = real_faiss.IndexIVFPQFastScan(q, 32, nlist, M, 4, metric)
+    theirs.by_residual = residual
+    real_faiss.copy_array_to_vector(ours.pq.centroids.ravel(), theirs.pq.centroids)
+    theirs.is_trained = True
+    if residual and metric == 1:
+        theirs.precompute_table()
+    theirs.add(xb)
+    return ours, theirs, q
+
+
+@needs_faiss
+@pytest.mark.parametrize("residual", [False, True], ids=["fs", "fsr"])
+@pytest.mark.parametrize("metric", [1, 0], ids=["L2", "IP"])
+def test_ivf_recall_equals_faiss_on_the_same_codebooks(data, metric, residual):
+    xb, xq = data
+    ours, theirs, q = ivf_pair(data, metric, 16, residual)
+    G = truth(xb, xq, 10, metric == 0)
+    for nprobe in (1, 4, 16):
+        ours.nprobe = theirs.nprobe = nprobe
+        _, Io = ours.search(xq, 10)
+        _, It = theirs.search(xq, 10)
+        assert abs(recall(Io, G) - recall(It, G)) <= 0.01, (nprobe, recall(Io, G), recall(It, G))
+
+
+@pytest.mark.parametrize("residual", [False, True], ids=["fs", "fsr"])
+@pytest.mark.parametrize("metric", [1, 0], ids=["L2", "IP"])
+def test_ivf_distances_are_ivfpq_exact_ones(data, metric, residual):
+    # The returned distances are the exact PQ distances: those to the decoded vectors (the
+    # ranking against IndexIVFPQ is tests/test_fastscan.cpp's).
+    xb, xq = data
+    fs = fl.index_factory(32, "IVF64,PQ16x4fs" + ("r" if residual else ""), metric)
+    fs.train(xb[:10000])
+    fs.add(xb)
+    fs.nprobe = 8
+    D, I = fs.search(xq, 10)
+    codes_fs = fs.sa_encode(xb[:100])
+    assert codes_fs.shape[1] == fs.sa_code_size()
+    fs.make_direct_map()
+    for i in range(0, 500, 50):
+        for j in range(10):
+            if I[i, j] < 0:
+                continue
+            v = fs.reconstruct(int(I[i, j])).astype(np.float64)
+            want = ((xq[i] - v) ** 2).sum() if metric == 1 else (xq[i].astype(np.float64) @ v)
+            assert abs(D[i, j] - want) <= 1e-3 * max(1.0, abs(want)), (D[i, j], want)
+        assert all(D[i, j] <= D[i, j + 1] + 1e-6 if metric == 1 else D[i, j] >= D[i, j + 1] - 1e-6
+                   for j in range(9))

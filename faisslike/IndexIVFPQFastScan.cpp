@@ -1,0 +1,242 @@
+#include "faisslike/IndexIVFPQFastScan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "faisslike/Error.h"
+#include "faisslike/IndexPQFastScan.h"
+#include "faisslike/impl/PQ4Scan.h"
+#include "faisslike/impl/Parallel.h"
+#include "kernels/kernel_table.h"
+
+namespace faisslike {
+
+IndexIVFPQFastScan::IndexIVFPQFastScan(Index* quantizer_in, idx_t d_in, size_t nlist_in, size_t M,
+                                       size_t nbits, MetricType metric, int bbs_in)
+    : IndexIVFPQ(quantizer_in, d_in, nlist_in, M, 4, metric), bbs(bbs_in), M4(pq4::padded_M(M)) {
+    FAISSLIKE_CHECK_ARG(nbits == 4, "fast-scan PQ codes have 4 bits, got nbits=%zu", nbits);
+    FAISSLIKE_CHECK_ARG(bbs_in > 0 && bbs_in % 32 == 0,
+                        "bbs (block size) must be a positive multiple of 32, got %d", bbs_in);
+    FAISSLIKE_CHECK_ARG(M4 <= 256, "fast-scan takes at most 256 sub-quantizers, got M=%zu", M);
+    FAISSLIKE_CHECK_ARG_MSG(metric == METRIC_L2 || metric == METRIC_INNER_PRODUCT,
+                            "fast-scan supports L2 and inner product only");
+    packed_.resize(nlist);
+    packed_n_.assign(nlist, 0);
+}
+
+void IndexIVFPQFastScan::lists_changed(bool appended) {
+    packed_.resize(nlist);
+    packed_n_.resize(nlist, 0);
+    parallel_for(int64_t(nlist), [&](int64_t li) {
+        const size_t l = size_t(li), ls = invlists->list_size(l);
+        if (!appended || packed_n_[l] > ls) {
+            packed_[l].clear();
+            packed_n_[l] = 0;
+        }
+        if (packed_n_[l] == ls) return;
+        pq4::pack(pq, invlists->get_codes(l) + packed_n_[l] * code_size, packed_n_[l],
+                  ls - packed_n_[l], packed_[l]);
+        packed_[l].shrink_to_fit();
+        packed_n_[l] = ls;
+    });
+}
+
+size_t IndexIVFPQFastScan::packed_bytes() const {
+    size_t s = 0;
+    for (const auto& p : packed_) s += p.capacity();
+    return s;
+}
+
+namespace {
+
+// One query's probed lists: float tables (one shared, or one per list for L2 residuals),
+// their 8-bit versions on one common scale, and each list's offset on that scale.
+struct ProbePlan {
+    size_t np = 0, M = 0, M4 = 0;
+    bool shared = true;
+    std::vector<idx_t> lists;
+    std::vector<float> ftab, extra;  // extra: added to a list's exact sums
+    std::vector<uint8_t> qtab;
+    std::vector<float> scale, tbias;  // per table
+    std::vector<float> qip, r, mins;  // scratch
+
+    const float* table(size_t p) const { return ftab.data() + (shared ? 0 : p) * M * 16; }
+
+    void build(const IndexIVFPQFastScan& ix, const float* x, const idx_t* assign,
+               const float* coarse, size_t nprobe) {
+        M = ix.pq.M;
+        M4 = ix.M4;
+        const size_t T = M * 16;
+        const bool ip = ix.metric_type == METRIC_INNER_PRODUCT;
+        const bool residual_L2 = ix.by_residual && !ip;
+        const bool pre = residual_L2 && ix.uses_precomputed_table();
+        shared = !residual_L2;
+        lists.clear();
+        extra.clear();
+        for (size_t p = 0; p < nprobe; ++p) {
+            if (assign[p] < 0) continue;
+            FAISSLIKE_THROW_IF_NOT_FMT(size_t(assign[p]) < ix.nlist,
+                                       "coarse assignment %lld out of range", (long long)assign[p]);
+            lists.push_back(assign[p]);
+            // IP residual: <x, c> belongs to every inner product of the list; L2 residual
+            // with precomputed tables: ||x - c||^2 to every distance of the list.
+            extra.push_back(ip && ix.by_residual ? -coarse[p] : pre ? coarse[p] : 0.0f);
+        }
+        np = lists.size();
+        const size_t nt = shared ? 1 : np;
+        ftab.resize(nt * T);
+        if (shared) {
+            ix.pq.compute_table(ix.metric_type, x, ftab.data());
+            if (ip)
+                for (float& v : ftab) v = -v;
+        } else if (pre) {
+            // ||r||^2 + 2 <c, r> from the list's precomputed table, - 2 <x, r> from the query.
+            qip.resize(T);
+            ix.pq.compute_inner_prod_table(x, qip.data());
+            for (size_t p = 0; p < np; ++p) {
+                const float* pt = ix.precomputed_table.data() + size_t(lists[p]) * T;
+                float* t = ftab.data() + p * T;
+                for (size_t e = 0; e < T; ++e) t[e] = pt[e] - 2.0f * qip[e];
+            }
+        } else {
+            r.resize(size_t(ix.d));
+            for (size_t p = 0; p < np; ++p) {
+                ix.compute_residual(x, size_t(lists[p]), r.data());
+                ix.pq.compute_distance_table(r.data(), ftab.data() + p * T);
+            }
+        }
+        // Each table on its own 8-bit scale (entries 0..255 above each sub-quantizer's
+        // minimum): a far list's wide table does not coarsen a near list's.
+        tbias.assign(nt, 0.0f);
+        scale.assign(nt, 1.0f);
+        qtab.assign(nt * M4 * 16, 0);
+        for (size_t t = 0; t < nt; ++t) {
+            float span = 0;
+            mins.resize(M);
+            for (size_t m = 0; m < M; ++m) {
+                const float* e = ftab.data() + t * T + m * 16;
+                float lo = e[0], hi = e[0];
+                for (size_t j = 1; j < 16; ++j) {
+                    lo = std::min(lo, e[j]);
+                    hi = std::max(hi, e[j]);
+                }
+                mins[m] = lo;
+                tbias[t] += lo;
+                span = std::max(span, hi - lo);
+            }
+            const float a = span > 0 ? 255.0f / span : 1.0f;
+            scale[t] = a;
+            for (size_t m = 0; m < M; ++m) {
+                const float* e = ftab.data() + t * T + m * 16;
+                uint8_t* q = qtab.data() + (t * M4 + m) * 16;
+                for (size_t j = 0; j < 16; ++j) q[j] = pq4::round_u8((e[j] - mins[m]) * a);
+            }
+        }
+    }
+
+    pq4scan::QTable qt(size_t p) const {
+        const size_t t = shared ? 0 : p;
+        return {qtab.data() + t * M4 * 16, scale[t], tbias[t] + extra[p]};
+    }
+
+    float exact(size_t p, const uint8_t* code) const {
+        const float* t = table(p);
+        float s = 0;
+        for (size_t m = 0; m < M; ++m) s += t[m * 16 + pq4::nibble(code, m)];
+        return s + extra[p];
+    }
+};
+
+struct IVFScratch {
+    pq4scan::Scratch s;
+    ProbePlan plan;
+    std::vector<uint8_t> packed;  // a list packed on the fly (see scan_probe)
+};
+
+}  // namespace
+
+void IndexIVFPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* distances,
+                                   idx_t* labels, const SearchParameters* params) const {
+    FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "search: the index is not trained");
+    const size_t np = effective_nprobe(params);
+    check_quantizer();
+    const IDSelector* sel = selector_of(params);
+    const bool ip = metric_type == METRIC_INNER_PRODUCT;
+    const size_t nq = size_t(n);
+    std::vector<float> cd(nq * np);
+    std::vector<idx_t> ci(nq * np);
+    if (n > 0) quantizer->search(n, x, idx_t(np), cd.data(), ci.data());
+    // Fewer queries than threads: each query's probes split over the threads (plans built
+    // first, shared), partial top-k merged.
+    const size_t nthreads = size_t(parallel_threads());
+    const size_t splits = nq >= nthreads ? 1 : std::max<size_t>(1, std::min(nthreads, np));
+    std::vector<ProbePlan> plans(splits > 1 ? nq : 0);
+    for (size_t i = 0; i < plans.size(); ++i)
+        plans[i].build(*this, x + i * size_t(d), ci.data() + i * np, cd.data() + i * np, np);
+    std::vector<pq4scan::Candidates> parts(nq * splits);
+    const kernels::KernelTable& K = kernels::current();
+    auto scan_query = [&](IVFScratch& st, const ProbePlan& plan, size_t part,
+                          pq4scan::Candidates& c) {
+        pq4scan::Candidates* cp = &c;
+        for (size_t p = part; p < plan.np; p += splits) {
+            const size_t l = size_t(plan.lists[p]), ls = invlists->list_size(l);
+            if (ls == 0) continue;
+            const uint8_t* blocks = packed_[l].data();
+            if (packed_n_[l] != ls) {  // lists edited behind the index's back: pack here
+                st.packed.clear();
+                pq4::pack(pq, invlists->get_codes(l), 0, ls, st.packed);
+                blocks = st.packed.data();
+            }
+            const pq4scan::QTable qt = plan.qt(p);
+            pq4scan::scan_blocks(K, blocks, (ls + 31) / 32, M4, &qt, 1, ls, int64_t(p) << 32, sel,
+                                 invlists->get_ids(l), st.s, &cp);
+        }
+    };
+    parallel_for_with(
+        int64_t(nq * splits), [&] { return IVFScratch(); },
+        [&](IVFScratch& st, int64_t t) {
+            const size_t i = size_t(t) / splits, part = size_t(t) % splits;
+            pq4scan::Candidates& c = parts[size_t(t)];
+            c.reset(size_t(k));
+            if (splits > 1) {
+                scan_query(st, plans[i], part, c);
+                return;
+            }
+            st.plan.build(*this, x + i * size_t(d), ci.data() + i * np, cd.data() + i * np, np);
+            scan_query(st, st.plan, 0, c);
+            // Re-scored here, while this query's tables are at hand.
+            pq4scan::finish(
+                c, size_t(k), ip,
+                [&](int64_t key) {
+                    const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
+                    return st.plan.exact(
+                        p, invlists->get_codes(size_t(st.plan.lists[p])) + o * code_size);
+                },
+                [&](int64_t key) {
+                    const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
+                    return invlists->get_ids(size_t(st.plan.lists[p]))[o];
+                },
+                distances + i * size_t(k), labels + i * size_t(k));
+        },
+        n > 1);
+    if (splits == 1) return;
+    for (size_t i = 0; i < nq; ++i) {
+        pq4scan::Candidates& all = parts[i * splits];
+        for (size_t p = 1; p < splits; ++p) all.merge(parts[i * splits + p]);
+        const ProbePlan& plan = plans[i];
+        pq4scan::finish(
+            all, size_t(k), ip,
+            [&](int64_t key) {
+                const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
+                return plan.exact(p, invlists->get_codes(size_t(plan.lists[p])) + o * code_size);
+            },
+            [&](int64_t key) {
+                const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
+                return invlists->get_ids(size_t(plan.lists[p]))[o];
+            },
+            distances + i * size_t(k), labels + i * size_t(k));
+    }
+}
+
+}  // namespace faisslike

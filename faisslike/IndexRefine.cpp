@@ -96,6 +96,15 @@ void IndexRefineFlat::do_search(idx_t n, const float* x, idx_t k, float* distanc
             idx_t* hi = labels + i * k;
             heap_heapify<HeapC>(size_t(k), hv, hi);
             const float* q = x + i * d;
+            // The rows are random reads of a large array: ask for all of them first, so the
+            // misses overlap instead of queueing one after another.
+            for (idx_t j = 0; j < k_base; ++j) {
+                const idx_t l = bl[size_t(i * k_base + j)];
+                if (l < 0 || l >= nrows) continue;
+                const char* row = reinterpret_cast<const char*>(xb + size_t(l) * size_t(d));
+                for (size_t b = 0; b < sizeof(float) * size_t(d); b += 64)
+                    __builtin_prefetch(row + b);
+            }
             for (idx_t j = 0; j < k_base; ++j) {
                 const idx_t l = bl[size_t(i * k_base + j)];
                 if (l < 0) continue;

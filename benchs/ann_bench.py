@@ -82,6 +82,18 @@ class Config:
             self.kind, self.nlist, self.param = "ivf", int(m.group(1)), "nprobe"
             self.values = [v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256) if v <= self.nlist]
             return
+        m = re.fullmatch(r"PQ(\d+)x4fs(?:_\d+)?", key)
+        if m:  # 4-bit fast-scan
+            self.kind, self.param, self.values = "pq", None, [None]
+            self.M, self.nbits = int(m.group(1)), 4
+            return
+        m = re.fullmatch(r"IVF(\d+),PQ(\d+)x4fsr?(?:_\d+)?(,RFlat)?", key)
+        if m:  # IVF fast-scan; ",RFlat" re-ranks k_factor = 4 x k candidates (both libraries)
+            self.kind, self.nlist, self.param = "ivfpq", int(m.group(1)), "nprobe"
+            self.M, self.nbits = int(m.group(2)), 4
+            self.k_factor = 4.0 if m.group(3) else None
+            self.values = [v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256) if v <= self.nlist]
+            return
         m = re.fullmatch(r"PQ(\d+)(?:x(\d+))?", key)
         if m:
             self.kind, self.param, self.values = "pq", None, [None]
@@ -110,7 +122,8 @@ class Config:
             self.values = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
             return
         raise BenchError(f"unknown index configuration '{key}' (expected Flat, IVF<n>,Flat, "
-                         f"PQ<M>[x<nbits>], IVF<n>,PQ<M>[x<nbits>], SQ8, SQfp16, IVF<n>,SQ8, IVF<n>,SQfp16 "
+                         f"PQ<M>[x<nbits>], IVF<n>,PQ<M>[x<nbits>], PQ<M>x4fs, IVF<n>,PQ<M>x4fs[r][,RFlat], "
+                         f"SQ8, SQfp16, IVF<n>,SQ8, IVF<n>,SQfp16 "
                          f"or HNSW<M>[_efc<E>][_l0M][_sq8t])")
 
 
@@ -155,11 +168,13 @@ class FaisslikeAdapter(Adapter):
         if not self.index.is_trained:
             self.index.train(xt)
         self.index.add(xb)
+        if getattr(self.cfg, "k_factor", None):
+            self.index.k_factor = self.cfg.k_factor
 
     def set_param(self, value):
         self.value = value
         if self.cfg.kind in ("ivf", "ivfpq", "ivfsq"):
-            self.index.nprobe = value
+            self.mod.extract_index_ivf(self.index).nprobe = value
         elif self.cfg.kind == "hnsw":
             self.index.hnsw.efSearch = value
 
@@ -179,6 +194,9 @@ class FaisslikeAdapter(Adapter):
         # The 8-bit traversal codes are re-encoded on load, not stored: count them as memory.
         if self.cfg.kind == "hnsw" and self.cfg.sq8_traversal and self.lib == "faisslike":
             n += self.index.ntotal * self.index.d
+        # IVF fast-scan keeps packed copies of its lists beside them (derived, not stored).
+        if self.lib == "faisslike" and self.cfg.kind == "ivfpq" and "x4fs" in self.cfg.key:
+            n += int(self.mod.extract_index_ivf(self.index).packed_bytes())
         return n
 
 

@@ -3,6 +3,7 @@
 Names:
   syn-<n>      128-d Gaussian mixture shaped like real embeddings (see make_syn)
   uniform-<n>  uniform [0,1)^128, the hard case
+  emb768-<n>   768-d, anisotropic and clustered like text embeddings (see make_emb768)
   <n> accepts k/m suffixes: syn-100k, uniform-1m.
   A directory holding *base.fvecs, *query.fvecs, *groundtruth.ivecs (and optionally
   *learn.fvecs), e.g. the TEXMEX SIFT1M files, is also accepted, and so is a pair
@@ -164,6 +165,41 @@ def make_syn(n, n_learn, n_query, seed=12345, progress=True):
     return sample(n, "base", 1), sample(n_learn, "learn", 2), sample(n_query, "query", 3)
 
 
+def make_emb768(n, n_learn, n_query, seed=7681, progress=True):
+    """Shaped like sentence embeddings (d = 768): a few dominant directions and a decaying
+    spectrum (a shared random 768x768 basis scaled by i^-0.6, so most energy lies in the first
+    ~100 directions), 2000 topics with Zipf-like sizes, topic centre + N(0, 0.5) in the scaled
+    basis, then a common offset (embeddings are not centred) and L2 normalization (cosine is
+    their metric, so L2 and inner product rank alike)."""
+    d, ntop = 768, 2000
+    rng = np.random.default_rng(seed)
+    basis = np.linalg.qr(rng.standard_normal((d, d)))[0].astype(np.float32)
+    scale = (np.arange(1, d + 1, dtype=np.float32) ** -0.6)
+    mix = (basis * scale[:, None]).astype(np.float32)  # row i: direction i scaled
+    centres = rng.standard_normal((ntop, d)).astype(np.float32)
+    offset = (0.8 * rng.standard_normal(d)).astype(np.float32) @ mix
+    p = 1.0 / np.arange(1, ntop + 1) ** 0.9
+    p /= p.sum()
+    rng.shuffle(p)
+
+    def sample(count, label, sub_seed):
+        r = np.random.default_rng([seed, sub_seed])
+        assign = r.choice(ntop, size=count, p=p)
+        out = np.empty((count, d), dtype=np.float32)
+        step = 20000
+        prog = Progress(f"generating {label} ({count} vectors)", count) if progress else None
+        for i0 in range(0, count, step):
+            a = assign[i0:i0 + step]
+            z = centres[a] + 0.5 * r.standard_normal((a.size, d), dtype=np.float32)
+            v = z @ mix + offset
+            out[i0:i0 + step] = v / np.linalg.norm(v, axis=1, keepdims=True)
+            if prog:
+                prog.update(min(count, i0 + step))
+        return out
+
+    return sample(n, "base", 1), sample(n_learn, "learn", 2), sample(n_query, "query", 3)
+
+
 def make_uniform(n, n_learn, n_query, seed=54321, progress=True):
     rng = np.random.default_rng(seed)
     if progress:
@@ -312,9 +348,9 @@ def load(name, progress=True):
         return _load_dir(name)
     if "," in name:
         return _load_pair(name)
-    m = re.fullmatch(r"(syn|uniform)-(\w+)", name)
+    m = re.fullmatch(r"(syn|uniform|emb768)-(\w+)", name)
     if not m:
-        raise DatasetError(f"unknown dataset '{name}': expected syn-<n>, uniform-<n> or a "
+        raise DatasetError(f"unknown dataset '{name}': expected syn-<n>, uniform-<n>, emb768-<n> or a "
                            f"directory with *base.fvecs, *query.fvecs, *groundtruth.ivecs")
     kind, n = m.group(1), parse_size(m.group(2))
     n_learn, n_query = default_sizes(n)
@@ -325,7 +361,7 @@ def load(name, progress=True):
         t0 = time.time()
         if progress:
             sys.stderr.write(f"[datasets] building {name} in {d} (cached for next time)\n")
-        gen = make_syn if kind == "syn" else make_uniform
+        gen = {"syn": make_syn, "uniform": make_uniform, "emb768": make_emb768}[kind]
         xb, xt, xq = gen(n, n_learn, n_query, progress=progress)
         gt = ground_truth(xb, xq, progress=progress)
         write_fvecs(files["learn.fvecs"], xt)

@@ -187,14 +187,10 @@ void IndexPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* distanc
         [&](int64_t i) {
             pq4scan::Candidates& all = parts[size_t(i) * splits];
             for (size_t p = 1; p < splits; ++p) all.merge(parts[size_t(i) * splits + p]);
-            std::vector<uint8_t> code(pq.code_size);
             const pq4scan::QueryTable& tab = tables[size_t(i)];
             pq4scan::finish(
                 all, size_t(k), ip,
-                [&](int64_t id) {
-                    pq4::unpack(pq, codes.data(), size_t(id), code.data());
-                    return tab.exact(pq, code.data());
-                },
+                [&](int64_t id) { return tab.exact_packed(pq.M, M4, codes.data(), size_t(id)); },
                 distances + size_t(i) * size_t(k), labels + size_t(i) * size_t(k));
         },
         n > 1);

@@ -36,6 +36,11 @@ void unpack(const ProductQuantizer& pq, const uint8_t* packed, size_t i, uint8_t
 inline size_t nibble(const uint8_t* code, size_t m) {
     return (code[m >> 1] >> ((m & 1) * 4)) & 15;
 }
+// Sub-code m of vector i, read straight from the packed layout.
+inline size_t packed_nibble(const uint8_t* packed, size_t M4, size_t i, size_t m) {
+    const uint8_t byte = packed[(i / 32) * block_bytes(M4) + m * 16 + (i & 15)];
+    return (i & 16) ? byte >> 4 : byte & 15;
+}
 // v (>= 0 up to rounding) to the nearest of 0..255; plain arithmetic, so loops vectorize.
 inline uint8_t round_u8(float v) {
     return uint8_t(std::min(255.0f, std::max(0.0f, v + 0.5f)));

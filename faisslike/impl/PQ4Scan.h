@@ -37,6 +37,12 @@ struct QueryTable {
             for (float& v : f) v = -v;
         quantize(pq.M, M4);
     }
+    // The same for vector i of a packed array (no unpacking).
+    float exact_packed(size_t M, size_t M4, const uint8_t* packed, size_t i) const {
+        float s = 0;
+        for (size_t m = 0; m < M; ++m) s += f[m * 16 + pq4::packed_nibble(packed, M4, i, m)];
+        return s;
+    }
     float exact(const ProductQuantizer& pq, const uint8_t* code) const {
         float s = 0;
         for (size_t m = 0; m < pq.M; ++m) s += f[m * 16 + pq4::nibble(code, m)];

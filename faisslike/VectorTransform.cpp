@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <cstdio>
 #include <random>
 
+#include "faisslike/Clustering.h"
 #include "faisslike/Error.h"
+#include "faisslike/IndexFlat.h"
 #include "faisslike/distances.h"
 #include "faisslike/impl/Parallel.h"
 #include "kernels/linalg.h"
@@ -134,6 +137,93 @@ void RandomRotationMatrix::init(int64_t seed) {
 
 void RandomRotationMatrix::do_train(idx_t, const float*) {
     init(12345);  // FAISS's seed
+}
+
+OPQMatrix::OPQMatrix(int d_in_, int M_, int d_out_)
+    : LinearTransform(d_in_, d_out_ < 0 ? d_in_ : d_out_, false), M(M_) {
+    FAISSLIKE_CHECK_ARG(M_ > 0, "OPQ needs M > 0, got M=%d", M_);
+    FAISSLIKE_CHECK_ARG(d_out <= d_in, "OPQ output d_out=%d exceeds d_in=%d", d_out, d_in);
+    FAISSLIKE_CHECK_ARG(d_out % M_ == 0, "OPQ: M=%d does not divide d_out=%d", M_, d_out);
+    is_trained = false;
+}
+
+void OPQMatrix::do_train(idx_t n_in, const float* x_in) {
+    constexpr size_t ksub = 256;
+    FAISSLIKE_CHECK_ARG(niter >= 1 && niter_pq >= 1 && niter_pq_0 >= 1,
+                        "OPQ iteration counts must be >= 1 (niter=%d, niter_pq=%d, niter_pq_0=%d)",
+                        niter, niter_pq, niter_pq_0);
+    FAISSLIKE_THROW_IF_NOT_FMT(size_t(n_in) >= ksub,
+                               "OPQ training needs at least %zu vectors, got %lld", ksub,
+                               (long long)n_in);
+    const size_t d = size_t(d_in), d2 = size_t(d_out), dsub = d2 / size_t(M);
+    // A random subset of at most max_train_points (fixed seed: reproducible).
+    size_t n = size_t(n_in);
+    const float* x = x_in;
+    std::vector<float> sample;
+    if (max_train_points > 0 && n > max_train_points) {
+        std::vector<size_t> perm(n);
+        for (size_t i = 0; i < n; ++i) perm[i] = i;
+        std::mt19937_64 rng(1234);
+        for (size_t i = 0; i < max_train_points; ++i)
+            std::swap(perm[i], perm[i + size_t(rng() % (n - i))]);
+        sample.resize(max_train_points * d);
+        for (size_t i = 0; i < max_train_points; ++i)
+            std::memcpy(&sample[i * d], x_in + perm[i] * d, d * sizeof(float));
+        x = sample.data();
+        n = max_train_points;
+    }
+    if (verbose)
+        std::printf("OPQ: training %zu x %zu -> %zu, M=%d, %d rounds\n", n, d, d2, M, niter);
+    // Start from a random rotation (d2 orthonormal rows).
+    std::vector<double> Rd(d2 * d);
+    {
+        std::mt19937_64 rng(4321);
+        std::normal_distribution<double> g;
+        for (double& v : Rd) v = g(rng);
+        kernels::orthonormalize_rows(d2, d, Rd.data());
+    }
+    std::vector<float> R(d2 * d), xproj(n * d2), recon(n * d2), sub(n * dsub), C(d * d2);
+    std::vector<std::vector<float>> cents{size_t(M)};
+    std::vector<float> D(n);
+    std::vector<idx_t> I(n);
+    std::vector<double> Cd(d * d2), U(d * d2), S(d2), Vt(d2 * d2);
+    for (int it = 0; it < niter; ++it) {
+        for (size_t i = 0; i < R.size(); ++i) R[i] = float(Rd[i]);
+        kernels::matmul_abt(x, n, R.data(), d2, d, xproj.data());
+        // The PQ round: each sub-space's k-means, hot-started after the first round.
+        for (size_t m = 0; m < size_t(M); ++m) {
+            for (size_t i = 0; i < n; ++i)
+                std::memcpy(&sub[i * dsub], &xproj[i * d2 + m * dsub], dsub * sizeof(float));
+            ClusteringParameters cp;
+            cp.niter = it == 0 ? niter_pq_0 : niter_pq;
+            cp.max_points_per_centroid = int(std::max<size_t>(256, n / ksub + 1));
+            cp.min_points_per_centroid = 1;  // the subset size is the caller's choice
+            cp.seed = 1234 + int(m);
+            Clustering km(int(dsub), int(ksub), cp);
+            km.centroids = cents[m];
+            IndexFlatL2 assign{idx_t(dsub)};
+            km.train(idx_t(n), sub.data(), assign);
+            cents[m] = km.centroids;
+            assign.search(idx_t(n), sub.data(), 1, D.data(), I.data());
+            for (size_t i = 0; i < n; ++i)
+                std::memcpy(&recon[i * d2 + m * dsub], &cents[m][size_t(I[i]) * dsub],
+                            dsub * sizeof(float));
+        }
+        if (verbose) {
+            double err = 0;
+            for (size_t i = 0; i < n * d2; ++i)
+                err += double(xproj[i] - recon[i]) * double(xproj[i] - recon[i]);
+            std::printf("OPQ round %d: quantization MSE %g\n", it, err / double(n));
+        }
+        // Procrustes: the R with orthonormal rows minimizing ||x R^T - recon|| is V U^T
+        // for x^T recon = U S V^T.
+        kernels::matmul_atb(x, n, d, recon.data(), d2, C.data());
+        for (size_t i = 0; i < C.size(); ++i) Cd[i] = double(C[i]);
+        kernels::svd(d, d2, Cd.data(), U.data(), S.data(), Vt.data());
+        kernels::matmul_atbt_d(Vt.data(), d2, d2, U.data(), d, Rd.data());
+    }
+    for (size_t i = 0; i < R.size(); ++i) R[i] = float(Rd[i]);
+    set_matrix(R.data(), nullptr);
 }
 
 PCAMatrix::PCAMatrix(int d_in, int d_out, float eigen_power, bool random_rotation)

@@ -107,6 +107,29 @@ struct PCAMatrix : LinearTransform {
     void do_train(idx_t n, const float* x) override;
 };
 
+// Optimized product quantization's rotation (FAISS's OPQMatrix, index_factory's
+// "OPQ<M>[_<d_out>]"): an orthonormal map (d_out <= d_in, d_out a multiple of M) learned by
+// alternating an 8-bit PQ of the rotated training vectors (k-means, hot-started from the
+// previous round) and the rotation that best maps the vectors onto their reconstructions
+// (orthogonal Procrustes, one SVD). Trains on at most max_train_points vectors.
+struct OPQMatrix : LinearTransform {
+    int M;
+    int niter = 50;       // rounds of (PQ, rotation)
+    int niter_pq = 4;     // k-means iterations per round
+    int niter_pq_0 = 40;  // ... in the first round
+    size_t max_train_points = 256 * 256;
+    bool verbose = false;
+
+    // d_out = -1: d_in.
+    OPQMatrix(int d_in, int M, int d_out = -1);
+    std::unique_ptr<VectorTransform> clone() const override {
+        return std::make_unique<OPQMatrix>(*this);
+    }
+
+   protected:
+    void do_train(idx_t n, const float* x) override;
+};
+
 // Three rounds of random sign flips and a fast Walsh-Hadamard transform (FAISS's
 // HadamardRotation, index_factory's "HR"): an orthonormal map in O(d log d), d_out the
 // smallest power of 2 >= d_in (zero padding). The signs come from FAISS's SplitMix64 stream,

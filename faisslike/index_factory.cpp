@@ -267,7 +267,8 @@ struct Parser {
         fail(t, "unknown index type");
     }
 
-    // A transform prefix (L2norm, PCA<d>, PCAR<d>, PCAW<d>, PCAWR<d>, RR<d>) taking d_in:
+    // A transform prefix (L2norm, PCA<d>, PCAR<d>, PCAW<d>, PCAWR<d>, RR<d>, HR[<seed>],
+    // OPQ<M>[_<d>]) taking d_in:
     // the transform, or null if t is not one.
     std::unique_ptr<VectorTransform> transform(const std::string& t, int d_in) const {
         if (t == "L2norm") return std::make_unique<NormalizationTransform>(d_in);
@@ -276,6 +277,17 @@ struct Parser {
         if (prefixed_number(t, "HR", num))
             return std::make_unique<HadamardRotation>(
                 d_in, uint32_t(parse_count(num, int64_t(UINT32_MAX), t, desc)));
+        // OPQ<M>[_<d_out>] (FAISS's token).
+        if (t.rfind("OPQ", 0) == 0) {
+            const size_t us = t.find('_');
+            std::string m_digits, o_digits;
+            if (!prefixed_number(t.substr(0, us), "OPQ", m_digits)) return nullptr;
+            if (us != std::string::npos && !prefixed_number(t.substr(us), "_", o_digits))
+                fail(t, "malformed OPQ");
+            const int M = int(parse_count(m_digits, kMaxDim, t, desc));
+            const int d_out = o_digits.empty() ? d_in : int(parse_count(o_digits, kMaxDim, t, desc));
+            return std::make_unique<OPQMatrix>(d_in, M, d_out);
+        }
         for (const char* pfx : {"PCAWR", "PCAW", "PCAR", "PCA", "RR"}) {
             if (!prefixed_number(t, pfx, num)) continue;
             const int d_out = int(parse_count(num, kMaxDim, t, desc));

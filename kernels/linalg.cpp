@@ -12,6 +12,10 @@
 extern "C" void dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda,
                        double* w, double* work, const int* lwork, int* info);
 
+extern "C" void dgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a,
+                        const int* lda, double* s, double* u, const int* ldu, double* vt,
+                        const int* ldvt, double* work, const int* lwork, int* info);
+
 namespace faisslike {
 namespace kernels {
 
@@ -48,6 +52,34 @@ void symmetric_eigen(size_t d, double* a, double* eigenvalues) {
     std::vector<double> work(size_t(std::max(lwork, 1)));
     dsyev_("V", "U", &n, a, &n, eigenvalues, work.data(), &lwork, &info);
     FAISSLIKE_THROW_IF_NOT_FMT(info == 0, "LAPACK dsyev failed (info=%d)", info);
+}
+
+void svd(size_t m, size_t n, double* a, double* u, double* s, double* vt) {
+    FAISSLIKE_THROW_IF_NOT_FMT(m >= n && n > 0 && m < size_t(INT_MAX / 4), "svd of %zu x %zu", m,
+                               n);
+    // Row-major a (m x n) is, to LAPACK, the column-major n x m matrix a^T = V S U^T. Its
+    // left factor V (column-major n x n) read row-major is V^T: our vt. Its right factor U^T
+    // (column-major n x m) read row-major (m x n) is U: our u.
+    const int M = int(n), N = int(m), ldu = int(n), ldvt = int(n);
+    int info = 0, lwork = -1;
+    double wq = 0;
+    dgesvd_("S", "S", &M, &N, a, &M, s, vt, &ldu, u, &ldvt, &wq, &lwork, &info);
+    FAISSLIKE_THROW_IF_NOT_FMT(info == 0, "LAPACK dgesvd workspace query failed (info=%d)", info);
+    lwork = int(wq);
+    std::vector<double> work(size_t(std::max(lwork, 1)));
+    dgesvd_("S", "S", &M, &N, a, &M, s, vt, &ldu, u, &ldvt, work.data(), &lwork, &info);
+    FAISSLIKE_THROW_IF_NOT_FMT(info == 0, "LAPACK dgesvd failed (info=%d)", info);
+}
+
+void matmul_atb(const float* a, size_t n, size_t k, const float* b, size_t m, float* c) {
+    FAISSLIKE_THROW_IF_NOT_FMT(n < size_t(INT_MAX), "matmul_atb over %zu rows", n);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(k), int(m), int(n), 1.0f, a, int(k),
+                b, int(m), 0.0f, c, int(m));
+}
+
+void matmul_atbt_d(const double* a, size_t k, size_t m, const double* b, size_t n, double* c) {
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, int(m), int(n), int(k), 1.0, a, int(m), b,
+                int(k), 0.0, c, int(n));
 }
 
 void orthonormalize_rows(size_t r, size_t c, double* a) {

@@ -58,6 +58,7 @@ constexpr uint32_t kTransformLinear = 2;
 constexpr uint32_t kTransformRandomRotation = 3;
 constexpr uint32_t kTransformPCA = 4;
 constexpr uint32_t kTransformHadamard = 5;
+constexpr uint32_t kTransformOPQ = 6;
 // Nested records (an IVF's quantizer, ...) deeper than this are refused: no stack exhaustion
 // from a crafted file.
 constexpr int kMaxDepth = 8;

@@ -50,6 +50,16 @@ void write_transform(IOWriter* b, const VectorTransform& vt) {
             put_floats(b, pca->eigenvalues);
             put_floats(b, pca->PCAMat);
         }
+    } else if (auto* opq = dynamic_cast<const OPQMatrix*>(&vt)) {
+        put<uint32_t>(b, kTransformOPQ);
+        put<int32_t>(b, vt.d_in);
+        write_linear_header(b, *opq);
+        put<int32_t>(b, opq->M);
+        put<int32_t>(b, opq->niter);
+        put<int32_t>(b, opq->niter_pq);
+        put<int32_t>(b, opq->niter_pq_0);
+        put<uint64_t>(b, opq->max_train_points);
+        write_linear_arrays(b, *opq);
     } else if (auto* rr = dynamic_cast<const RandomRotationMatrix*>(&vt)) {
         put<uint32_t>(b, kTransformRandomRotation);
         put<int32_t>(b, vt.d_in);
@@ -98,7 +108,8 @@ std::unique_ptr<VectorTransform> read_transform(SectionReader& s) {
         const uint32_t seed = s.get<uint32_t>("hadamard_seed");
         return std::make_unique<HadamardRotation>(din, seed);
     }
-    if (type != kTransformLinear && type != kTransformRandomRotation && type != kTransformPCA)
+    if (type != kTransformLinear && type != kTransformRandomRotation && type != kTransformPCA &&
+        type != kTransformOPQ)
         s.fail(format_string("unknown transform type %u", type));
     const int32_t dout = read_dim(s, "transform_d_out");
     const bool bias = read_flag(s, "have_bias");
@@ -108,6 +119,22 @@ std::unique_ptr<VectorTransform> read_transform(SectionReader& s) {
         lt->is_trained = trained;
         read_linear_body(s, *lt);
         return lt;
+    }
+    if (type == kTransformOPQ) {
+        if (bias) s.fail("an OPQ rotation has no bias");
+        if (dout > din) s.fail(format_string("OPQ d_out=%d exceeds d_in=%d", dout, din));
+        const int32_t M = s.get<int32_t>("opq_M");
+        if (M <= 0 || dout % M != 0)
+            s.fail(format_string("OPQ M=%d does not divide d_out=%d", M, dout));
+        auto opq = std::make_unique<OPQMatrix>(din, M, dout);
+        opq->niter = s.get<int32_t>("opq_niter");
+        opq->niter_pq = s.get<int32_t>("opq_niter_pq");
+        opq->niter_pq_0 = s.get<int32_t>("opq_niter_pq_0");
+        opq->max_train_points = size_t(s.get<uint64_t>("opq_max_train_points"));
+        opq->is_trained = trained;
+        read_linear_body(s, *opq);
+        if (trained && !opq->is_orthonormal) s.fail("an OPQ matrix with rows not orthonormal");
+        return opq;
     }
     if (type == kTransformRandomRotation) {
         if (bias) s.fail("a random rotation has no bias");

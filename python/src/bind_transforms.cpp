@@ -154,6 +154,23 @@ void bind_transforms(py::module_& m) {
                                [](const PCAMatrix& t) { return copy_out(t.PCAMat, -1, 0); })
         .def("prepare_Ab", &PCAMatrix::prepare_Ab,
              "Rebuild A and b after changing eigen_power / epsilon / random_rotation.");
+
+    py::class_<OPQMatrix, LinearTransform, std::shared_ptr<OPQMatrix>>(
+        m, "OPQMatrix",
+        "OPQMatrix(d=0, M=1, d2=-1): the rotation of optimized PQ for M sub-quantizers (d2: "
+        "output dimension, <= d, a multiple of M; -1: d), learned by train() in niter rounds "
+        "of 8-bit PQ (k-means hot-started) and orthogonal Procrustes.")
+        .def(py::init([](int64_t d, int64_t M, int64_t d2) {
+                 return std::make_shared<OPQMatrix>(narrow<int>(d, "d"), narrow<int>(M, "M"),
+                                                    narrow<int>(d2, "d2"));
+             }),
+             "d"_a, "M"_a = 1, "d2"_a = -1)
+        .def_readonly("M", &OPQMatrix::M)
+        .def_readwrite("niter", &OPQMatrix::niter)
+        .def_readwrite("niter_pq", &OPQMatrix::niter_pq)
+        .def_readwrite("niter_pq_0", &OPQMatrix::niter_pq_0)
+        .def_readwrite("max_train_points", &OPQMatrix::max_train_points)
+        .def_readwrite("verbose", &OPQMatrix::verbose);
 }
 
 }  // namespace faisslike_py

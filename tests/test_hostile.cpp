@@ -30,7 +30,9 @@
 #include "faisslike/IndexBinaryIDMap.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexIDMap.h"
+#include "faisslike/IndexPreTransform.h"
 #include "faisslike/IndexShards.h"
+#include "faisslike/VectorTransform.h"
 #include "faisslike/index_factory.h"
 #include "faisslike/index_io.h"
 #include "test_util.h"
@@ -56,9 +58,10 @@ namespace {
 using Bytes = std::vector<uint8_t>;
 constexpr size_t kHeader = 16;
 
-const char* const kTags[] = {"IxFl", "IwFl", "IxPq", "IPfs", "IwPQ", "IxRF", "IHNf", "IHN2", "IHNc",
-                             "IxSQ", "IwSQ", "IxMp", "IxM2", "IxPT", "IxSh", "IBxF", "IBwF", "IBMp",
-                             "IBM2", "IBHh", "IBHm", "IBFf", "IBHf", "IxMm", "IxMI", "Ix2L"};
+const char* const kTags[] = {"IxFl", "IwFl", "IxPq", "IPfs", "IwPQ", "IxRF", "IHNf",
+                             "IHN2", "IHNc", "IxSQ", "IwSQ", "IxMp", "IxM2", "IxPT",
+                             "IxSh", "IBxF", "IBwF", "IBMp", "IBM2", "IBHh", "IBHm",
+                             "IBFf", "IBHf", "IxMm", "IxMI", "Ix2L", "IwPf"};
 
 uint64_t get64(const Bytes& b, size_t o) {
     uint64_t v;
@@ -236,6 +239,17 @@ std::vector<Source> sources() {
         else
             sh.add_with_ids(idx_t(n), x.data(), ids.data());
         out.push_back({successive ? "Shards(Flat)" : "Shards(IDMap2)", serialize_index(&sh)});
+    }
+    {
+        // OPQ trains on >= 256 vectors: a short run on the data repeated.
+        auto opq = index_factory(int(d), "OPQ4,IVF8,PQ4x4fsr");
+        static_cast<OPQMatrix*>(static_cast<IndexPreTransform*>(opq.get())->chain[0].get())->niter =
+            2;
+        std::vector<float> xx(x);
+        xx.insert(xx.end(), x.begin(), x.end());
+        opq->train(idx_t(2 * n), xx.data());
+        opq->add(idx_t(n), x.data());
+        out.push_back({"OPQ4,IVF8,PQ4x4fsr", serialize_index(opq.get())});
     }
     // Binary indexes (d = 64 bits) from the same data, thresholded.
     std::vector<uint8_t> codes(n * 8);

@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
                            "MinMaxFP16,IVF4,PQ2x4",
                            "IMI2x2,Flat",
                            "HNSW4_4+PQ2x4",
-                           "PQ2x4fs"};
+                           "PQ2x4fs",
+                           "IVF4,PQ2x4fsr"};
     int count = 0;
     for (MetricType m : {METRIC_L2, METRIC_INNER_PRODUCT}) {
         for (const char* desc : descs) {

@@ -135,9 +135,10 @@ struct ProbePlan {
         }
     }
 
+    // Probe p's quantized table; its vectors' keys are (p << 32) + offset in the list.
     pq4scan::QTable qt(size_t p) const {
         const size_t t = shared ? 0 : p;
-        return {qtab.data() + t * M4 * 16, scale[t], tbias[t] + extra[p]};
+        return {qtab.data() + t * M4 * 16, scale[t], tbias[t] + extra[p], int64_t(p) << 32};
     }
 
     float exact(size_t p, const uint8_t* code) const {
@@ -176,20 +177,37 @@ void IndexIVFPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* dist
         plans[i].build(*this, x + i * size_t(d), ci.data() + i * np, cd.data() + i * np, np);
     std::vector<pq4scan::Candidates> parts(nq * splits);
     const kernels::KernelTable& K = kernels::current();
+    // List l's packed blocks (packed here if the lists were edited behind the index's back).
+    auto blocks_of = [&](size_t l, size_t ls, std::vector<uint8_t>& tmp) -> const uint8_t* {
+        if (packed_n_[l] == ls) return packed_[l].data();
+        tmp.clear();
+        pq4::pack(pq, invlists->get_codes(l), 0, ls, tmp);
+        return tmp.data();
+    };
+    auto exact_of = [&](const ProbePlan& plan, int64_t key) {
+        const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
+        return plan.exact(p, invlists->get_codes(size_t(plan.lists[p])) + o * code_size);
+    };
+    auto label_of = [&](const ProbePlan& plan, int64_t key) {
+        const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
+        return invlists->get_ids(size_t(plan.lists[p]))[o];
+    };
+    // Big batches whose queries share lists: list by list, each list's blocks read once for
+    // groups of 4 of the queries probing it.
+    if (splits == 1 && nq >= 4 * nthreads &&
+        double(nq) * double(np) >= by_list_min_visits * double(nlist)) {
+        search_by_list(x, nq, np, size_t(k), ci.data(), cd.data(), sel, distances, labels);
+        return;
+    }
     auto scan_query = [&](IVFScratch& st, const ProbePlan& plan, size_t part,
                           pq4scan::Candidates& c) {
         pq4scan::Candidates* cp = &c;
         for (size_t p = part; p < plan.np; p += splits) {
             const size_t l = size_t(plan.lists[p]), ls = invlists->list_size(l);
             if (ls == 0) continue;
-            const uint8_t* blocks = packed_[l].data();
-            if (packed_n_[l] != ls) {  // lists edited behind the index's back: pack here
-                st.packed.clear();
-                pq4::pack(pq, invlists->get_codes(l), 0, ls, st.packed);
-                blocks = st.packed.data();
-            }
+            const uint8_t* blocks = blocks_of(l, ls, st.packed);
             const pq4scan::QTable qt = plan.qt(p);
-            pq4scan::scan_blocks(K, blocks, (ls + 31) / 32, M4, &qt, 1, ls, int64_t(p) << 32, sel,
+            pq4scan::scan_blocks(K, blocks, (ls + 31) / 32, M4, &qt, 1, ls, sel,
                                  invlists->get_ids(l), st.s, &cp);
         }
     };
@@ -207,17 +225,9 @@ void IndexIVFPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* dist
             scan_query(st, st.plan, 0, c);
             // Re-scored here, while this query's tables are at hand.
             pq4scan::finish(
-                c, size_t(k), ip,
-                [&](int64_t key) {
-                    const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
-                    return st.plan.exact(
-                        p, invlists->get_codes(size_t(st.plan.lists[p])) + o * code_size);
-                },
-                [&](int64_t key) {
-                    const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
-                    return invlists->get_ids(size_t(st.plan.lists[p]))[o];
-                },
-                distances + i * size_t(k), labels + i * size_t(k));
+                c, size_t(k), ip, [&](int64_t key) { return exact_of(st.plan, key); },
+                [&](int64_t key) { return label_of(st.plan, key); }, distances + i * size_t(k),
+                labels + i * size_t(k));
         },
         n > 1);
     if (splits == 1) return;
@@ -226,16 +236,115 @@ void IndexIVFPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* dist
         for (size_t p = 1; p < splits; ++p) all.merge(parts[i * splits + p]);
         const ProbePlan& plan = plans[i];
         pq4scan::finish(
-            all, size_t(k), ip,
-            [&](int64_t key) {
-                const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
-                return plan.exact(p, invlists->get_codes(size_t(plan.lists[p])) + o * code_size);
-            },
-            [&](int64_t key) {
-                const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
-                return invlists->get_ids(size_t(plan.lists[p]))[o];
-            },
-            distances + i * size_t(k), labels + i * size_t(k));
+            all, size_t(k), ip, [&](int64_t key) { return exact_of(plan, key); },
+            [&](int64_t key) { return label_of(plan, key); }, distances + i * size_t(k),
+            labels + i * size_t(k));
+    }
+}
+
+void IndexIVFPQFastScan::search_by_list(const float* x, size_t nq, size_t np, size_t k,
+                                        const idx_t* ci, const float* cd, const IDSelector* sel,
+                                        float* distances, idx_t* labels) const {
+    const bool ip = metric_type == METRIC_INNER_PRODUCT;
+    const kernels::KernelTable& K = kernels::current();
+    const int nt = parallel_threads();
+    // Chunks of queries bound the plans' memory (residual tables: np per query).
+    const size_t chunk = 2048;
+    std::vector<ProbePlan> plans(std::min(chunk, nq));
+    std::vector<size_t> start(nlist + 1);
+    std::vector<std::pair<uint32_t, uint32_t>> visits;  // (query in chunk, probe)
+    std::vector<pq4scan::Candidates> heaps(size_t(nt) * plans.size()), first(plans.size());
+    for (size_t q0 = 0; q0 < nq; q0 += chunk) {
+        const size_t nc = std::min(chunk, nq - q0);
+        parallel_for(int64_t(nc), [&](int64_t j) {
+            const size_t i = q0 + size_t(j);
+            plans[size_t(j)].build(*this, x + i * size_t(d), ci + i * np, cd + i * np, np);
+        });
+        // Visits grouped by list (counting sort).
+        std::fill(start.begin(), start.end(), 0);
+        for (size_t j = 0; j < nc; ++j)
+            for (size_t p = 1; p < plans[j].np; ++p) start[size_t(plans[j].lists[p]) + 1]++;
+        for (size_t l = 0; l < nlist; ++l) start[l + 1] += start[l];
+        visits.resize(start[nlist]);
+        {
+            std::vector<size_t> fill(start.begin(), start.end() - 1);
+            for (size_t j = 0; j < nc; ++j)
+                for (size_t p = 1; p < plans[j].np; ++p)
+                    visits[fill[size_t(plans[j].lists[p])]++] = {uint32_t(j), uint32_t(p)};
+        }
+        // Each query's nearest list first, query by query: its k-th estimate then caps what
+        // the list-by-list pass keeps (per thread), which prunes from the first block.
+        parallel_for_with(
+            int64_t(nc), [&] { return IVFScratch(); },
+            [&](IVFScratch& st, int64_t jj) {
+                const size_t j = size_t(jj);
+                pq4scan::Candidates& c0 = first[j];
+                c0.reset(k);
+                const ProbePlan& plan = plans[j];
+                if (plan.np == 0) return;
+                const size_t l = size_t(plan.lists[0]), ls = invlists->list_size(l);
+                if (ls == 0) return;
+                const uint8_t* blocks = packed_n_[l] == ls ? packed_[l].data() : nullptr;
+                if (!blocks) {
+                    st.packed.clear();
+                    pq4::pack(pq, invlists->get_codes(l), 0, ls, st.packed);
+                    blocks = st.packed.data();
+                }
+                const pq4scan::QTable t = plan.qt(0);
+                pq4scan::Candidates* cp = &c0;
+                pq4scan::scan_blocks(K, blocks, (ls + 31) / 32, M4, &t, 1, ls, sel,
+                                     invlists->get_ids(l), st.s, &cp);
+            });
+        for (int r = 0; r < nt; ++r)
+            for (size_t j = 0; j < nc; ++j)
+                heaps[size_t(r) * plans.size() + j].reset(
+                    k, first[j].full() ? first[j].limit() : std::numeric_limits<float>::infinity());
+        parallel_region(nt, [&](Team& team) {
+            pq4scan::Scratch scratch;
+            std::vector<uint8_t> tmp;
+            team.for_range(int64_t(nlist), [&](int64_t li) {
+                const size_t l = size_t(li), v0 = start[l], v1 = start[l + 1];
+                const size_t ls = invlists->list_size(l);
+                if (v0 == v1 || ls == 0) return;
+                const uint8_t* blocks = packed_n_[l] == ls ? packed_[l].data() : nullptr;
+                if (!blocks) {
+                    tmp.clear();
+                    pq4::pack(pq, invlists->get_codes(l), 0, ls, tmp);
+                    blocks = tmp.data();
+                }
+                const idx_t* ids = invlists->get_ids(l);
+                for (size_t g0 = v0; g0 < v1; g0 += pq4scan::Scratch::kMaxQ) {
+                    const size_t g = std::min(pq4scan::Scratch::kMaxQ, v1 - g0);
+                    pq4scan::QTable t[pq4scan::Scratch::kMaxQ];
+                    pq4scan::Candidates* c[pq4scan::Scratch::kMaxQ];
+                    for (size_t u = 0; u < g; ++u) {
+                        const auto [j, p] = visits[g0 + u];
+                        t[u] = plans[j].qt(p);
+                        c[u] = &heaps[size_t(team.rank) * plans.size() + j];
+                    }
+                    pq4scan::scan_blocks(K, blocks, (ls + 31) / 32, M4, t, g, ls, sel, ids, scratch,
+                                         c);
+                }
+            });
+        });
+        parallel_for(int64_t(nc), [&](int64_t jj) {
+            const size_t j = size_t(jj), i = q0 + j;
+            pq4scan::Candidates& all = first[j];
+            for (int r = 0; r < nt; ++r) all.merge(heaps[size_t(r) * plans.size() + j]);
+            const ProbePlan& plan = plans[j];
+            pq4scan::finish(
+                all, k, ip,
+                [&](int64_t key) {
+                    const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
+                    return plan.exact(p,
+                                      invlists->get_codes(size_t(plan.lists[p])) + o * code_size);
+                },
+                [&](int64_t key) {
+                    const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
+                    return invlists->get_ids(size_t(plan.lists[p]))[o];
+                },
+                distances + i * k, labels + i * k);
+        });
     }
 }
 

@@ -10,6 +10,8 @@
 
 #include <vector>
 
+#include "faisslike/IDSelector.h"
+
 #include "faisslike/IndexIVFPQ.h"
 
 namespace faisslike {
@@ -30,6 +32,10 @@ struct IndexIVFPQFastScan : IndexIVFPQ {
                    const SearchParameters* params) const override;
 
    private:
+    // Big batches: list by list, up to 4 of the queries probing a list per kernel pass.
+    void search_by_list(const float* x, size_t nq, size_t np, size_t k, const idx_t* ci,
+                        const float* cd, const IDSelector* sel, float* distances,
+                        idx_t* labels) const;
     std::vector<std::vector<uint8_t>> packed_;  // per list, pq4 layout
     std::vector<size_t> packed_n_;              // entries packed per list
 };

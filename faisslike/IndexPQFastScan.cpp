@@ -170,17 +170,17 @@ void IndexPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* distanc
             const size_t g = size_t(t) / splits, part = size_t(t) % splits;
             const size_t q0 = g * group, gq = std::min(group, nq - q0);
             const size_t b0 = std::min(nblocks, part * per), b1 = std::min(nblocks, b0 + per);
-            pq4scan::QTable tabs[pq4scan::Scratch::kMaxQ];
+            pq4scan::QTable tabs[pq4scan::Scratch::kMaxQ] = {};
             pq4scan::Candidates* cands[pq4scan::Scratch::kMaxQ];
             for (size_t q = 0; q < gq; ++q) {
                 const pq4scan::QueryTable& qt = tables[q0 + q];
-                tabs[q] = {qt.q.data(), qt.scale, qt.bias};
+                tabs[q] = {qt.q.data(), qt.scale, qt.bias, int64_t(b0 * 32)};
                 cands[q] = &parts[(q0 + q) * splits + part];
                 cands[q]->reset(size_t(k));
             }
             pq4scan::scan_blocks(kernels::current(), codes.data() + b0 * pq4::block_bytes(M4),
-                                 b1 - b0, M4, tabs, gq, size_t(ntotal) - b0 * 32, int64_t(b0 * 32),
-                                 sel, nullptr, s, cands);
+                                 b1 - b0, M4, tabs, gq, size_t(ntotal) - b0 * 32, sel, nullptr, s,
+                                 cands);
         });
     parallel_for(
         n,

@@ -271,6 +271,21 @@ TEST(FastScan, IVFSameTopKAsIndexIVFPQ) {
                 }
                 EXPECT_GE(double(same) / double(nq * k), 0.85) << "nprobe " << nprobe;
             }
+            // The three search paths (list by list for big batches, query by query, one query's
+            // probes split over threads) agree, up to ties between estimates.
+            {
+                SearchParametersIVF sp;
+                sp.nprobe = 16;
+                std::vector<float> Db(nq * k), D1(nq * k);
+                std::vector<idx_t> Ib(nq * k), I1(nq * k);
+                fs->search(idx_t(nq), xq.data(), idx_t(k), Db.data(), Ib.data(), &sp);
+                for (size_t q = 0; q < nq; ++q)
+                    fs->search(1, xq.data() + q * d, idx_t(k), D1.data() + q * k,
+                               I1.data() + q * k, &sp);
+                size_t same = 0;
+                for (size_t i = 0; i < nq * k; ++i) same += Ib[i] == I1[i];
+                EXPECT_GE(double(same) / double(nq * k), 0.98);
+            }
             // Round trip, removal and reset keep the packed copies in step with the lists.
             auto back = deserialize_index(serialize_index(fs).data(), serialize_index(fs).size());
             std::vector<float> D1(nq * k), D2(nq * k);

@@ -61,19 +61,26 @@ struct Candidates {
     };
     std::vector<Item> h;
     size_t k = 0;
-    void reset(size_t k_in) {
+    // Only estimates below cap are wanted (another top-k of the same query already holds k
+    // items at or below it: see IndexIVFPQFastScan::search_by_list).
+    float cap = std::numeric_limits<float>::infinity();
+    void reset(size_t k_in, float cap_in = std::numeric_limits<float>::infinity()) {
         k = k_in;
+        cap = cap_in;
         h.clear();
         h.reserve(k);
     }
     bool full() const { return h.size() >= k; }
+    // The estimate an item must beat (infinite: anything enters).
+    float limit() const { return full() ? std::min(cap, h.front().v) : cap; }
+    bool bounded() const { return full() || cap < std::numeric_limits<float>::infinity(); }
     // Whether an estimate can still enter (keys only grow during a scan, so ties lose).
-    bool admits(float v) const { return !full() || v < h.front().v; }
+    bool admits(float v) const { return v < cap && (!full() || v < h.front().v); }
     // The kernel's limit for sums of a table with this scale and bias: every sum that could
     // enter is <= it (it may let a few more through); -1 when none can.
     int kernel_lim(float scale, float bias) const {
-        if (!full()) return 65535;
-        const float l = std::floor((h.front().v - bias) * scale);
+        if (!bounded()) return 65535;
+        const float l = std::floor((limit() - bias) * scale);
         return l < 0 ? -1 : l >= 65535 ? 65535 : int(l);
     }
     void push(float v, int64_t key) {
@@ -97,6 +104,7 @@ struct Candidates {
 struct QTable {
     const uint8_t* q;
     float scale, bias;
+    int64_t key0;  // vector i of the scanned blocks gets key key0 + i
 };
 
 struct Scratch {
@@ -107,12 +115,12 @@ struct Scratch {
     std::vector<uint8_t> luts;  // the nq tables, contiguous
 };
 
-// Scans nblocks blocks holding n vectors (the last block may be partial), whose keys are
-// key0 + i, for nq <= Scratch::kMaxQ queries at once (t[q], results into c[q]); ids (null:
-// the keys) are what the selector sees.
+// Scans nblocks blocks holding n vectors (the last block may be partial) for nq <=
+// Scratch::kMaxQ queries at once (t[q], results into c[q]); ids (null: the keys) are what the
+// selector sees.
 inline void scan_blocks(const kernels::KernelTable& K, const uint8_t* blocks, size_t nblocks,
-                        size_t M4, const QTable* t, size_t nq, size_t n, int64_t key0,
-                        const IDSelector* sel, const idx_t* ids, Scratch& s, Candidates* const* c) {
+                        size_t M4, const QTable* t, size_t nq, size_t n, const IDSelector* sel,
+                        const idx_t* ids, Scratch& s, Candidates* const* c) {
     const size_t bb = pq4::block_bytes(M4), tb = M4 * 16;
     const uint8_t* luts = t[0].q;
     if (nq > 1) {  // the kernel reads the tables contiguously
@@ -129,7 +137,7 @@ inline void scan_blocks(const kernels::KernelTable& K, const uint8_t* blocks, si
     size_t nb = 1;
     for (size_t b0 = 0; b0 < nblocks; b0 += nb) {
         bool all_full = true;
-        for (size_t q = 0; q < nq; ++q) all_full &= c[q]->full();
+        for (size_t q = 0; q < nq; ++q) all_full &= c[q]->bounded();
         nb = all_full ? Scratch::kChunk : b0 == 0 ? 1 : std::min(2 * nb, Scratch::kChunk);
         bool any = false;
         for (size_t q = 0; q < nq; ++q) {
@@ -151,8 +159,9 @@ inline void scan_blocks(const kernels::KernelTable& K, const uint8_t* blocks, si
                     if (i >= n) break;  // padding of the last block
                     const float v = float(s.out[(q * nb + b) * 32 + j]) * inv[q] + t[q].bias;
                     if (!cq.admits(v)) continue;
-                    if (sel && !sel->is_member(ids ? ids[i] : idx_t(key0) + idx_t(i))) continue;
-                    cq.push(v, key0 + int64_t(i));
+                    if (sel && !sel->is_member(ids ? ids[i] : idx_t(t[q].key0) + idx_t(i)))
+                        continue;
+                    cq.push(v, t[q].key0 + int64_t(i));
                 }
             }
         }

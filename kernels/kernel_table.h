@@ -54,10 +54,10 @@ struct KernelTable {
     void (*hamming_batch4)(const uint8_t* a, const uint8_t* b0, const uint8_t* b1,
                            const uint8_t* b2, const uint8_t* b3, size_t nbytes, int32_t* out);
     // 4-bit PQ fast-scan (layout: kernels/pq4_simd.h) of nq (1..4) queries over nblocks
-    // blocks of 32 codes of M4 sub-quantizers (M4 % 4 == 0, M4 <= 256); query q's table at
-    // lut + q * M4 * 16: out[(q * nblocks + b) * 32 + j] = sum_m lut_q[16 m + code_m], and bit
-    // j of masks[q * nblocks + b] is set when that sum is <= lim[q].
-    void (*pq4_scan)(const uint8_t* blocks, size_t nblocks, size_t M4, const uint8_t* lut,
+    // blocks of 32 codes of M4 sub-quantizers (M4 % 4 == 0, M4 <= 256); query q's table
+    // (M4 x 16 bytes) at lut[q]: out[(q * nblocks + b) * 32 + j] = sum_m lut[q][16 m + code_m],
+    // and bit j of masks[q * nblocks + b] is set when that sum is <= lim[q].
+    void (*pq4_scan)(const uint8_t* blocks, size_t nblocks, size_t M4, const uint8_t* const* lut,
                      size_t nq, const uint16_t* lim, uint16_t* out, uint32_t* masks);
 };
 

@@ -84,12 +84,11 @@ struct Nib<Arch, std::enable_if_t<!std::is_base_of<xsimd::avx512f, Arch>::value 
 // and split into nibbles once for all Q tables.
 template <class Arch, size_t Q>
 FAISSLIKE_KERNEL void pq4_scan_q(const uint8_t* blocks, size_t nblocks, size_t M4,
-                                 const uint8_t* lut, const uint16_t* lim, uint16_t* out,
+                                 const uint8_t* const* lut, const uint16_t* lim, uint16_t* out,
                                  uint32_t* masks) {
-    const size_t tb = M4 * 16;  // bytes of one query's table
     if constexpr (Ops<Arch>::W == 1) {
         for (size_t q = 0; q < Q; ++q) {
-            const uint8_t* t = lut + q * tb;
+            const uint8_t* t = lut[q];
             for (size_t b = 0; b < nblocks; ++b) {
                 const uint8_t* c = blocks + b * M4 * 16;
                 uint16_t* o = out + (q * nblocks + b) * 32;
@@ -120,7 +119,7 @@ FAISSLIKE_KERNEL void pq4_scan_q(const uint8_t* blocks, size_t nblocks, size_t M
                 const V codes = N::load(c + m * 16);
                 const V lo = N::low4(codes), hi = N::high4(codes);
                 for (size_t q = 0; q < Q; ++q) {
-                    const V t = N::load(lut + q * tb + m * 16);
+                    const V t = N::load(lut[q] + m * 16);
                     const V r0 = N::lookup(t, lo);  // vectors 0..15
                     const V r1 = N::lookup(t, hi);  // vectors 16..31
                     a0[q] = N::add16(a0[q], r0);
@@ -150,8 +149,8 @@ FAISSLIKE_KERNEL void pq4_scan_q(const uint8_t* blocks, size_t nblocks, size_t M
 }
 
 template <class Arch>
-void pq4_scan(const uint8_t* blocks, size_t nblocks, size_t M4, const uint8_t* lut, size_t nq,
-              const uint16_t* lim, uint16_t* out, uint32_t* masks) {
+void pq4_scan(const uint8_t* blocks, size_t nblocks, size_t M4, const uint8_t* const* lut,
+              size_t nq, const uint16_t* lim, uint16_t* out, uint32_t* masks) {
     switch (nq) {
         case 1:
             return pq4_scan_q<Arch, 1>(blocks, nblocks, M4, lut, lim, out, masks);

@@ -41,9 +41,11 @@ TEST(FastScan, KernelOfEveryIsaEqualsScalar) {
                 for (auto& v : lim) v = uint16_t(rng() % (M4 * 160));
                 std::vector<uint16_t> o1(nq * nb * 32), o2(nq * nb * 32);
                 std::vector<uint32_t> m1(nq * nb), m2(nq * nb);
-                ref->pq4_scan(blocks.data(), nb, M4, lut.data(), nq, lim.data(), o1.data(),
+                std::vector<const uint8_t*> tabs(nq);
+                for (size_t q = 0; q < nq; ++q) tabs[q] = lut.data() + q * M4 * 16;
+                ref->pq4_scan(blocks.data(), nb, M4, tabs.data(), nq, lim.data(), o1.data(),
                               m1.data());
-                K->pq4_scan(blocks.data(), nb, M4, lut.data(), nq, lim.data(), o2.data(),
+                K->pq4_scan(blocks.data(), nb, M4, tabs.data(), nq, lim.data(), o2.data(),
                             m2.data());
                 EXPECT_EQ(o1, o2) << "M4=" << M4 << " nq=" << nq;
                 EXPECT_EQ(m1, m2) << "M4=" << M4 << " nq=" << nq;
@@ -280,8 +282,8 @@ TEST(FastScan, IVFSameTopKAsIndexIVFPQ) {
                 std::vector<idx_t> Ib(nq * k), I1(nq * k);
                 fs->search(idx_t(nq), xq.data(), idx_t(k), Db.data(), Ib.data(), &sp);
                 for (size_t q = 0; q < nq; ++q)
-                    fs->search(1, xq.data() + q * d, idx_t(k), D1.data() + q * k,
-                               I1.data() + q * k, &sp);
+                    fs->search(1, xq.data() + q * d, idx_t(k), D1.data() + q * k, I1.data() + q * k,
+                               &sp);
                 size_t same = 0;
                 for (size_t i = 0; i < nq * k; ++i) same += Ib[i] == I1[i];
                 EXPECT_GE(double(same) / double(nq * k), 0.98);

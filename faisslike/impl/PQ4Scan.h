@@ -112,7 +112,6 @@ struct Scratch {
     static constexpr size_t kMaxQ = 4;    // queries per kernel call
     std::vector<uint16_t> out = std::vector<uint16_t>(kMaxQ * kChunk * 32);
     std::vector<uint32_t> masks = std::vector<uint32_t>(kMaxQ * kChunk);
-    std::vector<uint8_t> luts;  // the nq tables, contiguous
 };
 
 // Scans nblocks blocks holding n vectors (the last block may be partial) for nq <=
@@ -121,14 +120,9 @@ struct Scratch {
 inline void scan_blocks(const kernels::KernelTable& K, const uint8_t* blocks, size_t nblocks,
                         size_t M4, const QTable* t, size_t nq, size_t n, const IDSelector* sel,
                         const idx_t* ids, Scratch& s, Candidates* const* c) {
-    const size_t bb = pq4::block_bytes(M4), tb = M4 * 16;
-    const uint8_t* luts = t[0].q;
-    if (nq > 1) {  // the kernel reads the tables contiguously
-        s.luts.resize(nq * tb);
-        for (size_t q = 0; q < nq; ++q)
-            std::copy(t[q].q, t[q].q + tb, s.luts.begin() + long(q * tb));
-        luts = s.luts.data();
-    }
+    const size_t bb = pq4::block_bytes(M4);
+    const uint8_t* luts[Scratch::kMaxQ];
+    for (size_t q = 0; q < nq; ++q) luts[q] = t[q].q;
     float inv[Scratch::kMaxQ];
     for (size_t q = 0; q < nq; ++q) inv[q] = 1.0f / t[q].scale;
     uint16_t lim[Scratch::kMaxQ];

@@ -15,12 +15,7 @@ namespace faisslike {
 IndexIVFPQFastScan::IndexIVFPQFastScan(Index* quantizer_in, idx_t d_in, size_t nlist_in, size_t M,
                                        size_t nbits, MetricType metric, int bbs_in)
     : IndexIVFPQ(quantizer_in, d_in, nlist_in, M, 4, metric), bbs(bbs_in), M4(pq4::padded_M(M)) {
-    FAISSLIKE_CHECK_ARG(nbits == 4, "fast-scan PQ codes have 4 bits, got nbits=%zu", nbits);
-    FAISSLIKE_CHECK_ARG(bbs_in > 0 && bbs_in % 32 == 0,
-                        "bbs (block size) must be a positive multiple of 32, got %d", bbs_in);
-    FAISSLIKE_CHECK_ARG(M4 <= 256, "fast-scan takes at most 256 sub-quantizers, got M=%zu", M);
-    FAISSLIKE_CHECK_ARG_MSG(metric == METRIC_L2 || metric == METRIC_INNER_PRODUCT,
-                            "fast-scan supports L2 and inner product only");
+    pq4::check_args(nbits, bbs_in, M, metric);
     packed_.resize(nlist);
     packed_n_.assign(nlist, 0);
 }

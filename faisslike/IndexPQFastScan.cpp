@@ -41,6 +41,16 @@ void unpack(const ProductQuantizer& pq, const uint8_t* packed, size_t i, uint8_t
     }
 }
 
+void check_args(size_t nbits, int bbs, size_t M, MetricType metric) {
+    FAISSLIKE_CHECK_ARG(nbits == 4, "fast-scan PQ codes have 4 bits, got nbits=%zu", nbits);
+    FAISSLIKE_CHECK_ARG(bbs > 0 && bbs % 32 == 0,
+                        "bbs (block size) must be a positive multiple of 32, got %d", bbs);
+    FAISSLIKE_CHECK_ARG(padded_M(M) <= 256, "fast-scan takes at most 256 sub-quantizers, got M=%zu",
+                        M);
+    FAISSLIKE_CHECK_ARG_MSG(metric == METRIC_L2 || metric == METRIC_INNER_PRODUCT,
+                            "fast-scan supports L2 and inner product only");
+}
+
 float quantize_table(const float* table, size_t M, size_t M4, uint8_t* qtable, float& scale,
                      float& bias) {
     // Per sub-quantizer offsets (their sum is the bias) and one scale for all, so that every
@@ -67,12 +77,7 @@ float quantize_table(const float* table, size_t M, size_t M4, uint8_t* qtable, f
 
 IndexPQFastScan::IndexPQFastScan(idx_t d_in, size_t M, size_t nbits, MetricType metric, int bbs_in)
     : Index(d_in, metric), pq(size_t(d_in), M, 4), bbs(bbs_in), M4(pq4::padded_M(M)) {
-    FAISSLIKE_CHECK_ARG(nbits == 4, "fast-scan PQ codes have 4 bits, got nbits=%zu", nbits);
-    FAISSLIKE_CHECK_ARG(bbs_in > 0 && bbs_in % 32 == 0,
-                        "bbs (block size) must be a positive multiple of 32, got %d", bbs_in);
-    FAISSLIKE_CHECK_ARG(M4 <= 256, "fast-scan takes at most 256 sub-quantizers, got M=%zu", M);
-    FAISSLIKE_CHECK_ARG_MSG(metric == METRIC_L2 || metric == METRIC_INNER_PRODUCT,
-                            "fast-scan supports L2 and inner product only");
+    pq4::check_args(nbits, bbs_in, M, metric);
     is_trained = false;
 }
 

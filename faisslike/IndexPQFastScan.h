@@ -32,6 +32,9 @@ void pack(const ProductQuantizer& pq, const uint8_t* codes, size_t n0, size_t n,
 void unpack(const ProductQuantizer& pq, const uint8_t* packed, size_t i, uint8_t* code);
 // Quantizes a float table (M x 16, smaller is better) to uint8 (M4 x 16, zero padded):
 // value ~= sum / scale + bias. Returns the worst-case error of a quantized sum (M / (2 scale)).
+// The constructors' checks (InvalidArgument naming the value): nbits 4, bbs a positive
+// multiple of 32, M padded to at most 256, L2 or inner product.
+void check_args(size_t nbits, int bbs, size_t M, MetricType metric);
 // Sub-code m of a 4-bit PQ code (ProductQuantizer's bit order: nibbles, low first).
 inline size_t nibble(const uint8_t* code, size_t m) {
     return (code[m >> 1] >> ((m & 1) * 4)) & 15;

@@ -207,6 +207,20 @@ inline const T* read_counted_aligned_array(SectionReader& s, std::vector<T, A>& 
     return read_aligned_array(s, out, n, field);
 }
 
+// A fast-scan record's PQ parameters (nbits 4, M padded to <= 256, L2 / IP), then its bbs.
+inline void check_fastscan_pq(SectionReader& s, uint64_t M, uint64_t nbits, int32_t metric) {
+    if (nbits != 4) s.fail(format_string("fast-scan with nbits=%llu", (unsigned long long)nbits));
+    if (M > 256 || (M + 3) / 4 * 4 > 256)
+        s.fail(format_string("fast-scan with M=%llu", (unsigned long long)M));
+    if (metric != METRIC_L2 && metric != METRIC_INNER_PRODUCT)
+        s.fail("fast-scan with a metric other than L2 or inner product");
+}
+inline int32_t read_bbs(SectionReader& s) {
+    const int32_t bbs = s.get<int32_t>("bbs");
+    if (bbs <= 0 || bbs % 32 != 0) s.fail(format_string("invalid bbs %d", bbs));
+    return bbs;
+}
+
 // Centroids are used in arithmetic whose NaN would silently poison every search.
 inline void check_finite_field(SectionReader& s, const std::vector<float>& v, const char* field) {
     for (size_t i = 0; i < v.size(); ++i)

@@ -57,16 +57,10 @@ std::unique_ptr<Index> read_index_pq_fastscan(SectionReader& s, int) {
     IndexHeader h = read_index_header(s);
     uint64_t M, nbits;
     read_pq_params(s, h.d, M, nbits);
-    if (nbits != 4) s.fail(format_string("fast-scan with nbits=%llu", (unsigned long long)nbits));
-    if (pq4::padded_M(size_t(M)) > 256)
-        s.fail(format_string("fast-scan with M=%llu", (unsigned long long)M));
-    if (h.metric != METRIC_L2 && h.metric != METRIC_INNER_PRODUCT)
-        s.fail("fast-scan with a metric other than L2 or inner product");
+    check_fastscan_pq(s, M, nbits, h.metric);
     auto idx = std::make_unique<IndexPQFastScan>(h.d, size_t(M), 4, MetricType(h.metric));
     read_pq_centroids(s, idx->pq, h.is_trained);
-    const int32_t bbs = s.get<int32_t>("bbs");
-    if (bbs <= 0 || bbs % 32 != 0) s.fail(format_string("invalid bbs %d", bbs));
-    idx->bbs = bbs;
+    idx->bbs = read_bbs(s);
     if (h.ntotal > 0 && !h.is_trained) s.fail("vectors in an untrained index");
     const uint64_t bb = pq4::block_bytes(idx->M4);
     if (uint64_t(h.ntotal) > std::numeric_limits<uint64_t>::max() / bb)

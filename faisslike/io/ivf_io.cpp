@@ -267,11 +267,7 @@ std::unique_ptr<Index> read_ivf_pq_fastscan(SectionReader& s, int depth) {
     if (by_res > 1) s.fail(format_string("invalid by_residual byte %u", unsigned(by_res)));
     uint64_t M, nbits;
     read_pq_params(s, v.h.d, M, nbits);
-    if (nbits != 4) s.fail(format_string("fast-scan with nbits=%llu", (unsigned long long)nbits));
-    if (pq4::padded_M(size_t(M)) > 256)
-        s.fail(format_string("fast-scan with M=%llu", (unsigned long long)M));
-    if (v.h.metric != METRIC_L2 && v.h.metric != METRIC_INNER_PRODUCT)
-        s.fail("fast-scan with a metric other than L2 or inner product");
+    check_fastscan_pq(s, M, nbits, v.h.metric);
     auto ivf = std::make_unique<IndexIVFPQFastScan>(v.quantizer.get(), v.h.d, size_t(v.nlist),
                                                     size_t(M), 4, MetricType(v.h.metric));
     ivf->quantizer.set_owned(true);
@@ -281,9 +277,7 @@ std::unique_ptr<Index> read_ivf_pq_fastscan(SectionReader& s, int depth) {
                              (unsigned long long)v.code_size, ivf->code_size));
     ivf->by_residual = by_res == 1;
     read_pq_centroids(s, ivf->pq, v.h.is_trained);
-    const int32_t bbs = s.get<int32_t>("bbs");
-    if (bbs <= 0 || bbs % 32 != 0) s.fail(format_string("invalid bbs %d", bbs));
-    ivf->bbs = bbs;
+    ivf->bbs = read_bbs(s);
     read_ivf_lists(s, *ivf, v);
     ivf->lists_changed(false);  // the packed copies
     return ivf;

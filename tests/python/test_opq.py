@@ -17,7 +17,7 @@ def data():
     basis = np.linalg.qr(rs.randn(32, 32))[0].astype("float32")
     def gen(n):
         return ((rs.randn(n, 32).astype("float32") * scales) @ basis).astype("float32")
-    return gen(8000), gen(300), gen(10000)
+    return gen(5000), gen(300), gen(10000)
 
 
 def recall(I, xb, xq):
@@ -62,7 +62,7 @@ def test_recall_equals_faiss_opq(data, key):
     rec = {}
     for lib in (fl, real_faiss):
         idx = lib.index_factory(32, key)
-        set_niter(lib, idx, 10)
+        set_niter(lib, idx, 6)
         idx.train(xt)
         idx.add(xb)
         if "IVF" in key:

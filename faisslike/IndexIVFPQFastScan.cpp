@@ -37,6 +37,14 @@ void IndexIVFPQFastScan::lists_changed(bool appended) {
     });
 }
 
+const uint8_t* IndexIVFPQFastScan::blocks_of(size_t l, size_t ls, std::vector<uint8_t>& tmp) const {
+    if (packed_n_[l] == ls) return packed_[l].data();
+    // The lists were edited behind the index's back: pack this one here.
+    tmp.clear();
+    pq4::pack(pq, invlists->get_codes(l), 0, ls, tmp);
+    return tmp.data();
+}
+
 size_t IndexIVFPQFastScan::packed_bytes() const {
     size_t s = 0;
     for (const auto& p : packed_) s += p.capacity();
@@ -46,7 +54,7 @@ size_t IndexIVFPQFastScan::packed_bytes() const {
 namespace {
 
 // One query's probed lists: float tables (one shared, or one per list for L2 residuals),
-// their 8-bit versions on one common scale, and each list's offset on that scale.
+// their 8-bit versions (each on its own scale), and what each list adds to its sums.
 struct ProbePlan {
     size_t np = 0, M = 0, M4 = 0;
     bool shared = true;
@@ -54,7 +62,7 @@ struct ProbePlan {
     std::vector<float> ftab, extra;  // extra: added to a list's exact sums
     std::vector<uint8_t> qtab;
     std::vector<float> scale, tbias;  // per table
-    std::vector<float> qip, r, mins;  // scratch
+    std::vector<float> qip, r;        // scratch
 
     const float* table(size_t p) const { return ftab.data() + (shared ? 0 : p) * M * 16; }
 
@@ -101,33 +109,14 @@ struct ProbePlan {
                 ix.pq.compute_distance_table(r.data(), ftab.data() + p * T);
             }
         }
-        // Each table on its own 8-bit scale (entries 0..255 above each sub-quantizer's
-        // minimum): a far list's wide table does not coarsen a near list's.
-        tbias.assign(nt, 0.0f);
-        scale.assign(nt, 1.0f);
-        qtab.assign(nt * M4 * 16, 0);
-        for (size_t t = 0; t < nt; ++t) {
-            float span = 0;
-            mins.resize(M);
-            for (size_t m = 0; m < M; ++m) {
-                const float* e = ftab.data() + t * T + m * 16;
-                float lo = e[0], hi = e[0];
-                for (size_t j = 1; j < 16; ++j) {
-                    lo = std::min(lo, e[j]);
-                    hi = std::max(hi, e[j]);
-                }
-                mins[m] = lo;
-                tbias[t] += lo;
-                span = std::max(span, hi - lo);
-            }
-            const float a = span > 0 ? 255.0f / span : 1.0f;
-            scale[t] = a;
-            for (size_t m = 0; m < M; ++m) {
-                const float* e = ftab.data() + t * T + m * 16;
-                uint8_t* q = qtab.data() + (t * M4 + m) * 16;
-                for (size_t j = 0; j < 16; ++j) q[j] = pq4::round_u8((e[j] - mins[m]) * a);
-            }
-        }
+        // Each table on its own 8-bit scale: a far list's wide table does not coarsen a near
+        // list's.
+        tbias.resize(nt);
+        scale.resize(nt);
+        qtab.resize(nt * M4 * 16);
+        for (size_t t = 0; t < nt; ++t)
+            pq4::quantize_table(ftab.data() + t * T, M, M4, qtab.data() + t * M4 * 16, scale[t],
+                                tbias[t]);
     }
 
     // Probe p's quantized table; its vectors' keys are (p << 32) + offset in the list.
@@ -144,10 +133,30 @@ struct ProbePlan {
     }
 };
 
+// A candidate's key is (probe << 32) + offset in the probed list.
+float key_exact(const IndexIVFPQFastScan& ix, const ProbePlan& plan, int64_t key) {
+    const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
+    return plan.exact(p, ix.invlists->get_codes(size_t(plan.lists[p])) + o * ix.code_size);
+}
+idx_t key_label(const IndexIVFPQFastScan& ix, const ProbePlan& plan, int64_t key) {
+    const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
+    return ix.invlists->get_ids(size_t(plan.lists[p]))[o];
+}
+
+// Merges the partial top-k into `all`, re-scores it exactly and writes query's results.
+void finish_query(const IndexIVFPQFastScan& ix, const ProbePlan& plan, pq4scan::Candidates& all,
+                  const pq4scan::Candidates* parts, size_t nparts, size_t k, float* D, idx_t* I) {
+    for (size_t r = 0; r < nparts; ++r) all.merge(parts[r]);
+    pq4scan::finish(
+        all, k, ix.metric_type == METRIC_INNER_PRODUCT,
+        [&](int64_t key) { return key_exact(ix, plan, key); },
+        [&](int64_t key) { return key_label(ix, plan, key); }, D, I);
+}
+
 struct IVFScratch {
     pq4scan::Scratch s;
     ProbePlan plan;
-    std::vector<uint8_t> packed;  // a list packed on the fly (see scan_probe)
+    std::vector<uint8_t> packed;  // a list packed on the fly (see blocks_of)
 };
 
 }  // namespace
@@ -158,7 +167,6 @@ void IndexIVFPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* dist
     const size_t np = effective_nprobe(params);
     check_quantizer();
     const IDSelector* sel = selector_of(params);
-    const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const size_t nq = size_t(n);
     std::vector<float> cd(nq * np);
     std::vector<idx_t> ci(nq * np);
@@ -172,21 +180,6 @@ void IndexIVFPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* dist
         plans[i].build(*this, x + i * size_t(d), ci.data() + i * np, cd.data() + i * np, np);
     std::vector<pq4scan::Candidates> parts(nq * splits);
     const kernels::KernelTable& K = kernels::current();
-    // List l's packed blocks (packed here if the lists were edited behind the index's back).
-    auto blocks_of = [&](size_t l, size_t ls, std::vector<uint8_t>& tmp) -> const uint8_t* {
-        if (packed_n_[l] == ls) return packed_[l].data();
-        tmp.clear();
-        pq4::pack(pq, invlists->get_codes(l), 0, ls, tmp);
-        return tmp.data();
-    };
-    auto exact_of = [&](const ProbePlan& plan, int64_t key) {
-        const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
-        return plan.exact(p, invlists->get_codes(size_t(plan.lists[p])) + o * code_size);
-    };
-    auto label_of = [&](const ProbePlan& plan, int64_t key) {
-        const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
-        return invlists->get_ids(size_t(plan.lists[p]))[o];
-    };
     // Big batches whose queries share lists: list by list, each list's blocks read once for
     // groups of 4 of the queries probing it.
     if (splits == 1 && nq >= 4 * nthreads &&
@@ -219,28 +212,19 @@ void IndexIVFPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* dist
             st.plan.build(*this, x + i * size_t(d), ci.data() + i * np, cd.data() + i * np, np);
             scan_query(st, st.plan, 0, c);
             // Re-scored here, while this query's tables are at hand.
-            pq4scan::finish(
-                c, size_t(k), ip, [&](int64_t key) { return exact_of(st.plan, key); },
-                [&](int64_t key) { return label_of(st.plan, key); }, distances + i * size_t(k),
-                labels + i * size_t(k));
+            finish_query(*this, st.plan, c, nullptr, 0, size_t(k), distances + i * size_t(k),
+                         labels + i * size_t(k));
         },
         n > 1);
     if (splits == 1) return;
-    for (size_t i = 0; i < nq; ++i) {
-        pq4scan::Candidates& all = parts[i * splits];
-        for (size_t p = 1; p < splits; ++p) all.merge(parts[i * splits + p]);
-        const ProbePlan& plan = plans[i];
-        pq4scan::finish(
-            all, size_t(k), ip, [&](int64_t key) { return exact_of(plan, key); },
-            [&](int64_t key) { return label_of(plan, key); }, distances + i * size_t(k),
-            labels + i * size_t(k));
-    }
+    for (size_t i = 0; i < nq; ++i)
+        finish_query(*this, plans[i], parts[i * splits], &parts[i * splits + 1], splits - 1,
+                     size_t(k), distances + i * size_t(k), labels + i * size_t(k));
 }
 
 void IndexIVFPQFastScan::search_by_list(const float* x, size_t nq, size_t np, size_t k,
                                         const idx_t* ci, const float* cd, const IDSelector* sel,
                                         float* distances, idx_t* labels) const {
-    const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const kernels::KernelTable& K = kernels::current();
     const int nt = parallel_threads();
     // Chunks of queries bound the plans' memory (residual tables: np per query).
@@ -279,12 +263,7 @@ void IndexIVFPQFastScan::search_by_list(const float* x, size_t nq, size_t np, si
                 if (plan.np == 0) return;
                 const size_t l = size_t(plan.lists[0]), ls = invlists->list_size(l);
                 if (ls == 0) return;
-                const uint8_t* blocks = packed_n_[l] == ls ? packed_[l].data() : nullptr;
-                if (!blocks) {
-                    st.packed.clear();
-                    pq4::pack(pq, invlists->get_codes(l), 0, ls, st.packed);
-                    blocks = st.packed.data();
-                }
+                const uint8_t* blocks = blocks_of(l, ls, st.packed);
                 const pq4scan::QTable t = plan.qt(0);
                 pq4scan::Candidates* cp = &c0;
                 pq4scan::scan_blocks(K, blocks, (ls + 31) / 32, M4, &t, 1, ls, sel,
@@ -301,12 +280,7 @@ void IndexIVFPQFastScan::search_by_list(const float* x, size_t nq, size_t np, si
                 const size_t l = size_t(li), v0 = start[l], v1 = start[l + 1];
                 const size_t ls = invlists->list_size(l);
                 if (v0 == v1 || ls == 0) return;
-                const uint8_t* blocks = packed_n_[l] == ls ? packed_[l].data() : nullptr;
-                if (!blocks) {
-                    tmp.clear();
-                    pq4::pack(pq, invlists->get_codes(l), 0, ls, tmp);
-                    blocks = tmp.data();
-                }
+                const uint8_t* blocks = blocks_of(l, ls, tmp);
                 const idx_t* ids = invlists->get_ids(l);
                 for (size_t g0 = v0; g0 < v1; g0 += pq4scan::Scratch::kMaxQ) {
                     const size_t g = std::min(pq4scan::Scratch::kMaxQ, v1 - g0);
@@ -324,21 +298,9 @@ void IndexIVFPQFastScan::search_by_list(const float* x, size_t nq, size_t np, si
         });
         parallel_for(int64_t(nc), [&](int64_t jj) {
             const size_t j = size_t(jj), i = q0 + j;
-            pq4scan::Candidates& all = first[j];
-            for (int r = 0; r < nt; ++r) all.merge(heaps[size_t(r) * plans.size() + j]);
-            const ProbePlan& plan = plans[j];
-            pq4scan::finish(
-                all, k, ip,
-                [&](int64_t key) {
-                    const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
-                    return plan.exact(p,
-                                      invlists->get_codes(size_t(plan.lists[p])) + o * code_size);
-                },
-                [&](int64_t key) {
-                    const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
-                    return invlists->get_ids(size_t(plan.lists[p]))[o];
-                },
-                distances + i * k, labels + i * k);
+            for (int r = 0; r < nt; ++r) first[j].merge(heaps[size_t(r) * plans.size() + j]);
+            finish_query(*this, plans[j], first[j], nullptr, 0, k, distances + i * k,
+                         labels + i * k);
         });
     }
 }

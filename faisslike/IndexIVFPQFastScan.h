@@ -36,6 +36,8 @@ struct IndexIVFPQFastScan : IndexIVFPQ {
     void search_by_list(const float* x, size_t nq, size_t np, size_t k, const idx_t* ci,
                         const float* cd, const IDSelector* sel, float* distances,
                         idx_t* labels) const;
+    // List l's packed blocks (ls entries), packed into tmp if the copy is out of step.
+    const uint8_t* blocks_of(size_t l, size_t ls, std::vector<uint8_t>& tmp) const;
     std::vector<std::vector<uint8_t>> packed_;  // per list, pq4 layout
     std::vector<size_t> packed_n_;              // entries packed per list
 };

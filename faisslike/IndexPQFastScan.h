@@ -2,8 +2,9 @@
 // IndexPQFastScan, factory "PQ<M>x4fs"). Codes are stored in blocks of 32 vectors, laid out
 // so that one byte shuffle looks up 16 codes of one sub-quantizer (kernels/pq4_simd.h); the
 // per-query distance tables are quantized to 8 bits and the sums kept in 16 bits, so the scan
-// ranks by distances accurate to table_error() (the returned distances are then recomputed
-// exactly from the float tables: they equal IndexPQ's for the same codebooks).
+// ranks by distances accurate to M / 2 table steps (pq4::quantize_table's bound; the returned
+// distances are then recomputed exactly from the float tables: they equal IndexPQ's for the
+// same codebooks).
 #pragma once
 
 #include <algorithm>
@@ -30,8 +31,6 @@ void pack(const ProductQuantizer& pq, const uint8_t* codes, size_t n0, size_t n,
           std::vector<uint8_t>& packed);
 // The PQ code (pq.code_size bytes) of vector i.
 void unpack(const ProductQuantizer& pq, const uint8_t* packed, size_t i, uint8_t* code);
-// Quantizes a float table (M x 16, smaller is better) to uint8 (M4 x 16, zero padded):
-// value ~= sum / scale + bias. Returns the worst-case error of a quantized sum (M / (2 scale)).
 // The constructors' checks (InvalidArgument naming the value): nbits 4, bbs a positive
 // multiple of 32, M padded to at most 256, L2 or inner product.
 void check_args(size_t nbits, int bbs, size_t M, MetricType metric);
@@ -48,6 +47,8 @@ inline size_t packed_nibble(const uint8_t* packed, size_t M4, size_t i, size_t m
 inline uint8_t round_u8(float v) {
     return uint8_t(std::min(255.0f, std::max(0.0f, v + 0.5f)));
 }
+// Quantizes a float table (M x 16, smaller is better) to uint8 (M4 x 16, zero padded):
+// value ~= sum / scale + bias. Returns the worst-case error of a quantized sum (M / (2 scale)).
 float quantize_table(const float* table, size_t M, size_t M4, uint8_t* qtable, float& scale,
                      float& bias);
 }  // namespace pq4

@@ -1,6 +1,7 @@
 // Internal: the search loop around the 4-bit fast-scan kernel (kernels/pq4_simd.h), shared by
-// IndexPQFastScan and IndexIVFPQFastScan: per-query quantized tables, a top-k of 16-bit sums
-// fed through the kernel's threshold masks, and the final exact re-scoring of the survivors.
+// IndexPQFastScan and IndexIVFPQFastScan: per-query quantized tables, a top-k of estimated
+// distances fed through the kernel's threshold masks, and the final exact re-scoring of the
+// survivors.
 #pragma once
 
 #include <algorithm>
@@ -25,27 +26,18 @@ struct QueryTable {
     std::vector<float> f;
     std::vector<uint8_t> q;
     float scale = 1, bias = 0, error = 0;
-    // From a float table already in f (M x 16, smaller is better).
-    void quantize(size_t M, size_t M4) {
-        q.resize(M4 * 16);
-        error = pq4::quantize_table(f.data(), M, M4, q.data(), scale, bias);
-    }
     void compute(const ProductQuantizer& pq, size_t M4, MetricType metric, const float* x) {
         f.resize(pq.M * 16);
         pq.compute_table(metric, x, f.data());
         if (metric == METRIC_INNER_PRODUCT)
             for (float& v : f) v = -v;
-        quantize(pq.M, M4);
+        q.resize(M4 * 16);
+        error = pq4::quantize_table(f.data(), pq.M, M4, q.data(), scale, bias);
     }
-    // The same for vector i of a packed array (no unpacking).
+    // The float-table distance of vector i of a packed array (no unpacking).
     float exact_packed(size_t M, size_t M4, const uint8_t* packed, size_t i) const {
         float s = 0;
         for (size_t m = 0; m < M; ++m) s += f[m * 16 + pq4::packed_nibble(packed, M4, i, m)];
-        return s;
-    }
-    float exact(const ProductQuantizer& pq, const uint8_t* code) const {
-        float s = 0;
-        for (size_t m = 0; m < pq.M; ++m) s += f[m * 16 + pq4::nibble(code, m)];
         return s;
     }
 };

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 #include "faisslike/Clustering.h"
@@ -139,6 +139,26 @@ void RandomRotationMatrix::do_train(idx_t, const float*) {
     init(12345);  // FAISS's seed
 }
 
+namespace {
+// The training vectors of PCA and OPQ: x itself when n <= nmax, else a deterministic random
+// subset of nmax rows (in their original order) copied into storage; n becomes its size.
+const float* subsample(const float* x, size_t& n, size_t d, size_t nmax,
+                       std::vector<float>& storage) {
+    if (n <= nmax) return x;
+    std::mt19937 rng(1234);
+    std::vector<size_t> perm(n);
+    for (size_t i = 0; i < n; ++i) perm[i] = i;
+    for (size_t i = 0; i < nmax; ++i)
+        std::swap(perm[i], perm[std::uniform_int_distribution<size_t>(i, n - 1)(rng)]);
+    std::sort(perm.begin(), perm.begin() + long(nmax));
+    storage.resize(nmax * d);
+    for (size_t i = 0; i < nmax; ++i)
+        std::memcpy(&storage[i * d], x + perm[i] * d, d * sizeof(float));
+    n = nmax;
+    return storage.data();
+}
+}  // namespace
+
 OPQMatrix::OPQMatrix(int d_in_, int M_, int d_out_)
     : LinearTransform(d_in_, d_out_ < 0 ? d_in_ : d_out_, false), M(M_) {
     FAISSLIKE_CHECK_ARG(M_ > 0, "OPQ needs M > 0, got M=%d", M_);
@@ -156,22 +176,9 @@ void OPQMatrix::do_train(idx_t n_in, const float* x_in) {
                                "OPQ training needs at least %zu vectors, got %lld", ksub,
                                (long long)n_in);
     const size_t d = size_t(d_in), d2 = size_t(d_out), dsub = d2 / size_t(M);
-    // A random subset of at most max_train_points (fixed seed: reproducible).
     size_t n = size_t(n_in);
-    const float* x = x_in;
     std::vector<float> sample;
-    if (max_train_points > 0 && n > max_train_points) {
-        std::vector<size_t> perm(n);
-        for (size_t i = 0; i < n; ++i) perm[i] = i;
-        std::mt19937_64 rng(1234);
-        for (size_t i = 0; i < max_train_points; ++i)
-            std::swap(perm[i], perm[i + size_t(rng() % (n - i))]);
-        sample.resize(max_train_points * d);
-        for (size_t i = 0; i < max_train_points; ++i)
-            std::memcpy(&sample[i * d], x_in + perm[i] * d, d * sizeof(float));
-        x = sample.data();
-        n = max_train_points;
-    }
+    const float* x = max_train_points > 0 ? subsample(x_in, n, d, max_train_points, sample) : x_in;
     if (verbose)
         std::printf("OPQ: training %zu x %zu -> %zu, M=%d, %d rounds\n", n, d, d2, M, niter);
     // Start from a random rotation (d2 orthonormal rows).
@@ -240,22 +247,9 @@ void PCAMatrix::do_train(idx_t n_in, const float* x_in) {
     FAISSLIKE_THROW_IF_NOT_FMT(n_in >= 2, "PCA training needs at least 2 vectors, got %lld",
                                (long long)n_in);
     size_t n = size_t(n_in);
-    const float* x = x_in;
     std::vector<float> sample;
-    const size_t nmax = max_points_per_d * d;
-    if (max_points_per_d > 0 && n > nmax) {  // a deterministic random subset, as FAISS
-        std::mt19937 rng(1234);
-        std::vector<size_t> perm(n);
-        for (size_t i = 0; i < n; ++i) perm[i] = i;
-        for (size_t i = 0; i < nmax; ++i)
-            std::swap(perm[i], perm[std::uniform_int_distribution<size_t>(i, n - 1)(rng)]);
-        std::sort(perm.begin(), perm.begin() + long(nmax));
-        sample.resize(nmax * d);
-        for (size_t i = 0; i < nmax; ++i)
-            std::memcpy(&sample[i * d], x_in + perm[i] * d, d * sizeof(float));
-        x = sample.data();
-        n = nmax;
-    }
+    const float* x =
+        max_points_per_d > 0 ? subsample(x_in, n, d, max_points_per_d * d, sample) : x_in;
     std::vector<double> mu(d, 0.0);
     for (size_t i = 0; i < n; ++i)
         for (size_t j = 0; j < d; ++j) mu[j] += x[i * d + j];

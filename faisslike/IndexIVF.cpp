@@ -1,6 +1,7 @@
 #include "faisslike/IndexIVF.h"
 
 #include <algorithm>
+#include <limits>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -262,7 +263,8 @@ void IndexIVF::search_preassigned_checked(idx_t n, const float* x, idx_t k, size
         coarse_dis = zeros.data();
     }
     IndexReadScope r(*this);
-    search_preassigned(n, x, k, assign, coarse_dis, distances, labels, np, selector_of(params));
+    search_preassigned(n, x, k, assign, coarse_dis, distances, labels, np, selector_of(params),
+                       params);
 }
 
 void IndexIVF::replace_quantizer(Index* q) {
@@ -321,7 +323,7 @@ void IndexIVF::do_search(idx_t n, const float* x, idx_t k, float* distances, idx
         const idx_t ni = std::min(chunk, n - i0);
         quantizer->search(ni, x + i0 * d, idx_t(np), cd.data(), ci.data());
         search_preassigned(ni, x + i0 * d, k, ci.data(), cd.data(), distances + i0 * k,
-                           labels + i0 * k, np, selector_of(params));
+                           labels + i0 * k, np, selector_of(params), params);
     }
 }
 
@@ -330,43 +332,61 @@ namespace {
 // Drives one thread's scanner over inverted lists: blocks of distances, rejected ids
 // masked, then into a top-k heap or a range result.
 struct ListScan {
+    // Blocks of a bounded scan: small, so that the bound follows the heap closely.
+    static constexpr size_t kBoundedBlock = 64;
     const IndexIVF& ivf;
     std::unique_ptr<InvertedListScanner> sc;
     const IDSelector* filter;
     Selector sel{kernels::current()};
     std::unique_ptr<float[]> buf{new float[IndexIVF::kScanBlock]};
     const float sign;
+    const bool bounded;
 
-    ListScan(const IndexIVF& ivf, const IDSelector* filter)
+    ListScan(const IndexIVF& ivf, const IDSelector* filter, const SearchParameters* params)
         : ivf(ivf),
-          sc(ivf.get_scanner()),
+          sc(ivf.get_scanner_for(params)),
           filter(filter),
-          sign(ivf.metric_type == METRIC_INNER_PRODUCT ? -1.0f : 1.0f) {}
+          sign(ivf.metric_type == METRIC_INNER_PRODUCT ? -1.0f : 1.0f),
+          bounded(sc->uses_bound()) {}
 
-    template <class Sink>
-    void scan(size_t list_no, float coarse_dis, const Sink& sink) {
+    // bound(): the current heap-space bound (used by bounded scanners only).
+    template <class Sink, class Bound>
+    void scan(size_t list_no, float coarse_dis, const Sink& sink, const Bound& bound) {
         const InvertedLists& il = *ivf.invlists;
         const size_t ls = il.list_size(list_no);
         if (ls == 0) return;
         sc->set_list(list_no, coarse_dis);
         const uint8_t* codes = il.get_codes(list_no);
         const idx_t* ids = il.get_ids(list_no);
-        for (size_t b0 = 0; b0 < ls; b0 += IndexIVF::kScanBlock) {
-            const size_t nb = std::min(IndexIVF::kScanBlock, ls - b0);
-            sc->distance_block(codes + b0 * ivf.code_size, nb, buf.get());
+        const size_t block = bounded ? kBoundedBlock : IndexIVF::kScanBlock;
+        for (size_t b0 = 0; b0 < ls; b0 += block) {
+            const size_t nb = std::min(block, ls - b0);
+            if (bounded) {
+                sc->distance_block_bounded(codes + b0 * ivf.code_size, nb, buf.get(), bound());
+            } else {
+                sc->distance_block(codes + b0 * ivf.code_size, nb, buf.get());
+            }
             mask_rejected(filter, buf.get(), sign, nb, IdArray{ids + b0});
             sink(buf.get(), nb, IdArray{ids + b0});
         }
     }
     void knn(size_t list_no, float coarse_dis, size_t k, float* hv, idx_t* hi) {
-        scan(list_no, coarse_dis, [&](const float* v, size_t nb, IdArray ids) {
-            sel.add(k, hv, hi, v, nullptr, sign, nb, ids);
-        });
+        scan(
+            list_no, coarse_dis,
+            [&](const float* v, size_t nb, IdArray ids) {
+                sel.add(k, hv, hi, v, nullptr, sign, nb, ids);
+            },
+            [&] { return hv[0]; });
     }
     void range(size_t list_no, float coarse_dis, float thr, RangeHits& hits) {
-        scan(list_no, coarse_dis, [&](const float* v, size_t nb, IdArray ids) {
-            collect_range(v, nullptr, sign, nb, thr, ids, hits);
-        });
+        scan(
+            list_no, coarse_dis,
+            [&](const float* v, size_t nb, IdArray ids) {
+                collect_range(v, nullptr, sign, nb, thr, ids, hits);
+            },
+            // No bound: a range result holds every code whose estimate is inside the
+            // radius, not just those whose error bound says they may be.
+            [] { return std::numeric_limits<float>::infinity(); });
     }
 };
 
@@ -392,7 +412,7 @@ struct ProbeScanner {
 
 void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t* assign,
                                   const float* coarse_dis, float* D, idx_t* I, size_t np,
-                                  const IDSelector* filter) const {
+                                  const IDSelector* filter, const SearchParameters* params) const {
     if (!filter && double(n) * double(np) >= by_list_min_visits * double(nlist) && n > 1 &&
         search_preassigned_by_list(n, x, k, assign, D, I, np)) {
         return;
@@ -401,7 +421,7 @@ void IndexIVF::search_preassigned(idx_t n, const float* x, idx_t k, const idx_t*
     // Few queries: the probed lists of each query are spread over threads.
     const bool split = size_t(n) < size_t(nt) && np > 1 && nt > 1;
     topk_scan(size_t(n), np, size_t(k), metric_type == METRIC_INNER_PRODUCT, D, I, split, [&] {
-        return ProbeScanner{ListScan(*this, filter), x, assign, coarse_dis, np, nlist, d};
+        return ProbeScanner{ListScan(*this, filter, params), x, assign, coarse_dis, np, nlist, d};
     });
 }
 
@@ -417,7 +437,7 @@ void IndexIVF::do_range_search(idx_t n, const float* x, float radius, RangeSearc
     std::vector<RangeHits> hits(static_cast<size_t>(n));
     const IDSelector* filter = selector_of(params);
     parallel_for_with(
-        n, [&] { return ListScan(*this, filter); },
+        n, [&] { return ListScan(*this, filter, params); },
         [&](ListScan& ls, int64_t i) {
             ls.sc->set_query(x + i * d);
             for (size_t p = 0; p < np; ++p) {

@@ -23,6 +23,14 @@ struct InvertedListScanner {
     virtual void set_list(size_t list_no, float coarse_dis) = 0;
     // out[j] = L2 distance (or inner product) of the query to the j-th of nb codes.
     virtual void distance_block(const uint8_t* codes, size_t nb, float* out) = 0;
+    // Scanners whose codes carry error bounds (RaBitQ's multi-bit codes) can leave out codes
+    // that provably cannot enter the results. They return true here and IndexIVF then calls
+    // distance_block_bounded, in small blocks, with its current bound in heap space (an L2
+    // distance, or a negated inner product); left-out codes get +inf (L2) / -inf (IP).
+    virtual bool uses_bound() const { return false; }
+    virtual void distance_block_bounded(const uint8_t* codes, size_t nb, float* out, float) {
+        distance_block(codes, nb, out);
+    }
 };
 
 struct SearchParametersIVF : SearchParameters {
@@ -121,7 +129,8 @@ struct IndexIVF : Index {
     // Search with coarse assignments already computed (n x nprobe lists, -1 = none).
     void search_preassigned(idx_t n, const float* x, idx_t k, const idx_t* assign,
                             const float* coarse_dis, float* distances, idx_t* labels, size_t nprobe,
-                            const IDSelector* sel = nullptr) const;
+                            const IDSelector* sel = nullptr,
+                            const SearchParameters* params = nullptr) const;
 
     // Subclass hooks.
     virtual void encode_vector(const float* x, size_t list_no, uint8_t* code) const = 0;
@@ -130,6 +139,12 @@ struct IndexIVF : Index {
                                 uint8_t* codes) const;
     virtual void decode_vector(const uint8_t* code, size_t list_no, float* x) const = 0;
     virtual std::unique_ptr<InvertedListScanner> get_scanner() const = 0;
+    // The scanner for a search with these parameters (null: the index's settings); types
+    // with their own search parameters (IVF RaBitQ's query bits) override it.
+    virtual std::unique_ptr<InvertedListScanner> get_scanner_for(
+        const SearchParameters* /*params*/) const {
+        return get_scanner();
+    }
     virtual void train_encoder(idx_t /*n*/, const float* /*x*/) {}
     // Batches that probe each list many times may be answered list by list (each list read
     // once for all its queries). Returns false when the index type has no such path.

@@ -21,6 +21,7 @@
 #include "faisslike/IndexPreTransform.h"
 #include "faisslike/IndexRefine.h"
 #include "faisslike/IndexRowwiseMinMax.h"
+#include "faisslike/IndexRaBitQ.h"
 #include "faisslike/IndexScalarQuantizer.h"
 
 namespace faisslike {
@@ -114,6 +115,21 @@ struct Parser {
         return true;
     }
 
+    // RaBitQ[<nb_bits>] -> nb_bits (1 when absent; FAISS's token).
+    bool rabitq_params(const std::string& t, int& nb_bits) const {
+        if (t.compare(0, 6, "RaBitQ") != 0) return false;
+        const std::string rest = t.substr(6);
+        if (rest.compare(0, 2, "fs") == 0)
+            fail(t, "RaBitQ fast-scan (RaBitQfs) is not supported: use RaBitQ[<nb_bits>] in");
+        nb_bits = 1;
+        if (!rest.empty()) {
+            std::string digits;
+            if (!prefixed_number(t, "RaBitQ", digits)) fail(t, "malformed RaBitQ");
+            nb_bits = int(parse_count(digits, 9, t, desc));
+        }
+        return true;
+    }
+
     std::unique_ptr<Index> core() {
         FAISSLIKE_CHECK_ARG(pos < tok.size(), "index_factory: '%s' has no index type",
                             desc.c_str());
@@ -163,6 +179,7 @@ struct Parser {
                 return std::make_unique<IndexPQFastScan>(d, M, 4, metric, bbs);
         }
         if (pq_params(t, M, nbits)) return std::make_unique<IndexPQ>(d, M, nbits, metric);
+        if (int nb = 1; rabitq_params(t, nb)) return std::make_unique<IndexRaBitQ>(d, metric, nb);
         {
             // HNSW<M>, HNSW<M>,<codes> or HNSW<M>_<codes>, codes = Flat | SQ.. | PQ..
             const size_t us = t.find('_');
@@ -251,6 +268,8 @@ struct Parser {
                            ivf = std::move(fs);
                            return true;
                        }()) {
+            } else if (int nb = 1; rabitq_params(c, nb)) {
+                ivf = std::make_unique<IndexIVFRaBitQ>(q.get(), d, nlist, metric, nb);
             } else if (bool np = false; pq_params(c, M, nbits, np)) {
                 auto pq = std::make_unique<IndexIVFPQ>(q.get(), d, nlist, M, nbits, metric);
                 if (np) pq->set_use_precomputed_table(false);
@@ -258,7 +277,7 @@ struct Parser {
             } else {
                 fail(c,
                      "unknown IVF code type (expected Flat, PQ<M>[x<nbits>], SQ4, SQ6, SQ8, "
-                     "SQfp16, SQbf16, SQ8_direct)");
+                     "SQfp16, SQbf16, SQ8_direct, RaBitQ[<nb_bits>])");
             }
             ivf->quantizer.set_owned(true);
             q.release();

@@ -22,6 +22,7 @@
 #include "faisslike/IndexPQ.h"
 #include "faisslike/IndexPQFastScan.h"
 #include "faisslike/IndexPreTransform.h"
+#include "faisslike/IndexRaBitQ.h"
 #include "faisslike/IndexRefine.h"
 #include "faisslike/IndexRowwiseMinMax.h"
 #include "faisslike/IndexScalarQuantizer.h"
@@ -64,6 +65,8 @@ const ReaderEntry kReaders[] = {
     {kTagMultiIndex, read_multi_index_quantizer},
     {kTag2Layer, read_index_2layer},
     {kTagRefineFlat, read_refine},
+    {kTagRaBitQ, read_index_rabitq},
+    {kTagIVFRaBitQ, read_ivf_rabitq},
 };
 template <class Base>
 struct WriterEntryT {
@@ -96,6 +99,8 @@ const WriterEntry kWriters[] = {
     {typeid(IndexHNSW2Level), kTagHNSWCodes, write_hnsw_codes},
     {typeid(IndexRowwiseMinMaxFP16), kTagRowwiseMinMax, write_rowwise_minmax},
     {typeid(IndexRefineFlat), kTagRefineFlat, write_refine},
+    {typeid(IndexRaBitQ), kTagRaBitQ, write_index_rabitq},
+    {typeid(IndexIVFRaBitQ), kTagIVFRaBitQ, write_ivf_rabitq},
 };
 
 // Binary indexes: their own records (a binary record never stands where a float index is

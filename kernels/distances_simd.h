@@ -9,6 +9,7 @@
 
 #include "kernels/kernel_table.h"
 #include "kernels/pq4_simd.h"
+#include "kernels/rabitq_simd.h"
 #include "kernels/simd_ops.h"
 
 namespace faisslike {
@@ -473,6 +474,8 @@ struct TableFor {
         &hamming_ny<Arch>,
         &hamming_batch4<Arch>,
         &pq4_scan<Arch>,
+        &rabitq_dot_ny<Arch>,
+        &rabitq_code_ip<Arch>,
     };
 };
 

@@ -59,6 +59,14 @@ struct KernelTable {
     // and bit j of masks[q * nblocks + b] is set when that sum is <= lim[q].
     void (*pq4_scan)(const uint8_t* blocks, size_t nblocks, size_t M4, const uint8_t* const* lut,
                      size_t nq, const uint16_t* lim, uint16_t* out, uint32_t* masks);
+    // RaBitQ (kernels/rabitq_simd.h): for n codes stride bytes apart whose first nbytes hold
+    // sign bits, dot[j] = sum_b 2^b popcount(plane_b & signs_j) over qb (1..8) query bit
+    // planes of ceil(nbytes / 8) words, and pop[j] = popcount(signs_j).
+    void (*rabitq_dot_ny)(const uint64_t* planes, size_t nbytes, size_t qb, const uint8_t* codes,
+                          size_t stride, size_t n, uint32_t* dot, uint32_t* pop);
+    // sum_i q_i ((sign_i << ex_bits) + ex_i), ex_bits in [0, 8]; 8 bytes readable past ex.
+    float (*rabitq_code_ip)(const uint8_t* sign, const uint8_t* ex, size_t ex_bits, const float* q,
+                            size_t d);
 };
 
 // Defined in the per-ISA translation units. Call only when simd_level_supported().

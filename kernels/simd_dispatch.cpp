@@ -41,7 +41,9 @@ bool simd_level_supported(SIMDLevel level) {
     // is a separate CPUID bit: check it rather than assume.
     unsigned a = 0, b = 0, c = 0, dx = 0;
     const bool f16c = __get_cpuid(1, &a, &b, &c, &dx) && (c & bit_F16C);
-    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c;
+    // POPCNT and BMI2 (pdep, RaBitQ's multi-bit codes) likewise.
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && f16c &&
+                      __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi2");
     switch (level) {
         case SIMDLevel::NONE:
             return true;

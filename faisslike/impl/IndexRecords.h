@@ -45,6 +45,8 @@ constexpr char kTagMultiIndex[4] = {'I', 'x', 'M', 'I'};
 constexpr char kTag2Layer[4] = {'I', 'x', '2', 'L'};
 constexpr char kTagPQFastScan[4] = {'I', 'P', 'f', 's'};
 constexpr char kTagIVFPQFastScan[4] = {'I', 'w', 'P', 'f'};
+constexpr char kTagRaBitQ[4] = {'I', 'x', 'R', 'q'};
+constexpr char kTagIVFRaBitQ[4] = {'I', 'w', 'R', 'q'};
 constexpr char kTagBinaryFlat[4] = {'I', 'B', 'x', 'F'};
 constexpr char kTagBinaryIVF[4] = {'I', 'B', 'w', 'F'};
 constexpr char kTagBinaryIDMap[4] = {'I', 'B', 'M', 'p'};
@@ -253,6 +255,10 @@ void write_sq(IOWriter* b, const ScalarQuantizer& sq);
 void read_pq_params(SectionReader& s, int d_index, uint64_t& M, uint64_t& nbits);
 void read_pq_centroids(SectionReader& s, ProductQuantizer& pq, bool trained);
 ScalarQuantizer read_sq(SectionReader& s, int d, bool trained);
+// RaBitQ's settings (nb_bits, default qb, centered) in its flat and IVF records.
+void write_rabitq_settings(IOWriter* b, size_t nb_bits, int qb, bool centered);
+void read_rabitq_settings(SectionReader& s, int32_t metric, int& nb_bits, int& qb,
+                          bool& centered);
 
 // Body writers (the record framing is index_io.cpp's) and readers, one pair per family.
 using BodyWriter = void (*)(IOWriter* b, const Index& index);
@@ -283,6 +289,10 @@ std::unique_ptr<Index> read_index_pq_fastscan(SectionReader& s, int depth);
 void write_ivf_pq_fastscan(IOWriter* b, const Index& index);
 std::unique_ptr<Index> read_ivf_pq_fastscan(SectionReader& s, int depth);
 std::unique_ptr<Index> read_index_sq(SectionReader& s, int depth);
+void write_index_rabitq(IOWriter* b, const Index& index);
+std::unique_ptr<Index> read_index_rabitq(SectionReader& s, int depth);
+void write_ivf_rabitq(IOWriter* b, const Index& index);
+std::unique_ptr<Index> read_ivf_rabitq(SectionReader& s, int depth);
 std::unique_ptr<Index> read_hnsw(SectionReader& s, int depth);
 std::unique_ptr<Index> read_hnsw_codes(SectionReader& s, int depth);
 std::unique_ptr<Index> read_hnsw_v1(SectionReader& s, int depth);

@@ -1,9 +1,10 @@
-// Exhaustive coded records (IxPq, IxSQ).
+// Exhaustive coded records (IxPq, IxSQ, IPfs, IxRq).
 #include "faisslike/impl/IndexRecords.h"
 
 #include "faisslike/Index2Layer.h"
 #include "faisslike/IndexPQ.h"
 #include "faisslike/IndexPQFastScan.h"
+#include "faisslike/IndexRaBitQ.h"
 #include "faisslike/IndexScalarQuantizer.h"
 
 namespace faisslike {
@@ -81,6 +82,57 @@ std::unique_ptr<Index> read_index_sq(SectionReader& s, int) {
     if (h.ntotal > std::numeric_limits<int64_t>::max() / int64_t(sq.code_size))
         s.fail(format_string("ntotal=%lld overflows", (long long)h.ntotal));
     read_array(s, idx->codes, uint64_t(h.ntotal) * sq.code_size, "codes", " (ntotal x code_size)");
+    idx->ntotal = h.ntotal;
+    idx->is_trained = h.is_trained;
+    return idx;
+}
+
+// RaBitQ settings shared by the flat and IVF records: nb_bits, default qb, centered.
+void write_rabitq_settings(IOWriter* b, size_t nb_bits, int qb, bool centered) {
+    put<uint8_t>(b, uint8_t(nb_bits));
+    put<int32_t>(b, qb);
+    put<uint8_t>(b, centered ? 1 : 0);
+}
+
+void read_rabitq_settings(SectionReader& s, int32_t metric, int& nb_bits, int& qb,
+                          bool& centered) {
+    nb_bits = s.get<uint8_t>("nb_bits");
+    if (nb_bits < 1 || nb_bits > 9) s.fail(format_string("RaBitQ with nb_bits=%d", nb_bits));
+    qb = s.get<int32_t>("qb");
+    if (qb < 0 || qb > 8) s.fail(format_string("RaBitQ with qb=%d", qb));
+    const uint8_t c = s.get<uint8_t>("centered");
+    if (c > 1) s.fail(format_string("invalid centered byte %u", unsigned(c)));
+    centered = c == 1;
+    if (metric != METRIC_L2 && metric != METRIC_INNER_PRODUCT)
+        s.fail("RaBitQ with a metric other than L2 or inner product");
+}
+
+void write_index_rabitq(IOWriter* b, const Index& index) {
+    const auto* rq = static_cast<const IndexRaBitQ*>(&index);
+    write_index_header(b, rq);
+    write_rabitq_settings(b, rq->rabitq.nb_bits, rq->qb, rq->centered);
+    put<uint64_t>(b, rq->center.size());
+    b->write(rq->center.data(), rq->center.size() * sizeof(float));
+    put<uint64_t>(b, rq->codes.size());
+    b->write(rq->codes.data(), rq->codes.size());
+}
+
+std::unique_ptr<Index> read_index_rabitq(SectionReader& s, int) {
+    IndexHeader h = read_index_header(s);
+    int nb_bits, qb;
+    bool centered;
+    read_rabitq_settings(s, h.metric, nb_bits, qb, centered);
+    auto idx = std::make_unique<IndexRaBitQ>(h.d, MetricType(h.metric), nb_bits);
+    idx->qb = qb;
+    idx->centered = centered;
+    read_array(s, idx->center, h.is_trained ? uint64_t(h.d) : 0, "center",
+               " (d when trained, else 0)");
+    check_finite_field(s, idx->center, "center");
+    if (h.ntotal > 0 && !h.is_trained) s.fail("vectors in an untrained index");
+    if (h.ntotal > std::numeric_limits<int64_t>::max() / int64_t(idx->code_size))
+        s.fail(format_string("ntotal=%lld overflows", (long long)h.ntotal));
+    read_array(s, idx->codes, uint64_t(h.ntotal) * idx->code_size, "codes",
+               " (ntotal x code_size)");
     idx->ntotal = h.ntotal;
     idx->is_trained = h.is_trained;
     return idx;

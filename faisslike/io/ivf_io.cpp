@@ -1,10 +1,11 @@
-// IVF records (IwFl, IwPQ, IwSQ): the shared head (with the nested quantizer) and lists.
+// IVF records (IwFl, IwPQ, IwSQ, IwPf, IwRq): the shared head (with the nested quantizer) and lists.
 #include "faisslike/impl/IndexRecords.h"
 
 #include "faisslike/IndexIVFFlat.h"
 #include "faisslike/IndexIVFPQ.h"
 #include "faisslike/IndexIVFPQFastScan.h"
 #include "faisslike/IndexPQFastScan.h"
+#include "faisslike/IndexRaBitQ.h"
 #include "faisslike/IndexScalarQuantizer.h"
 #include "faisslike/invlists/InvertedLists.h"
 #include "faisslike/invlists/OnDiskInvertedLists.h"
@@ -297,6 +298,31 @@ std::unique_ptr<Index> read_ivf_sq(SectionReader& s, int depth) {
     ivf->quantizer.set_owned(true);
     v.quantizer.release();
     ivf->sq = sq;
+    read_ivf_lists(s, *ivf, v);
+    return ivf;
+}
+
+void write_ivf_rabitq(IOWriter* b, const Index& index) {
+    const auto* ivf = static_cast<const IndexIVFRaBitQ*>(&index);
+    write_ivf_head(b, ivf);
+    write_rabitq_settings(b, ivf->rabitq.nb_bits, ivf->qb, ivf->centered);
+    write_ivf_lists(b, ivf);
+}
+
+std::unique_ptr<Index> read_ivf_rabitq(SectionReader& s, int depth) {
+    IVFHead v = read_ivf_head(s, depth);
+    int nb_bits, qb;
+    bool centered;
+    read_rabitq_settings(s, v.h.metric, nb_bits, qb, centered);
+    auto ivf = std::make_unique<IndexIVFRaBitQ>(v.quantizer.get(), v.h.d, size_t(v.nlist),
+                                                MetricType(v.h.metric), nb_bits);
+    ivf->quantizer.set_owned(true);
+    v.quantizer.release();
+    if (v.code_size != ivf->code_size)
+        s.fail(format_string("code_size %llu does not match RaBitQ d=%d nb_bits=%d (%zu)",
+                             (unsigned long long)v.code_size, v.h.d, nb_bits, ivf->code_size));
+    ivf->qb = qb;
+    ivf->centered = centered;
     read_ivf_lists(s, *ivf, v);
     return ivf;
 }

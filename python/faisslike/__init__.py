@@ -68,8 +68,11 @@ def _accept_sel(cls):
 
 
 IVFSearchParameters = SearchParametersIVF  # noqa: F405  (FAISS's older name)
+RaBitQSearchParameters = SearchParametersRaBitQ  # noqa: F405  (FAISS's names)
+IVFRaBitQSearchParameters = SearchParametersIVFRaBitQ  # noqa: F405
 
 for _cls in (SearchParameters, SearchParametersIVF, SearchParametersHNSW,  # noqa: F405
-             SearchParametersRefine):  # noqa: F405
+             SearchParametersRefine, SearchParametersRaBitQ,  # noqa: F405
+             SearchParametersIVFRaBitQ):  # noqa: F405
     _accept_sel(_cls)
 del _cls

@@ -5,6 +5,7 @@
 #include "faisslike/IndexIVFPQFastScan.h"
 #include "faisslike/IndexPQ.h"
 #include "faisslike/IndexPQFastScan.h"
+#include "faisslike/IndexRaBitQ.h"
 #include "faisslike/IndexScalarQuantizer.h"
 #include "faisslike/ProductQuantizer.h"
 #include "faisslike/distances.h"
@@ -195,6 +196,96 @@ range_search and search_preassigned use the exact IndexIVFPQ scan. Keeps `quanti
                                [](const IndexIVFPQFastScan& s) { return (s.pq.M + 1) / 2 * 2; })
         .def("packed_bytes", &IndexIVFPQFastScan::packed_bytes,
              "Bytes of the packed copies of the lists the fast scan reads.");
+
+    // RaBitQ: query bits are checked when set (ValueError naming the value), as at search.
+    auto set_qb = [](int& field, int v) {
+        check_rabitq_qb(v);
+        field = v;
+    };
+    py::class_<SearchParametersRaBitQ, SearchParameters>(
+        m, "SearchParametersRaBitQ", py::dynamic_attr(),
+        "SearchParametersRaBitQ(qb=4, centered=False): query bits (0: float query) and the "
+        "symmetric query quantizer for this call (FAISS's RaBitQSearchParameters).")
+        .def(py::init([](int qb, bool centered) {
+                 check_rabitq_qb(qb);
+                 auto p = std::make_unique<SearchParametersRaBitQ>();
+                 p->qb = qb;
+                 p->centered = centered;
+                 return p;
+             }),
+             "qb"_a = 4, "centered"_a = false)
+        .def_property(
+            "qb", [](const SearchParametersRaBitQ& p) { return p.qb; },
+            [set_qb](SearchParametersRaBitQ& p, int v) { set_qb(p.qb, v); })
+        .def_readwrite("centered", &SearchParametersRaBitQ::centered);
+    py::class_<SearchParametersIVFRaBitQ, SearchParametersIVF>(
+        m, "SearchParametersIVFRaBitQ", py::dynamic_attr(),
+        "SearchParametersIVFRaBitQ(nprobe=1, qb=4, centered=False): FAISS's "
+        "IVFRaBitQSearchParameters.")
+        .def(py::init([](int64_t nprobe, int qb, bool centered) {
+                 check_rabitq_qb(qb);
+                 auto p = std::make_unique<SearchParametersIVFRaBitQ>();
+                 p->nprobe = narrow<size_t>(nprobe, "nprobe");
+                 p->qb = qb;
+                 p->centered = centered;
+                 return p;
+             }),
+             "nprobe"_a = 1, "qb"_a = 4, "centered"_a = false)
+        .def_property(
+            "qb", [](const SearchParametersIVFRaBitQ& p) { return p.qb; },
+            [set_qb](SearchParametersIVFRaBitQ& p, int v) { set_qb(p.qb, v); })
+        .def_readwrite("centered", &SearchParametersIVFRaBitQ::centered);
+
+    py::class_<RaBitQuantizer>(m, "RaBitQuantizer",
+                               "The RaBitQ codec of an index: d, nb_bits, code_size, metric_type.")
+        .def_readonly("d", &RaBitQuantizer::d)
+        .def_readonly("nb_bits", &RaBitQuantizer::nb_bits)
+        .def_readonly("code_size", &RaBitQuantizer::code_size)
+        .def_property_readonly("metric_type",
+                               [](const RaBitQuantizer& r) { return int(r.metric); });
+
+    py::class_<IndexRaBitQ, IndexFlatCodes>(m, "IndexRaBitQ", R"doc(
+IndexRaBitQ(d, metric=METRIC_L2, nb_bits=1): RaBitQ codes (1 sign bit per component, plus
+nb_bits - 1 extra bits, up to 9 bits) relative to the training mean, scanned exhaustively with
+popcount estimates against the query quantized to qb bits (qb=0: float query). Multi-bit
+searches refine only the codes whose error bound can reach the results. Factory "RaBitQ[<b>]";
+put a rotation in front ("RR<d>,RaBitQ") for data that needs one. sa_encode is byte-compatible
+with FAISS's IndexRaBitQ.)doc")
+        .def(py::init([](int64_t d, int metric, int nb_bits) {
+                 return std::make_unique<IndexRaBitQ>(d, MetricType(metric), nb_bits);
+             }),
+             "d"_a, "metric"_a = int(METRIC_L2), "nb_bits"_a = 1)
+        .def_readonly("rabitq", &IndexRaBitQ::rabitq)
+        .def_property(
+            "qb", [](const IndexRaBitQ& i) { return i.qb; },
+            [set_qb](IndexRaBitQ& i, int v) { set_qb(i.qb, v); })
+        .def_readwrite("centered", &IndexRaBitQ::centered)
+        .def_property_readonly(
+            "center",
+            [](const IndexRaBitQ& i) {
+                py::array_t<float> out{py::ssize_t(i.center.size())};
+                if (!i.center.empty())
+                    std::memcpy(out.mutable_data(), i.center.data(), i.center.size() * 4);
+                return out;
+            },
+            "The training mean the codes are relative to (a copy; empty before train).");
+
+    py::class_<IndexIVFRaBitQ, IndexIVF>(m, "IndexIVFRaBitQ", R"doc(
+IndexIVFRaBitQ(quantizer, d, nlist, metric=METRIC_L2, nb_bits=1): inverted file whose lists
+hold RaBitQ codes relative to the list centroid (factory "IVF<n>,RaBitQ[<b>]"). qb / centered
+as IndexRaBitQ; per call with SearchParametersIVFRaBitQ. Keeps `quantizer` alive.)doc")
+        .def(py::init([](Index* quantizer, int64_t d, int64_t nlist, int metric, int nb_bits) {
+                 return std::make_unique<IndexIVFRaBitQ>(
+                     quantizer, d, narrow<size_t>(nlist, "nlist"), MetricType(metric), nb_bits);
+             }),
+             "quantizer"_a, "d"_a, "nlist"_a, "metric"_a = int(METRIC_L2), "nb_bits"_a = 1,
+             py::keep_alive<1, 2>())
+        .def_readonly("rabitq", &IndexIVFRaBitQ::rabitq)
+        .def_property(
+            "qb", [](const IndexIVFRaBitQ& i) { return i.qb; },
+            [set_qb](IndexIVFRaBitQ& i, int v) { set_qb(i.qb, v); })
+        .def_readwrite("centered", &IndexIVFRaBitQ::centered)
+        .def_property_readonly("by_residual", [](const IndexIVFRaBitQ&) { return true; });
 
     py::class_<IndexScalarQuantizer, IndexFlatCodes> sqc(m, "IndexScalarQuantizer", R"doc(
 IndexScalarQuantizer(d, qtype, metric=METRIC_L2): every component coded on its own.

@@ -1,0 +1,77 @@
+// RaBitQ indexes (faisslike/RaBitQuantizer.h): IndexRaBitQ codes every vector against the
+// mean of the training set and scans all codes; IndexIVFRaBitQ codes each vector against its
+// list's centroid. Factory: "RaBitQ[<nb_bits>]", "IVF<n>,RaBitQ[<nb_bits>]" (FAISS's), with
+// ",RFlat" / ",Refine(...)" for exact re-ranking and "RR<d>," / "HR," for the rotation.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "faisslike/IndexFlatCodes.h"
+#include "faisslike/IndexIVF.h"
+#include "faisslike/RaBitQuantizer.h"
+
+namespace faisslike {
+
+// FAISS's RaBitQSearchParameters: query bits (0: float query, 1..8) and the symmetric
+// ("centered") query quantizer.
+struct SearchParametersRaBitQ : SearchParameters {
+    int qb = 4;
+    bool centered = false;
+    std::unique_ptr<SearchParameters> clone() const override {
+        return std::make_unique<SearchParametersRaBitQ>(*this);
+    }
+};
+
+// FAISS's IVFRaBitQSearchParameters.
+struct SearchParametersIVFRaBitQ : SearchParametersIVF {
+    int qb = 4;
+    bool centered = false;
+    std::unique_ptr<SearchParameters> clone() const override {
+        return std::make_unique<SearchParametersIVFRaBitQ>(*this);
+    }
+};
+
+// qb must be in [0, 8] (InvalidArgument naming the value).
+void check_rabitq_qb(int qb);
+
+struct IndexRaBitQ : IndexFlatCodes {
+    RaBitQuantizer rabitq;
+    std::vector<float> center;  // mean of the training vectors
+    int qb = 4;                 // default query bits (FAISS's default)
+    bool centered = false;
+
+    // nb_bits in [1, 9]: 1 sign bit + nb_bits - 1 extra bits per component.
+    explicit IndexRaBitQ(idx_t d, MetricType metric = METRIC_L2, int nb_bits = 1);
+
+    std::unique_ptr<CodeScorer> get_scorer() const override;
+    void decode(size_t n, const uint8_t* in, float* x) const override;
+
+   protected:
+    void do_train(idx_t n, const float* x) override;
+    void encode(size_t n, const float* x, uint8_t* out) const override;
+    void do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                   const SearchParameters* params) const override;
+    void do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
+                         const SearchParameters* params) const override;
+};
+
+struct IndexIVFRaBitQ : IndexIVF {
+    RaBitQuantizer rabitq;
+    int qb = 4;
+    bool centered = false;
+
+    IndexIVFRaBitQ(Index* quantizer, idx_t d, size_t nlist, MetricType metric = METRIC_L2,
+                   int nb_bits = 1);
+
+    void encode_vector(const float* x, size_t list_no, uint8_t* code) const override;
+    void encode_vectors(size_t n, const float* x, const idx_t* list_nos,
+                        uint8_t* codes) const override;
+    void decode_vector(const uint8_t* code, size_t list_no, float* x) const override;
+    std::unique_ptr<InvertedListScanner> get_scanner() const override;
+    // qb / centered from SearchParametersIVFRaBitQ, else the index's.
+    std::unique_ptr<InvertedListScanner> get_scanner_for(
+        const SearchParameters* params) const override;
+};
+
+}  // namespace faisslike

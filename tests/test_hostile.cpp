@@ -58,10 +58,10 @@ namespace {
 using Bytes = std::vector<uint8_t>;
 constexpr size_t kHeader = 16;
 
-const char* const kTags[] = {"IxFl", "IwFl", "IxPq", "IPfs", "IwPQ", "IxRF", "IHNf",
-                             "IHN2", "IHNc", "IxSQ", "IwSQ", "IxMp", "IxM2", "IxPT",
-                             "IxSh", "IBxF", "IBwF", "IBMp", "IBM2", "IBHh", "IBHm",
-                             "IBFf", "IBHf", "IxMm", "IxMI", "Ix2L", "IwPf"};
+const char* const kTags[] = {"IxFl", "IwFl", "IxPq", "IPfs", "IwPQ", "IxRF", "IHNf", "IHN2",
+                             "IHNc", "IxSQ", "IwSQ", "IxMp", "IxM2", "IxPT", "IxSh", "IBxF",
+                             "IBwF", "IBMp", "IBM2", "IBHh", "IBHm", "IBFf", "IBHf", "IxMm",
+                             "IxMI", "Ix2L", "IwPf", "IxRq", "IwRq"};
 
 uint64_t get64(const Bytes& b, size_t o) {
     uint64_t v;
@@ -220,7 +220,11 @@ std::vector<Source> sources() {
                              "HNSW4_8+PQ4x4",
                              "HNSW4_2x2+PQ4x4",
                              "PQ4x4fs",
-                             "IDMap2,PQ2x4fs"}) {
+                             "IDMap2,PQ2x4fs",
+                             "RaBitQ",
+                             "RaBitQ4",
+                             "IVF8,RaBitQ",
+                             "IDMap2,IVF8,RaBitQ3"}) {
         auto idx = index_factory(int(d), desc);
         if (!idx->is_trained) idx->train(idx_t(n), x.data());
         add_per_factory(*idx, desc, idx_t(n), x.data(), ids.data());

@@ -54,7 +54,9 @@ int main(int argc, char** argv) {
                            "IMI2x2,Flat",
                            "HNSW4_4+PQ2x4",
                            "PQ2x4fs",
-                           "IVF4,PQ2x4fsr"};
+                           "IVF4,PQ2x4fsr",
+                           "RaBitQ3",
+                           "IVF4,RaBitQ"};
     int count = 0;
     for (MetricType m : {METRIC_L2, METRIC_INNER_PRODUCT}) {
         for (const char* desc : descs) {

@@ -17,6 +17,10 @@ Index configurations (FAISS factory style):
   SQ8, SQfp16          scalar quantizer (1 or 2 bytes per component), exhaustive
   IVF<nlist>,SQ8 / IVF<nlist>,SQfp16
                        inverted file over scalar-quantized residuals, swept over nprobe
+  PQ<M>x4fs, IVF<n>,PQ<M>x4fs[r][,RFlat]
+                       4-bit PQ fast-scan (",RFlat": exact re-ranking of 4 x k candidates)
+  RaBitQ[<b>], IVF<n>,RaBitQ[<b>][,RFlat]
+                       RaBitQ codes of b bits per component (default 1), query bits 4
   HNSW<M>[_efc<E>][_l0M][_sq8t]
                        HNSW graph, efConstruction E (default 40, FAISS's), swept over efSearch;
                        _l0M builds ours with hnswlib's rules (M links per new node at level 0,
@@ -94,6 +98,16 @@ class Config:
             self.k_factor = 4.0 if m.group(3) else None
             self.values = [v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256) if v <= self.nlist]
             return
+        m = re.fullmatch(r"RaBitQ([1-9]?)", key)
+        if m:  # RaBitQ, 1..9 bits, query bits qb = 4 (both libraries' default)
+            self.kind, self.param, self.values = "rabitq", None, [None]
+            return
+        m = re.fullmatch(r"IVF(\d+),RaBitQ([1-9]?)(,RFlat)?", key)
+        if m:  # IVF RaBitQ; ",RFlat" re-ranks k_factor = 4 x k candidates (both libraries)
+            self.kind, self.nlist, self.param = "ivfrq", int(m.group(1)), "nprobe"
+            self.k_factor = 4.0 if m.group(3) else None
+            self.values = [v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256) if v <= self.nlist]
+            return
         m = re.fullmatch(r"PQ(\d+)(?:x(\d+))?", key)
         if m:
             self.kind, self.param, self.values = "pq", None, [None]
@@ -123,6 +137,7 @@ class Config:
             return
         raise BenchError(f"unknown index configuration '{key}' (expected Flat, IVF<n>,Flat, "
                          f"PQ<M>[x<nbits>], IVF<n>,PQ<M>[x<nbits>], PQ<M>x4fs, IVF<n>,PQ<M>x4fs[r][,RFlat], "
+                         f"RaBitQ[<b>], IVF<n>,RaBitQ[<b>][,RFlat], "
                          f"SQ8, SQfp16, IVF<n>,SQ8, IVF<n>,SQfp16 "
                          f"or HNSW<M>[_efc<E>][_l0M][_sq8t])")
 
@@ -173,7 +188,7 @@ class FaisslikeAdapter(Adapter):
 
     def set_param(self, value):
         self.value = value
-        if self.cfg.kind in ("ivf", "ivfpq", "ivfsq"):
+        if self.cfg.kind in ("ivf", "ivfpq", "ivfsq", "ivfrq"):
             self.mod.extract_index_ivf(self.index).nprobe = value
         elif self.cfg.kind == "hnsw":
             self.index.hnsw.efSearch = value
@@ -218,7 +233,7 @@ class FaissAdapter(FaisslikeAdapter):
 
     def set_param(self, value):
         self.value = value
-        if self.cfg.kind in ("ivf", "ivfpq", "ivfsq"):
+        if self.cfg.kind in ("ivf", "ivfpq", "ivfsq", "ivfrq"):
             self.mod.extract_index_ivf(self.index).nprobe = value
         elif self.cfg.kind == "hnsw":
             self.index.hnsw.efSearch = value
@@ -229,7 +244,7 @@ class FaissAdapter(FaisslikeAdapter):
         # FAISS's per-call parameters replace the index's settings: carry them over.
         if self.cfg.kind == "hnsw":
             return self.mod.SearchParametersHNSW(sel=self._sel, efSearch=self.value)
-        if self.cfg.kind in ("ivf", "ivfpq", "ivfsq"):
+        if self.cfg.kind in ("ivf", "ivfpq", "ivfsq", "ivfrq"):
             return self.mod.SearchParametersIVF(sel=self._sel, nprobe=self.value)
         return self.mod.SearchParameters(sel=self._sel)
 

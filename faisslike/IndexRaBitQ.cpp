@@ -77,7 +77,9 @@ struct RaBitQScorer : CodeScorer {
         s.qb = uint8_t(index.qb);
         s.centered = index.centered;
     }
-    void set_query(const float* x) override { index.rabitq.set_query(x, index.center.data(), s); }
+    void set_query(const float* x) override {
+        index.rabitq.set_query(K, x, index.center.data(), s);
+    }
     void score(const uint8_t* codes, size_t n, float* out) override {
         index.rabitq.distances(K, s, codes, n, out, kInf);
     }
@@ -103,7 +105,7 @@ struct RaBitQRows {
           s(settings),
           sign(index.metric_type == METRIC_INNER_PRODUCT ? -1.0f : 1.0f) {}
     void set_query(size_t i) {
-        index.rabitq.set_query(x + i * size_t(index.d), index.center.data(), s);
+        index.rabitq.set_query(K, x + i * size_t(index.d), index.center.data(), s);
     }
     void scan(size_t, size_t u, size_t k, float* hv, idx_t* hi) {
         const size_t j0 = u * kRows, nb = std::min(kRows, size_t(index.ntotal) - j0);
@@ -150,7 +152,7 @@ void IndexRaBitQ::do_range_search(idx_t n, const float* x, float radius, RangeSe
             return Local{settings, std::vector<float>(RaBitQRows::kRows)};
         },
         [&](Local& L, int64_t i) {
-            rabitq.set_query(x + size_t(i) * size_t(d), center.data(), L.s);
+            rabitq.set_query(K, x + size_t(i) * size_t(d), center.data(), L.s);
             for (size_t j0 = 0; j0 < size_t(ntotal); j0 += RaBitQRows::kRows) {
                 const size_t nb = std::min(RaBitQRows::kRows, size_t(ntotal) - j0);
                 // Unbounded: every code whose estimate is inside the radius (see IndexIVF).
@@ -218,7 +220,7 @@ struct IVFRaBitQScanner : InvertedListScanner {
     void set_list(size_t list_no, float) override {
         // Codes are relative to the list centroid: so is the query's quantization.
         ivf.quantizer->reconstruct(idx_t(list_no), centroid.data());
-        ivf.rabitq.set_query(x, centroid.data(), s);
+        ivf.rabitq.set_query(K, x, centroid.data(), s);
     }
     void distance_block(const uint8_t* codes, size_t nb, float* out) override {
         ivf.rabitq.distances(K, s, codes, nb, out, kInf);

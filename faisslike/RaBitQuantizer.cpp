@@ -180,24 +180,26 @@ void RaBitQuantizer::decode(const uint8_t* code, const float* c, float* x) const
     }
 }
 
-void RaBitQuantizer::set_query(const float* q, const float* c, Query& s) const {
+void RaBitQuantizer::set_query(const kernels::KernelTable& K, const float* q, const float* c,
+                               Query& s) const {
+    // Once per query and probed list: plain loops and kernels, no branch per component.
     s.r.resize(d);
-    double r2 = 0, q2 = 0, qc = 0, sr = 0;
-    for (size_t i = 0; i < d; ++i) {
-        const float ci = c ? c[i] : 0.0f;
-        s.r[i] = q[i] - ci;
-        r2 += double(s.r[i]) * s.r[i];
-        sr += s.r[i];
-        if (metric == METRIC_INNER_PRODUCT) {
-            q2 += double(q[i]) * q[i];
-            qc += double(q[i]) * ci;
-        }
+    float* r = s.r.data();
+    if (c) {
+        for (size_t i = 0; i < d; ++i) r[i] = q[i] - c[i];
+    } else {
+        std::memcpy(r, q, d * sizeof(float));
     }
-    s.r_norm2 = float(r2);
-    s.sum_r = float(sr);
-    s.q_norm2 = float(q2);
-    s.q_dot_c = float(qc);
-    s.g_error = float(std::sqrt(r2));
+    s.r_norm2 = K.norm_L2sqr(r, d);
+    float sr = 0;
+    for (size_t i = 0; i < d; ++i) sr += r[i];
+    s.sum_r = sr;
+    s.q_norm2 = s.q_dot_c = 0;
+    if (metric == METRIC_INNER_PRODUCT) {
+        s.q_norm2 = K.norm_L2sqr(q, d);
+        s.q_dot_c = c ? K.inner_product(q, c, d) : 0.0f;
+    }
+    s.g_error = std::sqrt(s.r_norm2);
     const float isd = 1.0f / std::sqrt(float(d));
     if (s.qb == 0) {
         s.c1 = 2.0f * isd;
@@ -211,59 +213,81 @@ void RaBitQuantizer::set_query(const float* q, const float* c, Query& s) const {
         const float rad = kCenteredRadius[s.qb - 1] * std::sqrt(s.r_norm2 / float(d));
         vmin = -rad, vmax = rad;
     } else {
-        vmin = vmax = s.r[0];
-        for (size_t i = 1; i < d; ++i) vmin = std::min(vmin, s.r[i]), vmax = std::max(vmax, s.r[i]);
+        vmin = vmax = r[0];
+        for (size_t i = 1; i < d; ++i) vmin = std::min(vmin, r[i]), vmax = std::max(vmax, r[i]);
     }
     const float delta = (vmax - vmin) / float(M);
+    // The quantized components, padded with zeros to whole words.
     s.nwords = (sign_bytes() + 7) / 8;
-    s.planes.assign(size_t(s.qb) * s.nwords, 0);
+    s.qq.assign(s.nwords * 64, 0);
     int64_t sum_qq = 0, sum2 = 0;
     if (delta > 0) {
-        const float inv = 1.0f / delta;
+        const float inv = 1.0f / delta, top = float(M);
         for (size_t i = 0; i < d; ++i) {
-            const float t = (s.r[i] - vmin) * inv;
-            const int v = t <= 0 ? 0 : t >= float(M) ? M : int(t + 0.5f);
-            sum_qq += v;
-            sum2 += int64_t(2 * v - M) * (2 * v - M);
-            for (int b = 0; b < s.qb; ++b)
-                if ((v >> b) & 1)
-                    s.planes[size_t(b) * s.nwords + i / 64] |= uint64_t(1) << (i % 64);
+            const float t = std::min(top, std::max(0.0f, (r[i] - vmin) * inv));
+            s.qq[i] = uint8_t(int(t + 0.5f));
         }
+        for (size_t i = 0; i < d; ++i) sum_qq += s.qq[i];
+        if (s.centered)
+            for (size_t i = 0; i < d; ++i) sum2 += int64_t(2 * s.qq[i] - M) * (2 * s.qq[i] - M);
     } else {
         sum2 = int64_t(d) * M * M;
     }
+    // Bit planes, 8 components at a time: bit b of 8 bytes gathered by one multiplication.
+    s.planes.assign(size_t(s.qb) * s.nwords, 0);
+    s.plane_sum = 0;
+    for (size_t w = 0; w < s.nwords; ++w) {
+        for (size_t g = 0; g < 8; ++g) {
+            uint64_t x;
+            std::memcpy(&x, s.qq.data() + w * 64 + g * 8, 8);
+            for (int b = 0; b < s.qb; ++b) {
+                const uint64_t bits =
+                    (((x >> b) & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56;
+                s.planes[size_t(b) * s.nwords + w] |= bits << (8 * g);
+            }
+        }
+    }
+    for (int b = 0; b < s.qb; ++b)
+        for (size_t w = 0; w < s.nwords; ++w)
+            s.plane_sum += int64_t(__builtin_popcountll(s.planes[size_t(b) * s.nwords + w])) << b;
     s.c1 = 2.0f * delta * isd;
     s.c2 = 2.0f * vmin * isd;
     s.c34 = isd * (delta * float(sum_qq) + float(d) * vmin);
     s.int_dot_scale = std::sqrt(s.r_norm2 / (float(sum2) * float(d)));
-    s.plane_sum = 0;
-    for (int b = 0; b < s.qb; ++b)
-        for (size_t w = 0; w < s.nwords; ++w)
-            s.plane_sum += int64_t(__builtin_popcountll(s.planes[size_t(b) * s.nwords + w])) << b;
 }
 
 void RaBitQuantizer::estimates_1bit(const kernels::KernelTable& K, Query& s, const uint8_t* codes,
                                     size_t n, float* out) const {
-    const size_t sb = sign_bytes();
-    const bool ip = metric == METRIC_INNER_PRODUCT;
-    if (s.qb > 0) {
+    const size_t sb = sign_bytes(), cs = code_size;
+    const uint8_t* f = codes + sb;  // each code's factors
+    // First the 1-bit dot products <x_bar, r> (up to the factor), then the estimates.
+    if (s.qb == 0) {
+        for (size_t j = 0; j < n; ++j)
+            out[j] = s.c1 * K.rabitq_code_ip(codes + j * cs, nullptr, 0, s.r.data(), d) - s.c34;
+    } else {
         if (s.dot.size() < n) s.dot.resize(n), s.pop.resize(n);
-        K.rabitq_dot_ny(s.planes.data(), sb, s.qb, codes, code_size, n, s.dot.data(), s.pop.data());
-    }
-    const int64_t M = (int64_t(1) << s.qb) - 1;
-    for (size_t j = 0; j < n; ++j) {
-        const uint8_t* code = codes + j * code_size;
-        float fd;
-        if (s.qb == 0) {
-            fd = s.c1 * K.rabitq_code_ip(code, nullptr, 0, s.r.data(), d) - s.c34;
-        } else if (s.centered) {
-            const int64_t x = s.plane_sum + M * int64_t(s.pop[j]) - 2 * int64_t(s.dot[j]);
-            fd = float(M * int64_t(d) - 2 * x) * s.int_dot_scale;
+        K.rabitq_dot_ny(s.planes.data(), sb, s.qb, codes, cs, n, s.dot.data(), s.pop.data());
+        const uint32_t* dot = s.dot.data();
+        const uint32_t* pop = s.pop.data();
+        if (s.centered) {
+            const int64_t M = (int64_t(1) << s.qb) - 1, md = M * int64_t(d);
+            for (size_t j = 0; j < n; ++j) {
+                const int64_t x = s.plane_sum + M * int64_t(pop[j]) - 2 * int64_t(dot[j]);
+                out[j] = float(md - 2 * x) * s.int_dot_scale;
+            }
         } else {
-            fd = s.c1 * float(s.dot[j]) + s.c2 * float(s.pop[j]) - s.c34;
+            for (size_t j = 0; j < n; ++j)
+                out[j] = s.c1 * float(dot[j]) + s.c2 * float(pop[j]) - s.c34;
         }
-        const float pre = ld32(code + sb) + s.r_norm2 - 2.0f * ld32(code + sb + 4) * fd;
-        out[j] = ip ? -0.5f * (pre - s.q_norm2) : std::max(0.0f, pre);
+    }
+    const float r2 = s.r_norm2;
+    if (metric == METRIC_INNER_PRODUCT) {
+        const float qn = s.q_norm2;
+        for (size_t j = 0; j < n; ++j)
+            out[j] = -0.5f * (ld32(f + j * cs) + r2 - 2.0f * ld32(f + j * cs + 4) * out[j] - qn);
+    } else {
+        for (size_t j = 0; j < n; ++j)
+            out[j] = std::max(0.0f, ld32(f + j * cs) + r2 - 2.0f * ld32(f + j * cs + 4) * out[j]);
     }
 }
 

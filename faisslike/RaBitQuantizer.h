@@ -50,6 +50,7 @@ struct RaBitQuantizer {
         uint8_t qb = 4;                // 0: float query
         bool centered = false;         // symmetric query quantizer (FAISS's `centered`)
         std::vector<float> r;          // q - c
+        std::vector<uint8_t> qq;       // the quantized r (scratch)
         std::vector<uint64_t> planes;  // qb bit planes of the quantized r
         size_t nwords = 0;
         float r_norm2 = 0;               // ||q - c||^2
@@ -63,7 +64,7 @@ struct RaBitQuantizer {
         std::vector<uint32_t> dot, pop;  // per-block scratch
     };
     // q against centre c (null: zero). qb in [0, 8] (checked by the caller).
-    void set_query(const float* q, const float* c, Query& s) const;
+    void set_query(const kernels::KernelTable& K, const float* q, const float* c, Query& s) const;
 
     // Distances (L2) or inner products of s's query to n codes (code_size apart).
     // bound (heap space: an L2 distance, or a negated inner product) lets multi-bit codes

@@ -53,6 +53,46 @@ inline void rabitq_dot_fixed(const uint64_t* planes, size_t nbytes, size_t nword
     }
 }
 
+// Whole words only, NW of them: the qb x NW plane words stay in registers across codes.
+template <int QB, int NW>
+inline void rabitq_dot_small(const uint64_t* planes, const uint8_t* codes, size_t stride, size_t n,
+                             uint32_t* dot, uint32_t* pop) {
+    uint64_t P[QB][NW];
+    for (int b = 0; b < QB; ++b)
+        for (int w = 0; w < NW; ++w) P[b][w] = planes[b * NW + w];
+    for (size_t j = 0; j < n; ++j) {
+        const uint8_t* c = codes + j * stride;
+        uint64_t s = 0, p = 0;
+        for (int w = 0; w < NW; ++w) {
+            const uint64_t y = rabitq_load_u64(c + 8 * w);
+            p += uint64_t(__builtin_popcountll(y));
+            for (int b = 0; b < QB; ++b) s += uint64_t(__builtin_popcountll(P[b][w] & y)) << b;
+        }
+        dot[j] = uint32_t(s);
+        pop[j] = uint32_t(p);
+    }
+}
+
+template <int QB>
+inline void rabitq_dot_q(const uint64_t* planes, size_t nbytes, size_t nwords, const uint8_t* codes,
+                         size_t stride, size_t n, uint32_t* dot, uint32_t* pop) {
+    if (nbytes % 8 == 0) {  // d a multiple of 64 up to 256: the common embedding widths
+        switch (nwords) {
+            case 1:
+                return rabitq_dot_small<QB, 1>(planes, codes, stride, n, dot, pop);
+            case 2:
+                return rabitq_dot_small<QB, 2>(planes, codes, stride, n, dot, pop);
+            case 3:
+                return rabitq_dot_small<QB, 3>(planes, codes, stride, n, dot, pop);
+            case 4:
+                return rabitq_dot_small<QB, 4>(planes, codes, stride, n, dot, pop);
+            default:
+                break;
+        }
+    }
+    rabitq_dot_fixed<QB>(planes, nbytes, nwords, codes, stride, n, dot, pop);
+}
+
 // For n codes (stride bytes apart, sign bits in the first nbytes of each):
 //   dot[j] = sum_b 2^b popcount(plane_b & signs_j),  pop[j] = popcount(signs_j).
 // planes: qb x nwords words, nwords = ceil(nbytes / 8), bits past d zero; qb in [1, 8].

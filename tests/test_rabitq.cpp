@@ -131,7 +131,7 @@ TEST(RaBitQ, EstimatorIsUnbiasedWithinItsBound) {
         size_t outside = 0, outside15 = 0;
         for (size_t i = 0; i < nq; ++i) {
             const float* q = xq.data() + i * d;
-            rq.set_query(q, idx.center.data(), s);
+            rq.set_query(K, q, idx.center.data(), s);
             rq.estimates_1bit(K, s, idx.codes.data(), n, est.data());
             for (size_t j = 0; j < n; ++j) {
                 const float* x = xb.data() + j * d;

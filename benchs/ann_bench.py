@@ -19,8 +19,9 @@ Index configurations (FAISS factory style):
                        inverted file over scalar-quantized residuals, swept over nprobe
   PQ<M>x4fs, IVF<n>,PQ<M>x4fs[r][,RFlat]
                        4-bit PQ fast-scan (",RFlat": exact re-ranking of 4 x k candidates)
-  RaBitQ[<b>], IVF<n>,RaBitQ[<b>][,RFlat]
+  RaBitQ[<b>], IVF<n>,RaBitQ[fs][<b>][,RFlat]
                        RaBitQ codes of b bits per component (default 1), query bits 4
+                       ("fs": the 1-bit stage on the fast-scan kernel, 8-bit tables)
   HNSW<M>[_efc<E>][_l0M][_sq8t]
                        HNSW graph, efConstruction E (default 40, FAISS's), swept over efSearch;
                        _l0M builds ours with hnswlib's rules (M links per new node at level 0,
@@ -102,7 +103,7 @@ class Config:
         if m:  # RaBitQ, 1..9 bits, query bits qb = 4 (both libraries' default)
             self.kind, self.param, self.values = "rabitq", None, [None]
             return
-        m = re.fullmatch(r"IVF(\d+),RaBitQ([1-9]?)(,RFlat)?", key)
+        m = re.fullmatch(r"IVF(\d+),RaBitQ(?:fs)?([1-9]?)(,RFlat)?", key)
         if m:  # IVF RaBitQ; ",RFlat" re-ranks k_factor = 4 x k candidates (both libraries)
             self.kind, self.nlist, self.param = "ivfrq", int(m.group(1)), "nprobe"
             self.k_factor = 4.0 if m.group(3) else None
@@ -137,7 +138,7 @@ class Config:
             return
         raise BenchError(f"unknown index configuration '{key}' (expected Flat, IVF<n>,Flat, "
                          f"PQ<M>[x<nbits>], IVF<n>,PQ<M>[x<nbits>], PQ<M>x4fs, IVF<n>,PQ<M>x4fs[r][,RFlat], "
-                         f"RaBitQ[<b>], IVF<n>,RaBitQ[<b>][,RFlat], "
+                         f"RaBitQ[<b>], IVF<n>,RaBitQ[fs][<b>][,RFlat], "
                          f"SQ8, SQfp16, IVF<n>,SQ8, IVF<n>,SQfp16 "
                          f"or HNSW<M>[_efc<E>][_l0M][_sq8t])")
 
@@ -210,7 +211,7 @@ class FaisslikeAdapter(Adapter):
         if self.cfg.kind == "hnsw" and self.cfg.sq8_traversal and self.lib == "faisslike":
             n += self.index.ntotal * self.index.d
         # IVF fast-scan keeps packed copies of its lists beside them (derived, not stored).
-        if self.lib == "faisslike" and self.cfg.kind == "ivfpq" and "x4fs" in self.cfg.key:
+        if self.lib == "faisslike" and ("x4fs" in self.cfg.key or "RaBitQfs" in self.cfg.key):
             n += int(self.mod.extract_index_ivf(self.index).packed_bytes())
         return n
 

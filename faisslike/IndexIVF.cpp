@@ -1,10 +1,10 @@
 #include "faisslike/IndexIVF.h"
 
 #include <algorithm>
-#include <limits>
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <vector>
 

@@ -26,7 +26,7 @@ void IndexIVFPQFastScan::lists_changed(bool appended) {
     parallel_for(int64_t(nlist), [&](int64_t li) {
         const size_t l = size_t(li), ls = invlists->list_size(l);
         if (!appended || packed_n_[l] > ls) {
-            packed_[l].clear();
+            std::vector<uint8_t>().swap(packed_[l]);  // frees it (reset, removal)
             packed_n_[l] = 0;
         }
         if (packed_n_[l] == ls) return;

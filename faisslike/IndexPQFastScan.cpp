@@ -15,20 +15,25 @@ namespace faisslike {
 
 namespace pq4 {
 
-void pack(const ProductQuantizer& pq, const uint8_t* codes, size_t n0, size_t n,
-          std::vector<uint8_t>& packed) {
-    const size_t M4 = padded_M(pq.M), bb = block_bytes(M4);
+void pack_nibbles(const uint8_t* codes, size_t stride, size_t M, size_t n0, size_t n,
+                  std::vector<uint8_t>& packed) {
+    const size_t M4 = padded_M(M), bb = block_bytes(M4);
     packed.resize((n0 + n + 31) / 32 * bb, 0);
     for (size_t i = 0; i < n; ++i) {
         const size_t v = n0 + i, j = v % 32;
         uint8_t* block = packed.data() + v / 32 * bb;
-        const uint8_t* code = codes + i * pq.code_size;
-        for (size_t m = 0; m < pq.M; ++m) {
-            const uint8_t c = uint8_t(pq.get_code(code, m));
+        const uint8_t* code = codes + i * stride;
+        for (size_t m = 0; m < M; ++m) {
+            const uint8_t c = uint8_t(nibble(code, m));
             uint8_t& byte = block[m * 16 + (j & 15)];
             byte = j < 16 ? uint8_t((byte & 0xf0) | c) : uint8_t((byte & 0x0f) | (c << 4));
         }
     }
+}
+
+void pack(const ProductQuantizer& pq, const uint8_t* codes, size_t n0, size_t n,
+          std::vector<uint8_t>& packed) {
+    pack_nibbles(codes, pq.code_size, pq.M, n0, n, packed);  // 4-bit codes: nibbles, low first
 }
 
 void unpack(const ProductQuantizer& pq, const uint8_t* packed, size_t i, uint8_t* code) {

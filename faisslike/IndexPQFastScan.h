@@ -29,6 +29,10 @@ inline size_t block_bytes(size_t M4) {
 // Appends n PQ codes (pq.code_size bytes each) after the first n0 vectors of `packed`.
 void pack(const ProductQuantizer& pq, const uint8_t* codes, size_t n0, size_t n,
           std::vector<uint8_t>& packed);
+// The same for any codes (stride bytes apart) whose first ceil(M / 2) bytes hold M nibbles,
+// low first (RaBitQ's sign bits, 4 components per nibble).
+void pack_nibbles(const uint8_t* codes, size_t stride, size_t M, size_t n0, size_t n,
+                  std::vector<uint8_t>& packed);
 // The PQ code (pq.code_size bytes) of vector i.
 void unpack(const ProductQuantizer& pq, const uint8_t* packed, size_t i, uint8_t* code);
 // The constructors' checks (InvalidArgument naming the value): nbits 4, bbs a positive

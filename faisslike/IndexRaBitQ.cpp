@@ -1,9 +1,11 @@
 #include "faisslike/IndexRaBitQ.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include "faisslike/Error.h"
+#include "faisslike/IndexPQFastScan.h"
 #include "faisslike/impl/Parallel.h"
 #include "faisslike/impl/ScanSearch.h"
 #include "kernels/kernel_table.h"
@@ -242,6 +244,142 @@ std::unique_ptr<InvertedListScanner> IndexIVFRaBitQ::get_scanner_for(
     // Any IVF parameters are accepted (IndexIVF checked their type); only these carry qb.
     if (auto p = dynamic_cast<const SearchParametersIVFRaBitQ*>(params))
         return std::make_unique<IVFRaBitQScanner>(*this, p->qb, p->centered);
+    return get_scanner();
+}
+
+// ---------------------------------------------------------------- IndexIVFRaBitQFastScan
+
+IndexIVFRaBitQFastScan::IndexIVFRaBitQFastScan(Index* quantizer_in, idx_t d_in, size_t nlist_in,
+                                               MetricType metric, int nb_bits, int bbs_in)
+    : IndexIVFRaBitQ(quantizer_in, d_in, nlist_in, metric, nb_bits),
+      bbs(bbs_in),
+      M((size_t(d_in) + 3) / 4),
+      M4(pq4::padded_M(M)) {
+    FAISSLIKE_CHECK_ARG(bbs > 0 && bbs % 32 == 0,
+                        "bbs (block size) must be a positive multiple of 32, got %d", bbs);
+    FAISSLIKE_CHECK_ARG(M4 <= 256, "RaBitQ fast-scan takes d <= 1024, got d=%lld", (long long)d_in);
+}
+
+void IndexIVFRaBitQFastScan::lists_changed(bool appended) {
+    packed_.resize(nlist);
+    packed_n_.resize(nlist, 0);
+    parallel_for(int64_t(nlist), [&](int64_t li) {
+        const size_t l = size_t(li), ls = invlists->list_size(l);
+        if (!appended || packed_n_[l] > ls) {
+            std::vector<uint8_t>().swap(packed_[l]);  // frees it (reset, removal)
+            packed_n_[l] = 0;
+        }
+        if (packed_n_[l] == ls) return;
+        pq4::pack_nibbles(invlists->get_codes(l) + packed_n_[l] * code_size, code_size, M,
+                          packed_n_[l], ls - packed_n_[l], packed_[l]);
+        packed_[l].shrink_to_fit();
+        packed_n_[l] = ls;
+    });
+}
+
+const uint8_t* IndexIVFRaBitQFastScan::blocks_of(size_t l, size_t ls,
+                                                 std::vector<uint8_t>& tmp) const {
+    if (l < packed_n_.size() && packed_n_[l] == ls) return packed_[l].data();
+    // The lists were edited behind the index's back: pack this one here.
+    tmp.clear();
+    pq4::pack_nibbles(invlists->get_codes(l), code_size, M, 0, ls, tmp);
+    return tmp.data();
+}
+
+size_t IndexIVFRaBitQFastScan::packed_bytes() const {
+    size_t s = 0;
+    for (const auto& p : packed_) s += p.capacity();
+    return s;
+}
+
+namespace {
+
+struct IVFRaBitQFastScanner : InvertedListScanner {
+    const IndexIVFRaBitQFastScan& ivf;
+    const kernels::KernelTable& K = kernels::current();
+    const RaBitQuantizer& rq;
+    RaBitQuantizer::Query s;  // float preparation (r, norms); qb 0
+    std::vector<float> centroid, lut;
+    std::vector<uint8_t> qlut, tmp;
+    std::vector<uint16_t> sums;
+    std::vector<uint32_t> masks;
+    const float* x = nullptr;
+    const uint8_t* base = nullptr;    // the list's codes
+    const uint8_t* blocks = nullptr;  // their packed sign nibbles
+    float scale = 1, bias = 0;
+
+    explicit IVFRaBitQFastScanner(const IndexIVFRaBitQFastScan& ivf)
+        : ivf(ivf),
+          rq(ivf.rabitq),
+          centroid(size_t(ivf.d)),
+          lut(ivf.M * 16),
+          qlut(ivf.M4 * 16),
+          sums(IndexIVF::kScanBlock),
+          masks(IndexIVF::kScanBlock / 32) {
+        s.qb = 0;
+    }
+    void set_query(const float* q) override { x = q; }
+    void set_list(size_t list_no, float) override {
+        ivf.quantizer->reconstruct(idx_t(list_no), centroid.data());
+        rq.set_query(K, x, centroid.data(), s);
+        // Table of group m: entry v = sum of r over the components whose bit is set in v.
+        const size_t d = rq.d;
+        for (size_t m = 0; m < ivf.M; ++m) {
+            float r4[4] = {0, 0, 0, 0};
+            for (size_t t = 0; t < 4 && 4 * m + t < d; ++t) r4[t] = s.r[4 * m + t];
+            float* t16 = lut.data() + m * 16;
+            for (unsigned v = 0; v < 16; ++v)
+                t16[v] = (v & 1 ? r4[0] : 0.0f) + (v & 2 ? r4[1] : 0.0f) + (v & 4 ? r4[2] : 0.0f) +
+                         (v & 8 ? r4[3] : 0.0f);
+        }
+        pq4::quantize_table(lut.data(), ivf.M, ivf.M4, qlut.data(), scale, bias);
+        const InvertedLists& il = *ivf.invlists;
+        base = il.get_codes(list_no);
+        blocks = ivf.blocks_of(list_no, il.list_size(list_no), tmp);
+    }
+    void scan(const uint8_t* codes, size_t nb, float* out, float bound) {
+        // IndexIVF hands out blocks of whole 32-vector groups (1024 or 64 codes), so codes
+        // starts a packed block.
+        const size_t j0 = size_t(codes - base) / ivf.code_size, nblk = (nb + 31) / 32;
+        const uint8_t* tab = qlut.data();
+        const uint16_t lim = 0xffff;
+        K.pq4_scan(blocks + j0 / 32 * pq4::block_bytes(ivf.M4), nblk, ivf.M4, &tab, 1, &lim,
+                   sums.data(), masks.data());
+        // sum_i bit_i r_i ~ sums / scale + bias: then the 1-bit estimate as in
+        // RaBitQuantizer::estimates_1bit with a float query.
+        const float inv = 1.0f / scale, r2 = s.r_norm2, qn = s.q_norm2;
+        const size_t cs = ivf.code_size;
+        const uint8_t* f = codes + rq.sign_bytes();
+        const bool ip = rq.metric == METRIC_INNER_PRODUCT;
+        for (size_t j = 0; j < nb; ++j) {
+            const float fd = s.c1 * (float(sums[j]) * inv + bias) - s.c34;
+            float orc, dp;
+            std::memcpy(&orc, f + j * cs, 4);
+            std::memcpy(&dp, f + j * cs + 4, 4);
+            const float pre = orc + r2 - 2.0f * dp * fd;
+            out[j] = ip ? -0.5f * (pre - qn) : std::max(0.0f, pre);
+        }
+        if (rq.nb_bits > 1) rq.refine(K, s, codes, nb, out, bound);
+    }
+    void distance_block(const uint8_t* codes, size_t nb, float* out) override {
+        scan(codes, nb, out, kInf);
+    }
+    bool uses_bound() const override { return rq.nb_bits > 1; }
+    void distance_block_bounded(const uint8_t* codes, size_t nb, float* out, float bound) override {
+        scan(codes, nb, out, bound);
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<InvertedListScanner> IndexIVFRaBitQFastScan::get_scanner() const {
+    check_rabitq_qb(qb);
+    return std::make_unique<IVFRaBitQFastScanner>(*this);
+}
+
+std::unique_ptr<InvertedListScanner> IndexIVFRaBitQFastScan::get_scanner_for(
+    const SearchParameters* params) const {
+    if (auto p = dynamic_cast<const SearchParametersIVFRaBitQ*>(params)) check_rabitq_qb(p->qb);
     return get_scanner();
 }
 

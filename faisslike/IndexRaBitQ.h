@@ -74,4 +74,31 @@ struct IndexIVFRaBitQ : IndexIVF {
         const SearchParameters* params) const override;
 };
 
+// IndexIVFRaBitQ whose 1-bit stage runs on the fast-scan kernel (FAISS's
+// IndexIVFRaBitQFastScan, factory "IVF<n>,RaBitQfs[<b>][_<bbs>]"): a code's sign bits, 4
+// components per nibble, are a 4-bit PQ code of ceil(d / 4) sub-quantizers whose tables hold
+// sum_{i in group} bit_i * (q_i - c_i); packed copies of the lists in blocks of 32
+// (kernels/pq4_simd.h) are refreshed through IndexIVF::lists_changed, the tables quantized to
+// 8 bits (the query side is then 8-bit, whatever qb says). The lists keep the ordinary codes:
+// factors, extra bits, files, removal and reconstruction are IndexIVFRaBitQ's. d <= 1024.
+struct IndexIVFRaBitQFastScan : IndexIVFRaBitQ {
+    int bbs = 32;  // FAISS's block size (a positive multiple of 32)
+    size_t M, M4;  // sub-quantizers: ceil(d / 4), padded to a multiple of 4
+
+    IndexIVFRaBitQFastScan(Index* quantizer, idx_t d, size_t nlist, MetricType metric = METRIC_L2,
+                           int nb_bits = 1, int bbs = 32);
+
+    void lists_changed(bool appended) override;
+    size_t packed_bytes() const;  // the packed copies (memory reporting)
+    std::unique_ptr<InvertedListScanner> get_scanner() const override;
+    std::unique_ptr<InvertedListScanner> get_scanner_for(
+        const SearchParameters* params) const override;
+    // List l's packed blocks (ls entries), packed into tmp if the copy is out of step.
+    const uint8_t* blocks_of(size_t l, size_t ls, std::vector<uint8_t>& tmp) const;
+
+   private:
+    std::vector<std::vector<uint8_t>> packed_;
+    std::vector<size_t> packed_n_;
+};
+
 }  // namespace faisslike

@@ -306,7 +306,11 @@ float RaBitQuantizer::full_estimate(const kernels::KernelTable& K, const Query& 
 void RaBitQuantizer::distances(const kernels::KernelTable& K, Query& s, const uint8_t* codes,
                                size_t n, float* out, float bound) const {
     estimates_1bit(K, s, codes, n, out);
-    if (nb_bits == 1) return;
+    if (nb_bits > 1) refine(K, s, codes, n, out, bound);
+}
+
+void RaBitQuantizer::refine(const kernels::KernelTable& K, const Query& s, const uint8_t* codes,
+                            size_t n, float* out, float bound) const {
     const size_t sb = sign_bytes();
     const bool ip = metric == METRIC_INNER_PRODUCT;
     const float skip =

@@ -76,6 +76,10 @@ struct RaBitQuantizer {
     // 1-bit estimates only (the first stage).
     void estimates_1bit(const kernels::KernelTable& K, Query& s, const uint8_t* codes, size_t n,
                         float* out) const;
+    // Multi-bit codes: out (1-bit estimates) becomes the full estimates of the codes that
+    // bound admits, +inf (L2) / -inf (IP) for the others (the second stage of distances).
+    void refine(const kernels::KernelTable& K, const Query& s, const uint8_t* codes, size_t n,
+                float* out, float bound) const;
     // The full estimate of one code (multi-bit; = the 1-bit estimate when nb_bits == 1).
     float full_estimate(const kernels::KernelTable& K, const Query& s, const uint8_t* code) const;
 };

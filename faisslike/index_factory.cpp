@@ -19,9 +19,9 @@
 #include "faisslike/IndexPQ.h"
 #include "faisslike/IndexPQFastScan.h"
 #include "faisslike/IndexPreTransform.h"
+#include "faisslike/IndexRaBitQ.h"
 #include "faisslike/IndexRefine.h"
 #include "faisslike/IndexRowwiseMinMax.h"
-#include "faisslike/IndexRaBitQ.h"
 #include "faisslike/IndexScalarQuantizer.h"
 
 namespace faisslike {
@@ -115,16 +115,27 @@ struct Parser {
         return true;
     }
 
-    // RaBitQ[<nb_bits>] -> nb_bits (1 when absent; FAISS's token).
-    bool rabitq_params(const std::string& t, int& nb_bits) const {
+    // RaBitQ[<nb_bits>] or RaBitQfs[<nb_bits>][_<bbs>] (FAISS's tokens): nb_bits 1 when
+    // absent; bbs 0 for the plain form.
+    bool rabitq_params(const std::string& t, int& nb_bits, int& bbs) const {
         if (t.compare(0, 6, "RaBitQ") != 0) return false;
-        const std::string rest = t.substr(6);
-        if (rest.compare(0, 2, "fs") == 0)
-            fail(t, "RaBitQ fast-scan (RaBitQfs) is not supported: use RaBitQ[<nb_bits>] in");
+        std::string rest = t.substr(6);
+        bbs = 0;
+        if (rest.compare(0, 2, "fs") == 0) {
+            bbs = 32;
+            rest = rest.substr(2);
+            const size_t us = rest.find('_');
+            if (us != std::string::npos) {
+                std::string digits;
+                if (!prefixed_number(rest.substr(us), "_", digits)) fail(t, "malformed RaBitQ");
+                bbs = int(parse_count(digits, 1 << 20, t, desc));
+                rest.resize(us);
+            }
+        }
         nb_bits = 1;
         if (!rest.empty()) {
             std::string digits;
-            if (!prefixed_number(t, "RaBitQ", digits)) fail(t, "malformed RaBitQ");
+            if (!prefixed_number("b" + rest, "b", digits)) fail(t, "malformed RaBitQ");
             nb_bits = int(parse_count(digits, 9, t, desc));
         }
         return true;
@@ -179,7 +190,10 @@ struct Parser {
                 return std::make_unique<IndexPQFastScan>(d, M, 4, metric, bbs);
         }
         if (pq_params(t, M, nbits)) return std::make_unique<IndexPQ>(d, M, nbits, metric);
-        if (int nb = 1; rabitq_params(t, nb)) return std::make_unique<IndexRaBitQ>(d, metric, nb);
+        if (int nb = 1, bbs = 0; rabitq_params(t, nb, bbs)) {
+            if (bbs) fail(t, "RaBitQ fast-scan is IVF only (IVF<n>,RaBitQfs): not supported");
+            return std::make_unique<IndexRaBitQ>(d, metric, nb);
+        }
         {
             // HNSW<M>, HNSW<M>,<codes> or HNSW<M>_<codes>, codes = Flat | SQ.. | PQ..
             const size_t us = t.find('_');
@@ -268,8 +282,12 @@ struct Parser {
                            ivf = std::move(fs);
                            return true;
                        }()) {
-            } else if (int nb = 1; rabitq_params(c, nb)) {
-                ivf = std::make_unique<IndexIVFRaBitQ>(q.get(), d, nlist, metric, nb);
+            } else if (int nb = 1, bbs = 0; rabitq_params(c, nb, bbs)) {
+                if (bbs)
+                    ivf = std::make_unique<IndexIVFRaBitQFastScan>(q.get(), d, nlist, metric, nb,
+                                                                   bbs);
+                else
+                    ivf = std::make_unique<IndexIVFRaBitQ>(q.get(), d, nlist, metric, nb);
             } else if (bool np = false; pq_params(c, M, nbits, np)) {
                 auto pq = std::make_unique<IndexIVFPQ>(q.get(), d, nlist, M, nbits, metric);
                 if (np) pq->set_use_precomputed_table(false);
@@ -277,7 +295,7 @@ struct Parser {
             } else {
                 fail(c,
                      "unknown IVF code type (expected Flat, PQ<M>[x<nbits>], SQ4, SQ6, SQ8, "
-                     "SQfp16, SQbf16, SQ8_direct, RaBitQ[<nb_bits>])");
+                     "SQfp16, SQbf16, SQ8_direct, RaBitQ[<nb_bits>], RaBitQfs[<nb_bits>])");
             }
             ivf->quantizer.set_owned(true);
             q.release();
@@ -304,7 +322,8 @@ struct Parser {
             if (us != std::string::npos && !prefixed_number(t.substr(us), "_", o_digits))
                 fail(t, "malformed OPQ");
             const int M = int(parse_count(m_digits, kMaxDim, t, desc));
-            const int d_out = o_digits.empty() ? d_in : int(parse_count(o_digits, kMaxDim, t, desc));
+            const int d_out =
+                o_digits.empty() ? d_in : int(parse_count(o_digits, kMaxDim, t, desc));
             return std::make_unique<OPQMatrix>(d_in, M, d_out);
         }
         for (const char* pfx : {"PCAWR", "PCAW", "PCAR", "PCA", "RR"}) {

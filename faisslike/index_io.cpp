@@ -67,6 +67,7 @@ const ReaderEntry kReaders[] = {
     {kTagRefineFlat, read_refine},
     {kTagRaBitQ, read_index_rabitq},
     {kTagIVFRaBitQ, read_ivf_rabitq},
+    {kTagIVFRaBitQFastScan, read_ivf_rabitq_fastscan},
 };
 template <class Base>
 struct WriterEntryT {
@@ -101,6 +102,7 @@ const WriterEntry kWriters[] = {
     {typeid(IndexRefineFlat), kTagRefineFlat, write_refine},
     {typeid(IndexRaBitQ), kTagRaBitQ, write_index_rabitq},
     {typeid(IndexIVFRaBitQ), kTagIVFRaBitQ, write_ivf_rabitq},
+    {typeid(IndexIVFRaBitQFastScan), kTagIVFRaBitQFastScan, write_ivf_rabitq_fastscan},
 };
 
 // Binary indexes: their own records (a binary record never stands where a float index is

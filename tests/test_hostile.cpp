@@ -61,7 +61,7 @@ constexpr size_t kHeader = 16;
 const char* const kTags[] = {"IxFl", "IwFl", "IxPq", "IPfs", "IwPQ", "IxRF", "IHNf", "IHN2",
                              "IHNc", "IxSQ", "IwSQ", "IxMp", "IxM2", "IxPT", "IxSh", "IBxF",
                              "IBwF", "IBMp", "IBM2", "IBHh", "IBHm", "IBFf", "IBHf", "IxMm",
-                             "IxMI", "Ix2L", "IwPf", "IxRq", "IwRq"};
+                             "IxMI", "Ix2L", "IwPf", "IxRq", "IwRq", "IwRf"};
 
 uint64_t get64(const Bytes& b, size_t o) {
     uint64_t v;
@@ -224,7 +224,8 @@ std::vector<Source> sources() {
                              "RaBitQ",
                              "RaBitQ4",
                              "IVF8,RaBitQ",
-                             "IDMap2,IVF8,RaBitQ3"}) {
+                             "IDMap2,IVF8,RaBitQ3",
+                             "IVF8,RaBitQfs2"}) {
         auto idx = index_factory(int(d), desc);
         if (!idx->is_trained) idx->train(idx_t(n), x.data());
         add_per_factory(*idx, desc, idx_t(n), x.data(), ids.data());

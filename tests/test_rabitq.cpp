@@ -201,7 +201,8 @@ TEST(RaBitQ, BoundedScanMatchesFullScan) {
 TEST(RaBitQ, IVFRoundTripAndParameters) {
     const size_t d = 48, n = 3000, nq = 10, k = 5;
     std::vector<float> xb = clustered(n, d, 31), xq = clustered(nq, d, 32);
-    for (const char* desc : {"IVF16,RaBitQ", "IVF16,RaBitQ6", "RaBitQ", "RaBitQ3"}) {
+    for (const char* desc : {"IVF16,RaBitQ", "IVF16,RaBitQ6", "RaBitQ", "RaBitQ3", "IVF16,RaBitQfs",
+                             "IVF16,RaBitQfs4"}) {
         SCOPED_TRACE(desc);
         std::unique_ptr<Index> idx(index_factory(int(d), desc, METRIC_L2));
         idx->train(n, xb.data());

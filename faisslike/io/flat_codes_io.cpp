@@ -94,8 +94,7 @@ void write_rabitq_settings(IOWriter* b, size_t nb_bits, int qb, bool centered) {
     put<uint8_t>(b, centered ? 1 : 0);
 }
 
-void read_rabitq_settings(SectionReader& s, int32_t metric, int& nb_bits, int& qb,
-                          bool& centered) {
+void read_rabitq_settings(SectionReader& s, int32_t metric, int& nb_bits, int& qb, bool& centered) {
     nb_bits = s.get<uint8_t>("nb_bits");
     if (nb_bits < 1 || nb_bits > 9) s.fail(format_string("RaBitQ with nb_bits=%d", nb_bits));
     qb = s.get<int32_t>("qb");

@@ -1,4 +1,5 @@
-// IVF records (IwFl, IwPQ, IwSQ, IwPf, IwRq): the shared head (with the nested quantizer) and lists.
+// IVF records (IwFl, IwPQ, IwSQ, IwPf, IwRq): the shared head (with the nested quantizer) and
+// lists.
 #include "faisslike/impl/IndexRecords.h"
 
 #include "faisslike/IndexIVFFlat.h"
@@ -309,13 +310,25 @@ void write_ivf_rabitq(IOWriter* b, const Index& index) {
     write_ivf_lists(b, ivf);
 }
 
-std::unique_ptr<Index> read_ivf_rabitq(SectionReader& s, int depth) {
+namespace {
+// The common part of IwRq and IwRf: head, settings, (bbs), lists.
+template <class T>
+std::unique_ptr<Index> read_rabitq_ivf_as(SectionReader& s, int depth, bool fast_scan) {
     IVFHead v = read_ivf_head(s, depth);
     int nb_bits, qb;
     bool centered;
     read_rabitq_settings(s, v.h.metric, nb_bits, qb, centered);
-    auto ivf = std::make_unique<IndexIVFRaBitQ>(v.quantizer.get(), v.h.d, size_t(v.nlist),
-                                                MetricType(v.h.metric), nb_bits);
+    const int32_t bbs = fast_scan ? read_bbs(s) : 0;
+    if (fast_scan && (v.h.d > 1024))
+        s.fail(format_string("RaBitQ fast-scan with d=%d > 1024", v.h.d));
+    std::unique_ptr<T> ivf;
+    if constexpr (std::is_same<T, IndexIVFRaBitQFastScan>::value) {
+        ivf = std::make_unique<T>(v.quantizer.get(), v.h.d, size_t(v.nlist), MetricType(v.h.metric),
+                                  nb_bits, bbs);
+    } else {
+        ivf = std::make_unique<T>(v.quantizer.get(), v.h.d, size_t(v.nlist), MetricType(v.h.metric),
+                                  nb_bits);
+    }
     ivf->quantizer.set_owned(true);
     v.quantizer.release();
     if (v.code_size != ivf->code_size)
@@ -324,7 +337,25 @@ std::unique_ptr<Index> read_ivf_rabitq(SectionReader& s, int depth) {
     ivf->qb = qb;
     ivf->centered = centered;
     read_ivf_lists(s, *ivf, v);
+    ivf->lists_changed(false);  // fast-scan: the packed copies
     return ivf;
+}
+}  // namespace
+
+std::unique_ptr<Index> read_ivf_rabitq(SectionReader& s, int depth) {
+    return read_rabitq_ivf_as<IndexIVFRaBitQ>(s, depth, false);
+}
+
+void write_ivf_rabitq_fastscan(IOWriter* b, const Index& index) {
+    const auto* ivf = static_cast<const IndexIVFRaBitQFastScan*>(&index);
+    write_ivf_head(b, ivf);
+    write_rabitq_settings(b, ivf->rabitq.nb_bits, ivf->qb, ivf->centered);
+    put<int32_t>(b, ivf->bbs);
+    write_ivf_lists(b, ivf);
+}
+
+std::unique_ptr<Index> read_ivf_rabitq_fastscan(SectionReader& s, int depth) {
+    return read_rabitq_ivf_as<IndexIVFRaBitQFastScan>(s, depth, true);
 }
 
 }  // namespace records

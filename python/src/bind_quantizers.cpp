@@ -287,6 +287,23 @@ as IndexRaBitQ; per call with SearchParametersIVFRaBitQ. Keeps `quantizer` alive
         .def_readwrite("centered", &IndexIVFRaBitQ::centered)
         .def_property_readonly("by_residual", [](const IndexIVFRaBitQ&) { return true; });
 
+    py::class_<IndexIVFRaBitQFastScan, IndexIVFRaBitQ>(m, "IndexIVFRaBitQFastScan", R"doc(
+IndexIVFRaBitQFastScan(quantizer, d, nlist, metric=METRIC_L2, nb_bits=1, bbs=32): IndexIVFRaBitQ
+whose 1-bit stage runs on the 4-bit fast-scan kernel over packed copies of the sign bits (4
+components per nibble, 8-bit tables; factory "IVF<n>,RaBitQfs[<b>][_<bbs>]"). d <= 1024.
+packed_bytes(): memory of the packed copies. Keeps `quantizer` alive.)doc")
+        .def(py::init([](Index* quantizer, int64_t d, int64_t nlist, int metric, int nb_bits,
+                         int bbs) {
+                 return std::make_unique<IndexIVFRaBitQFastScan>(quantizer, d,
+                                                                 narrow<size_t>(nlist, "nlist"),
+                                                                 MetricType(metric), nb_bits, bbs);
+             }),
+             "quantizer"_a, "d"_a, "nlist"_a, "metric"_a = int(METRIC_L2), "nb_bits"_a = 1,
+             "bbs"_a = 32, py::keep_alive<1, 2>())
+        .def_readonly("bbs", &IndexIVFRaBitQFastScan::bbs)
+        .def("packed_bytes", &IndexIVFRaBitQFastScan::packed_bytes,
+             "Bytes of the packed copies of the lists the fast scan reads.");
+
     py::class_<IndexScalarQuantizer, IndexFlatCodes> sqc(m, "IndexScalarQuantizer", R"doc(
 IndexScalarQuantizer(d, qtype, metric=METRIC_L2): every component coded on its own.
 qtype ScalarQuantizer.QT_8bit (1 byte, per-dimension min/max ranges learned by train()) or

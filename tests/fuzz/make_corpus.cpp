@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
                            "PQ2x4fs",
                            "IVF4,PQ2x4fsr",
                            "RaBitQ3",
-                           "IVF4,RaBitQ"};
+                           "IVF4,RaBitQ",
+                           "IVF4,RaBitQfs"};
     int count = 0;
     for (MetricType m : {METRIC_L2, METRIC_INNER_PRODUCT}) {
         for (const char* desc : descs) {

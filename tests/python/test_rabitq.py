@@ -117,6 +117,73 @@ def test_ivf_equals_faiss_with_the_same_centroids(data, metric, nb_bits, qb):
             assert ro >= rt - 0.01, (nprobe, ro, rt)
 
 
+@needs_faiss
+@pytest.mark.parametrize("metric", [1, 0], ids=["L2", "IP"])
+@pytest.mark.parametrize("nb_bits", [1, 4])
+def test_fast_scan_recall_equals_faiss_fast_scan(data, metric, nb_bits):
+    xb, xq = data
+    G = truth(xb, xq, 10, metric == 0)
+    theirs_q = real_faiss.IndexFlat(64, faiss_metric(metric))
+    theirs = real_faiss.IndexIVFRaBitQFastScan(theirs_q, 64, 32, faiss_metric(metric), 32, True,
+                                               nb_bits)
+    theirs.train(xb)
+    theirs.add(xb)
+    q = fl.IndexFlat(64, metric)
+    q.add(theirs_q.reconstruct_n(0, 32))
+    ours = fl.IndexIVFRaBitQFastScan(q, 64, 32, metric, nb_bits)
+    ours.train(xb)
+    ours.add(xb)
+    # The same codes as the plain index, and results close to its float-query ones.
+    plain = fl.IndexIVFRaBitQ(q, 64, 32, metric, nb_bits)
+    plain.train(xb)
+    plain.add(xb)
+    assert ours.packed_bytes() >= 12000 * 8
+    for nprobe in (1, 4, 16):
+        theirs.nprobe = ours.nprobe = nprobe
+        Io, It = ours.search(xq, 10)[1], theirs.search(xq, 10)[1]
+        ro, rt = recall(Io, G), recall(It, G)
+        assert ro >= rt - 0.01, (nprobe, ro, rt)
+        Ip = plain.search(xq, 10, params=fl.SearchParametersIVFRaBitQ(nprobe=nprobe, qb=0))[1]
+        assert recall(Io, Ip) > 0.9
+
+
+def test_fast_scan_follows_list_changes(data, tmp_path):
+    # Packed copies stay in step through add, removal, reset and a file round trip.
+    xb, xq = data
+    ix = fl.index_factory(64, "IVF16,RaBitQfs3")
+    ref = fl.index_factory(64, "IVF16,RaBitQ3")
+    ix.train(xb[:4000])
+    ref.quantizer.add(ix.quantizer.reconstruct_n(0, 16))
+    ref.train(xb[:4000])
+    ix.nprobe = ref.nprobe = 16
+    p = fl.SearchParametersIVFRaBitQ(nprobe=16, qb=8)
+
+    def agree():
+        Io = ix.search(xq[:50], 10)[1]
+        Ir = ref.search(xq[:50], 10, params=p)[1]
+        assert recall(Io, Ir) > 0.9
+
+    for part in (xb[:3000], xb[3000:3001], xb[3001:6000]):
+        ix.add(part)
+        ref.add(part)
+        agree()
+    ids = np.arange(0, 6000, 3)
+    assert ix.remove_ids(ids) == ref.remove_ids(ids) == 2000
+    agree()
+    path = str(tmp_path / "fs.index")
+    fl.write_index(ix, path)
+    for flags in (0, fl.IO_FLAG_MMAP):
+        back = fl.read_index(path, flags)
+        assert isinstance(back, fl.IndexIVFRaBitQFastScan)
+        assert (back.search(xq[:50], 10)[1] == ix.search(xq[:50], 10)[1]).all()
+    sel = fl.IDSelectorRange(0, 3000)
+    _, I = ix.search(xq[:20], 10, params=fl.SearchParametersIVF(nprobe=16, sel=sel))
+    assert ((I >= 0) & (I < 3000) | (I == -1)).all()
+    ix.reset()
+    assert ix.ntotal == 0 and ix.packed_bytes() == 0
+    assert (ix.search(xq[:3], 5)[1] == -1).all()
+
+
 def test_estimates_against_float64(data):
     # Multi-bit distances are estimates of the true ones: 7 bits within ~1% on average.
     xb, xq = data
@@ -129,7 +196,8 @@ def test_estimates_against_float64(data):
 
 
 @pytest.mark.parametrize("desc", ["RaBitQ", "RaBitQ4", "IVF16,RaBitQ", "IVF16,RaBitQ5",
-                                  "RR64,IVF16,RaBitQ3", "IVF16,RaBitQ,RFlat"])
+                                  "RR64,IVF16,RaBitQ3", "IVF16,RaBitQ,RFlat", "IVF16,RaBitQfs",
+                                  "IVF16,RaBitQfs5,RFlat"])
 def test_round_trip_mmap_and_wrappers(data, desc, tmp_path):
     xb, xq = data
     ix = fl.index_factory(64, desc)
@@ -194,7 +262,10 @@ def test_factory_and_bad_input(data):
     assert fl.index_factory(64, "RaBitQ9").rabitq.nb_bits == 9
     ivf = fl.index_factory(64, "IVF8,RaBitQ3", fl.METRIC_INNER_PRODUCT)
     assert isinstance(ivf, fl.IndexIVFRaBitQ) and ivf.rabitq.nb_bits == 3
-    for desc in ("RaBitQ0", "RaBitQ10", "RaBitQfs", "IVF8,RaBitQx"):
+    assert isinstance(fl.index_factory(64, "IVF8,RaBitQfs4_64"), fl.IndexIVFRaBitQFastScan)
+    assert fl.index_factory(64, "IVF8,RaBitQfs4_64").bbs == 64
+    for desc in ("RaBitQ0", "RaBitQ10", "RaBitQfs", "IVF8,RaBitQx", "IVF8,RaBitQfs_33",
+                 "IVF8,RaBitQfs10"):
         with pytest.raises(ValueError, match="RaBitQ"):
             fl.index_factory(64, desc)
     with pytest.raises(ValueError, match="nb_bits=0"):

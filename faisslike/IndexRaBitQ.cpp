@@ -1,6 +1,7 @@
 #include "faisslike/IndexRaBitQ.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -260,35 +261,55 @@ IndexIVFRaBitQFastScan::IndexIVFRaBitQFastScan(Index* quantizer_in, idx_t d_in, 
     FAISSLIKE_CHECK_ARG(M4 <= 256, "RaBitQ fast-scan takes d <= 1024, got d=%lld", (long long)d_in);
 }
 
+void IndexIVFRaBitQFastScan::pack_factors(const uint8_t* codes, size_t n0, size_t n,
+                                          std::vector<float>& out) const {
+    const size_t nf = factors_per_vector();
+    out.resize((n0 + n + 31) / 32 * 32 * nf, 0.0f);
+    const size_t sb = rabitq.sign_bytes();
+    for (size_t i = 0; i < n; ++i) {
+        const size_t v = n0 + i;
+        float* blk = out.data() + v / 32 * 32 * nf + v % 32;
+        for (size_t f = 0; f < nf; ++f)
+            std::memcpy(blk + 32 * f, codes + i * code_size + sb + 4 * f, 4);
+    }
+}
+
 void IndexIVFRaBitQFastScan::lists_changed(bool appended) {
     packed_.resize(nlist);
+    factors_.resize(nlist);
     packed_n_.resize(nlist, 0);
     parallel_for(int64_t(nlist), [&](int64_t li) {
         const size_t l = size_t(li), ls = invlists->list_size(l);
-        if (!appended || packed_n_[l] > ls) {
-            std::vector<uint8_t>().swap(packed_[l]);  // frees it (reset, removal)
+        if (!appended || packed_n_[l] > ls) {  // reset, removal: start over, memory freed
+            std::vector<uint8_t>().swap(packed_[l]);
+            std::vector<float>().swap(factors_[l]);
             packed_n_[l] = 0;
         }
         if (packed_n_[l] == ls) return;
-        pq4::pack_nibbles(invlists->get_codes(l) + packed_n_[l] * code_size, code_size, M,
-                          packed_n_[l], ls - packed_n_[l], packed_[l]);
+        const uint8_t* codes = invlists->get_codes(l) + packed_n_[l] * code_size;
+        pq4::pack_nibbles(codes, code_size, M, packed_n_[l], ls - packed_n_[l], packed_[l]);
+        pack_factors(codes, packed_n_[l], ls - packed_n_[l], factors_[l]);
         packed_[l].shrink_to_fit();
+        factors_[l].shrink_to_fit();
         packed_n_[l] = ls;
     });
 }
 
-const uint8_t* IndexIVFRaBitQFastScan::blocks_of(size_t l, size_t ls,
-                                                 std::vector<uint8_t>& tmp) const {
-    if (l < packed_n_.size() && packed_n_[l] == ls) return packed_[l].data();
+IndexIVFRaBitQFastScan::Packed IndexIVFRaBitQFastScan::packed_list(
+    size_t l, size_t ls, std::vector<uint8_t>& tmp_blocks, std::vector<float>& tmp_factors) const {
+    if (l < packed_n_.size() && packed_n_[l] == ls) return {packed_[l].data(), factors_[l].data()};
     // The lists were edited behind the index's back: pack this one here.
-    tmp.clear();
-    pq4::pack_nibbles(invlists->get_codes(l), code_size, M, 0, ls, tmp);
-    return tmp.data();
+    tmp_blocks.clear();
+    tmp_factors.clear();
+    pq4::pack_nibbles(invlists->get_codes(l), code_size, M, 0, ls, tmp_blocks);
+    pack_factors(invlists->get_codes(l), 0, ls, tmp_factors);
+    return {tmp_blocks.data(), tmp_factors.data()};
 }
 
 size_t IndexIVFRaBitQFastScan::packed_bytes() const {
     size_t s = 0;
     for (const auto& p : packed_) s += p.capacity();
+    for (const auto& f : factors_) s += f.capacity() * sizeof(float);
     return s;
 }
 
@@ -299,20 +320,21 @@ struct IVFRaBitQFastScanner : InvertedListScanner {
     const kernels::KernelTable& K = kernels::current();
     const RaBitQuantizer& rq;
     RaBitQuantizer::Query s;  // float preparation (r, norms); qb 0
-    std::vector<float> centroid, lut;
-    std::vector<uint8_t> qlut, tmp;
+    std::vector<float> centroid, lut, ftab, tmp_factors;
+    std::vector<uint8_t> qlut, tmp_blocks;
     std::vector<uint16_t> sums;
     std::vector<uint32_t> masks;
     const float* x = nullptr;
-    const uint8_t* base = nullptr;    // the list's codes
-    const uint8_t* blocks = nullptr;  // their packed sign nibbles
+    const uint8_t* base = nullptr;  // the list's codes
+    IndexIVFRaBitQFastScan::Packed packed{nullptr, nullptr};
     float scale = 1, bias = 0;
 
     explicit IVFRaBitQFastScanner(const IndexIVFRaBitQFastScan& ivf)
         : ivf(ivf),
           rq(ivf.rabitq),
           centroid(size_t(ivf.d)),
-          lut(ivf.M * 16),
+          lut(ivf.M * 4),
+          ftab(ivf.M * 16),
           qlut(ivf.M4 * 16),
           sums(IndexIVF::kScanBlock),
           masks(IndexIVF::kScanBlock / 32) {
@@ -322,20 +344,42 @@ struct IVFRaBitQFastScanner : InvertedListScanner {
     void set_list(size_t list_no, float) override {
         ivf.quantizer->reconstruct(idx_t(list_no), centroid.data());
         rq.set_query(K, x, centroid.data(), s);
-        // Table of group m: entry v = sum of r over the components whose bit is set in v.
-        const size_t d = rq.d;
-        for (size_t m = 0; m < ivf.M; ++m) {
-            float r4[4] = {0, 0, 0, 0};
-            for (size_t t = 0; t < 4 && 4 * m + t < d; ++t) r4[t] = s.r[4 * m + t];
-            float* t16 = lut.data() + m * 16;
-            for (unsigned v = 0; v < 16; ++v)
-                t16[v] = (v & 1 ? r4[0] : 0.0f) + (v & 2 ? r4[1] : 0.0f) + (v & 4 ? r4[2] : 0.0f) +
-                         (v & 8 ? r4[3] : 0.0f);
+        // Table of group m: entry v = sum of r over the components whose bit is set in v;
+        // its minimum is the sum of the negative components, its span their absolute sum,
+        // so one pass quantizes it (value ~ sum / scale + bias, as pq4::quantize_table).
+        const size_t d = rq.d, M = ivf.M;
+        float span = 0;
+        bias = 0;
+        for (size_t m = 0; m < M; ++m) {
+            float* r4 = lut.data() + m * 4;
+            float lo = 0, sp = 0;
+            for (size_t t = 0; t < 4; ++t) {
+                r4[t] = 4 * m + t < d ? s.r[4 * m + t] : 0.0f;
+                lo += std::min(0.0f, r4[t]);
+                sp += std::fabs(r4[t]);
+            }
+            bias += lo;
+            span = std::max(span, sp);
         }
-        pq4::quantize_table(lut.data(), ivf.M, ivf.M4, qlut.data(), scale, bias);
+        scale = span > 0 ? 255.0f / span : 1.0f;
+        // Entries relative to the minimum: the positive parts of the set components plus the
+        // negated negative parts of the clear ones, built by doubling (15 adds a table).
+        float* t = ftab.data();
+        for (size_t m = 0; m < M; ++m, t += 16) {
+            const float* r4 = lut.data() + m * 4;
+            t[0] = 0;
+            for (size_t b = 0; b < 4; ++b) t[0] += std::max(0.0f, -r4[b]);
+            for (size_t b = 0, w = 1; b < 4; ++b, w *= 2) {
+                const float step = std::max(0.0f, r4[b]) - std::max(0.0f, -r4[b]);
+                for (size_t v = 0; v < w; ++v) t[v + w] = t[v] + step;
+            }
+        }
+        const float* ft = ftab.data();
+        uint8_t* qt = qlut.data();
+        for (size_t i = 0; i < M * 16; ++i) qt[i] = pq4::round_u8(ft[i] * scale);
         const InvertedLists& il = *ivf.invlists;
         base = il.get_codes(list_no);
-        blocks = ivf.blocks_of(list_no, il.list_size(list_no), tmp);
+        packed = ivf.packed_list(list_no, il.list_size(list_no), tmp_blocks, tmp_factors);
     }
     void scan(const uint8_t* codes, size_t nb, float* out, float bound) {
         // IndexIVF hands out blocks of whole 32-vector groups (1024 or 64 codes), so codes
@@ -343,23 +387,31 @@ struct IVFRaBitQFastScanner : InvertedListScanner {
         const size_t j0 = size_t(codes - base) / ivf.code_size, nblk = (nb + 31) / 32;
         const uint8_t* tab = qlut.data();
         const uint16_t lim = 0xffff;
-        K.pq4_scan(blocks + j0 / 32 * pq4::block_bytes(ivf.M4), nblk, ivf.M4, &tab, 1, &lim,
+        K.pq4_scan(packed.blocks + j0 / 32 * pq4::block_bytes(ivf.M4), nblk, ivf.M4, &tab, 1, &lim,
                    sums.data(), masks.data());
-        // sum_i bit_i r_i ~ sums / scale + bias: then the 1-bit estimate as in
-        // RaBitQuantizer::estimates_1bit with a float query.
+        // sum_i bit_i r_i ~ sums / scale + bias, then the 1-bit estimate as in
+        // RaBitQuantizer::estimates_1bit with a float query, 32 codes at a time over the
+        // factor arrays.
+        const size_t nf = ivf.factors_per_vector();
         const float inv = 1.0f / scale, r2 = s.r_norm2, qn = s.q_norm2;
-        const size_t cs = ivf.code_size;
-        const uint8_t* f = codes + rq.sign_bytes();
+        const float a = s.c1 * inv, b0 = s.c1 * bias - s.c34;
         const bool ip = rq.metric == METRIC_INNER_PRODUCT;
-        for (size_t j = 0; j < nb; ++j) {
-            const float fd = s.c1 * (float(sums[j]) * inv + bias) - s.c34;
-            float orc, dp;
-            std::memcpy(&orc, f + j * cs, 4);
-            std::memcpy(&dp, f + j * cs + 4, 4);
-            const float pre = orc + r2 - 2.0f * dp * fd;
-            out[j] = ip ? -0.5f * (pre - qn) : std::max(0.0f, pre);
+        for (size_t blk = 0; blk < nblk; ++blk) {
+            const float* orc = packed.factors + (j0 / 32 + blk) * 32 * nf;
+            const float* dp = orc + 32;
+            const uint16_t* sm = sums.data() + blk * 32;
+            float* o = out + blk * 32;
+            const size_t n = std::min<size_t>(32, nb - blk * 32);
+            if (ip) {
+                for (size_t j = 0; j < 32; ++j)
+                    o[j] = -0.5f * (orc[j] + r2 - 2.0f * dp[j] * (a * float(sm[j]) + b0) - qn);
+            } else {
+                for (size_t j = 0; j < 32; ++j)
+                    o[j] = std::max(0.0f, orc[j] + r2 - 2.0f * dp[j] * (a * float(sm[j]) + b0));
+            }
+            if (rq.nb_bits > 1)
+                rq.refine(K, s, codes + blk * 32 * ivf.code_size, n, o, bound, orc + 64);
         }
-        if (rq.nb_bits > 1) rq.refine(K, s, codes, nb, out, bound);
     }
     void distance_block(const uint8_t* codes, size_t nb, float* out) override {
         scan(codes, nb, out, kInf);

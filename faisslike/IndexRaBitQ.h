@@ -93,11 +93,22 @@ struct IndexIVFRaBitQFastScan : IndexIVFRaBitQ {
     std::unique_ptr<InvertedListScanner> get_scanner() const override;
     std::unique_ptr<InvertedListScanner> get_scanner_for(
         const SearchParameters* params) const override;
-    // List l's packed blocks (ls entries), packed into tmp if the copy is out of step.
-    const uint8_t* blocks_of(size_t l, size_t ls, std::vector<uint8_t>& tmp) const;
+    // A list's packed form: the sign nibbles in blocks of 32, and per block the factors the
+    // 1-bit estimate reads as arrays of 32 (||o - c||^2 term, dp multiplier, and for
+    // multi-bit codes the error factor), so that the estimate loop vectorizes.
+    struct Packed {
+        const uint8_t* blocks;
+        const float* factors;
+    };
+    size_t factors_per_vector() const { return rabitq.nb_bits > 1 ? 3 : 2; }
+    // List l's packed form (ls entries), built into the tmp buffers if out of step.
+    Packed packed_list(size_t l, size_t ls, std::vector<uint8_t>& tmp_blocks,
+                       std::vector<float>& tmp_factors) const;
 
    private:
+    void pack_factors(const uint8_t* codes, size_t n0, size_t n, std::vector<float>& out) const;
     std::vector<std::vector<uint8_t>> packed_;
+    std::vector<std::vector<float>> factors_;
     std::vector<size_t> packed_n_;
 };
 

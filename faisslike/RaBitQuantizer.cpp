@@ -310,14 +310,14 @@ void RaBitQuantizer::distances(const kernels::KernelTable& K, Query& s, const ui
 }
 
 void RaBitQuantizer::refine(const kernels::KernelTable& K, const Query& s, const uint8_t* codes,
-                            size_t n, float* out, float bound) const {
+                            size_t n, float* out, float bound, const float* ferr) const {
     const size_t sb = sign_bytes();
     const bool ip = metric == METRIC_INNER_PRODUCT;
     const float skip =
         ip ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
     for (size_t j = 0; j < n; ++j) {
         const uint8_t* code = codes + j * code_size;
-        const float err = ld32(code + sb + 8) * s.g_error;
+        const float err = (ferr ? ferr[j] : ld32(code + sb + 8)) * s.g_error;
         // The code can only enter the results if its most favourable value does.
         const bool keep = ip ? -(out[j] + err) < bound : std::max(0.0f, out[j] - err) < bound;
         out[j] = keep ? full_estimate(K, s, code) : skip;

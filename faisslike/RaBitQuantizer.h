@@ -78,8 +78,10 @@ struct RaBitQuantizer {
                         float* out) const;
     // Multi-bit codes: out (1-bit estimates) becomes the full estimates of the codes that
     // bound admits, +inf (L2) / -inf (IP) for the others (the second stage of distances).
+    // ferr: the codes' error factors as an array (fast-scan's packed copy), else read from
+    // the codes.
     void refine(const kernels::KernelTable& K, const Query& s, const uint8_t* codes, size_t n,
-                float* out, float bound) const;
+                float* out, float bound, const float* ferr = nullptr) const;
     // The full estimate of one code (multi-bit; = the 1-bit estimate when nb_bits == 1).
     float full_estimate(const kernels::KernelTable& K, const Query& s, const uint8_t* code) const;
 };

@@ -127,6 +127,46 @@ void BM_pq4_scan(benchmark::State& st, SIMDLevel l) {
     st.SetItemsProcessed(int64_t(st.iterations() * nb * 32 * nq));
 }
 
+// RaBitQ's 1-bit stage: codes per second of rabitq_dot_ny (d = range(0), qb = range(1)),
+// 2048 L1-resident codes of a 1-bit layout (sign bytes + 8 bytes of factors).
+void BM_rabitq_dot(benchmark::State& st, SIMDLevel l) {
+    const size_t d = size_t(st.range(0)), qb = size_t(st.range(1)), n = 2048;
+    const size_t nbytes = (d + 7) / 8, nw = (nbytes + 7) / 8, stride = nbytes + 8;
+    auto K = kernels::kernel_table(l);
+    std::mt19937_64 rng(6);
+    std::vector<uint8_t> codes(n * stride);
+    for (auto& c : codes) c = uint8_t(rng());
+    std::vector<uint64_t> planes(qb * nw);
+    for (auto& p : planes) p = rng();
+    std::vector<uint32_t> dot(n), pop(n);
+    for (auto _ : st) {
+        K->rabitq_dot_ny(planes.data(), nbytes, qb, codes.data(), stride, n, dot.data(),
+                         pop.data());
+        benchmark::ClobberMemory();
+    }
+    st.SetItemsProcessed(int64_t(st.iterations() * n));
+}
+
+// RaBitQ's multi-bit full estimate: rabitq_code_ip calls per second (d = range(0),
+// ex_bits = range(1)).
+void BM_rabitq_code_ip(benchmark::State& st, SIMDLevel l) {
+    const size_t d = size_t(st.range(0)), eb = size_t(st.range(1)), n = 256;
+    const size_t cs = (d + 7) / 8 + (d * eb + 7) / 8 + 8;
+    auto K = kernels::kernel_table(l);
+    std::mt19937 rng(7);
+    std::vector<uint8_t> codes(n * cs);
+    for (auto& c : codes) c = uint8_t(rng());
+    auto q = randn(d, 8);
+    float acc = 0;
+    for (auto _ : st) {
+        for (size_t j = 0; j < n; ++j)
+            acc += K->rabitq_code_ip(codes.data() + j * cs, codes.data() + j * cs + (d + 7) / 8, eb,
+                                     q.data(), d);
+        benchmark::DoNotOptimize(acc);
+    }
+    st.SetItemsProcessed(int64_t(st.iterations() * n));
+}
+
 // Flat search on the ISA in use (FAISSLIKE_SIMD selects it).
 void BM_FlatSearch(benchmark::State& st) {
     const size_t d = 128, nb = size_t(st.range(0)), nq = size_t(st.range(1)), k = 10;
@@ -170,6 +210,14 @@ void register_all() {
             for (int nq : {1, 4})
                 benchmark::RegisterBenchmark(("pq4_scan/" + s).c_str(), BM_pq4_scan, l)
                     ->Args({M4, nq});
+        for (int d : {128, 768})
+            for (int qb : {4, 8})
+                benchmark::RegisterBenchmark(("rabitq_dot/" + s).c_str(), BM_rabitq_dot, l)
+                    ->Args({d, qb});
+        for (int d : {128, 768})
+            for (int eb : {3, 6})
+                benchmark::RegisterBenchmark(("rabitq_code_ip/" + s).c_str(), BM_rabitq_code_ip, l)
+                    ->Args({d, eb});
     }
     benchmark::RegisterBenchmark("FlatSearch/nb:nq", BM_FlatSearch)
         ->Args({100000, 1})

@@ -9,6 +9,7 @@ import pytest
 
 import faisslike as fl
 
+from conftest import brute_force
 from faiss_anchor import needs_faiss, real_faiss
 
 
@@ -25,11 +26,7 @@ def data():
 
 
 def truth(xb, xq, k, ip):
-    s = xq.astype(np.float64) @ xb.astype(np.float64).T
-    if ip:
-        return np.argsort(-s, axis=1)[:, :k]
-    n2 = (xb.astype(np.float64) ** 2).sum(1)
-    return np.argsort(n2[None, :] - 2 * s, axis=1)[:, :k]
+    return brute_force(xq, xb, k, ip)[1]
 
 
 def recall(I, G):

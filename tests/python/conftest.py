@@ -1,5 +1,23 @@
+import os
+
 import numpy as np
 import pytest
+
+
+def pytest_configure(config):
+    # A suite forced onto an ISA this CPU lacks (CTest runs one per ISA) is skipped whole, as
+    # the C++ suite does: CTest matches the message.
+    level = os.environ.get("FAISSLIKE_SIMD")
+    if not level:
+        return
+    try:
+        import faisslike
+
+        faisslike.simd_level()  # the level is chosen (and refused) on first use
+    except RuntimeError as e:
+        if "does not support" in str(e):
+            pytest.exit(f"FAISSLIKE_SIMD={level} not supported by this CPU: skipping", returncode=0)
+        raise
 
 
 @pytest.fixture

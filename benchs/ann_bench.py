@@ -11,6 +11,11 @@ sweep point so that machine noise hits them alike. Writes results.json and recal
 to --out and prints a table with faisslike's QPS ratio to each other library at matched
 recall (interpolated between the other library's sweep points).
 
+Graph anchors (--libs ... usearch svs symqg ngt scann; each optional, skipped with a note when
+it does not import) take the HNSW<M>_efc<E> configurations, built with their authors'
+recommended settings scaled to M and E (benchs/anchors.py lists them), with the efSearch sweep
+mapped onto their own search knob.
+
 Index configurations (FAISS factory style):
   Flat                 exact search
   IVF<nlist>,Flat      inverted file, swept over nprobe
@@ -43,6 +48,7 @@ results.json is rewritten after every sweep point; an interrupted run (Ctrl-C, S
 """
 import argparse
 import gc
+import importlib
 import json
 import os
 import pathlib
@@ -56,6 +62,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import anchors  # noqa: E402
 import datasets  # noqa: E402
 
 
@@ -282,6 +289,10 @@ class HnswlibAdapter(Adapter):
 
 
 def load_libraries(wanted):
+    unknown = set(wanted) - {"faisslike", "faiss", "hnswlib"} - {a.lib for a in anchors.ANCHORS}
+    if unknown:
+        raise BenchError(f"unknown --libs {sorted(unknown)}: expected faisslike, faiss, hnswlib, "
+                         + ", ".join(a.lib for a in anchors.ANCHORS))
     libs = []
     for name, adapter in (("faisslike", FaisslikeAdapter), ("faiss", FaissAdapter),
                           ("hnswlib", HnswlibAdapter)):
@@ -297,6 +308,16 @@ def load_libraries(wanted):
                   file=sys.stderr)
             continue
         libs.append((name, mod, adapter))
+    for adapter in anchors.ANCHORS:
+        if adapter.lib not in wanted:
+            continue
+        try:
+            mod = importlib.import_module(adapter.module)
+        except Exception as e:  # not installed, or a wheel that does not load here
+            print(f"[bench] {adapter.lib} is not available ({type(e).__name__}): skipped "
+                  f"(pip install {adapter.pip})", file=sys.stderr)
+            continue
+        libs.append((adapter.lib, mod, adapter))
     return libs
 
 
@@ -453,7 +474,9 @@ def plot(results, path):
         return False
     meta = results["meta"]
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
-    styles = {"faisslike": ("tab:red", "o"), "faiss": ("tab:blue", "s"), "hnswlib": ("tab:green", "^")}
+    styles = {"faisslike": ("tab:red", "o"), "faiss": ("tab:blue", "s"), "hnswlib": ("tab:green", "^"),
+              "usearch": ("tab:purple", "v"), "svs": ("tab:brown", "D"), "symqg": ("tab:orange", "P"),
+              "ngt": ("tab:gray", "X"), "scann": ("tab:olive", "*")}
     for ax, field, title in ((axes[0], "qps", "batch QPS"), (axes[1], "single_qps", "single-query QPS (1/p50)")):
         keys = list(dict.fromkeys(p["index"] for p in results["points"]))
         for ki, key in enumerate(keys):
@@ -529,7 +552,7 @@ def run(args):
         if args.k > ds.gt.shape[1]:
             raise BenchError(f"ground truth has {ds.gt.shape[1]} columns, fewer than k={args.k}")
         gt = ds.gt
-    Adapter.metric = "l2" if args.metric == "l2" else "ip"
+    Adapter.metric = anchors.AnchorAdapter.metric = "l2" if args.metric == "l2" else "ip"
     keep = gt_keep = None
     if args.filter_keep is not None:
         if not 0 < args.filter_keep < 1:
@@ -538,9 +561,11 @@ def run(args):
         keep = np.sort(np.random.default_rng(777).choice(
             len(xb), max(args.k, int(args.filter_keep * len(xb))), replace=False)).astype(np.int64)
         gt_keep = keep[datasets.exact_knn(xb[keep], xq, args.k, ip=args.metric != "l2")]
-        libs = [lib for lib in libs if lib[0] != "hnswlib"]
-        print(f"[bench] filtered search: {len(keep)} of {len(xb)} ids kept; hnswlib skipped "
-              f"(its filter is a Python callback per candidate)", file=sys.stderr)
+        skipped = [lib[0] for lib in libs if lib[0] not in ("faisslike", "faiss")]
+        libs = [lib for lib in libs if lib[0] in ("faisslike", "faiss")]
+        if skipped:
+            print(f"[bench] filtered search: {len(keep)} of {len(xb)} ids kept; {', '.join(skipped)} "
+                  f"skipped (no id filter, or a Python callback per candidate)", file=sys.stderr)
     out = pathlib.Path(args.out or f"benchs/results/{ds.name}")
     out.mkdir(parents=True, exist_ok=True)
 
@@ -604,7 +629,15 @@ def sweep(args, configs, libs, ds, xb, xq, xt, gt, keep, gt_keep, results, out, 
             a = cls(mod, cfg, ds.d, args.threads)
             print(f"[bench] building {cfg.key} with {name} ...", file=sys.stderr, flush=True)
             t0 = time.perf_counter()
-            a.build(xt, xb)
+            try:
+                a.build(xt, xb)
+            except Exception as e:
+                # An anchor refusing this data (e.g. a dimension its layout lacks) is a note,
+                # not the end of the run; our own libraries' errors still stop it.
+                if name in ("faisslike", "faiss", "hnswlib"):
+                    raise
+                print(f"[bench] {name} cannot build {cfg.key} here: {e}; skipped", file=sys.stderr)
+                continue
             build_s = time.perf_counter() - t0
             b = {"lib": name, "index": cfg.key, "build_s": build_s, "size_bytes": a.size_bytes(),
                  "rss_delta_mb": rss_mb() - rss0}
@@ -653,7 +686,8 @@ def main(argv=None):
     p.add_argument("--time-limit", type=float, metavar="S",
                    help="stop after S seconds (between points) and report what was measured")
     p.add_argument("--indexes", nargs="+", help="index configurations (default: Flat)")
-    p.add_argument("--libs", nargs="+", default=["faisslike", "faiss", "hnswlib"])
+    p.add_argument("--libs", nargs="+", default=["faisslike", "faiss", "hnswlib"],
+                   help="faisslike faiss hnswlib (default) and the graph anchors usearch svs symqg ngt scann")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--single", type=int, default=300, help="queries in the single-query latency sample")

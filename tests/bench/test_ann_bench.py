@@ -237,3 +237,45 @@ def test_time_limit_and_single_thread_latency_mode(tmp_path):
 def test_new_options_bad_input(tmp_path, args, msg):
     r = run_bench(*args, tmp_path=tmp_path)
     assert r.returncode != 0 and msg in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+ANCHOR_LIBS = ["usearch", "svs", "symqg", "ngt", "scann"]
+
+
+@pytest.mark.parametrize("metric", ["l2", "ip"])
+def test_graph_anchors_reach_high_recall(tmp_path, metric):
+    """Every graph anchor that imports is built, swept and compared; each one that did not
+    import is named in a one-line note. A wrong id mapping or metric would show as low recall."""
+    import importlib
+    sys.path.insert(0, str(ROOT / "benchs"))
+    import anchors
+    present = []
+    for a in anchors.ANCHORS:
+        try:
+            importlib.import_module(a.module)
+            present.append(a.lib)
+        except Exception:
+            pass
+    out = tmp_path / "o"
+    r = run_bench("--dataset", _npy_pair(tmp_path, nb=2000, nq=100, d=64), "--metric", metric,
+                  "--indexes", "HNSW16", "--libs", "faisslike", *ANCHOR_LIBS, "--single", "10",
+                  "--reps", "1", "--out", str(out), tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr
+    for lib in set(ANCHOR_LIBS) - set(present):
+        assert f"[bench] {lib} is not available" in r.stderr
+    if not present:
+        pytest.skip("no graph anchor installs here")
+    res = json.loads((out / "results.json").read_text())
+    for lib in present + ["faisslike"]:
+        pts = [p for p in res["points"] if p["lib"] == lib]
+        assert pts, (lib, r.stderr[-3000:])
+        assert max(p["recallk"] for p in pts) >= 0.9, (lib, [p["recallk"] for p in pts])
+        b = [b for b in res["builds"] if b["lib"] == lib][0]
+        assert b["size_bytes"] > 2000 * 64 * 4 * 0.5, (lib, b)  # at least half the raw vectors
+    for lib in present:
+        assert f"faisslike / {lib}" in r.stdout
+
+
+def test_unknown_library_is_a_one_line_error(tmp_path):
+    r = run_bench("--libs", "faisslike", "nosuchlib", "--quick", tmp_path=tmp_path)
+    assert r.returncode != 0 and "unknown --libs" in r.stderr and "Traceback" not in r.stderr

@@ -35,8 +35,11 @@ if ((${#pip_missing[@]})); then
 fi
 
 # Optional test anchors: the tests that use them skip with a one-line note when they do not
-# install (no network, no wheel for this platform). milvus-lite: the Milvus Lite test.
-for spec in "milvus_lite:milvus-lite"; do
+# install (no network, no wheel for this platform). milvus-lite: the Milvus Lite test; the
+# graph anchors of the harness (benchs/anchors.py): usearch, NGT, rabitqlib (SymphonyQG), SVS,
+# ScaNN.
+for spec in "milvus_lite:milvus-lite" "usearch:usearch" "ngtpy:ngt" "rabitqlib:rabitqlib" \
+            "svs:scalable-vs" "scann:scann"; do
   m=${spec%%:*}; pkg=${spec#*:}
   if ! "$PYTHON" -c "import $m" 2>/dev/null; then
     echo "[setup] pip install $pkg (optional)"

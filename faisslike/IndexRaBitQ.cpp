@@ -320,7 +320,7 @@ struct IVFRaBitQFastScanner : InvertedListScanner {
     const kernels::KernelTable& K = kernels::current();
     const RaBitQuantizer& rq;
     RaBitQuantizer::Query s;  // float preparation (r, norms); qb 0
-    std::vector<float> centroid, lut, ftab, tmp_factors;
+    std::vector<float> centroid, tmp_factors;
     std::vector<uint8_t> qlut, tmp_blocks;
     std::vector<uint16_t> sums;
     std::vector<uint32_t> masks;
@@ -333,8 +333,6 @@ struct IVFRaBitQFastScanner : InvertedListScanner {
         : ivf(ivf),
           rq(ivf.rabitq),
           centroid(size_t(ivf.d)),
-          lut(ivf.M * 4),
-          ftab(ivf.M * 16),
           qlut(ivf.M4 * 16),
           sums(IndexIVF::kScanBlock),
           masks(IndexIVF::kScanBlock / 32) {
@@ -344,39 +342,9 @@ struct IVFRaBitQFastScanner : InvertedListScanner {
     void set_list(size_t list_no, float) override {
         ivf.quantizer->reconstruct(idx_t(list_no), centroid.data());
         rq.set_query(K, x, centroid.data(), s);
-        // Table of group m: entry v = sum of r over the components whose bit is set in v;
-        // its minimum is the sum of the negative components, its span their absolute sum,
-        // so one pass quantizes it (value ~ sum / scale + bias, as pq4::quantize_table).
-        const size_t d = rq.d, M = ivf.M;
-        float span = 0;
-        bias = 0;
-        for (size_t m = 0; m < M; ++m) {
-            float* r4 = lut.data() + m * 4;
-            float lo = 0, sp = 0;
-            for (size_t t = 0; t < 4; ++t) {
-                r4[t] = 4 * m + t < d ? s.r[4 * m + t] : 0.0f;
-                lo += std::min(0.0f, r4[t]);
-                sp += std::fabs(r4[t]);
-            }
-            bias += lo;
-            span = std::max(span, sp);
-        }
-        scale = span > 0 ? 255.0f / span : 1.0f;
-        // Entries relative to the minimum: the positive parts of the set components plus the
-        // negated negative parts of the clear ones, built by doubling (15 adds a table).
-        float* t = ftab.data();
-        for (size_t m = 0; m < M; ++m, t += 16) {
-            const float* r4 = lut.data() + m * 4;
-            t[0] = 0;
-            for (size_t b = 0; b < 4; ++b) t[0] += std::max(0.0f, -r4[b]);
-            for (size_t b = 0, w = 1; b < 4; ++b, w *= 2) {
-                const float step = std::max(0.0f, r4[b]) - std::max(0.0f, -r4[b]);
-                for (size_t v = 0; v < w; ++v) t[v + w] = t[v] + step;
-            }
-        }
-        const float* ft = ftab.data();
-        uint8_t* qt = qlut.data();
-        for (size_t i = 0; i < M * 16; ++i) qt[i] = pq4::round_u8(ft[i] * scale);
+        // Group m's table: entry v = sum of r over the components whose bit is set in v,
+        // relative to its minimum, quantized (value ~ sum / scale + bias).
+        K.rabitq_fs_tables(s.r.data(), rq.d, ivf.M, qlut.data(), &bias, &scale);
         const InvertedLists& il = *ivf.invlists;
         base = il.get_codes(list_no);
         packed = ivf.packed_list(list_no, il.list_size(list_no), tmp_blocks, tmp_factors);

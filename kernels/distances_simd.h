@@ -476,6 +476,7 @@ struct TableFor {
         &pq4_scan<Arch>,
         &rabitq_dot_ny<Arch>,
         &rabitq_code_ip<Arch>,
+        &rabitq_fs_tables<Arch>,
     };
 };
 

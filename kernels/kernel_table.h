@@ -67,6 +67,10 @@ struct KernelTable {
     // sum_i q_i ((sign_i << ex_bits) + ex_i), ex_bits in [0, 8]; 8 bytes readable past ex.
     float (*rabitq_code_ip)(const uint8_t* sign, const uint8_t* ex, size_t ex_bits, const float* q,
                             size_t d);
+    // The 8-bit tables of the RaBitQ fast-scan 1-bit stage for residual r (M groups of 4
+    // components, M x 16 bytes), their scale and bias (kernels/rabitq_simd.h).
+    void (*rabitq_fs_tables)(const float* r, size_t d, size_t M, uint8_t* qlut, float* bias,
+                             float* scale);
 };
 
 // Defined in the per-ISA translation units. Call only when simd_level_supported().

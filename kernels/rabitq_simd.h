@@ -6,6 +6,8 @@
 // 1-bit estimate is quantized to qb bits and stored as qb bit planes of nwords 64-bit words.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -181,6 +183,93 @@ FAISSLIKE_KERNEL float rabitq_code_ip(const uint8_t* sign, const uint8_t* ex, si
         s += q[i] * float((sb << ex_bits) + e);
     }
     return s;
+}
+
+// Tables of the RaBitQ fast-scan 1-bit stage (IndexIVFRaBitQFastScan): group m (m < M) of the
+// 4 components r[4m .. 4m + 3] (zero past d) gets, for each subset v of them (bit t of v:
+// component 4m + t), the sum of r over v minus the group's minimum (the sum of its negative
+// components), quantized with one scale for all groups: qlut[16 m + v] = round(t * scale),
+// scale = 255 / (largest group span). *bias = the sum of all negative components, so a code's
+// sum of r over its set bits ~ (sum of its entries) / scale + bias. The entries are sums in a
+// fixed order on every ISA; the quantization may round an exact tie differently (FMA).
+template <class Arch>
+FAISSLIKE_KERNEL void rabitq_fs_tables(const float* r, size_t d, size_t M, uint8_t* qlut,
+                                       float* bias_out, float* scale_out) {
+    constexpr bool vec =
+        std::is_base_of<xsimd::avx2, Arch>::value || std::is_base_of<xsimd::avx512f, Arch>::value;
+    // Group m's components, zero past d (a copy only for the last, partial group).
+    auto group = [&](size_t m, float* tmp) -> const float* {
+        if (4 * m + 4 <= d) return r + 4 * m;
+        for (size_t t = 0; t < 4; ++t) tmp[t] = 4 * m + t < d ? r[4 * m + t] : 0.0f;
+        return tmp;
+    };
+    // Sums in the order of two horizontal adds, (c0 + c1) + (c2 + c3), on every ISA.
+    auto lo_span = [&](const float* g, float& lo, float& sp) {
+        if constexpr (vec) {
+            const __m128 a = _mm_loadu_ps(g);
+            const __m128 n = _mm_min_ps(_mm_setzero_ps(), a);
+            const __m128 ab = _mm_andnot_ps(_mm_set1_ps(-0.0f), a);
+            const __m128 h = _mm_hadd_ps(n, ab);
+            const __m128 h2 = _mm_hadd_ps(h, h);
+            lo = _mm_cvtss_f32(h2);
+            sp = _mm_cvtss_f32(_mm_shuffle_ps(h2, h2, 1));
+        } else {
+            lo = (std::min(0.0f, g[0]) + std::min(0.0f, g[1])) +
+                 (std::min(0.0f, g[2]) + std::min(0.0f, g[3]));
+            sp = (std::fabs(g[0]) + std::fabs(g[1])) + (std::fabs(g[2]) + std::fabs(g[3]));
+        }
+    };
+    float tmp[4];
+    float bias = 0.0f, span = 0.0f;
+    for (size_t m = 0; m < M; ++m) {
+        float lo, sp;
+        lo_span(group(m, tmp), lo, sp);
+        bias += lo;
+        span = std::max(span, sp);
+    }
+    const float scale = span > 0.0f ? 255.0f / span : 1.0f;
+    *bias_out = bias;
+    *scale_out = scale;
+    for (size_t m = 0; m < M; ++m) {
+        const float* g = group(m, tmp);
+        float lo, sp;
+        lo_span(g, lo, sp);
+        uint8_t* q = qlut + 16 * m;
+        // Entry v: -lo + the components whose bit is set in v, added in component order.
+        if constexpr (vec) {
+            // Entries 0..7 in one register, 8..15 (the same plus c3) in another.
+            const __m256 m0 = _mm256_castsi256_ps(_mm256_setr_epi32(0, -1, 0, -1, 0, -1, 0, -1));
+            const __m256 m1 = _mm256_castsi256_ps(_mm256_setr_epi32(0, 0, -1, -1, 0, 0, -1, -1));
+            const __m256 m2 = _mm256_castsi256_ps(_mm256_setr_epi32(0, 0, 0, 0, -1, -1, -1, -1));
+            const __m256 c = _mm256_broadcast_ps(reinterpret_cast<const __m128*>(g));
+            __m256 t0 = _mm256_set1_ps(-lo);
+            t0 = _mm256_add_ps(t0, _mm256_and_ps(_mm256_permute_ps(c, 0x00), m0));
+            t0 = _mm256_add_ps(t0, _mm256_and_ps(_mm256_permute_ps(c, 0x55), m1));
+            t0 = _mm256_add_ps(t0, _mm256_and_ps(_mm256_permute_ps(c, 0xaa), m2));
+            const __m256 t1 = _mm256_add_ps(t0, _mm256_permute_ps(c, 0xff));
+            const __m256 sc = _mm256_set1_ps(scale), half = _mm256_set1_ps(0.5f);
+            const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(255.0f);
+            auto quant = [&](__m256 t) {
+                const __m256 y = _mm256_min_ps(top, _mm256_max_ps(zero, _mm256_fmadd_ps(t, sc, half)));
+                return _mm256_cvttps_epi32(y);
+            };
+            // 32-bit -> 16-bit packs within 128-bit lanes: reorder the 64-bit quarters.
+            const __m256i w = _mm256_permute4x64_epi64(_mm256_packus_epi32(quant(t0), quant(t1)),
+                                                       0xd8);
+            const __m128i b = _mm_packus_epi16(_mm256_castsi256_si128(w),
+                                               _mm256_extracti128_si256(w, 1));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(q), b);
+        } else {
+            for (size_t v = 0; v < 16; ++v) {
+                float t = -lo;
+                if (v & 1) t += g[0];
+                if (v & 2) t += g[1];
+                if (v & 4) t += g[2];
+                if (v & 8) t += g[3];
+                q[v] = uint8_t(std::min(255.0f, std::max(0.0f, t * scale + 0.5f)));
+            }
+        }
+    }
 }
 
 }  // namespace kernels

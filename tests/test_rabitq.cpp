@@ -71,6 +71,52 @@ TEST(RaBitQ, DotKernelOfEveryIsaEqualsDirectCount) {
     }
 }
 
+TEST(RaBitQ, FastScanTablesOfEveryIsaEqualDirectSums) {
+    const kernels::KernelTable* ref = kernels::kernel_table(SIMDLevel::NONE);
+    for (size_t d : {1, 3, 4, 5, 17, 64, 128, 130, 768}) {
+        const size_t M = (d + 3) / 4;
+        std::vector<float> r = randn(d, uint32_t(7 * d));
+        r[0] = 0.0f;  // zero components are neither negative nor positive
+        std::vector<uint8_t> q0(M * 16);
+        float bias0 = 0, scale0 = 0;
+        ref->rabitq_fs_tables(r.data(), d, M, q0.data(), &bias0, &scale0);
+        // Direct: sums in double, one scale over the largest group span.
+        double bias = 0, span = 0;
+        for (size_t i = 0; i < d; ++i) bias += std::min(0.0f, r[i]);
+        for (size_t m = 0; m < M; ++m) {
+            double sp = 0;
+            for (size_t t = 0; t < 4 && 4 * m + t < d; ++t) sp += std::fabs(r[4 * m + t]);
+            span = std::max(span, sp);
+        }
+        ASSERT_NEAR(bias0, bias, 1e-5 * (1 + std::fabs(bias))) << d;
+        ASSERT_NEAR(scale0, 255.0 / span, 1e-4 * 255.0 / span) << d;
+        for (size_t m = 0; m < M; ++m)
+            for (size_t v = 0; v < 16; ++v) {
+                double t = 0, lo = 0;
+                for (size_t b = 0; b < 4 && 4 * m + b < d; ++b) {
+                    lo += std::min(0.0f, r[4 * m + b]);
+                    if (v >> b & 1) t += r[4 * m + b];
+                }
+                const double want = (t - lo) * scale0;
+                ASSERT_LE(std::fabs(double(q0[16 * m + v]) - want), 0.5 + 1e-3)
+                    << "d=" << d << " m=" << m << " v=" << v;
+            }
+        for (const kernels::KernelTable* K : tables()) {
+            std::vector<uint8_t> q1(M * 16);
+            float bias1 = 0, scale1 = 0;
+            K->rabitq_fs_tables(r.data(), d, M, q1.data(), &bias1, &scale1);
+            EXPECT_EQ(bias1, bias0) << d;
+            EXPECT_EQ(scale1, scale0) << d;
+            size_t differ = 0;
+            for (size_t i = 0; i < M * 16; ++i) {
+                ASSERT_LE(std::abs(int(q1[i]) - int(q0[i])), 1) << "d=" << d << " i=" << i;
+                differ += q1[i] != q0[i];
+            }
+            EXPECT_LE(differ, M * 16 / 100 + 1) << "d=" << d;  // only rounding ties differ
+        }
+    }
+}
+
 TEST(RaBitQ, CodeInnerProductOfEveryIsaAgreesWithScalar) {
     std::mt19937 rng(5);
     const kernels::KernelTable* ref = kernels::kernel_table(SIMDLevel::NONE);

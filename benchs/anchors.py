@@ -27,6 +27,14 @@ def _dir_bytes(path):
     return total
 
 
+def saved_bytes(save, name="index"):
+    """Size of what save(path) writes (a file, or a directory tree)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        p = os.path.join(tmp, name)
+        save(p)
+        return os.path.getsize(p) if os.path.isfile(p) else _dir_bytes(tmp)
+
+
 def _labels(I, nq, k):
     I = np.asarray(I).reshape(nq, -1)[:, :k]
     out = np.full((nq, k), -1, dtype=np.int64)
@@ -73,10 +81,7 @@ class UsearchAdapter(AnchorAdapter):
         return np.asarray(m.distances).reshape(len(xq), -1), _labels(m.keys, len(xq), k)
 
     def size_bytes(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            p = os.path.join(tmp, "u.usearch")
-            self.index.save(p)
-            return os.path.getsize(p)
+        return saved_bytes(self.index.save, "u.usearch")
 
 
 class SvsAdapter(AnchorAdapter):
@@ -134,10 +139,7 @@ class SymqgAdapter(AnchorAdapter):
         return np.asarray(D).reshape(len(xq), -1), _labels(I, len(xq), k)
 
     def size_bytes(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            p = os.path.join(tmp, "qg.index")
-            self.index.save(p)
-            return os.path.getsize(p) if os.path.isfile(p) else _dir_bytes(tmp)
+        return saved_bytes(self.index.save, "qg.index")
 
 
 class NgtAdapter(AnchorAdapter):

@@ -56,7 +56,6 @@ import platform
 import re
 import signal
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -282,10 +281,7 @@ class HnswlibAdapter(Adapter):
         return dist, labels.astype(np.int64)
 
     def size_bytes(self):
-        with tempfile.TemporaryDirectory() as tmp:
-            p = os.path.join(tmp, "h.bin")
-            self.index.save_index(p)
-            return os.path.getsize(p)
+        return anchors.saved_bytes(self.index.save_index, "h.bin")
 
 
 def load_libraries(wanted):

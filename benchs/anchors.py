@@ -145,7 +145,8 @@ class SymqgAdapter(AnchorAdapter):
 class NgtAdapter(AnchorAdapter):
     """NGT ONNG (ann-benchmarks' NGT-onng recipe: ANNG with 100 creation edges, then
     reconstructed to 10 outgoing / 120 incoming edges); swept: epsilon, mapped from the
-    efSearch position onto -0.02 .. 0.6 (NGT's search-range coefficient)."""
+    efSearch position onto -0.02 .. 0.6 (NGT's search-range coefficient). Batches are a
+    Python loop of single queries on one thread: its batch QPS at --threads 2 is understated."""
     lib, module, pip = "ngt", "ngtpy", "ngt"
     EPSILONS = [-0.02, 0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.3, 0.4, 0.6]
 

@@ -284,14 +284,16 @@ class HnswlibAdapter(Adapter):
         return anchors.saved_bytes(self.index.save_index, "h.bin")
 
 
+BUILTIN_LIBS = (("faisslike", FaisslikeAdapter), ("faiss", FaissAdapter), ("hnswlib", HnswlibAdapter))
+
+
 def load_libraries(wanted):
-    unknown = set(wanted) - {"faisslike", "faiss", "hnswlib"} - {a.lib for a in anchors.ANCHORS}
+    known = [name for name, _ in BUILTIN_LIBS] + [a.lib for a in anchors.ANCHORS]
+    unknown = set(wanted) - set(known)
     if unknown:
-        raise BenchError(f"unknown --libs {sorted(unknown)}: expected faisslike, faiss, hnswlib, "
-                         + ", ".join(a.lib for a in anchors.ANCHORS))
+        raise BenchError(f"unknown --libs {sorted(unknown)}: expected " + ", ".join(known))
     libs = []
-    for name, adapter in (("faisslike", FaisslikeAdapter), ("faiss", FaissAdapter),
-                          ("hnswlib", HnswlibAdapter)):
+    for name, adapter in BUILTIN_LIBS:
         if name not in wanted:
             continue
         try:
@@ -630,7 +632,7 @@ def sweep(args, configs, libs, ds, xb, xq, xt, gt, keep, gt_keep, results, out, 
             except Exception as e:
                 # An anchor refusing this data (e.g. a dimension its layout lacks) is a note,
                 # not the end of the run; our own libraries' errors still stop it.
-                if name in ("faisslike", "faiss", "hnswlib"):
+                if not isinstance(a, anchors.AnchorAdapter):
                     raise
                 print(f"[bench] {name} cannot build {cfg.key} here: {e}; skipped", file=sys.stderr)
                 continue

@@ -1,4 +1,5 @@
 """The ANN harness: TEXMEX readers, the quick run's outputs, and one-line errors on bad input."""
+import importlib
 import json
 import os
 import pathlib
@@ -11,6 +12,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchs"))
+import anchors  # noqa: E402
 import datasets  # noqa: E402
 
 BENCH = [sys.executable, str(ROOT / "benchs" / "ann_bench.py")]
@@ -246,9 +248,6 @@ ANCHOR_LIBS = ["usearch", "svs", "symqg", "ngt", "scann"]
 def test_graph_anchors_reach_high_recall(tmp_path, metric):
     """Every graph anchor that imports is built, swept and compared; each one that did not
     import is named in a one-line note. A wrong id mapping or metric would show as low recall."""
-    import importlib
-    sys.path.insert(0, str(ROOT / "benchs"))
-    import anchors
     present = []
     for a in anchors.ANCHORS:
         try:

@@ -53,18 +53,20 @@ size_t IndexIVFPQFastScan::packed_bytes() const {
 
 namespace {
 
-// One query's probed lists: float tables (one shared, or one per list for L2 residuals),
-// their 8-bit versions (each on its own scale), and what each list adds to its sums.
+// One query's probed lists: their 8-bit tables (each on its own scale) and what each list adds
+// to its sums; the float tables for the exact re-scoring: one shared, one per list (L2
+// residuals), or, with precomputed tables, none (list l's is its precomputed table - 2 <x, .>,
+// formed again for the few candidates: a query's 16+ float tables would not stay in cache
+// between the scan and the re-scoring).
 struct ProbePlan {
     size_t np = 0, M = 0, M4 = 0;
-    bool shared = true;
+    bool shared = true, pre = false;
+    const float* pt = nullptr;  // precomputed tables (pre)
     std::vector<idx_t> lists;
     std::vector<float> ftab, extra;  // extra: added to a list's exact sums
     std::vector<uint8_t> qtab;
     std::vector<float> scale, tbias;  // per table
-    std::vector<float> qip, r;        // scratch
-
-    const float* table(size_t p) const { return ftab.data() + (shared ? 0 : p) * M * 16; }
+    std::vector<float> qip, r;        // pre: -2 <x, .> per entry; r: scratch
 
     void build(const IndexIVFPQFastScan& ix, const float* x, const idx_t* assign,
                const float* coarse, size_t nprobe) {
@@ -73,7 +75,8 @@ struct ProbePlan {
         const size_t T = M * 16;
         const bool ip = ix.metric_type == METRIC_INNER_PRODUCT;
         const bool residual_L2 = ix.by_residual && !ip;
-        const bool pre = residual_L2 && ix.uses_precomputed_table();
+        pre = residual_L2 && ix.uses_precomputed_table();
+        pt = pre ? ix.precomputed_table.data() : nullptr;
         shared = !residual_L2;
         lists.clear();
         extra.clear();
@@ -88,35 +91,40 @@ struct ProbePlan {
         }
         np = lists.size();
         const size_t nt = shared ? 1 : np;
-        ftab.resize(nt * T);
+        tbias.resize(nt);
+        scale.resize(nt);
+        qtab.resize(nt * M4 * 16);
+        // Each table on its own 8-bit scale: a far list's wide table does not coarsen a near
+        // list's.
+        auto quantize = [&](size_t t, const float* f) {
+            pq4::quantize_table(f, M, M4, qtab.data() + t * M4 * 16, scale[t], tbias[t]);
+        };
         if (shared) {
+            ftab.resize(T);
             ix.pq.compute_table(ix.metric_type, x, ftab.data());
             if (ip)
                 for (float& v : ftab) v = -v;
+            quantize(0, ftab.data());
         } else if (pre) {
             // ||r||^2 + 2 <c, r> from the list's precomputed table, - 2 <x, r> from the query.
             qip.resize(T);
             ix.pq.compute_inner_prod_table(x, qip.data());
+            for (float& v : qip) v *= -2.0f;
+            r.resize(T);
             for (size_t p = 0; p < np; ++p) {
-                const float* pt = ix.precomputed_table.data() + size_t(lists[p]) * T;
-                float* t = ftab.data() + p * T;
-                for (size_t e = 0; e < T; ++e) t[e] = pt[e] - 2.0f * qip[e];
+                const float* l = pt + size_t(lists[p]) * T;
+                for (size_t e = 0; e < T; ++e) r[e] = l[e] + qip[e];
+                quantize(p, r.data());
             }
         } else {
+            ftab.resize(np * T);
             r.resize(size_t(ix.d));
             for (size_t p = 0; p < np; ++p) {
                 ix.compute_residual(x, size_t(lists[p]), r.data());
                 ix.pq.compute_distance_table(r.data(), ftab.data() + p * T);
+                quantize(p, ftab.data() + p * T);
             }
         }
-        // Each table on its own 8-bit scale: a far list's wide table does not coarsen a near
-        // list's.
-        tbias.resize(nt);
-        scale.resize(nt);
-        qtab.resize(nt * M4 * 16);
-        for (size_t t = 0; t < nt; ++t)
-            pq4::quantize_table(ftab.data() + t * T, M, M4, qtab.data() + t * M4 * 16, scale[t],
-                                tbias[t]);
     }
 
     // Probe p's quantized table; its vectors' keys are (p << 32) + offset in the list.
@@ -126,9 +134,17 @@ struct ProbePlan {
     }
 
     float exact(size_t p, const uint8_t* code) const {
-        const float* t = table(p);
         float s = 0;
-        for (size_t m = 0; m < M; ++m) s += t[m * 16 + pq4::nibble(code, m)];
+        if (pre) {
+            const float* l = pt + size_t(lists[p]) * M * 16;
+            for (size_t m = 0; m < M; ++m) {
+                const size_t e = m * 16 + pq4::nibble(code, m);
+                s += l[e] + qip[e];
+            }
+        } else {
+            const float* t = ftab.data() + (shared ? 0 : p) * M * 16;
+            for (size_t m = 0; m < M; ++m) s += t[m * 16 + pq4::nibble(code, m)];
+        }
         return s + extra[p];
     }
 };

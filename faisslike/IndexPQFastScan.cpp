@@ -59,30 +59,9 @@ void check_args(size_t nbits, int bbs, size_t M, MetricType metric) {
 float quantize_table(const float* table, size_t M, size_t M4, uint8_t* qtable, float& scale,
                      float& bias) {
     // Per sub-quantizer offsets (their sum is the bias) and one scale for all, so that every
-    // entry fits 0..255 and a sum of M4 entries fits 16 bits. Runs once per query and probed
-    // list: no allocation (each minimum is found again in the second pass), plain loops.
-    auto min16 = [](const float* t) {
-        float lo = t[0];
-        for (size_t j = 1; j < 16; ++j) lo = std::min(lo, t[j]);
-        return lo;
-    };
-    float span = 0;
-    bias = 0;
-    for (size_t m = 0; m < M; ++m) {
-        const float* t = table + m * 16;
-        float hi = t[0];
-        for (size_t j = 1; j < 16; ++j) hi = std::max(hi, t[j]);
-        const float lo = min16(t);
-        bias += lo;
-        span = std::max(span, hi - lo);
-    }
-    scale = span > 0 ? 255.0f / span : 1.0f;
-    std::memset(qtable, 0, M4 * 16);
-    for (size_t m = 0; m < M; ++m) {
-        const float* t = table + m * 16;
-        const float lo = min16(t);
-        for (size_t j = 0; j < 16; ++j) qtable[m * 16 + j] = round_u8((t[j] - lo) * scale);
-    }
+    // entry fits 0..255 and a sum of M4 entries fits 16 bits (kernels/pq4_simd.h).
+    FAISSLIKE_THROW_IF_NOT_FMT(M <= M4 && M4 <= 256, "pq4 table of M=%zu, M4=%zu", M, M4);
+    kernels::current().pq4_quantize_table(table, M, M4, qtable, &scale, &bias);
     return float(M) * 0.5f / scale;
 }
 

@@ -165,16 +165,18 @@ FAISSLIKE_KERNEL size_t filter_lt_impl(const float* a, const float* b, float sig
     for (; i + W <= n; i += W) {
         B v = O::load(a + i) * vsign;
         if (with_b) v = v + O::load(b + i);
-        // Once the heap is full almost no block passes, so the lane loop is rare.
-        if (O::any_lt(v, vthr)) {
+        // Once the heap is full almost no block passes; a passing one costs one branch per
+        // passing lane (not one unpredictable branch per lane).
+        uint32_t m = O::lt_mask(v, vthr);
+        if (m) {
             alignas(64) float buf[W];
             O::store(buf, v);
-            for (size_t l = 0; l < W; ++l) {
-                if (buf[l] < thr) {
-                    vals[cnt] = buf[l];
-                    idx[cnt++] = int32_t(i + l);
-                }
-            }
+            do {
+                const size_t l = size_t(__builtin_ctz(m));
+                m &= m - 1;
+                vals[cnt] = buf[l];
+                idx[cnt++] = int32_t(i + l);
+            } while (m);
         }
     }
     for (; i < n; ++i) {
@@ -474,6 +476,7 @@ struct TableFor {
         &hamming_ny<Arch>,
         &hamming_batch4<Arch>,
         &pq4_scan<Arch>,
+        &pq4_quantize_table<Arch>,
         &rabitq_dot_ny<Arch>,
         &rabitq_code_ip<Arch>,
         &rabitq_fs_tables<Arch>,

@@ -59,6 +59,10 @@ struct KernelTable {
     // and bit j of masks[q * nblocks + b] is set when that sum is <= lim[q].
     void (*pq4_scan)(const uint8_t* blocks, size_t nblocks, size_t M4, const uint8_t* const* lut,
                      size_t nq, const uint16_t* lim, uint16_t* out, uint32_t* masks);
+    // A float table (M x 16, M <= 256) quantized for pq4_scan (M4 x 16): its scale and bias
+    // (kernels/pq4_simd.h). The same bytes on every ISA.
+    void (*pq4_quantize_table)(const float* table, size_t M, size_t M4, uint8_t* qtable,
+                               float* scale, float* bias);
     // RaBitQ (kernels/rabitq_simd.h): for n codes stride bytes apart whose first nbytes hold
     // sign bits, dot[j] = sum_b 2^b popcount(plane_b & signs_j) over qb (1..8) query bit
     // planes of ceil(nbytes / 8) words, and pop[j] = popcount(signs_j).

@@ -148,6 +148,72 @@ FAISSLIKE_KERNEL void pq4_scan_q(const uint8_t* blocks, size_t nblocks, size_t M
     }
 }
 
+// A query's float table (M x 16, smaller is better) quantized to the kernel's uint8 entries
+// (M4 x 16, padding zero): entry = round((t - lo_m) * scale), lo_m the smallest entry of
+// sub-quantizer m, one scale for all so that every entry fits 0..255. *bias = sum of the lo_m
+// (in order m = 0, 1, ...), so a sum maps back as sum / scale + bias. Every ISA gives the
+// scalar path's bytes: min / max are exact, and the rounding is the same sub, mul, add.
+template <class Arch>
+FAISSLIKE_KERNEL void pq4_quantize_table(const float* table, size_t M, size_t M4, uint8_t* qtable,
+                                         float* scale_out, float* bias_out) {
+    constexpr bool vec =
+        std::is_base_of<xsimd::avx2, Arch>::value || std::is_base_of<xsimd::avx512f, Arch>::value;
+    float lo_buf[256];
+    float bias = 0, span = 0;
+    for (size_t m = 0; m < M; ++m) {
+        const float* t = table + m * 16;
+        float lo, hi;
+        if constexpr (vec) {
+            const __m256 a = _mm256_loadu_ps(t), b = _mm256_loadu_ps(t + 8);
+            const __m256 mn8 = _mm256_min_ps(a, b), mx8 = _mm256_max_ps(a, b);
+            __m128 mn = _mm_min_ps(_mm256_castps256_ps128(mn8), _mm256_extractf128_ps(mn8, 1));
+            __m128 mx = _mm_max_ps(_mm256_castps256_ps128(mx8), _mm256_extractf128_ps(mx8, 1));
+            mn = _mm_min_ps(mn, _mm_movehl_ps(mn, mn));
+            mx = _mm_max_ps(mx, _mm_movehl_ps(mx, mx));
+            lo = _mm_cvtss_f32(_mm_min_ss(mn, _mm_shuffle_ps(mn, mn, 1)));
+            hi = _mm_cvtss_f32(_mm_max_ss(mx, _mm_shuffle_ps(mx, mx, 1)));
+        } else {
+            lo = hi = t[0];
+            for (size_t j = 1; j < 16; ++j) {
+                lo = t[j] < lo ? t[j] : lo;
+                hi = t[j] > hi ? t[j] : hi;
+            }
+        }
+        lo_buf[m] = lo;
+        bias += lo;
+        span = hi - lo > span ? hi - lo : span;
+    }
+    const float scale = span > 0 ? 255.0f / span : 1.0f;
+    *scale_out = scale;
+    *bias_out = bias;
+    for (size_t m = 0; m < M; ++m) {
+        const float* t = table + m * 16;
+        uint8_t* q = qtable + m * 16;
+        const float lo = lo_buf[m];
+        if constexpr (vec) {
+            const __m256 vlo = _mm256_set1_ps(lo), vs = _mm256_set1_ps(scale);
+            const __m256 half = _mm256_set1_ps(0.5f), zero = _mm256_setzero_ps();
+            const __m256 top = _mm256_set1_ps(255.0f);
+            auto quant = [&](const float* p) {
+                const __m256 y = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(p), vlo), vs), half);
+                return _mm256_cvttps_epi32(_mm256_min_ps(top, _mm256_max_ps(zero, y)));
+            };
+            const __m256i a = quant(t), b = quant(t + 8);
+            const __m128i w0 = _mm_packus_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+            const __m128i w1 = _mm_packus_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm_packus_epi16(w0, w1));
+        } else {
+            for (size_t j = 0; j < 16; ++j) {
+                float y = (t[j] - lo) * scale + 0.5f;
+                y = y < 0.0f ? 0.0f : y;
+                y = y > 255.0f ? 255.0f : y;
+                q[j] = uint8_t(y);
+            }
+        }
+    }
+    for (size_t i = M * 16; i < M4 * 16; ++i) qtable[i] = 0;
+}
+
 template <class Arch>
 void pq4_scan(const uint8_t* blocks, size_t nblocks, size_t M4, const uint8_t* const* lut,
               size_t nq, const uint16_t* lim, uint16_t* out, uint32_t* masks) {

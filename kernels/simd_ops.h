@@ -40,6 +40,14 @@ struct Ops {
     static inline B fmadd(const B& a, const B& b, const B& c) { return xsimd::fma(a, b, c); }
     static inline float hsum(const B& v) { return xsimd::hadd(v); }
     static inline bool any_lt(const B& a, const B& b) { return xsimd::any(a < b); }
+    // Bit l set when a[l] < b[l] (xsimd 8 has no mask()).
+    static inline uint32_t lt_mask(const B& a, const B& b) {
+        if constexpr (std::is_base_of<xsimd::avx512f, Arch>::value) {
+            return uint32_t(_mm512_cmp_ps_mask(__m512(a), __m512(b), _CMP_LT_OQ));
+        } else {
+            return uint32_t(_mm256_movemask_ps(_mm256_cmp_ps(__m256(a), __m256(b), _CMP_LT_OQ)));
+        }
+    }
     static inline B min(const B& a, const B& b) { return xsimd::min(a, b); }
     // a < b ? x : y, lane-wise.
     static inline B select_lt(const B& a, const B& b, const B& x, const B& y) {
@@ -98,6 +106,7 @@ struct Ops<ScalarArch> {
     static inline B fmadd(B a, B b, B c) { return a * b + c; }
     static inline float hsum(B v) { return v; }
     static inline bool any_lt(B a, B b) { return a < b; }
+    static inline uint32_t lt_mask(B a, B b) { return a < b ? 1u : 0u; }
     static inline B min(B a, B b) { return a < b ? a : b; }
     static inline B select_lt(B a, B b, B x, B y) { return a < b ? x : y; }
     static inline B iota() { return 0.0f; }

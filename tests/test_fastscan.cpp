@@ -66,6 +66,52 @@ TEST(FastScan, KernelOfEveryIsaEqualsScalar) {
     }
 }
 
+// The table quantization: every ISA writes the scalar path's bytes, scale and bias, and the
+// scalar path is the definition (per sub-quantizer minimum, one scale, round half up).
+TEST(FastScan, TableQuantizationOfEveryIsaEqualsScalar) {
+    std::mt19937 rng(11);
+    std::normal_distribution<float> g(0.0f, 3.0f);
+    const kernels::KernelTable* ref = kernels::kernel_table(SIMDLevel::NONE);
+    for (size_t M : {1, 3, 4, 16, 33, 256}) {
+        const size_t M4 = (M + 3) / 4 * 4;
+        for (int trial = 0; trial < 4; ++trial) {
+            std::vector<float> t(M * 16);
+            for (auto& v : t) v = g(rng);
+            if (trial == 1) std::fill(t.begin(), t.end(), 2.5f);          // span 0
+            if (trial == 2) for (auto& v : t) v = std::round(v) * 0.25f;  // exact halves
+            if (trial == 3) t[5] = -1e6f;                                 // one wide table
+            std::vector<uint8_t> q1(M4 * 16, 77);
+            float s1, b1;
+            ref->pq4_quantize_table(t.data(), M, M4, q1.data(), &s1, &b1);
+            // The definition.
+            float bias = 0, span = 0;
+            std::vector<float> lo(M);
+            for (size_t m = 0; m < M; ++m) {
+                lo[m] = *std::min_element(&t[m * 16], &t[m * 16 + 16]);
+                bias += lo[m];
+                span = std::max(span, *std::max_element(&t[m * 16], &t[m * 16 + 16]) - lo[m]);
+            }
+            const float scale = span > 0 ? 255.0f / span : 1.0f;
+            ASSERT_EQ(s1, scale);
+            ASSERT_EQ(b1, bias);
+            for (size_t i = 0; i < M4 * 16; ++i) {
+                const float y = i < M * 16 ? (t[i] - lo[i / 16]) * scale + 0.5f : 0.0f;
+                ASSERT_EQ(q1[i], uint8_t(std::min(255.0f, std::max(0.0f, y)))) << "M=" << M << " i=" << i;
+            }
+            for (SIMDLevel l : {SIMDLevel::AVX2, SIMDLevel::AVX512}) {
+                if (!simd_level_supported(l)) continue;
+                SCOPED_TRACE(simd_level_name(l));
+                std::vector<uint8_t> q2(M4 * 16, 99);
+                float s2, b2;
+                kernels::kernel_table(l)->pq4_quantize_table(t.data(), M, M4, q2.data(), &s2, &b2);
+                EXPECT_EQ(q1, q2) << "M=" << M << " trial=" << trial;
+                EXPECT_EQ(s1, s2);
+                EXPECT_EQ(b1, b2);
+            }
+        }
+    }
+}
+
 namespace {
 
 // Every vector's exact PQ distance (the float tables), via IndexPQ with k = ntotal.

@@ -195,12 +195,15 @@ FAISSLIKE_KERNEL void pq4_quantize_table(const float* table, size_t M, size_t M4
             const __m256 half = _mm256_set1_ps(0.5f), zero = _mm256_setzero_ps();
             const __m256 top = _mm256_set1_ps(255.0f);
             auto quant = [&](const float* p) {
-                const __m256 y = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(p), vlo), vs), half);
+                const __m256 y =
+                    _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(p), vlo), vs), half);
                 return _mm256_cvttps_epi32(_mm256_min_ps(top, _mm256_max_ps(zero, y)));
             };
             const __m256i a = quant(t), b = quant(t + 8);
-            const __m128i w0 = _mm_packus_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
-            const __m128i w1 = _mm_packus_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+            const __m128i w0 =
+                _mm_packus_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+            const __m128i w1 =
+                _mm_packus_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
             _mm_storeu_si128(reinterpret_cast<__m128i*>(q), _mm_packus_epi16(w0, w1));
         } else {
             for (size_t j = 0; j < 16; ++j) {

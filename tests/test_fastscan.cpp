@@ -77,9 +77,10 @@ TEST(FastScan, TableQuantizationOfEveryIsaEqualsScalar) {
         for (int trial = 0; trial < 4; ++trial) {
             std::vector<float> t(M * 16);
             for (auto& v : t) v = g(rng);
-            if (trial == 1) std::fill(t.begin(), t.end(), 2.5f);          // span 0
-            if (trial == 2) for (auto& v : t) v = std::round(v) * 0.25f;  // exact halves
-            if (trial == 3) t[5] = -1e6f;                                 // one wide table
+            if (trial == 1) std::fill(t.begin(), t.end(), 2.5f);  // span 0
+            if (trial == 2)
+                for (auto& v : t) v = std::round(v) * 0.25f;  // exact halves
+            if (trial == 3) t[5] = -1e6f;                     // one wide table
             std::vector<uint8_t> q1(M4 * 16, 77);
             float s1, b1;
             ref->pq4_quantize_table(t.data(), M, M4, q1.data(), &s1, &b1);
@@ -96,7 +97,8 @@ TEST(FastScan, TableQuantizationOfEveryIsaEqualsScalar) {
             ASSERT_EQ(b1, bias);
             for (size_t i = 0; i < M4 * 16; ++i) {
                 const float y = i < M * 16 ? (t[i] - lo[i / 16]) * scale + 0.5f : 0.0f;
-                ASSERT_EQ(q1[i], uint8_t(std::min(255.0f, std::max(0.0f, y)))) << "M=" << M << " i=" << i;
+                ASSERT_EQ(q1[i], uint8_t(std::min(255.0f, std::max(0.0f, y))))
+                    << "M=" << M << " i=" << i;
             }
             for (SIMDLevel l : {SIMDLevel::AVX2, SIMDLevel::AVX512}) {
                 if (!simd_level_supported(l)) continue;

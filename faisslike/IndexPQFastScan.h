@@ -47,7 +47,6 @@ inline size_t packed_nibble(const uint8_t* packed, size_t M4, size_t i, size_t m
     const uint8_t byte = packed[(i / 32) * block_bytes(M4) + m * 16 + (i & 15)];
     return (i & 16) ? byte >> 4 : byte & 15;
 }
-// v (>= 0 up to rounding) to the nearest of 0..255; plain arithmetic, so loops vectorize.
 // Quantizes a float table (M x 16, smaller is better) to uint8 (M4 x 16, zero padded):
 // value ~= sum / scale + bias. Returns the worst-case error of a quantized sum (M / (2 scale)).
 float quantize_table(const float* table, size_t M, size_t M4, uint8_t* qtable, float& scale,

@@ -39,7 +39,6 @@ struct Ops {
     static inline void store(float* p, const B& v) { v.store_unaligned(p); }
     static inline B fmadd(const B& a, const B& b, const B& c) { return xsimd::fma(a, b, c); }
     static inline float hsum(const B& v) { return xsimd::hadd(v); }
-    static inline bool any_lt(const B& a, const B& b) { return xsimd::any(a < b); }
     // Bit l set when a[l] < b[l] (xsimd 8 has no mask()).
     static inline uint32_t lt_mask(const B& a, const B& b) {
         if constexpr (std::is_base_of<xsimd::avx512f, Arch>::value) {
@@ -105,7 +104,6 @@ struct Ops<ScalarArch> {
     static inline void store(float* p, B v) { *p = v; }
     static inline B fmadd(B a, B b, B c) { return a * b + c; }
     static inline float hsum(B v) { return v; }
-    static inline bool any_lt(B a, B b) { return a < b; }
     static inline uint32_t lt_mask(B a, B b) { return a < b ? 1u : 0u; }
     static inline B min(B a, B b) { return a < b ? a : b; }
     static inline B select_lt(B a, B b, B x, B y) { return a < b ? x : y; }

@@ -125,7 +125,7 @@ def test_ivf_residual_pq_is_as_good_as_one_trained_on_a_random_sample():
         return float(np.mean(np.sum((rv - pq.decode(pq.compute_codes(rv))) ** 2, 1)))
     rt = residuals(xt)
     ref = []
-    for s in range(3):  # a PQ on random samples of the same size, three draws
+    for _ in range(3):  # a PQ on random samples of the same size, three draws
         pq = faiss.ProductQuantizer(d, 4, 4)
         pq.train(rt[rng.choice(n, nlist, replace=False)])
         ref.append(err(pq))

@@ -41,25 +41,6 @@ void Index::check_mapped_file() const {
     check_external_files();
 }
 
-void UsageCounter::begin_read() const {
-    int64_t v = users_.load(std::memory_order_relaxed);
-    do {
-        FAISSLIKE_THROW_IF_NOT_MSG(v >= 0,
-                                   "the index is being modified (add / remove_ids / reset / "
-                                   "train) by another thread: concurrent search and mutation "
-                                   "is not supported");
-    } while (!users_.compare_exchange_weak(v, v + 1, std::memory_order_acquire));
-}
-
-void UsageCounter::begin_write() const {
-    int64_t expected = 0;
-    FAISSLIKE_THROW_IF_NOT_MSG(
-        users_.compare_exchange_strong(expected, -1, std::memory_order_acquire),
-        "the index is being searched or modified by another thread: "
-        "add / remove_ids / reset / train concurrent with other calls "
-        "is not supported");
-}
-
 // ---------------------------------------------------------------- entry points
 
 void Index::train(idx_t n, const float* x) {
@@ -73,7 +54,7 @@ void Index::add(idx_t n, const float* x) {
     check_add_args(n, x);
     FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
     check_finite("vectors to add", n, d, x);
-    IndexWriteScope w(*this);
+    IndexWriteScope w(*this, [&] { return concurrent_add(); });
     do_add(n, x);
 }
 
@@ -85,7 +66,7 @@ void Index::add_with_ids(idx_t n, const float* x, const idx_t* xids) {
                             (long long)xids[i], (long long)i);
     FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
     check_finite("vectors to add", n, d, x);
-    IndexWriteScope w(*this);
+    IndexWriteScope w(*this, [&] { return concurrent_add(); });
     do_add_with_ids(n, x, xids);
 }
 
@@ -123,9 +104,9 @@ void Index::reconstruct(idx_t key, float* recons) const {
 }
 
 void Index::reconstruct_n(idx_t i0, idx_t ni, float* recons) const {
+    IndexReadScope r(*this);  // first: the range is checked against what it holds
     check_reconstruct_n_args(i0, ni, recons);
     if (ni == 0) return;
-    IndexReadScope r(*this);
     do_reconstruct_n(i0, ni, recons);
 }
 

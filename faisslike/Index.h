@@ -49,12 +49,44 @@ enum class RemovalMode {
     MarkDeleted,  // nodes are flagged (is_deleted) and keep their ids until compact() (HNSW)
 };
 
+// A count that the one writer changes while readers read it (Index::ntotal): converts to
+// idx_t like the plain field it replaces; the writer publishes it after the data it counts.
+class Count {
+   public:
+    Count(idx_t v = 0) : v_(v) {}
+    Count(const Count& o) : v_(o.load()) {}
+    Count& operator=(const Count& o) {
+        store(o.load());
+        return *this;
+    }
+    Count& operator=(idx_t v) {
+        store(v);
+        return *this;
+    }
+    operator idx_t() const { return load(); }
+    Count& operator+=(idx_t n) {
+        store(load() + n);
+        return *this;
+    }
+    Count& operator-=(idx_t n) {
+        store(load() - n);
+        return *this;
+    }
+    idx_t load() const { return v_.load(std::memory_order_acquire); }
+    void store(idx_t v) { v_.store(v, std::memory_order_release); }
+
+   private:
+    std::atomic<idx_t> v_;
+};
+
 // The contract. Public entry points are not virtual: each validates its arguments once
-// (InvalidArgument naming the value), guards against a mutation overlapping a search, then
-// calls the protected do_* implementation, which may assume valid arguments.
+// (InvalidArgument naming the value), enters the object's concurrency domain (UsageGuard.h:
+// searches never lock; writers are serialized and run beside searches where the type
+// supports it, concurrent_add), then calls the protected do_* implementation, which may
+// assume valid arguments.
 struct Index {
     int d;
-    idx_t ntotal = 0;
+    Count ntotal = 0;
     bool verbose = false;
     bool is_trained = true;
     MetricType metric_type;
@@ -116,6 +148,10 @@ struct Index {
     // Trained on the data itself, after which it holds its centroids (a multi-index): an IVF
     // over it trains it directly instead of running k-means (FAISS's quantizer_trains_alone).
     virtual bool trains_alone() const { return false; }
+    // Whether add / add_with_ids run beside searches (storage that publishes appends, see
+    // LiveArray). Otherwise they exclude searches for their duration. train, reset,
+    // remove_ids, compact and the like always exclude them.
+    virtual bool concurrent_add() const { return false; }
 
    protected:
     virtual void do_train(idx_t n, const float* x);

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <utility>
 
+#include "faisslike/impl/UsageGuard.h"
+
 namespace faisslike {
 
 // Threads a region started here would really get: 1 inside another region (nesting is off),
@@ -113,9 +115,12 @@ template <class Body>
 void parallel_region(int nt, Body&& body) {
     ParallelErrors errors;
     if (nt > 1 && parallel_threads() > 1) {
+        // Workers act for the caller: they see the objects it reads and writes as it does.
+        const ThreadDomains caller = ThreadDomains::capture();
 #pragma omp parallel num_threads(nt)
         {
             Team team(omp_get_thread_num(), omp_get_num_threads(), errors);
+            InheritDomains inherit(team.rank == 0 ? nullptr : &caller);
             run_member(team, errors, body);
         }
     } else {

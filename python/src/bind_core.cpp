@@ -29,7 +29,8 @@ at once (but do not add while searching).)doc")
         .def_property_readonly(
             "d", [](const Index& i) { return i.d; }, "Vector dimension.")
         .def_property_readonly(
-            "ntotal", [](const Index& i) { return i.ntotal; }, "Number of vectors in the index.")
+            "ntotal", [](const Index& i) { return i.ntotal.load(); },
+            "Number of vectors in the index.")
         .def_property_readonly(
             "is_trained", [](const Index& i) { return i.is_trained; },
             "Whether the index is ready for add/search.")

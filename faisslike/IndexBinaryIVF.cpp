@@ -57,6 +57,7 @@ void IndexBinaryIVF::make_direct_map(bool maintain) {
 }
 
 void IndexBinaryIVF::set_direct_map_type(DirectMap::Type type) {
+    IndexBinaryWriteScope w(*this);  // readers reconstruct through the map
     direct_map.set_type(type, *invlists, ntotal);
 }
 

@@ -37,26 +37,29 @@ void IndexFlat::do_add(idx_t n, const float* x) {
 }
 
 namespace {
-// Distances of one query to blocks of rows, rejected ids masked (filtered search).
-RowScanner<FloatRowScorer> flat_scanner(const IndexFlat& index, const float* x,
+// Distances of one query to blocks of rows, rejected ids masked (filtered search). xb is
+// loaded after the caller read ntotal: a concurrent add publishes rows before the count.
+RowScanner<FloatRowScorer> flat_scanner(const IndexFlat& index, const float* xb, const float* x,
                                         const IDSelector* sel) {
-    return float_rows(index.get_xb(), size_t(index.d), index.metric_type == METRIC_INNER_PRODUCT, x,
-                      sel);
+    return float_rows(xb, size_t(index.d), index.metric_type == METRIC_INNER_PRODUCT, x, sel);
 }
 }  // namespace
 
 void IndexFlat::do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                           const SearchParameters* params) const {
     check_plain_params(params);
+    // The count first, then the rows (adds may run meanwhile: see concurrent_add).
+    const size_t nb = size_t(ntotal);
+    const float* xb = get_xb();
     if (const IDSelector* sel = selector_of(params)) {
-        scan_search(size_t(n), size_t(ntotal), size_t(k), metric_type == METRIC_INNER_PRODUCT,
-                    distances, labels, [&] { return flat_scanner(*this, x, sel); });
+        scan_search(size_t(n), nb, size_t(k), metric_type == METRIC_INNER_PRODUCT, distances,
+                    labels, [&] { return flat_scanner(*this, xb, x, sel); });
         return;
     }
     // The raw kernels: the arguments are checked already, and the stored rows were checked
     // finite when added (knn_search would scan the whole database again per call).
     (metric_type == METRIC_INNER_PRODUCT ? knn_inner_product : knn_L2sqr)(
-        x, get_xb(), size_t(d), size_t(n), size_t(ntotal), size_t(k), distances, labels);
+        x, xb, size_t(d), size_t(n), nb, size_t(k), distances, labels);
 }
 
 void IndexFlat::do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
@@ -65,6 +68,8 @@ void IndexFlat::do_range_search(idx_t n, const float* x, float radius, RangeSear
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const float thr = range_threshold(ip, radius);
     const IDSelector* sel = selector_of(params);
+    const size_t nb = size_t(ntotal);
+    const float* xb = get_xb();
     std::vector<RangeHits> hits(static_cast<size_t>(n));
     constexpr size_t kRows = 1024;
     struct State {
@@ -74,14 +79,14 @@ void IndexFlat::do_range_search(idx_t n, const float* x, float radius, RangeSear
     parallel_for_with(
         n,
         [&] {
-            return State{flat_scanner(*this, x, sel), std::vector<float>(kRows)};
+            return State{flat_scanner(*this, xb, x, sel), std::vector<float>(kRows)};
         },
         [&](State& st, int64_t i) {
             st.sc.set_query(size_t(i));
-            for (size_t j0 = 0; j0 < size_t(ntotal); j0 += kRows) {
-                const size_t nb = std::min(kRows, size_t(ntotal) - j0);
-                st.sc.score(j0, nb, st.buf.data());
-                collect_range(st.buf.data(), nullptr, ip ? -1.0f : 1.0f, nb, thr,
+            for (size_t j0 = 0; j0 < nb; j0 += kRows) {
+                const size_t nr = std::min(kRows, nb - j0);
+                st.sc.score(j0, nr, st.buf.data());
+                collect_range(st.buf.data(), nullptr, ip ? -1.0f : 1.0f, nr, thr,
                               IdRange{idx_t(j0)}, hits[size_t(i)]);
             }
         },
@@ -104,8 +109,9 @@ void IndexFlat::do_reset() {
 
 void IndexFlat::do_reconstruct(idx_t key, float* recons) const {
     // A key not in the index: Error like an unknown id elsewhere (RuntimeError, as FAISS).
-    FAISSLIKE_THROW_IF_NOT_FMT(key >= 0 && key < ntotal, "key %lld out of range [0, %lld)",
-                               (long long)key, (long long)ntotal);
+    const idx_t nb = ntotal;
+    FAISSLIKE_THROW_IF_NOT_FMT(key >= 0 && key < nb, "key %lld out of range [0, %lld)",
+                               (long long)key, (long long)nb);
     std::memcpy(recons, get_xb() + size_t(key) * d, sizeof(float) * d);
 }
 

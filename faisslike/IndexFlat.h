@@ -6,19 +6,23 @@
 
 #include "faisslike/Index.h"
 #include "faisslike/impl/LargeAlloc.h"
+#include "faisslike/impl/LiveArray.h"
 
 namespace faisslike {
 
 struct IndexFlat : Index {
     // ntotal x d floats, unless the index was loaded memory-mapped (then codes is empty and
     // the vectors are read in place; any change copies them into codes first).
-    LargeVector<float> codes;  // huge pages: HNSW walks read random rows
+    // Huge pages: HNSW walks read random rows. Grows beside searches (LiveArray).
+    LiveArray<float, LargeAllocator<float>> codes;
 
     explicit IndexFlat(idx_t d, MetricType metric = METRIC_L2);
     IndexFlat() = delete;
 
     // Removal: the selected ids go, later vectors move down (ids renumbered, as FAISS).
     RemovalMode removal_mode() const override { return RemovalMode::Renumber; }
+    // Mapped vectors are copied on the first add, which excludes searches.
+    bool concurrent_add() const override { return !is_mapped(); }
 
     const float* get_xb() const { return mapped_ ? mapped_ : codes.data(); }
     bool is_mapped() const { return mapped_ != nullptr; }

@@ -17,14 +17,15 @@ void IndexFlatCodes::check_empty_for_training() const {
 }
 
 void IndexFlatCodes::do_add(idx_t n, const float* x) {
-    const size_t old = codes.size();
-    codes.resize(old + size_t(n) * code_size);
-    encode(size_t(n), x, codes.data() + old);
+    // Encoded past the published end: searches running meanwhile never see a partial code.
+    const size_t bytes = size_t(n) * code_size;
+    encode(size_t(n), x, codes.prepare(bytes));
+    codes.commit(bytes);
     ntotal += n;
 }
 
 void IndexFlatCodes::do_reset() {
-    std::vector<uint8_t>().swap(codes);
+    LiveArray<uint8_t>().swap(codes);
     ntotal = 0;
 }
 
@@ -34,8 +35,9 @@ size_t IndexFlatCodes::do_remove_ids(const IDSelector& sel) {
 
 void IndexFlatCodes::do_reconstruct(idx_t key, float* recons) const {
     // A key not in the index: Error like an unknown id elsewhere (RuntimeError, as FAISS).
-    FAISSLIKE_THROW_IF_NOT_FMT(key >= 0 && key < ntotal, "key %lld out of range [0, %lld)",
-                               (long long)key, (long long)ntotal);
+    const idx_t nb = ntotal;  // before the codes: adds publish codes first
+    FAISSLIKE_THROW_IF_NOT_FMT(key >= 0 && key < nb, "key %lld out of range [0, %lld)",
+                               (long long)key, (long long)nb);
     decode(1, codes.data() + size_t(key) * code_size, recons);
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "faisslike/Index.h"
+#include "faisslike/impl/LiveArray.h"
 
 namespace faisslike {
 
@@ -19,12 +20,14 @@ struct CodeScorer {
 
 struct IndexFlatCodes : Index {
     size_t code_size;
-    std::vector<uint8_t> codes;  // ntotal x code_size
+    LiveArray<uint8_t> codes;  // ntotal x code_size; grows beside searches
 
     IndexFlatCodes(idx_t d, size_t code_size, MetricType metric);
 
     // Removal: the selected ids go, later codes move down (ids renumbered, as FAISS).
     RemovalMode removal_mode() const override { return RemovalMode::Renumber; }
+    // Appends publish after encoding (types with more per-vector state say false).
+    bool concurrent_add() const override { return true; }
 
     // The codec, for indexes built over this storage (IndexHNSWSQ / PQ): a per-thread
     // scorer (distances from a query to codes), and decoding.

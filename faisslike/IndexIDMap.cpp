@@ -55,20 +55,27 @@ void IndexIDMap::do_add(idx_t, const float*) {
 void IndexIDMap::do_add_with_ids(idx_t n, const float* x, const idx_t* xids) {
     check_new_ids(n, xids);
     const size_t first = id_map.size();
-    if (index->accepts_ids()) {
-        // An index that keeps ids need not number its vectors 0..ntotal-1 (removal keeps the
-        // others' ids): give it positions in id_map as ids, never reused.
-        std::vector<idx_t> inner(static_cast<size_t>(n));
-        for (idx_t i = 0; i < n; ++i) inner[size_t(i)] = idx_t(first) + i;
-        index->add_with_ids(n, x, inner.data());
-    } else {
-        FAISSLIKE_THROW_IF_NOT_FMT(size_t(index->ntotal) == first,
-                                   "IndexIDMap: the wrapped index holds %lld vectors for %zu ids "
-                                   "(was it changed directly?)",
-                                   (long long)index->ntotal, first);
-        index->add(n, x);  // validates the vectors; nothing changes here if it throws
+    FAISSLIKE_THROW_IF_NOT_FMT(index->accepts_ids() || size_t(index->ntotal) == first,
+                               "IndexIDMap: the wrapped index holds %lld vectors for %zu ids "
+                               "(was it changed directly?)",
+                               (long long)index->ntotal, first);
+    // The user ids first: a search running beside this add may find the new vectors as soon
+    // as the wrapped index publishes them, and must find their ids.
+    id_map.append(xids, size_t(n));
+    try {
+        if (index->accepts_ids()) {
+            // An index that keeps ids need not number its vectors 0..ntotal-1 (removal keeps
+            // the others' ids): give it positions in id_map as ids, never reused.
+            std::vector<idx_t> inner(static_cast<size_t>(n));
+            for (idx_t i = 0; i < n; ++i) inner[size_t(i)] = idx_t(first) + i;
+            index->add_with_ids(n, x, inner.data());
+        } else {
+            index->add(n, x);  // validates the vectors; nothing is added if it throws
+        }
+    } catch (...) {
+        id_map.resize(first);  // no search can hold these: the wrapped index added nothing
+        throw;
     }
-    id_map.insert(id_map.end(), xids, xids + n);
     ntotal = index->ntotal;
     on_ids_changed(first);
 }
@@ -175,6 +182,7 @@ void IndexIDMap2::check_new_ids(idx_t n, const idx_t* xids) const {
 }
 
 void IndexIDMap2::construct_rev_map(size_t first) {
+    std::unique_lock<std::shared_mutex> lk(rev_mutex);
     if (first == 0) rev_map.clear();
     rev_map.reserve(id_map.size());
     // Removed entries (and nodes only marked deleted) are gone for reconstruct and may be
@@ -186,9 +194,14 @@ void IndexIDMap2::construct_rev_map(size_t first) {
 }
 
 void IndexIDMap2::do_reconstruct(idx_t key, float* recons) const {
-    auto it = rev_map.find(key);
-    FAISSLIKE_THROW_IF_NOT_FMT(it != rev_map.end(), "id %lld not in the index", (long long)key);
-    index->reconstruct(it->second, recons);
+    idx_t inner;
+    {
+        std::shared_lock<std::shared_mutex> lk(rev_mutex);
+        auto it = rev_map.find(key);
+        FAISSLIKE_THROW_IF_NOT_FMT(it != rev_map.end(), "id %lld not in the index", (long long)key);
+        inner = it->second;
+    }
+    index->reconstruct(inner, recons);
 }
 
 }  // namespace faisslike

@@ -4,10 +4,12 @@
 // index and any wrapper in between.
 #pragma once
 
+#include <shared_mutex>
 #include <unordered_map>
 #include <vector>
 
 #include "faisslike/Index.h"
+#include "faisslike/impl/LiveArray.h"
 #include "faisslike/impl/SubIndex.h"
 
 namespace faisslike {
@@ -17,7 +19,8 @@ struct IndexIDMap : Index {
     // User id of each inner id. When the wrapped index keeps ids (accepts_ids: IVF, ...),
     // inner ids are positions in id_map given explicitly (never reused) and removed entries
     // are -1, so id_map may be longer than ntotal.
-    std::vector<idx_t> id_map;
+    // Grows beside searches: ids are published before the vectors they name.
+    LiveArray<idx_t> id_map;
 
     // The wrapped index must be empty. Not owned unless own_fields (or constructed from a
     // unique_ptr).
@@ -28,6 +31,7 @@ struct IndexIDMap : Index {
 
     RemovalMode removal_mode() const override;
     bool accepts_ids() const override { return true; }
+    bool concurrent_add() const override { return index->concurrent_add(); }
 
    protected:
     void do_train(idx_t n, const float* x) override;
@@ -64,6 +68,8 @@ struct IndexIDMap : Index {
 // throws on a duplicate, naming it).
 struct IndexIDMap2 : IndexIDMap {
     std::unordered_map<idx_t, idx_t> rev_map;  // user id -> wrapped index's id
+    // Guards rev_map: adds change it while reconstruct reads it.
+    mutable std::shared_mutex rev_mutex;
 
     // Asks the wrapped index to reconstruct by id (IVF: a Hashtable direct map).
     explicit IndexIDMap2(Index* index);

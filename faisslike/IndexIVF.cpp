@@ -52,6 +52,7 @@ void DirectMap::add(idx_t id, size_t list_no, size_t offset) {
                                    (long long)id, array.size());
         array.push_back(lo_build(list_no, offset));
     } else if (type == Hashtable) {
+        std::unique_lock<std::shared_mutex> lk(hashtable_mutex);
         hashtable[id] = lo_build(list_no, offset);
     }
 }
@@ -64,17 +65,22 @@ uint64_t DirectMap::get(idx_t id) const {
                                    (long long)id);
         return array[size_t(id)];
     }
+    std::shared_lock<std::shared_mutex> lk(hashtable_mutex);
     auto it = hashtable.find(id);
     FAISSLIKE_THROW_IF_NOT_FMT(it != hashtable.end(), "id %lld not in the index", (long long)id);
     return it->second;
 }
 
 void DirectMap::clear() {
-    std::vector<uint64_t>().swap(array);
+    LiveArray<uint64_t>().swap(array);
     hashtable.clear();
 }
 
 // ---------------------------------------------------------------- IndexIVF
+
+bool IndexIVF::concurrent_add() const {
+    return invlists && invlists->concurrent_append();
+}
 
 IndexIVF::IndexIVF(Index* quantizer_in, idx_t d_in, size_t nlist_in, size_t code_size_in,
                    MetricType metric)
@@ -484,6 +490,7 @@ void IndexIVF::make_direct_map(bool maintain) {
 }
 
 void IndexIVF::set_direct_map_type(DirectMap::Type type) {
+    IndexWriteScope w(*this);  // readers reconstruct through the map
     direct_map.set_type(type, *invlists, ntotal);
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <shared_mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -46,8 +47,10 @@ struct SearchParametersIVF : SearchParameters {
 struct DirectMap {
     enum Type : uint8_t { NoMap = 0, Array = 1, Hashtable = 2 };
     Type type = NoMap;
-    std::vector<uint64_t> array;                    // Array: ids must be 0, 1, 2, ...
+    LiveArray<uint64_t> array;                      // Array: ids must be 0, 1, 2, ...
     std::unordered_map<idx_t, uint64_t> hashtable;  // Hashtable: any ids
+    // The table rehashes as it grows: reconstructs (get) read it beside a concurrent add.
+    mutable std::shared_mutex hashtable_mutex;
 
     static uint64_t lo_build(size_t list_no, size_t offset) {
         return (uint64_t(list_no) << 32) | uint64_t(offset);
@@ -95,6 +98,9 @@ struct IndexIVF : Index {
     // ids are kept. Not possible with an Array direct map (use Hashtable), as in FAISS.
     RemovalMode removal_mode() const override { return RemovalMode::KeepIds; }
     bool accepts_ids() const override { return true; }
+    // Lists that publish appends (ArrayInvertedLists), no Hashtable direct map, and no
+    // per-list state rebuilt after adds (lists_changed: the fast-scan types say false).
+    bool concurrent_add() const override;
     // A Hashtable direct map unless one is there (reconstruct needs it, as in FAISS).
     void enable_reconstruct() override;
     // The quantizer answers with list numbers in [0, nlist) for every vector: it holds

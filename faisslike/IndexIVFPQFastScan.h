@@ -24,6 +24,8 @@ struct IndexIVFPQFastScan : IndexIVFPQ {
                        MetricType metric = METRIC_L2, int bbs = 32);
 
     void lists_changed(bool appended) override;
+    // The packed blocks are rebuilt after adds: they exclude searches.
+    bool concurrent_add() const override { return false; }
     // Bytes held by the packed copies (memory reporting).
     size_t packed_bytes() const;
 

@@ -46,6 +46,8 @@ struct IndexRaBitQ : IndexFlatCodes {
 
     std::unique_ptr<CodeScorer> get_scorer() const override;
     void decode(size_t n, const uint8_t* in, float* x) const override;
+    // Its scans read ntotal per block: adds exclude them.
+    bool concurrent_add() const override { return false; }
 
    protected:
     void do_train(idx_t n, const float* x) override;
@@ -89,6 +91,8 @@ struct IndexIVFRaBitQFastScan : IndexIVFRaBitQ {
                            int nb_bits = 1, int bbs = 32);
 
     void lists_changed(bool appended) override;
+    // The packed blocks are rebuilt after adds: they exclude searches.
+    bool concurrent_add() const override { return false; }
     size_t packed_bytes() const;  // the packed copies (memory reporting)
     std::unique_ptr<InvertedListScanner> get_scanner() const override;
     std::unique_ptr<InvertedListScanner> get_scanner_for(

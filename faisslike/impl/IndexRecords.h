@@ -126,9 +126,9 @@ struct SectionReader {
 
 // An aligned array of n values (count already read): in place when memory-mapped (returns
 // the pointer, `out` untouched), else copied into `out` (returns null).
-template <class T, class A>
-const T* read_aligned_array(SectionReader& s, std::vector<T, A>& out, uint64_t n,
-                            const char* field) {
+// V: a std::vector or a LiveArray.
+template <class V, class T = typename V::value_type>
+const T* read_aligned_array(SectionReader& s, V& out, uint64_t n, const char* field) {
     if (n > std::numeric_limits<uint64_t>::max() / sizeof(T))
         s.fail(format_string("field '%s' size overflows", field));
     s.pad(field);
@@ -180,8 +180,8 @@ inline void check_count(SectionReader& s, uint64_t n, uint64_t expected, const c
                              (unsigned long long)n, (unsigned long long)expected, note));
 }
 
-template <class T>
-inline void read_array_body(SectionReader& s, std::vector<T>& out, uint64_t n, uint64_t expected,
+template <class V, class T = typename V::value_type>
+inline void read_array_body(SectionReader& s, V& out, uint64_t n, uint64_t expected,
                             const char* field, const char* note = "") {
     check_count(s, n, expected, field, note);
     if (n > std::numeric_limits<uint64_t>::max() / sizeof(T))
@@ -192,8 +192,8 @@ inline void read_array_body(SectionReader& s, std::vector<T>& out, uint64_t n, u
 }
 
 // An array prefixed by its element count.
-template <class T>
-inline void read_array(SectionReader& s, std::vector<T>& out, uint64_t expected, const char* field,
+template <class V>
+inline void read_array(SectionReader& s, V& out, uint64_t expected, const char* field,
                        const char* note = "") {
     const uint64_t n = s.get<uint64_t>(field);
     read_array_body(s, out, n, expected, field, note);
@@ -201,10 +201,9 @@ inline void read_array(SectionReader& s, std::vector<T>& out, uint64_t expected,
 
 // An aligned array prefixed by its element count, which must equal `expected`: in place when
 // memory-mapped (returned), else copied into `out` (null returned).
-template <class T, class A>
-inline const T* read_counted_aligned_array(SectionReader& s, std::vector<T, A>& out,
-                                           uint64_t expected, const char* field,
-                                           const char* note = "") {
+template <class V, class T = typename V::value_type>
+inline const T* read_counted_aligned_array(SectionReader& s, V& out, uint64_t expected,
+                                           const char* field, const char* note = "") {
     const uint64_t n = s.get<uint64_t>(field);
     check_count(s, n, expected, field, note);
     return read_aligned_array(s, out, n, field);
@@ -258,8 +257,7 @@ void read_pq_centroids(SectionReader& s, ProductQuantizer& pq, bool trained);
 ScalarQuantizer read_sq(SectionReader& s, int d, bool trained);
 // RaBitQ's settings (nb_bits, default qb, centered) in its flat and IVF records.
 void write_rabitq_settings(IOWriter* b, size_t nb_bits, int qb, bool centered);
-void read_rabitq_settings(SectionReader& s, int32_t metric, int& nb_bits, int& qb,
-                          bool& centered);
+void read_rabitq_settings(SectionReader& s, int32_t metric, int& nb_bits, int& qb, bool& centered);
 
 // Body writers (the record framing is index_io.cpp's) and readers, one pair per family.
 using BodyWriter = void (*)(IOWriter* b, const Index& index);

@@ -10,8 +10,10 @@ namespace faisslike {
 
 // Drops the rows whose ids (= row numbers) sel selects; later rows move down, so ids are
 // renumbered as in FAISS. Returns the number removed and updates ntotal.
-template <class T, class A>
-size_t remove_rows(const IDSelector& sel, size_t row_len, std::vector<T, A>& rows, idx_t& ntotal) {
+// Rows: a vector or a LiveArray; N: idx_t or Count. For writers that exclude readers.
+template <class Rows, class N>
+size_t remove_rows(const IDSelector& sel, size_t row_len, Rows& rows, N& ntotal) {
+    using T = typename Rows::value_type;
     size_t j = 0;
     for (size_t i = 0; i < size_t(ntotal); ++i) {
         if (sel.is_member(idx_t(i))) continue;
@@ -34,8 +36,8 @@ struct IDSelectorFlags : IDSelector {
 };
 
 // Drops the flagged entries of a per-vector table, keeping the others in order.
-template <class T>
-void remove_flagged(const std::vector<uint8_t>& gone, std::vector<T>& table) {
+template <class Table>
+void remove_flagged(const std::vector<uint8_t>& gone, Table& table) {
     idx_t n = idx_t(table.size());
     remove_rows(IDSelectorFlags(gone), 1, table, n);
 }

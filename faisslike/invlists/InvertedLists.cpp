@@ -75,8 +75,8 @@ size_t ArrayInvertedLists::add_entries(size_t list_no, size_t n, const idx_t* ne
     const size_t o = ids[list_no].size();
     if (n == 0) return o;
     reserve_extra(list_no, n);
-    ids[list_no].insert(ids[list_no].end(), new_ids, new_ids + n);
-    codes[list_no].insert(codes[list_no].end(), new_codes, new_codes + n * code_size);
+    codes[list_no].append(new_codes, n * code_size);
+    ids[list_no].append(new_ids, n);  // publishes the entries
     return o;
 }
 
@@ -93,8 +93,8 @@ void ArrayInvertedLists::resize(size_t list_no, size_t new_size) {
 
 void ArrayInvertedLists::reset() {
     for (size_t l = 0; l < nlist; ++l) {
-        std::vector<uint8_t>().swap(codes[l]);
-        std::vector<idx_t>().swap(ids[l]);
+        LiveArray<uint8_t>().swap(codes[l]);
+        LiveArray<idx_t>().swap(ids[l]);
     }
 }
 

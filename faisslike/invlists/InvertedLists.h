@@ -7,11 +7,14 @@
 #include <vector>
 
 #include "faisslike/MetricType.h"
+#include "faisslike/impl/LiveArray.h"
 
 namespace faisslike {
 
-// Storage interface of IVF indexes. Readers may be called concurrently; writers need
-// exclusive access. A memory-mapped implementation only has to provide the getters.
+// Storage interface of IVF indexes. Readers may be called concurrently. Writers need
+// exclusive access, except add_entries where concurrent_append() says so: then a reader that
+// reads list_size before get_codes / get_ids finds that many complete entries. A
+// memory-mapped implementation only has to provide the getters.
 struct InvertedLists {
     size_t nlist;
     size_t code_size;  // bytes per vector
@@ -34,6 +37,7 @@ struct InvertedLists {
     virtual void reset() = 0;
     // Read in place from a file (no changes possible: copy first).
     virtual bool is_mapped() const { return false; }
+    virtual bool concurrent_append() const { return false; }
     // Lists read from a file that may be changed under them: Error if it was (see
     // MappedFile). Called by the entry points of the index holding them.
     virtual void check_unchanged() const {}
@@ -52,8 +56,9 @@ void make_writable(std::unique_ptr<InvertedLists>& il);
 size_t remove_ids_from_lists(InvertedLists& il, const IDSelector& sel);
 
 struct ArrayInvertedLists : InvertedLists {
-    std::vector<std::vector<uint8_t>> codes;
-    std::vector<std::vector<idx_t>> ids;
+    // Appends publish codes, then ids (whose size is list_size): see LiveArray.
+    std::vector<LiveArray<uint8_t>> codes;
+    std::vector<LiveArray<idx_t>> ids;
 
     ArrayInvertedLists(size_t nlist, size_t code_size);
 
@@ -65,6 +70,7 @@ struct ArrayInvertedLists : InvertedLists {
     void update_entry(size_t list_no, size_t offset, idx_t id, const uint8_t* code) override;
     void resize(size_t list_no, size_t new_size) override;
     void reset() override;
+    bool concurrent_append() const override { return true; }
 };
 
 // Lists read in place from a memory-mapped file (read_index with IO_FLAG_MMAP): getters only.

@@ -88,8 +88,8 @@ struct FaissReader {
     }
     // A FAISS vector: size_t count (checked against `expected` unless ~0, and against the
     // bytes left before allocating), then the elements: our records' array reader.
-    template <class T>
-    void vec(std::vector<T>& out, uint64_t expected, const char* field) {
+    template <class V>
+    void vec(V& out, uint64_t expected, const char* field) {
         const uint64_t n = s.get<uint64_t>(field);
         records::read_array_body(s, out, n, expected == ~uint64_t(0) ? n : expected, field);
     }
@@ -197,7 +197,7 @@ ScalarQuantizer read_sq(FaissReader& f, const FHeader& h) {
     return sq;
 }
 
-void read_codes(FaissReader& f, std::vector<uint8_t>& codes, idx_t ntotal, size_t code_size) {
+void read_codes(FaissReader& f, LiveArray<uint8_t>& codes, idx_t ntotal, size_t code_size) {
     f.vec(codes, uint64_t(ntotal) * code_size, "codes");
 }
 
@@ -819,8 +819,8 @@ struct FaissWriter {
         put<uint64_t>(n);
         if (n) w->write(p, n * sizeof(T));
     }
-    template <class T, class A>
-    void vec(const std::vector<T, A>& v) {
+    template <class V>
+    void vec(const V& v) {
         vec(v.data(), v.size());
     }
     void tag(const char* t) { w->write(t, 4); }

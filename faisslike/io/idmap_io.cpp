@@ -44,7 +44,7 @@ std::unique_ptr<Index> assemble_idmap(SectionReader& s, const IndexHeader& h,
     sub->ntotal = nt;
     im->index.set_owned(true);
     sub.release();
-    im->id_map = std::move(ids);
+    im->id_map.assign(ids.data(), ids.data() + ids.size());
     im->ntotal = nt;
     im->is_trained = h.is_trained;
     if (two) {

@@ -171,10 +171,10 @@ std::unique_ptr<InvertedLists> read_invlists(SectionReader& s, size_t nlist, siz
             s.fail(format_string("list %llu claims %llu entries, more than the bytes left allow",
                                  (unsigned long long)l, (unsigned long long)ls));
         // A mapped reader returns views and leaves the vectors alone.
-        std::vector<idx_t> unused_ids;
-        std::vector<uint8_t> unused_codes;
-        std::vector<idx_t>& ids_out = mapped ? unused_ids : arr->ids[l];
-        std::vector<uint8_t>& codes_out = mapped ? unused_codes : arr->codes[l];
+        LiveArray<idx_t> unused_ids;
+        LiveArray<uint8_t> unused_codes;
+        LiveArray<idx_t>& ids_out = mapped ? unused_ids : arr->ids[l];
+        LiveArray<uint8_t>& codes_out = mapped ? unused_codes : arr->codes[l];
         const idx_t* ids = read_aligned_array(s, ids_out, ls, "list_ids");
         if (!ids) ids = ids_out.data();
         for (uint64_t o = 0; o < ls; ++o)

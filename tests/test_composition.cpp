@@ -6,13 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -376,38 +374,6 @@ TEST(CompositionRegression, ManyShardsRunOnBoundedThreads) {
     std::vector<idx_t> I(2 * 3);
     ASSERT_NO_THROW(sh.search(2, x.data(), 3, D.data(), I.data()));
     EXPECT_EQ(I[0], 0);
-}
-
-TEST(CompositionRegression, MutationDuringSearchRaisesInsteadOfCrashing) {
-    // Deterministic: a selector blocks the search inside the index until the writer tried.
-    IndexFlatL2 idx(8);
-    auto x = randn(100 * 8, 4);
-    idx.add(100, x.data());
-    std::atomic<int> phase{0};
-    struct BlockingSel : IDSelector {
-        std::atomic<int>* phase;
-        bool is_member(idx_t) const override {
-            int expected = 0;
-            if (phase->compare_exchange_strong(expected, 1))
-                while (phase->load() != 2) std::this_thread::yield();
-            return true;
-        }
-    } sel;
-    sel.phase = &phase;
-    SearchParameters p;
-    p.sel = &sel;
-    std::thread searcher([&] {
-        std::vector<float> D(5);
-        std::vector<idx_t> I(5);
-        idx.search(1, x.data(), 5, D.data(), I.data(), &p);
-    });
-    while (phase.load() != 1) std::this_thread::yield();  // the search is under way
-    EXPECT_THROW(idx.add(1, x.data()), Error);
-    EXPECT_THROW(idx.reset(), Error);
-    phase.store(2);
-    searcher.join();
-    EXPECT_NO_THROW(idx.add(1, x.data()));  // no search any more
-    EXPECT_EQ(idx.ntotal, 101);
 }
 
 TEST(CompositionRegression, TrainingAFilledCodedIndexIsRefused) {

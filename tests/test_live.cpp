@@ -1,0 +1,342 @@
+// Live indexes: searches, range searches and reconstructions running while another thread
+// adds (and, for the exclusive operations, removes and resets). Oracles: every vector whose
+// add returned before a search started is found by a query equal to its reconstruction
+// (exact types), reconstructions read during the adds equal those of a reference index built
+// serially from the same trained state, every label is one that was added. Synchronized on
+// the writer's published count, never on time. Run under TSan by scripts/sanitize.sh.
+#include <omp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "faisslike/Error.h"
+#include "faisslike/IDSelector.h"
+#include "faisslike/IndexFlat.h"
+#include "faisslike/IndexHNSW.h"
+#include "faisslike/IndexIDMap.h"
+#include "faisslike/IndexIVF.h"
+#include "faisslike/index_factory.h"
+#include "faisslike/index_io.h"
+#include "test_util.h"
+
+using namespace faisslike;
+using namespace faisslike_test;
+
+namespace {
+
+constexpr int kD = 16;
+
+struct LiveCase {
+    const char* desc;
+    bool exact;        // a query equal to a stored vector's reconstruction finds it at ~0
+    bool reconstruct;  // reconstruct(id) is available
+    bool concurrent;   // add runs beside searches (else it waits for them)
+    bool range;        // range_search is available (and exact)
+};
+
+const LiveCase kCases[] = {
+    {"Flat", true, true, true, true},
+    {"SQ8", true, true, true, false},
+    {"PQ4", true, true, true, false},
+    {"IVF8,Flat", true, true, true, true},
+    {"IVF8,PQ4", true, true, true, true},
+    {"IVF8,SQ8", true, true, true, true},
+    {"IDMap,Flat", true, false, true, true},
+    {"IDMap2,Flat", true, true, true, true},
+    {"IDMap2,IVF8,Flat", true, true, true, true},
+    {"IDMap2,SQ8", true, true, true, false},
+    {"HNSW16", false, true, false, false},
+    {"PQ8x4fs", false, false, false, false},
+    {"IVF8,PQ8x4fs", false, false, false, false},
+};
+
+idx_t id_of(const std::string& desc, idx_t j) {
+    return desc.rfind("IDMap", 0) == 0 ? 1000 + 3 * j : j;
+}
+
+std::unique_ptr<SearchParameters> exhaustive(const Index& idx) {
+    const Index* inner = &idx;
+    if (auto im = dynamic_cast<const IndexIDMap*>(&idx)) inner = im->index;
+    if (auto ivf = dynamic_cast<const IndexIVF*>(inner)) {
+        auto p = std::make_unique<SearchParametersIVF>();
+        p->nprobe = ivf->nlist;
+        return p;
+    }
+    if (dynamic_cast<const IndexHNSWFlat*>(inner)) {
+        auto p = std::make_unique<SearchParametersHNSW>();
+        p->efSearch = 64;
+        return p;
+    }
+    return std::make_unique<SearchParameters>();
+}
+
+}  // namespace
+
+class LiveIndex : public ::testing::TestWithParam<LiveCase> {};
+
+TEST_P(LiveIndex, SearchesWhileAddingSeeEveryFinishedAdd) {
+    const LiveCase c = GetParam();
+    const std::string desc = c.desc;
+    const idx_t n0 = 400, batch = 40, nbatches = 30, n = n0 + batch * nbatches;
+    auto x = clustered(size_t(n) * kD, kD, 71, 20, 4.0f);
+    x.resize(size_t(n) * kD);
+    std::vector<idx_t> ids(static_cast<size_t>(n));
+    for (idx_t j = 0; j < n; ++j) ids[size_t(j)] = id_of(desc, j);
+
+    auto trained = index_factory(kD, desc.c_str());
+    trained->train(n, x.data());
+    const std::vector<uint8_t> blob = serialize_index(trained.get());
+    auto live = deserialize_index(blob.data(), blob.size());
+    auto ref = deserialize_index(blob.data(), blob.size());
+    if (c.reconstruct) {
+        live->enable_reconstruct();
+        ref->enable_reconstruct();
+    }
+    ASSERT_EQ(live->concurrent_add(), c.concurrent);
+
+    // The reference: everything added serially; its reconstructions are what the live index
+    // must hold (encoding is deterministic).
+    add_per_factory(*ref, desc, n, x.data(), ids.data());
+    std::vector<float> recon(size_t(n) * kD);
+    if (c.reconstruct)
+        for (idx_t j = 0; j < n; ++j) ref->reconstruct(ids[size_t(j)], &recon[size_t(j) * kD]);
+    else
+        recon = x;  // approximate types: the raw vectors as queries
+
+    add_per_factory(*live, desc, n0, x.data(), ids.data());
+    std::atomic<idx_t> published{n0};  // adds that returned
+    std::atomic<bool> done{false};
+    const auto params = exhaustive(*live);
+    const float eps = 1e-2f;  // neighbours are ~30 apart (squared L2)
+
+    std::atomic<int> failures{0}, searches{0};
+    auto fail = [&](const std::string& what) {
+        if (failures.fetch_add(1) < 5) ADD_FAILURE() << desc << ": " << what;
+    };
+    auto reader = [&](uint32_t seed) {
+        std::mt19937 rng(seed);
+        const idx_t nq = 4, k = 8;
+        std::vector<float> q(nq * kD), D(nq * k), r(kD);
+        std::vector<idx_t> I(nq * k), js(nq);
+        // At least a few searches after the last add, so both phases are covered.
+        for (int after = 0; after < 3 && failures.load() == 0;) {
+            if (done.load()) ++after;
+            const idx_t before = published.load();
+            for (idx_t i = 0; i < nq; ++i) {
+                // Half the queries aim at the batch being added: its vectors show up while
+                // the add is under way, where a writer's ordering error would surface.
+                js[size_t(i)] = i % 2 ? idx_t(rng() % uint64_t(before))
+                                      : std::min(n - 1, before + idx_t(rng() % uint64_t(batch)));
+                std::memcpy(&q[size_t(i) * kD], &recon[size_t(js[size_t(i)]) * kD],
+                            kD * sizeof(float));
+            }
+            live->search(nq, q.data(), k, D.data(), I.data(), params.get());
+            searches.fetch_add(1);
+            const idx_t limit = published.load() + batch;  // an add under way may show
+            for (idx_t i = 0; i < nq; ++i) {
+                const float* Di = &D[size_t(i * k)];
+                const idx_t* Ii = &I[size_t(i * k)];
+                std::set<idx_t> seen;
+                bool found = false, all_tied = true;
+                for (idx_t t = 0; t < k; ++t) {
+                    if (t > 0 && !(Di[t] >= Di[t - 1])) fail("distances not ascending");
+                    if (Ii[t] < 0) {
+                        all_tied = false;
+                        continue;
+                    }
+                    const idx_t j = desc.rfind("IDMap", 0) == 0 ? (Ii[t] - 1000) / 3 : Ii[t];
+                    if (j < 0 || j >= limit || id_of(desc, j) != Ii[t])
+                        fail("label " + std::to_string(Ii[t]) + " was never added");
+                    if (!seen.insert(Ii[t]).second) fail("a label twice in one result");
+                    if (Di[t] <= eps && Ii[t] == ids[size_t(js[size_t(i)])]) found = true;
+                    if (Di[t] > eps) all_tied = false;
+                }
+                if (c.exact && js[size_t(i)] < before && !found && !all_tied)
+                    fail("vector " + std::to_string(js[size_t(i)]) +
+                         " added before the search "
+                         "is missing");
+            }
+            if (c.reconstruct) {
+                const idx_t j = idx_t(rng() % uint64_t(published.load()));
+                live->reconstruct(ids[size_t(j)], r.data());
+                if (std::memcmp(r.data(), &recon[size_t(j) * kD], kD * sizeof(float)) != 0)
+                    fail("reconstruct(" + std::to_string(j) + ") differs from the reference");
+            }
+            if (c.range) {
+                const idx_t j = idx_t(rng() % uint64_t(published.load()));
+                RangeSearchResult res;
+                live->range_search(1, &recon[size_t(j) * kD], eps, &res, params.get());
+                bool hit = false;
+                for (size_t t = res.lims[0]; t < res.lims[1]; ++t)
+                    hit |= res.labels[t] == ids[size_t(j)];
+                if (!hit) fail("range search misses vector " + std::to_string(j));
+            }
+        }
+    };
+    auto guarded_reader = [&](uint32_t seed) {
+        try {
+            reader(seed);
+        } catch (const std::exception& e) {
+            fail(std::string("search threw: ") + e.what());
+        }
+    };
+    std::thread r1(guarded_reader, 1), r2(guarded_reader, 2);
+    for (idx_t b = 0; b < nbatches; ++b) {
+        const idx_t i0 = n0 + b * batch;
+        add_per_factory(*live, desc, batch, &x[size_t(i0) * kD], &ids[size_t(i0)]);
+        published.store(i0 + batch);
+        // Both readers search between two adds (an event, not a delay): the phases overlap.
+        const int s0 = searches.load();
+        while (searches.load() < s0 + 2 && failures.load() == 0) std::this_thread::yield();
+    }
+    done.store(true);
+    r1.join();
+    r2.join();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_EQ(live->ntotal, n);
+    EXPECT_GT(searches.load(), 0);
+    // Nothing lost or reordered: the live index ends equal to the serial one.
+    std::vector<float> D1(10 * 8), D2(10 * 8);
+    std::vector<idx_t> I1(10 * 8), I2(10 * 8);
+    live->search(10, x.data(), 8, D1.data(), I1.data(), params.get());
+    ref->search(10, x.data(), 8, D2.data(), I2.data(), params.get());
+    EXPECT_EQ(I1, I2);
+    EXPECT_EQ(D1, D2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, LiveIndex, ::testing::ValuesIn(kCases),
+                         [](const ::testing::TestParamInfo<LiveCase>& info) {
+                             std::string s = info.param.desc;
+                             for (char& ch : s)
+                                 if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                             return s;
+                         });
+
+// Removal and reset exclude searches: each search sees the index before or after, never a
+// half-removed one (labels always below the largest count the index had).
+TEST(LiveIndexExclusive, RemoveAndResetBesideSearches) {
+    for (const char* desc : {"Flat", "IVF8,Flat", "IDMap2,SQ8", "HNSW16"}) {
+        SCOPED_TRACE(desc);
+        const idx_t n = 600;
+        auto x = clustered(size_t(n) * kD, kD, 72, 20, 4.0f);
+        std::vector<idx_t> ids(static_cast<size_t>(n));
+        for (idx_t j = 0; j < n; ++j) ids[size_t(j)] = id_of(desc, j);
+        auto idx = index_factory(kD, desc);
+        idx->train(n, x.data());
+        std::atomic<bool> done{false};
+        std::atomic<int> bad{0}, searches{0};
+        auto reader = [&] {
+            std::vector<float> D(4 * 5);
+            std::vector<idx_t> I(4 * 5);
+            while (!done.load() || searches.load() < 2) {
+                idx->search(4, x.data(), 5, D.data(), I.data());
+                searches.fetch_add(1);
+                for (idx_t l : I)
+                    if (l != -1 && (l < 0 || l > id_of(desc, n))) bad.fetch_add(1);
+            }
+        };
+        std::thread r1(reader), r2(reader);
+        for (int round = 0; round < 8; ++round) {
+            add_per_factory(*idx, desc, n, x.data(), ids.data());
+            if (idx->removal_mode() != RemovalMode::Unsupported) {
+                IDSelectorRange sel(id_of(desc, 0), id_of(desc, n / 2));
+                idx->remove_ids(sel);
+            }
+            idx->reset();
+        }
+        done.store(true);
+        r1.join();
+        r2.join();
+        EXPECT_EQ(bad.load(), 0);
+        EXPECT_EQ(idx->ntotal, 0);
+    }
+}
+
+// Deterministic: a selector holds a search inside the index while another thread writes.
+TEST(LiveIndexExclusive, AddRunsBesideAHeldSearchResetWaitsForIt) {
+    IndexFlatL2 idx(8);
+    auto x = randn(100 * 8, 4);
+    idx.add(100, x.data());
+    std::atomic<int> phase{0};
+    struct BlockingSel : IDSelector {
+        std::atomic<int>* phase;
+        bool is_member(idx_t) const override {
+            int expected = 0;
+            if (phase->compare_exchange_strong(expected, 1))
+                while (phase->load() != 2) std::this_thread::yield();
+            return true;
+        }
+    } sel;
+    sel.phase = &phase;
+    SearchParameters p;
+    p.sel = &sel;
+    std::vector<float> D(5);
+    std::vector<idx_t> I(5);
+    std::thread searcher([&] { idx.search(1, x.data(), 5, D.data(), I.data(), &p); });
+    while (phase.load() != 1) std::this_thread::yield();  // the search is under way
+    idx.add(1, x.data());                                 // returns: adds run beside searches
+    EXPECT_EQ(idx.ntotal, 101);
+    std::atomic<bool> reset_done{false};
+    std::thread resetter([&] {
+        idx.reset();
+        reset_done.store(true);
+    });
+    for (int i = 0; i < 1000; ++i) std::this_thread::yield();
+    EXPECT_FALSE(reset_done.load());  // held back by the search (cannot pass spuriously)
+    phase.store(2);
+    searcher.join();
+    resetter.join();
+    EXPECT_EQ(idx.ntotal, 0);
+    // The search saw the index as it was: its own query first, at distance 0.
+    EXPECT_EQ(I[0], 0);
+    EXPECT_EQ(D[0], 0.0f);
+    for (idx_t l : I) EXPECT_TRUE(l >= 0 && l < 101) << l;
+}
+
+// A callback that changes the index it is called from would wait for itself: refused with an
+// error, on the calling thread and on the parallel workers alike.
+TEST(LiveIndexExclusive, MutationFromInsideACallIsRefused) {
+    for (bool exclusive : {false, true}) {
+        IndexFlatL2 idx(8);
+        auto x = randn(200 * 8, 5);
+        idx.add(200, x.data());
+        struct MutatingSel : IDSelector {
+            IndexFlatL2* idx;
+            const float* x;
+            bool exclusive;
+            bool is_member(idx_t) const override {
+                if (exclusive)
+                    idx->reset();
+                else
+                    idx->add(1, x);
+                return true;
+            }
+        } sel;
+        sel.idx = &idx;
+        sel.x = x.data();
+        sel.exclusive = exclusive;
+        SearchParameters p;
+        p.sel = &sel;
+        const idx_t nq = 64;  // enough queries for every OpenMP thread to take some
+        std::vector<float> D(nq * 3);
+        std::vector<idx_t> I(nq * 3);
+        try {
+            idx.search(nq, x.data(), 3, D.data(), I.data(), &p);
+            ADD_FAILURE() << "no error";
+        } catch (const Error& e) {
+            EXPECT_NE(std::string(e.what()).find("from inside a call"), std::string::npos)
+                << e.what();
+        }
+        EXPECT_EQ(idx.ntotal, 200);
+        EXPECT_NO_THROW(idx.add(1, x.data()));  // nothing left held
+    }
+}

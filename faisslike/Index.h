@@ -190,7 +190,7 @@ struct Index {
     const UsageCounter& usage() const { return usage_; }
 };
 
-// Guards of the entry points: any number of searches, or one mutation.
+// Guards of the entry points (UsageGuard.h): readers, and shared or exclusive writers.
 using IndexReadScope = ReadScope<Index>;
 using IndexWriteScope = WriteScope<Index>;
 

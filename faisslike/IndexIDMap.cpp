@@ -73,7 +73,7 @@ void IndexIDMap::do_add_with_ids(idx_t n, const float* x, const idx_t* xids) {
             index->add(n, x);  // validates the vectors; nothing is added if it throws
         }
     } catch (...) {
-        id_map.resize(first);  // no search can hold these: the wrapped index added nothing
+        id_map.resize(first);  // no search can return these: the wrapped index added nothing
         throw;
     }
     ntotal = index->ntotal;

@@ -98,8 +98,8 @@ struct IndexIVF : Index {
     // ids are kept. Not possible with an Array direct map (use Hashtable), as in FAISS.
     RemovalMode removal_mode() const override { return RemovalMode::KeepIds; }
     bool accepts_ids() const override { return true; }
-    // Lists that publish appends (ArrayInvertedLists), no Hashtable direct map, and no
-    // per-list state rebuilt after adds (lists_changed: the fast-scan types say false).
+    // Lists that publish appends (ArrayInvertedLists) and no per-list state rebuilt after
+    // adds (lists_changed: the fast-scan types say false).
     bool concurrent_add() const override;
     // A Hashtable direct map unless one is there (reconstruct needs it, as in FAISS).
     void enable_reconstruct() override;

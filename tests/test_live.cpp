@@ -285,6 +285,8 @@ TEST(LiveIndexExclusive, AddRunsBesideAHeldSearchResetWaitsForIt) {
     while (phase.load() != 1) std::this_thread::yield();  // the search is under way
     idx.add(1, x.data());                                 // returns: adds run beside searches
     EXPECT_EQ(idx.ntotal, 101);
+    // The add outgrew the block the search scans: kept until the search has left.
+    EXPECT_GE(idx.usage().retired_blocks(), 1u);
     std::atomic<bool> reset_done{false};
     std::thread resetter([&] {
         idx.reset();
@@ -296,6 +298,7 @@ TEST(LiveIndexExclusive, AddRunsBesideAHeldSearchResetWaitsForIt) {
     searcher.join();
     resetter.join();
     EXPECT_EQ(idx.ntotal, 0);
+    EXPECT_EQ(idx.usage().retired_blocks(), 0u);  // released by the reset (no reader left)
     // The search saw the index as it was: its own query first, at distance 0.
     EXPECT_EQ(I[0], 0);
     EXPECT_EQ(D[0], 0.0f);

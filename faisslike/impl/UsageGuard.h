@@ -134,8 +134,7 @@ struct WriteScope {
         try {
             mode = shared() ? UsageCounter::Mode::Shared : UsageCounter::Mode::Exclusive;
         } catch (...) {
-            o.usage().enter_write(mode);
-            o.usage().end_write(mode);
+            o.usage().end_write(UsageCounter::Mode::Shared);  // releases the lock, waits for none
             throw;
         }
         o.usage().enter_write(mode);

@@ -103,9 +103,13 @@ TEST_P(LiveIndex, SearchesWhileAddingSeeEveryFinishedAdd) {
     }
     ASSERT_EQ(live->concurrent_add(), c.concurrent);
 
-    // The reference: everything added serially; its reconstructions are what the live index
-    // must hold (encoding is deterministic).
-    add_per_factory(*ref, desc, n, x.data(), ids.data());
+    // The reference: the same batches added serially; its reconstructions are what the live
+    // index must hold (encoding is deterministic).
+    add_per_factory(*ref, desc, n0, x.data(), ids.data());
+    for (idx_t b = 0; b < nbatches; ++b) {
+        const idx_t i0 = n0 + b * batch;
+        add_per_factory(*ref, desc, batch, &x[size_t(i0) * kD], &ids[size_t(i0)]);
+    }
     std::vector<float> recon(size_t(n) * kD);
     if (c.reconstruct)
         for (idx_t j = 0; j < n; ++j) ref->reconstruct(ids[size_t(j)], &recon[size_t(j) * kD]);
@@ -204,13 +208,25 @@ TEST_P(LiveIndex, SearchesWhileAddingSeeEveryFinishedAdd) {
     EXPECT_EQ(failures.load(), 0);
     EXPECT_EQ(live->ntotal, n);
     EXPECT_GT(searches.load(), 0);
-    // Nothing lost or reordered: the live index ends equal to the serial one.
-    std::vector<float> D1(10 * 8), D2(10 * 8);
-    std::vector<idx_t> I1(10 * 8), I2(10 * 8);
-    live->search(10, x.data(), 8, D1.data(), I1.data(), params.get());
-    ref->search(10, x.data(), 8, D2.data(), I2.data(), params.get());
-    EXPECT_EQ(I1, I2);
-    EXPECT_EQ(D1, D2);
+    // Nothing lost or reordered: the live index ends equal to the serial one. Exact types to
+    // the bit; graph and fast-scan builds run their batch in parallel (insertion order within a
+    // batch varies), so those end with the same neighbours, not the same graph.
+    const idx_t nq = 50, k = 8;
+    std::vector<float> D1(nq * k), D2(nq * k);
+    std::vector<idx_t> I1(nq * k), I2(nq * k);
+    live->search(nq, x.data(), k, D1.data(), I1.data(), params.get());
+    ref->search(nq, x.data(), k, D2.data(), I2.data(), params.get());
+    if (c.exact) {
+        EXPECT_EQ(I1, I2);
+        EXPECT_EQ(D1, D2);
+    } else {
+        size_t common = 0;
+        for (idx_t i = 0; i < nq; ++i) {
+            std::set<idx_t> a(I1.begin() + i * k, I1.begin() + (i + 1) * k);
+            for (idx_t t = 0; t < k; ++t) common += a.count(I2[size_t(i * k + t)]);
+        }
+        EXPECT_GE(double(common), 0.95 * double(nq * k)) << desc;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, LiveIndex, ::testing::ValuesIn(kCases),

@@ -186,6 +186,9 @@ void UsageCounter::synchronize() const {
     // Readers that counted in before the flip are in the old slot; later ones see the new
     // epoch (and, through it, everything published before this call).
     std::lock_guard<std::mutex> lk(sync_);
+    // The other slot first: readers of an older epoch may linger there (a grace period of
+    // reclaim() not yet waited for), and readers of the next epoch would join them.
+    wait_drained(int((epoch_.load() + 1) & 1));
     const uint64_t e = epoch_.fetch_add(1);
     wait_drained(int(e & 1));
 }

@@ -273,7 +273,9 @@ std::unique_ptr<Base> read_record(IOReader* r, uint64_t limit, int depth, uint32
 
 void write_index_record(IOWriter* w, const Index* idx) {
     FAISSLIKE_THROW_IF_NOT_MSG(idx != nullptr, "write_index: a nested index is null");
-    idx->check_mapped_file();
+    // Writers wait (the record is written twice: its length, then its bytes, which must
+    // agree); searches go on.
+    IndexWriteScope scope(*idx, UsageCounter::Mode::Shared);
     for (const WriterEntry& e : kWriters) {
         if (typeid(*idx) == e.type) {
             write_record(w, e.tag, e.write, *idx);
@@ -296,7 +298,7 @@ std::unique_ptr<Index> read_nested(SectionReader& s, int depth, const char* fiel
 
 void write_index_binary_record(IOWriter* w, const IndexBinary* idx) {
     FAISSLIKE_THROW_IF_NOT_MSG(idx != nullptr, "write_index_binary: a nested index is null");
-    idx->check_mapped_file();
+    IndexBinaryWriteScope scope(*idx, UsageCounter::Mode::Shared);  // as write_index_record
     for (const auto& e : kBinaryWriters) {
         if (typeid(*idx) == e.type) {
             write_record(w, e.tag, e.write, *idx);

@@ -983,7 +983,7 @@ void write_transform(FaissWriter& f, const VectorTransform& vt) {
 
 void write_rec(FaissWriter& f, const Index* idx) {
     FAISSLIKE_THROW_IF_NOT_MSG(idx != nullptr, "write_index_faiss: a nested index is null");
-    idx->check_mapped_file();
+    IndexWriteScope scope(*idx, UsageCounter::Mode::Shared);  // a consistent state; searches go on
     const std::type_info& t = typeid(*idx);
     if (t == typeid(IndexFlat) || t == typeid(IndexFlatL2) || t == typeid(IndexFlatIP)) {
         auto* fl = static_cast<const IndexFlat*>(idx);
@@ -1050,7 +1050,8 @@ void write_rec(FaissWriter& f, const Index* idx) {
         auto* im = static_cast<const IndexIDMap*>(idx);
         FAISSLIKE_THROW_IF_NOT_MSG(
             im->id_map.size() == size_t(im->ntotal),
-            "write_index_faiss: this IDMap has removed entries FAISS cannot represent");
+            "write_index_faiss: this IDMap has removed entries FAISS cannot represent "
+            "(entries removed from an IVF, or not yet compacted: call compact() first)");
         f.tag(t == typeid(IndexIDMap2) ? "IxM2" : "IxMp");
         write_header(f, *im);
         write_rec(f, im->index.get());
@@ -1084,7 +1085,7 @@ void write_binary_header(FaissWriter& f, const IndexBinary& idx) {
 
 void write_binary_rec(FaissWriter& f, const IndexBinary* idx) {
     FAISSLIKE_THROW_IF_NOT_MSG(idx != nullptr, "write_index_binary_faiss: a nested index is null");
-    idx->check_mapped_file();
+    IndexBinaryWriteScope scope(*idx, UsageCounter::Mode::Shared);  // as write_rec
     const std::type_info& t = typeid(*idx);
     if (t == typeid(IndexBinaryFlat)) {
         auto* fl = static_cast<const IndexBinaryFlat*>(idx);

@@ -18,11 +18,15 @@
 #include "kernels/blas_tiles.h"
 #include "kernels/kernel_table.h"
 
+#include <atomic>
+
 namespace faisslike {
 
 // Measured with `bench_flat_limits crossover` (1M and 100k x 128, 2 threads, Haswell and
 // SkylakeX OpenBLAS kernels): the per-query SIMD path wins up to nq = 16..24.
-int distance_compute_blas_threshold = 20;
+// Atomic: any thread may tune it while others search (no hidden data race, free-threaded
+// Python included); each search reads it once.
+std::atomic<int> distance_compute_blas_threshold{20};
 
 namespace {
 
@@ -113,7 +117,8 @@ void knn_dispatch(bool ip, const float* x, const float* y, size_t d, size_t nx, 
         }
         return;
     }
-    if (nx >= size_t(std::max(distance_compute_blas_threshold, 1))) {
+    if (nx >=
+        size_t(std::max(distance_compute_blas_threshold.load(std::memory_order_relaxed), 1))) {
         knn_blas(ip, x, y, d, nx, ny, k, D, I);
     } else {
         knn_simd(ip, x, y, d, nx, ny, k, D, I);

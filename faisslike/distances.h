@@ -1,6 +1,8 @@
 // Distance kernels and exhaustive k-NN search: the public face of kernels/.
 #pragma once
 
+#include <atomic>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -37,7 +39,7 @@ void fvec_renorm_L2(size_t d, size_t nx, float* x);
 
 // Number of queries at and above which exact search uses BLAS sgemm instead of the
 // per-query SIMD loop. Tuned with benchs/bench_flat (see docs/architecture.md).
-extern int distance_compute_blas_threshold;
+extern std::atomic<int> distance_compute_blas_threshold;
 
 // Exact k-NN of nx queries among ny database rows. Results sorted (ascending L2 distance,
 // descending inner product); missing results get label -1 and distance +inf (L2) / -inf (IP).

@@ -58,16 +58,22 @@ void Index::add(idx_t n, const float* x) {
     do_add(n, x);
 }
 
-void Index::add_with_ids(idx_t n, const float* x, const idx_t* xids) {
+void Index::add_with_ids(idx_t n, const float* x, const idx_t* xids, bool replace) {
     check_add_args(n, x);
     FAISSLIKE_CHECK_ARG_MSG(n == 0 || xids != nullptr, "add_with_ids: ids are null");
     for (idx_t i = 0; i < n; ++i)
         FAISSLIKE_CHECK_ARG(xids[i] >= 0, "ids must be >= 0, got id %lld at row %lld",
                             (long long)xids[i], (long long)i);
     FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
+    FAISSLIKE_THROW_IF_NOT_MSG(!replace || supports_replace(),
+                               "add_with_ids(replace=True) is not supported by this index type "
+                               "(ids must be unique: wrap it in IndexIDMap2)");
     check_finite("vectors to add", n, d, x);
     IndexWriteScope w(*this, [&] { return concurrent_add(); });
-    do_add_with_ids(n, x, xids);
+    if (replace)
+        do_upsert(n, x, xids);
+    else
+        do_add_with_ids(n, x, xids);
 }
 
 void Index::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
@@ -93,7 +99,7 @@ void Index::reset() {
 }
 
 size_t Index::remove_ids(const IDSelector& sel) {
-    IndexWriteScope w(*this);
+    IndexWriteScope w(*this, [&] { return concurrent_remove(); });
     return do_remove_ids(sel);
 }
 
@@ -148,6 +154,10 @@ void Index::do_train(idx_t, const float*) {}
 
 void Index::do_add_with_ids(idx_t, const float*, const idx_t*) {
     FAISSLIKE_THROW_MSG("add_with_ids is not supported by this index type (wrap it in IndexIDMap)");
+}
+
+void Index::do_upsert(idx_t, const float*, const idx_t*) {
+    FAISSLIKE_THROW_MSG("add_with_ids(replace=True) is not supported by this index type");
 }
 
 size_t Index::do_remove_ids(const IDSelector&) {

@@ -98,8 +98,10 @@ struct Index {
 
     void train(idx_t n, const float* x);
     void add(idx_t n, const float* x);
-    // Indexes that keep ids (accepts_ids()) store xids (each >= 0); others throw.
-    void add_with_ids(idx_t n, const float* x, const idx_t* xids);
+    // Indexes that keep ids (accepts_ids()) store xids (each >= 0); others throw. replace:
+    // an upsert (supports_replace(): IndexIDMap2): an id already present gets the new
+    // vector, atomically for searches (never both, never neither); others throw.
+    void add_with_ids(idx_t n, const float* x, const idx_t* xids, bool replace = false);
     // For each of the n queries, the k nearest results, sorted (best first). Missing results
     // have label -1 and distance +inf (L2) or -inf (inner product).
     void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
@@ -152,11 +154,17 @@ struct Index {
     // LiveArray). Otherwise they exclude searches for their duration. train, reset,
     // remove_ids, compact and the like always exclude them.
     virtual bool concurrent_add() const { return false; }
+    // Whether remove_ids runs beside searches (tombstones: IndexIDMap).
+    virtual bool concurrent_remove() const { return false; }
+    // add_with_ids(..., replace=true) works (unique ids).
+    virtual bool supports_replace() const { return false; }
 
    protected:
     virtual void do_train(idx_t n, const float* x);
     virtual void do_add(idx_t n, const float* x) = 0;
     virtual void do_add_with_ids(idx_t n, const float* x, const idx_t* xids);
+    // Called only where supports_replace().
+    virtual void do_upsert(idx_t n, const float* x, const idx_t* xids);
     virtual void do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                            const SearchParameters* params) const = 0;
     virtual void do_reset() = 0;

@@ -39,8 +39,68 @@ RemovalMode IndexIDMap::removal_mode() const {
                                                              : RemovalMode::KeepIds;
 }
 
+namespace {
+uint64_t load_relaxed(const uint64_t& v) {
+    return __atomic_load_n(&v, __ATOMIC_RELAXED);
+}
+}  // namespace
+
+// What a search with snapshot `snap` may see (IndexIDMap.h, "Tombstones"), then the user's
+// selector on user ids. Sizes and blocks are loaded at each call: an upsert beside the search
+// grows life_ before the wrapped index publishes the positions it covers.
+struct IDSelectorVisible : IDSelector {
+    const IndexIDMap& im;
+    uint64_t snap;
+    const IDSelector* user;
+    IDSelectorVisible(const IndexIDMap& im, uint64_t snap, const IDSelector* user)
+        : im(im), snap(snap), user(user) {}
+    bool is_member(idx_t pos) const override {
+        if (pos < 0) return false;
+        const size_t p = size_t(pos);
+        const size_t n = im.life_.size();
+        if (p < n) {
+            const IndexIDMap::Life& l = im.life_.data()[p];
+            if (load_relaxed(l.born) > snap || load_relaxed(l.died) <= snap) return false;
+        }
+        if (!user) return true;
+        const size_t m = im.id_map.size();
+        return p < m && user->is_member(im.id_map.data()[p]);
+    }
+};
+
+namespace {
+// Inner ids (positions) flagged in `gone`.
+struct FlaggedPositions : IDSelector {
+    const std::vector<uint8_t>& gone;
+    explicit FlaggedPositions(const std::vector<uint8_t>& g) : gone(g) {}
+    bool is_member(idx_t id) const override {
+        return id >= 0 && size_t(id) < gone.size() && gone[size_t(id)];
+    }
+};
+}  // namespace
+
 bool IndexIDMap::inner_live(size_t i) const {
-    return id_map[i] >= 0 && !index->is_deleted(idx_t(i));
+    if (id_map[i] < 0 || index->is_deleted(idx_t(i))) return false;
+    return i >= life_.size() || load_relaxed(life_[i].died) == kNever;
+}
+
+void IndexIDMap::set_max_dead_fraction(float f) {
+    FAISSLIKE_CHECK_ARG(f >= 0.0f, "max_dead_fraction must be >= 0, got %g", double(f));
+    max_dead_fraction_.store(f, std::memory_order_relaxed);
+}
+
+bool IndexIDMap::compaction_due() const {
+    const size_t dead = num_dead();
+    return dead > 0 && double(dead) > double(max_dead_fraction()) * double(index->ntotal);
+}
+
+void IndexIDMap::cover_life(size_t extra, uint64_t born) {
+    const bool was_empty = life_.empty();
+    life_.resize(id_map.size(), Life{0, kNever});
+    life_.reserve(life_.size() + extra);
+    for (size_t i = 0; i < extra; ++i) life_.push_back(Life{born, kNever});
+    // Searches that found life_ empty check no visibility: none of them may see what follows.
+    if (was_empty && !life_.empty()) usage().synchronize();
 }
 
 void IndexIDMap::do_train(idx_t n, const float* x) {
@@ -53,12 +113,22 @@ void IndexIDMap::do_add(idx_t, const float*) {
 }
 
 void IndexIDMap::do_add_with_ids(idx_t n, const float* x, const idx_t* xids) {
+    if (compaction_due()) compact_dead();  // concurrent_add() said exclusive
     check_new_ids(n, xids);
+    add_entries(n, x, xids, {});
+}
+
+void IndexIDMap::add_entries(idx_t n, const float* x, const idx_t* xids,
+                             const std::vector<size_t>& replaced) {
     const size_t first = id_map.size();
     FAISSLIKE_THROW_IF_NOT_FMT(index->accepts_ids() || size_t(index->ntotal) == first,
                                "IndexIDMap: the wrapped index holds %lld vectors for %zu ids "
                                "(was it changed directly?)",
                                (long long)index->ntotal, first);
+    const uint64_t next = version_.load(std::memory_order_relaxed) + 1;
+    // An upsert's new entries are born invisible (to searches before `next`); the old ones
+    // die at the same version.
+    if (!replaced.empty()) cover_life(size_t(n), next);
     // The user ids first: a search running beside this add may find the new vectors as soon
     // as the wrapped index publishes them, and must find their ids.
     id_map.append(xids, size_t(n));
@@ -73,28 +143,44 @@ void IndexIDMap::do_add_with_ids(idx_t n, const float* x, const idx_t* xids) {
             index->add(n, x);  // validates the vectors; nothing is added if it throws
         }
     } catch (...) {
-        id_map.resize(first);  // no search can return these: the wrapped index added nothing
+        // No search can return these: the wrapped index added nothing.
+        id_map.resize(first);
+        if (life_.size() > first) life_.resize(first);
         throw;
     }
-    ntotal = index->ntotal;
+    if (!replaced.empty()) {
+        for (size_t p : replaced) __atomic_store_n(&life_[p].died, next, __ATOMIC_RELAXED);
+        ndead_.store(num_dead() + replaced.size(), std::memory_order_release);
+        version_.store(next, std::memory_order_release);  // commits both at once
+    }
+    ntotal = index->ntotal - idx_t(num_dead());
+    // The reverse map moves each replaced id to its new entry before dropping the old one:
+    // reconstruct never misses an id that is being replaced.
     on_ids_changed(first);
+    if (!replaced.empty()) on_dead(replaced);
 }
 
 std::unique_ptr<SearchParameters> IndexIDMap::translate_params(
-    const SearchParameters* params, std::unique_ptr<IDSelector>& holder) const {
-    if (!params) return nullptr;
-    std::unique_ptr<SearchParameters> p = params->clone();
-    if (params->sel) {
-        holder = std::make_unique<IDSelectorTranslated>(id_map.data(), id_map.size(), params->sel);
-        p->sel = holder.get();
-    }
+    const SearchParameters* params, uint64_t snap, std::unique_ptr<IDSelector>& holder) const {
+    const IDSelector* user = selector_of(params);
+    const bool hide = !life_.empty();
+    if (!hide && !user) return params ? params->clone() : nullptr;
+    std::unique_ptr<SearchParameters> p =
+        params ? params->clone() : std::make_unique<SearchParameters>();
+    if (hide)
+        holder = std::make_unique<IDSelectorVisible>(*this, snap, user);
+    else
+        holder = std::make_unique<IDSelectorTranslated>(id_map.data(), id_map.size(), user);
+    p->sel = holder.get();
     return p;
 }
 
 void IndexIDMap::do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                            const SearchParameters* params) const {
+    // The snapshot first: what is committed after it stays hidden.
+    const uint64_t snap = version_.load(std::memory_order_acquire);
     std::unique_ptr<IDSelector> holder;
-    auto p = translate_params(params, holder);
+    auto p = translate_params(params, snap, holder);
     index->search(n, x, k, distances, labels, p.get());
     for (size_t i = 0; i < size_t(n) * size_t(k); ++i) {
         const idx_t l = labels[i];
@@ -109,8 +195,9 @@ void IndexIDMap::do_search(idx_t n, const float* x, idx_t k, float* distances, i
 
 void IndexIDMap::do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
                                  const SearchParameters* params) const {
+    const uint64_t snap = version_.load(std::memory_order_acquire);
     std::unique_ptr<IDSelector> holder;
-    auto p = translate_params(params, holder);
+    auto p = translate_params(params, snap, holder);
     index->range_search(n, x, radius, result, p.get());
     for (idx_t& l : result->labels) {
         FAISSLIKE_THROW_IF_NOT_FMT(l >= 0 && l < idx_t(id_map.size()),
@@ -121,14 +208,35 @@ void IndexIDMap::do_range_search(idx_t n, const float* x, float radius, RangeSea
 }
 
 size_t IndexIDMap::do_remove_ids(const IDSelector& sel) {
-    const RemovalMode mode = index->removal_mode();
-    FAISSLIKE_THROW_IF_NOT_MSG(mode != RemovalMode::Unsupported,
+    FAISSLIKE_THROW_IF_NOT_MSG(index->removal_mode() != RemovalMode::Unsupported,
                                "remove_ids is not supported by the wrapped index");
-    // Inner ids whose user id is selected (and that still hold a vector).
+    if (compaction_due()) compact_dead();  // concurrent_remove() said exclusive
+    std::vector<size_t> hit;
+    for (size_t i = 0; i < id_map.size(); ++i)
+        if (inner_live(i) && sel.is_member(id_map[i])) hit.push_back(i);
+    if (hit.empty()) return 0;
+    // Tombstones: the entries stay in the wrapped index (searches beside this one may be
+    // scanning them) and are hidden from every search that starts after this returns.
+    const uint64_t next = version_.load(std::memory_order_relaxed) + 1;
+    cover_life(0, 0);
+    for (size_t p : hit) __atomic_store_n(&life_[p].died, next, __ATOMIC_RELAXED);
+    ndead_.store(num_dead() + hit.size(), std::memory_order_release);
+    version_.store(next, std::memory_order_release);
+    ntotal = index->ntotal - idx_t(num_dead());
+    on_dead(hit);
+    return hit.size();
+}
+
+size_t IndexIDMap::compact_dead() {
+    const size_t dead = num_dead();
+    if (dead == 0) return 0;
+    const RemovalMode mode = index->removal_mode();
     std::vector<uint8_t> gone(id_map.size(), 0);
-    for (size_t i = 0; i < id_map.size(); ++i) gone[i] = inner_live(i) && sel.is_member(id_map[i]);
-    IDSelectorTranslated tsel(id_map.data(), id_map.size(), &sel);
-    const size_t removed = index->remove_ids(tsel);
+    for (size_t i = 0; i < life_.size(); ++i) gone[i] = life_[i].died != kNever;
+    const size_t removed = index->remove_ids(FlaggedPositions(gone));
+    FAISSLIKE_THROW_IF_NOT_FMT(removed == dead,
+                               "IndexIDMap: the wrapped index freed %zu of %zu dead entries",
+                               removed, dead);
     if (mode == RemovalMode::Renumber) {
         // The wrapped index dropped those rows, the others moved down in order.
         remove_flagged(gone, id_map);
@@ -137,16 +245,22 @@ size_t IndexIDMap::do_remove_ids(const IDSelector& sel) {
                                    id_map.size(), (long long)index->ntotal);
     } else if (mode == RemovalMode::KeepIds) {
         for (size_t i = 0; i < id_map.size(); ++i)
-            if (gone[i]) id_map[i] = -1;  // tombstone: inner ids are never reused
+            if (gone[i]) id_map[i] = -1;  // inner ids are never reused
     }
-    // MarkDeleted: the wrapped index flags them (is_deleted) until compact().
+    // MarkDeleted: the wrapped index flagged them (is_deleted); compact_marked() frees them.
+    life_.clear();
+    life_.shrink_to_fit();
+    ndead_.store(0, std::memory_order_release);
     ntotal = index->ntotal;
-    on_ids_changed(0);
-    return removed;
+    if (mode == RemovalMode::MarkDeleted) {
+        compact_marked();
+    } else {
+        on_ids_changed(0);
+    }
+    return dead;
 }
 
-size_t IndexIDMap::do_compact() {
-    if (index->removal_mode() != RemovalMode::MarkDeleted) return 0;
+size_t IndexIDMap::compact_marked() {
     std::vector<uint8_t> gone(id_map.size());
     for (size_t i = 0; i < id_map.size(); ++i) gone[i] = index->is_deleted(idx_t(i));
     const size_t freed = index->compact();  // renumbers the survivors in their order
@@ -156,9 +270,18 @@ size_t IndexIDMap::do_compact() {
     return freed;
 }
 
+size_t IndexIDMap::do_compact() {
+    const size_t dead = compact_dead();
+    if (index->removal_mode() != RemovalMode::MarkDeleted) return dead;
+    // Entries marked deleted in the wrapped index itself (files written by older versions).
+    return dead + compact_marked();
+}
+
 void IndexIDMap::do_reset() {
     index->reset();
     id_map.clear();
+    life_.clear();
+    ndead_.store(0, std::memory_order_release);
     ntotal = 0;
     on_ids_changed(0);
 }
@@ -171,13 +294,46 @@ IndexIDMap2::IndexIDMap2(std::unique_ptr<Index> index_in) : IndexIDMap(std::move
     index->enable_reconstruct();
 }
 
-void IndexIDMap2::check_new_ids(idx_t n, const idx_t* xids) const {
+namespace {
+void check_batch_unique(idx_t n, const idx_t* xids) {
     std::unordered_set<idx_t> batch;
     batch.reserve(size_t(n));
-    for (idx_t i = 0; i < n; ++i) {
-        FAISSLIKE_THROW_IF_NOT_FMT(!rev_map.count(xids[i]) && batch.insert(xids[i]).second,
-                                   "IndexIDMap2: duplicate id %lld (row %lld)", (long long)xids[i],
-                                   (long long)i);
+    for (idx_t i = 0; i < n; ++i)
+        FAISSLIKE_THROW_IF_NOT_FMT(batch.insert(xids[i]).second,
+                                   "IndexIDMap2: duplicate id %lld (row %lld) in the batch",
+                                   (long long)xids[i], (long long)i);
+}
+}  // namespace
+
+void IndexIDMap2::check_new_ids(idx_t n, const idx_t* xids) const {
+    check_batch_unique(n, xids);
+    std::shared_lock<std::shared_mutex> lk(rev_mutex);
+    for (idx_t i = 0; i < n; ++i)
+        FAISSLIKE_THROW_IF_NOT_FMT(!rev_map.count(xids[i]),
+                                   "IndexIDMap2: duplicate id %lld (row %lld) is already in the "
+                                   "index (add_with_ids(..., replace=True) replaces it)",
+                                   (long long)xids[i], (long long)i);
+}
+
+void IndexIDMap2::do_upsert(idx_t n, const float* x, const idx_t* xids) {
+    check_batch_unique(n, xids);
+    if (compaction_due()) compact_dead();  // first: it renumbers positions
+    std::vector<size_t> replaced;
+    {
+        std::shared_lock<std::shared_mutex> lk(rev_mutex);
+        for (idx_t i = 0; i < n; ++i) {
+            auto it = rev_map.find(xids[i]);
+            if (it != rev_map.end()) replaced.push_back(size_t(it->second));
+        }
+    }
+    add_entries(n, x, xids, replaced);
+}
+
+void IndexIDMap2::on_dead(const std::vector<size_t>& positions) {
+    std::unique_lock<std::shared_mutex> lk(rev_mutex);
+    for (size_t p : positions) {
+        auto it = rev_map.find(id_map[p]);
+        if (it != rev_map.end() && size_t(it->second) == p) rev_map.erase(it);
     }
 }
 

@@ -4,6 +4,7 @@
 // index and any wrapper in between.
 #pragma once
 
+#include <atomic>
 #include <shared_mutex>
 #include <unordered_map>
 #include <vector>
@@ -29,9 +30,19 @@ struct IndexIDMap : Index {
     IndexIDMap(const IndexIDMap&) = delete;
     IndexIDMap& operator=(const IndexIDMap&) = delete;
 
+    // Removal is live: remove_ids marks the entries dead (tombstones, beside searches) and
+    // they are freed from the wrapped index later: by compact(), or by the first write that
+    // finds more than this fraction of the stored entries dead (that write then excludes
+    // searches while it compacts). 0: the next write always compacts; >= 1: only compact().
+    void set_max_dead_fraction(float f);  // InvalidArgument unless f >= 0 (not NaN)
+    float max_dead_fraction() const { return max_dead_fraction_.load(std::memory_order_relaxed); }
+    // Entries removed (or replaced) and not yet freed from the wrapped index.
+    size_t num_dead() const { return ndead_.load(std::memory_order_acquire); }
+
     RemovalMode removal_mode() const override;
     bool accepts_ids() const override { return true; }
-    bool concurrent_add() const override { return index->concurrent_add(); }
+    bool concurrent_add() const override { return index->concurrent_add() && !compaction_due(); }
+    bool concurrent_remove() const override { return !compaction_due(); }
 
    protected:
     void do_train(idx_t n, const float* x) override;
@@ -46,19 +57,51 @@ struct IndexIDMap : Index {
                          const SearchParameters* params) const override;
     // sel selects user ids; id_map follows what the wrapped index does (removal_mode).
     size_t do_remove_ids(const IDSelector& sel) override;
-    // Frees what the wrapped index only marked deleted; id_map follows.
+    // Frees the dead entries (and what the wrapped index only marked deleted); id_map
+    // follows.
     size_t do_compact() override;
     void do_reset() override;
 
-    // Hooks for IndexIDMap2's reverse map: ids about to be added, and id_map entries from
-    // `first` on changed (0 after removal or reset: everything).
+    // Hooks for IndexIDMap2's reverse map: ids about to be added, id_map entries from
+    // `first` on changed (0 after compaction or reset: everything), positions now dead.
     virtual void check_new_ids(idx_t /*n*/, const idx_t* /*xids*/) const {}
     virtual void on_ids_changed(size_t /*first*/) {}
-    // Copy of params whose selector works on the wrapped index's ids.
+    virtual void on_dead(const std::vector<size_t>& /*positions*/) {}
+    // Copy of params whose selector works on the wrapped index's ids and, while entries are
+    // dead or being replaced, hides what the snapshot `snap` must not see.
     std::unique_ptr<SearchParameters> translate_params(const SearchParameters* params,
+                                                       uint64_t snap,
                                                        std::unique_ptr<IDSelector>& holder) const;
-    // Whether inner id i still holds a vector (not removed, not marked deleted).
+    // Whether inner id i still holds a vector (not removed, not dead, not marked deleted).
     bool inner_live(size_t i) const;
+    // Adds with the user ids; the entries at the positions `replaced` die as the new ones
+    // become visible, both at once for searches (an upsert).
+    void add_entries(idx_t n, const float* x, const idx_t* xids,
+                     const std::vector<size_t>& replaced);
+
+    // ---- Tombstones. Position i (an inner id) is visible to a search whose snapshot of
+    // version_ is s iff life_[i].born <= s < life_[i].died; positions past life_'s size are
+    // visible. life_ is empty while nothing is dead or being replaced, and searches then
+    // pass no visibility selector (they keep their fastest paths).
+    struct Life {
+        uint64_t born, died;
+    };
+    static constexpr uint64_t kNever = ~uint64_t(0);
+    LiveArray<Life> life_;
+    std::atomic<uint64_t> version_{0};  // published after the changes it commits
+    std::atomic<size_t> ndead_{0};
+    std::atomic<float> max_dead_fraction_{0.5f};
+    friend struct IDSelectorVisible;
+    friend struct IDMapRecordAccess;
+
+    bool compaction_due() const;
+    // Frees the dead entries from the wrapped index (the write excludes searches).
+    size_t compact_dead();
+    // Frees what the wrapped index marked deleted (MarkDeleted).
+    size_t compact_marked();
+    // Makes life_ cover every position, plus `extra` new ones born at `born`. When life_ was
+    // empty, waits for the searches that started before (they check no visibility).
+    void cover_life(size_t extra, uint64_t born);
 
    private:
     void init();
@@ -79,8 +122,13 @@ struct IndexIDMap2 : IndexIDMap {
 
    protected:
     void do_reconstruct(idx_t key, float* recons) const override;
+    bool supports_replace() const override { return true; }
+    // Upsert: ids already present are replaced (their old vector dies as the new one appears,
+    // atomically for searches), the others added.
+    void do_upsert(idx_t n, const float* x, const idx_t* xids) override;
     void check_new_ids(idx_t n, const idx_t* xids) const override;
     void on_ids_changed(size_t first) override { construct_rev_map(first); }
+    void on_dead(const std::vector<size_t>& positions) override;
 };
 
 }  // namespace faisslike

@@ -26,6 +26,7 @@
 #include "faisslike/IndexIVF.h"
 #include "faisslike/index_factory.h"
 #include "faisslike/index_io.h"
+#include "faisslike/io.h"
 #include "test_util.h"
 
 using namespace faisslike;
@@ -358,4 +359,309 @@ TEST(LiveIndexExclusive, MutationFromInsideACallIsRefused) {
         EXPECT_EQ(idx.ntotal, 200);
         EXPECT_NO_THROW(idx.add(1, x.data()));  // nothing left held
     }
+}
+
+// ---------------------------------------------------------------- removal and upsert
+
+namespace {
+
+// The vector of version v of id j (deterministic, so readers recompute what was committed).
+std::vector<float> version_vector(idx_t j, int v) {
+    return randn(kD, uint32_t(7919 * j + 104729 * v + 17));
+}
+
+struct UpsertCase {
+    const char* desc;
+    bool exact;  // distances are exact (check them against the committed versions)
+};
+
+const UpsertCase kUpsertCases[] = {
+    {"IDMap2,Flat", true}, {"IDMap2,SQ8", false},    {"IDMap2,IVF8,Flat", true},
+    {"IDMap2,PQ4", false}, {"IDMap2,HNSW16", false}, {"IDMap2,IVF8,PQ4", false},
+};
+
+}  // namespace
+
+class LiveUpsert : public ::testing::TestWithParam<UpsertCase> {};
+
+// One writer upserts (replacing present ids, adding absent ones) and removes, with frequent
+// compaction; readers search one id at a time through a selector and check the model: an id
+// is found exactly once (never its old and new vector together, never neither) when every
+// state committed while the search ran holds it, at most once otherwise, with the distance
+// of a version committed in that window; unfiltered searches never return an id twice nor
+// one absent from every state of their window (from the last write returned before the
+// search to the one under way after it). States are recorded before the write that makes
+// them starts, so readers never wait on time.
+TEST_P(LiveUpsert, SearchesSeeEachIdOnceAcrossUpsertsAndRemovals) {
+    const UpsertCase c = GetParam();
+    const int N = 200, kRounds = 120;
+    auto idx = index_factory(kD, c.desc);
+    auto* im = dynamic_cast<IndexIDMap*>(idx.get());
+    ASSERT_NE(im, nullptr);
+    im->set_max_dead_fraction(0.2f);
+    {
+        auto xt = randn(size_t(2000) * kD, 5);
+        idx->train(2000, xt.data());
+    }
+    // states[g][j]: version of id j after g commits (-1: absent). Filled before publishing g.
+    std::vector<std::vector<int>> states(size_t(kRounds) + 1, std::vector<int>(N, -1));
+    std::vector<int> cur(N, 0);
+    {
+        std::vector<float> x;
+        std::vector<idx_t> ids;
+        for (int j = 0; j < N; ++j) {
+            auto v = version_vector(j, 0);
+            x.insert(x.end(), v.begin(), v.end());
+            ids.push_back(j);
+        }
+        idx->add_with_ids(N, x.data(), ids.data());
+    }
+    states[0] = cur;
+    // gen: writes returned; prepared: the state of the write under way is recorded.
+    std::atomic<int> gen{0}, prepared{0};
+    std::atomic<bool> done{false};
+    std::atomic<int> failures{0}, checks{0};
+    const auto params = exhaustive(*idx);
+
+    auto reader = [&](int seed) {
+        omp_set_num_threads(1);
+        std::mt19937 rng{uint32_t(seed)};
+        std::vector<float> D(10);
+        std::vector<idx_t> I(10);
+        while (!done.load() || checks.load() < 20) {
+            const idx_t j = idx_t(rng() % N);
+            auto q = randn(kD, rng());
+            IDSelectorArray one(1, &j);
+            auto p = params->clone();
+            p->sel = &one;
+            const int g0 = gen.load(std::memory_order_acquire);
+            idx->search(1, q.data(), 2, D.data(), I.data(), p.get());
+            const int g1 = prepared.load(std::memory_order_acquire);
+            bool always = true, ever = false;
+            std::vector<int> versions;
+            for (int g = g0; g <= g1; ++g) {
+                const int v = states[size_t(g)][size_t(j)];
+                always &= v >= 0;
+                ever |= v >= 0;
+                if (v >= 0) versions.push_back(v);
+            }
+            const int found = int(I[0] == j) + int(I[1] == j);
+            bool ok = found <= 1 && (found == 1 || !always) && (found == 0 || ever);
+            ok &= (I[0] == j || I[0] == -1) && I[1] == -1;
+            if (ok && found == 1 && c.exact) {
+                bool match = false;
+                for (int v : versions) {
+                    const auto y = version_vector(j, v);
+                    double dist = 0;
+                    for (int t = 0; t < kD; ++t) dist += double(q[t] - y[t]) * double(q[t] - y[t]);
+                    match |= std::abs(dist - double(D[0])) <= 1e-3 * std::max(1.0, dist);
+                }
+                ok = match;
+            }
+            if (!ok) {
+                if (failures.fetch_add(1) < 5)
+                    ADD_FAILURE() << c.desc << ": id " << j << " found " << found << " times ("
+                                  << I[0] << ", " << I[1] << ") in window [" << g0 << ", " << g1
+                                  << "] always=" << always << " ever=" << ever;
+            }
+            // Unfiltered: no id twice, none absent from every state of the window.
+            const int h0 = gen.load(std::memory_order_acquire);
+            idx->search(1, q.data(), 10, D.data(), I.data(), params.get());
+            const int h1 = prepared.load(std::memory_order_acquire);
+            std::set<idx_t> seen;
+            for (idx_t l : I) {
+                if (l == -1) continue;
+                bool present = false;
+                for (int g = h0; g <= h1 && l >= 0 && l < N; ++g)
+                    present |= states[size_t(g)][size_t(l)] >= 0;
+                if (!present || !seen.insert(l).second) {
+                    if (failures.fetch_add(1) < 5)
+                        ADD_FAILURE() << c.desc << ": unfiltered search returned " << l
+                                      << (present ? " twice" : " absent from every state");
+                }
+            }
+            checks.fetch_add(1);
+        }
+    };
+    std::vector<std::thread> readers;
+    for (int t = 0; t < 3; ++t) readers.emplace_back(reader, 100 + t);
+
+    std::mt19937 wrng(99);
+    auto stop_readers = [&] {
+        done.store(true);
+        for (auto& t : readers) t.join();
+    };
+    try {
+        for (int g = 1; g <= kRounds; ++g) {
+            // The state this write leads to, recorded (prepared) before it starts: a search
+            // running beside it may see it.
+            std::vector<idx_t> ids;
+            std::vector<float> x;
+            const bool removal = g % 3 == 0;
+            if (removal) {  // up to 12 present ids
+                for (int t = 0; t < 12; ++t) {
+                    const idx_t j = idx_t(wrng() % N);
+                    if (cur[size_t(j)] >= 0) ids.push_back(j);
+                }
+                for (idx_t j : ids) cur[size_t(j)] = -1;
+            } else {  // upsert 15 distinct ids, present or not
+                std::set<idx_t> pick;
+                while (pick.size() < 15) pick.insert(idx_t(wrng() % N));
+                ids.assign(pick.begin(), pick.end());
+                for (idx_t j : ids) {
+                    auto y = version_vector(j, g);  // versions: the round number, unique per id
+                    x.insert(x.end(), y.begin(), y.end());
+                    cur[size_t(j)] = g;
+                }
+            }
+            states[size_t(g)] = cur;
+            prepared.store(g, std::memory_order_release);
+            if (removal) {
+                IDSelectorArray sel(ids.size(), ids.data());
+                idx->remove_ids(sel);
+            } else {
+                idx->add_with_ids(idx_t(ids.size()), x.data(), ids.data(), /*replace=*/true);
+            }
+            gen.store(g, std::memory_order_release);
+        }
+    } catch (...) {
+        stop_readers();
+        throw;
+    }
+    stop_readers();
+    EXPECT_EQ(failures.load(), 0);
+    EXPECT_GT(checks.load(), 0);
+
+    // Final state: ntotal, reconstruct (exact types), and a round trip keep the model.
+    const int present = int(std::count_if(cur.begin(), cur.end(), [](int v) { return v >= 0; }));
+    EXPECT_EQ(idx->ntotal, present);
+    auto check_final = [&](const Index& ix) {
+        for (int j = 0; j < N; ++j) {
+            std::vector<float> q = version_vector(j, std::max(cur[size_t(j)], 0));
+            const idx_t jj = j;
+            IDSelectorArray one(1, &jj);
+            auto p = params->clone();
+            p->sel = &one;
+            std::vector<float> D(2);
+            std::vector<idx_t> I(2);
+            ix.search(1, q.data(), 2, D.data(), I.data(), p.get());
+            EXPECT_EQ(I[0], cur[size_t(j)] >= 0 ? j : -1) << j;
+            EXPECT_EQ(I[1], -1) << j;
+        }
+    };
+    check_final(*idx);
+    auto bytes = serialize_index(idx.get());
+    auto back = deserialize_index(bytes.data(), bytes.size());
+    EXPECT_EQ(back->ntotal, present);
+    check_final(*back);
+    const size_t dead = im->num_dead();
+    EXPECT_EQ(idx->compact(), dead);
+    EXPECT_EQ(im->num_dead(), 0u);
+    EXPECT_EQ(idx->ntotal, present);
+    check_final(*idx);
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, LiveUpsert, ::testing::ValuesIn(kUpsertCases),
+                         [](const ::testing::TestParamInfo<UpsertCase>& info) {
+                             std::string s = info.param.desc;
+                             for (char& ch : s)
+                                 if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                             return s;
+                         });
+
+// The bad input of upserts: duplicates without replace, replace where ids are not unique.
+TEST(LiveUpsertErrors, DuplicatesAndReplaceWhereUnsupported) {
+    auto x = randn(size_t(20) * kD, 3);
+    std::vector<idx_t> ids(20);
+    for (int j = 0; j < 20; ++j) ids[size_t(j)] = 100 + j;
+    IndexIDMap2 two(std::make_unique<IndexFlatL2>(kD));
+    two.add_with_ids(10, x.data(), ids.data());
+    // An id already present, without replace: nothing added.
+    std::vector<idx_t> clash = {130, 105};
+    EXPECT_THROW(two.add_with_ids(2, x.data(), clash.data()), Error);
+    EXPECT_EQ(two.ntotal, 10);
+    EXPECT_EQ(two.index->ntotal, 10);
+    // Twice in one batch: refused with and without replace.
+    std::vector<idx_t> twice = {140, 140};
+    EXPECT_THROW(two.add_with_ids(2, x.data(), twice.data()), Error);
+    EXPECT_THROW(two.add_with_ids(2, x.data(), twice.data(), true), Error);
+    EXPECT_EQ(two.index->ntotal, 10);
+    // replace=true where ids are not unique or not kept: a clear error, nothing added.
+    IndexIDMap one(std::make_unique<IndexFlatL2>(kD));
+    EXPECT_THROW(one.add_with_ids(2, x.data(), clash.data(), true), Error);
+    IndexFlatL2 flat(kD);
+    EXPECT_THROW(flat.add_with_ids(2, x.data(), clash.data(), true), Error);
+    EXPECT_EQ(one.ntotal + flat.ntotal, 0);
+    // The upsert replaces: reconstruct gives the new vector, ntotal unchanged.
+    std::vector<idx_t> again = {105};
+    two.add_with_ids(1, x.data() + 15 * kD, again.data(), true);
+    EXPECT_EQ(two.ntotal, 10);
+    EXPECT_EQ(two.num_dead(), 1u);
+    std::vector<float> r(kD);
+    two.reconstruct(105, r.data());
+    EXPECT_TRUE(std::equal(r.begin(), r.end(), x.begin() + 15 * kD));
+    EXPECT_THROW(two.set_max_dead_fraction(-1.0f), InvalidArgument);
+    // FAISS's format cannot hold tombstones: a clear error naming compact().
+    EXPECT_THROW(
+        {
+            try {
+                VectorIOWriter w;
+                write_index_faiss(&two, &w);
+            } catch (const Error& e) {
+                EXPECT_NE(std::string(e.what()).find("compact()"), std::string::npos);
+                throw;
+            }
+        },
+        Error);
+    EXPECT_EQ(two.compact(), 1u);
+}
+
+// Deterministic: removal and upsert return while a search is held inside the index, and that
+// search (its snapshot taken before) still sees the entries as they were; a search started
+// after sees the removal and the new vector, each id once.
+TEST(LiveUpsertErrors, RemoveAndUpsertRunBesideAHeldSearch) {
+    IndexIDMap2 idx(std::make_unique<IndexFlatL2>(8));
+    idx.set_max_dead_fraction(1.0f);  // no compaction: it would wait for the search
+    auto x = randn(100 * 8, 4);
+    std::vector<idx_t> ids(100);
+    for (int j = 0; j < 100; ++j) ids[size_t(j)] = 500 + j;
+    idx.add_with_ids(100, x.data(), ids.data());
+    // The first tombstone waits for the searches under way (they check no visibility); the
+    // next ones do not wait.
+    const idx_t last = 599;
+    IDSelectorArray rm_last(1, &last);
+    EXPECT_EQ(idx.remove_ids(rm_last), 1u);
+    std::atomic<int> phase{0};
+    struct BlockingSel : IDSelector {
+        std::atomic<int>* phase;
+        bool is_member(idx_t) const override {
+            int expected = 0;
+            if (phase->compare_exchange_strong(expected, 1))
+                while (phase->load() != 2) std::this_thread::yield();
+            return true;
+        }
+    } sel;
+    sel.phase = &phase;
+    SearchParameters p;
+    p.sel = &sel;
+    std::vector<float> D(3);
+    std::vector<idx_t> I(3);
+    // Query: vector 0 (id 500). Removed and id 501 replaced by a copy of vector 0 beside it.
+    std::thread searcher([&] { idx.search(1, x.data(), 3, D.data(), I.data(), &p); });
+    while (phase.load() != 1) std::this_thread::yield();  // the search is under way
+    const idx_t first = 500, second = 501;
+    IDSelectorArray rm(1, &first);
+    EXPECT_EQ(idx.remove_ids(rm), 1u);
+    idx.add_with_ids(1, x.data(), &second, /*replace=*/true);
+    EXPECT_EQ(idx.ntotal, 98);
+    phase.store(2);
+    searcher.join();
+    EXPECT_EQ(I[0], 500);  // the held search: before both writes
+    EXPECT_EQ(D[0], 0.0f);
+    idx.search(1, x.data(), 3, D.data(), I.data());
+    EXPECT_EQ(I[0], 501);  // after: 500 gone, 501 holds vector 0, found once
+    EXPECT_EQ(D[0], 0.0f);
+    EXPECT_NE(I[1], 501);
+    EXPECT_NE(I[1], 500);
+    EXPECT_EQ(idx.num_dead(), 3u);
 }

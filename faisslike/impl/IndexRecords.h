@@ -303,9 +303,11 @@ std::unique_ptr<Index> read_pretransform(SectionReader& s, int depth);
 std::unique_ptr<Index> read_shards(SectionReader& s, int depth);
 std::unique_ptr<Index> read_refine(SectionReader& s, int depth);
 // Wrappers put together from parts already read (our records and FAISS's share the checks):
-// an IDMap(2) around `sub` with `ids`, a RefineFlat of `base` and the refine vectors.
+// an IDMap(2) around `sub` with `ids` (the sorted positions `dead` removed but still in
+// `sub`), a RefineFlat of `base` and the refine vectors.
 std::unique_ptr<Index> assemble_idmap(SectionReader& s, const IndexHeader& h,
-                                      std::unique_ptr<Index> sub, std::vector<idx_t> ids, bool two);
+                                      std::unique_ptr<Index> sub, std::vector<idx_t> ids, bool two,
+                                      const std::vector<uint64_t>& dead = {});
 std::unique_ptr<Index> assemble_refine(SectionReader& s, const IndexHeader& h,
                                        std::unique_ptr<Index> base, IndexFlat& refine, float kf);
 std::unique_ptr<IndexBinary> assemble_binary_idmap(SectionReader& s, int d, idx_t ntotal,

@@ -97,16 +97,18 @@ vectors exist, labels are -1 and distances +inf (L2) / -inf (inner product).
 D and I may be given to write into existing arrays.)doc")
         .def(
             "add_with_ids",
-            [](Index& self, py::handle x, py::handle ids) {
+            [](Index& self, py::handle x, py::handle ids, bool replace) {
                 FloatArray xa = as_matrix(x, self.d, "x");
                 auto ia = as_ids(ids, xa.shape(0), "ids");
                 const int64_t* ip = ia.data();
                 py::gil_scoped_release release;
-                self.add_with_ids(xa.shape(0), xa.data(), ip);
+                self.add_with_ids(xa.shape(0), xa.data(), ip, replace);
             },
-            "x"_a, "ids"_a,
+            "x"_a, "ids"_a, py::kw_only(), "replace"_a = false,
             "Add vectors with user ids (int64, >= 0); search returns these ids. Supported by\n"
-            "IVF indexes, IndexIDMap / IndexIDMap2 and IndexShards(successive_ids=False).")
+            "IVF indexes, IndexIDMap / IndexIDMap2 and IndexShards(successive_ids=False).\n"
+            "replace=True (IndexIDMap2): an upsert; an id already present gets the new vector,\n"
+            "atomically for searches running beside it. RuntimeError on other index types.")
         .def(
             "remove_ids",
             [](Index& self, py::handle sel) {
@@ -193,7 +195,7 @@ I[lims[i]:lims[i+1]], best first. Supported by Flat and IVF indexes (and wrapper
     py::class_<CVar>(m, "_CVar")
         .def_property(
             "distance_compute_blas_threshold",
-            [](const CVar&) { return distance_compute_blas_threshold; },
+            [](const CVar&) { return distance_compute_blas_threshold.load(); },
             [](CVar&, int v) {
                 if (v < 1) throw py::value_error("threshold must be >= 1");
                 distance_compute_blas_threshold = v;

@@ -72,7 +72,14 @@ Keeps `index` alive.)doc")
                 py::gil_scoped_release release;
                 return self.compact();
             },
-            "Over HNSW: free the nodes removed by remove_ids (id_map follows); returns the count.")
+            "Free the entries removed by remove_ids or replaced by add_with_ids(replace=True)\n"
+            "from the wrapped index (id_map follows; searches wait meanwhile); returns the count.")
+        .def_property_readonly("num_dead", &IndexIDMap::num_dead,
+                               "Entries removed or replaced and not yet freed (compact()).")
+        .def_property("max_dead_fraction", &IndexIDMap::max_dead_fraction,
+                      &IndexIDMap::set_max_dead_fraction,
+                      "The next write compacts once dead entries exceed this fraction of the "
+                      "stored ones (default 0.5; >= 1: only compact()).")
         .def_property_readonly(
             "id_map",
             [](const IndexIDMap& i) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 
 #include "faisslike/Error.h"
@@ -44,6 +45,7 @@ void HNSW::clear_graph() {
     links_upper.clear();
     max_level = -1;
     entry_point = -1;
+    publish_entry();
 }
 
 size_t HNSW::compute_upper_offsets() {
@@ -125,6 +127,21 @@ struct VisitedTable {
         return false;
     }
 };
+
+// Link rows are read while an add beside the search rewrites them (atomic stores, the count
+// last): plain loads on x86, no data race for the compiler.
+inline int32_t load_link(const int32_t* p) {
+    return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+inline int32_t load_count(const int32_t* p) {
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+inline void store_link(int32_t* p, int32_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+inline void store_count(int32_t* p, int32_t v) {
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
 
 // Asks for the cache lines of [p + from, p + bytes).
 inline void prefetch_lines(const void* p, size_t bytes, size_t from = 0) {
@@ -321,6 +338,12 @@ template <class Space>
 struct GraphViewT : Space {
     using Query = typename Space::Query;
     const HNSW& h;
+    // Nodes at or past `limit` are not followed: added beside this search (not counted in the
+    // ntotal it started with), their vectors may lie past the storage block it reads.
+    int64_t limit = std::numeric_limits<int64_t>::max();
+    // Where walk() starts: the published entry point, loaded before the count (limit).
+    int64_t entry = -1;
+    int top = -1;
     GraphViewT(const HNSW& h, const Space& s) : Space(s), h(h) {}
     using Space::dist;
     using Space::dist4;
@@ -337,9 +360,10 @@ struct GraphViewT : Space {
     template <class Links, class Accept, class Visit>
     void walk(Query q, int ef, SearchScratch& s, const Links& links, const Accept& accept,
               const Visit& visit) const {
-        int64_t ep = h.entry_point;
+        int64_t ep = entry;
+        if (ep < 0) return;
         float dep = dist(q, ep);
-        for (int lev = h.max_level; lev > 0; --lev) greedy(q, lev, ep, dep, s.nbuf, links);
+        for (int lev = top; lev > 0; --lev) greedy(q, lev, ep, dep, s.nbuf, links);
         search_layer_visit(q, 0, ep, dep, ef, s, links, accept, visit);
     }
 
@@ -352,7 +376,8 @@ struct GraphViewT : Space {
             int cnt;
             const int32_t* l = links(cur, level, nb, cnt);
             for (int j = 0; j < cnt; ++j) {
-                const int32_t v = l[j];
+                const int32_t v = load_link(l + j);
+                if (v >= limit) continue;
                 const float dv = dist(q, v);
                 if (dv < dcur) {
                     dcur = dv;
@@ -382,7 +407,7 @@ struct GraphViewT : Space {
         std::vector<Node>& res = s.res;
         std::vector<Node>& cand = s.cand;
         std::vector<int32_t>& nb = s.nbuf;
-        vis.prepare(h.levels.size());
+        vis.prepare(std::min(h.levels.size(), size_t(std::min<int64_t>(limit, INT32_MAX))));
         res.clear();
         cand.clear();
         vis.visit(size_t(ep));
@@ -408,8 +433,8 @@ struct GraphViewT : Space {
             // Unvisited neighbours first, so only their vectors are prefetched.
             int m = 0;
             for (int j = 0; j < cnt; ++j) {
-                const int32_t v = links[j];
-                if (vis.visit(size_t(v))) continue;
+                const int32_t v = load_link(links + j);
+                if (v >= limit || vis.visit(size_t(v))) continue;
                 fresh[m++] = v;
                 prefetch_lines(vec_ptr(v), short_rows ? line_bytes : 1);
             }
@@ -451,7 +476,7 @@ struct InPlaceLinks {
     const HNSW& h;
     const int32_t* operator()(int64_t node, int level, std::vector<int32_t>&, int& cnt) const {
         const int32_t* r = h.row(node, level);
-        cnt = r[0];
+        cnt = load_count(r);
         return r + 1;
     }
 };
@@ -527,8 +552,8 @@ struct GraphBuilder {
         int32_t* r = h.mutable_row(dst, level);
         const int cap = h.capacity(level);
         if (r[0] < cap) {
-            r[1 + r[0]] = int32_t(src);
-            r[0]++;
+            store_link(r + 1 + r[0], int32_t(src));
+            store_count(r, r[0] + 1);  // searches beside see the link once counted
             locks.unlock(size_t(dst));
             return;
         }
@@ -539,8 +564,9 @@ struct GraphBuilder {
         std::sort(c.begin(), c.end(), [](const Node& a, const Node& b) { return a.d < b.d; });
         const float hr = std::min(std::max(h.prune_headroom, 0.0f), 0.5f);
         select_heuristic(c, std::max(1, cap - int(float(cap) * hr)));
-        r[0] = int32_t(c.size());
-        for (size_t j = 0; j < c.size(); ++j) r[1 + j] = c[j].id;
+        // Rewritten in place: a search beside reads each id before or after (all valid nodes).
+        for (size_t j = 0; j < c.size(); ++j) store_link(r + 1 + j, c[j].id);
+        store_count(r, int32_t(c.size()));
         locks.unlock(size_t(dst));
     }
 
@@ -572,8 +598,8 @@ struct GraphBuilder {
             select_heuristic(sel, lev == 0 && h.level0_select_2M ? 2 * h.M : h.M);
             locks.lock(size_t(q));
             int32_t* r = h.mutable_row(q, lev);
-            r[0] = int32_t(sel.size());
-            for (size_t j = 0; j < sel.size(); ++j) r[1 + j] = sel[j].id;
+            for (size_t j = 0; j < sel.size(); ++j) store_link(r + 1 + j, sel[j].id);
+            store_count(r, int32_t(sel.size()));
             locks.unlock(size_t(q));
             for (const Node& n : sel) add_link(n.id, q, lev);
         }
@@ -670,7 +696,12 @@ void IndexHNSWFlat::do_add(idx_t n, const float* x) {
                 FloatSpace{storage.get_xb(), size_t(d), metric_type == METRIC_INNER_PRODUCT,
                            kernels::current()});
     ntotal = idx_t(n1);
-    if (traversal_sq) encode_traversal(idx_t(n0));
+    if (traversal_sq) encode_traversal(idx_t(n0));  // (adds are exclusive then)
+    hnsw.publish_entry();  // after ntotal: a search starting from it counts its node
+}
+
+bool IndexHNSWFlat::concurrent_add() const {
+    return !storage.is_mapped() && !hnsw.links0_mapped && deleted.empty() && !traversal_sq;
 }
 
 void HNSW::set_efSearch(int ef) {
@@ -695,7 +726,16 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
     const IDSelector* sel = selector_of(params);
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const HNSW& h = hnsw;
-    const GraphView g(h, FloatSpace{storage.get_xb(), size_t(d), ip, kernels::current()});
+    // The entry point, then the count, then the vectors: an add beside this search publishes
+    // them in the opposite order, so every node followed is counted and its vector in the
+    // block read. The storage's blocks outlive this search (its own read scope).
+    int64_t entry;
+    int top;
+    h.published.load(entry, top);
+    const idx_t nsnap = ntotal;
+    IndexReadScope storage_scope(storage);
+    GraphView g(h, FloatSpace{storage.get_xb(), size_t(d), ip, kernels::current()});
+    g.limit = nsnap;
     // One walk, over rows read in place or (mapped file) copied and checked.
     auto run = [&](const auto& links) {
         parallel_for(
@@ -704,13 +744,12 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
                 float* hv = distances + i * k;
                 idx_t* hi = labels + i * k;
                 heap_heapify<HeapC>(size_t(k), hv, hi);
-                if (h.entry_point >= 0) {
+                if (entry >= 0) {
                     const float* q = x + i * d;
-                    int64_t ep = h.entry_point;
+                    int64_t ep = entry;
                     float dep = g.dist(q, ep);
                     SearchScratch& s = thread_scratch();
-                    for (int lev = h.max_level; lev > 0; --lev)
-                        g.greedy(q, lev, ep, dep, s.nbuf, links);
+                    for (int lev = top; lev > 0; --lev) g.greedy(q, lev, ep, dep, s.nbuf, links);
                     // Level 0 on 8-bit codes when enabled (4x fewer bytes per distance), then
                     // exact distances for the ef results.
                     GraphView g0 = g;
@@ -756,7 +795,15 @@ void IndexHNSWFlat::do_range_search(idx_t n, const float* x, float radius,
     const IDSelector* sel = selector_of(params);
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const HNSW& h = hnsw;
-    const GraphView g(h, FloatSpace{storage.get_xb(), size_t(d), ip, kernels::current()});
+    int64_t entry;  // then the count, then the vectors: see do_search
+    int top;
+    h.published.load(entry, top);
+    const idx_t nsnap = ntotal;
+    IndexReadScope storage_scope(storage);
+    GraphView g(h, FloatSpace{storage.get_xb(), size_t(d), ip, kernels::current()});
+    g.limit = nsnap;
+    g.entry = entry;
+    g.top = top;
     // Internal distances are "smaller is better": -ip for inner product.
     const float thr = ip ? -radius : radius;
     std::vector<std::vector<std::pair<float, idx_t>>> hits(static_cast<size_t>(n));
@@ -764,7 +811,6 @@ void IndexHNSWFlat::do_range_search(idx_t n, const float* x, float radius,
         parallel_for(
             n,
             [&](idx_t i) {
-                if (h.entry_point < 0) return;
                 const uint8_t* del = ndeleted ? deleted.data() : nullptr;
                 auto& out = hits[size_t(i)];
                 g.walk(
@@ -866,6 +912,7 @@ void IndexBinaryHNSW::do_add(idx_t n, const uint8_t* x) {
     storage.add(n, x);
     build_graph(hnsw, n0, n1, BinarySpace{storage.get_xb(), size_t(code_size), kernels::current()});
     ntotal = idx_t(n1);
+    hnsw.publish_entry();
 }
 
 void IndexBinaryHNSW::do_search(idx_t n, const uint8_t* x, idx_t k, int32_t* distances,
@@ -873,15 +920,17 @@ void IndexBinaryHNSW::do_search(idx_t n, const uint8_t* x, idx_t k, int32_t* dis
     const int ef = effective_ef(hnsw, params, k);
     const IDSelector* sel = selector_of(params);
     const HNSW& h = hnsw;
-    const GraphViewT<BinarySpace> g(
-        h, BinarySpace{storage.get_xb(), size_t(code_size), kernels::current()});
+    GraphViewT<BinarySpace> g(h,
+                              BinarySpace{storage.get_xb(), size_t(code_size), kernels::current()});
+    h.published.load(g.entry, g.top);  // adds exclude searches here
     auto run = [&](const auto& links) {
         parallel_for(
             n,
             [&](idx_t i) {
                 HammingTopK top(size_t(k), distances + i * k, labels + i * k);
-                if (h.entry_point >= 0) {
+                {
                     SearchScratch& s = thread_scratch();
+                    s.res.clear();
                     g.walk(x + size_t(i) * size_t(code_size), ef, s, links,
                            [&](int32_t v) { return !sel || sel->is_member(v); });
                     for (const Node& r : s.res) top.add(int32_t(r.d), r.id);
@@ -924,6 +973,7 @@ void IndexHNSWCodes::do_add(idx_t n, const float* x) {
                 CodesSpace{storage.get(), storage->codes.data(), storage->code_size,
                            metric_type == METRIC_INNER_PRODUCT});
     ntotal = idx_t(n1);
+    hnsw.publish_entry();
 }
 
 void IndexHNSWCodes::do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
@@ -932,8 +982,9 @@ void IndexHNSWCodes::do_search(idx_t n, const float* x, idx_t k, float* distance
     const IDSelector* sel = selector_of(params);
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const HNSW& h = hnsw;
-    const GraphViewT<CodesSpace> g(
+    GraphViewT<CodesSpace> g(
         h, CodesSpace{storage.get(), storage->codes.data(), storage->code_size, ip});
+    h.published.load(g.entry, g.top);  // adds exclude searches here
     auto run = [&](const auto& links) {
         parallel_for_with(
             n, [&] { return CodesQuery{storage->get_scorer()}; },
@@ -941,9 +992,10 @@ void IndexHNSWCodes::do_search(idx_t n, const float* x, idx_t k, float* distance
                 float* hv = distances + i * k;
                 idx_t* hi = labels + i * k;
                 heap_heapify<HeapC>(size_t(k), hv, hi);
-                if (h.entry_point >= 0) {
+                {
                     cq.scorer->set_query(x + i * d);
                     SearchScratch& s = thread_scratch();
+                    s.res.clear();
                     g.walk(&cq, ef, s, links, [&](int32_t v) { return !sel || sel->is_member(v); });
                     for (const Node& r : s.res)
                         heap_push_if_better<HeapC>(size_t(k), hv, hi, r.d, r.id);

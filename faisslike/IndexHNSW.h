@@ -13,6 +13,7 @@
 #include "faisslike/IndexFlatCodes.h"
 #include "faisslike/ScalarQuantizer.h"
 #include "faisslike/impl/LargeAlloc.h"
+#include "faisslike/impl/LiveArray.h"
 
 namespace faisslike {
 
@@ -25,15 +26,44 @@ struct SearchParametersHNSW : SearchParameters {
     }
 };
 
+// The entry point searches start from (node, top level) as one atomic value: an add beside
+// searches publishes it after the nodes it names. Copies take the value.
+class PublishedEntry {
+   public:
+    PublishedEntry() = default;
+    PublishedEntry(const PublishedEntry& o) : v_(o.v_.load()) {}
+    PublishedEntry& operator=(const PublishedEntry& o) {
+        v_.store(o.v_.load());
+        return *this;
+    }
+    void store(int64_t node, int level) {
+        v_.store(uint64_t(node + 1) << 8 | uint64_t(uint8_t(level + 1)), std::memory_order_release);
+    }
+    int64_t node() const { return int64_t(v_.load(std::memory_order_acquire) >> 8) - 1; }
+    // Both from one load.
+    void load(int64_t& node, int& level) const {
+        const uint64_t v = v_.load(std::memory_order_acquire);
+        node = int64_t(v >> 8) - 1;
+        level = int(v & 0xff) - 1;
+    }
+
+   private:
+    std::atomic<uint64_t> v_{0};
+};
+
 // The graph. Level-0 rows are contiguous [count, 2M ids]; upper levels (M links each) live in
-// a second array, reached through per-node offsets.
+// a second array, reached through per-node offsets. All four arrays grow beside searches
+// (LiveArray); rows are written under node locks with atomic stores, the count last, and read
+// without locks (a search sees each row before or after a change, every id a valid node).
 struct HNSW {
     int M;
     int efConstruction = 40;
     int efSearch = 16;
     double level_mult;
+    // The writers' entry point; searches use `published` (publish_entry()).
     int max_level = -1;
     int64_t entry_point = -1;
+    PublishedEntry published;
     uint64_t seed = 12345;
     // Links a new node keeps at level 0: 2M (FAISS, default) or M (hnswlib). 2M gives denser
     // graphs and much better recall at small efConstruction (FAISS's default of 40).
@@ -42,10 +72,14 @@ struct HNSW {
     // are plain appends instead of another O(capacity^2) heuristic pass (FAISS 1.15 does the
     // same, default 0.2). 0 prunes to capacity (hnswlib). In [0, 0.5].
     float prune_headroom = 0.2f;
-    std::vector<int8_t> levels;          // top level of each node
-    LargeVector<int32_t> links0;         // ntotal x (2M + 1)
-    std::vector<int64_t> upper_offsets;  // start of node's level-1 row in links_upper, or -1
-    LargeVector<int32_t> links_upper;    // rows of (M + 1)
+    LiveArray<int8_t> levels;                            // top level of each node
+    LiveArray<int32_t, LargeAllocator<int32_t>> links0;  // ntotal x (2M + 1)
+    LiveArray<int64_t> upper_offsets;  // start of node's level-1 row in links_upper, or -1
+    LiveArray<int32_t, LargeAllocator<int32_t>> links_upper;  // rows of (M + 1)
+
+    // Makes the writers' entry point the one searches start from: after the nodes it names
+    // are counted in ntotal (an add), or whenever no search can run.
+    void publish_entry() { published.store(entry_point, max_level); }
 
     explicit HNSW(int M);
     // Checked setters (InvalidArgument): ef > 0, headroom in [0, 0.5].
@@ -124,6 +158,10 @@ struct IndexHNSWFlat : Index {
     // Same with a given 8-bit quantizer (trained or not): what the reader uses.
     void set_sq8_traversal(std::unique_ptr<ScalarQuantizer> sq);
     bool sq8_traversal() const { return traversal_sq != nullptr; }
+    // Inserts run beside searches (readers see the graph before or after each link change and
+    // only nodes counted in ntotal when they started), except over a memory-mapped file,
+    // with nodes marked deleted, or with the 8-bit traversal on.
+    bool concurrent_add() const override;
 
    protected:
     void do_add(idx_t n, const float* x) override;

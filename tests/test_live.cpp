@@ -55,7 +55,8 @@ const LiveCase kCases[] = {
     {"IDMap2,Flat", true, true, true, true},
     {"IDMap2,IVF8,Flat", true, true, true, true},
     {"IDMap2,SQ8", true, true, true, false},
-    {"HNSW16", false, true, false, false},
+    {"HNSW16", false, true, true, false},
+    {"IDMap2,HNSW16", false, true, true, false},
     {"PQ8x4fs", false, false, false, false},
     {"IVF8,PQ8x4fs", false, false, false, false},
 };

@@ -169,6 +169,10 @@ bool operator==(const LiveArray<T, A>& a, const LiveArray<T, B>& b) {
     return live_equal(a, b);
 }
 template <class T, class A, class B>
+bool operator!=(const LiveArray<T, A>& a, const LiveArray<T, B>& b) {
+    return !live_equal(a, b);
+}
+template <class T, class A, class B>
 bool operator==(const LiveArray<T, A>& a, const std::vector<T, B>& b) {
     return live_equal(a, b);
 }

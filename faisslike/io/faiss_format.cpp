@@ -383,6 +383,7 @@ void read_hnsw_graph(FaissReader& f, HNSW*& out_graph, int& M_out, idx_t ntotal,
     g.efSearch = efs;
     g.entry_point = ntotal == 0 ? -1 : ep;
     g.max_level = ntotal == 0 ? -1 : max_level;
+    g.publish_entry();
     try {
         g.validate(ntotal);
     } catch (const Error& e) {

@@ -55,6 +55,7 @@ void read_graph_body(SectionReader& s, const GraphHead& head, HNSW& g, int64_t n
     g.efSearch = head.efs;
     g.max_level = head.max_level;
     g.entry_point = head.ep;
+    g.publish_entry();
     g.seed = head.seed;
     const int M = head.M;
     const uint64_t n = s.get<uint64_t>("levels_count");

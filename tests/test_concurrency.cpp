@@ -28,20 +28,7 @@ namespace {
 // Parameters for call variant v (0..3) of an index: different nprobe / efSearch, half with
 // a selector.
 std::unique_ptr<SearchParameters> params_for(const Index& idx, int v, const IDSelector* sel) {
-    std::unique_ptr<SearchParameters> p;
-    const Index* inner = &idx;
-    if (auto im = dynamic_cast<const IndexIDMap*>(&idx)) inner = im->index;
-    if (dynamic_cast<const IndexIVF*>(inner)) {
-        auto q = std::make_unique<SearchParametersIVF>();
-        q->nprobe = size_t(1 + 3 * v);
-        p = std::move(q);
-    } else if (dynamic_cast<const IndexHNSWFlat*>(inner)) {
-        auto q = std::make_unique<SearchParametersHNSW>();
-        q->efSearch = 16 + 16 * v;
-        p = std::move(q);
-    } else {
-        p = std::make_unique<SearchParameters>();
-    }
+    auto p = typed_params(idx, size_t(1 + 3 * v), 16 + 16 * v);
     if (v % 2) p->sel = sel;
     return p;
 }

@@ -65,20 +65,9 @@ idx_t id_of(const std::string& desc, idx_t j) {
     return desc.rfind("IDMap", 0) == 0 ? 1000 + 3 * j : j;
 }
 
+// Every IVF list; HNSW efSearch 64.
 std::unique_ptr<SearchParameters> exhaustive(const Index& idx) {
-    const Index* inner = &idx;
-    if (auto im = dynamic_cast<const IndexIDMap*>(&idx)) inner = im->index;
-    if (auto ivf = dynamic_cast<const IndexIVF*>(inner)) {
-        auto p = std::make_unique<SearchParametersIVF>();
-        p->nprobe = ivf->nlist;
-        return p;
-    }
-    if (dynamic_cast<const IndexHNSWFlat*>(inner)) {
-        auto p = std::make_unique<SearchParametersHNSW>();
-        p->efSearch = 64;
-        return p;
-    }
-    return std::make_unique<SearchParameters>();
+    return typed_params(idx, 0, 64);
 }
 
 }  // namespace

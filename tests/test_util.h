@@ -8,6 +8,9 @@
 #include <vector>
 
 #include "faisslike/Index.h"
+#include "faisslike/IndexHNSW.h"
+#include "faisslike/IndexIDMap.h"
+#include "faisslike/IndexIVF.h"
 
 namespace faisslike_test {
 
@@ -57,6 +60,26 @@ inline double ref_IP(const float* x, const float* y, size_t d) {
 // Float error bound for a sum of d products of magnitude ~|terms|.
 inline double tol_for(double abs_sum, size_t d) {
     return 1e-5 * abs_sum + 1e-6 * std::sqrt(double(d));
+}
+
+// Search parameters of idx's own kind, looking through an IDMap: nprobe for an IVF (0: all
+// its lists), efSearch for an HNSW, plain otherwise.
+inline std::unique_ptr<faisslike::SearchParameters> typed_params(const faisslike::Index& idx,
+                                                                 size_t nprobe, int efSearch) {
+    using namespace faisslike;
+    const Index* inner = &idx;
+    if (auto im = dynamic_cast<const IndexIDMap*>(&idx)) inner = im->index;
+    if (auto ivf = dynamic_cast<const IndexIVF*>(inner)) {
+        auto p = std::make_unique<SearchParametersIVF>();
+        p->nprobe = nprobe ? nprobe : ivf->nlist;
+        return p;
+    }
+    if (dynamic_cast<const IndexHNSWFlat*>(inner)) {
+        auto p = std::make_unique<SearchParametersHNSW>();
+        p->efSearch = efSearch;
+        return p;
+    }
+    return std::make_unique<SearchParameters>();
 }
 
 }  // namespace faisslike_test

@@ -89,28 +89,29 @@ class Truth:
         return set(ids[np.argsort(ds, kind="stable")[:self.k]].tolist())
 
 
-def run_phase(index, xq, batch, threads, seconds, writer=None):
-    """Search threads run for `seconds`; returns (queries/s, [(rows, I, c0, c1)])."""
+def run_phase(index, xq, batch, threads, seconds, writer, write):
+    """Search threads run for `seconds`, the writer adding beside them when `write`; returns
+    (queries/s, [(rows, I, c0, c1)]) with the written vectors committed around each batch."""
     import faisslike
     stop = threading.Event()
     counts = [0] * threads
     samples = [[] for _ in range(threads)]
-    committed = writer.committed if writer else None
+    committed = writer.committed
 
     def searcher(t):
         faisslike.omp_set_num_threads(1)
         rng = np.random.default_rng(t)
         while not stop.is_set():
             rows = rng.integers(0, len(xq), batch)
-            c0 = committed[0] if committed else 0
+            c0 = committed[0]
             _, I = index.search(xq[rows], K)
-            c1 = committed[0] if committed else 0
+            c1 = committed[0]
             counts[t] += batch
             if len(samples[t]) < 200:
                 samples[t].append((rows, I, c0, c1))
 
     ts = [threading.Thread(target=searcher, args=(t,)) for t in range(threads)]
-    if writer:
+    if write:
         writer.start()
     t0 = time.perf_counter()
     for t in ts:
@@ -120,7 +121,7 @@ def run_phase(index, xq, batch, threads, seconds, writer=None):
     for t in ts:
         t.join()
     elapsed = time.perf_counter() - t0
-    if writer:
+    if write:
         writer.stop()
     return sum(counts) / elapsed, [s for per in samples for s in per]
 
@@ -163,12 +164,12 @@ class Writer:
         self.elapsed += time.perf_counter() - t0
 
 
-def recall(samples, truth, live):
+def recall(samples, truth):
     hits = total = 0
     for rows, I, c0, c1 in samples:
         for r, res in zip(rows, I):
             want = truth.topk(r, c0)
-            if live and c1 != c0:
+            if c1 != c0:  # a result may be in the set committed before or after the batch
                 want = want | truth.topk(r, c1)
             hits += len(set(res.tolist()) & want)
             total += truth.k
@@ -185,7 +186,8 @@ def main(argv=None):
     p.add_argument("--indexes", nargs="+", default=["Flat", "IVF1024,Flat", "HNSW32"])
     p.add_argument("--params", nargs="+", default=[],
                    help="search parameter per index (nprobe / efSearch), e.g. IVF1024,Flat=16 HNSW32=64")
-    p.add_argument("--rate", type=float, default=10000, help="writer vectors/s (default 10000)")
+    p.add_argument("--rate", type=float, nargs="+", default=[10000],
+                   help="writer vectors/s (default 10000); several: one row each, same build")
     p.add_argument("--chunk", type=int, default=100, help="vectors per add call")
     p.add_argument("--seconds", type=float, default=10, help="length of each phase")
     p.add_argument("--phases", type=int, default=2, help="read-only + live pairs")
@@ -195,7 +197,7 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true")
     args = p.parse_args(argv)
     if args.quick:
-        args.dataset, args.seconds, args.phases, args.rate = "syn-20k", 1.0, 1, 2000
+        args.dataset, args.seconds, args.phases, args.rate = "syn-20k", 1.0, 1, [2000]
         args.indexes = ["Flat", "IVF64,Flat", "HNSW16"]
     K = args.k
     import faisslike
@@ -203,14 +205,14 @@ def main(argv=None):
     explicit = dict(s.rsplit("=", 1) for s in args.params)
     ds = datasets.load(args.dataset)
     xb, xq = ds.xb, ds.xq[:1000]
-    held = int(args.rate * args.seconds * args.phases * 1.2) + args.chunk
+    held = int(sum(args.rate) * args.seconds * args.phases * 1.2) + args.chunk
     if held >= len(xb) // 2:
         raise SystemExit(f"live_bench: {held} held-back vectors is too many for {len(xb)}")
     n0 = len(xb) - held
     x0, w = xb[:n0], xb[n0:]
     print(f"[live] {ds.name}: {n0} built, {held} held back for the writer; {len(xq)} queries, "
           f"k={K}, {args.threads} search threads x batches of {args.batch}, writer "
-          f"{args.rate:g}/s in chunks of {args.chunk}, {args.phases} x {args.seconds:g}s phases",
+          f"{'/'.join(f'{r:g}' for r in args.rate)}/s in chunks of {args.chunk}, {args.phases} x {args.seconds:g}s phases",
           file=sys.stderr)
     t = time.perf_counter()
     truth = Truth(x0, w, xq, K)
@@ -226,38 +228,40 @@ def main(argv=None):
         elif key.startswith("HNSW"):
             value = int(explicit.get(key, params["HNSW"]))
         set_search_param(index, key, value)
-        writer = Writer(index, w, n0, args.chunk, args.rate)
-        ro, lv, ro_s, lv_s = [], [], [], []
-        for _ in range(args.phases):
-            q, s = run_phase(index, xq, args.batch, args.threads, args.seconds)
-            ro.append(q)
-            ro_s += s
-            q, s = run_phase(index, xq, args.batch, args.threads, args.seconds, writer)
-            lv.append(q)
-            lv_s += s
-        paced_rate = writer.added / max(writer.elapsed, 1e-9)
-        # Unpaced: the writer alone beside the searches, as fast as it can.
+        writer = Writer(index, w, n0, args.chunk, None)
+        for rate in args.rate:
+            writer.rate, writer.added, writer.elapsed = rate, 0, 0.0
+            ro, lv, ro_s, lv_s = [], [], [], []
+            for _ in range(args.phases):
+                q, s = run_phase(index, xq, args.batch, args.threads, args.seconds, writer, False)
+                ro.append(q)
+                ro_s += s
+                q, s = run_phase(index, xq, args.batch, args.threads, args.seconds, writer, True)
+                lv.append(q)
+                lv_s += s
+            row = dict(index=key, param=value, build_s=build_s, rate=rate,
+                       ro_qps=statistics.median(ro), live_qps=statistics.median(lv),
+                       ro_recall=recall(ro_s, truth), live_recall=recall(lv_s, truth),
+                       write_rate=writer.added / max(writer.elapsed, 1e-9), unpaced_rate=None)
+            row["ratio"] = row["live_qps"] / row["ro_qps"]
+            rows.append(row)
+            print(f"[live] {key} at {rate:g}/s: read-only {row['ro_qps']:.0f} QPS, live "
+                  f"{row['live_qps']:.0f} QPS ({row['ratio']:.2f}), writer {row['write_rate']:.0f}/s",
+                  file=sys.stderr, flush=True)
+        # Unpaced: the writer as fast as it can beside the searches.
         fast = Writer(index, w[writer.pos:], n0 + writer.pos, args.chunk, None)
-        fast.pos = 0
-        run_phase(index, xq, args.batch, args.threads, min(args.seconds, 5), fast)
-        unpaced = fast.added / max(fast.elapsed, 1e-9)
+        run_phase(index, xq, args.batch, args.threads, min(args.seconds, 5), fast, True)
+        rows[-1]["unpaced_rate"] = fast.added / max(fast.elapsed, 1e-9)
         assert index.ntotal == n0 + writer.pos + fast.pos, "vectors lost"
-        row = dict(index=key, param=value, build_s=build_s,
-                   ro_qps=statistics.median(ro), live_qps=statistics.median(lv),
-                   ro_recall=recall(ro_s, truth, False), live_recall=recall(lv_s, truth, True),
-                   write_rate=paced_rate, unpaced_rate=unpaced)
-        row["ratio"] = row["live_qps"] / row["ro_qps"]
-        rows.append(row)
-        print(f"[live] {key}: read-only {row['ro_qps']:.0f} QPS, live {row['live_qps']:.0f} QPS "
-              f"({row['ratio']:.2f}), writer {paced_rate:.0f}/s", file=sys.stderr, flush=True)
         del index
-    hdr = (f"{'index':<16}{'param':>6}{'RO QPS':>10}{'live QPS':>10}{'live/RO':>9}"
+    hdr = (f"{'index':<16}{'param':>6}{'rate':>7}{'RO QPS':>9}{'live QPS':>10}{'live/RO':>9}"
            f"{'RO R@' + str(K):>9}{'live R@' + str(K):>11}{'writes/s':>10}{'unpaced/s':>11}")
     print(hdr)
     for r in rows:
-        print(f"{r['index']:<16}{r['param']:>6}{r['ro_qps']:>10.0f}{r['live_qps']:>10.0f}"
-              f"{r['ratio']:>9.2f}{r['ro_recall']:>9.3f}{r['live_recall']:>11.3f}"
-              f"{r['write_rate']:>10.0f}{r['unpaced_rate']:>11.0f}")
+        unpaced = f"{r['unpaced_rate']:>11.0f}" if r["unpaced_rate"] is not None else f"{'':>11}"
+        print(f"{r['index']:<16}{r['param']:>6}{r['rate']:>7.0f}{r['ro_qps']:>9.0f}"
+              f"{r['live_qps']:>10.0f}{r['ratio']:>9.2f}{r['ro_recall']:>9.3f}"
+              f"{r['live_recall']:>11.3f}{r['write_rate']:>10.0f}{unpaced}")
     return 0
 
 

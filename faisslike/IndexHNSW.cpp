@@ -443,7 +443,7 @@ struct GraphViewT : Space {
                 if (int(res.size()) < ef || dv < res.front().d) {
                     // Likely expanded later: start fetching its links (hnswlib gets them
                     // for free by storing links next to the vector).
-                    __builtin_prefetch(h.row(v, level));
+                    __builtin_prefetch(links_of.row(v, level));
                     cand.push_back({dv, v});
                     std::push_heap(cand.begin(), cand.end(), Closer());
                     if (!accept(v)) return;
@@ -466,16 +466,31 @@ struct GraphViewT : Space {
             }
             for (; j < m; ++j) consider(fresh[j], dist(q, fresh[j]));
             // The next candidate's links are the next cache miss: ask for them now.
-            if (!cand.empty()) prefetch_lines(h.row(cand.front().id, level), row_bytes);
+            if (!cand.empty()) prefetch_lines(links_of.row(cand.front().id, level), row_bytes);
         }
     }
 };
 
-// Rows read in place: searching, no writers.
+// Rows read in place: searching. The arrays' blocks are taken once, after the search's count:
+// they hold every node it follows, and an add that outgrows them retires them only after
+// this search (it then sees the rows as they were when the block was replaced).
 struct InPlaceLinks {
-    const HNSW& h;
+    const int32_t* l0;
+    const int32_t* lu;
+    const int64_t* uo;
+    size_t w0, wu;
+    explicit InPlaceLinks(const HNSW& h)
+        : l0(h.links0_data()),
+          lu(h.links_upper_data()),
+          uo(h.upper_offsets.data()),
+          w0(size_t(2 * h.M + 1)),
+          wu(size_t(h.M + 1)) {}
+    const int32_t* row(int64_t node, int level) const {
+        return level == 0 ? l0 + size_t(node) * w0
+                          : lu + size_t(uo[size_t(node)]) + size_t(level - 1) * wu;
+    }
     const int32_t* operator()(int64_t node, int level, std::vector<int32_t>&, int& cnt) const {
-        const int32_t* r = h.row(node, level);
+        const int32_t* r = row(node, level);
         cnt = load_count(r);
         return r + 1;
     }
@@ -487,6 +502,7 @@ struct InPlaceLinks {
 struct CheckedLinks {
     const HNSW& h;
     int64_t n;
+    const int32_t* row(int64_t node, int level) const { return h.row(node, level); }
     const int32_t* operator()(int64_t node, int level, std::vector<int32_t>& out, int& cnt) const {
         const int32_t* r = h.row(node, level);
         const int32_t c = r[0];
@@ -514,6 +530,7 @@ struct GraphBuilder {
     GraphViewT<Space> g;
     NodeLocks& locks;
 
+    const int32_t* row(int64_t node, int level) const { return h.row(node, level); }
     // Copies node's links at level under its lock.
     const int32_t* operator()(int64_t node, int level, std::vector<int32_t>& out, int& cnt) const {
         locks.lock(size_t(node));

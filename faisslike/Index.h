@@ -158,6 +158,10 @@ struct Index {
     virtual bool concurrent_remove() const { return false; }
     // add_with_ids(..., replace=true) works (unique ids).
     virtual bool supports_replace() const { return false; }
+    // A selector costs a search little more than its own test (graph walks check candidates
+    // one by one anyway); elsewhere it costs the fast paths (BLAS, list scans), and wrappers
+    // that hide a few entries ask for more results and drop them instead.
+    virtual bool filters_cheaply() const { return false; }
 
    protected:
     virtual void do_train(idx_t n, const float* x);

@@ -162,6 +162,7 @@ struct IndexHNSWFlat : Index {
     // only nodes counted in ntotal when they started), except over a memory-mapped file,
     // with nodes marked deleted, or with the 8-bit traversal on.
     bool concurrent_add() const override;
+    bool filters_cheaply() const override { return true; }
 
    protected:
     void do_add(idx_t n, const float* x) override;
@@ -187,6 +188,7 @@ struct IndexHNSWCodes : Index {
     std::unique_ptr<IndexFlatCodes> storage;
 
     IndexHNSWCodes(std::unique_ptr<IndexFlatCodes> storage, int M);
+    bool filters_cheaply() const override { return true; }
 
    protected:
     void do_train(idx_t n, const float* x) override;

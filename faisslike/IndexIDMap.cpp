@@ -1,5 +1,8 @@
 #include "faisslike/IndexIDMap.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <unordered_set>
 
 #include "faisslike/Error.h"
@@ -161,9 +164,9 @@ void IndexIDMap::add_entries(idx_t n, const float* x, const idx_t* xids,
 }
 
 std::unique_ptr<SearchParameters> IndexIDMap::translate_params(
-    const SearchParameters* params, uint64_t snap, std::unique_ptr<IDSelector>& holder) const {
+    const SearchParameters* params, uint64_t snap, bool hide,
+    std::unique_ptr<IDSelector>& holder) const {
     const IDSelector* user = selector_of(params);
-    const bool hide = !life_.empty();
     if (!hide && !user) return params ? params->clone() : nullptr;
     std::unique_ptr<SearchParameters> p =
         params ? params->clone() : std::make_unique<SearchParameters>();
@@ -179,9 +182,13 @@ void IndexIDMap::do_search(idx_t n, const float* x, idx_t k, float* distances, i
                            const SearchParameters* params) const {
     // The snapshot first: what is committed after it stays hidden.
     const uint64_t snap = version_.load(std::memory_order_acquire);
-    std::unique_ptr<IDSelector> holder;
-    auto p = translate_params(params, snap, holder);
-    index->search(n, x, k, distances, labels, p.get());
+    if (!life_.empty() && !index->filters_cheaply()) {
+        search_post_filtered(n, x, k, distances, labels, params, snap);
+    } else {
+        std::unique_ptr<IDSelector> holder;
+        auto p = translate_params(params, snap, !life_.empty(), holder);
+        index->search(n, x, k, distances, labels, p.get());
+    }
     for (size_t i = 0; i < size_t(n) * size_t(k); ++i) {
         const idx_t l = labels[i];
         FAISSLIKE_THROW_IF_NOT_FMT(l < idx_t(id_map.size()), "wrapped index returned label %lld",
@@ -193,12 +200,93 @@ void IndexIDMap::do_search(idx_t n, const float* x, idx_t k, float* distances, i
     }
 }
 
+// Hidden entries are few and scattered: a selector would cost the wrapped index its fastest
+// path (Flat's BLAS, IVF's list scans), so ask it for k + extra results without one and drop
+// the hidden ones. Exact: a query that kept k visible results among the k + extra has its
+// top k (every entry ranked before the k-th visible one is in the list). A query that kept
+// fewer while the list was full is searched again with the visibility selector.
+void IndexIDMap::search_post_filtered(idx_t n, const float* x, idx_t k, float* distances,
+                                      idx_t* labels, const SearchParameters* params,
+                                      uint64_t snap) const {
+    // Extra results for the hidden ones expected among the top k: dead fraction f of the
+    // stored entries, 3x margin (queries that run short are searched again).
+    const double dead = double(num_dead());
+    const double f = std::min(0.9, dead / std::max(1.0, double(index->ntotal)));
+    const double want = 4.0 + std::ceil(3.0 * f * double(k) / (1.0 - f));
+    const idx_t kk = k + idx_t(std::min({dead, want, double(k) + 16.0}));
+    std::unique_ptr<IDSelector> user_holder;
+    auto p = translate_params(params, snap, false, user_holder);
+    const IDSelectorVisible visible(*this, snap, nullptr);
+    const float missing = metric_type == METRIC_L2 ? std::numeric_limits<float>::infinity()
+                                                   : -std::numeric_limits<float>::infinity();
+    std::vector<idx_t> redo;
+    const idx_t block = 4096;  // bounds the k + extra buffers
+    std::vector<float> D;
+    std::vector<idx_t> I;
+    for (idx_t i0 = 0; i0 < n; i0 += block) {
+        const idx_t nb = std::min(block, n - i0);
+        D.resize(size_t(nb) * size_t(kk));
+        I.resize(size_t(nb) * size_t(kk));
+        index->search(nb, x + size_t(i0) * size_t(d), kk, D.data(), I.data(), p.get());
+        for (idx_t i = 0; i < nb; ++i) {
+            float* od = distances + size_t(i0 + i) * size_t(k);
+            idx_t* ol = labels + size_t(i0 + i) * size_t(k);
+            idx_t got = 0, valid = 0;
+            for (idx_t t = 0; t < kk && got < k; ++t) {
+                const size_t j = size_t(i) * size_t(kk) + size_t(t);
+                if (I[j] < 0) continue;
+                ++valid;
+                if (!visible.is_member(I[j])) continue;
+                od[got] = D[j];
+                ol[got] = I[j];
+                ++got;
+            }
+            if (got < k && valid == kk) redo.push_back(i0 + i);
+            for (idx_t t = got; t < k; ++t) {
+                od[t] = missing;
+                ol[t] = -1;
+            }
+        }
+    }
+    if (redo.empty()) return;
+    std::unique_ptr<IDSelector> hide_holder;
+    auto hp = translate_params(params, snap, true, hide_holder);
+    std::vector<float> xr(redo.size() * size_t(d)), Dr(redo.size() * size_t(k));
+    std::vector<idx_t> Ir(redo.size() * size_t(k));
+    for (size_t r = 0; r < redo.size(); ++r)
+        std::copy_n(x + size_t(redo[r]) * size_t(d), size_t(d), xr.data() + r * size_t(d));
+    index->search(idx_t(redo.size()), xr.data(), k, Dr.data(), Ir.data(), hp.get());
+    for (size_t r = 0; r < redo.size(); ++r) {
+        std::copy_n(Dr.data() + r * size_t(k), size_t(k), distances + size_t(redo[r]) * size_t(k));
+        std::copy_n(Ir.data() + r * size_t(k), size_t(k), labels + size_t(redo[r]) * size_t(k));
+    }
+}
+
 void IndexIDMap::do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,
                                  const SearchParameters* params) const {
     const uint64_t snap = version_.load(std::memory_order_acquire);
+    const bool hide = !life_.empty();
     std::unique_ptr<IDSelector> holder;
-    auto p = translate_params(params, snap, holder);
+    // Range results are complete: hidden entries are dropped afterwards (exact).
+    auto p = translate_params(params, snap, false, holder);
     index->range_search(n, x, radius, result, p.get());
+    if (hide) {
+        const IDSelectorVisible visible(*this, snap, nullptr);
+        size_t out = 0;
+        for (size_t q = 0; q < result->nq; ++q) {
+            const size_t b = result->lims[q], e = result->lims[q + 1];
+            result->lims[q] = out;
+            for (size_t t = b; t < e; ++t) {
+                if (!visible.is_member(result->labels[t])) continue;
+                result->labels[out] = result->labels[t];
+                result->distances[out] = result->distances[t];
+                ++out;
+            }
+        }
+        result->lims[result->nq] = out;
+        result->labels.resize(out);
+        result->distances.resize(out);
+    }
     for (idx_t& l : result->labels) {
         FAISSLIKE_THROW_IF_NOT_FMT(l >= 0 && l < idx_t(id_map.size()),
                                    "wrapped index returned label %lld", (long long)l);

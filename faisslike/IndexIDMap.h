@@ -43,6 +43,7 @@ struct IndexIDMap : Index {
     bool accepts_ids() const override { return true; }
     bool concurrent_add() const override { return index->concurrent_add() && !compaction_due(); }
     bool concurrent_remove() const override { return !compaction_due(); }
+    bool filters_cheaply() const override { return index->filters_cheaply(); }
 
    protected:
     void do_train(idx_t n, const float* x) override;
@@ -67,11 +68,14 @@ struct IndexIDMap : Index {
     virtual void check_new_ids(idx_t /*n*/, const idx_t* /*xids*/) const {}
     virtual void on_ids_changed(size_t /*first*/) {}
     virtual void on_dead(const std::vector<size_t>& /*positions*/) {}
-    // Copy of params whose selector works on the wrapped index's ids and, while entries are
-    // dead or being replaced, hides what the snapshot `snap` must not see.
+    // Copy of params whose selector works on the wrapped index's ids and, with `hide`, also
+    // hides what the snapshot `snap` must not see (entries dead or being replaced).
     std::unique_ptr<SearchParameters> translate_params(const SearchParameters* params,
-                                                       uint64_t snap,
+                                                       uint64_t snap, bool hide,
                                                        std::unique_ptr<IDSelector>& holder) const;
+    // Search while entries are hidden, for wrapped indexes whose selectors are costly.
+    void search_post_filtered(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+                              const SearchParameters* params, uint64_t snap) const;
     // Whether inner id i still holds a vector (not removed, not dead, not marked deleted).
     bool inner_live(size_t i) const;
     // Adds with the user ids; the entries at the positions `replaced` die as the new ones

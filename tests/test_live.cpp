@@ -655,3 +655,73 @@ TEST(LiveUpsertErrors, RemoveAndUpsertRunBesideAHeldSearch) {
     EXPECT_NE(I[1], 500);
     EXPECT_EQ(idx.num_dead(), 3u);
 }
+
+// Searches while tombstones are pending ask Flat / IVF for more results and drop the hidden
+// ones (their fast paths kept); a query whose neighbourhood was removed runs short and is
+// searched again with the visibility selector. Both against brute force over what is left,
+// and against the same index after compact().
+TEST(LiveUpsertErrors, PendingTombstonesKeepExactResults) {
+    for (const char* desc : {"IDMap2,Flat", "IDMap2,IVF8,Flat"}) {
+        SCOPED_TRACE(desc);
+        const int n = 2000, nq = 21, k = 10;
+        auto x = randn(size_t(n) * kD, 21);
+        auto q = randn(size_t(nq) * kD, 22);
+        auto idx = index_factory(kD, desc);
+        auto* im = dynamic_cast<IndexIDMap*>(idx.get());
+        im->set_max_dead_fraction(1.0f);
+        idx->train(n, x.data());
+        std::vector<idx_t> ids(n);
+        for (int j = 0; j < n; ++j) ids[size_t(j)] = 10 * j + 3;
+        idx->add_with_ids(n, x.data(), ids.data());
+        auto dist = [&](int qi, int j) {
+            double s = 0;
+            for (int t = 0; t < kD; ++t) {
+                const double u = double(q[size_t(qi * kD + t)]) - double(x[size_t(j * kD + t)]);
+                s += u * u;
+            }
+            return s;
+        };
+        // Query 0's 60 nearest go (more than the extra results asked for), plus a few others.
+        std::vector<int> order(n);
+        for (int j = 0; j < n; ++j) order[size_t(j)] = j;
+        std::sort(order.begin(), order.end(),
+                  [&](int a, int b) { return dist(0, a) < dist(0, b); });
+        std::vector<idx_t> gone;
+        std::vector<bool> dead(n, false);
+        for (int t = 0; t < 60; ++t) dead[size_t(order[size_t(t)])] = true;
+        for (int j = 7; j < n; j += 97) dead[size_t(j)] = true;
+        for (int j = 0; j < n; ++j)
+            if (dead[size_t(j)]) gone.push_back(ids[size_t(j)]);
+        IDSelectorArray sel(gone.size(), gone.data());
+        EXPECT_EQ(idx->remove_ids(sel), gone.size());
+        const auto params = exhaustive(*idx);
+        std::vector<float> D(nq * k);
+        std::vector<idx_t> I(nq * k);
+        idx->search(nq, q.data(), k, D.data(), I.data(), params.get());
+        for (int qi = 0; qi < nq; ++qi) {
+            std::vector<std::pair<double, int>> ref;
+            for (int j = 0; j < n; ++j)
+                if (!dead[size_t(j)]) ref.push_back({dist(qi, j), j});
+            std::partial_sort(ref.begin(), ref.begin() + k, ref.end());
+            for (int t = 0; t < k; ++t) {
+                EXPECT_EQ(I[size_t(qi * k + t)], ids[size_t(ref[size_t(t)].second)]) << qi;
+                EXPECT_NEAR(D[size_t(qi * k + t)], ref[size_t(t)].first, 1e-3) << qi;
+            }
+        }
+        // Range search drops the hidden entries too.
+        RangeSearchResult res;
+        const float radius = float(0.5 * (dist(0, order[100]) + dist(0, order[101])));
+        idx->range_search(1, q.data(), radius, &res, params.get());
+        size_t expect = 0;
+        for (int j = 0; j < n; ++j) expect += !dead[size_t(j)] && dist(0, j) < radius;
+        EXPECT_EQ(res.lims[1], expect);
+        for (idx_t l : res.labels) EXPECT_FALSE(dead[size_t((l - 3) / 10)]) << l;
+        // The same after compaction.
+        std::vector<float> D2(nq * k);
+        std::vector<idx_t> I2(nq * k);
+        idx->compact();
+        EXPECT_EQ(im->num_dead(), 0u);
+        idx->search(nq, q.data(), k, D2.data(), I2.data(), params.get());
+        EXPECT_EQ(I, I2);
+    }
+}

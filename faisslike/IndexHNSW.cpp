@@ -718,7 +718,7 @@ void IndexHNSWFlat::do_add(idx_t n, const float* x) {
 }
 
 bool IndexHNSWFlat::concurrent_add() const {
-    return !storage.is_mapped() && !hnsw.links0_mapped && deleted.empty() && !traversal_sq;
+    return !storage.is_mapped() && !hnsw.links0_mapped && !traversal_sq;
 }
 
 void HNSW::set_efSearch(int ef) {
@@ -753,6 +753,9 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
     IndexReadScope storage_scope(storage);
     GraphView g(h, FloatSpace{storage.get_xb(), size_t(d), ip, kernels::current()});
     g.limit = nsnap;
+    // Deletion flags: the count first (a removal beside publishes it after the flags).
+    const size_t ndel_flags = ndeleted != 0 ? deleted.size() : 0;  // then the block
+    const uint8_t* del = ndel_flags ? deleted.data() : nullptr;
     // One walk, over rows read in place or (mapped file) copied and checked.
     auto run = [&](const auto& links) {
         parallel_for(
@@ -777,10 +780,11 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
                         g0.qt = &s.qt;
                         dep = g0.dist(q, ep);
                     }
-                    if (sel || ndeleted) {
-                        const uint8_t* del = ndeleted ? deleted.data() : nullptr;
+                    if (sel || del) {
                         g0.search_layer_if(q, 0, ep, dep, ef, s, links, [&](int32_t v) {
-                            return !(del && del[v]) && (!sel || sel->is_member(v));
+                            return !(del && size_t(v) < ndel_flags &&
+                                     __atomic_load_n(del + v, __ATOMIC_RELAXED)) &&
+                                   (!sel || sel->is_member(v));
                         });
                     } else {
                         g0.search_layer_if(q, 0, ep, dep, ef, s, links,
@@ -821,6 +825,8 @@ void IndexHNSWFlat::do_range_search(idx_t n, const float* x, float radius,
     g.limit = nsnap;
     g.entry = entry;
     g.top = top;
+    const size_t ndel_flags = ndeleted != 0 ? deleted.size() : 0;  // as do_search
+    const uint8_t* del = ndel_flags ? deleted.data() : nullptr;
     // Internal distances are "smaller is better": -ip for inner product.
     const float thr = ip ? -radius : radius;
     std::vector<std::vector<std::pair<float, idx_t>>> hits(static_cast<size_t>(n));
@@ -828,11 +834,14 @@ void IndexHNSWFlat::do_range_search(idx_t n, const float* x, float radius,
         parallel_for(
             n,
             [&](idx_t i) {
-                const uint8_t* del = ndeleted ? deleted.data() : nullptr;
                 auto& out = hits[size_t(i)];
                 g.walk(
                     x + i * d, ef, thread_scratch(), links,
-                    [&](int32_t v) { return !(del && del[v]) && (!sel || sel->is_member(v)); },
+                    [&](int32_t v) {
+                        return !(del && size_t(v) < ndel_flags &&
+                                 __atomic_load_n(del + v, __ATOMIC_RELAXED)) &&
+                               (!sel || sel->is_member(v));
+                    },
                     [&](int32_t v, float dv) {
                         if (dv < thr) out.push_back({dv, idx_t(v)});
                     });
@@ -878,14 +887,16 @@ void IndexHNSWFlat::encode_traversal(idx_t from) {
 }
 
 size_t IndexHNSWFlat::do_remove_ids(const IDSelector& sel) {
+    // Beside searches: the flags first, then the count they read first.
     size_t removed = 0;
-    for (idx_t i = 0; i < ntotal; ++i) {
-        if (!sel.is_member(i) || (!deleted.empty() && deleted[size_t(i)])) continue;
-        if (deleted.empty()) deleted.assign(size_t(ntotal), 0);
-        deleted[size_t(i)] = 1;
+    const idx_t nt = ntotal;
+    for (idx_t i = 0; i < nt; ++i) {
+        if (!sel.is_member(i) || is_deleted(i)) continue;
+        if (deleted.empty()) deleted.resize(size_t(nt), 0);
+        __atomic_store_n(&deleted[size_t(i)], uint8_t(1), __ATOMIC_RELAXED);
         ++removed;
     }
-    ndeleted += removed;
+    if (removed) ndeleted += idx_t(removed);
     return removed;
 }
 

@@ -133,9 +133,10 @@ struct IndexHNSWFlat : Index {
     HNSW hnsw;
     IndexFlat storage;
     // remove_ids marks nodes deleted: they stay in the graph (searches still route through
-    // them) but are never returned. compact() rebuilds without them.
-    std::vector<uint8_t> deleted;  // empty, or one flag per node
-    size_t ndeleted = 0;
+    // them) but are never returned. compact() rebuilds without them. Marking runs beside
+    // searches: flags are set, then the count published (a search reads the count first).
+    LiveArray<uint8_t> deleted;  // empty, or one flag per node
+    Count ndeleted = 0;
     // Optional 8-bit copy of the vectors used while walking level 0 (4x fewer bytes per
     // distance; the graph walk is memory-bound); the ef candidates found are re-ranked with
     // exact distances, so returned distances stay exact. Costs d bytes per vector.
@@ -150,8 +151,11 @@ struct IndexHNSWFlat : Index {
     // only; the survivors are renumbered 0..n-1 in their old order.
     RemovalMode removal_mode() const override { return RemovalMode::MarkDeleted; }
     bool is_deleted(idx_t label) const override {
-        return ndeleted && label >= 0 && label < idx_t(deleted.size()) && deleted[size_t(label)];
+        if (ndeleted == 0 || label < 0) return false;
+        const size_t n = deleted.size();
+        return size_t(label) < n && __atomic_load_n(deleted.data() + label, __ATOMIC_RELAXED);
     }
+    bool concurrent_remove() const override { return true; }
     // Turns the 8-bit traversal on (encoding the vectors present; later adds are encoded as
     // they come) or off (frees the codes). Stored in the file.
     void set_sq8_traversal(bool on);

@@ -725,3 +725,44 @@ TEST(LiveUpsertErrors, PendingTombstonesKeepExactResults) {
         EXPECT_EQ(I, I2);
     }
 }
+
+// HNSW marks removed nodes with flags beside searches: remove_ids returns while a search is
+// held inside the index, and a search started after it never returns the removed ids.
+TEST(LiveUpsertErrors, HNSWRemovalRunsBesideAHeldSearch) {
+    IndexHNSWFlat idx(8, 16);
+    auto x = randn(300 * 8, 6);
+    idx.add(300, x.data());
+    ASSERT_TRUE(idx.concurrent_remove());
+    std::atomic<int> phase{0};
+    struct BlockingSel : IDSelector {
+        std::atomic<int>* phase;
+        bool is_member(idx_t) const override {
+            int expected = 0;
+            if (phase->compare_exchange_strong(expected, 1))
+                while (phase->load() != 2) std::this_thread::yield();
+            return true;
+        }
+    } sel;
+    sel.phase = &phase;
+    SearchParametersHNSW p;
+    p.efSearch = 64;
+    p.sel = &sel;
+    std::vector<float> D(5);
+    std::vector<idx_t> I(5);
+    std::thread searcher([&] { idx.search(1, x.data(), 5, D.data(), I.data(), &p); });
+    while (phase.load() != 1) std::this_thread::yield();  // the search is under way
+    IDSelectorRange first(0, 150);
+    EXPECT_EQ(idx.remove_ids(first), 150u);  // returns: marking runs beside searches
+    idx.add(10, x.data() + 290 * 8);         // and so do adds with nodes marked
+    phase.store(2);
+    searcher.join();
+    EXPECT_EQ(idx.ndeleted, 150);
+    SearchParametersHNSW q;
+    q.efSearch = 64;
+    std::vector<float> D2(20 * 10);
+    std::vector<idx_t> I2(20 * 10);
+    idx.search(20, x.data(), 10, D2.data(), I2.data(), &q);
+    for (idx_t l : I2) EXPECT_TRUE(l == -1 || l >= 150) << l;
+    EXPECT_EQ(idx.compact(), 150u);
+    EXPECT_EQ(idx.ntotal, 160);
+}

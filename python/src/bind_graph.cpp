@@ -71,8 +71,9 @@ the vectors (normalize_L2): HNSW recall is poor on unnormalized inner-product da
             "Walk level 0 on an 8-bit copy of the vectors (d bytes each; 1.3-1.5x faster\n"
             "searches on memory-bound graphs), then re-rank exactly: distances stay exact.\n"
             "Default False. Stored in the file (the codes are rebuilt on load).")
-        .def_readonly("ndeleted", &IndexHNSWFlat::ndeleted,
-                      "Nodes marked deleted by remove_ids (still counted in ntotal).")
+        .def_property_readonly(
+            "ndeleted", [](const IndexHNSWFlat& i) { return idx_t(i.ndeleted); },
+            "Nodes marked deleted by remove_ids (still counted in ntotal).")
         .def(
             "compact",
             [](IndexHNSWFlat& self) {

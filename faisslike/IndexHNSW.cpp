@@ -696,6 +696,34 @@ void check_hnsw_add(const HNSW& hnsw, idx_t ntotal, idx_t n) {
                         hnsw.efConstruction);
 }
 
+// What one search of an IndexHNSWFlat reads while adds and removals run beside it, in the
+// reverse of the order they publish. The graph: the entry point, then the count (nodes past
+// it are not followed), then the vectors; the caller holds the storage's read scope, so the
+// block read outlives the search.
+GraphView live_view(const IndexHNSWFlat& idx) {
+    GraphView g(idx.hnsw, FloatSpace{nullptr, size_t(idx.d),
+                                     idx.metric_type == METRIC_INNER_PRODUCT, kernels::current()});
+    idx.hnsw.published.load(g.entry, g.top);
+    g.limit = idx.ntotal;
+    g.xb = idx.storage.get_xb();
+    return g;
+}
+
+// The deletion flags: their count first (a removal publishes it after setting them), then
+// the block.
+struct DeletedFlags {
+    size_t n = 0;
+    const uint8_t* flags = nullptr;
+    explicit DeletedFlags(const IndexHNSWFlat& idx) {
+        n = idx.ndeleted != 0 ? idx.deleted.size() : 0;
+        flags = n ? idx.deleted.data() : nullptr;
+    }
+    bool any() const { return flags != nullptr; }
+    bool operator()(idx_t v) const {
+        return flags && v >= 0 && size_t(v) < n && __atomic_load_n(flags + v, __ATOMIC_RELAXED);
+    }
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------- index
@@ -743,19 +771,9 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
     const IDSelector* sel = selector_of(params);
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const HNSW& h = hnsw;
-    // The entry point, then the count, then the vectors: an add beside this search publishes
-    // them in the opposite order, so every node followed is counted and its vector in the
-    // block read. The storage's blocks outlive this search (its own read scope).
-    int64_t entry;
-    int top;
-    h.published.load(entry, top);
-    const idx_t nsnap = ntotal;
     IndexReadScope storage_scope(storage);
-    GraphView g(h, FloatSpace{storage.get_xb(), size_t(d), ip, kernels::current()});
-    g.limit = nsnap;
-    // Deletion flags: the count first (a removal beside publishes it after the flags).
-    const size_t ndel_flags = ndeleted != 0 ? deleted.size() : 0;  // then the block
-    const uint8_t* del = ndel_flags ? deleted.data() : nullptr;
+    const GraphView g = live_view(*this);
+    const DeletedFlags deleted_now(*this);
     // One walk, over rows read in place or (mapped file) copied and checked.
     auto run = [&](const auto& links) {
         parallel_for(
@@ -764,12 +782,12 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
                 float* hv = distances + i * k;
                 idx_t* hi = labels + i * k;
                 heap_heapify<HeapC>(size_t(k), hv, hi);
-                if (entry >= 0) {
+                if (g.entry >= 0) {
                     const float* q = x + i * d;
-                    int64_t ep = entry;
+                    int64_t ep = g.entry;
                     float dep = g.dist(q, ep);
                     SearchScratch& s = thread_scratch();
-                    for (int lev = top; lev > 0; --lev) g.greedy(q, lev, ep, dep, s.nbuf, links);
+                    for (int lev = g.top; lev > 0; --lev) g.greedy(q, lev, ep, dep, s.nbuf, links);
                     // Level 0 on 8-bit codes when enabled (4x fewer bytes per distance), then
                     // exact distances for the ef results.
                     GraphView g0 = g;
@@ -780,11 +798,9 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
                         g0.qt = &s.qt;
                         dep = g0.dist(q, ep);
                     }
-                    if (sel || del) {
+                    if (sel || deleted_now.any()) {
                         g0.search_layer_if(q, 0, ep, dep, ef, s, links, [&](int32_t v) {
-                            return !(del && size_t(v) < ndel_flags &&
-                                     __atomic_load_n(del + v, __ATOMIC_RELAXED)) &&
-                                   (!sel || sel->is_member(v));
+                            return !deleted_now(v) && (!sel || sel->is_member(v));
                         });
                     } else {
                         g0.search_layer_if(q, 0, ep, dep, ef, s, links,
@@ -816,17 +832,9 @@ void IndexHNSWFlat::do_range_search(idx_t n, const float* x, float radius,
     const IDSelector* sel = selector_of(params);
     const bool ip = metric_type == METRIC_INNER_PRODUCT;
     const HNSW& h = hnsw;
-    int64_t entry;  // then the count, then the vectors: see do_search
-    int top;
-    h.published.load(entry, top);
-    const idx_t nsnap = ntotal;
     IndexReadScope storage_scope(storage);
-    GraphView g(h, FloatSpace{storage.get_xb(), size_t(d), ip, kernels::current()});
-    g.limit = nsnap;
-    g.entry = entry;
-    g.top = top;
-    const size_t ndel_flags = ndeleted != 0 ? deleted.size() : 0;  // as do_search
-    const uint8_t* del = ndel_flags ? deleted.data() : nullptr;
+    const GraphView g = live_view(*this);
+    const DeletedFlags deleted_now(*this);
     // Internal distances are "smaller is better": -ip for inner product.
     const float thr = ip ? -radius : radius;
     std::vector<std::vector<std::pair<float, idx_t>>> hits(static_cast<size_t>(n));
@@ -837,11 +845,7 @@ void IndexHNSWFlat::do_range_search(idx_t n, const float* x, float radius,
                 auto& out = hits[size_t(i)];
                 g.walk(
                     x + i * d, ef, thread_scratch(), links,
-                    [&](int32_t v) {
-                        return !(del && size_t(v) < ndel_flags &&
-                                 __atomic_load_n(del + v, __ATOMIC_RELAXED)) &&
-                               (!sel || sel->is_member(v));
-                    },
+                    [&](int32_t v) { return !deleted_now(v) && (!sel || sel->is_member(v)); },
                     [&](int32_t v, float dv) {
                         if (dv < thr) out.push_back({dv, idx_t(v)});
                     });
@@ -884,6 +888,10 @@ void IndexHNSWFlat::encode_traversal(idx_t from) {
     traversal_sq->compute_codes(storage.get_xb() + size_t(from) * size_t(d),
                                 traversal_codes.data() + size_t(from) * size_t(d),
                                 size_t(ntotal - from));
+}
+
+bool IndexHNSWFlat::is_deleted(idx_t label) const {
+    return DeletedFlags(*this)(label);
 }
 
 size_t IndexHNSWFlat::do_remove_ids(const IDSelector& sel) {

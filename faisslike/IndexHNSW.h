@@ -39,7 +39,6 @@ class PublishedEntry {
     void store(int64_t node, int level) {
         v_.store(uint64_t(node + 1) << 8 | uint64_t(uint8_t(level + 1)), std::memory_order_release);
     }
-    int64_t node() const { return int64_t(v_.load(std::memory_order_acquire) >> 8) - 1; }
     // Both from one load.
     void load(int64_t& node, int& level) const {
         const uint64_t v = v_.load(std::memory_order_acquire);
@@ -150,11 +149,7 @@ struct IndexHNSWFlat : Index {
     // still counts them until compact(), which rebuilds the graph from the live vectors
     // only; the survivors are renumbered 0..n-1 in their old order.
     RemovalMode removal_mode() const override { return RemovalMode::MarkDeleted; }
-    bool is_deleted(idx_t label) const override {
-        if (ndeleted == 0 || label < 0) return false;
-        const size_t n = deleted.size();
-        return size_t(label) < n && __atomic_load_n(deleted.data() + label, __ATOMIC_RELAXED);
-    }
+    bool is_deleted(idx_t label) const override;
     bool concurrent_remove() const override { return true; }
     // Turns the 8-bit traversal on (encoding the vectors present; later adds are encoded as
     // they come) or off (frees the codes). Stored in the file.

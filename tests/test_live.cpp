@@ -65,6 +65,22 @@ idx_t id_of(const std::string& desc, idx_t j) {
     return desc.rfind("IDMap", 0) == 0 ? 1000 + 3 * j : j;
 }
 
+// Accepts every id, and holds the first search that asks inside the index until release():
+// a search under way for the other thread to act beside, synchronized on events, not time.
+struct HoldingSelector : IDSelector {
+    mutable std::atomic<int> phase{0};  // 1: a search is held; 2: released
+    bool is_member(idx_t) const override {
+        int expected = 0;
+        if (phase.compare_exchange_strong(expected, 1))
+            while (phase.load() != 2) std::this_thread::yield();
+        return true;
+    }
+    void wait_held() const {
+        while (phase.load() != 1) std::this_thread::yield();
+    }
+    void release() { phase.store(2); }
+};
+
 // Every IVF list; HNSW efSearch 64.
 std::unique_ptr<SearchParameters> exhaustive(const Index& idx) {
     return typed_params(idx, 0, 64);
@@ -273,24 +289,14 @@ TEST(LiveIndexExclusive, AddRunsBesideAHeldSearchResetWaitsForIt) {
     IndexFlatL2 idx(8);
     auto x = randn(100 * 8, 4);
     idx.add(100, x.data());
-    std::atomic<int> phase{0};
-    struct BlockingSel : IDSelector {
-        std::atomic<int>* phase;
-        bool is_member(idx_t) const override {
-            int expected = 0;
-            if (phase->compare_exchange_strong(expected, 1))
-                while (phase->load() != 2) std::this_thread::yield();
-            return true;
-        }
-    } sel;
-    sel.phase = &phase;
+    HoldingSelector sel;
     SearchParameters p;
     p.sel = &sel;
     std::vector<float> D(5);
     std::vector<idx_t> I(5);
     std::thread searcher([&] { idx.search(1, x.data(), 5, D.data(), I.data(), &p); });
-    while (phase.load() != 1) std::this_thread::yield();  // the search is under way
-    idx.add(1, x.data());                                 // returns: adds run beside searches
+    sel.wait_held();       // the search is under way
+    idx.add(1, x.data());  // returns: adds run beside searches
     EXPECT_EQ(idx.ntotal, 101);
     // The add outgrew the block the search scans: kept until the search has left.
     EXPECT_GE(idx.usage().retired_blocks(), 1u);
@@ -301,7 +307,7 @@ TEST(LiveIndexExclusive, AddRunsBesideAHeldSearchResetWaitsForIt) {
     });
     for (int i = 0; i < 1000; ++i) std::this_thread::yield();
     EXPECT_FALSE(reset_done.load());  // held back by the search (cannot pass spuriously)
-    phase.store(2);
+    sel.release();
     searcher.join();
     resetter.join();
     EXPECT_EQ(idx.ntotal, 0);
@@ -621,30 +627,20 @@ TEST(LiveUpsertErrors, RemoveAndUpsertRunBesideAHeldSearch) {
     const idx_t last = 599;
     IDSelectorArray rm_last(1, &last);
     EXPECT_EQ(idx.remove_ids(rm_last), 1u);
-    std::atomic<int> phase{0};
-    struct BlockingSel : IDSelector {
-        std::atomic<int>* phase;
-        bool is_member(idx_t) const override {
-            int expected = 0;
-            if (phase->compare_exchange_strong(expected, 1))
-                while (phase->load() != 2) std::this_thread::yield();
-            return true;
-        }
-    } sel;
-    sel.phase = &phase;
+    HoldingSelector sel;
     SearchParameters p;
     p.sel = &sel;
     std::vector<float> D(3);
     std::vector<idx_t> I(3);
     // Query: vector 0 (id 500). Removed and id 501 replaced by a copy of vector 0 beside it.
     std::thread searcher([&] { idx.search(1, x.data(), 3, D.data(), I.data(), &p); });
-    while (phase.load() != 1) std::this_thread::yield();  // the search is under way
+    sel.wait_held();  // the search is under way
     const idx_t first = 500, second = 501;
     IDSelectorArray rm(1, &first);
     EXPECT_EQ(idx.remove_ids(rm), 1u);
     idx.add_with_ids(1, x.data(), &second, /*replace=*/true);
     EXPECT_EQ(idx.ntotal, 98);
-    phase.store(2);
+    sel.release();
     searcher.join();
     EXPECT_EQ(I[0], 500);  // the held search: before both writes
     EXPECT_EQ(D[0], 0.0f);
@@ -733,28 +729,18 @@ TEST(LiveUpsertErrors, HNSWRemovalRunsBesideAHeldSearch) {
     auto x = randn(300 * 8, 6);
     idx.add(300, x.data());
     ASSERT_TRUE(idx.concurrent_remove());
-    std::atomic<int> phase{0};
-    struct BlockingSel : IDSelector {
-        std::atomic<int>* phase;
-        bool is_member(idx_t) const override {
-            int expected = 0;
-            if (phase->compare_exchange_strong(expected, 1))
-                while (phase->load() != 2) std::this_thread::yield();
-            return true;
-        }
-    } sel;
-    sel.phase = &phase;
+    HoldingSelector sel;
     SearchParametersHNSW p;
     p.efSearch = 64;
     p.sel = &sel;
     std::vector<float> D(5);
     std::vector<idx_t> I(5);
     std::thread searcher([&] { idx.search(1, x.data(), 5, D.data(), I.data(), &p); });
-    while (phase.load() != 1) std::this_thread::yield();  // the search is under way
+    sel.wait_held();  // the search is under way
     IDSelectorRange first(0, 150);
     EXPECT_EQ(idx.remove_ids(first), 150u);  // returns: marking runs beside searches
     idx.add(10, x.data() + 290 * 8);         // and so do adds with nodes marked
-    phase.store(2);
+    sel.release();
     searcher.join();
     EXPECT_EQ(idx.ndeleted, 150);
     SearchParametersHNSW q;

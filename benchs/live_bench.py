@@ -129,8 +129,8 @@ def run_phase(index, xq, batch, threads, seconds, writer, write):
 class Writer:
     """Adds w[pos:] in chunks, paced to `rate` vectors/s (None: as fast as it can)."""
 
-    def __init__(self, index, w, n0, chunk, rate):
-        self.index, self.w, self.n0, self.chunk, self.rate = index, w, n0, chunk, rate
+    def __init__(self, index, w, chunk, rate):
+        self.index, self.w, self.chunk, self.rate = index, w, chunk, rate
         self.pos = 0  # vectors of w added so far (over all phases)
         self.committed = [0]  # written vectors whose add returned (read by the searchers)
         self.added = 0
@@ -228,7 +228,7 @@ def main(argv=None):
         elif key.startswith("HNSW"):
             value = int(explicit.get(key, params["HNSW"]))
         set_search_param(index, key, value)
-        writer = Writer(index, w, n0, args.chunk, None)
+        writer = Writer(index, w, args.chunk, None)
         for rate in args.rate:
             writer.rate, writer.added, writer.elapsed = rate, 0, 0.0
             ro, lv, ro_s, lv_s = [], [], [], []
@@ -249,7 +249,7 @@ def main(argv=None):
                   f"{row['live_qps']:.0f} QPS ({row['ratio']:.2f}), writer {row['write_rate']:.0f}/s",
                   file=sys.stderr, flush=True)
         # Unpaced: the writer as fast as it can beside the searches.
-        fast = Writer(index, w[writer.pos:], n0 + writer.pos, args.chunk, None)
+        fast = Writer(index, w[writer.pos:], args.chunk, None)
         run_phase(index, xq, args.batch, args.threads, min(args.seconds, 5), fast, True)
         rows[-1]["unpaced_rate"] = fast.added / max(fast.elapsed, 1e-9)
         assert index.ntotal == n0 + writer.pos + fast.pos, "vectors lost"

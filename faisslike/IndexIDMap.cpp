@@ -100,8 +100,7 @@ bool IndexIDMap::compaction_due() const {
 void IndexIDMap::cover_life(size_t extra, uint64_t born) {
     const bool was_empty = life_.empty();
     life_.resize(id_map.size(), Life{0, kNever});
-    life_.reserve(life_.size() + extra);
-    for (size_t i = 0; i < extra; ++i) life_.push_back(Life{born, kNever});
+    life_.resize(life_.size() + extra, Life{born, kNever});
     // Searches that found life_ empty check no visibility: none of them may see what follows.
     if (was_empty && !life_.empty()) usage().synchronize();
 }
@@ -151,11 +150,7 @@ void IndexIDMap::add_entries(idx_t n, const float* x, const idx_t* xids,
         if (life_.size() > first) life_.resize(first);
         throw;
     }
-    if (!replaced.empty()) {
-        for (size_t p : replaced) __atomic_store_n(&life_[p].died, next, __ATOMIC_RELAXED);
-        ndead_.store(num_dead() + replaced.size(), std::memory_order_release);
-        version_.store(next, std::memory_order_release);  // commits both at once
-    }
+    if (!replaced.empty()) commit_deaths(replaced);  // and the births: both at once
     ntotal = index->ntotal - idx_t(num_dead());
     // The reverse map moves each replaced id to its new entry before dropping the old one:
     // reconstruct never misses an id that is being replaced.
@@ -305,14 +300,18 @@ size_t IndexIDMap::do_remove_ids(const IDSelector& sel) {
     if (hit.empty()) return 0;
     // Tombstones: the entries stay in the wrapped index (searches beside this one may be
     // scanning them) and are hidden from every search that starts after this returns.
-    const uint64_t next = version_.load(std::memory_order_relaxed) + 1;
     cover_life(0, 0);
-    for (size_t p : hit) __atomic_store_n(&life_[p].died, next, __ATOMIC_RELAXED);
-    ndead_.store(num_dead() + hit.size(), std::memory_order_release);
-    version_.store(next, std::memory_order_release);
+    commit_deaths(hit);
     ntotal = index->ntotal - idx_t(num_dead());
     on_dead(hit);
     return hit.size();
+}
+
+void IndexIDMap::commit_deaths(const std::vector<size_t>& positions) {
+    const uint64_t next = version_.load(std::memory_order_relaxed) + 1;
+    for (size_t p : positions) __atomic_store_n(&life_[p].died, next, __ATOMIC_RELAXED);
+    ndead_.store(num_dead() + positions.size(), std::memory_order_release);
+    version_.store(next, std::memory_order_release);
 }
 
 size_t IndexIDMap::compact_dead() {
@@ -335,16 +334,14 @@ size_t IndexIDMap::compact_dead() {
         for (size_t i = 0; i < id_map.size(); ++i)
             if (gone[i]) id_map[i] = -1;  // inner ids are never reused
     }
-    // MarkDeleted: the wrapped index flagged them (is_deleted); compact_marked() frees them.
     life_.clear();
     life_.shrink_to_fit();
     ndead_.store(0, std::memory_order_release);
     ntotal = index->ntotal;
-    if (mode == RemovalMode::MarkDeleted) {
-        compact_marked();
-    } else {
-        on_ids_changed(0);
-    }
+    // MarkDeleted: the wrapped index flagged them (is_deleted); compact_marked() frees them,
+    // with any it flagged before (files written by older versions).
+    if (mode == RemovalMode::MarkDeleted) return compact_marked();
+    on_ids_changed(0);
     return dead;
 }
 
@@ -359,10 +356,9 @@ size_t IndexIDMap::compact_marked() {
 }
 
 size_t IndexIDMap::do_compact() {
-    const size_t dead = compact_dead();
-    if (index->removal_mode() != RemovalMode::MarkDeleted) return dead;
+    if (num_dead() > 0) return compact_dead();
     // Entries marked deleted in the wrapped index itself (files written by older versions).
-    return dead + compact_marked();
+    return index->removal_mode() == RemovalMode::MarkDeleted ? compact_marked() : 0;
 }
 
 void IndexIDMap::do_reset() {

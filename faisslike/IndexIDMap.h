@@ -99,7 +99,11 @@ struct IndexIDMap : Index {
     friend struct IDMapRecordAccess;
 
     bool compaction_due() const;
-    // Frees the dead entries from the wrapped index (the write excludes searches).
+    // Marks the positions dead at the next version, then publishes it (with whatever was
+    // born at that version: an upsert's swap is one version).
+    void commit_deaths(const std::vector<size_t>& positions);
+    // Frees the dead entries from the wrapped index (the write excludes searches); returns
+    // how many the wrapped index freed.
     size_t compact_dead();
     // Frees what the wrapped index marked deleted (MarkDeleted).
     size_t compact_marked();

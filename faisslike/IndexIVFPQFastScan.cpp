@@ -63,6 +63,9 @@ struct ProbePlan {
     bool shared = true, pre = false;
     const float* pt = nullptr;  // precomputed tables (pre)
     std::vector<idx_t> lists;
+    // Each probed list's codes and ids, fetched once: the re-scoring reads them per candidate.
+    std::vector<const uint8_t*> codes;
+    std::vector<const idx_t*> ids;
     std::vector<float> ftab, extra;  // extra: added to a list's exact sums
     std::vector<uint8_t> qtab;
     std::vector<float> scale, tbias;  // per table
@@ -79,12 +82,16 @@ struct ProbePlan {
         pt = pre ? ix.precomputed_table.data() : nullptr;
         shared = !residual_L2;
         lists.clear();
+        codes.clear();
+        ids.clear();
         extra.clear();
         for (size_t p = 0; p < nprobe; ++p) {
             if (assign[p] < 0) continue;
             FAISSLIKE_THROW_IF_NOT_FMT(size_t(assign[p]) < ix.nlist,
                                        "coarse assignment %lld out of range", (long long)assign[p]);
             lists.push_back(assign[p]);
+            codes.push_back(ix.invlists->get_codes(size_t(assign[p])));
+            ids.push_back(ix.invlists->get_ids(size_t(assign[p])));
             // IP residual: <x, c> belongs to every inner product of the list; L2 residual
             // with precomputed tables: ||x - c||^2 to every distance of the list.
             extra.push_back(ip && ix.by_residual ? -coarse[p] : pre ? coarse[p] : 0.0f);
@@ -150,23 +157,27 @@ struct ProbePlan {
 };
 
 // A candidate's key is (probe << 32) + offset in the probed list.
-float key_exact(const IndexIVFPQFastScan& ix, const ProbePlan& plan, int64_t key) {
-    const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
-    return plan.exact(p, ix.invlists->get_codes(size_t(plan.lists[p])) + o * ix.code_size);
+const uint8_t* key_code(const IndexIVFPQFastScan& ix, const ProbePlan& plan, int64_t key) {
+    return plan.codes[size_t(key >> 32)] + size_t(key & 0xffffffff) * ix.code_size;
 }
-idx_t key_label(const IndexIVFPQFastScan& ix, const ProbePlan& plan, int64_t key) {
-    const size_t p = size_t(key >> 32), o = size_t(key & 0xffffffff);
-    return ix.invlists->get_ids(size_t(plan.lists[p]))[o];
+const idx_t* key_id(const ProbePlan& plan, int64_t key) {
+    return plan.ids[size_t(key >> 32)] + size_t(key & 0xffffffff);
 }
 
 // Merges the partial top-k into `all`, re-scores it exactly and writes query's results.
 void finish_query(const IndexIVFPQFastScan& ix, const ProbePlan& plan, pq4scan::Candidates& all,
                   const pq4scan::Candidates* parts, size_t nparts, size_t k, float* D, idx_t* I) {
     for (size_t r = 0; r < nparts; ++r) all.merge(parts[r]);
+    // The candidates' codes and ids are scattered over the lists (cache misses): all loads
+    // are issued first so that they overlap.
+    for (const auto& it : all.h) {
+        __builtin_prefetch(key_code(ix, plan, it.key));
+        __builtin_prefetch(key_id(plan, it.key));
+    }
     pq4scan::finish(
         all, k, ix.metric_type == METRIC_INNER_PRODUCT,
-        [&](int64_t key) { return key_exact(ix, plan, key); },
-        [&](int64_t key) { return key_label(ix, plan, key); }, D, I);
+        [&](int64_t key) { return plan.exact(size_t(key >> 32), key_code(ix, plan, key)); },
+        [&](int64_t key) { return *key_id(plan, key); }, D, I);
 }
 
 struct IVFScratch {

@@ -106,6 +106,28 @@ struct Scratch {
     std::vector<uint32_t> masks = std::vector<uint32_t>(kMaxQ * kChunk);
 };
 
+// The smallest t such that at least k of the n sums are <= t (n >= k): no sum above it can
+// enter a top-k that these sums alone would fill.
+inline uint16_t kth_sum(const uint16_t* sums, size_t n, size_t k) {
+    // Binary search on the value; the counts are 16-bit (n <= Scratch::kChunk * 32) so that
+    // the counting loop vectorizes 8 or more sums per instruction.
+    unsigned lo = 65535, hi = 0;
+    for (size_t i = 0; i < n; ++i) {
+        lo = std::min<unsigned>(lo, sums[i]);
+        hi = std::max<unsigned>(hi, sums[i]);
+    }
+    while (lo < hi) {
+        const uint16_t mid = uint16_t((lo + hi) / 2);
+        uint16_t c = 0;
+        for (size_t i = 0; i < n; ++i) c = uint16_t(c + (sums[i] <= mid ? 1 : 0));
+        if (c >= k)
+            hi = mid;
+        else
+            lo = unsigned(mid) + 1;
+    }
+    return uint16_t(lo);
+}
+
 // Scans nblocks blocks holding n vectors (the last block may be partial) for nq <=
 // Scratch::kMaxQ queries at once (t[q], results into c[q]); ids (null: the keys) are what the
 // selector sees.
@@ -117,14 +139,17 @@ inline void scan_blocks(const kernels::KernelTable& K, const uint8_t* blocks, si
     for (size_t q = 0; q < nq; ++q) luts[q] = t[q].q;
     float inv[Scratch::kMaxQ];
     for (size_t q = 0; q < nq; ++q) inv[q] = 1.0f / t[q].scale;
-    uint16_t lim[Scratch::kMaxQ];
-    // Until every top-k is full, chunks double from one block: the limits are refreshed often
-    // while they fall fast. Then whole chunks (one call per short IVF list).
+    uint16_t lim[Scratch::kMaxQ], top[Scratch::kMaxQ];
+    // A top-k that is not full yet takes a whole chunk's sums, and only those up to the
+    // chunk's own k-th smallest (kth_sum) are offered to it: filling it by pushes of every
+    // sum costs several times the scan. With a selector the chunk's k-th is no bound (some
+    // of those k may be rejected): chunks then double from one block, so that the limits
+    // are refreshed often while they fall fast.
     size_t nb = 1;
     for (size_t b0 = 0; b0 < nblocks; b0 += nb) {
         bool all_full = true;
         for (size_t q = 0; q < nq; ++q) all_full &= c[q]->bounded();
-        nb = all_full ? Scratch::kChunk : b0 == 0 ? 1 : std::min(2 * nb, Scratch::kChunk);
+        nb = all_full || !sel ? Scratch::kChunk : b0 == 0 ? 1 : std::min(2 * nb, Scratch::kChunk);
         bool any = false;
         for (size_t q = 0; q < nq; ++q) {
             const int l = c[q]->kernel_lim(t[q].scale, t[q].bias);
@@ -134,6 +159,12 @@ inline void scan_blocks(const kernels::KernelTable& K, const uint8_t* blocks, si
         if (!any) return;  // nothing left in these blocks can enter any top-k
         nb = std::min(nb, nblocks - b0);
         K.pq4_scan(blocks + b0 * bb, nb, M4, luts, nq, lim, s.out.data(), s.masks.data());
+        const size_t nv = std::min(nb * 32, n - b0 * 32);  // real vectors in these blocks
+        for (size_t q = 0; q < nq; ++q) {
+            top[q] = 65535;
+            if (!sel && !c[q]->bounded() && nv > c[q]->k && c[q]->k > 0)
+                top[q] = kth_sum(s.out.data() + q * nb * 32, nv, c[q]->k);
+        }
         for (size_t q = 0; q < nq; ++q) {
             Candidates& cq = *c[q];
             for (size_t b = 0; b < nb; ++b) {
@@ -143,7 +174,9 @@ inline void scan_blocks(const kernels::KernelTable& K, const uint8_t* blocks, si
                     mask &= mask - 1;
                     const size_t i = (b0 + b) * 32 + j;
                     if (i >= n) break;  // padding of the last block
-                    const float v = float(s.out[(q * nb + b) * 32 + j]) * inv[q] + t[q].bias;
+                    const uint16_t sum = s.out[(q * nb + b) * 32 + j];
+                    if (sum > top[q]) continue;
+                    const float v = float(sum) * inv[q] + t[q].bias;
                     if (!cq.admits(v)) continue;
                     if (sel && !sel->is_member(ids ? ids[i] : idx_t(t[q].key0) + idx_t(i)))
                         continue;

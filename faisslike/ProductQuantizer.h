@@ -16,7 +16,8 @@ struct KernelTable;
 
 struct ProductQuantizer {
     size_t d, M, nbits, dsub, ksub, code_size;
-    // k-means per sub-quantizer (FAISS defaults: 25 iterations, 256 points per centroid).
+    // k-means per sub-quantizer (FAISS defaults: 25 iterations, 256 points per centroid;
+    // 1024 points per centroid for nbits <= 4, see the constructor).
     ClusteringParameters cp;
     std::vector<float> centroids;    // M x ksub x dsub
     std::vector<float> centroids_t;  // M x dsub x ksub, derived: vectorized table computation

@@ -217,7 +217,8 @@ class FaisslikeAdapter(Adapter):
         if self.cfg.kind == "hnsw" and self.cfg.sq8_traversal and self.lib == "faisslike":
             n += self.index.ntotal * self.index.d
         # IVF fast-scan keeps packed copies of its lists beside them (derived, not stored).
-        if self.lib == "faisslike" and ("x4fs" in self.cfg.key or "RaBitQfs" in self.cfg.key):
+        if (self.lib == "faisslike" and self.cfg.kind.startswith("ivf")
+                and ("x4fs" in self.cfg.key or "RaBitQfs" in self.cfg.key)):
             n += int(self.mod.extract_index_ivf(self.index).packed_bytes())
         return n
 

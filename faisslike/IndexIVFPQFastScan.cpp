@@ -45,6 +45,14 @@ const uint8_t* IndexIVFPQFastScan::blocks_of(size_t l, size_t ls, std::vector<ui
     return tmp.data();
 }
 
+void IndexIVFPQFastScan::prefetch_list(size_t l) const {
+    // The first block; the hardware prefetcher follows the rest of the list.
+    if (l >= packed_.size()) return;
+    const std::vector<uint8_t>& p = packed_[l];
+    const size_t n = std::min(p.size(), pq4::block_bytes(M4));
+    for (size_t o = 0; o < n; o += 64) __builtin_prefetch(p.data() + o);
+}
+
 size_t IndexIVFPQFastScan::packed_bytes() const {
     size_t s = 0;
     for (const auto& p : packed_) s += p.capacity();
@@ -236,6 +244,8 @@ void IndexIVFPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* dist
                 scan_query(st, plans[i], part, c);
                 return;
             }
+            if (i + 2 < nq && np > 0 && ci[(i + 2) * np] >= 0 && size_t(ci[(i + 2) * np]) < nlist)
+                prefetch_list(size_t(ci[(i + 2) * np]));
             st.plan.build(*this, x + i * size_t(d), ci.data() + i * np, cd.data() + i * np, np);
             scan_query(st, st.plan, 0, c);
             // Re-scored here, while this query's tables are at hand.
@@ -284,6 +294,8 @@ void IndexIVFPQFastScan::search_by_list(const float* x, size_t nq, size_t np, si
             int64_t(nc), [&] { return IVFScratch(); },
             [&](IVFScratch& st, int64_t jj) {
                 const size_t j = size_t(jj);
+                // The next queries' lists come from memory: their loads start now.
+                if (j + 2 < nc && plans[j + 2].np > 0) prefetch_list(size_t(plans[j + 2].lists[0]));
                 pq4scan::Candidates& c0 = first[j];
                 c0.reset(k);
                 const ProbePlan& plan = plans[j];
@@ -305,6 +317,7 @@ void IndexIVFPQFastScan::search_by_list(const float* x, size_t nq, size_t np, si
             std::vector<uint8_t> tmp;
             team.for_range(int64_t(nlist), [&](int64_t li) {
                 const size_t l = size_t(li), v0 = start[l], v1 = start[l + 1];
+                if (size_t(li) + 2 < nlist) prefetch_list(size_t(li) + 2);
                 const size_t ls = invlists->list_size(l);
                 if (v0 == v1 || ls == 0) return;
                 const uint8_t* blocks = blocks_of(l, ls, tmp);

@@ -480,6 +480,9 @@ struct TableFor {
         &rabitq_dot_ny<Arch>,
         &rabitq_code_ip<Arch>,
         &rabitq_fs_tables<Arch>,
+        nullptr,  // the bf16 kernels: kernels/gemm_bf16.cpp
+        nullptr,
+        nullptr,
     };
 };
 

@@ -75,6 +75,15 @@ struct KernelTable {
     // components, M x 16 bytes), their scale and bias (kernels/rabitq_simd.h).
     void (*rabitq_fs_tables)(const float* r, size_t d, size_t M, uint8_t* qlut, float* bias,
                              float* scale);
+    // bfloat16 inner products (kernels/gemm_bf16.cpp), null unless the CPU has AVX512-BF16:
+    // rows of x minus shift rounded to bf16 (n rows of 2 ceil(d / 2) values); such rows put
+    // in panels of 32 rows; out[i * ldo + j] = <a_i, b_j> for nx rows a_i against 32 npanels
+    // rows b_j. Each product is exact in fp32 and summed in fp32; the error is the inputs'
+    // rounding, |error| <= (2^-8 + 2^-18 + (d + 2) 2^-23) sum_i |a_i b_i|.
+    void (*bf16_pack_rows)(const float* x, size_t n, size_t d, const float* shift, uint16_t* out);
+    void (*bf16_pack_panels)(const uint16_t* rows, size_t n, size_t d2, uint32_t* panels);
+    void (*bf16_ip_tile)(const uint16_t* a_rows, size_t nx, const uint32_t* panels, size_t npanels,
+                         size_t d2, float* out, size_t ldo);
 };
 
 // Defined in the per-ISA translation units. Call only when simd_level_supported().
@@ -87,6 +96,10 @@ const KernelTable* kernel_table(SIMDLevel level);
 // replaced; what current() uses at the AVX512 level when the CPU has the instruction.
 const KernelTable* kernel_table_avx512_vpopcnt();
 bool cpu_has_vpopcntdq();
+// base (an AVX-512 table) with the bf16 kernels set; for CPUs with AVX512-BF16 (Zen 4,
+// Cooper Lake, Sapphire Rapids on).
+const KernelTable* kernel_table_avx512_bf16(const KernelTable* base);
+bool cpu_has_avx512bf16();
 // The table in use; read it once per operation, outside hot loops.
 const KernelTable& current();
 

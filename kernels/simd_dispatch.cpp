@@ -64,6 +64,14 @@ bool cpu_has_vpopcntdq() {
     return __builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512f");
 }
 
+bool cpu_has_avx512bf16() {
+    __builtin_cpu_init();
+    // FAISSLIKE_NO_BF16=1 keeps the fp32 path (A/B measurements, tests of both).
+    const char* off = std::getenv("FAISSLIKE_NO_BF16");
+    if (off && *off && *off != '0') return false;
+    return __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512f");
+}
+
 const KernelTable* kernel_table(SIMDLevel level) {
     FAISSLIKE_THROW_IF_NOT_FMT(simd_level_supported(level),
                                "SIMD level '%s' is not supported by this CPU",
@@ -73,9 +81,13 @@ const KernelTable* kernel_table(SIMDLevel level) {
             return kernel_table_scalar();
         case SIMDLevel::AVX2:
             return kernel_table_avx2();
-        case SIMDLevel::AVX512:
-            // VPOPCNTDQ (FAISS's AVX512_VPOPCNT level) only changes the Hamming kernels.
-            return cpu_has_vpopcntdq() ? kernel_table_avx512_vpopcnt() : kernel_table_avx512();
+        case SIMDLevel::AVX512: {
+            // VPOPCNTDQ (FAISS's AVX512_VPOPCNT level) only changes the Hamming kernels;
+            // AVX512-BF16 adds the bf16 pre-filter of exact search (faisslike/distances.cpp).
+            const KernelTable* t =
+                cpu_has_vpopcntdq() ? kernel_table_avx512_vpopcnt() : kernel_table_avx512();
+            return cpu_has_avx512bf16() ? kernel_table_avx512_bf16(t) : t;
+        }
     }
     FAISSLIKE_THROW_FMT("invalid SIMD level %d", int(level));
 }

@@ -72,6 +72,7 @@ void ProductQuantizer::train(idx_t n, const float* x) {
 size_t ProductQuantizer::get_code(const uint8_t* code, size_t m) const {
     if (nbits == 8) return code[m];
     if (nbits == 16) return size_t(code[2 * m]) | (size_t(code[2 * m + 1]) << 8);
+    if (nbits == 4) return size_t(code[m >> 1] >> ((m & 1) * 4)) & 0xf;
     size_t bit = m * nbits, v = 0;
     for (size_t b = 0; b < nbits; ++b, ++bit) v |= size_t((code[bit >> 3] >> (bit & 7)) & 1) << b;
     return v;
@@ -80,6 +81,11 @@ size_t ProductQuantizer::get_code(const uint8_t* code, size_t m) const {
 void ProductQuantizer::set_code(uint8_t* code, size_t m, size_t value) const {
     if (nbits == 8) {
         code[m] = uint8_t(value);
+        return;
+    }
+    if (nbits == 4) {  // nibbles, low first: the same bits as the generic packing
+        const unsigned sh = unsigned(m & 1) * 4;
+        code[m >> 1] = uint8_t((code[m >> 1] & ~(0xfu << sh)) | ((value & 0xfu) << sh));
         return;
     }
     if (nbits == 16) {  // little-endian 16-bit words: the same bits as the generic packing
@@ -98,6 +104,18 @@ void ProductQuantizer::set_code(uint8_t* code, size_t m, size_t value) const {
     }
 }
 
+size_t ProductQuantizer::nearest(const kernels::KernelTable& K, const float* dis) const {
+    if (ksub > 32) {
+        float v;
+        return K.argmin_add(dis, nullptr, 1.0f, ksub, &v);
+    }
+    // A few centroids (4-bit codes): a plain loop beats the kernel's setup. First on ties,
+    // as argmin_add.
+    size_t best = 0;
+    for (size_t j = 1; j < ksub; ++j) best = dis[j] < dis[best] ? j : best;
+    return best;
+}
+
 void ProductQuantizer::compute_codes(const float* x, uint8_t* codes, size_t n) const {
     check_trained();
     const kernels::KernelTable& K = kernels::current();
@@ -109,8 +127,7 @@ void ProductQuantizer::compute_codes(const float* x, uint8_t* codes, size_t n) c
             for (size_t m = 0; m < M; ++m) {
                 K.L2sqr_ny_transposed(dis.get(), x + size_t(i) * d + m * dsub,
                                       centroids_t.data() + m * dsub * ksub, dsub, ksub, ksub);
-                float v;
-                set_code(code, m, K.argmin_add(dis.get(), nullptr, 1.0f, ksub, &v));
+                set_code(code, m, nearest(K, dis.get()));
             }
         },
         n > 64);

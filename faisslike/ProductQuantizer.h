@@ -47,6 +47,8 @@ struct ProductQuantizer {
 
    private:
     void check_trained() const;
+    // Index of the smallest of ksub distances (the first on ties).
+    size_t nearest(const kernels::KernelTable& K, const float* dis) const;
 };
 
 }  // namespace faisslike

@@ -326,15 +326,24 @@ TEST(FastScan, IVFSameTopKAsIndexIVFPQ) {
             {
                 SearchParametersIVF sp;
                 sp.nprobe = 16;
-                std::vector<float> Db(nq * k), D1(nq * k);
-                std::vector<idx_t> Ib(nq * k), I1(nq * k);
+                std::vector<float> Db(nq * k), Dq(nq * k), D1(nq * k);
+                std::vector<idx_t> Ib(nq * k), Iq(nq * k), I1(nq * k);
+                const double saved = fs->by_list_min_visits;
+                fs->by_list_min_visits = 0;  // list by list
                 fs->search(idx_t(nq), xq.data(), idx_t(k), Db.data(), Ib.data(), &sp);
+                fs->by_list_min_visits = 1e30;  // query by query
+                fs->search(idx_t(nq), xq.data(), idx_t(k), Dq.data(), Iq.data(), &sp);
+                fs->by_list_min_visits = saved;
                 for (size_t q = 0; q < nq; ++q)
                     fs->search(1, xq.data() + q * d, idx_t(k), D1.data() + q * k, I1.data() + q * k,
                                &sp);
-                size_t same = 0;
-                for (size_t i = 0; i < nq * k; ++i) same += Ib[i] == I1[i];
+                size_t same = 0, same_q = 0;
+                for (size_t i = 0; i < nq * k; ++i) {
+                    same += Ib[i] == I1[i];
+                    same_q += Iq[i] == I1[i];
+                }
                 EXPECT_GE(double(same) / double(nq * k), 0.98);
+                EXPECT_GE(double(same_q) / double(nq * k), 0.98);
             }
             // Round trip, removal and reset keep the packed copies in step with the lists.
             auto back = deserialize_index(serialize_index(fs).data(), serialize_index(fs).size());

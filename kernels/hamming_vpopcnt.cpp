@@ -1,7 +1,9 @@
-// The AVX-512 kernel table with Hamming kernels on VPOPCNTDQ (8 popcounts per instruction).
+// The AVX-512 kernel table with Hamming and RaBitQ dot kernels on VPOPCNTDQ (8 popcounts per
+// instruction).
 // Compiled with the AVX-512 flags plus -mavx512vpopcntdq; used only when the CPU has it.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/kernel_table.h"
@@ -59,10 +61,87 @@ void hamming_batch4_avx512_vpopcnt(const uint8_t* a, const uint8_t* b0, const ui
     out[3] = hamming1_avx512_vpopcnt(a, b3, nbytes);
 }
 
+// RaBitQ's sign-bit dot products (kernels/rabitq_simd.h, same contract and results): a code's
+// sign bytes in 64-byte chunks (the last one a masked load, so nothing past nbytes is read),
+// 8 popcounts per instruction, each plane's counts weighted by its shift; the plane chunks stay
+// in registers across codes. Codes of more than kMaxChunks chunks go to the plain kernel.
+constexpr size_t kMaxChunks = 4;  // d up to 2048
+
+template <int QB, int NC>
+void rabitq_dot_chunks_avx512_vpopcnt(const __m512i (*P)[kMaxChunks], size_t nbytes,
+                                      const uint8_t* codes, size_t stride, size_t n, uint32_t* dot,
+                                      uint32_t* pop) {
+    const size_t rem = nbytes - 64 * (NC - 1);
+    const __mmask64 last = rem >= 64 ? ~__mmask64(0) : (__mmask64(1) << rem) - 1;
+    for (size_t j = 0; j < n; ++j) {
+        const uint8_t* c = codes + j * stride;
+        __m512i acc = _mm512_setzero_si512(), pacc = _mm512_setzero_si512();
+        for (int k = 0; k < NC; ++k) {
+            const __m512i y = k + 1 < NC ? _mm512_loadu_si512(c + 64 * k)
+                                         : _mm512_maskz_loadu_epi8(last, c + 64 * k);
+            pacc = _mm512_add_epi64(pacc, _mm512_popcnt_epi64(y));
+            for (int b = 0; b < QB; ++b)
+                acc = _mm512_add_epi64(
+                    acc, _mm512_slli_epi64(_mm512_popcnt_epi64(_mm512_and_si512(P[b][k], y)), b));
+        }
+        dot[j] = uint32_t(_mm512_reduce_add_epi64(acc));
+        pop[j] = uint32_t(_mm512_reduce_add_epi64(pacc));
+    }
+}
+
+template <int QB>
+void rabitq_dot_q_avx512_vpopcnt(const __m512i (*P)[kMaxChunks], size_t nbytes, size_t nc,
+                                 const uint8_t* codes, size_t stride, size_t n, uint32_t* dot,
+                                 uint32_t* pop) {
+    switch (nc) {
+        case 1:
+            return rabitq_dot_chunks_avx512_vpopcnt<QB, 1>(P, nbytes, codes, stride, n, dot, pop);
+        case 2:
+            return rabitq_dot_chunks_avx512_vpopcnt<QB, 2>(P, nbytes, codes, stride, n, dot, pop);
+        case 3:
+            return rabitq_dot_chunks_avx512_vpopcnt<QB, 3>(P, nbytes, codes, stride, n, dot, pop);
+        default:
+            return rabitq_dot_chunks_avx512_vpopcnt<QB, 4>(P, nbytes, codes, stride, n, dot, pop);
+    }
+}
+
+void rabitq_dot_ny_avx512_vpopcnt(const uint64_t* planes, size_t nbytes, size_t qb,
+                                  const uint8_t* codes, size_t stride, size_t n, uint32_t* dot,
+                                  uint32_t* pop) {
+    const size_t nw = (nbytes + 7) / 8, nc = (nbytes + 63) / 64;
+    if (nc == 0 || nc > kMaxChunks || qb < 1 || qb > 8)
+        return kernel_table_avx512()->rabitq_dot_ny(planes, nbytes, qb, codes, stride, n, dot, pop);
+    __m512i P[8][kMaxChunks];
+    for (size_t b = 0; b < qb; ++b)
+        for (size_t k = 0; k < nc; ++k) {
+            const size_t w0 = 8 * k, m = std::min<size_t>(8, nw - w0);
+            P[b][k] = _mm512_maskz_loadu_epi64(__mmask8((1u << m) - 1), planes + b * nw + w0);
+        }
+    switch (qb) {
+        case 1:
+            return rabitq_dot_q_avx512_vpopcnt<1>(P, nbytes, nc, codes, stride, n, dot, pop);
+        case 2:
+            return rabitq_dot_q_avx512_vpopcnt<2>(P, nbytes, nc, codes, stride, n, dot, pop);
+        case 3:
+            return rabitq_dot_q_avx512_vpopcnt<3>(P, nbytes, nc, codes, stride, n, dot, pop);
+        case 4:
+            return rabitq_dot_q_avx512_vpopcnt<4>(P, nbytes, nc, codes, stride, n, dot, pop);
+        case 5:
+            return rabitq_dot_q_avx512_vpopcnt<5>(P, nbytes, nc, codes, stride, n, dot, pop);
+        case 6:
+            return rabitq_dot_q_avx512_vpopcnt<6>(P, nbytes, nc, codes, stride, n, dot, pop);
+        case 7:
+            return rabitq_dot_q_avx512_vpopcnt<7>(P, nbytes, nc, codes, stride, n, dot, pop);
+        default:
+            return rabitq_dot_q_avx512_vpopcnt<8>(P, nbytes, nc, codes, stride, n, dot, pop);
+    }
+}
+
 KernelTable make_table_avx512_vpopcnt() {
     KernelTable t = *kernel_table_avx512();
     t.hamming_ny = &hamming_ny_avx512_vpopcnt;
     t.hamming_batch4 = &hamming_batch4_avx512_vpopcnt;
+    t.rabitq_dot_ny = &rabitq_dot_ny_avx512_vpopcnt;
     return t;
 }
 

@@ -73,8 +73,8 @@ void svd(size_t m, size_t n, double* a, double* u, double* s, double* vt) {
 
 void matmul_atb(const float* a, size_t n, size_t k, const float* b, size_t m, float* c) {
     FAISSLIKE_THROW_IF_NOT_FMT(n < size_t(INT_MAX), "matmul_atb over %zu rows", n);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(k), int(m), int(n), 1.0f, a, int(k),
-                b, int(m), 0.0f, c, int(m));
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(k), int(m), int(n), 1.0f, a, int(k), b,
+                int(m), 0.0f, c, int(m));
 }
 
 void matmul_atbt_d(const double* a, size_t k, size_t m, const double* b, size_t n, double* c) {

@@ -250,14 +250,15 @@ FAISSLIKE_KERNEL void rabitq_fs_tables(const float* r, size_t d, size_t M, uint8
             const __m256 sc = _mm256_set1_ps(scale), half = _mm256_set1_ps(0.5f);
             const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(255.0f);
             auto quant = [&](__m256 t) {
-                const __m256 y = _mm256_min_ps(top, _mm256_max_ps(zero, _mm256_fmadd_ps(t, sc, half)));
+                const __m256 y =
+                    _mm256_min_ps(top, _mm256_max_ps(zero, _mm256_fmadd_ps(t, sc, half)));
                 return _mm256_cvttps_epi32(y);
             };
             // 32-bit -> 16-bit packs within 128-bit lanes: reorder the 64-bit quarters.
-            const __m256i w = _mm256_permute4x64_epi64(_mm256_packus_epi32(quant(t0), quant(t1)),
-                                                       0xd8);
-            const __m128i b = _mm_packus_epi16(_mm256_castsi256_si128(w),
-                                               _mm256_extracti128_si256(w, 1));
+            const __m256i w =
+                _mm256_permute4x64_epi64(_mm256_packus_epi32(quant(t0), quant(t1)), 0xd8);
+            const __m128i b =
+                _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_extracti128_si256(w, 1));
             _mm_storeu_si128(reinterpret_cast<__m128i*>(q), b);
         } else {
             for (size_t v = 0; v < 16; ++v) {

@@ -112,13 +112,16 @@ void knn_blas(bool ip, const float* x, const float* y, size_t d, size_t nx, size
 // those are scored exactly in fp32. Bound: both sides are centred on the mean of y (distances do
 // not change; the norms that scale the error shrink); the kernel's error on <x, y> is at most
 // delta ||x|| ||y|| (kernels/kernel_table.h, Cauchy-Schwarz), so each estimate of
-// ||y||^2 - 2 <x, y> is within e = 2 delta ||x|| R of the exact one (R the largest ||y||,
-// plus slack for the fp32 arithmetic). If t is the k-th smallest estimate, k rows are within
-// t + e, so the k nearest all have estimates <= t + 2e: rows above that are dropped, and the
+// ||y||^2 - 2 <x, y> is within e = 2 delta ||x|| R of the exact one (R the largest ||y||),
+// plus slack for the fp32 arithmetic around it. If t is the k-th smallest estimate, k rows are
+// within t + e, so the k nearest all have estimates <= t + 2e: rows above that are dropped, and the
 // result is the exact k nearest. Measured on 10k queries x 4096 centroids, d = 128, Zen 4:
-// see README ("IVF coarse step in bf16").
+// see README ("The coarse step").
 constexpr size_t kBf16MaxNy = 16384;  // a thread's tile (16 queries x ny floats) stays in L2
-constexpr size_t kBf16MinNx = 64;     // converting y is paid back over the queries
+// Converting y is paid back over the queries: at 64 queries x 4096 centroids the fp32 path
+// was faster (1.0 vs 1.5 ms at d = 128, 4.7 vs 7.3 at d = 768), at 128 the bf16 one (1.8 vs
+// 1.1, 8.9 vs 6.5; benchs/bench_coarse.py --nq).
+constexpr size_t kBf16MinNx = 128;
 constexpr size_t kBf16Rows = 16;
 
 bool bf16_applies(const kernels::KernelTable& K, size_t nx, size_t ny, size_t d, size_t k) {
@@ -174,8 +177,10 @@ bool knn_bf16(bool ip, const float* x, const float* y, size_t d, size_t nx, size
                 const float* xi = x + i * d;
                 for (size_t c = 0; c < d; ++c) xc[c] = xi[c] - xshift[c];
                 const double xn2 = double(K.norm_L2sqr(xc.data(), d));
-                const double e =
-                    (ip ? 1.0 : 2.0) * delta * std::sqrt(xn2) * R + 1e-6 * (xn2 + double(R2));
+                // Slack: the fp32 sums of cn (d + 3 roundings of at most R2), of x's norm and
+                // of the estimate itself (cn - 2 <., .>), each at most 2^-24 of its terms.
+                const double e = (ip ? 1.0 : 2.0) * delta * std::sqrt(xn2) * R +
+                                 double(d + 8) * std::ldexp(1.0, -23) * (xn2 + double(R2));
                 const float* est = tile.data() + r * nyp;
                 float* hv = D + i * k;
                 idx_t* hi = I + i * k;

@@ -50,7 +50,8 @@ const uint8_t* IndexIVFPQFastScan::blocks_of(size_t l, size_t ls, std::vector<ui
 }
 
 void IndexIVFPQFastScan::prefetch_list(size_t l) const {
-    // The first block; the hardware prefetcher follows the rest of the list.
+    // The first block; the hardware prefetcher follows the rest of the list. Any l may come
+    // (the callers look ahead past the end, or pass a -1 assignment): those are ignored here.
     if (l >= packed_.size()) return;
     const std::vector<uint8_t>& p = packed_[l];
     const size_t n = std::min(p.size(), pq4::block_bytes(M4));
@@ -248,8 +249,7 @@ void IndexIVFPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* dist
                 scan_query(st, plans[i], part, c);
                 return;
             }
-            if (i + 2 < nq && np > 0 && ci[(i + 2) * np] >= 0 && size_t(ci[(i + 2) * np]) < nlist)
-                prefetch_list(size_t(ci[(i + 2) * np]));
+            if (i + 2 < nq && np > 0) prefetch_list(size_t(ci[(i + 2) * np]));
             st.plan.build(*this, x + i * size_t(d), ci.data() + i * np, cd.data() + i * np, np);
             scan_query(st, st.plan, 0, c);
             // Re-scored here, while this query's tables are at hand.
@@ -321,7 +321,7 @@ void IndexIVFPQFastScan::search_by_list(const float* x, size_t nq, size_t np, si
             std::vector<uint8_t> tmp;
             team.for_range(int64_t(nlist), [&](int64_t li) {
                 const size_t l = size_t(li), v0 = start[l], v1 = start[l + 1];
-                if (size_t(li) + 2 < nlist) prefetch_list(size_t(li) + 2);
+                prefetch_list(size_t(li) + 2);
                 const size_t ls = invlists->list_size(l);
                 if (v0 == v1 || ls == 0) return;
                 const uint8_t* blocks = blocks_of(l, ls, tmp);

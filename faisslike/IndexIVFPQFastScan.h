@@ -40,6 +40,7 @@ struct IndexIVFPQFastScan : IndexIVFPQ {
                         idx_t* labels) const;
     // List l's packed blocks (ls entries), packed into tmp if the copy is out of step.
     const uint8_t* blocks_of(size_t l, size_t ls, std::vector<uint8_t>& tmp) const;
+    // Starts loading list l's first block; a no-op for l out of range.
     void prefetch_list(size_t l) const;
     std::vector<std::vector<uint8_t>> packed_;  // per list, pq4 layout
     std::vector<size_t> packed_n_;              // entries packed per list

@@ -82,8 +82,9 @@ const KernelTable* kernel_table(SIMDLevel level) {
         case SIMDLevel::AVX2:
             return kernel_table_avx2();
         case SIMDLevel::AVX512: {
-            // VPOPCNTDQ (FAISS's AVX512_VPOPCNT level) only changes the Hamming kernels;
-            // AVX512-BF16 adds the bf16 pre-filter of exact search (faisslike/distances.cpp).
+            // VPOPCNTDQ (FAISS's AVX512_VPOPCNT level) changes the Hamming and RaBitQ dot
+            // kernels; AVX512-BF16 adds the bf16 pre-filter of exact search
+            // (faisslike/distances.cpp).
             const KernelTable* t =
                 cpu_has_vpopcntdq() ? kernel_table_avx512_vpopcnt() : kernel_table_avx512();
             return cpu_has_avx512bf16() ? kernel_table_avx512_bf16(t) : t;

@@ -20,6 +20,49 @@ def pytest_configure(config):
         raise
 
 
+# CTest runs this suite once per ISA. The run on the CPU's best ISA (what users get) is the
+# whole suite; runs forced onto a lower ISA skip what does not depend on the kernels (file
+# formats, the FAISS-surface checks, Milvus Lite, the tutorial, error classes) and the
+# heavy FAISS-oracle recall tests, whose kernels the C++ suite checks on every ISA against
+# the scalar path. FAISSLIKE_PYTEST_FULL=1 runs everything on every ISA.
+_ISA_AGNOSTIC_FILES = {
+    "test_faiss_format.py", "test_milvus_lite.py", "test_tutorial.py", "test_faiss_surface.py",
+    "test_bad_input_matrix.py", "test_error_classes.py", "test_ondisk.py", "test_live.py",
+    "test_toolkit.py", "test_torch_utils.py", "test_contrib_clustering.py",
+}
+_HEAVY_ORACLE_TESTS = {
+    "test_pq_wide_codes_equal_decoded_brute_force", "test_hnsw_over_codes_recall_not_below_faiss",
+    "test_hnsw_over_codes_round_trip_and_params", "test_codec_size_and_error_match_faiss",
+    "test_recall_matches_faiss", "test_multi_index_variant_walks_to_the_exhaustive_answer",
+    "test_recall_equals_faiss_opq", "test_faiss_opq_files_both_ways",
+}
+
+
+def _lower_isa_run():
+    level = os.environ.get("FAISSLIKE_SIMD")
+    if not level or os.environ.get("FAISSLIKE_PYTEST_FULL") == "1":
+        return False
+    import faisslike
+
+    best = next(l for l in ("avx512", "avx2", "scalar") if faisslike.simd_level_supported(l))
+    return level != best
+
+
+def pytest_collection_modifyitems(config, items):
+    if not _lower_isa_run():
+        return
+    keep, drop = [], []
+    for item in items:
+        name = getattr(item, "originalname", None) or item.name
+        if item.path.name in _ISA_AGNOSTIC_FILES or name in _HEAVY_ORACLE_TESTS:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)

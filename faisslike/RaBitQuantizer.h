@@ -50,7 +50,6 @@ struct RaBitQuantizer {
         uint8_t qb = 4;                // 0: float query
         bool centered = false;         // symmetric query quantizer (FAISS's `centered`)
         std::vector<float> r;          // q - c
-        std::vector<uint8_t> qq;       // the quantized r (scratch)
         std::vector<uint64_t> planes;  // qb bit planes of the quantized r
         size_t nwords = 0;
         float r_norm2 = 0;               // ||q - c||^2

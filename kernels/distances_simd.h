@@ -480,6 +480,8 @@ struct TableFor {
         &rabitq_dot_ny<Arch>,
         &rabitq_code_ip<Arch>,
         &rabitq_fs_tables<Arch>,
+        &rabitq_residual<Arch>,
+        &rabitq_query_planes<Arch>,
         nullptr,  // the bf16 kernels: kernels/gemm_bf16.cpp
         nullptr,
         nullptr,

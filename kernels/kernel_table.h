@@ -75,6 +75,12 @@ struct KernelTable {
     // components, M x 16 bytes), their scale and bias (kernels/rabitq_simd.h).
     void (*rabitq_fs_tables)(const float* r, size_t d, size_t M, uint8_t* qlut, float* bias,
                              float* scale);
+    // The per-list query side of RaBitQ (kernels/rabitq_simd.h): r = q - c (q if c is null)
+    // with stats = {sum r, sum r^2, min r, max r}; and the qb bit planes (ceil(d / 64) words
+    // each) of round(clamp((r - vmin) * inv, 0, 2^qb - 1)), the same bits on every ISA.
+    void (*rabitq_residual)(const float* q, const float* c, size_t d, float* r, float* stats);
+    void (*rabitq_query_planes)(const float* r, size_t d, float vmin, float inv, size_t qb,
+                                uint64_t* planes);
     // bfloat16 inner products (kernels/gemm_bf16.cpp), null unless the CPU has AVX512-BF16:
     // rows of x minus shift rounded to bf16 (n rows of 2 ceil(d / 2) values); such rows put
     // in panels of 32 rows; out[i * ldo + j] = <a_i, b_j> for nx rows a_i against 32 npanels

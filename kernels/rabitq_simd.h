@@ -185,6 +185,120 @@ FAISSLIKE_KERNEL float rabitq_code_ip(const uint8_t* sign, const uint8_t* ex, si
     return s;
 }
 
+// The query side of a probed list, once per (query, list): r = q - c (q when c is null) and,
+// in the same pass, stats = {sum r_i, sum r_i^2, min r_i, max r_i}. The sums' order differs
+// between ISAs (a few ulps); min and max do not.
+template <class Arch>
+FAISSLIKE_KERNEL void rabitq_residual(const float* q, const float* c, size_t d, float* r,
+                                      float* stats) {
+    using O = Ops<Arch>;
+    using B = typename O::B;
+    constexpr size_t W = O::W;
+    size_t i = 0;
+    float s = 0, s2 = 0, lo = 0, hi = 0;
+    if (d >= W) {
+        B a = O::zero(), a2 = O::zero();
+        B vlo = O::load(q), vhi = vlo;
+        if (c) vlo = vhi = vlo - O::load(c);
+        for (; i + W <= d; i += W) {
+            B v = O::load(q + i);
+            if (c) v = v - O::load(c + i);
+            O::store(r + i, v);
+            a = a + v;
+            a2 = O::fmadd(v, v, a2);
+            vlo = O::min(vlo, v);
+            vhi = O::max(vhi, v);
+        }
+        s = O::hsum(a), s2 = O::hsum(a2);
+        float tl[W], th[W];
+        O::store(tl, vlo), O::store(th, vhi);
+        lo = tl[0], hi = th[0];
+        for (size_t j = 1; j < W; ++j) lo = std::min(lo, tl[j]), hi = std::max(hi, th[j]);
+    } else if (d > 0) {
+        lo = hi = c ? q[0] - c[0] : q[0];
+    }
+    for (; i < d; ++i) {
+        const float v = c ? q[i] - c[i] : q[i];
+        r[i] = v;
+        s += v, s2 += v * v;
+        lo = std::min(lo, v), hi = std::max(hi, v);
+    }
+    stats[0] = s, stats[1] = s2, stats[2] = lo, stats[3] = hi;
+}
+
+// The qb (1..8) bit planes of r quantized to round(clamp((r_i - vmin) * inv, 0, 2^qb - 1)):
+// planes[b * nwords + w] bit t = bit b of component 64 w + t's value (zero past d), nwords =
+// ceil(d / 64). Every ISA gives the same bits (no FMA, the same rounding).
+template <class Arch>
+FAISSLIKE_KERNEL void rabitq_query_planes(const float* r, size_t d, float vmin, float inv,
+                                          size_t qb, uint64_t* planes) {
+    const size_t nwords = (d + 63) / 64;
+    const float top = float((1u << qb) - 1);
+    auto quant = [&](float x) {
+        const float t = std::min(top, std::max(0.0f, (x - vmin) * inv));
+        return uint8_t(int(t + 0.5f));
+    };
+    constexpr bool v512 = std::is_base_of<xsimd::avx512bw, Arch>::value;
+    constexpr bool v256 = !v512 && std::is_base_of<xsimd::avx2, Arch>::value;
+    alignas(64) uint8_t buf[64];
+    for (size_t w = 0; w < nwords; ++w) {
+        const size_t i0 = 64 * w, n = std::min<size_t>(64, d - i0);
+        size_t i = 0;
+        if constexpr (v512) {
+            const __m512 vm = _mm512_set1_ps(vmin), vi = _mm512_set1_ps(inv);
+            const __m512 vt = _mm512_set1_ps(top), z = _mm512_setzero_ps();
+            const __m512 h = _mm512_set1_ps(0.5f);
+            for (; i + 16 <= n; i += 16) {
+                __m512 t = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(r + i0 + i), vm), vi);
+                t = _mm512_min_ps(vt, _mm512_max_ps(z, t));
+                const __m512i qi = _mm512_cvttps_epi32(_mm512_add_ps(t, h));
+                _mm_store_si128(reinterpret_cast<__m128i*>(buf + i), _mm512_cvtepi32_epi8(qi));
+            }
+        } else if constexpr (v256) {
+            const __m256 vm = _mm256_set1_ps(vmin), vi = _mm256_set1_ps(inv);
+            const __m256 vt = _mm256_set1_ps(top), z = _mm256_setzero_ps();
+            const __m256 h = _mm256_set1_ps(0.5f);
+            for (; i + 8 <= n; i += 8) {
+                __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(r + i0 + i), vm), vi);
+                t = _mm256_min_ps(vt, _mm256_max_ps(z, t));
+                const __m256i qi = _mm256_cvttps_epi32(_mm256_add_ps(t, h));
+                const __m128i p16 =
+                    _mm_packus_epi32(_mm256_castsi256_si128(qi), _mm256_extracti128_si256(qi, 1));
+                _mm_storel_epi64(reinterpret_cast<__m128i*>(buf + i), _mm_packus_epi16(p16, p16));
+            }
+        }
+        for (; i < n; ++i) buf[i] = quant(r[i0 + i]);
+        for (; i < 64; ++i) buf[i] = 0;
+        if constexpr (v512) {
+            const __m512i v = _mm512_load_si512(buf);
+            for (size_t b = 0; b < qb; ++b)
+                planes[b * nwords + w] = _mm512_test_epi8_mask(v, _mm512_set1_epi8(char(1 << b)));
+        } else if constexpr (v256) {
+            const __m256i v0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(buf));
+            const __m256i v1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(buf + 32));
+            for (size_t b = 0; b < qb; ++b) {
+                const int sh = int(7 - b);
+                const uint32_t m0 = uint32_t(_mm256_movemask_epi8(_mm256_slli_epi16(v0, sh)));
+                const uint32_t m1 = uint32_t(_mm256_movemask_epi8(_mm256_slli_epi16(v1, sh)));
+                planes[b * nwords + w] = uint64_t(m0) | (uint64_t(m1) << 32);
+            }
+        } else {
+            // Bit b of 8 bytes gathered into one byte by a multiplication.
+            for (size_t b = 0; b < qb; ++b) {
+                uint64_t word = 0;
+                for (size_t g = 0; g < 8; ++g) {
+                    uint64_t x;
+                    std::memcpy(&x, buf + 8 * g, 8);
+                    const uint64_t bits =
+                        (((x >> b) & 0x0101010101010101ull) * 0x0102040810204080ull) >> 56;
+                    word |= bits << (8 * g);
+                }
+                planes[b * nwords + w] = word;
+            }
+        }
+    }
+}
+
 // Tables of the RaBitQ fast-scan 1-bit stage (IndexIVFRaBitQFastScan): group m (m < M) of the
 // 4 components r[4m .. 4m + 3] (zero past d) gets, for each subset v of them (bit t of v:
 // component 4m + t), the sum of r over v minus the group's minimum (the sum of its negative

@@ -48,6 +48,7 @@ struct Ops {
         }
     }
     static inline B min(const B& a, const B& b) { return xsimd::min(a, b); }
+    static inline B max(const B& a, const B& b) { return xsimd::max(a, b); }
     // a < b ? x : y, lane-wise.
     static inline B select_lt(const B& a, const B& b, const B& x, const B& y) {
         return xsimd::select(a < b, x, y);
@@ -106,6 +107,7 @@ struct Ops<ScalarArch> {
     static inline float hsum(B v) { return v; }
     static inline uint32_t lt_mask(B a, B b) { return a < b ? 1u : 0u; }
     static inline B min(B a, B b) { return a < b ? a : b; }
+    static inline B max(B a, B b) { return a < b ? b : a; }
     static inline B select_lt(B a, B b, B x, B y) { return a < b ? x : y; }
     static inline B iota() { return 0.0f; }
     static constexpr bool has_gather = false;

@@ -71,6 +71,56 @@ TEST(RaBitQ, DotKernelOfEveryIsaEqualsDirectCount) {
     }
 }
 
+TEST(RaBitQ, QuerySideKernelsOfEveryIsaEqualDirectComputation) {
+    const kernels::KernelTable* ref = kernels::kernel_table(SIMDLevel::NONE);
+    std::vector<const kernels::KernelTable*> all = tables();
+    all.insert(all.begin(), ref);
+    for (size_t d : {1, 5, 15, 16, 17, 63, 64, 65, 100, 128, 768, 777}) {
+        std::vector<float> q = randn(d, uint32_t(11 * d)), c = randn(d, uint32_t(13 * d));
+        double s = 0, s2 = 0;
+        float lo = q[0] - c[0], hi = lo;
+        for (size_t i = 0; i < d; ++i) {
+            const float v = q[i] - c[i];
+            s += v, s2 += double(v) * v, lo = std::min(lo, v), hi = std::max(hi, v);
+        }
+        const size_t nw = (d + 63) / 64;
+        for (const kernels::KernelTable* K : all) {
+            std::vector<float> r(d);
+            float st[4];
+            K->rabitq_residual(q.data(), c.data(), d, r.data(), st);
+            for (size_t i = 0; i < d; ++i) ASSERT_EQ(r[i], q[i] - c[i]) << d;
+            EXPECT_NEAR(st[0], s, 1e-5 * (d + std::fabs(s))) << d;
+            EXPECT_NEAR(st[1], s2, 1e-5 * s2) << d;
+            EXPECT_EQ(st[2], lo) << d;
+            EXPECT_EQ(st[3], hi) << d;
+            K->rabitq_residual(q.data(), nullptr, d, r.data(), st);  // no centre: a copy
+            EXPECT_EQ(r, q) << d;
+        }
+        std::vector<float> r(d);
+        for (size_t i = 0; i < d; ++i) r[i] = q[i] - c[i];
+        for (size_t qb = 1; qb <= 8; ++qb) {
+            const float M = float((1u << qb) - 1), inv = M / (hi - lo);
+            // Exact halves land on both sides of .5 roundings; values outside [lo, hi] clamp.
+            std::vector<float> rr = r;
+            if (d > 3) rr[1] = lo + 0.5f / inv, rr[2] = hi + 1.0f, rr[3] = lo - 1.0f;
+            std::vector<uint64_t> want(qb * nw, 0);
+            for (size_t i = 0; i < d; ++i) {
+                const float t = std::min(M, std::max(0.0f, (rr[i] - lo) * inv));
+                const unsigned v = unsigned(int(t + 0.5f));
+                for (size_t b = 0; b < qb; ++b)
+                    want[b * nw + i / 64] |= uint64_t((v >> b) & 1u) << (i % 64);
+            }
+            for (const kernels::KernelTable* K : all) {
+                std::vector<uint64_t> got(qb * nw, ~uint64_t(0));  // every word overwritten
+                K->rabitq_query_planes(rr.data(), d, lo, inv, qb, got.data());
+                EXPECT_EQ(got, want) << "d=" << d << " qb=" << qb;
+                K->rabitq_query_planes(rr.data(), d, lo, 0.0f, qb, got.data());  // all zero
+                EXPECT_EQ(got, std::vector<uint64_t>(qb * nw, 0)) << "d=" << d << " qb=" << qb;
+            }
+        }
+    }
+}
+
 TEST(RaBitQ, FastScanTablesOfEveryIsaEqualDirectSums) {
     const kernels::KernelTable* ref = kernels::kernel_table(SIMDLevel::NONE);
     for (size_t d : {1, 3, 4, 5, 17, 64, 128, 130, 768}) {

@@ -168,17 +168,23 @@ TEST(Flat, Bf16PrefilterGivesExactTopK) {
     ASSERT_NE(kernels::current().bf16_ip_tile, nullptr);
     const size_t nx = 203;
     size_t checked = 0;
+    // k >= 32 selects the k-th estimate from a guess sampled from every 8th row; "strided"
+    // puts those rows near every query, so the guess holds fewer than k rows and the heap
+    // path must take over.
     for (size_t ny : {64, 1000, 4097}) {
         for (size_t d : {16, 37, 128}) {
-            for (float shift : {0.0f, 100.0f, 1e4f}) {
+            for (float shift : {0.0f, 100.0f, 1e4f, -1.0f}) {
+                const bool strided = shift < 0;
                 auto xb = randn(ny * d, uint32_t(ny + d)), xq = randn(nx * d, uint32_t(7 * d));
-                for (auto& v : xb) v += shift;
-                for (auto& v : xq) v += shift;
+                for (auto& v : xb) v = strided ? 10.0f * v : v + shift;
+                for (auto& v : xq) v = strided ? 0.01f * v : v + shift;
+                for (size_t j = 0; strided && j < ny; j += 8)
+                    for (size_t c = 0; c < d; ++c) xb[j * d + c] *= 0.001f;
                 for (size_t c = 0; c < d; ++c) {  // ties: rows 1..3 copy row 0
                     for (size_t r = 1; r <= 3; ++r) xb[r * d + c] = xb[c];
                     xq[c] = xb[5 * d + c];  // a query on a database row
                 }
-                for (size_t k : {1, 10, 50}) {
+                for (size_t k : {1, 10, 50, 128}) {
                     if (8 * k > ny) continue;
                     for (bool ip : {false, true}) {
                         SCOPED_TRACE("ny=" + std::to_string(ny) + " d=" + std::to_string(d) +

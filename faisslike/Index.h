@@ -24,6 +24,11 @@ struct IDSelector;
 struct SearchParameters {
     // Only ids for which sel->is_member() holds are returned (not owned; null: all ids).
     const IDSelector* sel = nullptr;
+    // Set by a caller that scores every returned candidate again itself (IndexRefineFlat):
+    // an index whose results are re-scored estimates (fast-scan) may then return the
+    // estimates as they are. The ids returned are the same; their order and distances may
+    // differ. Wrappers pass it on with the rest of the parameters.
+    bool estimates_suffice = false;
     virtual ~SearchParameters() = default;
     // Wrappers (IndexIDMap, ...) pass a copy with another selector to the index they wrap.
     virtual std::unique_ptr<SearchParameters> clone() const {

@@ -177,10 +177,19 @@ const idx_t* key_id(const ProbePlan& plan, int64_t key) {
     return plan.ids[size_t(key >> 32)] + size_t(key & 0xffffffff);
 }
 
-// Merges the partial top-k into `all`, re-scores it exactly and writes query's results.
+// Merges the partial top-k into `all`, re-scores it exactly (unless the caller re-scores them
+// itself: estimates) and writes query's results.
 void finish_query(const IndexIVFPQFastScan& ix, const ProbePlan& plan, pq4scan::Candidates& all,
-                  const pq4scan::Candidates* parts, size_t nparts, size_t k, float* D, idx_t* I) {
+                  const pq4scan::Candidates* parts, size_t nparts, size_t k, bool estimates,
+                  float* D, idx_t* I) {
     for (size_t r = 0; r < nparts; ++r) all.merge(parts[r]);
+    const bool ip = ix.metric_type == METRIC_INNER_PRODUCT;
+    if (estimates) {
+        for (const auto& it : all.h) __builtin_prefetch(key_id(plan, it.key));
+        pq4scan::finish_estimates(
+            all, k, ip, [&](int64_t key) { return *key_id(plan, key); }, D, I);
+        return;
+    }
     // The candidates' codes and ids are scattered over the lists (cache misses): all loads
     // are issued first so that they overlap.
     for (const auto& it : all.h) {
@@ -188,7 +197,7 @@ void finish_query(const IndexIVFPQFastScan& ix, const ProbePlan& plan, pq4scan::
         __builtin_prefetch(key_id(plan, it.key));
     }
     pq4scan::finish(
-        all, k, ix.metric_type == METRIC_INNER_PRODUCT,
+        all, k, ip,
         [&](int64_t key) { return plan.exact(size_t(key >> 32), key_code(ix, plan, key)); },
         [&](int64_t key) { return *key_id(plan, key); }, D, I);
 }
@@ -207,6 +216,7 @@ void IndexIVFPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* dist
     const size_t np = effective_nprobe(params);
     check_quantizer();
     const IDSelector* sel = selector_of(params);
+    const bool estimates = params && params->estimates_suffice;
     const size_t nq = size_t(n);
     std::vector<float> cd(nq * np);
     std::vector<idx_t> ci(nq * np);
@@ -224,7 +234,8 @@ void IndexIVFPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* dist
     // groups of 4 of the queries probing it.
     if (splits == 1 && nq >= 4 * nthreads &&
         double(nq) * double(np) >= by_list_min_visits * double(nlist)) {
-        search_by_list(x, nq, np, size_t(k), ci.data(), cd.data(), sel, distances, labels);
+        search_by_list(x, nq, np, size_t(k), ci.data(), cd.data(), sel, estimates, distances,
+                       labels);
         return;
     }
     auto scan_query = [&](IVFScratch& st, const ProbePlan& plan, size_t part,
@@ -253,19 +264,19 @@ void IndexIVFPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* dist
             st.plan.build(*this, x + i * size_t(d), ci.data() + i * np, cd.data() + i * np, np);
             scan_query(st, st.plan, 0, c);
             // Re-scored here, while this query's tables are at hand.
-            finish_query(*this, st.plan, c, nullptr, 0, size_t(k), distances + i * size_t(k),
-                         labels + i * size_t(k));
+            finish_query(*this, st.plan, c, nullptr, 0, size_t(k), estimates,
+                         distances + i * size_t(k), labels + i * size_t(k));
         },
         n > 1);
     if (splits == 1) return;
     for (size_t i = 0; i < nq; ++i)
         finish_query(*this, plans[i], parts[i * splits], &parts[i * splits + 1], splits - 1,
-                     size_t(k), distances + i * size_t(k), labels + i * size_t(k));
+                     size_t(k), estimates, distances + i * size_t(k), labels + i * size_t(k));
 }
 
 void IndexIVFPQFastScan::search_by_list(const float* x, size_t nq, size_t np, size_t k,
                                         const idx_t* ci, const float* cd, const IDSelector* sel,
-                                        float* distances, idx_t* labels) const {
+                                        bool estimates, float* distances, idx_t* labels) const {
     const kernels::KernelTable& K = kernels::current();
     const int nt = parallel_threads();
     // Chunks of queries bound the plans' memory (residual tables: np per query).
@@ -343,7 +354,7 @@ void IndexIVFPQFastScan::search_by_list(const float* x, size_t nq, size_t np, si
         parallel_for(int64_t(nc), [&](int64_t jj) {
             const size_t j = size_t(jj), i = q0 + j;
             for (int r = 0; r < nt; ++r) first[j].merge(heaps[size_t(r) * plans.size() + j]);
-            finish_query(*this, plans[j], first[j], nullptr, 0, k, distances + i * k,
+            finish_query(*this, plans[j], first[j], nullptr, 0, k, estimates, distances + i * k,
                          labels + i * k);
         });
     }

@@ -36,7 +36,7 @@ struct IndexIVFPQFastScan : IndexIVFPQ {
    private:
     // Big batches: list by list, up to 4 of the queries probing a list per kernel pass.
     void search_by_list(const float* x, size_t nq, size_t np, size_t k, const idx_t* ci,
-                        const float* cd, const IDSelector* sel, float* distances,
+                        const float* cd, const IDSelector* sel, bool estimates, float* distances,
                         idx_t* labels) const;
     // List l's packed blocks (ls entries), packed into tmp if the copy is out of step.
     const uint8_t* blocks_of(size_t l, size_t ls, std::vector<uint8_t>& tmp) const;

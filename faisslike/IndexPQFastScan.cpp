@@ -185,6 +185,12 @@ void IndexPQFastScan::do_search(idx_t n, const float* x, idx_t k, float* distanc
             pq4scan::Candidates& all = parts[size_t(i) * splits];
             for (size_t p = 1; p < splits; ++p) all.merge(parts[size_t(i) * splits + p]);
             const pq4scan::QueryTable& tab = tables[size_t(i)];
+            if (params && params->estimates_suffice) {
+                pq4scan::finish_estimates(
+                    all, size_t(k), ip, [](int64_t id) { return idx_t(id); },
+                    distances + size_t(i) * size_t(k), labels + size_t(i) * size_t(k));
+                return;
+            }
             pq4scan::finish(
                 all, size_t(k), ip,
                 [&](int64_t id) { return tab.exact_packed(pq.M, M4, codes.data(), size_t(id)); },

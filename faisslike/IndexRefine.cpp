@@ -71,13 +71,13 @@ void IndexRefineFlat::do_search(idx_t n, const float* x, idx_t k, float* distanc
         if (p->k_factor != 0) kf = p->k_factor;
         base_params = p->base_params;
     }
-    // The selector filters the base search (the refinement only re-ranks its results).
-    std::unique_ptr<SearchParameters> with_sel;
-    if (const IDSelector* sel = selector_of(params)) {
-        with_sel = base_params ? base_params->clone() : std::make_unique<SearchParameters>();
-        with_sel->sel = sel;
-        base_params = with_sel.get();
-    }
+    // The selector filters the base search (the refinement only re-ranks its results), and
+    // the base's distances are not used: its estimates suffice.
+    std::unique_ptr<SearchParameters> bp =
+        base_params ? base_params->clone() : std::make_unique<SearchParameters>();
+    if (const IDSelector* sel = selector_of(params)) bp->sel = sel;
+    bp->estimates_suffice = true;
+    base_params = bp.get();
     check_k_factor(kf);
     const idx_t nrows = refine_index.ntotal;
     // Never more candidates than vectors: k_factor cannot size a huge buffer.

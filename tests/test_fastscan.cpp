@@ -14,6 +14,7 @@
 #include "faisslike/IndexIVFPQFastScan.h"
 #include "faisslike/IndexPQ.h"
 #include "faisslike/IndexPQFastScan.h"
+#include "faisslike/IndexRefine.h"
 #include "faisslike/impl/PQ4Scan.h"
 #include "faisslike/index_factory.h"
 #include "faisslike/index_io.h"
@@ -363,6 +364,84 @@ TEST(FastScan, IVFSameTopKAsIndexIVFPQ) {
             fs->add(10, xb.data());
             fs->search(1, xq.data(), idx_t(k), D1.data(), I1.data(), &all);
             for (size_t j = 0; j < k; ++j) EXPECT_LT(I1[j], 10);
+        }
+    }
+}
+
+// estimates_suffice (set by IndexRefineFlat for its base): the fast-scan indexes return their
+// estimates without re-scoring them, on every search path, and the ids are the same as
+// without it; so a re-ranked search equals the exact re-ranking of the re-scored base results.
+TEST(FastScan, EstimatesSufficeKeepTheIdsAndTheRefinedResults) {
+    const size_t d = 32, n = 6000, nq = 40, k = 10, kf = 4;
+    auto xb = clustered(n, d, 21, 40, 5.0f), xq = clustered(nq, d, 22, 40, 5.0f);
+    for (const char* key : {"PQ16x4fs", "IVF32,PQ16x4fs", "IVF32,PQ16x4fsr"}) {
+        for (MetricType metric : {METRIC_L2, METRIC_INNER_PRODUCT}) {
+            SCOPED_TRACE(std::string(key) + (metric == METRIC_L2 ? " L2" : " IP"));
+            auto base = index_factory(int(d), key, metric);
+            IndexRefineFlat refine(base.get());
+            refine.k_factor = float(kf);
+            refine.train(idx_t(n), xb.data());
+            refine.add(idx_t(n), xb.data());
+            auto* ivf = dynamic_cast<IndexIVFPQFastScan*>(base.get());
+            // List by list, query by query, and one query at a time (probes split).
+            for (int path = 0; path < 3; ++path) {
+                if (ivf) ivf->by_list_min_visits = path == 0 ? 0.0 : 1e30;
+                const size_t kb = k * kf;
+                std::vector<float> De(nq * kb), Dx(nq * kb);
+                std::vector<idx_t> Ie(nq * kb), Ix(nq * kb);
+                SearchParametersIVF sp, se;
+                sp.nprobe = se.nprobe = 8;
+                se.estimates_suffice = true;
+                const SearchParameters* p0 = ivf ? &sp : nullptr;
+                SearchParameters plain_est;
+                plain_est.estimates_suffice = true;
+                const SearchParameters* p1 = ivf ? &se : &plain_est;
+                for (size_t q0 = 0; q0 < nq; q0 += path == 2 ? 1 : nq) {
+                    const size_t m = path == 2 ? 1 : nq;
+                    base->search(idx_t(m), xq.data() + q0 * d, idx_t(kb), Dx.data() + q0 * kb,
+                                 Ix.data() + q0 * kb, p0);
+                    base->search(idx_t(m), xq.data() + q0 * d, idx_t(kb), De.data() + q0 * kb,
+                                 Ie.data() + q0 * kb, p1);
+                }
+                size_t differ = 0;
+                for (size_t q = 0; q < nq; ++q) {
+                    std::vector<idx_t> a(Ix.begin() + long(q * kb), Ix.begin() + long(q * kb + kb));
+                    std::vector<idx_t> b(Ie.begin() + long(q * kb), Ie.begin() + long(q * kb + kb));
+                    differ += std::equal(Dx.begin() + long(q * kb), Dx.begin() + long(q * kb + kb),
+                                         De.begin() + long(q * kb))
+                                  ? 0
+                                  : 1;
+                    std::sort(a.begin(), a.end());
+                    std::sort(b.begin(), b.end());
+                    ASSERT_EQ(a, b) << "query " << q << " path " << path;
+                }
+                EXPECT_GT(differ, 0u) << "the estimates were re-scored anyway";
+                // The refined search: the exact top k of the re-scored base candidates.
+                std::vector<float> Dr(nq * k);
+                std::vector<idx_t> Ir(nq * k);
+                SearchParametersRefine rp;
+                rp.base_params = p0;
+                refine.search(idx_t(nq), xq.data(), idx_t(k), Dr.data(), Ir.data(), &rp);
+                for (size_t q = 0; q < nq; ++q) {
+                    std::vector<std::pair<float, idx_t>> ex;
+                    for (size_t j = 0; j < kb; ++j) {
+                        const idx_t id = Ix[q * kb + j];
+                        if (id < 0) continue;
+                        const float* y = xb.data() + size_t(id) * d;
+                        double v = 0;
+                        for (size_t c = 0; c < d; ++c)
+                            v += metric == METRIC_L2
+                                     ? double(xq[q * d + c] - y[c]) * (xq[q * d + c] - y[c])
+                                     : -double(xq[q * d + c]) * y[c];
+                        ex.emplace_back(float(v), id);
+                    }
+                    std::sort(ex.begin(), ex.end());
+                    for (size_t j = 0; j < k; ++j) {
+                        EXPECT_NEAR(Dr[q * k + j], metric == METRIC_L2 ? ex[j].first : -ex[j].first,
+                                    1e-3f * std::max(1.0f, std::fabs(ex[j].first)));
+                    }
+                }
+            }
         }
     }
 }

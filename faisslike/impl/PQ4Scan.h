@@ -208,6 +208,19 @@ void finish(const Candidates& c, size_t k, bool ip, Exact&& exact, Label&& label
     }
 }
 
+// The candidates' own estimates, best first (SearchParameters::estimates_suffice): the same
+// ids as finish() when c holds at most k items.
+template <class Label>
+void finish_estimates(Candidates& c, size_t k, bool ip, Label&& label, float* D, idx_t* I) {
+    std::sort(c.h.begin(), c.h.end());
+    for (size_t j = 0; j < k; ++j) {
+        const bool has = j < c.h.size();
+        const float v = has ? c.h[j].v : std::numeric_limits<float>::infinity();
+        D[j] = ip ? -v : v;
+        I[j] = has ? label(c.h[j].key) : -1;
+    }
+}
+
 template <class Exact>
 void finish(const Candidates& c, size_t k, bool ip, Exact&& exact, float* D, idx_t* I) {
     finish(

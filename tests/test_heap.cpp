@@ -1,10 +1,13 @@
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "faisslike/impl/Heap.h"
+#include "faisslike/impl/ResultCollector.h"
+#include "kernels/kernel_table.h"
 
 using namespace faisslike;
 
@@ -47,4 +50,69 @@ TEST(Heap, MaxHeapKeepsSmallestSortedWithIdTies) {
 }
 TEST(Heap, MinHeapKeepsLargestSortedWithIdTies) {
     check_heap<CMin<float, idx_t>>(false);
+}
+
+// Selector::add: large k into an empty heap takes the sampled-guess path (and falls back to
+// pushes when the guess holds fewer than k values, or when the heap is not empty); the kept
+// (value, id) pairs must be those of plain pushes, on every ISA's filter kernel, ties, NaN and
+// infinities included, for both sign conventions and with a second operand.
+TEST(Heap, SelectorFastFillEqualsPlainPushes) {
+    std::mt19937 rng(77);
+    std::uniform_int_distribution<int> small(0, 40);
+    std::normal_distribution<float> normal;
+    size_t fast_cases = 0;
+    for (SIMDLevel l : {SIMDLevel::NONE, SIMDLevel::AVX2, SIMDLevel::AVX512}) {
+        if (!simd_level_supported(l)) continue;
+        Selector sel(*kernels::kernel_table(l));
+        for (size_t k : {32, 100}) {
+            for (size_t n : {255, 800, 5000}) {
+                for (int kind = 0; kind < 4; ++kind) {
+                    // 0: ties, 1: continuous with NaN / inf, 2: every 8th value the smallest
+                    // (the guess holds too few), 3: heap already holding one item.
+                    std::vector<float> a(n), b(n);
+                    for (size_t j = 0; j < n; ++j) {
+                        a[j] = kind == 0 ? float(small(rng)) : normal(rng);
+                        b[j] = normal(rng);
+                        if (kind == 2 && j % 8 == 0) a[j] = -100.0f - float(j);
+                    }
+                    if (kind == 1 && n > 20)
+                        a[3] = std::nanf(""), a[11] = INFINITY, a[19] = -INFINITY;
+                    for (float sign : {1.0f, -2.0f}) {
+                        for (bool with_b : {false, true}) {
+                            const float* bp = with_b ? b.data() : nullptr;
+                            std::vector<float> hv(k), rv(k);
+                            std::vector<idx_t> hi(k), ri(k);
+                            heap_heapify<HeapC>(k, hv.data(), hi.data());
+                            heap_heapify<HeapC>(k, rv.data(), ri.data());
+                            if (kind == 3) {
+                                heap_push_if_better<HeapC>(k, hv.data(), hi.data(), 0.5f, 99999);
+                                heap_push_if_better<HeapC>(k, rv.data(), ri.data(), 0.5f, 99999);
+                            }
+                            sel.add(k, hv.data(), hi.data(), a.data(), bp, sign, n, IdRange{1000});
+                            for (size_t j = 0; j < n; ++j) {
+                                const float v = sign * a[j] + (bp ? bp[j] : 0.0f);
+                                if (v == v)
+                                    heap_push_if_better<HeapC>(k, rv.data(), ri.data(), v,
+                                                               idx_t(1000 + j));
+                            }
+                            fast_cases += kind < 2 && n >= 8 * k;
+                            heap_reorder<HeapC>(k, hv.data(), hi.data());
+                            heap_reorder<HeapC>(k, rv.data(), ri.data());
+                            ASSERT_EQ(hi, ri) << "k=" << k << " n=" << n << " kind=" << kind;
+                            for (size_t j = 0; j < k; ++j) {
+                                if (std::isinf(rv[j])) {
+                                    ASSERT_EQ(hv[j], rv[j]);
+                                } else {
+                                    ASSERT_NEAR(hv[j], rv[j],
+                                                1e-5f * std::max(1.0f, std::fabs(rv[j])))
+                                        << "k=" << k << " n=" << n << " kind=" << kind;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    EXPECT_GT(fast_cases, 0u);
 }

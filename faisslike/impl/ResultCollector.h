@@ -3,8 +3,10 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -28,12 +30,52 @@ struct Selector {
     float vals[kBlock];
     int32_t idx[kBlock];
 
+    static constexpr size_t kFastFillK = 32;
+    std::vector<float> smp;  // fill_empty's scratch
+    std::vector<std::pair<float, idx_t>> cand;
+
     explicit Selector(const kernels::KernelTable& K) : K(K) {}
+
+    // Large k into an empty heap (the first database block, or an IVF coarse step of many
+    // probes): ~k ln(n / k) pushes of log k each cost more than the distances. Instead the
+    // values at or below a guess sampled from every 8th one are collected, and their k
+    // smallest (by value, then id, as the heap orders them) become the heap at once.
+    // Returns false, the heap untouched, when the guess holds fewer than k values.
+    template <class IdOf>
+    bool fill_empty(size_t k, float* hv, idx_t* hi, const float* a, const float* b, float sign,
+                    size_t n, const IdOf& ids) {
+        smp.clear();
+        for (size_t j = 0; j < n; j += 8) {
+            const float v = sign * a[j] + (b ? b[j] : 0.0f);
+            if (v == v) smp.push_back(v);  // NaN never enters a heap
+        }
+        const size_t ks = k / 8 + k / 16 + 4;
+        if (smp.size() <= ks) return false;
+        std::nth_element(smp.begin(), smp.begin() + ptrdiff_t(ks), smp.end());
+        const float thr = std::nextafter(smp[ks], std::numeric_limits<float>::infinity());
+        cand.clear();
+        for (size_t j0 = 0; j0 < n; j0 += kBlock) {
+            const size_t nb = std::min(kBlock, n - j0);
+            const size_t nc = K.filter_lt(a + j0, b ? b + j0 : nullptr, sign, nb, thr, vals, idx);
+            for (size_t c = 0; c < nc; ++c) cand.emplace_back(vals[c], ids(j0 + size_t(idx[c])));
+        }
+        if (cand.size() < k) return false;
+        std::nth_element(cand.begin(), cand.begin() + ptrdiff_t(k - 1), cand.end());
+        // Worst first: an array sorted that way is a valid heap.
+        std::sort(cand.begin(), cand.begin() + ptrdiff_t(k),
+                  std::greater<std::pair<float, idx_t>>());
+        for (size_t j = 0; j < k; ++j) hv[j] = cand[j].first, hi[j] = cand[j].second;
+        return true;
+    }
 
     // Offers v_j = sign * a[j] (+ b[j]) for j < n, with id ids(j), to the heap (hv, hi).
     template <class IdOf>
     void add(size_t k, float* hv, idx_t* hi, const float* a, const float* b, float sign, size_t n,
              const IdOf& ids) {
+        if (k >= kFastFillK && n >= 8 * k && hi[0] < 0 &&
+            std::all_of(hi, hi + k, [](idx_t i) { return i < 0; }) &&
+            fill_empty(k, hv, hi, a, b, sign, n, ids))
+            return;
         if (k == 1) {  // one fused pass, at most one heap update per block
             for (size_t j0 = 0; j0 < n; j0 += kArgminBlock) {
                 const size_t nb = std::min(kArgminBlock, n - j0);

@@ -269,6 +269,43 @@ bool knn_bf16(bool ip, const float* x, const float* y, size_t d, size_t nx, size
     return true;
 }
 
+// A tiny database of short rows (k-means of PQ sub-quantizers: 16-256 centroids of 2-32
+// dimensions): one sgemm tile per 256 queries and a selection call per row of 16 values cost
+// more than the distances. The rows, transposed once, are scored against each query by a
+// kernel vectorized across rows (direct differences, not the expanded formula).
+constexpr size_t kSmallDbMaxNy = 64, kSmallDbMaxD = 32;
+
+void knn_small_db(bool ip, const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
+                  float* D, idx_t* I) {
+    const kernels::KernelTable& K = kernels::current();
+    std::vector<float> yt(d * ny);
+    for (size_t j = 0; j < ny; ++j)
+        for (size_t c = 0; c < d; ++c) yt[c * ny + j] = y[j * d + c];
+    constexpr int64_t kChunk = 256;
+    parallel_for(
+        int64_t((nx + kChunk - 1) / kChunk),
+        [&](int64_t b) {
+            float v[kSmallDbMaxNy];
+            const size_t i0 = size_t(b) * kChunk, i1 = std::min(nx, i0 + kChunk);
+            if (k == 1 && !ip) {  // k-means assignment: queries in the SIMD lanes
+                K.L2sqr_argmin_small(x + i0 * d, i1 - i0, d, y, ny, D + i0, I + i0);
+                for (size_t i = i0; i < i1; ++i) D[i] = std::max(0.0f, D[i]);
+                return;
+            }
+            for (size_t i = i0; i < i1; ++i) {
+                (ip ? K.inner_product_ny_transposed : K.L2sqr_ny_transposed)(v, x + i * d,
+                                                                             yt.data(), d, ny, ny);
+                float* hv = D + i * k;
+                idx_t* hi = I + i * k;
+                heap_heapify<HeapC>(k, hv, hi);
+                for (size_t j = 0; j < ny; ++j)
+                    heap_push_if_better<HeapC>(k, hv, hi, ip ? -v[j] : v[j], idx_t(j));
+                finalize_results(k, hv, hi, ip, 0.0f);
+            }
+        },
+        nx > size_t(kChunk));
+}
+
 void knn_dispatch(bool ip, const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
                   float* D, idx_t* I) {
     if (nx == 0) return;
@@ -278,6 +315,10 @@ void knn_dispatch(bool ip, const float* x, const float* y, size_t d, size_t nx, 
                       : std::numeric_limits<float>::infinity();
             I[i] = -1;
         }
+        return;
+    }
+    if (ny <= kSmallDbMaxNy && d <= kSmallDbMaxD && nx >= 64) {
+        knn_small_db(ip, x, y, d, nx, ny, k, D, I);
         return;
     }
     if (nx >=

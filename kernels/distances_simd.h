@@ -452,6 +452,40 @@ FAISSLIKE_KERNEL void hamming_batch4(const uint8_t* a, const uint8_t* b0, const 
     out[3] = hamming1(a, b3, nbytes);
 }
 
+// For each of n queries (d <= 32 components) the nearest of ny rows of y (row-major) by L2:
+// W queries at a time, transposed so that each lane holds one query and the rows are
+// broadcast (k-means of PQ sub-quantizers: 16 rows of 8 components scored per 16 queries in
+// 128 vector FMAs). Ties keep the lowest row.
+template <class Arch>
+FAISSLIKE_KERNEL void L2sqr_argmin_small(const float* x, size_t n, size_t d, const float* y,
+                                         size_t ny, float* dist, int64_t* idx) {
+    using O = Ops<Arch>;
+    using B = typename O::B;
+    constexpr size_t W = O::W;
+    float xt[32 * W], bd[W], bi[W];
+    auto block = [&](size_t i, size_t w) {  // w <= W queries from i (a partial last block)
+        for (size_t c = 0; c < d; ++c)
+            for (size_t l = 0; l < W; ++l) xt[c * W + l] = l < w ? x[(i + l) * d + c] : 0.0f;
+        B best = O::set1(std::numeric_limits<float>::infinity()), bj = O::zero();
+        for (size_t j = 0; j < ny; ++j) {
+            const float* yj = y + j * d;
+            B acc = O::zero();
+            for (size_t c = 0; c < d; ++c) {
+                const B t = O::load(xt + c * W) - O::set1(yj[c]);
+                acc = O::fmadd(t, t, acc);
+            }
+            bj = O::select_lt(acc, best, O::set1(float(j)), bj);
+            best = O::select_lt(acc, best, acc, best);
+        }
+        O::store(bd, best);
+        O::store(bi, bj);
+        for (size_t l = 0; l < w; ++l) dist[i + l] = bd[l], idx[i + l] = int64_t(bi[l]);
+    };
+    size_t i = 0;
+    for (; i + W <= n; i += W) block(i, W);
+    if (i < n) block(i, n - i);
+}
+
 template <class Arch>
 struct TableFor {
     static constexpr KernelTable table{
@@ -482,6 +516,7 @@ struct TableFor {
         &rabitq_fs_tables<Arch>,
         &rabitq_residual<Arch>,
         &rabitq_query_planes<Arch>,
+        &L2sqr_argmin_small<Arch>,
         nullptr,  // the bf16 kernels: kernels/gemm_bf16.cpp
         nullptr,
         nullptr,

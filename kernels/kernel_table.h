@@ -81,6 +81,10 @@ struct KernelTable {
     void (*rabitq_residual)(const float* q, const float* c, size_t d, float* r, float* stats);
     void (*rabitq_query_planes)(const float* r, size_t d, float vmin, float inv, size_t qb,
                                 uint64_t* planes);
+    // The nearest row by L2 (ties: the lowest) of ny <= 64 rows of d <= 32 components for
+    // each of n queries: dist[i], idx[i] (k-means of PQ sub-quantizers).
+    void (*L2sqr_argmin_small)(const float* x, size_t n, size_t d, const float* y, size_t ny,
+                               float* dist, int64_t* idx);
     // bfloat16 inner products (kernels/gemm_bf16.cpp), null unless the CPU has AVX512-BF16:
     // rows of x minus shift rounded to bf16 (n rows of 2 ceil(d / 2) values); such rows put
     // in panels of 32 rows; out[i * ldo + j] = <a_i, b_j> for nx rows a_i against 32 npanels

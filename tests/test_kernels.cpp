@@ -185,6 +185,41 @@ TEST(Kernels, ArgminAddAllIsas) {
     }
 }
 
+TEST(Kernels, L2ArgminSmallAllIsas) {
+    for (SIMDLevel l : supported_levels()) {
+        const kernels::KernelTable* K = kernels::kernel_table(l);
+        SCOPED_TRACE(simd_level_name(l));
+        for (size_t d : {1, 2, 8, 13, 32}) {
+            for (size_t ny : {1, 16, 33, 64}) {
+                for (size_t n : {1, 15, 16, 17, 100}) {  // partial blocks of every width
+                    auto x = randn(n * d, uint32_t(d * 7 + n)), y = randn(ny * d, uint32_t(ny + d));
+                    if (ny > 3)  // a tie: rows 1 and 3 equal, query 0 on them
+                        for (size_t c = 0; c < d; ++c) y[3 * d + c] = y[d + c], x[c] = y[d + c];
+                    std::vector<float> dist(n);
+                    std::vector<int64_t> idx(n);
+                    K->L2sqr_argmin_small(x.data(), n, d, y.data(), ny, dist.data(), idx.data());
+                    for (size_t i = 0; i < n; ++i) {
+                        std::vector<double> ref(ny, 0.0);
+                        for (size_t j = 0; j < ny; ++j)
+                            for (size_t c = 0; c < d; ++c) {
+                                const double t = double(x[i * d + c]) - y[j * d + c];
+                                ref[j] += t * t;
+                            }
+                        const double best = *std::min_element(ref.begin(), ref.end());
+                        ASSERT_GE(idx[i], 0);
+                        ASSERT_LT(idx[i], int64_t(ny));
+                        // The nearest up to float rounding; the exact tie: the lower row.
+                        ASSERT_LE(ref[size_t(idx[i])], best + 1e-5 * (1 + best))
+                            << "d=" << d << " ny=" << ny << " i=" << i;
+                        if (i == 0 && ny > 3) ASSERT_EQ(idx[i], 1);
+                        ASSERT_NEAR(dist[i], ref[size_t(idx[i])], 1e-4 * (1 + best));
+                    }
+                }
+            }
+        }
+    }
+}
+
 TEST(Kernels, TransposedDistancesAllIsas) {
     for (SIMDLevel l : supported_levels()) {
         const kernels::KernelTable* K = kernels::kernel_table(l);

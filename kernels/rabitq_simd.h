@@ -244,27 +244,23 @@ FAISSLIKE_KERNEL void rabitq_query_planes(const float* r, size_t d, float vmin, 
     for (size_t w = 0; w < nwords; ++w) {
         const size_t i0 = 64 * w, n = std::min<size_t>(64, d - i0);
         size_t i = 0;
-        if constexpr (v512) {
-            const __m512 vm = _mm512_set1_ps(vmin), vi = _mm512_set1_ps(inv);
-            const __m512 vt = _mm512_set1_ps(top), z = _mm512_setzero_ps();
-            const __m512 h = _mm512_set1_ps(0.5f);
-            for (; i + 16 <= n; i += 16) {
-                __m512 t = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(r + i0 + i), vm), vi);
-                t = _mm512_min_ps(vt, _mm512_max_ps(z, t));
-                const __m512i qi = _mm512_cvttps_epi32(_mm512_add_ps(t, h));
-                _mm_store_si128(reinterpret_cast<__m128i*>(buf + i), _mm512_cvtepi32_epi8(qi));
-            }
-        } else if constexpr (v256) {
-            const __m256 vm = _mm256_set1_ps(vmin), vi = _mm256_set1_ps(inv);
-            const __m256 vt = _mm256_set1_ps(top), z = _mm256_setzero_ps();
-            const __m256 h = _mm256_set1_ps(0.5f);
-            for (; i + 8 <= n; i += 8) {
-                __m256 t = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(r + i0 + i), vm), vi);
-                t = _mm256_min_ps(vt, _mm256_max_ps(z, t));
-                const __m256i qi = _mm256_cvttps_epi32(_mm256_add_ps(t, h));
-                const __m128i p16 =
-                    _mm_packus_epi32(_mm256_castsi256_si128(qi), _mm256_extracti128_si256(qi, 1));
-                _mm_storel_epi64(reinterpret_cast<__m128i*>(buf + i), _mm_packus_epi16(p16, p16));
+        if constexpr (v512 || v256) {
+            using O = Ops<Arch>;
+            const auto vm = O::set1(vmin), vi = O::set1(inv), vt = O::set1(top);
+            const auto z = O::zero(), h = O::set1(0.5f);
+            for (; i + O::W <= n; i += O::W) {
+                const auto t = O::min(vt, O::max(z, (O::load(r + i0 + i) - vm) * vi)) + h;
+                // Truncated to int32, narrowed to bytes (values in [0, 255]).
+                if constexpr (v512) {
+                    const __m512i qi = _mm512_cvttps_epi32(t);
+                    _mm_store_si128(reinterpret_cast<__m128i*>(buf + i), _mm512_cvtepi32_epi8(qi));
+                } else {
+                    const __m256i qi = _mm256_cvttps_epi32(t);
+                    const __m128i p16 = _mm_packus_epi32(_mm256_castsi256_si128(qi),
+                                                         _mm256_extracti128_si256(qi, 1));
+                    _mm_storel_epi64(reinterpret_cast<__m128i*>(buf + i),
+                                     _mm_packus_epi16(p16, p16));
+                }
             }
         }
         for (; i < n; ++i) buf[i] = quant(r[i0 + i]);

@@ -123,8 +123,6 @@ constexpr size_t kBf16MaxNy = 16384;  // a thread's tile (16 queries x ny floats
 // 1.1, 8.9 vs 6.5; benchs/bench_coarse.py --nq).
 constexpr size_t kBf16MinNx = 128;
 constexpr size_t kBf16Rows = 16;
-// From this k the k-th estimate is selected from a sampled guess, not with a heap of k.
-constexpr size_t kBf16SelectK = 32;
 
 bool bf16_applies(const kernels::KernelTable& K, size_t nx, size_t ny, size_t d, size_t k) {
     return K.bf16_ip_tile && nx >= kBf16MinNx && ny <= kBf16MaxNy && ny >= 8 * k && ny >= 64 &&
@@ -163,7 +161,7 @@ bool knn_bf16(bool ip, const float* x, const float* y, size_t d, size_t nx, size
     const int64_t nblocks = int64_t((nx + kBf16Rows - 1) / kBf16Rows);
     parallel_region(parallel_threads(), [&](Team& team) {
         Selector sel(K);
-        std::vector<float> tile, xc, smp, cand;
+        std::vector<float> tile, xc;
         std::vector<uint16_t> xrows;
         std::vector<std::pair<float, idx_t>> exact;
         team.guard([&] {
@@ -191,44 +189,17 @@ bool knn_bf16(bool ip, const float* x, const float* y, size_t d, size_t nx, size
                 // -<x~, y~_j> (inner product).
                 const float* bn = ip ? nullptr : cn.data();
                 const float sign = ip ? -1.0f : -2.0f;
-                // t: found with a heap of k (small k), or (large k: IVF coarse steps of many
-                // probes, where ~k ln(ny / k) heap pushes of log k each cost more than the
-                // bf16 products) as the k-th smallest of the rows at or below a guess t1 from
-                // every 8th row, when those are at least k (else the heap after all).
-                float t = 0;
-                bool have_t = false;
-                const bool large_k = k >= kBf16SelectK;
-                if (large_k) {
-                    smp.clear();
-                    for (size_t j = 0; j < ny; j += 8)
-                        smp.push_back((bn ? bn[j] : 0.0f) + sign * est[j]);
-                    const size_t ks = std::min(smp.size() - 1, k / 8 + k / 16 + 4);
-                    std::nth_element(smp.begin(), smp.begin() + ptrdiff_t(ks), smp.end());
-                    const float t1 = std::nextafter(smp[ks], HUGE_VALF);
-                    cand.clear();
-                    for (size_t j0 = 0; j0 < ny; j0 += Selector::kBlock) {
-                        const size_t nb = std::min(Selector::kBlock, ny - j0);
-                        const size_t nc = K.filter_lt(est + j0, bn ? bn + j0 : nullptr, sign, nb,
-                                                      t1, sel.vals, sel.idx);
-                        cand.insert(cand.end(), sel.vals, sel.vals + nc);
-                    }
-                    if (cand.size() >= k) {
-                        std::nth_element(cand.begin(), cand.begin() + ptrdiff_t(k - 1), cand.end());
-                        t = cand[k - 1];
-                        have_t = true;
-                    }
-                }
-                if (!have_t) {
-                    heap_heapify<HeapC>(k, hv, hi);
-                    sel.add(k, hv, hi, est, bn, sign, ny, IdRange{0});
-                    t = hv[0];
-                }
+                // t: the k-th smallest estimate (for k >= 32 the selector fills the empty heap
+                // from a sampled guess instead of pushing: Selector::fill_empty).
+                heap_heapify<HeapC>(k, hv, hi);
+                sel.add(k, hv, hi, est, bn, sign, ny, IdRange{0});
+                const float t = hv[0];
                 const double thr = double(t) + 2.0 * e;
                 // Not finite (x too large for the bound): every row is a candidate.
                 const float fthr = std::isfinite(thr) && std::isfinite(t)
                                        ? std::nextafter(float(thr), HUGE_VALF)
                                        : HUGE_VALF;
-                heap_heapify<HeapC>(k, hv, hi);
+                // The survivors scored exactly, the heap built from them at once.
                 exact.clear();
                 for (size_t j0 = 0; j0 < ny; j0 += Selector::kBlock) {
                     const size_t nb = std::min(Selector::kBlock, ny - j0);
@@ -240,29 +211,11 @@ bool knn_bf16(bool ip, const float* x, const float* y, size_t d, size_t nx, size
                         const size_t j = j0 + (fthr == HUGE_VALF ? c : size_t(sel.idx[c]));
                         const float v =
                             ip ? -K.inner_product(xi, y + j * d, d) : K.L2sqr(xi, y + j * d, d);
-                        if (large_k) {
-                            exact.emplace_back(v, idx_t(j));
-                        } else {
-                            heap_push_if_better<HeapC>(k, hv, hi, v, idx_t(j));
-                        }
+                        exact.emplace_back(v, idx_t(j));
                     }
                 }
-                if (large_k) {
-                    // The k best by (value, id), as the heap orders them; at least k rows
-                    // passed (t is the k-th estimate and the threshold is above it).
-                    const size_t m = std::min(k, exact.size());
-                    std::partial_sort(exact.begin(), exact.begin() + ptrdiff_t(m), exact.end());
-                    for (size_t j = 0; j < k; ++j) {
-                        hv[j] = j < m ? exact[j].first : HUGE_VALF;
-                        hi[j] = j < m ? exact[j].second : -1;
-                    }
-                    for (size_t j = 0; j < k; ++j)
-                        hv[j] = hi[j] < 0 ? (ip ? -HUGE_VALF : HUGE_VALF)
-                                : ip      ? -hv[j]
-                                          : std::max(0.0f, hv[j]);
-                } else {
-                    finalize_results(k, hv, hi, ip, 0.0f);
-                }
+                heap_from_pairs(k, exact, hv, hi);
+                finalize_results(k, hv, hi, ip, 0.0f);
             }
         });
     });
@@ -278,8 +231,11 @@ constexpr size_t kSmallDbMaxNy = 64, kSmallDbMaxD = 32;
 void knn_small_db(bool ip, const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
                   float* D, idx_t* I) {
     const kernels::KernelTable& K = kernels::current();
-    std::vector<float> yt(d * ny);
-    for (size_t j = 0; j < ny; ++j)
+    // k-means assignment: the queries in the SIMD lanes, the rows as they are (sums of
+    // squares: never negative, nothing to clamp); otherwise the rows transposed.
+    const bool argmin = k == 1 && !ip;
+    std::vector<float> yt(argmin ? 0 : d * ny);
+    for (size_t j = 0; !argmin && j < ny; ++j)
         for (size_t c = 0; c < d; ++c) yt[c * ny + j] = y[j * d + c];
     constexpr int64_t kChunk = 256;
     parallel_for(
@@ -287,9 +243,8 @@ void knn_small_db(bool ip, const float* x, const float* y, size_t d, size_t nx, 
         [&](int64_t b) {
             float v[kSmallDbMaxNy];
             const size_t i0 = size_t(b) * kChunk, i1 = std::min(nx, i0 + kChunk);
-            if (k == 1 && !ip) {  // k-means assignment: queries in the SIMD lanes
+            if (argmin) {
                 K.L2sqr_argmin_small(x + i0 * d, i1 - i0, d, y, ny, D + i0, I + i0);
-                for (size_t i = i0; i < i1; ++i) D[i] = std::max(0.0f, D[i]);
                 return;
             }
             for (size_t i = i0; i < i1; ++i) {

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -21,6 +20,18 @@ namespace faisslike {
 // Every search keeps the k *smallest* values: L2 distances as they are, inner products
 // negated. finalize() undoes the negation.
 using HeapC = CMax<float, idx_t>;
+
+// The heap (hv, hi) of the k best (value, id) pairs of cand (reordered), built bottom-up in
+// O(k) instead of by pushes; empty slots when there are fewer than k pairs.
+inline void heap_from_pairs(size_t k, std::vector<std::pair<float, idx_t>>& cand, float* hv,
+                            idx_t* hi) {
+    const size_t m = std::min(k, cand.size());
+    if (m < cand.size())
+        std::nth_element(cand.begin(), cand.begin() + ptrdiff_t(m - 1), cand.end());
+    heap_heapify<HeapC>(k, hv, hi);
+    for (size_t j = 0; j < m; ++j) hv[j] = cand[j].first, hi[j] = cand[j].second;
+    for (size_t i = k / 2; i-- > 0;) heap_sift_down<HeapC>(k, hv, hi, i, hv[i], hi[i]);
+}
 
 struct Selector {
     static constexpr size_t kBlock = 256;  // small enough that the threshold tightens quickly
@@ -60,11 +71,7 @@ struct Selector {
             for (size_t c = 0; c < nc; ++c) cand.emplace_back(vals[c], ids(j0 + size_t(idx[c])));
         }
         if (cand.size() < k) return false;
-        std::nth_element(cand.begin(), cand.begin() + ptrdiff_t(k - 1), cand.end());
-        // Worst first: an array sorted that way is a valid heap.
-        std::sort(cand.begin(), cand.begin() + ptrdiff_t(k),
-                  std::greater<std::pair<float, idx_t>>());
-        for (size_t j = 0; j < k; ++j) hv[j] = cand[j].first, hi[j] = cand[j].second;
+        heap_from_pairs(k, cand, hv, hi);
         return true;
     }
 

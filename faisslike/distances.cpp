@@ -164,6 +164,36 @@ bool knn_bf16(bool ip, const float* x, const float* y, size_t d, size_t nx, size
         std::vector<float> tile, xc;
         std::vector<uint16_t> xrows;
         std::vector<std::pair<float, idx_t>> exact;
+        std::vector<float> cv, scratch;
+        std::vector<int32_t> cj;
+        // A guess g >= t: the (k/8 + k/16 + 5)-th smallest of every 8th estimate. Collects in
+        // (cv, cj) the rows below bound(g) and returns true when at least k of them are <= g
+        // (then t <= g); false when the guess fails or the bound is not finite.
+        const auto prefiltered = [&](const float* est, const float* bn, float sign, size_t k,
+                                     const auto& bound) {
+            scratch.clear();
+            for (size_t j = 0; j < ny; j += 8) {
+                const float v = sign * est[j] + (bn ? bn[j] : 0.0f);
+                if (v == v) scratch.push_back(v);
+            }
+            const size_t ks = k / 8 + k / 16 + 4;
+            if (scratch.size() <= ks) return false;
+            const float g = kth_smallest(K, scratch.data(), scratch.size(), ks + 1, ks / 2);
+            const float cthr = bound(g);
+            if (cthr == HUGE_VALF) return false;
+            cv.clear();
+            cj.clear();
+            for (size_t j0 = 0; j0 < ny; j0 += Selector::kBlock) {
+                const size_t nb = std::min(Selector::kBlock, ny - j0);
+                const size_t nc = K.filter_lt(est + j0, bn ? bn + j0 : nullptr, sign, nb, cthr,
+                                              sel.vals, sel.idx);
+                for (size_t c = 0; c < nc; ++c) {
+                    cv.push_back(sel.vals[c]);
+                    cj.push_back(int32_t(j0) + sel.idx[c]);
+                }
+            }
+            return K.count_le(cv.data(), cv.size(), g) >= k;
+        };
         team.guard([&] {
             tile.resize(kBf16Rows * nyp);
             xc.resize(d);
@@ -185,36 +215,48 @@ bool knn_bf16(bool ip, const float* x, const float* y, size_t d, size_t nx, size
                 const float* est = tile.data() + r * nyp;
                 float* hv = D + i * k;
                 idx_t* hi = I + i * k;
-                // t: the k-th smallest estimate ||y_j - mu||^2 - 2 <x~, y~_j> (L2) or
-                // -<x~, y~_j> (inner product).
                 const float* bn = ip ? nullptr : cn.data();
                 const float sign = ip ? -1.0f : -2.0f;
-                // t: the k-th smallest estimate (for k >= 32 the selector fills the empty heap
-                // from a sampled guess instead of pushing: Selector::fill_empty).
-                heap_heapify<HeapC>(k, hv, hi);
-                sel.add(k, hv, hi, est, bn, sign, ny, IdRange{0});
-                const float t = hv[0];
-                const double thr = double(t) + 2.0 * e;
-                // Not finite (x too large for the bound): every row is a candidate.
-                const float fthr = std::isfinite(thr) && std::isfinite(t)
-                                       ? std::nextafter(float(thr), HUGE_VALF)
-                                       : HUGE_VALF;
-                // The survivors scored exactly, the heap built from them at once.
                 exact.clear();
-                for (size_t j0 = 0; j0 < ny; j0 += Selector::kBlock) {
-                    const size_t nb = std::min(Selector::kBlock, ny - j0);
-                    const size_t nc = fthr == HUGE_VALF
-                                          ? nb
-                                          : K.filter_lt(est + j0, bn ? bn + j0 : nullptr, sign, nb,
-                                                        fthr, sel.vals, sel.idx);
-                    for (size_t c = 0; c < nc; ++c) {
-                        const size_t j = j0 + (fthr == HUGE_VALF ? c : size_t(sel.idx[c]));
-                        const float v =
-                            ip ? -K.inner_product(xi, y + j * d, d) : K.L2sqr(xi, y + j * d, d);
-                        exact.emplace_back(v, idx_t(j));
+                // Rows whose estimate v is < fthr are scored exactly, fthr = t + 2e just
+                // above, t the k-th smallest estimate (||y_j - mu||^2 - 2 <x~, y~_j> for L2,
+                // -<x~, y~_j> for inner product).
+                const auto bound = [&](float t) {
+                    const double thr = double(t) + 2.0 * e;
+                    // Not finite (x too large for the bound): every row is a candidate.
+                    return std::isfinite(thr) && std::isfinite(t)
+                               ? std::nextafter(float(thr), HUGE_VALF)
+                               : HUGE_VALF;
+                };
+                const auto score = [&](size_t j) {
+                    const float v =
+                        ip ? -K.inner_product(xi, y + j * d, d) : K.L2sqr(xi, y + j * d, d);
+                    exact.emplace_back(v, idx_t(j));
+                };
+                if (k >= 2 && prefiltered(est, bn, sign, k, bound)) {
+                    // cv / cj: every row below bound(g) for a guess g >= t, so the rows
+                    // below bound(t) are among them: no second pass over the estimates.
+                    const float fthr = bound(kth_smallest(K, cv.data(), cv.size(), k));
+                    for (size_t c = 0; c < cv.size(); ++c)
+                        if (cv[c] < fthr) score(size_t(cj[c]));
+                } else {
+                    // k = 1 (one argmin pass), or the guess holds fewer than k rows: t from
+                    // the selector, then a pass over every estimate.
+                    heap_heapify<HeapC>(k, hv, hi);
+                    sel.add(k, hv, hi, est, bn, sign, ny, IdRange{0});
+                    const float fthr = bound(hv[0]);
+                    for (size_t j0 = 0; j0 < ny; j0 += Selector::kBlock) {
+                        const size_t nb = std::min(Selector::kBlock, ny - j0);
+                        const size_t nc = fthr == HUGE_VALF
+                                              ? nb
+                                              : K.filter_lt(est + j0, bn ? bn + j0 : nullptr, sign,
+                                                            nb, fthr, sel.vals, sel.idx);
+                        for (size_t c = 0; c < nc; ++c)
+                            score(j0 + (fthr == HUGE_VALF ? c : size_t(sel.idx[c])));
                     }
                 }
-                heap_from_pairs(k, exact, hv, hi);
+                // The survivors' exact k best become the heap at once.
+                heap_from_pairs(K, k, exact, scratch, hv, hi);
                 finalize_results(k, hv, hi, ip, 0.0f);
             }
         });

@@ -165,19 +165,10 @@ FAISSLIKE_KERNEL size_t filter_lt_impl(const float* a, const float* b, float sig
     for (; i + W <= n; i += W) {
         B v = O::load(a + i) * vsign;
         if (with_b) v = v + O::load(b + i);
-        // Once the heap is full almost no block passes; a passing one costs one branch per
-        // passing lane (not one unpredictable branch per lane).
-        uint32_t m = O::lt_mask(v, vthr);
-        if (m) {
-            alignas(64) float buf[W];
-            O::store(buf, v);
-            do {
-                const size_t l = size_t(__builtin_ctz(m));
-                m &= m - 1;
-                vals[cnt] = buf[l];
-                idx[cnt++] = int32_t(i + l);
-            } while (m);
-        }
+        // Once the heap is full almost no block passes; a passing one costs no branch per
+        // lane (AVX-512: in-register compress) or one per passing lane.
+        const uint32_t m = O::lt_mask(v, vthr);
+        if (m) O::append_masked(v, m, int32_t(i), vals, idx, &cnt);
     }
     for (; i < n; ++i) {
         float v = a[i] * sign;
@@ -487,6 +478,17 @@ FAISSLIKE_KERNEL void L2sqr_argmin_small(const float* x, size_t n, size_t d, con
 }
 
 template <class Arch>
+FAISSLIKE_KERNEL size_t count_le(const float* v, size_t n, float thr) {
+    using O = Ops<Arch>;
+    constexpr size_t W = O::W;
+    const typename O::B vthr = O::set1(thr);
+    size_t cnt = 0, i = 0;
+    for (; i + W <= n; i += W) cnt += size_t(__builtin_popcount(O::le_mask(O::load(v + i), vthr)));
+    for (; i < n; ++i) cnt += ldf(v + i) <= thr;
+    return cnt;
+}
+
+template <class Arch>
 struct TableFor {
     static constexpr KernelTable table{
         &L2sqr<Arch>,
@@ -517,6 +519,7 @@ struct TableFor {
         &rabitq_residual<Arch>,
         &rabitq_query_planes<Arch>,
         &L2sqr_argmin_small<Arch>,
+        &count_le<Arch>,
         nullptr,  // the bf16 kernels: kernels/gemm_bf16.cpp
         nullptr,
         nullptr,

@@ -85,6 +85,9 @@ struct KernelTable {
     // each of n queries: dist[i], idx[i] (k-means of PQ sub-quantizers).
     void (*L2sqr_argmin_small)(const float* x, size_t n, size_t d, const float* y, size_t ny,
                                float* dist, int64_t* idx);
+    // How many v_i <= thr (NaN never counts): the counting step of the bisection that picks
+    // a k-th smallest value without branching on the data (ResultCollector.h, kth_smallest).
+    size_t (*count_le)(const float* v, size_t n, float thr);
     // bfloat16 inner products (kernels/gemm_bf16.cpp), null unless the CPU has AVX512-BF16:
     // rows of x minus shift rounded to bf16 (n rows of 2 ceil(d / 2) values); such rows put
     // in panels of 32 rows; out[i * ldo + j] = <a_i, b_j> for nx rows a_i against 32 npanels

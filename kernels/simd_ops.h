@@ -47,6 +47,39 @@ struct Ops {
             return uint32_t(_mm256_movemask_ps(_mm256_cmp_ps(__m256(a), __m256(b), _CMP_LT_OQ)));
         }
     }
+    // Bit l set when a[l] <= b[l] (false for NaN).
+    static inline uint32_t le_mask(const B& a, const B& b) {
+        if constexpr (std::is_base_of<xsimd::avx512f, Arch>::value) {
+            return uint32_t(_mm512_cmp_ps_mask(__m512(a), __m512(b), _CMP_LE_OQ));
+        } else {
+            return uint32_t(_mm256_movemask_ps(_mm256_cmp_ps(__m256(a), __m256(b), _CMP_LE_OQ)));
+        }
+    }
+    // Appends the lanes of v set in m to vals (and i0 + lane to idx) at *cnt. AVX-512:
+    // compressed in registers and written with a masked store, no branch per lane (the
+    // memory form of vcompressps is microcoded on Zen 4).
+    static inline void append_masked(const B& v, uint32_t m, int32_t i0, float* vals, int32_t* idx,
+                                     size_t* cnt) {
+        if constexpr (std::is_base_of<xsimd::avx512f, Arch>::value) {
+            const __mmask16 k = __mmask16(m);
+            const __mmask16 head = __mmask16((1u << __builtin_popcount(m)) - 1u);
+            const __m512i lanes = _mm512_add_epi32(
+                _mm512_set1_epi32(i0),
+                _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
+            _mm512_mask_storeu_ps(vals + *cnt, head, _mm512_maskz_compress_ps(k, __m512(v)));
+            _mm512_mask_storeu_epi32(idx + *cnt, head, _mm512_maskz_compress_epi32(k, lanes));
+            *cnt += size_t(__builtin_popcount(m));
+        } else {
+            alignas(64) float buf[W];
+            v.store_aligned(buf);
+            while (m) {
+                const size_t l = size_t(__builtin_ctz(m));
+                m &= m - 1;
+                vals[*cnt] = buf[l];
+                idx[(*cnt)++] = i0 + int32_t(l);
+            }
+        }
+    }
     static inline B min(const B& a, const B& b) { return xsimd::min(a, b); }
     static inline B max(const B& a, const B& b) { return xsimd::max(a, b); }
     // a < b ? x : y, lane-wise.
@@ -106,6 +139,11 @@ struct Ops<ScalarArch> {
     static inline B fmadd(B a, B b, B c) { return a * b + c; }
     static inline float hsum(B v) { return v; }
     static inline uint32_t lt_mask(B a, B b) { return a < b ? 1u : 0u; }
+    static inline uint32_t le_mask(B a, B b) { return a <= b ? 1u : 0u; }
+    static inline void append_masked(B v, uint32_t m, int32_t i0, float* vals, int32_t* idx,
+                                     size_t* cnt) {
+        if (m) vals[*cnt] = v, idx[(*cnt)++] = i0;
+    }
     static inline B min(B a, B b) { return a < b ? a : b; }
     static inline B max(B a, B b) { return a < b ? b : a; }
     static inline B select_lt(B a, B b, B x, B y) { return a < b ? x : y; }

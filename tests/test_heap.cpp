@@ -116,3 +116,61 @@ TEST(Heap, SelectorFastFillEqualsPlainPushes) {
     }
     EXPECT_GT(fast_cases, 0u);
 }
+
+// kth_smallest (bisection over float keys with the count_le kernel) against a sort, on every
+// ISA: ties, NaN (never counted), +-inf, -0 / +0, exact and with slack; heap_from_pairs against
+// the k best (value, id) pairs of a sort (ids in no order, NaN dropped, ties by id).
+TEST(Heap, KthSmallestAndHeapFromPairsMatchASort) {
+    std::mt19937 rng(5);
+    std::uniform_int_distribution<int> small(-6, 6);
+    std::normal_distribution<float> normal;
+    for (SIMDLevel l : {SIMDLevel::NONE, SIMDLevel::AVX2, SIMDLevel::AVX512}) {
+        if (!simd_level_supported(l)) continue;
+        const kernels::KernelTable& K = *kernels::kernel_table(l);
+        for (size_t n : {1, 7, 16, 17, 100, 513}) {
+            for (int kind = 0; kind < 3; ++kind) {
+                std::vector<float> v(n);
+                for (size_t j = 0; j < n; ++j)
+                    v[j] = kind == 0 ? float(small(rng)) : normal(rng) * (kind == 2 ? 1e30f : 1.0f);
+                if (n > 5) v[1] = std::nanf(""), v[2] = INFINITY, v[3] = -INFINITY, v[4] = -0.0f;
+                if (n > 6) v[5] = 0.0f;
+                std::vector<float> sorted;
+                for (float x : v)
+                    if (x == x) sorted.push_back(x);
+                std::sort(sorted.begin(), sorted.end());
+                for (size_t r = 1; r <= sorted.size(); ++r) {
+                    EXPECT_EQ(kth_smallest(K, v.data(), n, r), sorted[r - 1])
+                        << simd_level_name(l) << " n=" << n << " kind=" << kind << " r=" << r;
+                    const size_t slack = r / 2;
+                    const float h = kth_smallest(K, v.data(), n, r, slack);
+                    const size_t c =
+                        size_t(std::count_if(v.begin(), v.end(), [h](float x) { return x <= h; }));
+                    EXPECT_GE(h, sorted[r - 1]);
+                    EXPECT_GE(c, r);
+                    EXPECT_LE(c, r + slack);
+                }
+                for (size_t k : {1, 3, 10, 64}) {
+                    std::vector<std::pair<float, idx_t>> cand, ref;
+                    for (size_t j = 0; j < n; ++j)
+                        cand.emplace_back(v[j], idx_t((j * 7919) % 10007));
+                    for (const auto& p : cand)
+                        if (p.first == p.first) ref.push_back(p);
+                    std::sort(ref.begin(), ref.end());
+                    std::vector<float> hv(k), scratch;
+                    std::vector<idx_t> hi(k);
+                    heap_from_pairs(K, k, cand, scratch, hv.data(), hi.data());
+                    heap_reorder<HeapC>(k, hv.data(), hi.data());
+                    for (size_t j = 0; j < k; ++j) {
+                        if (j < ref.size()) {
+                            EXPECT_EQ(hi[j], ref[j].second)
+                                << "n=" << n << " k=" << k << " j=" << j;
+                            EXPECT_EQ(hv[j], ref[j].first);
+                        } else {
+                            EXPECT_EQ(hi[j], -1);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -119,7 +119,7 @@ TEST(Heap, SelectorFastFillEqualsPlainPushes) {
 
 // kth_smallest (bisection over float keys with the count_le kernel) against a sort, on every
 // ISA: ties, NaN (never counted), +-inf, -0 / +0, exact and with slack; heap_from_pairs against
-// the k best (value, id) pairs of a sort (ids in no order, NaN dropped, ties by id).
+// the k best (value, id) pairs of a sort (ids in no order, NaN and +inf dropped, ties by id).
 TEST(Heap, KthSmallestAndHeapFromPairsMatchASort) {
     std::mt19937 rng(5);
     std::uniform_int_distribution<int> small(-6, 6);
@@ -147,14 +147,15 @@ TEST(Heap, KthSmallestAndHeapFromPairsMatchASort) {
                         size_t(std::count_if(v.begin(), v.end(), [h](float x) { return x <= h; }));
                     EXPECT_GE(h, sorted[r - 1]);
                     EXPECT_GE(c, r);
-                    EXPECT_LE(c, r + slack);
+                    // Ties can put more than r + slack at the r-th value itself.
+                    EXPECT_TRUE(c <= r + slack || h == sorted[r - 1]) << c << " " << r;
                 }
                 for (size_t k : {1, 3, 10, 64}) {
                     std::vector<std::pair<float, idx_t>> cand, ref;
                     for (size_t j = 0; j < n; ++j)
                         cand.emplace_back(v[j], idx_t((j * 7919) % 10007));
-                    for (const auto& p : cand)
-                        if (p.first == p.first) ref.push_back(p);
+                    for (const auto& p : cand)  // what pushes would keep: no NaN, no +inf
+                        if (p.first < INFINITY) ref.push_back(p);
                     std::sort(ref.begin(), ref.end());
                     std::vector<float> hv(k), scratch;
                     std::vector<idx_t> hi(k);

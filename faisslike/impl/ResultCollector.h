@@ -26,7 +26,8 @@ using HeapC = CMax<float, idx_t>;
 // bisection on the values' order-preserving integer keys, each step one branch-free count
 // (kernel count_le). nth_element costs more: its partition loop mispredicts about every
 // other comparison (~2 us for 512 values, perf of the IVF coarse step). With slack > 0 it
-// may stop early at a value h with r <= count(v <= h) <= r + slack (h >= the r-th smallest).
+// may stop early at a value h >= the r-th smallest with count(v <= h) <= r + slack (or, with
+// ties, at the r-th smallest itself).
 inline float kth_smallest(const kernels::KernelTable& K, const float* v, size_t n, size_t r,
                           size_t slack = 0) {
     const auto to_key = [](float f) {
@@ -56,14 +57,16 @@ inline float kth_smallest(const kernels::KernelTable& K, const float* v, size_t 
     return from_key(hi);
 }
 
-// The heap (hv, hi) of the k best (value, id) pairs of cand (reordered; NaN values dropped:
-// NaN never enters a heap), built bottom-up in O(k) instead of by pushes; empty slots when
+// The heap (hv, hi) of the k best (value, id) pairs of cand (reordered; NaN and +inf dropped:
+// neither enters a heap by pushes), built bottom-up in O(k) instead of by pushes; empty slots when
 // there are fewer than k pairs. vals: scratch.
 inline void heap_from_pairs(const kernels::KernelTable& K, size_t k,
                             std::vector<std::pair<float, idx_t>>& cand, std::vector<float>& vals,
                             float* hv, idx_t* hi) {
     cand.erase(std::remove_if(cand.begin(), cand.end(),
-                              [](const std::pair<float, idx_t>& p) { return p.first != p.first; }),
+                              [](const std::pair<float, idx_t>& p) {
+                                  return !(p.first < std::numeric_limits<float>::infinity());
+                              }),
                cand.end());
     size_t m = cand.size();
     if (m > k) {

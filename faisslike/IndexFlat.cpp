@@ -6,6 +6,7 @@
 
 #include "faisslike/Error.h"
 #include "faisslike/distances.h"
+#include "faisslike/impl/KnnBf16.h"
 #include "faisslike/impl/RemoveRows.h"
 #include "faisslike/impl/ScanSearch.h"
 #include "kernels/kernel_table.h"
@@ -56,10 +57,38 @@ void IndexFlat::do_search(idx_t n, const float* x, idx_t k, float* distances, id
                     labels, [&] { return flat_scanner(*this, xb, x, sel); });
         return;
     }
+    const bool ip = metric_type == METRIC_INNER_PRODUCT;
+    // Few queries against a small database (an IVF coarse step of one query): the rows kept
+    // in bf16 halve the bytes read; the same exact results (KnnBf16.h).
+    if (size_t(n) < size_t(std::max(distance_compute_blas_threshold.load(), 1)) && !is_mapped() &&
+        bf16_knn_applies(nb, size_t(d), size_t(k))) {
+        if (auto rows = bf16_rows(nb, xb)) {
+            bf16_knn(*rows, x, size_t(n), size_t(k), distances, labels);
+            return;
+        }
+    }
     // The raw kernels: the arguments are checked already, and the stored rows were checked
     // finite when added (knn_search would scan the whole database again per call).
-    (metric_type == METRIC_INNER_PRODUCT ? knn_inner_product : knn_L2sqr)(
-        x, xb, size_t(d), size_t(n), nb, size_t(k), distances, labels);
+    (ip ? knn_inner_product : knn_L2sqr)(x, xb, size_t(d), size_t(n), nb, size_t(k), distances,
+                                         labels);
+}
+
+std::shared_ptr<const Bf16Rows> IndexFlat::bf16_rows(size_t nb, const float* xb) const {
+    const uint64_t gen = codes.generation();
+    std::lock_guard<std::mutex> lock(bf16_.mu);
+    if (bf16_.gen != gen || bf16_.n != nb || bf16_.data != xb) {
+        bf16_.made = false;
+        bf16_.rows.reset();
+        bf16_.gen = gen;
+        bf16_.n = nb;
+        bf16_.data = xb;
+        bf16_.uses = 0;
+    }
+    if (!bf16_.made && ++bf16_.uses >= kBf16CacheAfter) {
+        bf16_.rows = bf16_prepare(metric_type == METRIC_INNER_PRODUCT, xb, size_t(d), nb);
+        bf16_.made = true;
+    }
+    return bf16_.rows;
 }
 
 void IndexFlat::do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,

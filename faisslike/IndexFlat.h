@@ -1,7 +1,9 @@
 // Exact search over vectors stored contiguously (row-major).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "faisslike/Index.h"
@@ -9,6 +11,8 @@
 #include "faisslike/impl/LiveArray.h"
 
 namespace faisslike {
+
+struct Bf16Rows;
 
 struct IndexFlat : Index {
     // ntotal x d floats, unless the index was loaded memory-mapped (then codes is empty and
@@ -50,6 +54,33 @@ struct IndexFlat : Index {
    private:
     const float* mapped_ = nullptr;
     std::shared_ptr<const void> map_owner_;
+
+    // The rows in bf16 for searches of few queries (faisslike/impl/KnnBf16.h: an IVF coarse
+    // quantizer searched one query at a time reads half the bytes), made once the same rows
+    // served kBf16CacheAfter such searches. Valid while codes' generation, size and address
+    // are those it was made from (every write to codes changes the generation).
+    struct Bf16Cache {
+        std::mutex mu;
+        bool made = false;  // rows (null: bf16 does not suit these rows) made for the key
+        std::shared_ptr<const Bf16Rows> rows;
+        uint64_t gen = 0;
+        size_t n = 0;
+        const float* data = nullptr;
+        size_t uses = 0;  // searches with the key since it changed
+        Bf16Cache() = default;
+        Bf16Cache(const Bf16Cache&) {}  // a copy starts empty
+        Bf16Cache& operator=(const Bf16Cache&) {
+            std::lock_guard<std::mutex> lock(mu);
+            made = false;
+            rows.reset();
+            data = nullptr;
+            uses = 0;
+            return *this;
+        }
+    };
+    static constexpr size_t kBf16CacheAfter = 8;
+    mutable Bf16Cache bf16_;
+    std::shared_ptr<const Bf16Rows> bf16_rows(size_t nb, const float* xb) const;
 };
 
 struct IndexFlatL2 : IndexFlat {

@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "faisslike/Index.h"
+#include "faisslike/impl/KnnBf16.h"
 #include "faisslike/impl/Parallel.h"
 #include "faisslike/impl/ResultCollector.h"
 #include "faisslike/impl/ScanSearch.h"
@@ -129,37 +130,63 @@ bool bf16_applies(const kernels::KernelTable& K, size_t nx, size_t ny, size_t d,
            d >= 16;
 }
 
-// Returns false, having written nothing, when the magnitudes do not suit bf16. Inner product:
-// only y is centred (<x, y> - <x, y - mu> = <x, mu> is the same for every row), the estimate
-// is -<x~, y~ - mu> and its error at most delta ||x|| R.
-bool knn_bf16(bool ip, const float* x, const float* y, size_t d, size_t nx, size_t ny, size_t k,
-              float* D, idx_t* I) {
+}  // namespace
+
+bool bf16_knn_applies(size_t ny, size_t d, size_t k) {
+    return bf16_applies(kernels::current(), kBf16MinNx, ny, d, k);
+}
+
+// Null when the magnitudes do not suit bf16. Inner product: only y is centred
+// (<x, y> - <x, y - mu> = <x, mu> is the same for every row), the estimate is -<x~, y~ - mu>
+// and its error at most delta ||x|| R.
+std::shared_ptr<const Bf16Rows> bf16_prepare(bool ip, const float* y, size_t d, size_t ny) {
     const kernels::KernelTable& K = kernels::current();
-    const size_t d2 = (d + 1) / 2, w = 2 * d2, npan = (ny + 31) / 32, nyp = npan * 32;
+    if (!K.bf16_ip_tile) return nullptr;
+    auto db = std::make_shared<Bf16Rows>();
+    const size_t d2 = (d + 1) / 2, w = 2 * d2, npan = (ny + 31) / 32;
     std::vector<double> sum(d, 0.0);
     for (size_t j = 0; j < ny; ++j)
         for (size_t c = 0; c < d; ++c) sum[c] += double(y[j * d + c]);
-    std::vector<float> mu(d), cn(ny), row(d), zero(d, 0.0f);
-    for (size_t c = 0; c < d; ++c) mu[c] = float(sum[c] / double(ny));
-    const float* xshift = ip ? zero.data() : mu.data();
+    db->mu.resize(d);
+    db->cn.resize(ny);
+    std::vector<float> row(d);
+    for (size_t c = 0; c < d; ++c) db->mu[c] = float(sum[c] / double(ny));
     float R2 = 0;
     for (size_t j = 0; j < ny; ++j) {
-        for (size_t c = 0; c < d; ++c) row[c] = y[j * d + c] - mu[c];
-        cn[j] = K.norm_L2sqr(row.data(), d);
-        R2 = std::max(R2, cn[j]);
+        for (size_t c = 0; c < d; ++c) row[c] = y[j * d + c] - db->mu[c];
+        db->cn[j] = K.norm_L2sqr(row.data(), d);
+        R2 = std::max(R2, db->cn[j]);
     }
     // bf16 has fp32's range, but the error terms must stay finite.
-    if (!(R2 < 1e30f)) return false;
+    if (!(R2 < 1e30f)) return nullptr;
     std::vector<uint16_t> yrows(ny * w);
-    K.bf16_pack_rows(y, ny, d, mu.data(), yrows.data());
-    std::vector<uint32_t> panels(npan * d2 * 32);
-    K.bf16_pack_panels(yrows.data(), ny, d2, panels.data());
-    std::vector<uint16_t>().swap(yrows);
+    K.bf16_pack_rows(y, ny, d, db->mu.data(), yrows.data());
+    db->panels.resize(npan * d2 * 32);
+    K.bf16_pack_panels(yrows.data(), ny, d2, db->panels.data());
+    db->ip = ip;
+    db->d = d;
+    db->ny = ny;
+    db->y = y;
+    db->R2 = R2;
+    return db;
+}
+
+void bf16_knn(const Bf16Rows& db, const float* x, size_t nx, size_t k, float* D, idx_t* I) {
+    const kernels::KernelTable& K = kernels::current();
+    const bool ip = db.ip;
+    const size_t d = db.d, ny = db.ny;
+    const float* y = db.y;
+    const size_t d2 = (d + 1) / 2, w = 2 * d2, npan = (ny + 31) / 32, nyp = npan * 32;
+    const std::vector<float>& cn = db.cn;
+    const std::vector<uint32_t>& panels = db.panels;
+    const float R2 = db.R2;
+    const std::vector<float> zero(d, 0.0f);
+    const float* xshift = ip ? zero.data() : db.mu.data();
     const double delta =
         std::ldexp(1.0, -8) + std::ldexp(1.0, -18) + double(d + 2) * std::ldexp(1.0, -23);
     const double R = std::sqrt(double(R2));
     const int64_t nblocks = int64_t((nx + kBf16Rows - 1) / kBf16Rows);
-    parallel_region(parallel_threads(), [&](Team& team) {
+    parallel_region(nblocks > 1 ? parallel_threads() : 1, [&](Team& team) {
         Selector sel(K);
         std::vector<float> tile, xc;
         std::vector<uint16_t> xrows;
@@ -261,8 +288,9 @@ bool knn_bf16(bool ip, const float* x, const float* y, size_t d, size_t nx, size
             }
         });
     });
-    return true;
 }
+
+namespace {
 
 // A tiny database of short rows (k-means of PQ sub-quantizers: 16-256 centroids of 2-32
 // dimensions): one sgemm tile per 256 queries and a selection call per row of 16 values cost
@@ -320,9 +348,12 @@ void knn_dispatch(bool ip, const float* x, const float* y, size_t d, size_t nx, 
     }
     if (nx >=
         size_t(std::max(distance_compute_blas_threshold.load(std::memory_order_relaxed), 1))) {
-        if (bf16_applies(kernels::current(), nx, ny, d, k) &&
-            knn_bf16(ip, x, y, d, nx, ny, k, D, I))
-            return;
+        if (bf16_applies(kernels::current(), nx, ny, d, k)) {
+            if (auto db = bf16_prepare(ip, y, d, ny)) {
+                bf16_knn(*db, x, nx, k, D, I);
+                return;
+            }
+        }
         knn_blas(ip, x, y, d, nx, ny, k, D, I);
     } else {
         knn_simd(ip, x, y, d, nx, ny, k, D, I);

@@ -76,13 +76,51 @@ inline void micro_avx512(const uint32_t* a, size_t d2, const uint32_t* panel, fl
     }
 }
 
+// R (1 or 2) rows of a against four panels at once: eight independent accumulator chains per
+// row, so that a single query is bound by the dot-product rate, not by vdpbf16ps's latency
+// (one panel alone gives two chains of d2 steps).
+template <int R>
+inline void micro4p_avx512(const uint32_t* a, size_t d2, const uint32_t* panels, float* out,
+                           size_t ldo) {
+    __m512 acc[R][8];
+    for (int r = 0; r < R; ++r)
+        for (int t = 0; t < 8; ++t) acc[r][t] = _mm512_setzero_ps();
+    const size_t ps = d2 * 32;  // one panel
+    for (size_t p = 0; p < d2; ++p) {
+        __m512bh b[8];
+        for (int q = 0; q < 4; ++q) {
+            b[2 * q] = reinterpret_cast<__m512bh>(_mm512_loadu_si512(panels + q * ps + p * 32));
+            b[2 * q + 1] =
+                reinterpret_cast<__m512bh>(_mm512_loadu_si512(panels + q * ps + p * 32 + 16));
+        }
+        for (int r = 0; r < R; ++r) {
+            const __m512bh av =
+                reinterpret_cast<__m512bh>(_mm512_set1_epi32(int(a[size_t(r) * d2 + p])));
+            for (int t = 0; t < 8; ++t) acc[r][t] = _mm512_dpbf16_ps(acc[r][t], av, b[t]);
+        }
+    }
+    for (int r = 0; r < R; ++r)
+        for (int t = 0; t < 8; ++t)
+            _mm512_storeu_ps(out + size_t(r) * ldo + size_t(t) * 16, acc[r][t]);
+}
+
 // out[i * ldo + j] = <a_i, b_j> for i < nx and j < 32 * npanels (a: nx rows of d2 pairs from
 // bf16_pack_rows; panels from bf16_pack_panels). Panels outer: one panel (d2 x 128 bytes)
 // stays in L1 while every row of a passes over it.
 void bf16_ip_tile_avx512(const uint16_t* a_rows, size_t nx, const uint32_t* panels, size_t npanels,
                          size_t d2, float* out, size_t ldo) {
     const uint32_t* a = reinterpret_cast<const uint32_t*>(a_rows);
-    for (size_t g = 0; g < npanels; ++g) {
+    size_t g0 = 0;
+    if (nx < 4) {  // few queries (single-query searches): four panels per pass
+        for (; g0 + 4 <= npanels; g0 += 4) {
+            const uint32_t* p4 = panels + g0 * d2 * 32;
+            size_t i = 0;
+            for (; i + 2 <= nx; i += 2)
+                micro4p_avx512<2>(a + i * d2, d2, p4, out + i * ldo + g0 * 32, ldo);
+            if (i < nx) micro4p_avx512<1>(a + i * d2, d2, p4, out + i * ldo + g0 * 32, ldo);
+        }
+    }
+    for (size_t g = g0; g < npanels; ++g) {
         const uint32_t* panel = panels + g * d2 * 32;
         size_t i = 0;
         for (; i + 8 <= nx; i += 8)

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "faisslike/Error.h"
+#include "faisslike/IDSelector.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/distances.h"
 #include "faisslike/impl/LargeAlloc.h"
@@ -225,6 +226,79 @@ TEST(Flat, Bf16PrefilterGivesExactTopK) {
                 }
             }
         }
+    }
+    EXPECT_GT(checked, 0u);
+}
+
+// Searches of 1-3 queries keep the rows in bf16 once the same rows served a few of them
+// (IndexFlat::bf16_rows, the 4-panel kernel for few queries): the results must stay the exact
+// top k against float64 through every change of the rows, a direct write into codes
+// included (the cache is keyed by the rows' generation; without it this test fails there).
+TEST(Flat, Bf16RowsOfFewQueriesFollowEveryChange) {
+    if (simd_level() != SIMDLevel::AVX512 || !kernels::cpu_has_avx512bf16())
+        GTEST_SKIP() << "no AVX512-BF16 on this CPU (or FAISSLIKE_SIMD / FAISSLIKE_NO_BF16)";
+    const size_t d = 37, k = 10;
+    size_t checked = 0;
+    for (bool ip : {false, true}) {
+        IndexFlat index(idx_t(d), ip ? METRIC_INNER_PRODUCT : METRIC_L2);
+        std::vector<float> rows = randn(4097 * d, 31);  // odd panels: 4-panel groups + rest
+        for (auto& v : rows) v += ip ? 0.0f : 100.0f;
+        index.add(idx_t(rows.size() / d), rows.data());
+        const auto xq = [&] {
+            auto q = randn(3 * 40 * d, 32);
+            for (auto& v : q) v += ip ? 0.0f : 100.0f;
+            return q;
+        }();
+        const auto check = [&](const char* stage) {
+            SCOPED_TRACE(std::string(stage) + (ip ? " IP" : " L2"));
+            const size_t ny = rows.size() / d;
+            ASSERT_EQ(size_t(index.ntotal), ny);
+            for (size_t round = 0; round < 40; ++round) {
+                const size_t nq = 1 + round % 3;
+                const float* x = xq.data() + round * 3 * d;
+                std::vector<float> D(nq * k);
+                std::vector<idx_t> I(nq * k);
+                index.search(idx_t(nq), x, idx_t(k), D.data(), I.data());
+                for (size_t q = 0; q < nq; ++q) {
+                    std::vector<double> ref(ny);
+                    for (size_t j = 0; j < ny; ++j)
+                        ref[j] = ip ? ref_IP(x + q * d, rows.data() + j * d, d)
+                                    : ref_L2(x + q * d, rows.data() + j * d, d);
+                    std::vector<double> sorted(ref);
+                    if (ip)
+                        std::partial_sort(sorted.begin(), sorted.begin() + long(k), sorted.end(),
+                                          std::greater<double>());
+                    else
+                        std::partial_sort(sorted.begin(), sorted.begin() + long(k), sorted.end());
+                    for (size_t j = 0; j < k; ++j) {
+                        const idx_t id = I[q * k + j];
+                        ASSERT_GE(id, 0);
+                        ASSERT_LT(size_t(id), ny);
+                        const double tol = 1e-5 * std::max(1.0, std::fabs(sorted[j]));
+                        ASSERT_NEAR(ref[size_t(id)], sorted[j], tol)
+                            << "round=" << round << " q=" << q << " j=" << j;
+                    }
+                    ++checked;
+                }
+            }
+        };
+        check("first searches");
+        // A direct write into the stored rows: row 7 becomes the first query of round 1.
+        std::copy(xq.data() + 3 * d, xq.data() + 4 * d, rows.data() + 7 * d);
+        std::copy(xq.data() + 3 * d, xq.data() + 4 * d, index.codes.data() + 7 * d);
+        check("row overwritten in place");
+        const auto extra = randn(50 * d, 33);
+        index.add(50, extra.data());
+        rows.insert(rows.end(), extra.begin(), extra.end());
+        check("rows added");
+        IDSelectorRange first(0, 100);
+        index.remove_ids(first);
+        rows.erase(rows.begin(), rows.begin() + long(100 * d));
+        check("rows removed");
+        index.reset();
+        rows = randn(3000 * d, 34);
+        index.add(3000, rows.data());
+        check("reset and filled again");
     }
     EXPECT_GT(checked, 0u);
 }

@@ -63,9 +63,16 @@ class LiveArray {
     const T& operator[](size_t i) const { return data()[i]; }
     const T* begin() const { return data(); }
     const T* end() const { return data() + size(); }
+    // Changes with every access that may write (any non-const member), process-wide unique:
+    // a reader-side cache derived from the contents (IndexFlat's bf16 rows) is valid while
+    // the generation, size and data() it was built from are unchanged.
+    uint64_t generation() const { return gen_.load(std::memory_order_acquire); }
 
     // ---- the writer
-    T* data() { return p_.load(std::memory_order_acquire); }
+    T* data() {
+        touch();
+        return p_.load(std::memory_order_acquire);
+    }
     T& operator[](size_t i) { return data()[i]; }
     T* begin() { return data(); }
     T* end() { return data() + size(); }
@@ -89,7 +96,10 @@ class LiveArray {
         make_room(n, k);
         return data() + n;
     }
-    void commit(size_t k) { n_.store(size() + k, std::memory_order_release); }
+    void commit(size_t k) {
+        touch();
+        n_.store(size() + k, std::memory_order_release);
+    }
     // vector compatibility: appends [first, last) (pos must be end()).
     void insert(const T* /*end*/, const T* first, const T* last) {
         append(first, size_t(last - first));
@@ -106,13 +116,17 @@ class LiveArray {
     void resize(size_t k) { resize(k, T()); }
     void resize(size_t k, const T& v) {
         const size_t n = size();
+        touch();
         if (k > n) {
             make_room(n, k - n);
             std::fill(data() + n, data() + k, v);
         }
         n_.store(k, std::memory_order_release);
     }
-    void clear() { n_.store(0, std::memory_order_release); }
+    void clear() {
+        touch();
+        n_.store(0, std::memory_order_release);
+    }
     void shrink_to_fit() {
         if (cap_ > size()) regrow(size());
     }
@@ -123,6 +137,11 @@ class LiveArray {
     }
 
    private:
+    static uint64_t next_generation() {
+        static std::atomic<uint64_t> counter{0};
+        return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+    }
+    void touch() { gen_.store(next_generation(), std::memory_order_release); }
     void make_room(size_t n, size_t k) {
         if (k > size_t(-1) / sizeof(T) - n) throw std::bad_array_new_length();
         if (n + k <= cap_) return;
@@ -131,6 +150,7 @@ class LiveArray {
         regrow(std::max(n + k, cap_ + cap_ / 4));
     }
     void regrow(size_t c) {
+        touch();
         const size_t n = std::min(size(), c);
         T* q = c ? Alloc().allocate(c) : nullptr;
         T* old = p_.load(std::memory_order_relaxed);
@@ -152,11 +172,14 @@ class LiveArray {
         o.p_.store(nullptr, std::memory_order_relaxed);
         o.n_.store(0, std::memory_order_relaxed);
         o.cap_ = 0;
+        touch();
+        o.touch();
     }
 
     std::atomic<T*> p_{nullptr};
     std::atomic<size_t> n_{0};
     size_t cap_ = 0;
+    std::atomic<uint64_t> gen_{next_generation()};
 };
 
 // Element-wise equality (tests compare stored arrays).

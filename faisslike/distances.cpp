@@ -191,40 +191,32 @@ void bf16_knn(const Bf16Rows& db, const float* x, size_t nx, size_t k, float* D,
         std::vector<float> tile, xc;
         std::vector<uint16_t> xrows;
         std::vector<std::pair<float, idx_t>> exact;
-        std::vector<float> cv, scratch;
+        std::vector<float> cv, scratch;  // scratch: heap_from_pairs's
         std::vector<int32_t> cj;
-        // A guess g >= t: the (k/8 + k/16 + 5)-th smallest of every 8th estimate. Collects in
-        // (cv, cj) the rows below bound(g) and returns true when at least k of them are <= g
-        // (then t <= g); false when the guess fails or the bound is not finite.
+        // With the selector's sampled guess g: collects in (cv, cj) the rows below bound(g)
+        // and returns true when at least k of them are <= g (then the k-th estimate t <= g);
+        // false when the guess fails or the bound is not finite.
         const auto prefiltered = [&](const float* est, const float* bn, float sign, size_t k,
                                      const auto& bound) {
-            scratch.clear();
-            for (size_t j = 0; j < ny; j += 8) {
-                const float v = sign * est[j] + (bn ? bn[j] : 0.0f);
-                if (v == v) scratch.push_back(v);
-            }
-            const size_t ks = k / 8 + k / 16 + 4;
-            if (scratch.size() <= ks) return false;
-            const float g = kth_smallest(K, scratch.data(), scratch.size(), ks + 1, ks / 2);
+            float g;
+            if (!sel.sampled_guess(k, est, bn, sign, ny, &g)) return false;
             const float cthr = bound(g);
             if (cthr == HUGE_VALF) return false;
             cv.clear();
             cj.clear();
-            for (size_t j0 = 0; j0 < ny; j0 += Selector::kBlock) {
-                const size_t nb = std::min(Selector::kBlock, ny - j0);
-                const size_t nc = K.filter_lt(est + j0, bn ? bn + j0 : nullptr, sign, nb, cthr,
-                                              sel.vals, sel.idx);
-                for (size_t c = 0; c < nc; ++c) {
-                    cv.push_back(sel.vals[c]);
-                    cj.push_back(int32_t(j0) + sel.idx[c]);
-                }
-            }
+            sel.for_each_below(est, bn, sign, ny, cthr, [&](float v, size_t j) {
+                cv.push_back(v);
+                cj.push_back(int32_t(j));
+            });
             return K.count_le(cv.data(), cv.size(), g) >= k;
         };
+        // Rows for the queries of one block only: a single query (IndexFlat's cached rows)
+        // needs 16 KB of tile per call, not 256 KB.
+        const size_t rows = std::min(nx, kBf16Rows);
         team.guard([&] {
-            tile.resize(kBf16Rows * nyp);
+            tile.resize(rows * nyp);
             xc.resize(d);
-            xrows.resize(kBf16Rows * w);
+            xrows.resize(rows * w);
         });
         team.for_range(nblocks, [&](int64_t b) {
             const size_t i0 = size_t(b) * kBf16Rows, ni = std::min(nx, i0 + kBf16Rows) - i0;
@@ -272,14 +264,11 @@ void bf16_knn(const Bf16Rows& db, const float* x, size_t nx, size_t k, float* D,
                     heap_heapify<HeapC>(k, hv, hi);
                     sel.add(k, hv, hi, est, bn, sign, ny, IdRange{0});
                     const float fthr = bound(hv[0]);
-                    for (size_t j0 = 0; j0 < ny; j0 += Selector::kBlock) {
-                        const size_t nb = std::min(Selector::kBlock, ny - j0);
-                        const size_t nc = fthr == HUGE_VALF
-                                              ? nb
-                                              : K.filter_lt(est + j0, bn ? bn + j0 : nullptr, sign,
-                                                            nb, fthr, sel.vals, sel.idx);
-                        for (size_t c = 0; c < nc; ++c)
-                            score(j0 + (fthr == HUGE_VALF ? c : size_t(sel.idx[c])));
+                    if (fthr == HUGE_VALF) {
+                        for (size_t j = 0; j < ny; ++j) score(j);
+                    } else {
+                        sel.for_each_below(est, bn, sign, ny, fthr,
+                                           [&](float, size_t j) { score(j); });
                     }
                 }
                 // The survivors' exact k best become the heap at once.

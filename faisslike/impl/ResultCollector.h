@@ -102,14 +102,11 @@ struct Selector {
 
     explicit Selector(const kernels::KernelTable& K) : K(K) {}
 
-    // Large k into an empty heap (the first database block, or an IVF coarse step of many
-    // probes): ~k ln(n / k) pushes of log k each cost more than the distances. Instead the
-    // values at or below a guess sampled from every 8th one are collected, and their k
-    // smallest (by value, then id, as the heap orders them) become the heap at once.
-    // Returns false, the heap untouched, when the guess holds fewer than k values.
-    template <class IdOf>
-    bool fill_empty(size_t k, float* hv, idx_t* hi, const float* a, const float* b, float sign,
-                    size_t n, const IdOf& ids) {
+    // A guess g at the k-th smallest v_j = sign * a[j] (+ b[j]), j < n: the
+    // (k/8 + k/16 + 5)-th smallest of every 8th value (NaN skipped), found with slack. Usually
+    // a little above the k-th; below it when the sample misses the smallest values (callers
+    // check). False when the sample is too small.
+    bool sampled_guess(size_t k, const float* a, const float* b, float sign, size_t n, float* g) {
         smp.clear();
         for (size_t j = 0; j < n; j += 8) {
             const float v = sign * a[j] + (b ? b[j] : 0.0f);
@@ -117,14 +114,33 @@ struct Selector {
         }
         const size_t ks = k / 8 + k / 16 + 4;
         if (smp.size() <= ks) return false;
-        const float thr = std::nextafter(kth_smallest(K, smp.data(), smp.size(), ks + 1, ks / 2),
-                                         std::numeric_limits<float>::infinity());
-        cand.clear();
+        *g = kth_smallest(K, smp.data(), smp.size(), ks + 1, ks / 2);
+        return true;
+    }
+
+    // Calls f(v_j, j) for every v_j < thr, in order of j (the filter_lt kernel, by blocks).
+    template <class F>
+    void for_each_below(const float* a, const float* b, float sign, size_t n, float thr, F&& f) {
         for (size_t j0 = 0; j0 < n; j0 += kBlock) {
             const size_t nb = std::min(kBlock, n - j0);
             const size_t nc = K.filter_lt(a + j0, b ? b + j0 : nullptr, sign, nb, thr, vals, idx);
-            for (size_t c = 0; c < nc; ++c) cand.emplace_back(vals[c], ids(j0 + size_t(idx[c])));
+            for (size_t c = 0; c < nc; ++c) f(vals[c], j0 + size_t(idx[c]));
         }
+    }
+
+    // Large k into an empty heap (the first database block, or an IVF coarse step of many
+    // probes): ~k ln(n / k) pushes of log k each cost more than the distances. Instead the
+    // values at or below a sampled guess are collected, and their k smallest (by value, then
+    // id, as the heap orders them) become the heap at once.
+    // Returns false, the heap untouched, when the guess holds fewer than k values.
+    template <class IdOf>
+    bool fill_empty(size_t k, float* hv, idx_t* hi, const float* a, const float* b, float sign,
+                    size_t n, const IdOf& ids) {
+        float g;
+        if (!sampled_guess(k, a, b, sign, n, &g)) return false;
+        cand.clear();
+        for_each_below(a, b, sign, n, std::nextafter(g, std::numeric_limits<float>::infinity()),
+                       [&](float v, size_t j) { cand.emplace_back(v, ids(j)); });
         if (cand.size() < k) return false;
         heap_from_pairs(K, k, cand, smp, hv, hi);
         return true;

@@ -158,6 +158,26 @@ TEST(Flat, BlasAndSimdPathsAgree) {
     EXPECT_GE(same, nq * k * 99 / 100);
 }
 
+// The ids I[0, k) (and the distances D, unless null) of one query are its exact k best
+// against its float64 distances ref[0, ny) (largest first for inner product).
+static void expect_exact_top_k(const double* ref, size_t ny, size_t k, bool ip, const idx_t* I,
+                               const float* D) {
+    std::vector<double> sorted(ref, ref + ny);
+    if (ip)
+        std::partial_sort(sorted.begin(), sorted.begin() + long(k), sorted.end(),
+                          std::greater<double>());
+    else
+        std::partial_sort(sorted.begin(), sorted.begin() + long(k), sorted.end());
+    for (size_t j = 0; j < k; ++j) {
+        const idx_t id = I[j];
+        ASSERT_GE(id, 0);
+        ASSERT_LT(size_t(id), ny);
+        const double tol = 1e-5 * std::max(1.0, std::fabs(sorted[j]));
+        ASSERT_NEAR(ref[size_t(id)], sorted[j], tol) << "j=" << j;
+        if (D) ASSERT_NEAR(D[j], sorted[j], tol) << "j=" << j;
+    }
+}
+
 // The bf16 pre-filter (faisslike/distances.cpp) must return the exact k nearest: checked
 // against float64 on data where its estimates are far off (rows offset by up to 1e4, which
 // it centres away; the fp32 BLAS path's ||x||^2 + ||y||^2 - 2 <x, y> loses the digits there
@@ -202,24 +222,10 @@ TEST(Flat, Bf16PrefilterGivesExactTopK) {
                         (ip ? knn_inner_product : knn_L2sqr)(xq.data(), xb.data(), d, nx, ny, k,
                                                              D.data(), I.data());
                         for (size_t q = 0; q < nx; ++q) {
-                            const double* rq = ref.data() + q * ny;
-                            std::vector<double> sorted(rq, rq + ny);
-                            if (ip)
-                                std::partial_sort(sorted.begin(), sorted.begin() + long(k),
-                                                  sorted.end(), std::greater<double>());
-                            else
-                                std::partial_sort(sorted.begin(), sorted.begin() + long(k),
-                                                  sorted.end());
-                            for (size_t j = 0; j < k; ++j) {
-                                const idx_t id = I[q * k + j];
-                                ASSERT_GE(id, 0);
-                                ASSERT_LT(size_t(id), ny);
-                                const double tol = 1e-5 * std::max(1.0, std::fabs(sorted[j]));
-                                ASSERT_NEAR(rq[size_t(id)], sorted[j], tol)
-                                    << "q=" << q << " j=" << j;
-                                ASSERT_NEAR(D[q * k + j], sorted[j], tol)
-                                    << "q=" << q << " j=" << j;
-                            }
+                            SCOPED_TRACE("q=" + std::to_string(q));
+                            expect_exact_top_k(ref.data() + q * ny, ny, k, ip, I.data() + q * k,
+                                               D.data() + q * k);
+                            if (::testing::Test::HasFatalFailure()) return;
                             ++checked;
                         }
                     }
@@ -264,20 +270,9 @@ TEST(Flat, Bf16RowsOfFewQueriesFollowEveryChange) {
                     for (size_t j = 0; j < ny; ++j)
                         ref[j] = ip ? ref_IP(x + q * d, rows.data() + j * d, d)
                                     : ref_L2(x + q * d, rows.data() + j * d, d);
-                    std::vector<double> sorted(ref);
-                    if (ip)
-                        std::partial_sort(sorted.begin(), sorted.begin() + long(k), sorted.end(),
-                                          std::greater<double>());
-                    else
-                        std::partial_sort(sorted.begin(), sorted.begin() + long(k), sorted.end());
-                    for (size_t j = 0; j < k; ++j) {
-                        const idx_t id = I[q * k + j];
-                        ASSERT_GE(id, 0);
-                        ASSERT_LT(size_t(id), ny);
-                        const double tol = 1e-5 * std::max(1.0, std::fabs(sorted[j]));
-                        ASSERT_NEAR(ref[size_t(id)], sorted[j], tol)
-                            << "round=" << round << " q=" << q << " j=" << j;
-                    }
+                    SCOPED_TRACE("round=" + std::to_string(round) + " q=" + std::to_string(q));
+                    expect_exact_top_k(ref.data(), ny, k, ip, I.data() + q * k, nullptr);
+                    if (::testing::Test::HasFatalFailure()) return;
                     ++checked;
                 }
             }

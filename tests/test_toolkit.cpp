@@ -285,13 +285,23 @@ TEST(FilteredSearch, NeverReturnsRejectedIdsAndMatchesBruteForce) {
                                  "SQfp16", "HNSW16", "PQ8,RFlat"}) {
             SCOPED_TRACE(std::string(desc) + (ip ? " IP" : " L2"));
             auto idx = index_factory(int(d), desc, metric);
-            fill(*idx);
+            const bool graph = dynamic_cast<IndexHNSWFlat*>(idx.get()) != nullptr;
+            {
+                // A graph built on one thread is the same in every run. Built in parallel, its
+                // filtered recall on this data varies with the threads' interleaving: IP
+                // 0.655-0.84 over ~300 builds under load (it failed CI once below 0.7),
+                // FAISS's 0.26 here. What this test checks is the filter.
+                const int saved = omp_get_max_threads();
+                if (graph) omp_set_num_threads(1);
+                fill(*idx);
+                omp_set_num_threads(saved);
+            }
             std::unique_ptr<SearchParameters> p;
             if (dynamic_cast<IndexIVF*>(idx.get())) {
                 auto pi = std::make_unique<SearchParametersIVF>();
                 pi->nprobe = 16;
                 p = std::move(pi);
-            } else if (dynamic_cast<IndexHNSWFlat*>(idx.get())) {
+            } else if (graph) {
                 auto ph = std::make_unique<SearchParametersHNSW>();
                 ph->efSearch = 64;
                 p = std::move(ph);

@@ -57,15 +57,20 @@ void ProductQuantizer::train(idx_t n, const float* x) {
     ClusteringParameters sub_cp = cp;
     sub_cp.min_points_per_centroid = 0;  // warned once above, not M times
     std::vector<float> all(M * ksub * dsub);
-    std::vector<float> xs(size_t(n) * dsub);
-    for (size_t m = 0; m < M; ++m) {
+    const auto train_one = [&](std::vector<float>& xs, size_t m) {
+        xs.resize(size_t(n) * dsub);
         for (size_t i = 0; i < size_t(n); ++i)
             std::memcpy(&xs[i * dsub], x + i * d + m * dsub, dsub * sizeof(float));
         Clustering clus(int(dsub), int(ksub), sub_cp);
         IndexFlatL2 assign{idx_t(dsub)};
         clus.train(n, xs.data(), assign);
         std::memcpy(&all[m * ksub * dsub], clus.centroids.data(), ksub * dsub * sizeof(float));
-    }
+    };
+    // Small codebooks (<= 16 centroids), one per thread: each k-means is too small to share
+    // (its iterations are ~1 ms), and a sub-quantizer's result does not depend on the threads.
+    parallel_for_with(
+        int64_t(M), [] { return std::vector<float>(); },
+        [&](std::vector<float>& xs, int64_t m) { train_one(xs, size_t(m)); }, ksub <= 16 && M > 1);
     set_centroids(all.data());
 }
 

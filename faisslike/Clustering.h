@@ -50,4 +50,9 @@ struct Clustering : ClusteringParameters {
 // Convenience: L2 k-means with default parameters; returns the final objective.
 float kmeans_clustering(size_t d, size_t n, size_t k, const float* x, float* centroids);
 
+// The rows (ascending) Clustering::train keeps of n when it subsamples to ns < n with this
+// seed: a caller training several clusterings on the same rows (PQ sub-quantizers) gathers
+// them once.
+std::vector<size_t> kmeans_subsample(size_t n, size_t ns, int seed);
+
 }  // namespace faisslike

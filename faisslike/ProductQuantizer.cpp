@@ -62,6 +62,17 @@ void ProductQuantizer::train(idx_t n, const float* x) {
     ClusteringParameters sub_cp = cp;
     sub_cp.min_points_per_centroid = 0;  // warned once above, not M times
     std::vector<float> all(M * ksub * dsub);
+    // Every sub-quantizer's k-means keeps the same rows: gathered once here, not M times.
+    std::vector<float> kept;
+    if (cp.max_points_per_centroid > 0 && size_t(n) > ksub * size_t(cp.max_points_per_centroid)) {
+        const std::vector<size_t> rows =
+            kmeans_subsample(size_t(n), ksub * size_t(cp.max_points_per_centroid), cp.seed);
+        kept.resize(rows.size() * d);
+        for (size_t i = 0; i < rows.size(); ++i)
+            std::memcpy(&kept[i * d], x + rows[i] * d, d * sizeof(float));
+        x = kept.data();
+        n = idx_t(rows.size());
+    }
     const auto train_one = [&](std::vector<float>& xs, size_t m) {
         xs.resize(size_t(n) * dsub);
         for (size_t i = 0; i < size_t(n); ++i)

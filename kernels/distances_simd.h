@@ -446,10 +446,11 @@ FAISSLIKE_KERNEL void hamming_batch4(const uint8_t* a, const uint8_t* b0, const 
 // For each of n queries (d <= 32 components) the nearest of ny rows of y (row-major) by L2:
 // W queries at a time, transposed so that each lane holds one query and the rows are
 // broadcast (k-means of PQ sub-quantizers: 16 rows of 8 components scored per 16 queries in
-// 128 vector FMAs). Ties keep the lowest row.
-template <class Arch>
-FAISSLIKE_KERNEL void L2sqr_argmin_small(const float* x, size_t n, size_t d, const float* y,
-                                         size_t ny, float* dist, int64_t* idx) {
+// 128 vector FMAs). Ties keep the lowest row. D > 0: d == D, the queries' components held in
+// registers (with a runtime d they are reloaded for every row: 2.5x slower at d = 4 or 8).
+template <class Arch, size_t D>
+inline void L2sqr_argmin_small_d(const float* x, size_t n, size_t d, const float* y, size_t ny,
+                                 float* dist, int64_t* idx) {
     using O = Ops<Arch>;
     using B = typename O::B;
     constexpr size_t W = O::W;
@@ -458,15 +459,49 @@ FAISSLIKE_KERNEL void L2sqr_argmin_small(const float* x, size_t n, size_t d, con
         for (size_t c = 0; c < d; ++c)
             for (size_t l = 0; l < W; ++l) xt[c * W + l] = l < w ? x[(i + l) * d + c] : 0.0f;
         B best = O::set1(std::numeric_limits<float>::infinity()), bj = O::zero();
-        for (size_t j = 0; j < ny; ++j) {
-            const float* yj = y + j * d;
-            B acc = O::zero();
-            for (size_t c = 0; c < d; ++c) {
-                const B t = O::load(xt + c * W) - O::set1(yj[c]);
-                acc = O::fmadd(t, t, acc);
+        B jv = O::zero();
+        const B one = O::set1(1.0f);
+        if constexpr (D > 0) {
+            B xr[D];
+            for (size_t c = 0; c < D; ++c) xr[c] = O::load(xt + c * W);
+            const auto dist2 = [&](const float* yj) {
+                B acc = O::zero();
+                for (size_t c = 0; c < D; ++c) {
+                    const B t = xr[c] - O::set1(yj[c]);
+                    acc = O::fmadd(t, t, acc);
+                }
+                return acc;
+            };
+            // Rows [0, h) and [h, ny) in two chains: one compare-and-select chain through
+            // `best` per row was the bound (perf: the masked moves), not the arithmetic.
+            const size_t h = ny / 2;
+            B best2 = best, bj2 = bj, jv2 = O::set1(float(h));
+            for (size_t j = 0; j < h; ++j, jv = jv + one, jv2 = jv2 + one) {
+                const B a = dist2(y + j * D), b = dist2(y + (h + j) * D);
+                bj = O::select_lt(a, best, jv, bj);
+                best = O::select_lt(a, best, a, best);
+                bj2 = O::select_lt(b, best2, jv2, bj2);
+                best2 = O::select_lt(b, best2, b, best2);
             }
-            bj = O::select_lt(acc, best, O::set1(float(j)), bj);
-            best = O::select_lt(acc, best, acc, best);
+            if (ny % 2) {  // the last row, after the others of its half
+                const B b = dist2(y + (ny - 1) * D);
+                bj2 = O::select_lt(b, best2, jv2, bj2);
+                best2 = O::select_lt(b, best2, b, best2);
+            }
+            // The second half's rows are the higher ones: it wins only when strictly nearer.
+            bj = O::select_lt(best2, best, bj2, bj);
+            best = O::select_lt(best2, best, best2, best);
+        } else {
+            for (size_t j = 0; j < ny; ++j, jv = jv + one) {
+                const float* yj = y + j * d;
+                B acc = O::zero();
+                for (size_t c = 0; c < d; ++c) {
+                    const B t = O::load(xt + c * W) - O::set1(yj[c]);
+                    acc = O::fmadd(t, t, acc);
+                }
+                bj = O::select_lt(acc, best, jv, bj);
+                best = O::select_lt(acc, best, acc, best);
+            }
         }
         O::store(bd, best);
         O::store(bi, bj);
@@ -475,6 +510,21 @@ FAISSLIKE_KERNEL void L2sqr_argmin_small(const float* x, size_t n, size_t d, con
     size_t i = 0;
     for (; i + W <= n; i += W) block(i, W);
     if (i < n) block(i, n - i);
+}
+
+template <class Arch>
+FAISSLIKE_KERNEL void L2sqr_argmin_small(const float* x, size_t n, size_t d, const float* y,
+                                         size_t ny, float* dist, int64_t* idx) {
+    switch (d) {  // the sub-vector sizes of 4-bit PQ on 128- to 1536-d data
+        case 2:
+            return L2sqr_argmin_small_d<Arch, 2>(x, n, d, y, ny, dist, idx);
+        case 4:
+            return L2sqr_argmin_small_d<Arch, 4>(x, n, d, y, ny, dist, idx);
+        case 8:
+            return L2sqr_argmin_small_d<Arch, 8>(x, n, d, y, ny, dist, idx);
+        default:
+            return L2sqr_argmin_small_d<Arch, 0>(x, n, d, y, ny, dist, idx);
+    }
 }
 
 template <class Arch>

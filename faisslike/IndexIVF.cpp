@@ -6,6 +6,8 @@
 #include <exception>
 #include <limits>
 #include <memory>
+#include <mutex>
+#include <typeinfo>
 #include <vector>
 
 #include "faisslike/Error.h"
@@ -533,6 +535,93 @@ void IndexIVF::do_sa_decode(idx_t n, const uint8_t* bytes, float* x) const {
                             (long long)i, (unsigned long long)l, nlist);
         decode_vector(in + cs, size_t(l), x + size_t(i) * size_t(d));
     }
+}
+
+void IndexIVF::check_compatible_for_merge(const Index& other_in) const {
+    const auto* other = dynamic_cast<const IndexIVF*>(&other_in);
+    FAISSLIKE_CHECK_ARG_MSG(other != nullptr, "merge_from: the other index is not an IVF index");
+    FAISSLIKE_CHECK_ARG_MSG(other != this, "merge_from: an index cannot be merged into itself");
+    FAISSLIKE_CHECK_ARG(typeid(*other) == typeid(*this),
+                        "merge_from: can only merge indexes of the same type (%s into %s)",
+                        typeid(*other).name(), typeid(*this).name());
+    FAISSLIKE_CHECK_ARG(other->d == d && other->metric_type == metric_type &&
+                            other->nlist == nlist && other->code_size == code_size,
+                        "merge_from: d / metric / nlist / code_size %d / %d / %zu / %zu differ "
+                        "from this index's %d / %d / %zu / %zu",
+                        other->d, int(other->metric_type), other->nlist, other->code_size, d,
+                        int(metric_type), nlist, code_size);
+    FAISSLIKE_CHECK_ARG_MSG(is_trained && other->is_trained,
+                            "merge_from: both indexes must be trained");
+    FAISSLIKE_CHECK_ARG_MSG(
+        direct_map.type != DirectMap::Array && other->direct_map.type != DirectMap::Array,
+        "merge_from with an Array direct map is not supported: use "
+        "set_direct_map_type(Hashtable)");
+    check_quantizer();
+    other->check_quantizer();
+    std::vector<float> a(static_cast<size_t>(d)), b(static_cast<size_t>(d));
+    for (size_t l = 0; l < nlist; ++l) {
+        quantizer->reconstruct(idx_t(l), a.data());
+        other->quantizer->reconstruct(idx_t(l), b.data());
+        FAISSLIKE_CHECK_ARG(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0,
+                            "merge_from: the coarse quantizers differ (centroid %zu)", l);
+    }
+    // The encoders, through what they decode: codes of every byte value (all 256 codes of an
+    // 8-bit PQ or SQ, all 16 of each 4-bit sub-quantizer) in the first and last list.
+    std::vector<uint8_t> code(code_size);
+    for (size_t l : {size_t(0), nlist - 1}) {
+        for (int v = 0; v < 256; ++v) {
+            std::fill(code.begin(), code.end(), uint8_t(v));
+            decode_vector(code.data(), l, a.data());
+            other->decode_vector(code.data(), l, b.data());
+            FAISSLIKE_CHECK_ARG(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0,
+                                "merge_from: the encoders differ (codes of byte %d decode to "
+                                "different vectors): were both trained together?",
+                                v);
+        }
+    }
+}
+
+void IndexIVF::merge_from(Index& other_in, idx_t add_id) {
+    FAISSLIKE_CHECK_ARG(add_id >= 0, "merge_from: add_id must be >= 0, got %lld",
+                        (long long)add_id);
+    auto* op = dynamic_cast<IndexIVF*>(&other_in);
+    FAISSLIKE_CHECK_ARG_MSG(op != nullptr, "merge_from: the other index is not an IVF index");
+    FAISSLIKE_CHECK_ARG_MSG(op != this, "merge_from: an index cannot be merged into itself");
+    IndexIVF& other = *op;
+    // One merge at a time: each holds two indexes' writer locks, taken in one order here.
+    static std::mutex merges;
+    std::lock_guard<std::mutex> one(merges);
+    IndexWriteScope wo(other_in);
+    IndexWriteScope w(*this);  // innermost: this index's storage grows under it
+    check_compatible_for_merge(other_in);
+    other.invlists->check_unchanged();
+    std::vector<idx_t> ids;
+    for (size_t l = 0; l < nlist; ++l) {  // before anything moves: ids in range
+        const size_t n = other.invlists->list_size(l);
+        const idx_t* src = other.invlists->get_ids(l);
+        for (size_t j = 0; j < n; ++j)
+            FAISSLIKE_CHECK_ARG(src[j] <= std::numeric_limits<idx_t>::max() - add_id,
+                                "merge_from: id %lld + add_id %lld overflows", (long long)src[j],
+                                (long long)add_id);
+    }
+    make_invlists_writable();
+    for (size_t l = 0; l < nlist; ++l) {
+        const size_t n = other.invlists->list_size(l);
+        if (n == 0) continue;
+        const idx_t* src = other.invlists->get_ids(l);
+        ids.assign(src, src + n);
+        for (idx_t& id : ids) id += add_id;
+        invlists->add_entries(l, n, ids.data(), other.invlists->get_codes(l));
+    }
+    ntotal += other.ntotal;
+    if (direct_map.type == DirectMap::Hashtable)
+        direct_map.set_type(DirectMap::Hashtable, *invlists, ntotal);
+    lists_changed(true);
+    // The other index is left empty (its lists may be mapped: replaced, not edited).
+    other.invlists = std::make_unique<ArrayInvertedLists>(nlist, code_size);
+    other.ntotal = 0;
+    other.direct_map.clear();
+    other.lists_changed(false);
 }
 
 void IndexIVF::replace_invlists(std::unique_ptr<InvertedLists> il) {

@@ -117,6 +117,15 @@ struct IndexIVF : Index {
     void make_direct_map(bool maintain = true);
     void set_direct_map_type(DirectMap::Type type);
 
+    // FAISS's merge_from: moves every entry of `other` into this index, ids shifted by add_id
+    // (>= 0), and leaves `other` empty. `other` must be an IVF index of the same type, d,
+    // metric, nlist and code size, with the same coarse centroids and the same encoder
+    // (codes decode to the same vectors); neither may keep an Array direct map (a Hashtable
+    // one is rebuilt). Nothing moves when a check fails (InvalidArgument).
+    void merge_from(Index& other, idx_t add_id = 0);
+    // The checks of merge_from, without moving anything.
+    void check_compatible_for_merge(const Index& other) const;
+
     // FAISS's add_core / contrib add_preassigned: adds n vectors to the lists given in
     // list_nos (-1: the vector is skipped but still uses up its id). xids null: ids
     // ntotal, ntotal + 1, ... Checked like add_with_ids, plus every list_nos in [-1, nlist).

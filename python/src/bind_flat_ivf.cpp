@@ -210,6 +210,14 @@ batches through the SIMD kernels; both are exact.)doc")
             "cp", [](IndexIVF& i) -> ClusteringParameters& { return i.cp; },
             py::return_value_policy::reference_internal,
             "k-means settings used by train() (IVF defaults: niter=10, spherical for IP).")
+        .def("merge_from", &IndexIVF::merge_from, "other"_a, "add_id"_a = 0,
+             py::call_guard<py::gil_scoped_release>(),
+             "Moves every entry of other (an IVF index of the same type, with the same coarse "
+             "centroids and encoder: e.g. a copy of one trained index, filled elsewhere) into "
+             "this one, ids shifted by add_id; other is left empty. ValueError, nothing moved, "
+             "on any mismatch.")
+        .def("check_compatible_for_merge", &IndexIVF::check_compatible_for_merge, "other"_a,
+             "The checks of merge_from (ValueError naming the mismatch), nothing moved.")
         .def("make_direct_map", &IndexIVF::make_direct_map, "maintain"_a = true,
              "Enable reconstruct(): ids must be 0..ntotal-1 (use set_direct_map_type for others).")
         .def(

@@ -382,3 +382,58 @@ TEST(IVF, ListMajorBatchMatchesPerQueryScan) {
         }
     }
 }
+
+TEST(IVF, MergeFromMovesEverythingOrNothing) {
+    const size_t d = 16, nb = 4000, nq = 50, k = 10;
+    auto xb = clustered(nb, d, 1, 20, 4.0f), xq = clustered(nq, d, 2, 20, 4.0f);
+    IndexFlatL2 q(d);
+    IndexIVFFlat empty(&q, d, 32);
+    empty.train(nb, xb.data());
+    const auto trained = serialize_index(&empty);
+    auto copy = [&] {
+        auto idx = deserialize_index(trained.data(), trained.size());
+        dynamic_cast<IndexIVF&>(*idx).nprobe = 4;
+        return idx;
+    };
+    auto whole = copy(), a = copy(), b = copy();
+    whole->add(nb, xb.data());
+    a->add(1500, xb.data());
+    b->add(nb - 1500, xb.data() + 1500 * d);  // ids 0.. in the shard
+    auto& ia = dynamic_cast<IndexIVF&>(*a);
+    ia.merge_from(*b, 1500);
+    EXPECT_EQ(a->ntotal, idx_t(nb));
+    EXPECT_EQ(b->ntotal, 0);
+    std::vector<float> D1(nq * k), D2(nq * k);
+    std::vector<idx_t> I1(nq * k), I2(nq * k);
+    a->search(nq, xq.data(), k, D1.data(), I1.data());
+    whole->search(nq, xq.data(), k, D2.data(), I2.data());
+    EXPECT_EQ(I1, I2);
+    EXPECT_EQ(D1, D2);
+    // Refusals leave both sides as they were.
+    IndexFlatL2 flat(d);
+    flat.add(10, xb.data());
+    auto c = copy();
+    c->add(10, xb.data());
+    EXPECT_THROW(ia.merge_from(ia, 0), InvalidArgument);
+    EXPECT_THROW(ia.merge_from(flat, 0), InvalidArgument);
+    EXPECT_THROW(ia.merge_from(*c, -1), InvalidArgument);
+    IndexFlatL2 q2(d);
+    IndexIVFFlat other(&q2, d, 32);
+    other.train(1000, xb.data() + 3000 * d);  // other centroids
+    other.add(10, xb.data());
+    EXPECT_THROW(ia.merge_from(other, 0), InvalidArgument);
+    EXPECT_EQ(a->ntotal, idx_t(nb));
+    EXPECT_EQ(c->ntotal, 10);
+    EXPECT_EQ(other.ntotal, 10);
+    // Two threads merging two indexes into each other at once: serialized, no deadlock, every
+    // vector ends up in exactly one of them.
+    auto x = copy(), y = copy();
+    x->add(100, xb.data());
+    y->add(200, xb.data());
+    std::thread t1([&] { dynamic_cast<IndexIVF&>(*x).merge_from(*y, 0); });
+    std::thread t2([&] { dynamic_cast<IndexIVF&>(*y).merge_from(*x, 0); });
+    t1.join();
+    t2.join();
+    EXPECT_EQ(x->ntotal + y->ntotal, 300);
+    EXPECT_TRUE(x->ntotal == 0 || y->ntotal == 0);
+}

@@ -5,6 +5,7 @@ import pytest
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "ray: runs a local Ray instance (skipped without ray)")
     # A suite forced onto an ISA this CPU lacks (CTest runs one per ISA) is skipped whole, as
     # the C++ suite does: CTest matches the message.
     level = os.environ.get("FAISSLIKE_SIMD")
@@ -26,7 +27,8 @@ def pytest_configure(config):
 # heavy FAISS-oracle recall tests, whose kernels the C++ suite checks on every ISA against
 # the scalar path. FAISSLIKE_PYTEST_FULL=1 runs everything on every ISA.
 _ISA_AGNOSTIC_FILES = {
-    "test_faiss_format.py", "test_milvus_lite.py", "test_tutorial.py", "test_faiss_surface.py",
+    "test_faiss_format.py", "test_milvus_lite.py", "test_distributed.py", "test_tutorial.py",
+    "test_faiss_surface.py",
     "test_bad_input_matrix.py", "test_error_classes.py", "test_ondisk.py", "test_live.py",
     "test_toolkit.py", "test_torch_utils.py", "test_contrib_clustering.py",
 }

@@ -537,10 +537,21 @@ void IndexIVF::do_sa_decode(idx_t n, const uint8_t* bytes, float* x) const {
     }
 }
 
+namespace {
+
+// merge_from's other side: an IVF index, and not the index itself (merge_from checks this
+// before locking: the same index's writer lock taken twice would never be released).
+const IndexIVF& other_ivf(const Index& other, const IndexIVF* self) {
+    const auto* ivf = dynamic_cast<const IndexIVF*>(&other);
+    FAISSLIKE_CHECK_ARG_MSG(ivf != nullptr, "merge_from: the other index is not an IVF index");
+    FAISSLIKE_CHECK_ARG_MSG(ivf != self, "merge_from: an index cannot be merged into itself");
+    return *ivf;
+}
+
+}  // namespace
+
 void IndexIVF::check_compatible_for_merge(const Index& other_in) const {
-    const auto* other = dynamic_cast<const IndexIVF*>(&other_in);
-    FAISSLIKE_CHECK_ARG_MSG(other != nullptr, "merge_from: the other index is not an IVF index");
-    FAISSLIKE_CHECK_ARG_MSG(other != this, "merge_from: an index cannot be merged into itself");
+    const IndexIVF* other = &other_ivf(other_in, this);
     FAISSLIKE_CHECK_ARG(typeid(*other) == typeid(*this),
                         "merge_from: can only merge indexes of the same type (%s into %s)",
                         typeid(*other).name(), typeid(*this).name());
@@ -584,10 +595,8 @@ void IndexIVF::check_compatible_for_merge(const Index& other_in) const {
 void IndexIVF::merge_from(Index& other_in, idx_t add_id) {
     FAISSLIKE_CHECK_ARG(add_id >= 0, "merge_from: add_id must be >= 0, got %lld",
                         (long long)add_id);
-    auto* op = dynamic_cast<IndexIVF*>(&other_in);
-    FAISSLIKE_CHECK_ARG_MSG(op != nullptr, "merge_from: the other index is not an IVF index");
-    FAISSLIKE_CHECK_ARG_MSG(op != this, "merge_from: an index cannot be merged into itself");
-    IndexIVF& other = *op;
+    // Checked, so the cast only drops the const that other_ivf added.
+    IndexIVF& other = const_cast<IndexIVF&>(other_ivf(other_in, this));
     // One merge at a time: each holds two indexes' writer locks, taken in one order here.
     static std::mutex merges;
     std::lock_guard<std::mutex> one(merges);

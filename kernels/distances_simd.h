@@ -461,6 +461,11 @@ inline void L2sqr_argmin_small_d(const float* x, size_t n, size_t d, const float
         B best = O::set1(std::numeric_limits<float>::infinity()), bj = O::zero();
         B jv = O::zero();
         const B one = O::set1(1.0f);
+        // Keeps (v, j) where v < best: ties keep the earlier row.
+        const auto keep = [](const B& v, const B& j, B& best_v, B& best_j) {
+            best_j = O::select_lt(v, best_v, j, best_j);
+            best_v = O::select_lt(v, best_v, v, best_v);
+        };
         if constexpr (D > 0) {
             B xr[D];
             for (size_t c = 0; c < D; ++c) xr[c] = O::load(xt + c * W);
@@ -477,20 +482,12 @@ inline void L2sqr_argmin_small_d(const float* x, size_t n, size_t d, const float
             const size_t h = ny / 2;
             B best2 = best, bj2 = bj, jv2 = O::set1(float(h));
             for (size_t j = 0; j < h; ++j, jv = jv + one, jv2 = jv2 + one) {
-                const B a = dist2(y + j * D), b = dist2(y + (h + j) * D);
-                bj = O::select_lt(a, best, jv, bj);
-                best = O::select_lt(a, best, a, best);
-                bj2 = O::select_lt(b, best2, jv2, bj2);
-                best2 = O::select_lt(b, best2, b, best2);
+                keep(dist2(y + j * D), jv, best, bj);
+                keep(dist2(y + (h + j) * D), jv2, best2, bj2);
             }
-            if (ny % 2) {  // the last row, after the others of its half
-                const B b = dist2(y + (ny - 1) * D);
-                bj2 = O::select_lt(b, best2, jv2, bj2);
-                best2 = O::select_lt(b, best2, b, best2);
-            }
+            if (ny % 2) keep(dist2(y + (ny - 1) * D), jv2, best2, bj2);  // last of its half
             // The second half's rows are the higher ones: it wins only when strictly nearer.
-            bj = O::select_lt(best2, best, bj2, bj);
-            best = O::select_lt(best2, best, best2, best);
+            keep(best2, bj2, best, bj);
         } else {
             for (size_t j = 0; j < ny; ++j, jv = jv + one) {
                 const float* yj = y + j * d;
@@ -499,8 +496,7 @@ inline void L2sqr_argmin_small_d(const float* x, size_t n, size_t d, const float
                     const B t = O::load(xt + c * W) - O::set1(yj[c]);
                     acc = O::fmadd(t, t, acc);
                 }
-                bj = O::select_lt(acc, best, jv, bj);
-                best = O::select_lt(acc, best, acc, best);
+                keep(acc, jv, best, bj);
             }
         }
         O::store(bd, best);

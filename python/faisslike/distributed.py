@@ -93,12 +93,10 @@ def build_sharded(dataset, factory_string, n_shards, out_dir, *, metric=_fl.METR
     cuts = [n * i // n_shards for i in range(n_shards + 1)]
     paths = [os.path.join(out_dir, f"shard_{i:05d}.index") for i in range(n_shards)]
     task = ray.remote(num_cpus=cpus_per_task)(_add_range)
-    written = []
     try:
         refs = [task.remote(trained, source, cuts[i], cuts[i + 1], chunk_rows, paths[i],
                             cpus_per_task) for i in range(n_shards)]
         counts = ray.get(refs)
-        written = paths
         merged_path = None
         if merge:
             merged = _fl.read_index(trained_path)
@@ -115,7 +113,7 @@ def build_sharded(dataset, factory_string, n_shards, out_dir, *, metric=_fl.METR
         "factory": factory_string, "d": int(d), "metric": int(metric), "ntotal": int(n),
         "trained": trained_path, "merged": merged_path,
         "shards": [{"path": p, "start": cuts[i], "stop": cuts[i + 1], "ntotal": counts[i]}
-                   for i, p in enumerate(written)],
+                   for i, p in enumerate(paths)],
     }
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)

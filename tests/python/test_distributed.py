@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import faisslike as faiss
+from ivf_util import ivf_lists as lists
 
 ray = pytest.importorskip("ray", reason="ray is not installed: the Ray tests are skipped")
 from faisslike import distributed  # noqa: E402
@@ -35,11 +36,6 @@ def data(tmp_path_factory):
         rows = np.hstack([np.full((len(xb), 1), D, dtype="int32").view("float32"), xb])
         rows.tofile(f)
     return xb, xq, root
-
-
-def lists(index):
-    return [(index.get_list_ids(l).tolist(), index.get_list_codes(l).tobytes())
-            for l in range(index.nlist)]
 
 
 @pytest.mark.parametrize("desc", ["IVF16,Flat", "IVF16,PQ4", "IVF16,PQ8x4fs", "IVF16,SQ8"])

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import faisslike as faiss
+from ivf_util import ivf_lists as lists
 
 D = 32
 TYPES = ["IVF16,Flat", "IVF16,PQ8", "IVF16,PQ8x4", "IVF16,PQ8x4fs", "IVF16,PQ8x4fsr",
@@ -28,11 +29,6 @@ def trained(desc, xb, metric=faiss.METRIC_L2):
     index = faiss.index_factory(D, desc, metric)
     index.train(xb)
     return index
-
-
-def lists(index):
-    return [(index.get_list_ids(l).tolist(), index.get_list_codes(l).tobytes())
-            for l in range(index.nlist)]
 
 
 @pytest.mark.parametrize("metric", [faiss.METRIC_L2, faiss.METRIC_INNER_PRODUCT])

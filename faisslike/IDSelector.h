@@ -75,6 +75,15 @@ struct IDSelectorAll : IDSelector {
     bool is_member(idx_t) const override { return true; }
 };
 
+// A shard-local id seen as the global id local + offset (shards with successive ids: the
+// caller's selector names global ids).
+struct IDSelectorShifted : IDSelector {
+    const IDSelector* sel;
+    idx_t offset;
+    IDSelectorShifted(const IDSelector* sel, idx_t offset) : sel(sel), offset(offset) {}
+    bool is_member(idx_t id) const override { return sel->is_member(id + offset); }
+};
+
 // Internal ids -> user ids through a map, then the user's selector (IndexIDMap).
 struct IDSelectorTranslated : IDSelector {
     const idx_t* id_map;

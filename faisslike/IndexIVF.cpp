@@ -548,6 +548,13 @@ const IndexIVF& other_ivf(const Index& other, const IndexIVF* self) {
     return *ivf;
 }
 
+// Merges and list copies hold two indexes' locks: one at a time, so no two take them in
+// opposite orders.
+std::mutex& merge_mutex() {
+    static std::mutex m;
+    return m;
+}
+
 }  // namespace
 
 void IndexIVF::check_compatible_for_merge(const Index& other_in) const {
@@ -592,45 +599,69 @@ void IndexIVF::check_compatible_for_merge(const Index& other_in) const {
     }
 }
 
-void IndexIVF::merge_from(Index& other_in, idx_t add_id) {
+void IndexIVF::append_lists_of(const IndexIVF& other, const std::vector<bool>* take, idx_t add_id) {
     FAISSLIKE_CHECK_ARG(add_id >= 0, "merge_from: add_id must be >= 0, got %lld",
                         (long long)add_id);
-    // Checked, so the cast only drops the const that other_ivf added.
-    IndexIVF& other = const_cast<IndexIVF&>(other_ivf(other_in, this));
-    // One merge at a time: each holds two indexes' writer locks, taken in one order here.
-    static std::mutex merges;
-    std::lock_guard<std::mutex> one(merges);
-    IndexWriteScope wo(other_in);
-    IndexWriteScope w(*this);  // innermost: this index's storage grows under it
-    check_compatible_for_merge(other_in);
     other.invlists->check_unchanged();
-    std::vector<idx_t> ids;
+    auto taken = [&](size_t l) { return take == nullptr || (*take)[l]; };
+    size_t total = 0;
     for (size_t l = 0; l < nlist; ++l) {  // before anything moves: ids in range
+        if (!taken(l)) continue;
         const size_t n = other.invlists->list_size(l);
         const idx_t* src = other.invlists->get_ids(l);
         for (size_t j = 0; j < n; ++j)
             FAISSLIKE_CHECK_ARG(src[j] <= std::numeric_limits<idx_t>::max() - add_id,
                                 "merge_from: id %lld + add_id %lld overflows", (long long)src[j],
                                 (long long)add_id);
+        total += n;
     }
     make_invlists_writable();
+    std::vector<idx_t> ids;
     for (size_t l = 0; l < nlist; ++l) {
-        const size_t n = other.invlists->list_size(l);
+        const size_t n = taken(l) ? other.invlists->list_size(l) : 0;
         if (n == 0) continue;
         const idx_t* src = other.invlists->get_ids(l);
         ids.assign(src, src + n);
         for (idx_t& id : ids) id += add_id;
         invlists->add_entries(l, n, ids.data(), other.invlists->get_codes(l));
     }
-    ntotal += other.ntotal;
+    ntotal += idx_t(total);
     if (direct_map.type == DirectMap::Hashtable)
         direct_map.set_type(DirectMap::Hashtable, *invlists, ntotal);
     lists_changed(true);
+}
+
+void IndexIVF::merge_from(Index& other_in, idx_t add_id) {
+    // Checked, so the cast only drops the const that other_ivf added.
+    IndexIVF& other = const_cast<IndexIVF&>(other_ivf(other_in, this));
+    // One merge at a time: each holds two indexes' writer locks, taken in one order here.
+    std::lock_guard<std::mutex> one(merge_mutex());
+    IndexWriteScope wo(other_in);
+    IndexWriteScope w(*this);  // innermost: this index's storage grows under it
+    check_compatible_for_merge(other_in);
+    append_lists_of(other, nullptr, add_id);
     // The other index is left empty (its lists may be mapped: replaced, not edited).
     other.invlists = std::make_unique<ArrayInvertedLists>(nlist, code_size);
     other.ntotal = 0;
     other.direct_map.clear();
     other.lists_changed(false);
+}
+
+void IndexIVF::copy_lists_from(const Index& other_in, const std::vector<idx_t>& list_nos,
+                               idx_t add_id) {
+    const IndexIVF& other = other_ivf(other_in, this);
+    std::vector<bool> take(nlist, false);
+    for (idx_t l : list_nos) {
+        FAISSLIKE_CHECK_ARG(l >= 0 && size_t(l) < nlist,
+                            "copy_lists_from: list number %lld outside [0, nlist=%zu)",
+                            (long long)l, nlist);
+        take[size_t(l)] = true;
+    }
+    std::lock_guard<std::mutex> one(merge_mutex());
+    IndexReadScope ro(other_in);
+    IndexWriteScope w(*this);
+    check_compatible_for_merge(other_in);
+    append_lists_of(other, &take, add_id);
 }
 
 void IndexIVF::replace_invlists(std::unique_ptr<InvertedLists> il) {

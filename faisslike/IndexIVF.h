@@ -125,6 +125,9 @@ struct IndexIVF : Index {
     void merge_from(Index& other, idx_t add_id = 0);
     // The checks of merge_from, without moving anything.
     void check_compatible_for_merge(const Index& other) const;
+    // Copies the entries of the inverted lists `list_nos` of `other` (checked as merge_from;
+    // left unchanged) into this index, ids shifted by add_id: re-cutting shards by list.
+    void copy_lists_from(const Index& other, const std::vector<idx_t>& list_nos, idx_t add_id = 0);
 
     // FAISS's add_core / contrib add_preassigned: adds n vectors to the lists given in
     // list_nos (-1: the vector is skipped but still uses up its id). xids null: ids
@@ -208,6 +211,11 @@ struct IndexIVF : Index {
     std::vector<idx_t> assign_lists(idx_t n, const float* x) const;
     // Appends to the lists (list_nos[i] < 0: skipped); ntotal grows by n.
     void add_core(idx_t n, const float* x, const idx_t* xids, const idx_t* list_nos);
+
+   private:
+    // merge_from / copy_lists_from once checked: appends other's lists where take[l] (all
+    // lists when take is null), ids + add_id; nothing changes when an id would overflow.
+    void append_lists_of(const IndexIVF& other, const std::vector<bool>* take, idx_t add_id);
 };
 
 }  // namespace faisslike

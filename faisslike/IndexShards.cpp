@@ -11,14 +11,6 @@
 namespace faisslike {
 
 namespace {
-// A shard-local id seen as the global id local + offset (successive ids).
-struct IDSelectorShifted : IDSelector {
-    const IDSelector* sel;
-    idx_t offset;
-    IDSelectorShifted(const IDSelector* sel, idx_t offset) : sel(sel), offset(offset) {}
-    bool is_member(idx_t id) const override { return sel->is_member(id + offset); }
-};
-
 // Per-shard copies of params whose selector sees global ids.
 struct ShardParams {
     std::vector<IDSelectorShifted> sels;
@@ -144,6 +136,30 @@ void IndexShards::do_add_with_ids(idx_t n, const float* x, const idx_t* xids) {
     sync_ntotal();
 }
 
+void merge_knn_results(idx_t n, idx_t k, size_t nshard, const float* D_all, const idx_t* I_all,
+                       bool keep_max, const idx_t* offsets, float* D, idx_t* I) {
+    const size_t kk = size_t(k);
+    // Heaps keep the k smallest: negate maxima on the way in (finalize undoes it).
+    parallel_for(
+        n,
+        [&](idx_t i) {
+            float* hv = D + i * k;
+            idx_t* hi = I + i * k;
+            heap_heapify<HeapC>(kk, hv, hi);
+            for (size_t s = 0; s < nshard; ++s) {
+                const float* ds = D_all + (s * size_t(n) + size_t(i)) * kk;
+                const idx_t* ls = I_all + (s * size_t(n) + size_t(i)) * kk;
+                const idx_t off = offsets ? offsets[s] : 0;
+                for (size_t j = 0; j < kk; ++j) {
+                    if (ls[j] < 0) continue;  // a selector may leave holes anywhere
+                    heap_push_if_better<HeapC>(kk, hv, hi, keep_max ? -ds[j] : ds[j], ls[j] + off);
+                }
+            }
+            finalize_results(kk, hv, hi, keep_max, 0.0f);
+        },
+        n > 1);
+}
+
 void IndexShards::do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                             const SearchParameters* params) const {
     check_not_empty();
@@ -158,25 +174,8 @@ void IndexShards::do_search(idx_t n, const float* x, idx_t k, float* distances, 
         shards[size_t(s)]->search(n, x, k, D.data() + size_t(s) * size_t(n) * kk,
                                   I.data() + size_t(s) * size_t(n) * kk, sp.get(size_t(s), params));
     });
-    const bool ip = metric_type == METRIC_INNER_PRODUCT;
-    // Heaps keep the k smallest: negate inner products on the way in (finalize undoes it).
-    parallel_for(
-        n,
-        [&](idx_t i) {
-            float* hv = distances + i * k;
-            idx_t* hi = labels + i * k;
-            heap_heapify<HeapC>(kk, hv, hi);
-            for (size_t s = 0; s < ns; ++s) {
-                const float* ds = D.data() + (s * size_t(n) + size_t(i)) * kk;
-                const idx_t* ls = I.data() + (s * size_t(n) + size_t(i)) * kk;
-                for (size_t j = 0; j < kk && ls[j] >= 0; ++j) {
-                    const idx_t id = successive_ids ? ls[j] + off[s] : ls[j];
-                    heap_push_if_better<HeapC>(kk, hv, hi, ip ? -ds[j] : ds[j], id);
-                }
-            }
-            finalize_results(kk, hv, hi, ip, 0.0f);
-        },
-        n > 1);
+    merge_knn_results(n, k, ns, D.data(), I.data(), metric_type == METRIC_INNER_PRODUCT,
+                      successive_ids ? off.data() : nullptr, distances, labels);
 }
 
 void IndexShards::do_range_search(idx_t n, const float* x, float radius, RangeSearchResult* result,

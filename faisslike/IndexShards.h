@@ -9,6 +9,14 @@
 
 namespace faisslike {
 
+// The top-k of several result tables: D_all / I_all hold nshard tables of n x k results
+// (labels -1 = none), table s's labels shifted by offsets[s] (offsets null: none); the
+// k best per query (smallest distances, largest when keep_max) go to D / I, -1 padded.
+// IndexShards merges with it, and so does faisslike.distributed.ShardedIndex (Python:
+// merge_knn_results).
+void merge_knn_results(idx_t n, idx_t k, size_t nshard, const float* D_all, const idx_t* I_all,
+                       bool keep_max, const idx_t* offsets, float* D, idx_t* I);
+
 struct IndexShards : Index {
     std::vector<SubIndex> shards;
     // true: shard i's labels are shifted by the ntotal of shards 0..i-1 (ids = positions in

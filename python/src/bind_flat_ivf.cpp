@@ -216,6 +216,17 @@ batches through the SIMD kernels; both are exact.)doc")
              "centroids and encoder: e.g. a copy of one trained index, filled elsewhere) into "
              "this one, ids shifted by add_id; other is left empty. ValueError, nothing moved, "
              "on any mismatch.")
+        .def(
+            "copy_lists_from",
+            [](IndexIVF& self, const Index& other, py::handle lists, int64_t add_id) {
+                auto a = as_ids(lists, -1, "list_nos");
+                std::vector<idx_t> l(a.data(), a.data() + a.shape(0));
+                py::gil_scoped_release release;
+                self.copy_lists_from(other, l, add_id);
+            },
+            "other"_a, "list_nos"_a, "add_id"_a = 0,
+            "Copies the entries of other's inverted lists list_nos into this index (checked as "
+            "merge_from; other unchanged), ids shifted by add_id: re-cutting shards by list.")
         .def("check_compatible_for_merge", &IndexIVF::check_compatible_for_merge, "other"_a,
              "The checks of merge_from (ValueError naming the mismatch), nothing moved.")
         .def("make_direct_map", &IndexIVF::make_direct_map, "maintain"_a = true,

@@ -163,6 +163,47 @@ Keeps its shards alive.)doc")
                 return s.shards[size_t(i)].get();
             },
             py::return_value_policy::reference_internal, "i"_a, "Shard i.");
+
+    m.def(
+        "merge_knn_results",
+        [](py::handle Dall, py::handle Iall, bool keep_max, py::handle offsets) {
+            auto D = to_array<py::array_t<float, py::array::c_style | py::array::forcecast>>(Dall);
+            py::array Iraw = to_array(Iall);
+            if (Iraw.dtype().kind() != 'i' && Iraw.dtype().kind() != 'u')
+                throw py::type_error("Iall must be an integer array");
+            auto I =
+                to_array<py::array_t<int64_t, py::array::c_style | py::array::forcecast>>(Iraw);
+            if (D.ndim() != 3 || I.ndim() != 3)
+                throw py::value_error("Dall and Iall must be 3-D arrays (nshard, n, k)");
+            for (int a = 0; a < 3; ++a)
+                if (D.shape(a) != I.shape(a))
+                    throw py::value_error("Dall and Iall must have the same shape");
+            const size_t ns = size_t(D.shape(0));
+            const idx_t n = D.shape(1), k = D.shape(2);
+            if (ns == 0 || k == 0) throw py::value_error("need at least one shard and k >= 1");
+            std::vector<idx_t> off;
+            if (!offsets.is_none()) {
+                auto o = as_ids(offsets, int64_t(ns), "offsets");
+                off.assign(o.data(), o.data() + ns);
+            }
+            py::array_t<float> Do({py::ssize_t(n), py::ssize_t(k)});
+            py::array_t<int64_t> Io({py::ssize_t(n), py::ssize_t(k)});
+            const float* dp = D.data();
+            const idx_t* ip = I.data();
+            float* dop = Do.mutable_data();
+            idx_t* iop = Io.mutable_data();
+            {
+                py::gil_scoped_release release;
+                merge_knn_results(n, k, ns, dp, ip, keep_max, off.empty() ? nullptr : off.data(),
+                                  dop, iop);
+            }
+            return py::make_tuple(Do, Io);
+        },
+        "Dall"_a, "Iall"_a, "keep_max"_a = false, "offsets"_a = py::none(),
+        "FAISS's merge_knn_results: the top-k of nshard result tables Dall / Iall of shape "
+        "(nshard, n, k) (labels -1 = none) as (D, I) of shape (n, k); keep_max for inner "
+        "products. offsets (one per shard): added to that shard's labels. The merge "
+        "IndexShards uses.");
 }
 
 }  // namespace faisslike_py

@@ -171,3 +171,77 @@ def test_faiss_merge_from_agrees(data):
     _, Ir = ref.search(xq, 10)
     _, Io = ours.search(xq, 10)
     np.testing.assert_array_equal(Io, Ir)
+
+
+@pytest.mark.parametrize("desc", ["IVF16,Flat", "IVF16,PQ8x4fs", "IVF16,SQ8"])
+def test_copy_lists_recuts_by_list(data, desc):
+    """Shards re-cut by list (copy_lists_from of each range shard) hold exactly the whole
+    index's lists they own; the sources are unchanged; with them an IndexShards over
+    list-owned shards answers as the whole index."""
+    xb, xq = data
+    empty = trained(desc, xb)
+    whole = copy(empty)
+    whole.add(xb)
+    ranges = []
+    for a, b in [(0, 2500), (2500, 6000)]:
+        s = copy(empty)
+        s.add(xb[a:b])
+        ranges.append((a, s))
+    before = [lists(s) for _, s in ranges]
+    owned = [np.arange(0, 16, 3), np.setdiff1d(np.arange(16), np.arange(0, 16, 3))]
+    cut = []
+    for own in owned:
+        c = copy(empty)
+        for a, s in ranges:
+            c.copy_lists_from(s, own, a)
+        cut.append(c)
+    assert [lists(s) for _, s in ranges] == before
+    for own, c in zip(owned, cut):
+        for l in range(16):
+            expect = lists(whole)[l] if l in own else ([], b"")
+            assert lists(c)[l] == expect
+    assert sum(c.ntotal for c in cut) == whole.ntotal
+    shards = faiss.IndexShards(D, successive_ids=False)
+    for c in cut:
+        c.nprobe = 5
+        shards.add_shard(c)
+    whole.nprobe = 5
+    Is, Iw = shards.search(xq, 10)[1], whole.search(xq, 10)[1]
+    if "fs" in desc:
+        # Fast-scan re-scores its best estimates exactly: each shard re-scores its own best,
+        # so the shards' answer differs, and is as close to the true neighbours.
+        gt = np.argsort(((xq[:, None, :] - xb[None, :, :]) ** 2).sum(-1), axis=1)[:, :10]
+        recall = [np.mean([len(set(a) & set(g)) for a, g in zip(I, gt)]) for I in (Is, Iw)]
+        assert recall[0] >= recall[1] - 0.1, recall
+    else:
+        np.testing.assert_array_equal(Is, Iw)
+    with pytest.raises(ValueError, match="list number"):
+        copy(empty).copy_lists_from(ranges[0][1], [16])
+    other = trained(desc, xb[::-1].copy())  # another training: refused, nothing copied
+    with pytest.raises(ValueError):
+        other.copy_lists_from(ranges[0][1], [0, 1])
+    assert other.ntotal == 0
+
+
+def test_merge_knn_results_as_faiss():
+    rng = np.random.default_rng(1)
+    Dall = np.sort(rng.random((3, 20, 7)).astype("float32"), axis=2)
+    Iall = rng.integers(0, 1000, (3, 20, 7))
+    Iall[1, :, 5:] = -1  # a short shard
+    flat = np.concatenate([np.where(Iall[s] >= 0, Dall[s], np.inf) for s in range(3)], 1)
+    ids = np.concatenate([Iall[s] + 1000 * s for s in range(3)], 1)
+    order = np.argsort(flat, axis=1, kind="stable")[:, :7]
+    D, I = faiss.merge_knn_results(Dall, Iall, offsets=[0, 1000, 2000])
+    np.testing.assert_array_equal(D, np.take_along_axis(flat, order, 1))
+    np.testing.assert_array_equal(I, np.take_along_axis(ids, order, 1))
+    Dm, Im = faiss.merge_knn_results(-Dall[:, :, ::-1], Iall[:, :, ::-1], keep_max=True)
+    assert (np.diff(Dm, axis=1) <= 0).all()
+    try:
+        import faiss as real
+    except ImportError:
+        return
+    Df, If = real.merge_knn_results(Dall, np.where(Iall >= 0, Iall, -1))
+    np.testing.assert_array_equal(D.shape, Df.shape)
+    np.testing.assert_allclose(np.sort(D, 1), np.sort(Df, 1))
+    with pytest.raises(ValueError):
+        faiss.merge_knn_results(Dall[0], Iall[0])

@@ -37,9 +37,9 @@ fi
 # Optional test anchors: the tests that use them skip with a one-line note when they do not
 # install (no network, no wheel for this platform). milvus-lite: the Milvus Lite test; the
 # graph anchors of the harness (benchs/anchors.py): usearch, NGT, rabitqlib (SymphonyQG), SVS,
-# ScaNN.
+# ScaNN. ray: faisslike.distributed and its tests (marked `ray`); pyarrow: its Parquet input.
 for spec in "milvus_lite:milvus-lite" "usearch:usearch" "ngtpy:ngt" "rabitqlib:rabitqlib" \
-            "svs:scalable-vs" "scann:scann"; do
+            "svs:scalable-vs" "scann:scann" "ray:ray" "pyarrow:pyarrow"; do
   m=${spec%%:*}; pkg=${spec#*:}
   if ! "$PYTHON" -c "import $m" 2>/dev/null; then
     echo "[setup] pip install $pkg (optional)"

@@ -256,9 +256,11 @@ def build_sharded(dataset, factory_string, n_shards, out_dir, *, metric=_fl.METR
     global_ids = _accepts_ids(index)
     ray = _connect(address)
     _check_task_cpus(ray, cpus_per_task)
+    t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(n, size=min(n, train_size), replace=False))
     index.train(np.ascontiguousarray(x[rows]))
+    t1 = time.perf_counter()
     os.makedirs(out_dir, exist_ok=True)
     trained_path = os.path.join(out_dir, "trained.index")
     _fl.write_index(index, trained_path)
@@ -272,6 +274,7 @@ def build_sharded(dataset, factory_string, n_shards, out_dir, *, metric=_fl.METR
         refs = [task.remote(trained, source, column, cuts[i], cuts[i + 1], chunk_rows, paths[i],
                             max(1, int(cpus_per_task)), global_ids) for i in range(n_shards)]
         counts = ray.get(refs)
+        t2 = time.perf_counter()
         if merge:
             merged = _fl.read_index(trained_path)
             for i, p in enumerate(paths):
@@ -284,6 +287,7 @@ def build_sharded(dataset, factory_string, n_shards, out_dir, *, metric=_fl.METR
             "trained": trained_path, "merged": merged_path,
             "shards": [{"path": p, "start": cuts[i], "stop": cuts[i + 1], "ntotal": counts[i]}
                        for i, p in enumerate(paths)],
+            "seconds": {"train": t1 - t0, "add": t2 - t1, "merge": time.perf_counter() - t2},
         }
         _write_manifest(out_dir, manifest)
     except BaseException:

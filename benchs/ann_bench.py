@@ -27,11 +27,13 @@ Index configurations (FAISS factory style):
   RaBitQ[<b>], IVF<n>,RaBitQ[fs][<b>][,RFlat]
                        RaBitQ codes of b bits per component (default 1), query bits 4
                        ("fs": the 1-bit stage on the fast-scan kernel, 8-bit tables)
-  HNSW<M>[_efc<E>][_l0M][_sq8t]
+  HNSW<M>[_efc<E>][_l0M][_sq8t][_qg<m>]
                        HNSW graph, efConstruction E (default 40, FAISS's), swept over efSearch;
                        _l0M builds ours with hnswlib's rules (M links per new node at level 0,
                        lists pruned to capacity) instead of FAISS's (2M, 20% prune headroom);
                        _sq8t walks level 0 on 8-bit codes (ours only; exact re-ranking)
+                       _qg<m> walks level 0 as a quantized graph: neighbours' m-sub-quantizer
+                       4-bit PQ codes packed beside each node (ours only; others build HNSW)
 
 Metrics: --metric l2 (default), ip (inner product) or cosine (vectors L2-normalized, then inner
 product). For ip and cosine the ground truth is recomputed in that metric (numpy BLAS, exact).
@@ -134,19 +136,20 @@ class Config:
             self.kind, self.nlist, self.param = "ivfsq", int(m.group(1)), "nprobe"
             self.values = [v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256) if v <= self.nlist]
             return
-        m = re.fullmatch(r"HNSW(\d+)(?:_efc(\d+))?(_l0M)?(_sq8t)?", key)
+        m = re.fullmatch(r"HNSW(\d+)(?:_efc(\d+))?(_l0M)?(_sq8t)?(?:_qg(\d+))?", key)
         if m:
             self.kind, self.M, self.param = "hnsw", int(m.group(1)), "efSearch"
             self.efc = int(m.group(2) or 40)
             self.hnswlib_rules = bool(m.group(3))
             self.sq8_traversal = bool(m.group(4))
+            self.qg = int(m.group(5) or 0)
             self.values = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
             return
         raise BenchError(f"unknown index configuration '{key}' (expected Flat, IVF<n>,Flat, "
                          f"PQ<M>[x<nbits>], IVF<n>,PQ<M>[x<nbits>], PQ<M>x4fs, IVF<n>,PQ<M>x4fs[r][,RFlat], "
                          f"RaBitQ[<b>], IVF<n>,RaBitQ[fs][<b>][,RFlat], "
                          f"SQ8, SQfp16, IVF<n>,SQ8, IVF<n>,SQfp16 "
-                         f"or HNSW<M>[_efc<E>][_l0M][_sq8t])")
+                         f"or HNSW<M>[_efc<E>][_l0M][_sq8t][_qg<m>])")
 
 
 # ------------------------------------------------------------------ adapters
@@ -190,6 +193,8 @@ class FaisslikeAdapter(Adapter):
         if not self.index.is_trained:
             self.index.train(xt)
         self.index.add(xb)
+        if getattr(self.cfg, "qg", 0) and self.lib == "faisslike":
+            self.index.qg_traversal = self.cfg.qg
         if getattr(self.cfg, "k_factor", None):
             self.index.k_factor = self.cfg.k_factor
 
@@ -216,6 +221,10 @@ class FaisslikeAdapter(Adapter):
         # The 8-bit traversal codes are re-encoded on load, not stored: count them as memory.
         if self.cfg.kind == "hnsw" and self.cfg.sq8_traversal and self.lib == "faisslike":
             n += self.index.ntotal * self.index.d
+        # The quantized-graph blocks are rebuilt on load, not stored: count them as memory.
+        if self.cfg.kind == "hnsw" and getattr(self.cfg, "qg", 0) and self.lib == "faisslike":
+            n += self.index.ntotal * ((2 * self.cfg.M + 31) // 32) * 16 * (
+                (self.cfg.qg + 3) // 4 * 4)
         # IVF fast-scan keeps packed copies of its lists beside them (derived, not stored).
         if (self.lib == "faisslike" and self.cfg.kind.startswith("ivf")
                 and ("x4fs" in self.cfg.key or "RaBitQfs" in self.cfg.key)):

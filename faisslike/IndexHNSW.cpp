@@ -9,8 +9,10 @@
 #include "faisslike/Error.h"
 #include "faisslike/IDSelector.h"
 #include "faisslike/IndexPQ.h"
+#include "faisslike/IndexPQFastScan.h"
 #include "faisslike/IndexScalarQuantizer.h"
 #include "faisslike/impl/Heap.h"
+#include "faisslike/impl/PQ4Scan.h"
 #include "faisslike/impl/Parallel.h"
 #include "faisslike/impl/ResultCollector.h"
 #include "kernels/kernel_table.h"
@@ -742,11 +744,12 @@ void IndexHNSWFlat::do_add(idx_t n, const float* x) {
                            kernels::current()});
     ntotal = idx_t(n1);
     if (traversal_sq) encode_traversal(idx_t(n0));  // (adds are exclusive then)
+    if (qg_pq) pack_qg();  // links of older nodes changed too: every row again
     hnsw.publish_entry();  // after ntotal: a search starting from it counts its node
 }
 
 bool IndexHNSWFlat::concurrent_add() const {
-    return !storage.is_mapped() && !hnsw.links0_mapped && !traversal_sq;
+    return !storage.is_mapped() && !hnsw.links0_mapped && !traversal_sq && !qg_pq;
 }
 
 void HNSW::set_efSearch(int ef) {
@@ -764,6 +767,106 @@ void HNSW::set_prune_headroom(float headroom) {
                         "prune_headroom must be in [0, 0.5], got %g", double(headroom));
     prune_headroom = headroom;
 }
+
+namespace {
+
+// The quantized-graph walk of level 0 (IndexHNSWFlat::set_qg_traversal): candidates are
+// ordered by 4-bit PQ estimates; expanding a node scores all its neighbours at once from the
+// codes packed beside it (one pq4_scan call, bounded by the beam's worst estimate) and
+// scores the node itself exactly into the k results. Only accepted nodes enter the results;
+// every node is walked through.
+// The ef best estimates seen, sorted (a linear pool, as NSG / Glass: cheaper than two heaps
+// at these sizes); `cur` is the nearest not yet expanded. Expanded entries have the id's
+// sign bit set.
+struct LinearPool {
+    std::vector<Node> a;
+    size_t n = 0, cap = 0, cur = 0;
+    void reset(size_t ef) {
+        cap = ef;
+        n = cur = 0;
+        if (a.size() < ef + 1) a.resize(ef + 1);
+    }
+    bool full() const { return n >= cap; }
+    float worst() const { return a[n - 1].d; }
+    void insert(float d, int32_t id) {
+        if (n == cap && d >= a[n - 1].d) return;
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+            const size_t mid = (lo + hi) / 2;
+            if (a[mid].d <= d)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        std::memmove(&a[lo + 1], &a[lo], (n - lo) * sizeof(Node));
+        a[lo] = {d, id};
+        if (n < cap) ++n;
+        if (lo < cur) cur = lo;
+    }
+    bool has_next() const { return cur < n; }
+    int32_t pop() {
+        const int32_t id = a[cur].id;
+        a[cur].id |= int32_t(0x80000000u);
+        while (cur < n && a[cur].id < 0) ++cur;
+        return id;
+    }
+    int32_t peek() const { return a[cur].id; }
+};
+
+template <class Links, class Accept>
+void qg_walk(const IndexHNSWFlat& idx, const GraphView& g, const float* q, int64_t ep, float dep,
+             int ef, SearchScratch& s, const Links& links, const Accept& accept, size_t k,
+             float* hv, idx_t* hi) {
+    const kernels::KernelTable& K = g.K;
+    thread_local pq4scan::QueryTable t;
+    thread_local LinearPool pool;
+    t.compute(*idx.qg_pq, idx.qg_M4, idx.metric_type, q);
+    const float inv = 1.0f / t.scale;
+    const uint8_t* lut = t.q.data();
+    const size_t bb = pq4::block_bytes(idx.qg_M4), nbl = idx.qg_nblocks;
+    const uint8_t* blocks = idx.qg_blocks.data();
+    VisitedTable& vis = s.vis;
+    std::vector<int32_t>& nb = s.nbuf;
+    vis.prepare(std::min(g.h.levels.size(), size_t(std::min<int64_t>(g.limit, INT32_MAX))));
+    pool.reset(size_t(ef));
+    vis.visit(size_t(ep));
+    pool.insert(dep, int32_t(ep));
+    alignas(64) uint16_t out[64 * 2];
+    uint32_t masks[2];
+    bool first = true;
+    while (pool.has_next()) {
+        const int32_t c = pool.pop();
+        if (pool.has_next()) {  // the next expansion's misses, while this one runs
+            const int32_t nx = pool.peek();
+            __builtin_prefetch(g.h.links0_data() + size_t(nx) * size_t(2 * g.h.M + 1));
+            prefetch_lines(blocks + size_t(nx) * nbl * bb, nbl * bb, 64);
+            prefetch_lines(g.vec_ptr(nx), g.vec_bytes(), 64);
+        }
+        if (accept(c)) heap_push_if_better<HeapC>(k, hv, hi, first ? dep : g.dist(q, c), c);
+        first = false;
+        int cnt;
+        const int32_t* l = links(c, 0, nb, cnt);
+        if (cnt <= 0) continue;
+        const float lf = pool.full() ? std::floor((pool.worst() - t.bias) * t.scale) : 65535.0f;
+        if (lf < 0) continue;
+        const uint16_t lim = uint16_t(std::min(lf, 65535.0f));
+        const size_t nblk = std::min(nbl, size_t(cnt + 31) / 32);
+        K.pq4_scan(blocks + size_t(c) * nbl * bb, nblk, idx.qg_M4, &lut, 1, &lim, out, masks);
+        for (size_t b = 0; b < nblk; ++b) {
+            uint32_t m = masks[b];
+            while (m) {
+                const int j = int(b * 32) + __builtin_ctz(m);
+                m &= m - 1;
+                if (j >= cnt) break;
+                const int32_t v = load_link(l + j);
+                if (v >= g.limit || vis.visit(size_t(v))) continue;
+                pool.insert(float(out[j]) * inv + t.bias, v);
+            }
+        }
+    }
+}
+
+}  // namespace
 
 void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
                               const SearchParameters* params) const {
@@ -790,6 +893,16 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
                     for (int lev = g.top; lev > 0; --lev) g.greedy(q, lev, ep, dep, s.nbuf, links);
                     // Level 0 on 8-bit codes when enabled (4x fewer bytes per distance), then
                     // exact distances for the ef results.
+                    if (qg_pq) {
+                        qg_walk(
+                            *this, g, q, ep, dep, ef, s, links,
+                            [&](int32_t v) {
+                                return !deleted_now(v) && (!sel || sel->is_member(v));
+                            },
+                            size_t(k), hv, hi);
+                        finalize_results(size_t(k), hv, hi, ip, 0.0f);
+                        return;
+                    }
                     GraphView g0 = g;
                     if (traversal_sq) {
                         traversal_sq->set_query(q, ip, s.qt);
@@ -890,6 +1003,61 @@ void IndexHNSWFlat::encode_traversal(idx_t from) {
                                 size_t(ntotal - from));
 }
 
+void IndexHNSWFlat::set_qg_traversal(int pq_M) {
+    FAISSLIKE_CHECK_ARG(pq_M >= 0 && pq_M <= 256 && (pq_M == 0 || d % pq_M == 0),
+                        "qg_traversal: pq_M must divide d=%d and be in [1, 256] (0: off), got %d",
+                        d, pq_M);
+    set_qg_traversal(pq_M ? std::make_unique<ProductQuantizer>(size_t(d), size_t(pq_M), 4)
+                          : nullptr);
+}
+
+void IndexHNSWFlat::set_qg_traversal(std::unique_ptr<ProductQuantizer> pq) {
+    FAISSLIKE_THROW_IF_NOT_MSG(!pq || (pq->nbits == 4 && pq->d == size_t(d) && pq->M <= 256),
+                               "the quantized-graph PQ must be 4-bit with the index's d");
+    FAISSLIKE_CHECK_ARG(!pq || 2 * hnsw.M <= 64,
+                        "qg_traversal: level-0 rows of 2M=%d links; at most 64", 2 * hnsw.M);
+    decltype(qg_blocks)().swap(qg_blocks);
+    qg_pq = std::move(pq);
+    if (!qg_pq) return;
+    qg_M4 = pq4::padded_M(qg_pq->M);
+    qg_nblocks = size_t(2 * hnsw.M + 31) / 32;
+    if (ntotal > 0) pack_qg();
+}
+
+void IndexHNSWFlat::pack_qg() {
+    ProductQuantizer& pq = *qg_pq;
+    const size_t n = size_t(ntotal), dd = size_t(d);
+    const float* xb = storage.get_xb();
+    if (!pq.is_trained()) {
+        // A strided sample: the first vectors may all come from one region.
+        const size_t ns = std::min<size_t>(n, 65536), step = n / ns;
+        std::vector<float> sample(ns * dd);
+        for (size_t i = 0; i < ns; ++i)
+            std::memcpy(sample.data() + i * dd, xb + i * step * dd, dd * sizeof(float));
+        pq.train(idx_t(ns), sample.data());
+    }
+    std::vector<uint8_t> codes(n * pq.code_size);
+    pq.compute_codes(xb, codes.data(), n);
+    const size_t bb = pq4::block_bytes(qg_M4), per_node = qg_nblocks * bb;
+    qg_blocks.resize(n * per_node);
+    uint8_t* out = qg_blocks.data();
+    parallel_for(idx_t(n), [&](idx_t v) {
+        uint8_t* dst = out + size_t(v) * per_node;
+        std::memset(dst, 0, per_node);
+        const int32_t* row = hnsw.row(v, 0);
+        const int cnt = row[0];
+        for (int j = 0; j < cnt; ++j) {
+            const uint8_t* code = codes.data() + size_t(row[1 + j]) * pq.code_size;
+            uint8_t* blk = dst + size_t(j / 32) * bb;
+            const int jj = j % 32;
+            for (size_t m = 0; m < pq.M; ++m) {
+                const uint8_t c = uint8_t(pq4::nibble(code, m));
+                blk[m * 16 + size_t(jj & 15)] |= (jj & 16) ? uint8_t(c << 4) : c;
+            }
+        }
+    });
+}
+
 bool IndexHNSWFlat::is_deleted(idx_t label) const {
     return DeletedFlags(*this)(label);
 }
@@ -924,12 +1092,14 @@ size_t IndexHNSWFlat::do_compact() {
 
 void IndexHNSWFlat::do_reset() {
     const bool traversal = sq8_traversal();
+    const int qg = qg_pq ? int(qg_pq->M) : 0;
     deleted.clear();
     ndeleted = 0;
     hnsw.clear_graph();  // the parameters stay
     storage.reset();
     ntotal = 0;
     set_sq8_traversal(traversal);  // codes and ranges go, the option stays
+    set_qg_traversal(qg);
 }
 
 void IndexHNSWFlat::do_reconstruct(idx_t key, float* recons) const {

@@ -11,6 +11,7 @@
 #include "faisslike/IndexBinaryFlat.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexFlatCodes.h"
+#include "faisslike/ProductQuantizer.h"
 #include "faisslike/ScalarQuantizer.h"
 #include "faisslike/impl/LargeAlloc.h"
 #include "faisslike/impl/LiveArray.h"
@@ -141,6 +142,14 @@ struct IndexHNSWFlat : Index {
     // exact distances, so returned distances stay exact. Costs d bytes per vector.
     std::unique_ptr<ScalarQuantizer> traversal_sq;
     LargeVector<uint8_t> traversal_codes;
+    // Optional quantized-graph walk of level 0 (issue 19's first piece): each node keeps the
+    // 4-bit PQ codes of its level-0 neighbours packed beside it (fast-scan blocks of 32), so
+    // expanding a node scores all its neighbours with one sequential read and one kernel
+    // call; only the nodes expanded are scored exactly (the results). Costs
+    // ceil(2M / 32) x 16 x M4 bytes per node.
+    std::unique_ptr<ProductQuantizer> qg_pq;
+    size_t qg_M4 = 0, qg_nblocks = 0;  // padded sub-quantizers; blocks per node
+    LargeVector<uint8_t> qg_blocks;
 
     // M >= 2. efConstruction 40 and efSearch 16 by default, like FAISS.
     explicit IndexHNSWFlat(idx_t d, int M = 32, MetricType metric = METRIC_L2);
@@ -157,6 +166,12 @@ struct IndexHNSWFlat : Index {
     // Same with a given 8-bit quantizer (trained or not): what the reader uses.
     void set_sq8_traversal(std::unique_ptr<ScalarQuantizer> sq);
     bool sq8_traversal() const { return traversal_sq != nullptr; }
+    // Turns the quantized-graph walk on with a PQ of pq_M 4-bit sub-quantizers (trained on up
+    // to 65536 of the stored vectors; pq_M divides d, at most 256), or off (pq_M = 0).
+    void set_qg_traversal(int pq_M);
+    // Same with a given 4-bit PQ (trained or not): what the reader uses.
+    void set_qg_traversal(std::unique_ptr<ProductQuantizer> pq);
+    bool qg_traversal() const { return qg_pq != nullptr; }
     // Inserts run beside searches (readers see the graph before or after each link change and
     // only nodes counted in ntotal when they started), except over a memory-mapped file,
     // with nodes marked deleted, or with the 8-bit traversal on.
@@ -177,6 +192,7 @@ struct IndexHNSWFlat : Index {
 
    private:
     void encode_traversal(idx_t from);
+    void pack_qg();
 };
 
 // HNSW over the codes of a flat-codes storage (FAISS's IndexHNSWSQ / IndexHNSWPQ): the graph

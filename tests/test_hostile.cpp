@@ -246,6 +246,13 @@ std::vector<Source> sources() {
         out.push_back({successive ? "Shards(Flat)" : "Shards(IDMap2)", serialize_index(&sh)});
     }
     {
+        // The quantized-graph walk: its PQ in the record, the packed blocks rebuilt on load.
+        IndexHNSWFlat h(int(d), 8);
+        h.add(idx_t(n), x.data());
+        h.set_qg_traversal(4);
+        out.push_back({"HNSW8 (qg)", serialize_index(&h)});
+    }
+    {
         // OPQ trains on >= 256 vectors: a short run on the data repeated.
         auto opq = index_factory(int(d), "OPQ4,IVF8,PQ4x4fsr");
         static_cast<OPQMatrix*>(static_cast<IndexPreTransform*>(opq.get())->chain[0].get())->niter =

@@ -101,9 +101,11 @@ void write_hnsw(IOWriter* b, const Index& index) {
     put<float>(b, h.prune_headroom);
     put<uint64_t>(b, hn->ndeleted ? hn->deleted.size() : 0);
     if (hn->ndeleted) b->write(hn->deleted.data(), hn->deleted.size());
-    // The traversal quantizer's ranges (the codes are rebuilt from them on load).
-    put<uint8_t>(b, hn->sq8_traversal() ? 1 : 0);
+    // The traversal quantizers (codes and packed blocks are rebuilt from them on load): bit 0
+    // the 8-bit one's ranges, bit 1 the quantized graph's PQ (older readers refuse bit 1).
+    put<uint8_t>(b, uint8_t((hn->sq8_traversal() ? 1 : 0) | (hn->qg_traversal() ? 2 : 0)));
     if (hn->sq8_traversal()) write_sq(b, *hn->traversal_sq);
+    if (hn->qg_traversal()) write_pq(b, *hn->qg_pq);
     write_index_record(b, &hn->storage);
 }
 
@@ -116,6 +118,7 @@ std::unique_ptr<Index> read_hnsw_body(SectionReader& s, int depth, bool v2) {
     read_graph_body(s, head, g, h.ntotal);
     const uint64_t n = uint64_t(h.ntotal);
     std::unique_ptr<ScalarQuantizer> traversal;
+    std::unique_ptr<ProductQuantizer> qg;
     if (v2) {
         const uint8_t sel2m = s.get<uint8_t>("level0_select_2M");
         const float hr = s.get<float>("prune_headroom");
@@ -133,12 +136,21 @@ std::unique_ptr<Index> read_hnsw_body(SectionReader& s, int depth, bool v2) {
             }
             if (idx->ndeleted == 0) idx->deleted.clear();
         }
-        const uint8_t tr = s.get<uint8_t>("sq8_traversal");
-        if (tr > 1) s.fail(format_string("invalid sq8_traversal byte %u", unsigned(tr)));
-        if (tr) {
+        const uint8_t tr = s.get<uint8_t>("traversal");
+        if (tr > 3) s.fail(format_string("invalid traversal byte %u", unsigned(tr)));
+        if (tr & 1) {
             traversal = std::make_unique<ScalarQuantizer>(read_sq(s, h.d, h.ntotal > 0));
             if (traversal->qtype != ScalarQuantizer::QT_8bit)
                 s.fail("the traversal quantizer must be 8-bit");
+        }
+        if (tr & 2) {
+            uint64_t M, nbits;
+            read_pq_params(s, h.d, M, nbits);
+            if (nbits != 4 || M > 256 || 2 * head.M > 64)
+                s.fail(format_string("invalid quantized-graph PQ (M=%llu, nbits=%llu, 2M=%d)",
+                                     (unsigned long long)M, (unsigned long long)nbits, 2 * head.M));
+            qg = std::make_unique<ProductQuantizer>(size_t(h.d), size_t(M), 4);
+            read_pq_centroids(s, *qg, h.ntotal > 0);
         }
     } else {
         g.level0_select_2M = false;  // v1 files were built with hnswlib's rules
@@ -157,6 +169,7 @@ std::unique_ptr<Index> read_hnsw_body(SectionReader& s, int depth, bool v2) {
     idx->storage.ntotal = h.ntotal;
     idx->ntotal = h.ntotal;
     if (traversal) idx->set_sq8_traversal(std::move(traversal));
+    if (qg) idx->set_qg_traversal(std::move(qg));
     return idx;
 }
 }  // namespace

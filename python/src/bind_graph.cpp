@@ -71,6 +71,16 @@ the vectors (normalize_L2): HNSW recall is poor on unnormalized inner-product da
             "Walk level 0 on an 8-bit copy of the vectors (d bytes each; 1.3-1.5x faster\n"
             "searches on memory-bound graphs), then re-rank exactly: distances stay exact.\n"
             "Default False. Stored in the file (the codes are rebuilt on load).")
+        .def_property(
+            "qg_traversal",
+            [](const IndexHNSWFlat& self) { return self.qg_pq ? int(self.qg_pq->M) : 0; },
+            [](IndexHNSWFlat& self, int pq_M) {
+                py::gil_scoped_release release;
+                self.set_qg_traversal(pq_M);
+            },
+            "Quantized-graph walk of level 0 with a PQ of this many 4-bit sub-quantizers (0:\n"
+            "off): neighbours scored from codes packed beside each node, expanded nodes scored\n"
+            "exactly. Default 0. Stored in the file (the PQ; the blocks are rebuilt on load).")
         .def_property_readonly(
             "ndeleted", [](const IndexHNSWFlat& i) { return idx_t(i.ndeleted); },
             "Nodes marked deleted by remove_ids (still counted in ntotal).")

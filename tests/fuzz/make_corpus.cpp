@@ -65,10 +65,12 @@ int main(int argc, char** argv) {
             auto idx = index_factory(d, desc, m);
             if (!idx->is_trained) idx->train(n, x.data());
             faisslike_test::add_per_factory(*idx, desc, n, x.data(), ids.data());
-            if (std::string(desc) == "HNSW4") {  // with deleted nodes and 8-bit traversal
+            if (std::string(desc) ==
+                "HNSW4") {  // with deleted nodes, 8-bit and quantized-graph traversal
                 IDSelectorRange sel(0, 5);
                 idx->remove_ids(sel);
                 static_cast<IndexHNSWFlat*>(idx.get())->set_sq8_traversal(true);
+                static_cast<IndexHNSWFlat*>(idx.get())->set_qg_traversal(4);
             }
             std::string name = desc;
             for (char& c : name)

@@ -66,3 +66,56 @@ def test_hnsw_sq8_traversal(rng, tmp_path):
     back = faiss.read_index(tmp_path / "h.index")
     assert back.sq8_traversal
     np.testing.assert_array_equal(back.search(xq, 10, params=faiss.SearchParametersHNSW(efSearch=64))[1], I)
+
+
+@pytest.mark.parametrize("metric", [faiss.METRIC_L2, faiss.METRIC_INNER_PRODUCT])
+def test_hnsw_qg_traversal(rng, tmp_path, metric):
+    """The quantized-graph walk: recall >= 0.95 on clustered data at a moderate efSearch,
+    exact distances, selectors and removals respected, adds after enabling it, the setting
+    and its PQ kept in files (and memory-mapped ones); bad settings are ValueErrors."""
+    xb, xq = clustered(rng, 20000, 32, nq=100, ncent=50, scale=2.0)
+    if metric == faiss.METRIC_INNER_PRODUCT:
+        xb /= np.linalg.norm(xb, axis=1, keepdims=True)
+        xq /= np.linalg.norm(xq, axis=1, keepdims=True)
+    index = faiss.IndexHNSWFlat(32, 16, metric)
+    index.hnsw.efConstruction = 100
+    index.add(xb[:15000])
+    # One component per sub-quantizer: at d = 32, 2-component ones lose recall (0.85 at
+    # efSearch 64 here, against 0.999 walking floats); at d = 128 two components are enough.
+    index.qg_traversal = 32
+    assert index.qg_traversal == 32
+    index.add(xb[15000:])  # the packed neighbour codes follow the changed links
+    ip = metric == faiss.METRIC_INNER_PRODUCT
+    gt = brute_force(xq, xb, 10, ip)[1]
+    ps = faiss.SearchParametersHNSW(efSearch=96)
+    D, I = index.search(xq, 10, params=ps)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(I, gt)])
+    assert recall >= 0.95, recall
+    if metric == faiss.METRIC_L2:
+        exact = ((xq[:, None, :] - xb[I]) ** 2).sum(-1)
+    else:
+        exact = (xq[:, None, :] * xb[I]).sum(-1)
+    np.testing.assert_allclose(D, exact, rtol=1e-4, atol=1e-4)
+    # Selectors and removals: never returned, the rest still found.
+    keep = np.arange(0, 20000, 3)
+    Ds, Is = index.search(xq, 10, params=faiss.SearchParametersHNSW(
+        efSearch=96, sel=faiss.IDSelectorBatch(keep)))
+    assert np.isin(Is[Is >= 0], keep).all()
+    gts = keep[brute_force(xq, xb[keep], 10, ip)[1]]
+    assert np.mean([len(set(a) & set(b)) / 10 for a, b in zip(Is, gts)]) >= 0.9
+    index.remove_ids(faiss.IDSelectorRange(0, 5000))
+    Ir = index.search(xq, 10, params=ps)[1]
+    assert (Ir[Ir >= 0] >= 5000).all()
+    # Round trip: the PQ travels, the blocks are rebuilt: the same results.
+    faiss.write_index(index, tmp_path / "qg.index")
+    for flags in (0, faiss.IO_FLAG_MMAP):
+        back = faiss.read_index(tmp_path / "qg.index", flags)
+        assert back.qg_traversal == 32
+        np.testing.assert_array_equal(back.search(xq, 10, params=ps)[1], Ir)
+    index.qg_traversal = 0  # off: the float walk again
+    assert index.qg_traversal == 0
+    for bad in (5, 300, -1):
+        with pytest.raises(ValueError):
+            index.qg_traversal = bad
+    with pytest.raises(ValueError, match="2M"):
+        faiss.IndexHNSWFlat(32, 48).qg_traversal = 16

@@ -988,6 +988,11 @@ void IndexHNSWFlat::set_sq8_traversal(bool on) {
 void IndexHNSWFlat::set_sq8_traversal(std::unique_ptr<ScalarQuantizer> sq) {
     FAISSLIKE_THROW_IF_NOT_MSG(!sq || (sq->qtype == ScalarQuantizer::QT_8bit && sq->d == size_t(d)),
                                "the traversal quantizer must be 8-bit with the index's d");
+    IndexWriteScope w(*this);  // searches read the codes: none runs while they change
+    install_sq8(std::move(sq));
+}
+
+void IndexHNSWFlat::install_sq8(std::unique_ptr<ScalarQuantizer> sq) {
     decltype(traversal_codes)().swap(traversal_codes);
     traversal_sq = std::move(sq);
     if (traversal_sq && ntotal > 0) encode_traversal(0);
@@ -1016,6 +1021,11 @@ void IndexHNSWFlat::set_qg_traversal(std::unique_ptr<ProductQuantizer> pq) {
                                "the quantized-graph PQ must be 4-bit with the index's d");
     FAISSLIKE_CHECK_ARG(!pq || 2 * hnsw.M <= 64,
                         "qg_traversal: level-0 rows of 2M=%d links; at most 64", 2 * hnsw.M);
+    IndexWriteScope w(*this);  // searches read the blocks: none runs while they change
+    install_qg(std::move(pq));
+}
+
+void IndexHNSWFlat::install_qg(std::unique_ptr<ProductQuantizer> pq) {
     decltype(qg_blocks)().swap(qg_blocks);
     qg_pq = std::move(pq);
     if (!qg_pq) return;
@@ -1098,8 +1108,10 @@ void IndexHNSWFlat::do_reset() {
     hnsw.clear_graph();  // the parameters stay
     storage.reset();
     ntotal = 0;
-    set_sq8_traversal(traversal);  // codes and ranges go, the option stays
-    set_qg_traversal(qg);
+    // Codes, ranges and codebooks go, the options stay (inside reset's write scope).
+    install_sq8(traversal ? std::make_unique<ScalarQuantizer>(size_t(d), ScalarQuantizer::QT_8bit)
+                          : nullptr);
+    install_qg(qg ? std::make_unique<ProductQuantizer>(size_t(d), size_t(qg), 4) : nullptr);
 }
 
 void IndexHNSWFlat::do_reconstruct(idx_t key, float* recons) const {

@@ -193,6 +193,9 @@ struct IndexHNSWFlat : Index {
    private:
     void encode_traversal(idx_t from);
     void pack_qg();
+    // The setters' work, inside a write scope the caller holds (reset) or needs none (read).
+    void install_sq8(std::unique_ptr<ScalarQuantizer> sq);
+    void install_qg(std::unique_ptr<ProductQuantizer> pq);
 };
 
 // HNSW over the codes of a flat-codes storage (FAISS's IndexHNSWSQ / IndexHNSWPQ): the graph

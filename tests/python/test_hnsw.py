@@ -119,3 +119,34 @@ def test_hnsw_qg_traversal(rng, tmp_path, metric):
             index.qg_traversal = bad
     with pytest.raises(ValueError, match="2M"):
         faiss.IndexHNSWFlat(32, 48).qg_traversal = 16
+
+
+def test_traversal_settings_change_beside_searches(rng):
+    """Turning the 8-bit or quantized-graph walk on and off while other threads search: the
+    setters wait for the searches under way (their codes are freed and rebuilt), so every
+    search completes with valid results."""
+    import threading
+
+    xb, xq = clustered(rng, 4000, 16, nq=20, ncent=20, scale=3.0)
+    index = faiss.IndexHNSWFlat(16, 8)
+    index.add(xb)
+    stop = threading.Event()
+    results = []
+
+    def searcher():
+        while not stop.is_set():
+            D, I = index.search(xq, 5, params=faiss.SearchParametersHNSW(efSearch=32))
+            results.append(bool(((I >= 0) & (I < 4000)).all() and np.isfinite(D).all()))
+
+    threads = [threading.Thread(target=searcher) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for i in range(100):
+            index.qg_traversal = 8 if i % 2 == 0 else 0
+            index.sq8_traversal = i % 3 == 0
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert results and all(results)

@@ -847,7 +847,8 @@ void qg_walk(const IndexHNSWFlat& idx, const GraphView& g, const float* q, int64
         int cnt;
         const int32_t* l = links(c, 0, nb, cnt);
         if (cnt <= 0) continue;
-        const float lf = pool.full() ? std::floor((pool.worst() - t.bias) * t.scale) : 65535.0f;
+        float lf = pool.full() ? std::floor((pool.worst() - t.bias) * t.scale) : 65535.0f;
+        if (!(lf < 65535.0f)) lf = 65535.0f;  // NaN (degenerate tables, hostile files): no bound
         if (lf < 0) continue;
         const uint16_t lim = uint16_t(std::min(lf, 65535.0f));
         const size_t nblk = std::min(nbl, size_t(cnt + 31) / 32);

@@ -73,7 +73,7 @@ struct Candidates {
     int kernel_lim(float scale, float bias) const {
         if (!bounded()) return 65535;
         const float l = std::floor((limit() - bias) * scale);
-        return l < 0 ? -1 : l >= 65535 ? 65535 : int(l);
+        return l < 0 ? -1 : !(l < 65535) ? 65535 : int(l);  // NaN: no bound
     }
     void push(float v, int64_t key) {
         const Item it{v, key};

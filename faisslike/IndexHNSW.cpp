@@ -784,7 +784,6 @@ struct LinearPool {
     void reset(size_t ef) {
         cap = ef;
         n = cur = 0;
-        if (a.size() < ef + 1) a.resize(ef + 1);
     }
     bool full() const { return n >= cap; }
     float worst() const { return a[n - 1].d; }
@@ -798,6 +797,9 @@ struct LinearPool {
             else
                 hi = mid;
         }
+        // Grown as entries come, not to ef up front: efSearch may be huge (a file's
+        // setting) while the walk only ever holds what it visits.
+        if (a.size() < n + 1) a.resize(std::min(cap + 1, std::max<size_t>(64, 2 * a.size())));
         std::memmove(&a[lo + 1], &a[lo], (n - lo) * sizeof(Node));
         a[lo] = {d, id};
         if (n < cap) ++n;

@@ -770,11 +770,6 @@ void HNSW::set_prune_headroom(float headroom) {
 
 namespace {
 
-// The quantized-graph walk of level 0 (IndexHNSWFlat::set_qg_traversal): candidates are
-// ordered by 4-bit PQ estimates; expanding a node scores all its neighbours at once from the
-// codes packed beside it (one pq4_scan call, bounded by the beam's worst estimate) and
-// scores the node itself exactly into the k results. Only accepted nodes enter the results;
-// every node is walked through.
 // The ef best estimates seen, sorted (a linear pool, as NSG / Glass: cheaper than two heaps
 // at these sizes); `cur` is the nearest not yet expanded. Expanded entries have the id's
 // sign bit set.
@@ -815,6 +810,11 @@ struct LinearPool {
     int32_t peek() const { return a[cur].id; }
 };
 
+// The quantized-graph walk of level 0 (IndexHNSWFlat::set_qg_traversal): candidates are
+// ordered by 4-bit PQ estimates; expanding a node scores all its neighbours at once from the
+// codes packed beside it (one pq4_scan call, bounded by the pool's worst estimate) and
+// scores the node itself exactly into the k results. Only accepted nodes enter the results;
+// every node is walked through.
 template <class Links, class Accept>
 void qg_walk(const IndexHNSWFlat& idx, const GraphView& g, const float* q, int64_t ep, float dep,
              int ef, SearchScratch& s, const Links& links, const Accept& accept, size_t k,
@@ -849,10 +849,9 @@ void qg_walk(const IndexHNSWFlat& idx, const GraphView& g, const float* q, int64
         int cnt;
         const int32_t* l = links(c, 0, nb, cnt);
         if (cnt <= 0) continue;
-        float lf = pool.full() ? std::floor((pool.worst() - t.bias) * t.scale) : 65535.0f;
-        if (!(lf < 65535.0f)) lf = 65535.0f;  // NaN (degenerate tables, hostile files): no bound
-        if (lf < 0) continue;
-        const uint16_t lim = uint16_t(std::min(lf, 65535.0f));
+        const int l32 = pool.full() ? pq4scan::kernel_limit(pool.worst(), t.scale, t.bias) : 65535;
+        if (l32 < 0) continue;
+        const uint16_t lim = uint16_t(l32);
         const size_t nblk = std::min(nbl, size_t(cnt + 31) / 32);
         K.pq4_scan(blocks + size_t(c) * nbl * bb, nblk, idx.qg_M4, &lut, 1, &lim, out, masks);
         for (size_t b = 0; b < nblk; ++b) {
@@ -894,8 +893,6 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
                     float dep = g.dist(q, ep);
                     SearchScratch& s = thread_scratch();
                     for (int lev = g.top; lev > 0; --lev) g.greedy(q, lev, ep, dep, s.nbuf, links);
-                    // Level 0 on 8-bit codes when enabled (4x fewer bytes per distance), then
-                    // exact distances for the ef results.
                     if (qg_pq) {
                         qg_walk(
                             *this, g, q, ep, dep, ef, s, links,
@@ -906,6 +903,8 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
                         finalize_results(size_t(k), hv, hi, ip, 0.0f);
                         return;
                     }
+                    // Level 0 on 8-bit codes when enabled (4x fewer bytes per distance), then
+                    // exact distances for the ef results.
                     GraphView g0 = g;
                     if (traversal_sq) {
                         traversal_sq->set_query(q, ip, s.qt);
@@ -1051,23 +1050,23 @@ void IndexHNSWFlat::pack_qg() {
     }
     std::vector<uint8_t> codes(n * pq.code_size);
     pq.compute_codes(xb, codes.data(), n);
-    const size_t bb = pq4::block_bytes(qg_M4), per_node = qg_nblocks * bb;
+    const size_t per_node = qg_nblocks * pq4::block_bytes(qg_M4);
     qg_blocks.resize(n * per_node);
     uint8_t* out = qg_blocks.data();
     parallel_for(idx_t(n), [&](idx_t v) {
-        uint8_t* dst = out + size_t(v) * per_node;
-        std::memset(dst, 0, per_node);
+        // The neighbours' codes in link order, packed by the fast-scan layout's own packer.
+        thread_local std::vector<uint8_t> gathered, packed;
         const int32_t* row = hnsw.row(v, 0);
-        const int cnt = row[0];
-        for (int j = 0; j < cnt; ++j) {
-            const uint8_t* code = codes.data() + size_t(row[1 + j]) * pq.code_size;
-            uint8_t* blk = dst + size_t(j / 32) * bb;
-            const int jj = j % 32;
-            for (size_t m = 0; m < pq.M; ++m) {
-                const uint8_t c = uint8_t(pq4::nibble(code, m));
-                blk[m * 16 + size_t(jj & 15)] |= (jj & 16) ? uint8_t(c << 4) : c;
-            }
-        }
+        const size_t cnt = size_t(row[0]);
+        gathered.resize(cnt * pq.code_size);
+        for (size_t j = 0; j < cnt; ++j)
+            std::memcpy(gathered.data() + j * pq.code_size,
+                        codes.data() + size_t(row[1 + j]) * pq.code_size, pq.code_size);
+        packed.clear();
+        pq4::pack(pq, gathered.data(), 0, cnt, packed);
+        uint8_t* dst = out + size_t(v) * per_node;
+        std::memcpy(dst, packed.data(), packed.size());
+        std::memset(dst + packed.size(), 0, per_node - packed.size());
     });
 }
 

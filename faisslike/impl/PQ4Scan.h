@@ -42,6 +42,14 @@ struct QueryTable {
     }
 };
 
+// The kernel's limit for sums of a table with this scale and bias when only distances below
+// `bound` are wanted: every sum that could qualify is <= it; -1 when none can, 65535 when
+// all can (an infinite bound, or a NaN from degenerate tables such as a hostile file's).
+inline int kernel_limit(float bound, float scale, float bias) {
+    const float l = std::floor((bound - bias) * scale);
+    return l < 0 ? -1 : !(l < 65535) ? 65535 : int(l);
+}
+
 // The k best (smallest estimated distance, then smallest key) seen so far: a max-heap. An
 // estimate is a kernel sum mapped back through its table's scale and bias, so sums from
 // tables quantized differently (one per IVF list) compare directly.
@@ -71,9 +79,7 @@ struct Candidates {
     // The kernel's limit for sums of a table with this scale and bias: every sum that could
     // enter is <= it (it may let a few more through); -1 when none can.
     int kernel_lim(float scale, float bias) const {
-        if (!bounded()) return 65535;
-        const float l = std::floor((limit() - bias) * scale);
-        return l < 0 ? -1 : !(l < 65535) ? 65535 : int(l);  // NaN: no bound
+        return bounded() ? kernel_limit(limit(), scale, bias) : 65535;
     }
     void push(float v, int64_t key) {
         const Item it{v, key};

@@ -729,7 +729,8 @@ class ShardedIndex:
         deadline = self._deadline()
         replies = [self._call(shard, "mutate", self._seq, op, args, replica=r, deadline=deadline)
                    for r in range(len(self._actors[shard]))]
-        self._ntotal[shard] = replies[0] if op != "remove_ids" else self._ntotal[shard]
+        if op != "remove_ids":  # the others reply with the shard's new ntotal
+            self._ntotal[shard] = replies[0]
         return replies[0]
 
     def _offsets(self):
@@ -753,11 +754,7 @@ class ShardedIndex:
         (D, I, missing): shards that did not answer within the timeout are left out."""
         x = self._queries(x, self.d)
         self._check_k(k)
-        if params is not None and not isinstance(params, _fl.SearchParameters):
-            raise TypeError("params must be a faisslike.SearchParameters object")
-        if self.layout == "list" or self.nprobe is not None:
-            params = self._with_nprobe(params)
-        wire = _params_to_wire(params)
+        params, wire = self._call_params(params)
         n = x.shape[0]
         keep_max = self.metric_type == _fl.METRIC_INNER_PRODUCT
         if self.layout == "list":
@@ -778,6 +775,15 @@ class ShardedIndex:
         offsets = self._offsets() if (self.successive_ids and self.layout == "range") else None
         D, I = _fl.merge_knn_results(Dall, Iall, keep_max, offsets)
         return (D, I, sorted(missing)) if partial else (D, I)
+
+    def _call_params(self, params):
+        """A call's parameters (with self.nprobe where it applies) and their wire form
+        (TypeError for anything but SearchParameters)."""
+        if params is not None and not isinstance(params, _fl.SearchParameters):
+            raise TypeError("params must be a faisslike.SearchParameters object")
+        if self.layout == "list" or self.nprobe is not None:
+            params = self._with_nprobe(params)
+        return params, _params_to_wire(params)
 
     def _with_nprobe(self, params):
         """params carrying self.nprobe when set and the call names none (IVF shards)."""
@@ -812,11 +818,7 @@ class ShardedIndex:
         """(lims, D, I) as one index over all shards (every shard asked: in the list layout
         a shard's own probe finds exactly its lists' part)."""
         x = self._queries(x, self.d)
-        if params is not None and not isinstance(params, _fl.SearchParameters):
-            raise TypeError("params must be a faisslike.SearchParameters object")
-        if self.layout == "list" or self.nprobe is not None:
-            params = self._with_nprobe(params)
-        wire = _params_to_wire(params)
+        _, wire = self._call_params(params)
         offs = self._offsets()
         shifted = self.successive_ids and self.layout == "range"
         calls = {s: ("range_search", (x, float(radius), wire, int(offs[s]) if shifted else 0))

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -259,6 +260,12 @@ def test_killed_shards_restart_from_file_and_log(local_ray, data, tmp_path):
         np.testing.assert_array_equal(si.search(xq, 10, params=ps)[1], expect)
         import ray as _ray
         _ray.kill(si._actors[1][0], no_restart=True)  # gone for good: an error at once
+        # ray.kill is asynchronous (a search sent at once may still be answered): wait for
+        # Ray to report the actor dead, the state the library checks.
+        t_end = time.monotonic() + 120
+        while not distributed._dead_for_good(si._actors[1][0]):
+            assert time.monotonic() < t_end, "Ray never reported the killed actor dead"
+            time.sleep(0.05)
         with pytest.raises(distributed.ShardUnavailableError, match="shard 1"):
             si.search(xq, 10, params=ps)
         assert si.search(xq, 10, params=ps, partial=True)[2] == [1]

@@ -145,10 +145,13 @@ inline void store_count(int32_t* p, int32_t v) {
     __atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
-// Asks for the cache lines of [p + from, p + bytes).
+// Asks for the cache lines of [p + from, p + bytes), into L1 (Locality 3) or only as far as
+// L2 (2): a prefetch into L1 waits for a free L1 miss buffer, so asking for many lines ahead
+// of time (a quantized-graph record) stalls the walk; into L2 it does not.
+template <int Locality = 3>
 inline void prefetch_lines(const void* p, size_t bytes, size_t from = 0) {
     const char* c = static_cast<const char*>(p);
-    for (size_t o = from; o < bytes; o += 64) __builtin_prefetch(c + o);
+    for (size_t o = from; o < bytes; o += 64) __builtin_prefetch(c + o, 0, Locality);
 }
 
 struct Node {
@@ -445,7 +448,7 @@ struct GraphViewT : Space {
                 if (int(res.size()) < ef || dv < res.front().d) {
                     // Likely expanded later: start fetching its links (hnswlib gets them
                     // for free by storing links next to the vector).
-                    __builtin_prefetch(links_of.row(v, level));
+                    __builtin_prefetch(links_of.row(v, level), 0, 2);
                     cand.push_back({dv, v});
                     std::push_heap(cand.begin(), cand.end(), Closer());
                     if (!accept(v)) return;
@@ -468,7 +471,7 @@ struct GraphViewT : Space {
             }
             for (; j < m; ++j) consider(fresh[j], dist(q, fresh[j]));
             // The next candidate's links are the next cache miss: ask for them now.
-            if (!cand.empty()) prefetch_lines(links_of.row(cand.front().id, level), row_bytes);
+            if (!cand.empty()) prefetch_lines<2>(links_of.row(cand.front().id, level), row_bytes);
         }
     }
 };
@@ -811,60 +814,68 @@ struct LinearPool {
 };
 
 // The quantized-graph walk of level 0 (IndexHNSWFlat::set_qg_traversal): candidates are
-// ordered by 4-bit PQ estimates; expanding a node scores all its neighbours at once from the
-// codes packed beside it (one pq4_scan call, bounded by the pool's worst estimate) and
-// scores the node itself exactly into the k results. Only accepted nodes enter the results;
-// every node is walked through.
-template <class Links, class Accept>
+// ordered by 4-bit PQ estimates; expanding a node reads its record (IndexHNSWFlat::qg_records),
+// scores all its neighbours at once from the codes there (one pq4_scan call, bounded by the
+// pool's worst estimate) and scores the node itself exactly into the k results. Only accepted
+// nodes enter the results; every node is walked through.
+template <class Accept>
 void qg_walk(const IndexHNSWFlat& idx, const GraphView& g, const float* q, int64_t ep, float dep,
-             int ef, SearchScratch& s, const Links& links, const Accept& accept, size_t k,
-             float* hv, idx_t* hi) {
+             int ef, SearchScratch& s, const Accept& accept, size_t k, float* hv, idx_t* hi) {
     const kernels::KernelTable& K = g.K;
     thread_local pq4scan::QueryTable t;
     thread_local LinearPool pool;
     t.compute(*idx.qg_pq, idx.qg_M4, idx.metric_type, q);
     const float inv = 1.0f / t.scale;
     const uint8_t* lut = t.q.data();
-    const size_t bb = pq4::block_bytes(idx.qg_M4), nbl = idx.qg_nblocks;
-    const uint8_t* blocks = idx.qg_blocks.data();
+    const size_t nbl = idx.qg_nblocks, rb = idx.qg_record, d = size_t(idx.d);
+    const uint8_t* records = idx.qg_records.data();
+    const bool ip = idx.metric_type == METRIC_INNER_PRODUCT;
     VisitedTable& vis = s.vis;
-    std::vector<int32_t>& nb = s.nbuf;
     vis.prepare(std::min(g.h.levels.size(), size_t(std::min<int64_t>(g.limit, INT32_MAX))));
     pool.reset(size_t(ef));
     vis.visit(size_t(ep));
     pool.insert(dep, int32_t(ep));
     alignas(64) uint16_t out[64 * 2];
     uint32_t masks[2];
+    int32_t fetched = -1;  // the node whose record was last asked for
+    auto prefetch = [&](int32_t v) {
+        prefetch_lines<2>(records + size_t(v) * rb, rb);
+        fetched = v;
+    };
     bool first = true;
     while (pool.has_next()) {
         const int32_t c = pool.pop();
-        if (pool.has_next()) {  // the next expansion's misses, while this one runs
-            const int32_t nx = pool.peek();
-            __builtin_prefetch(g.h.links0_data() + size_t(nx) * size_t(2 * g.h.M + 1));
-            prefetch_lines(blocks + size_t(nx) * nbl * bb, nbl * bb, 64);
-            prefetch_lines(g.vec_ptr(nx), g.vec_bytes(), 64);
-        }
-        if (accept(c)) heap_push_if_better<HeapC>(k, hv, hi, first ? dep : g.dist(q, c), c);
-        first = false;
-        int cnt;
-        const int32_t* l = links(c, 0, nb, cnt);
-        if (cnt <= 0) continue;
+        // The next expansion's record while this one runs: the best candidate now is the
+        // next one unless this node's neighbours beat it (then asked for below).
+        if (pool.has_next()) prefetch(pool.peek());
+        const uint8_t* rec = records + size_t(c) * rb;
+        const int32_t* row = reinterpret_cast<const int32_t*>(rec);
+        const int cnt = row[0];
         const int l32 = pool.full() ? pq4scan::kernel_limit(pool.worst(), t.scale, t.bias) : 65535;
-        if (l32 < 0) continue;
-        const uint16_t lim = uint16_t(l32);
-        const size_t nblk = std::min(nbl, size_t(cnt + 31) / 32);
-        K.pq4_scan(blocks + size_t(c) * nbl * bb, nblk, idx.qg_M4, &lut, 1, &lim, out, masks);
-        for (size_t b = 0; b < nblk; ++b) {
-            uint32_t m = masks[b];
-            while (m) {
-                const int j = int(b * 32) + __builtin_ctz(m);
-                m &= m - 1;
-                if (j >= cnt) break;
-                const int32_t v = load_link(l + j);
-                if (v >= g.limit || vis.visit(size_t(v))) continue;
-                pool.insert(float(out[j]) * inv + t.bias, v);
+        if (cnt > 0 && l32 >= 0) {
+            const uint16_t lim = uint16_t(l32);
+            const size_t nblk = std::min(nbl, size_t(cnt + 31) / 32);
+            K.pq4_scan(rec + idx.qg_codes_at, nblk, idx.qg_M4, &lut, 1, &lim, out, masks);
+            for (size_t b = 0; b < nblk; ++b) {
+                uint32_t m = masks[b];
+                while (m) {
+                    const int j = int(b * 32) + __builtin_ctz(m);
+                    m &= m - 1;
+                    if (j >= cnt) break;
+                    const int32_t v = row[1 + j];
+                    if (v >= g.limit || vis.visit(size_t(v))) continue;
+                    pool.insert(float(out[j]) * inv + t.bias, v);
+                }
             }
+            if (pool.has_next() && pool.peek() != fetched) prefetch(pool.peek());
         }
+        // The node's exact distance after its neighbours': the next record arrives meanwhile.
+        if (accept(c)) {
+            const float* y = reinterpret_cast<const float*>(rec + idx.qg_vec_at);
+            const float dc = first ? dep : ip ? -K.inner_product(q, y, d) : K.L2sqr(q, y, d);
+            heap_push_if_better<HeapC>(k, hv, hi, dc, c);
+        }
+        first = false;
     }
 }
 
@@ -895,7 +906,7 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
                     for (int lev = g.top; lev > 0; --lev) g.greedy(q, lev, ep, dep, s.nbuf, links);
                     if (qg_pq) {
                         qg_walk(
-                            *this, g, q, ep, dep, ef, s, links,
+                            *this, g, q, ep, dep, ef, s,
                             [&](int32_t v) {
                                 return !deleted_now(v) && (!sel || sel->is_member(v));
                             },
@@ -1028,11 +1039,15 @@ void IndexHNSWFlat::set_qg_traversal(std::unique_ptr<ProductQuantizer> pq) {
 }
 
 void IndexHNSWFlat::install_qg(std::unique_ptr<ProductQuantizer> pq) {
-    decltype(qg_blocks)().swap(qg_blocks);
+    decltype(qg_records)().swap(qg_records);
     qg_pq = std::move(pq);
     if (!qg_pq) return;
     qg_M4 = pq4::padded_M(qg_pq->M);
     qg_nblocks = size_t(2 * hnsw.M + 31) / 32;
+    auto up64 = [](size_t b) { return (b + 63) / 64 * 64; };
+    qg_codes_at = up64(size_t(2 * hnsw.M + 1) * sizeof(int32_t));
+    qg_vec_at = qg_codes_at + qg_nblocks * pq4::block_bytes(qg_M4);
+    qg_record = up64(qg_vec_at + size_t(d) * sizeof(float));
     if (ntotal > 0) pack_qg();
 }
 
@@ -1050,11 +1065,11 @@ void IndexHNSWFlat::pack_qg() {
     }
     std::vector<uint8_t> codes(n * pq.code_size);
     pq.compute_codes(xb, codes.data(), n);
-    const size_t per_node = qg_nblocks * pq4::block_bytes(qg_M4);
-    qg_blocks.resize(n * per_node);
-    uint8_t* out = qg_blocks.data();
+    const size_t row_bytes = size_t(2 * hnsw.M + 1) * sizeof(int32_t);
+    qg_records.resize(n * qg_record);
     parallel_for(idx_t(n), [&](idx_t v) {
-        // The neighbours' codes in link order, packed by the fast-scan layout's own packer.
+        // The row, the neighbours' codes in link order packed by the fast-scan layout's own
+        // packer, the vector.
         thread_local std::vector<uint8_t> gathered, packed;
         const int32_t* row = hnsw.row(v, 0);
         const size_t cnt = size_t(row[0]);
@@ -1064,9 +1079,11 @@ void IndexHNSWFlat::pack_qg() {
                         codes.data() + size_t(row[1 + j]) * pq.code_size, pq.code_size);
         packed.clear();
         pq4::pack(pq, gathered.data(), 0, cnt, packed);
-        uint8_t* dst = out + size_t(v) * per_node;
-        std::memcpy(dst, packed.data(), packed.size());
-        std::memset(dst + packed.size(), 0, per_node - packed.size());
+        uint8_t* rec = qg_records.data() + size_t(v) * qg_record;
+        std::memset(rec, 0, qg_record);
+        std::memcpy(rec, row, row_bytes);
+        std::memcpy(rec + qg_codes_at, packed.data(), packed.size());
+        std::memcpy(rec + qg_vec_at, xb + size_t(v) * dd, dd * sizeof(float));
     });
 }
 

@@ -142,14 +142,16 @@ struct IndexHNSWFlat : Index {
     // exact distances, so returned distances stay exact. Costs d bytes per vector.
     std::unique_ptr<ScalarQuantizer> traversal_sq;
     LargeVector<uint8_t> traversal_codes;
-    // Optional quantized-graph walk of level 0 (issue 19's first piece): each node keeps the
-    // 4-bit PQ codes of its level-0 neighbours packed beside it (fast-scan blocks of 32), so
-    // expanding a node scores all its neighbours with one sequential read and one kernel
-    // call; only the nodes expanded are scored exactly (the results). Costs
-    // ceil(2M / 32) x 16 x M4 bytes per node.
+    // Optional quantized-graph walk of level 0 (issue 19): one record per node holding its
+    // level-0 row (count, 2M ids), the 4-bit PQ codes of those neighbours (fast-scan blocks
+    // of 32) and its vector, so expanding a node is one contiguous read and one kernel call
+    // scoring all its neighbours; only the nodes expanded are scored exactly (the results).
+    // Costs a record of 4 (2M + 1) + ceil(2M / 32) x 16 x M4 + 4 d bytes (rounded up to 64)
+    // per node beside the graph and the vectors.
     std::unique_ptr<ProductQuantizer> qg_pq;
-    size_t qg_M4 = 0, qg_nblocks = 0;  // padded sub-quantizers; blocks per node
-    LargeVector<uint8_t> qg_blocks;
+    size_t qg_M4 = 0, qg_nblocks = 0;                      // padded sub-quantizers; blocks per node
+    size_t qg_record = 0, qg_codes_at = 0, qg_vec_at = 0;  // record bytes; offsets in it
+    LargeVector<uint8_t> qg_records;
 
     // M >= 2. efConstruction 40 and efSearch 16 by default, like FAISS.
     explicit IndexHNSWFlat(idx_t d, int M = 32, MetricType metric = METRIC_L2);

@@ -34,6 +34,9 @@ Index configurations (FAISS factory style):
                        _sq8t walks level 0 on 8-bit codes (ours only; exact re-ranking)
                        _qg<m> walks level 0 as a quantized graph: neighbours' m-sub-quantizer
                        4-bit PQ codes packed beside each node (ours only; others build HNSW)
+  HNSW<M>[_efc<E>],QG[<m>]
+                       ours: IndexHNSWQG (the quantized graph from the first add; efC default
+                       200); the others build HNSW<M> with the same efConstruction
 
 Metrics: --metric l2 (default), ip (inner product) or cosine (vectors L2-normalized, then inner
 product). For ip and cosine the ground truth is recomputed in that metric (numpy BLAS, exact).
@@ -136,20 +139,24 @@ class Config:
             self.kind, self.nlist, self.param = "ivfsq", int(m.group(1)), "nprobe"
             self.values = [v for v in (1, 2, 4, 8, 16, 32, 64, 128, 256) if v <= self.nlist]
             return
-        m = re.fullmatch(r"HNSW(\d+)(?:_efc(\d+))?(_l0M)?(_sq8t)?(?:_qg(\d+))?", key)
+        m = re.fullmatch(r"HNSW(\d+)(?:_efc(\d+))?(_l0M)?(_sq8t)?(?:_qg(\d+)|(,QG)(\d*))?", key)
         if m:
+            # HNSW<M>,QG[<m>]: IndexHNSWQG (faisslike; efConstruction 200 unless _efc<E>),
+            # the anchors built with the same M and efConstruction.
             self.kind, self.M, self.param = "hnsw", int(m.group(1)), "efSearch"
-            self.efc = int(m.group(2) or 40)
+            self.qg_index = bool(m.group(6))
+            self.efc = int(m.group(2) or (200 if self.qg_index else 40))
             self.hnswlib_rules = bool(m.group(3))
             self.sq8_traversal = bool(m.group(4))
             self.qg = int(m.group(5) or 0)
+            self.qg_key = "HNSW%d,QG%s" % (self.M, m.group(7)) if self.qg_index else None
             self.values = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
             return
         raise BenchError(f"unknown index configuration '{key}' (expected Flat, IVF<n>,Flat, "
                          f"PQ<M>[x<nbits>], IVF<n>,PQ<M>[x<nbits>], PQ<M>x4fs, IVF<n>,PQ<M>x4fs[r][,RFlat], "
                          f"RaBitQ[<b>], IVF<n>,RaBitQ[fs][<b>][,RFlat], "
                          f"SQ8, SQfp16, IVF<n>,SQ8, IVF<n>,SQfp16 "
-                         f"or HNSW<M>[_efc<E>][_l0M][_sq8t][_qg<m>])")
+                         f"or HNSW<M>[_efc<E>][_l0M][_sq8t][_qg<m> | ,QG[<m>]])")
 
 
 # ------------------------------------------------------------------ adapters
@@ -180,6 +187,8 @@ class FaisslikeAdapter(Adapter):
         self.mod = mod
         mod.omp_set_num_threads(threads)
         key = "HNSW%d" % cfg.M if cfg.kind == "hnsw" else cfg.key
+        if cfg.kind == "hnsw" and cfg.qg_key and self.lib == "faisslike":
+            key = cfg.qg_key
         self.index = mod.index_factory(d, key, self.faiss_metric(mod))
         if cfg.kind == "hnsw":
             self.index.hnsw.efConstruction = cfg.efc
@@ -221,10 +230,9 @@ class FaisslikeAdapter(Adapter):
         # The 8-bit traversal codes are re-encoded on load, not stored: count them as memory.
         if self.cfg.kind == "hnsw" and self.cfg.sq8_traversal and self.lib == "faisslike":
             n += self.index.ntotal * self.index.d
-        # The quantized-graph blocks are rebuilt on load, not stored: count them as memory.
-        if self.cfg.kind == "hnsw" and getattr(self.cfg, "qg", 0) and self.lib == "faisslike":
-            n += self.index.ntotal * ((2 * self.cfg.M + 31) // 32) * 16 * (
-                (self.cfg.qg + 3) // 4 * 4)
+        # The quantized-graph records are rebuilt on load, not stored: count them as memory.
+        if self.cfg.kind == "hnsw" and self.lib == "faisslike":
+            n += self.index.ntotal * self.index.qg_record_bytes
         # IVF fast-scan keeps packed copies of its lists beside them (derived, not stored).
         if (self.lib == "faisslike" and self.cfg.kind.startswith("ivf")
                 and ("x4fs" in self.cfg.key or "RaBitQfs" in self.cfg.key)):

@@ -1087,6 +1087,27 @@ void IndexHNSWFlat::pack_qg() {
     });
 }
 
+// ---------------------------------------------------------------- IndexHNSWQG
+
+int IndexHNSWQG::default_pq_M(idx_t d) {
+    FAISSLIKE_CHECK_ARG(d > 0, "d must be > 0, got %lld", (long long)d);
+    if (d <= 64) return int(d);
+    for (idx_t m = std::min<idx_t>(256, d / 2); m > 1; --m)
+        if (d % m == 0) return int(m);
+    return 1;
+}
+
+IndexHNSWQG::IndexHNSWQG(idx_t d_in, int M, int pq_M, MetricType metric)
+    : IndexHNSWFlat(d_in, M, metric) {
+    FAISSLIKE_CHECK_ARG(M <= 32,
+                        "IndexHNSWQG: M must be in [2, 32] (level-0 rows of 2M <= 64 "
+                        "links), got %d",
+                        M);
+    FAISSLIKE_CHECK_ARG(pq_M >= 0, "IndexHNSWQG: pq_M must be >= 0 (0: default), got %d", pq_M);
+    hnsw.efConstruction = 200;
+    set_qg_traversal(pq_M ? pq_M : default_pq_M(d_in));
+}
+
 bool IndexHNSWFlat::is_deleted(idx_t label) const {
     return DeletedFlags(*this)(label);
 }

@@ -202,9 +202,18 @@ struct Parser {
             if (prefixed_number(head, "HNSW", num) && t.rfind("HNSW", 0) == 0) {
                 const int M = int(parse_count(num, 512, t, desc));
                 size_t pm, pb;
+                auto qg_tok = [&](const std::string& c) {
+                    return c == "QG" || prefixed_number(c, "QG", num);
+                };
                 if (codes_tok.empty() && pos < tok.size() &&
-                    (tok[pos] == "Flat" || sq_type(tok[pos], qt) || pq_params(tok[pos], pm, pb)))
+                    (tok[pos] == "Flat" || sq_type(tok[pos], qt) || pq_params(tok[pos], pm, pb) ||
+                     qg_tok(tok[pos])))
                     codes_tok = tok[pos++];
+                // QG or QG<pq_M>: the quantized graph (IndexHNSWQG).
+                if (qg_tok(codes_tok))
+                    return std::make_unique<IndexHNSWQG>(
+                        d, M, codes_tok == "QG" ? 0 : int(parse_count(num, 256, codes_tok, desc)),
+                        metric);
                 // <nlist>+PQ<m> or 2x<nbits>+PQ<m>: IndexHNSW2Level.
                 const size_t plus = codes_tok.find("+PQ");
                 if (plus != std::string::npos) {
@@ -236,7 +245,7 @@ struct Parser {
                 if (sq_type(codes_tok, qt)) return std::make_unique<IndexHNSWSQ>(d, qt, M, metric);
                 if (pq_params(codes_tok, pm, pb))
                     return std::make_unique<IndexHNSWPQ>(d, int(pm), M, int(pb), metric);
-                fail(codes_tok, "unknown HNSW storage (expected Flat, SQ.. or PQ..)");
+                fail(codes_tok, "unknown HNSW storage (expected Flat, SQ.., PQ.. or QG..)");
             }
         }
         std::string ivf_part = t, hnsw_m;

@@ -14,6 +14,7 @@
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexHNSW.h"
 #include "faisslike/distances.h"
+#include "faisslike/index_factory.h"
 #include "faisslike/index_io.h"
 #include "test_util.h"
 
@@ -287,4 +288,50 @@ TEST(HNSW, Sq8TraversalKeepsRecallAndExactDistances) {
         EXPECT_TRUE(index.traversal_codes.empty());
         EXPECT_GE(recall(index, xb, xq, 10, &p), 0.95);
     }
+}
+
+TEST(HNSW, QuantizedGraphIndexRecallIoAndBadInput) {
+    // IndexHNSWQG on every ISA (the suite runs under each FAISSLIKE_SIMD): recall on clustered
+    // data, exact distances, the type and the walk through a round trip, bad arguments.
+    const size_t d = 32, n = 20000, nq = 200;
+    auto xb = clustered(n, d, 1, 50, 3.0f), xq = clustered(nq, d, 2, 50, 3.0f);
+    auto idx = index_factory(int(d), "HNSW16,QG");
+    auto* qg = dynamic_cast<IndexHNSWQG*>(idx.get());
+    ASSERT_NE(qg, nullptr);
+    EXPECT_EQ(qg->qg_pq->M, d);
+    EXPECT_EQ(qg->hnsw.efConstruction, 200);
+    qg->add(idx_t(n / 2), xb.data());
+    qg->add(idx_t(n / 2), xb.data() + (n / 2) * d);
+    SearchParametersHNSW p;
+    p.efSearch = 64;
+    EXPECT_GE(recall(*qg, xb, xq, 10, &p), 0.95);
+    std::vector<float> D(nq * 10), D2(nq * 10);
+    std::vector<idx_t> I(nq * 10), I2(nq * 10);
+    qg->search(idx_t(nq), xq.data(), 10, D.data(), I.data(), &p);
+    for (size_t i = 0; i < nq; ++i)
+        for (size_t j = 0; j < 10; ++j) {
+            const double want = ref_L2(&xq[i * d], xb.data() + size_t(I[i * 10 + j]) * d, d);
+            EXPECT_NEAR(D[i * 10 + j], want, tol_for(want + 1, d));
+        }
+    auto bytes = serialize_index(qg);
+    auto back = deserialize_index(bytes.data(), bytes.size());
+    auto* qb = dynamic_cast<IndexHNSWQG*>(back.get());
+    ASSERT_NE(qb, nullptr);
+    ASSERT_TRUE(qb->qg_traversal());
+    qb->search(idx_t(nq), xq.data(), 10, D2.data(), I2.data(), &p);
+    EXPECT_EQ(I, I2);
+    EXPECT_EQ(D, D2);
+    for (size_t cut = 0; cut < bytes.size(); cut += 97)
+        EXPECT_THROW(deserialize_index(bytes.data(), cut), Error) << cut;
+
+    EXPECT_EQ(IndexHNSWQG::default_pq_M(128), 64);
+    EXPECT_EQ(IndexHNSWQG::default_pq_M(768), 256);
+    EXPECT_EQ(IndexHNSWQG::default_pq_M(100), 50);
+    EXPECT_EQ(IndexHNSWQG::default_pq_M(7), 7);
+    EXPECT_THROW(IndexHNSWQG(32, 48), InvalidArgument);     // 2M > 64
+    EXPECT_THROW(IndexHNSWQG(32, 16, 5), InvalidArgument);  // not a divisor of d
+    EXPECT_THROW(IndexHNSWQG(32, 16, -2), InvalidArgument);
+    EXPECT_THROW(IndexHNSWQG(1024, 16, 512), InvalidArgument);  // above 256
+    EXPECT_THROW(index_factory(32, "HNSW16,QG7"), InvalidArgument);
+    EXPECT_THROW(index_factory(32, "HNSW48,QG"), InvalidArgument);
 }

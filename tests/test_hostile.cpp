@@ -61,7 +61,7 @@ constexpr size_t kHeader = 16;
 const char* const kTags[] = {"IxFl", "IwFl", "IxPq", "IPfs", "IwPQ", "IxRF", "IHNf", "IHN2",
                              "IHNc", "IxSQ", "IwSQ", "IxMp", "IxM2", "IxPT", "IxSh", "IBxF",
                              "IBwF", "IBMp", "IBM2", "IBHh", "IBHm", "IBFf", "IBHf", "IxMm",
-                             "IxMI", "Ix2L", "IwPf", "IxRq", "IwRq", "IwRf"};
+                             "IxMI", "Ix2L", "IwPf", "IxRq", "IwRq", "IwRf", "IHqg"};
 
 uint64_t get64(const Bytes& b, size_t o) {
     uint64_t v;
@@ -210,6 +210,7 @@ std::vector<Source> sources() {
                              "IVF8_HNSW4,Flat",
                              "HNSW8,SQ8",
                              "HNSW8,PQ4x4",
+                             "HNSW8,QG",
                              "HNSW8_SQ4",
                              "HR,Flat",
                              "HR5,IVF8,Flat",

@@ -34,6 +34,7 @@ constexpr char kTagRefineFlat[4] = {'I', 'x', 'R', 'F'};
 constexpr char kTagHNSWFlat[4] = {'I', 'H', 'N', 'f'};  // read only (superseded by IHN2)
 constexpr char kTagHNSWFlat2[4] = {'I', 'H', 'N', '2'};
 constexpr char kTagHNSWCodes[4] = {'I', 'H', 'N', 'c'};
+constexpr char kTagHNSWQG[4] = {'I', 'H', 'q', 'g'};  // IndexHNSWQG: the IHN2 body
 constexpr char kTagSQ[4] = {'I', 'x', 'S', 'Q'};
 constexpr char kTagIVFSQ[4] = {'I', 'w', 'S', 'Q'};
 constexpr char kTagIDMap[4] = {'I', 'x', 'M', 'p'};
@@ -297,6 +298,7 @@ std::unique_ptr<Index> read_ivf_rabitq_fastscan(SectionReader& s, int depth);
 std::unique_ptr<Index> read_hnsw(SectionReader& s, int depth);
 std::unique_ptr<Index> read_hnsw_codes(SectionReader& s, int depth);
 std::unique_ptr<Index> read_hnsw_v1(SectionReader& s, int depth);
+std::unique_ptr<Index> read_hnsw_qg(SectionReader& s, int depth);
 std::unique_ptr<Index> read_idmap(SectionReader& s, int depth);
 std::unique_ptr<Index> read_idmap2(SectionReader& s, int depth);
 std::unique_ptr<Index> read_pretransform(SectionReader& s, int depth);

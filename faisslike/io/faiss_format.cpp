@@ -1032,7 +1032,9 @@ void write_rec(FaissWriter& f, const Index* idx) {
         f.put<uint64_t>(ivf->code_size);
         f.put<uint8_t>(ivf->by_residual ? 1 : 0);
         write_invlists(f, *ivf->invlists);
-    } else if (t == typeid(IndexHNSWFlat)) {
+    } else if (t == typeid(IndexHNSWFlat) || t == typeid(IndexHNSWQG)) {
+        // The quantized graph is FAISS's IndexHNSWFlat with a walk FAISS does not have: the
+        // graph and vectors are written, the walk's PQ is not.
         auto* hn = static_cast<const IndexHNSWFlat*>(idx);
         FAISSLIKE_THROW_IF_NOT_MSG(hn->ndeleted == 0,
                                    "write_index_faiss: FAISS's HNSW has no deleted nodes: "

@@ -110,10 +110,16 @@ void write_hnsw(IOWriter* b, const Index& index) {
 }
 
 namespace {
-std::unique_ptr<Index> read_hnsw_body(SectionReader& s, int depth, bool v2) {
+std::unique_ptr<Index> read_hnsw_body(SectionReader& s, int depth, bool v2, bool qg_type = false) {
     IndexHeader h = read_index_header(s);
     const GraphHead head = read_graph_head(s);
-    auto idx = std::make_unique<IndexHNSWFlat>(h.d, head.M, MetricType(h.metric));
+    if (qg_type && head.M > 32)
+        s.fail(format_string("invalid IndexHNSWQG M=%d (at most 32)", head.M));
+    // The quantized graph's PQ comes from the file (or none): constructed without one.
+    auto idx = qg_type ? std::unique_ptr<IndexHNSWFlat>(
+                             std::make_unique<IndexHNSWQG>(h.d, head.M, 1, MetricType(h.metric)))
+                       : std::make_unique<IndexHNSWFlat>(h.d, head.M, MetricType(h.metric));
+    if (qg_type) idx->set_qg_traversal(std::unique_ptr<ProductQuantizer>());
     HNSW& g = idx->hnsw;
     read_graph_body(s, head, g, h.ntotal);
     const uint64_t n = uint64_t(h.ntotal);
@@ -176,6 +182,10 @@ std::unique_ptr<Index> read_hnsw_body(SectionReader& s, int depth, bool v2) {
 
 std::unique_ptr<Index> read_hnsw(SectionReader& s, int depth) {
     return read_hnsw_body(s, depth, true);
+}
+
+std::unique_ptr<Index> read_hnsw_qg(SectionReader& s, int depth) {
+    return read_hnsw_body(s, depth, true, true);
 }
 
 std::unique_ptr<Index> read_hnsw_v1(SectionReader& s, int depth) {

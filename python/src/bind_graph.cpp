@@ -82,6 +82,10 @@ the vectors (normalize_L2): HNSW recall is poor on unnormalized inner-product da
             "off): neighbours scored from codes packed beside each node, expanded nodes scored\n"
             "exactly. Default 0. Stored in the file (the PQ; the blocks are rebuilt on load).")
         .def_property_readonly(
+            "qg_record_bytes", [](const IndexHNSWFlat& i) { return i.qg_pq ? i.qg_record : 0; },
+            "Bytes per node of the quantized-graph records (0 when the walk is off): memory\n"
+            "beside the vectors and the graph, rebuilt on load rather than stored.")
+        .def_property_readonly(
             "ndeleted", [](const IndexHNSWFlat& i) { return idx_t(i.ndeleted); },
             "Nodes marked deleted by remove_ids (still counted in ntotal).")
         .def(
@@ -92,6 +96,25 @@ the vectors (normalize_L2): HNSW recall is poor on unnormalized inner-product da
             },
             "Rebuild the graph without the deleted nodes (frees them); the remaining vectors\n"
             "are renumbered 0..n-1 in their old order. Returns the number freed.");
+
+    py::class_<IndexHNSWQG, IndexHNSWFlat>(m, "IndexHNSWQG", R"doc(
+IndexHNSWQG(d, M=32, pq_M=0, metric=METRIC_L2): the quantized graph (factory "HNSW32,QG" or
+"HNSW32,QG<pq_M>"). An IndexHNSWFlat whose level-0 walk always runs on one record per node
+(its links, its neighbours' 4-bit PQ codes with pq_M sub-quantizers, its vector): expanding a
+node is one contiguous read and one fast-scan call; results get exact distances.
+efConstruction defaults to 200. pq_M divides d, at most 256 (0: default_pq_M(d), 64 at
+d = 128); M in [2, 32]. ValueError otherwise. Memory per vector: the vector and links of
+IndexHNSWFlat plus a record of 4 (2M + 1) + ceil(2M / 32) x 16 x pq_M + 4 d bytes (pq_M
+rounded up to a multiple of 4, the record to 64 bytes). The PQ is trained on the first add (up to 65536 of its vectors).)doc")
+        .def(py::init([](int64_t d, int64_t M, int64_t pq_M, int metric) {
+                 return std::make_unique<IndexHNSWQG>(
+                     d, narrow<int>(M, "M"), narrow<int>(pq_M, "pq_M"), MetricType(metric));
+             }),
+             "d"_a, "M"_a = 32, "pq_M"_a = 0, "metric"_a = int(METRIC_L2))
+        .def_static(
+            "default_pq_M", [](int64_t d) { return IndexHNSWQG::default_pq_M(d); }, "d"_a,
+            "The pq_M used when 0 is given: d up to d = 64, else the largest divisor of d up\n"
+            "to min(256, d / 2).");
 
     py::class_<IndexHNSWCodes, Index>(m, "IndexHNSWCodes",
                                       "Base of IndexHNSWSQ / IndexHNSWPQ: HNSW over compressed "

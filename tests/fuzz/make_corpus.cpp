@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
                            "SQbf16",
                            "HNSW4,SQ8",
                            "HNSW4,PQ2x4",
+                           "HNSW4,QG",
                            "HR,Flat",
                            "MinMax,SQ8",
                            "MinMaxFP16,IVF4,PQ2x4",

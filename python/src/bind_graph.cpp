@@ -79,8 +79,9 @@ the vectors (normalize_L2): HNSW recall is poor on unnormalized inner-product da
                 self.set_qg_traversal(pq_M);
             },
             "Quantized-graph walk of level 0 with a PQ of this many 4-bit sub-quantizers (0:\n"
-            "off): neighbours scored from codes packed beside each node, expanded nodes scored\n"
-            "exactly. Default 0. Stored in the file (the PQ; the blocks are rebuilt on load).")
+            "off): one record per node (links, neighbours' codes, vector), neighbours scored\n"
+            "from the codes, expanded nodes exactly. Default 0. Stored in the file (the PQ; the\n"
+            "records are rebuilt on load).")
         .def_property_readonly(
             "qg_record_bytes", [](const IndexHNSWFlat& i) { return i.qg_pq ? i.qg_record : 0; },
             "Bytes per node of the quantized-graph records (0 when the walk is off): memory\n"
@@ -105,7 +106,8 @@ node is one contiguous read and one fast-scan call; results get exact distances.
 efConstruction defaults to 200. pq_M divides d, at most 256 (0: default_pq_M(d), 64 at
 d = 128); M in [2, 32]. ValueError otherwise. Memory per vector: the vector and links of
 IndexHNSWFlat plus a record of 4 (2M + 1) + ceil(2M / 32) x 16 x pq_M + 4 d bytes (pq_M
-rounded up to a multiple of 4, the record to 64 bytes). The PQ is trained on the first add (up to 65536 of its vectors).)doc")
+rounded up to a multiple of 4, the record to 64 bytes; qg_record_bytes). The PQ is trained
+on the first add (up to 65536 of its vectors).)doc")
         .def(py::init([](int64_t d, int64_t M, int64_t pq_M, int metric) {
                  return std::make_unique<IndexHNSWQG>(
                      d, narrow<int>(M, "M"), narrow<int>(pq_M, "pq_M"), MetricType(metric));

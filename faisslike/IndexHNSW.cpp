@@ -824,12 +824,14 @@ void qg_walk(const IndexHNSWFlat& idx, const GraphView& g, const float* q, int64
     const kernels::KernelTable& K = g.K;
     thread_local pq4scan::QueryTable t;
     thread_local LinearPool pool;
-    t.compute(*idx.qg_pq, idx.qg_M4, idx.metric_type, q);
-    const float inv = 1.0f / t.scale;
-    const uint8_t* lut = t.q.data();
     const size_t nbl = idx.qg_nblocks, rb = idx.qg_record, d = size_t(idx.d);
     const uint8_t* records = idx.qg_records.data();
     const bool ip = idx.metric_type == METRIC_INNER_PRODUCT;
+    // Always the L2 table; inner product estimated from it (IndexHNSWFlat::qg_norms_at).
+    t.compute(*idx.qg_pq, idx.qg_M4, METRIC_L2, q);
+    const float inv = 1.0f / t.scale;
+    const float qn = ip ? K.norm_L2sqr(q, d) : 0.0f;
+    const uint8_t* lut = t.q.data();
     VisitedTable& vis = s.vis;
     vis.prepare(std::min(g.h.levels.size(), size_t(std::min<int64_t>(g.limit, INT32_MAX))));
     pool.reset(size_t(ef));
@@ -851,7 +853,13 @@ void qg_walk(const IndexHNSWFlat& idx, const GraphView& g, const float* q, int64
         const uint8_t* rec = records + size_t(c) * rb;
         const int32_t* row = reinterpret_cast<const int32_t*>(rec);
         const int cnt = row[0];
-        const int l32 = pool.full() ? pq4scan::kernel_limit(pool.worst(), t.scale, t.bias) : 65535;
+        // The kernel's bound in L2 units; for inner product with the largest norm, so that it
+        // lets through every neighbour whose own norm could bring it under the pool's worst.
+        const int l32 =
+            !pool.full() ? 65535
+            : ip ? pq4scan::kernel_limit(2 * pool.worst() + qn + idx.qg_max_norm2, t.scale, t.bias)
+                 : pq4scan::kernel_limit(pool.worst(), t.scale, t.bias);
+        const float* nr = ip ? reinterpret_cast<const float*>(rec + idx.qg_norms_at) : nullptr;
         if (cnt > 0 && l32 >= 0) {
             const uint16_t lim = uint16_t(l32);
             const size_t nblk = std::min(nbl, size_t(cnt + 31) / 32);
@@ -864,7 +872,8 @@ void qg_walk(const IndexHNSWFlat& idx, const GraphView& g, const float* q, int64
                     if (j >= cnt) break;
                     const int32_t v = row[1 + j];
                     if (v >= g.limit || vis.visit(size_t(v))) continue;
-                    pool.insert(float(out[j]) * inv + t.bias, v);
+                    const float e = float(out[j]) * inv + t.bias;
+                    pool.insert(ip ? 0.5f * (e - qn - nr[j]) : e, v);
                 }
             }
             if (pool.has_next() && pool.peek() != fetched) prefetch(pool.peek());
@@ -1045,7 +1054,9 @@ void IndexHNSWFlat::install_qg(std::unique_ptr<ProductQuantizer> pq) {
     qg_M4 = pq4::padded_M(qg_pq->M);
     qg_nblocks = size_t(2 * hnsw.M + 31) / 32;
     auto up64 = [](size_t b) { return (b + 63) / 64 * 64; };
-    qg_codes_at = up64(size_t(2 * hnsw.M + 1) * sizeof(int32_t));
+    const size_t row_bytes = size_t(2 * hnsw.M + 1) * sizeof(int32_t);
+    qg_norms_at = metric_type == METRIC_INNER_PRODUCT ? row_bytes : 0;
+    qg_codes_at = up64(row_bytes + (qg_norms_at ? size_t(2 * hnsw.M) * sizeof(float) : 0));
     qg_vec_at = qg_codes_at + qg_nblocks * pq4::block_bytes(qg_M4);
     qg_record = up64(qg_vec_at + size_t(d) * sizeof(float));
     if (ntotal > 0) pack_qg();
@@ -1066,6 +1077,13 @@ void IndexHNSWFlat::pack_qg() {
     std::vector<uint8_t> codes(n * pq.code_size);
     pq.compute_codes(xb, codes.data(), n);
     const size_t row_bytes = size_t(2 * hnsw.M + 1) * sizeof(int32_t);
+    std::vector<float> norms;
+    qg_max_norm2 = 0;
+    if (qg_norms_at) {
+        norms.resize(n);
+        kernels::current().norms_L2sqr(norms.data(), xb, dd, n);
+        for (float v : norms) qg_max_norm2 = std::max(qg_max_norm2, v);
+    }
     qg_records.resize(n * qg_record);
     parallel_for(idx_t(n), [&](idx_t v) {
         // The row, the neighbours' codes in link order packed by the fast-scan layout's own
@@ -1082,6 +1100,10 @@ void IndexHNSWFlat::pack_qg() {
         uint8_t* rec = qg_records.data() + size_t(v) * qg_record;
         std::memset(rec, 0, qg_record);
         std::memcpy(rec, row, row_bytes);
+        if (qg_norms_at) {
+            float* nr = reinterpret_cast<float*>(rec + qg_norms_at);
+            for (size_t j = 0; j < cnt; ++j) nr[j] = norms[size_t(row[1 + j])];
+        }
         std::memcpy(rec + qg_codes_at, packed.data(), packed.size());
         std::memcpy(rec + qg_vec_at, xb + size_t(v) * dd, dd * sizeof(float));
     });

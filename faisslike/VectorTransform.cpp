@@ -93,8 +93,23 @@ void LinearTransform::set_is_orthonormal() {
     is_orthonormal = true;
 }
 
+namespace {
+// Row blocks of a product spread over the parallel driver: BLAS runs single-threaded inside
+// (the pthread OpenBLAS of pip builds always, the OpenMP one inside a region).
+template <class F>
+void by_row_blocks(idx_t n, const F& f) {
+    constexpr idx_t kBlock = 1024;
+    const idx_t nb = (n + kBlock - 1) / kBlock;
+    parallel_for(
+        nb, [&](idx_t b) { f(b * kBlock, std::min(n, (b + 1) * kBlock) - b * kBlock); }, nb > 1);
+}
+}  // namespace
+
 void LinearTransform::do_apply(idx_t n, const float* x, float* xt) const {
-    kernels::matmul_abt(x, size_t(n), A.data(), size_t(d_out), size_t(d_in), xt);
+    by_row_blocks(n, [&](idx_t i0, idx_t ni) {
+        kernels::matmul_abt(x + i0 * d_in, size_t(ni), A.data(), size_t(d_out), size_t(d_in),
+                            xt + i0 * d_out);
+    });
     if (have_bias)
         for (size_t i = 0; i < size_t(n); ++i)
             for (size_t j = 0; j < size_t(d_out); ++j) xt[i * d_out + j] += b[j];
@@ -110,7 +125,10 @@ void LinearTransform::do_reverse(idx_t n, const float* xt, float* x) const {
             for (size_t j = 0; j < size_t(d_out); ++j) y[i * d_out + j] -= b[j];
         src = y.data();
     }
-    kernels::matmul_ab(src, size_t(n), A.data(), size_t(d_out), size_t(d_in), x);
+    by_row_blocks(n, [&](idx_t i0, idx_t ni) {
+        kernels::matmul_ab(src + i0 * d_out, size_t(ni), A.data(), size_t(d_out), size_t(d_in),
+                           x + i0 * d_in);
+    });
 }
 
 RandomRotationMatrix::RandomRotationMatrix(int d_in, int d_out)

@@ -14,6 +14,9 @@ enum class SIMDLevel : int { NONE = 0, AVX2 = 1, AVX512 = 2 };
 
 // "scalar", "avx2", "avx512".
 const char* simd_level_name(SIMDLevel level);
+// The BLAS this build calls: "system ..." or "scipy-openblas32 ...", then OpenBLAS's own
+// configuration string, its core type and threading.
+const char* blas_info();
 // Accepts the names above (case-insensitive); throws Error otherwise.
 SIMDLevel parse_simd_level(const char* name);
 // True when this CPU (and OS) can run kernels of that level.

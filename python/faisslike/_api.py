@@ -101,10 +101,14 @@ def compiled_simd_levels():
 
 
 def get_compile_options():
-    """FAISS's space-separated option string; 'DD' = one library, dispatched at run time."""
+    """FAISS's space-separated option string; 'DD' = one library, dispatched at run time;
+    'BLAS=system' or 'BLAS=scipy-openblas32' names the OpenBLAS linked (blas_info() says
+    more: its version, core type and threading)."""
+    from ._build_info import BLAS
     opts = ["OPTIMIZE", "DD"]
     opts += [_LEVEL_NAMES[lv] for lv in (SIMDLevel_AVX2, SIMDLevel_AVX512)
              if SIMDConfig.is_simd_level_available(lv)]
+    opts.append("BLAS=" + BLAS)
     return " ".join(opts) + " "
 
 

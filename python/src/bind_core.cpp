@@ -189,6 +189,10 @@ I[lims[i]:lims[i+1]], best first. Supported by Flat and IVF indexes (and wrapper
             return simd_level_supported(parse_simd_level(name.c_str()));
         },
         "level"_a, "Whether this CPU can run the given SIMD level.");
+    m.def(
+        "blas_info", [] { return std::string(blas_info()); },
+        "The BLAS this build calls: 'system ...' or 'scipy-openblas32 ...' (the OpenBLAS wheel\n"
+        "of pip builds), then OpenBLAS's configuration, core type and threading.");
 
     // FAISS exposes tunables as faiss.cvar.<name>.
     struct CVar {};

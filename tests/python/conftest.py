@@ -19,6 +19,11 @@ def pytest_configure(config):
         if "does not support" in str(e):
             pytest.exit(f"FAISSLIKE_SIMD={level} not supported by this CPU: skipping", returncode=0)
         raise
+    # The whole suite at the best ISA runs against the installed wheel (CTest python_wheel).
+    elsewhere = os.environ.get("FAISSLIKE_PYTEST_BEST_ISA_ELSEWHERE")
+    if elsewhere and not _lower_isa_run():
+        pytest.exit(f"FAISSLIKE_SIMD={level} is this CPU's best ISA: the whole suite at it "
+                    f"runs in {elsewhere}: skipping", returncode=0)
 
 
 # CTest runs this suite once per ISA. The run on the CPU's best ISA (what users get) is the

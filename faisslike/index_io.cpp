@@ -35,7 +35,7 @@ namespace records {
 namespace {
 
 // PNG-style: a high byte and CR LF catch 7-bit and newline-translating transfers.
-constexpr char kMagic[8] = {'\x89', 'F', 'S', 'L', 'I', 'K', '\r', '\n'};
+constexpr const char (&kMagic)[8] = kFileMagic;
 
 // The one table of record types: tag -> body reader, exact C++ type -> tag and body writer.
 // Adding an index type adds its lines here (docs/architecture.md).
@@ -221,6 +221,7 @@ std::unique_ptr<Base> read_record(IOReader* r, uint64_t limit, int depth, uint32
                                   const ReaderEntryT<Base> (&table)[N]) {
     char tag[4];
     uint64_t len;
+    const uint64_t record_offset = r->position();
     FAISSLIKE_THROW_IF_NOT_FMT(r->remaining() >= 12 && limit >= 12,
                                "%s: truncated before an index record (%llu bytes left)",
                                r->name().c_str(),
@@ -228,6 +229,7 @@ std::unique_ptr<Base> read_record(IOReader* r, uint64_t limit, int depth, uint32
     r->read(tag, 4);
     r->read(&len, 8);
     const std::string tagname = tag_name(tag);
+    InspectScope inspect(tagname.c_str(), field, record_offset);
     const uint64_t trailer = version >= 2 ? 8 : 0;
     const uint64_t avail = std::min<uint64_t>(limit - 12, r->remaining());
     FAISSLIKE_THROW_IF_NOT_FMT(avail >= trailer && len <= avail - trailer,
@@ -259,7 +261,9 @@ std::unique_ptr<Base> read_record(IOReader* r, uint64_t limit, int depth, uint32
         // so every check behind this one must hold on its own.
         stored = computed;
 #endif
-        if (stored != computed)
+        if (InspectNode* n = inspect.node())  // inspect_index_file: reported, not thrown
+            n->checksum = stored == computed ? InspectNode::kOk : InspectNode::kMismatch;
+        else if (stored != computed)
             s.fail(
                 format_string("checksum mismatch (stored %016llx, computed %016llx): the "
                               "record is corrupt",
@@ -268,6 +272,7 @@ std::unique_ptr<Base> read_record(IOReader* r, uint64_t limit, int depth, uint32
     // Every index of a mapped file (nested ones too: users may search them directly)
     // checks the file at each call.
     out->set_mapped_file(r->mapped_file());
+    inspect.done(typeid(*out), r->position());
     return out;
 }
 

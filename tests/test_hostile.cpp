@@ -34,6 +34,7 @@
 #include "faisslike/IndexShards.h"
 #include "faisslike/VectorTransform.h"
 #include "faisslike/index_factory.h"
+#include "faisslike/index_inspect.h"
 #include "faisslike/index_io.h"
 #include "test_util.h"
 
@@ -352,7 +353,8 @@ enum Outcome : int {
     kLoadedFine = 11,
     kWrong = 12,
     kAllocFailed = 13,
-    kNotWritable = 14
+    kNotWritable = 14,
+    kInspectThrew = 15
 };
 
 // In the child: load (copy, then mapped) and exercise. Exit code = Outcome.
@@ -368,6 +370,14 @@ enum Outcome : int {
     setrlimit(RLIMIT_AS, &rl);
 #endif
     int outcome = kRejected;
+    // The inspector reads every file to a report: it throws only when the file cannot be
+    // opened.
+    try {
+        (void)inspect_index_file(path);
+        (void)inspect_index_file(path, true);
+    } catch (...) {
+        _exit(kInspectThrew);
+    }
     try {
         if (binary) exercise_binary(file, path);
         for (int mapped = 0; mapped < 2; ++mapped) {
@@ -573,6 +583,9 @@ TEST(HostileStructures, ValidChecksumsNeverCrashOrAllocateWithoutBound) {
                     break;
                 case kNotWritable:
                     outcome = "loaded but not writable";
+                    break;
+                case kInspectThrew:
+                    outcome = "inspect_index_file threw";
                     break;
                 default:
                     outcome = "exit " + std::to_string(WEXITSTATUS(status));

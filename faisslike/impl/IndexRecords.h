@@ -14,6 +14,7 @@
 
 #include "faisslike/Error.h"
 #include "faisslike/Index.h"
+#include "faisslike/impl/Inspect.h"
 #include "faisslike/io.h"
 
 namespace faisslike {
@@ -25,6 +26,9 @@ struct IndexBinary;
 struct IndexFlat;
 
 namespace records {
+
+// The first 8 bytes of every file (docs/file-format.md).
+constexpr char kFileMagic[8] = {'\x89', 'F', 'S', 'L', 'I', 'K', '\r', '\n'};
 
 constexpr char kTagFlat[4] = {'I', 'x', 'F', 'l'};
 constexpr char kTagIVFFlat[4] = {'I', 'w', 'F', 'l'};
@@ -89,12 +93,14 @@ struct SectionReader {
         need(sizeof(T), field);
         r->read(&v, sizeof(T));
         left -= sizeof(T);
+        inspect_scalar(field, v);
         return v;
     }
     void get_bytes(void* p, uint64_t n, const char* field) {
         need(n, field);
         r->read(p, size_t(n));
         left -= n;
+        inspect_bytes(field, n);
     }
     void need(uint64_t n, const char* field) const {
         FAISSLIKE_THROW_IF_NOT_FMT(n <= left && n <= r->remaining(),
@@ -112,7 +118,9 @@ struct SectionReader {
         if (version < 2) return;
         const uint64_t n = (kAlign - r->position() % kAlign) % kAlign;
         uint8_t buf[kAlign];
-        get_bytes(buf, n, field);
+        need(n, field);
+        r->read(buf, size_t(n));
+        left -= n;
         for (uint64_t i = 0; i < n; ++i)
             if (buf[i]) fail(format_string("non-zero padding before field '%s'", field));
     }
@@ -120,7 +128,10 @@ struct SectionReader {
     const uint8_t* view(uint64_t n, const char* field) {
         need(n, field);
         const uint8_t* p = r->try_view(size_t(n));
-        if (p) left -= n;
+        if (p) {
+            left -= n;
+            inspect_bytes(field, n);
+        }
         return p;
     }
 };

@@ -75,7 +75,8 @@ struct FaissReader {
     // FAISS's layout leaves the floats misaligned and only the kernels and the flat index
     // itself read such rows (with unaligned loads).
     bool flat_in_place = true;
-    int64_t n_in_place = 0;  // flat records mapped in place so far
+    int64_t n_in_place = 0;       // flat records mapped in place so far
+    const char* field = "index";  // where the record being read sits (inspect_index_file)
 
     template <class T>
     T get(const char* field) {
@@ -125,8 +126,10 @@ std::unique_ptr<Index> read_rec(FaissReader& f);
 // like the indexes of our own mapped files.
 std::unique_ptr<Index> read_watched(FaissReader& f) {
     const int64_t before = f.n_in_place;
+    records::InspectScope inspect("", f.field, f.s.r->position());  // the fourcc names it
     std::unique_ptr<Index> idx = read_rec(f);
     if (f.n_in_place != before) idx->set_mapped_file(f.s.r->mapped_file());
+    inspect.done(typeid(*idx), f.s.r->position());
     return idx;
 }
 
@@ -136,7 +139,10 @@ std::unique_ptr<Index> read_nested(FaissReader& f, const char* what, bool flat_i
     ++f.depth;
     const bool saved = f.flat_in_place;
     f.flat_in_place = flat_in_place;
+    const char* saved_field = f.field;
+    f.field = what;
     std::unique_ptr<Index> idx = read_watched(f);
+    f.field = saved_field;
     f.flat_in_place = saved;
     --f.depth;
     return idx;
@@ -717,8 +723,10 @@ std::unique_ptr<IndexBinary> read_binary_rec(FaissReader& f);
 
 std::unique_ptr<IndexBinary> read_binary_watched(FaissReader& f) {
     const int64_t before = f.n_in_place;
+    records::InspectScope inspect("", f.field, f.s.r->position());  // the fourcc names it
     std::unique_ptr<IndexBinary> idx = read_binary_rec(f);
     if (f.n_in_place != before) idx->set_mapped_file(f.s.r->mapped_file());
+    inspect.done(typeid(*idx), f.s.r->position());
     return idx;
 }
 
@@ -729,7 +737,10 @@ std::unique_ptr<IndexBinary> read_binary_nested(FaissReader& f, const char* what
     ++f.depth;
     const bool saved = f.flat_in_place;
     f.flat_in_place = flat_in_place;
+    const char* saved_field = f.field;
+    f.field = what;
     std::unique_ptr<IndexBinary> idx = read_binary_watched(f);
+    f.field = saved_field;
     f.flat_in_place = saved;
     --f.depth;
     return idx;

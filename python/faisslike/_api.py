@@ -651,6 +651,25 @@ def read_index(source, io_flags=0):
     return _read(_C.deserialize_index, _C.read_index, source, io_flags)
 
 
+def inspect_index_file(path, as_dict=False):
+    """The structure of an index file (faisslike, any version, or FAISS format; float or
+    binary) without loading it: the file is mapped read-only and its arrays are never copied.
+
+    Returns a text report (as_dict=False): per record its class, tag, d / metric / ntotal,
+    the other stored parameters, the bytes of each array ("memory per part"), offset, size
+    and checksum status. as_dict=True: the same as a dict ("index" holds the record tree,
+    "clean" whether the file read to its end with every checksum matching). A corrupt file
+    is described up to where reading stopped, with the reader's error ("error"); checksum
+    mismatches are reported, not raised. Raises OSError if the file cannot be opened."""
+    import json as _json
+    text, clean = _C._inspect_index_file(path, as_dict)
+    if not as_dict:
+        return text
+    out = _json.loads(text)
+    out["clean"] = clean
+    return out
+
+
 def write_index_binary(index, target, format=None):
     """write_index_binary(index, path | file object | PyCallbackIOWriter, format=None);
     format="faiss" writes FAISS's format (read_index_binary reads both); None: the

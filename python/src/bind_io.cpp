@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include "faisslike/index_factory.h"
+#include "faisslike/index_inspect.h"
 #include "faisslike/index_io.h"
 
 namespace faisslike_py {
@@ -42,6 +43,20 @@ failed. See docs/python-api.md for the grammar.)doc");
         "vectors, inverted lists and HNSW links in place (read-only pages shared with other\n"
         "processes; the first change copies them). Raises OSError if the file cannot be read\n"
         "and RuntimeError (naming the bad section) if its contents are corrupt.");
+    m.def(
+        "_inspect_index_file",
+        [](py::handle path, bool json) {
+            std::string p = fspath(path);
+            bool clean = false;
+            std::string out;
+            {
+                py::gil_scoped_release release;
+                out = inspect_index_file(p, json, &clean);
+            }
+            return py::make_tuple(out, clean);
+        },
+        "path"_a, "json"_a = false,
+        "(report, clean): see faisslike.inspect_index_file, the public wrapper.");
     m.attr("IO_FLAG_MMAP") = IO_FLAG_MMAP;
     m.attr("IO_FLAG_READ_ONLY") = IO_FLAG_READ_ONLY;
     m.attr("IO_FLAG_ONDISK_SAME_DIR") = IO_FLAG_ONDISK_SAME_DIR;

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <string>
 #include <vector>
 
 // Every public header must compile from the installed tree (none may need kernels/ or
@@ -18,9 +19,10 @@
 #include <faisslike/IndexShards.h>
 #include <faisslike/distances.h>
 #include <faisslike/index_factory.h>
+#include <faisslike/index_inspect.h>
 #include <faisslike/index_io.h>
 
-int main() {
+int main(int argc, char** argv) {
     faisslike::IndexFlatL2 index(4);
     std::vector<float> xb = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2};
     index.add(3, xb.data());
@@ -43,5 +45,11 @@ int main() {
     auto back = faisslike::deserialize_index(bytes.data(), bytes.size());
     std::printf("filtered nearest id=%lld, round trip ntotal=%lld\n", (long long)I[0],
                 (long long)back->ntotal);
+    if (argc > 1) {  // a file for the installed faisslike-inspect (run_consumer_test.cmake)
+        faisslike::write_index(idx.get(), argv[1]);
+        bool clean = false;
+        const std::string rep = faisslike::inspect_index_file(argv[1], false, &clean);
+        if (!clean || rep.find("IndexIDMap2 [IxM2] d=4") == std::string::npos) return 1;
+    }
     return (I[0] == 30 && back->ntotal == 3) ? 0 : 1;
 }

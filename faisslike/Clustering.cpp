@@ -12,6 +12,7 @@
 #include "faisslike/Error.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/distances.h"
+#include "faisslike/impl/Operation.h"
 #include "faisslike/impl/Parallel.h"
 
 namespace faisslike {
@@ -241,6 +242,10 @@ void Clustering::train(idx_t n_in, const float* x_in, Index& index, const float*
     std::vector<size_t> sizes;
     iteration_stats.clear();
 
+    // Progress in iterations (verbose); interruptible anywhere, its searches included: the
+    // centroids are then those of an unfinished run (an index training with it stays
+    // untrained).
+    OperationScope op("k-means", int64_t(nredo) * niter, verbose, OperationScope::kAnywhere);
     for (int redo = 0; redo < nredo; ++redo) {
         std::mt19937 redo_rng(static_cast<uint32_t>(seed) +
                               static_cast<uint32_t>(redo) * 15486557u);
@@ -276,11 +281,8 @@ void Clustering::train(idx_t n_in, const float* x_in, Index& index, const float*
             ClusteringIterationStats st{obj, seconds_since(t0), t_search,
                                         sq * double(k) / (double(n) * n), nsplit};
             iteration_stats.push_back(st);
-            if (verbose) {
-                std::printf("  Iteration %d (%.2f s): objective=%g imbalance=%.3f nsplit=%d\n", it,
-                            st.time_s, obj, st.imbalance, nsplit);
-                std::fflush(stdout);
-            }
+            op.advance(1);
+            op.interrupt_point();
         }
         const bool better = ip ? obj > best_obj : obj < best_obj;
         if (redo == 0 || better) {

@@ -1,11 +1,13 @@
 #include "faisslike/Index.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <typeinfo>
 
 #include "faisslike/Error.h"
+#include "faisslike/impl/Operation.h"
 #include "faisslike/io.h"
 
 namespace faisslike {
@@ -48,15 +50,42 @@ void Index::train(idx_t n, const float* x) {
     check_add_args(n, x);
     check_finite("training vectors", n, d, x);
     IndexWriteScope w(*this);
+    // Interruptible anywhere: every do_train sets is_trained last.
+    OperationScope op("train", n, verbose, OperationScope::kAnywhere);
     do_train(n, x);
+    op.finish(n);
 }
+
+namespace {
+// add(block) for the blocks of [0, n): between two, progress and an interrupt point; inside
+// one (a consistent add of its own), nothing may interrupt, nested operations included.
+template <class F>
+void add_in_blocks(const Index& idx, idx_t n, F&& add_block) {
+    OperationScope op("add", n, idx.verbose, OperationScope::kAtPoints);
+    if (n == 0) {  // still one call: an index without ids refuses even an empty add_with_ids
+        NoInterrupts block;
+        add_block(0, 0);
+        return;
+    }
+    const idx_t bs = idx.add_block_size() > 0 ? idx.add_block_size() : std::max<idx_t>(n, 1);
+    for (idx_t i0 = 0; i0 < n; i0 += bs) {
+        const idx_t ni = std::min(bs, n - i0);
+        {
+            NoInterrupts block;
+            add_block(i0, ni);
+        }
+        op.advance(ni);
+        if (i0 + ni < n) op.interrupt_point();
+    }
+}
+}  // namespace
 
 void Index::add(idx_t n, const float* x) {
     check_add_args(n, x);
     FAISSLIKE_THROW_IF_NOT_MSG(is_trained, "index is not trained (add before train)");
     check_finite("vectors to add", n, d, x);
     IndexWriteScope w(*this, [&] { return concurrent_add(); });
-    do_add(n, x);
+    add_in_blocks(*this, n, [&](idx_t i0, idx_t ni) { do_add(ni, x + size_t(i0) * size_t(d)); });
 }
 
 void Index::add_with_ids(idx_t n, const float* x, const idx_t* xids, bool replace) {
@@ -71,10 +100,14 @@ void Index::add_with_ids(idx_t n, const float* x, const idx_t* xids, bool replac
                                "(ids must be unique: wrap it in IndexIDMap2)");
     check_finite("vectors to add", n, d, x);
     IndexWriteScope w(*this, [&] { return concurrent_add(); });
-    if (replace)
+    if (replace) {  // one block: ids repeated inside the call keep their meaning
+        NoInterrupts block;
         do_upsert(n, x, xids);
-    else
-        do_add_with_ids(n, x, xids);
+        return;
+    }
+    add_in_blocks(*this, n, [&](idx_t i0, idx_t ni) {
+        do_add_with_ids(ni, x + size_t(i0) * size_t(d), xids + i0);
+    });
 }
 
 void Index::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
@@ -83,6 +116,7 @@ void Index::search(idx_t n, const float* x, idx_t k, float* distances, idx_t* la
     if (n == 0) return;
     check_finite("query vectors", n, d, x);
     IndexReadScope r(*this);
+    OperationScope op("search", n, false, OperationScope::kAnywhere);  // read-only
     do_search(n, x, k, distances, labels, params);
 }
 
@@ -91,6 +125,7 @@ void Index::range_search(idx_t n, const float* x, float radius, RangeSearchResul
     check_range_args(n, x, radius, result);
     check_finite("query vectors", n, d, x);
     IndexReadScope r(*this);
+    OperationScope op("range_search", n, false, OperationScope::kAnywhere);
     do_range_search(n, x, radius, result, params);
 }
 

@@ -163,6 +163,10 @@ struct Index {
     virtual bool concurrent_remove() const { return false; }
     // add_with_ids(..., replace=true) works (unique ids).
     virtual bool supports_replace() const { return false; }
+    // add / add_with_ids run in blocks of this many vectors (0: one block), each exactly an
+    // add call of its own: between two, progress is reported (verbose) and an interrupt
+    // (Ctrl-C) may stop the add, the index then holding the blocks done.
+    virtual idx_t add_block_size() const { return 0; }
     // A selector costs a search little more than its own test (graph walks check candidates
     // one by one anyway); elsewhere it costs the fast paths (BLAS, list scans), and wrappers
     // that hide a few entries ask for more results and drop them instead.

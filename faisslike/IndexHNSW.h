@@ -182,6 +182,9 @@ struct IndexHNSWFlat : Index {
     // only nodes counted in ntotal when they started), except over a memory-mapped file,
     // with nodes marked deleted, or with the 8-bit traversal on.
     bool concurrent_add() const override;
+    // Blocks between which an add can be interrupted; the quantized records are repacked
+    // after each block (every row), hence larger ones there.
+    idx_t add_block_size() const override { return qg_pq ? 65536 : 16384; }
     bool filters_cheaply() const override { return true; }
 
    protected:
@@ -231,6 +234,7 @@ struct IndexHNSWCodes : Index {
 
     IndexHNSWCodes(std::unique_ptr<IndexFlatCodes> storage, int M);
     bool filters_cheaply() const override { return true; }
+    idx_t add_block_size() const override { return 16384; }
 
    protected:
     void do_train(idx_t n, const float* x) override;

@@ -42,6 +42,7 @@ struct IndexIDMap : Index {
     RemovalMode removal_mode() const override;
     bool accepts_ids() const override { return true; }
     bool concurrent_add() const override { return index->concurrent_add() && !compaction_due(); }
+    idx_t add_block_size() const override { return index->add_block_size(); }
     bool concurrent_remove() const override { return !compaction_due(); }
     bool filters_cheaply() const override { return index->filters_cheaply(); }
 

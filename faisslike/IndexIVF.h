@@ -101,6 +101,7 @@ struct IndexIVF : Index {
     // Lists that publish appends (ArrayInvertedLists) and no per-list state rebuilt after
     // adds (lists_changed: the fast-scan types say false).
     bool concurrent_add() const override;
+    idx_t add_block_size() const override { return 65536; }
     // A Hashtable direct map unless one is there (reconstruct needs it, as in FAISS).
     void enable_reconstruct() override;
     // The quantizer answers with list numbers in [0, nlist) for every vector: it holds

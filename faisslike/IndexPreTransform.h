@@ -30,6 +30,7 @@ struct IndexPreTransform : Index {
     bool accepts_ids() const override { return index->accepts_ids(); }
     bool is_deleted(idx_t label) const override { return index->is_deleted(label); }
     void enable_reconstruct() override { index->enable_reconstruct(); }
+    idx_t add_block_size() const override { return index->add_block_size(); }
 
     bool chain_trained() const;
     // x through the chain (copy; n x index->d).

@@ -35,6 +35,7 @@ struct IndexRefineFlat : Index {
     // the refine index for that).
     RemovalMode removal_mode() const override;
     bool is_deleted(idx_t label) const override { return base_index->is_deleted(label); }
+    idx_t add_block_size() const override { return base_index->add_block_size(); }
 
    protected:
     void do_train(idx_t n, const float* x) override;

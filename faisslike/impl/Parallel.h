@@ -14,6 +14,7 @@
 #include <mutex>
 #include <utility>
 
+#include "faisslike/impl/Operation.h"
 #include "faisslike/impl/UsageGuard.h"
 
 namespace faisslike {
@@ -43,7 +44,8 @@ class ParallelErrors {
 // through guard().
 class Team {
    public:
-    Team(int rank, int size, ParallelErrors& errors) : rank(rank), size(size), errors_(errors) {}
+    Team(int rank, int size, ParallelErrors& errors)
+        : rank(rank), size(size), errors_(errors), poll_(rank == 0 && operation_open()) {}
     const int rank, size;
 
     // f(i) for i in [0, n), shared among the members (dynamic or static chunks), then a
@@ -91,12 +93,17 @@ class Team {
     void run_one(F& f, int64_t i) {
         if (errors_.failed()) return;
         try {
+            // Member 0 is the thread that opened the operation: it checks for an interrupt
+            // (Ctrl-C) now and then; an Interrupted stops the region like any error.
+            if (poll_ && (polls_++ & 15) == 0) poll_operation();
             f(i);
         } catch (...) {
             errors_.capture();
         }
     }
     ParallelErrors& errors_;
+    const bool poll_;
+    uint32_t polls_ = 0;
 };
 
 template <class Body>

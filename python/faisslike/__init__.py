@@ -73,6 +73,10 @@ from ._api import install_pickling as _install_pickling, install_views as _insta
 _install_pickling()
 _install_views()
 
+from . import _progress  # noqa: E402
+
+_faisslike._set_progress_callback(_progress.render)  # verbose operations: bar / lines
+
 
 def _accept_sel(cls):
     # FAISS spelling: SearchParameters(sel=...), SearchParametersIVF(nprobe=8, sel=...).

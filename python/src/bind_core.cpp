@@ -1,13 +1,63 @@
 // The contract every index shares (Index), search parameters, threads, SIMD level, cvar.
 #include "common.h"
 
+#include <atomic>
+
+#include "faisslike/Progress.h"
+
 #include "faisslike/distances.h"
 
 namespace faisslike_py {
 
 using namespace faisslike;
 
+namespace {
+// Ctrl-C: Python's handler only sets a flag; PyErr_CheckSignals runs it (main thread only).
+// The KeyboardInterrupt it sets is dropped here and raised again from Interrupted by the
+// module's exception translator, once the operation has stopped.
+// A Ctrl-C that Python raised inside the progress renderer (Python code, so its handler runs
+// there): handed to the next interrupt check.
+std::atomic<bool> g_interrupt_pending{false};
+
+struct PythonInterruptCallback : InterruptCallback {
+    bool want_interrupt() override {
+        if (g_interrupt_pending.exchange(false)) return true;
+        if (!Py_IsInitialized()) return false;
+        py::gil_scoped_acquire gil;
+        if (PyErr_CheckSignals() == 0) return false;
+        PyErr_Clear();
+        return true;
+    }
+};
+}  // namespace
+
 void bind_core(py::module_& m) {
+    InterruptCallback::set_instance(std::make_shared<PythonInterruptCallback>());
+    m.def(
+        "_set_progress_callback",
+        [](py::object f) {
+            if (f.is_none()) {
+                set_progress_callback(nullptr);
+                return;
+            }
+            // Kept alive for the process (never released: the callback may outlive the
+            // interpreter's teardown).
+            auto* fn = new py::object(std::move(f));
+            set_progress_callback([fn](const ProgressInfo& i) {
+                py::gil_scoped_acquire gil;
+                try {
+                    (*fn)(i.what, i.done, i.total, i.seconds, i.finished);
+                } catch (py::error_already_set& e) {
+                    if (e.matches(PyExc_KeyboardInterrupt))
+                        g_interrupt_pending = true;
+                    else
+                        e.discard_as_unraisable("faisslike progress callback");
+                }
+            });
+        },
+        "f"_a,
+        "f(what, done, total, seconds, finished) receives the progress of verbose operations\n"
+        "(python/faisslike/_progress.py renders it); None: lines on stderr.");
     py::class_<SearchParameters>(m, "SearchParameters", py::dynamic_attr(),
                                  "SearchParameters(sel=None): per-call search settings. sel (an "
                                  "IDSelector) restricts the results to the ids it selects. Pass "

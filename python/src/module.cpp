@@ -3,6 +3,7 @@
 #include "common.h"
 
 #include "faisslike/MetricType.h"
+#include "faisslike/Progress.h"
 
 namespace py = pybind11;
 using namespace faisslike;
@@ -16,6 +17,8 @@ PYBIND11_MODULE(_faisslike, m) {
     py::register_exception_translator([](std::exception_ptr p) {
         try {
             if (p) std::rethrow_exception(p);
+        } catch (const Interrupted& e) {
+            PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
         } catch (const FileError& e) {
             PyErr_SetString(PyExc_OSError, e.what());
         } catch (const InvalidArgument& e) {

@@ -30,9 +30,21 @@ using FloatArray = py::array_t<float, py::array::c_style | py::array::forcecast>
 // obj as a numpy array of type A (converting if needed). numpy's own exception passes
 // through: MemoryError for an array too large to convert (np.broadcast_to(row, (10**9, d))),
 // ValueError for a ragged list. (pybind11's ensure() clears it and returns a null array.)
+// An object that is not a numpy array but speaks DLPack (torch, jax, cupy, ...) as a numpy view
+// of its memory (no copy), or the object itself when numpy cannot view it (another device).
+inline py::object dlpack_view(py::handle obj) {
+    if (py::isinstance<py::array>(obj) || !py::hasattr(obj, "__dlpack__"))
+        return py::reinterpret_borrow<py::object>(obj);
+    try {
+        return py::module_::import("numpy").attr("from_dlpack")(obj);
+    } catch (py::error_already_set&) {
+        return py::reinterpret_borrow<py::object>(obj);
+    }
+}
+
 template <class A = py::array>
 A to_array(py::handle obj) {
-    return A(py::reinterpret_borrow<py::object>(obj));
+    return A(dlpack_view(obj));
 }
 
 // Any real numeric array-like becomes a C-contiguous float32 (n, d) array: no copy when it
@@ -148,11 +160,14 @@ inline std::string fspath(py::handle p) {
 }
 
 // Output array given by the caller (FAISS's D=/I= arguments) or freshly allocated.
+// A numpy array, or any DLPack object viewed in place (a torch tensor, ...); anything numpy
+// would have to copy is refused (the results would be lost in the copy).
 template <class T>
 py::array_t<T> out_array(py::object given, idx_t n, idx_t k, const char* name) {
     if (given.is_none()) return py::array_t<T>({n, k});
-    auto a = py::array_t<T>::ensure(given);
-    if (!a || !py::isinstance<py::array_t<T>>(given) || a.ndim() != 2 || a.shape(0) != n ||
+    py::object view = dlpack_view(given);
+    auto a = py::array_t<T>::ensure(view);
+    if (!a || !py::isinstance<py::array_t<T>>(view) || a.ndim() != 2 || a.shape(0) != n ||
         a.shape(1) != k || !(a.flags() & py::array::c_style) || !a.writeable()) {
         throw py::value_error(std::string(name) + " must be a writable C-contiguous " +
                               (std::is_same<T, float>::value ? "float32" : "int64") +
@@ -242,7 +257,9 @@ inline py::tuple search(const faisslike::Index& index, py::handle x, py::handle 
         py::gil_scoped_release release;
         index.search(n, xp, k, Dp, Ip, sp);
     }
-    return py::make_tuple(D, I);
+    // Given outputs come back as given (a torch tensor stays one).
+    return py::make_tuple(D_in.is_none() ? py::object(D) : D_in,
+                          I_in.is_none() ? py::object(I) : I_in);
 }
 
 // One function per area, called in this order by the module (base classes first).

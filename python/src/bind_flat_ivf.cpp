@@ -157,7 +157,10 @@ batches through the SIMD kernels; both are exact.)doc")
         m, "_OnDiskLists", "Inverted lists in their own data file (see OnDiskInvertedLists).")
         .def_static(
             "merge",
-            [](const std::vector<IndexIVF*>& ivfs, py::handle filename, bool shift_ids) {
+            [](const py::sequence& seq, py::handle filename, bool shift_ids) {
+                // A sequence of IVF indexes (typed as such in the stubs, not as a C++ type).
+                std::vector<IndexIVF*> ivfs;
+                for (py::handle h : seq) ivfs.push_back(h.cast<IndexIVF*>());
                 std::vector<const InvertedLists*> srcs;
                 for (IndexIVF* ivf : ivfs) {
                     FAISSLIKE_CHECK_ARG_MSG(ivf != nullptr, "merge: an index is None");

@@ -30,7 +30,9 @@ py::array_t<T> array_of(const std::vector<T>& v) {
 
 template <class Sel, class Args>
 void reducible(py::class_<Sel, IDSelector>& c, Args args) {
-    c.def("__reduce__", [c, args](const Sel& s) { return py::make_tuple(c, args(s)); });
+    c.def("__reduce__", [c, args](const Sel& s) -> py::tuple {
+        return py::make_tuple(py::object(c), py::object(args(s)));
+    });
 }
 }  // namespace
 

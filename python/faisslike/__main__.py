@@ -2,7 +2,14 @@
 
   inspect FILE... [--json]   an index file's structure without loading it (faisslike or FAISS
                              format): types, parameters, bytes per part, checksum status
+  build --data X --factory F --out FILE      build and write an index (progress shown)
+  search --index FILE --queries Q [--gt GT] [--params nprobe=16]   QPS and recall@k
+  bench --data X --queries Q --factory F [--gt GT] [--sweep nprobe=1,4,16]   recall/QPS table
+                             (the full harness, against FAISS and the other libraries, is
+                             benchs/ in a source checkout: bash scripts/bench.sh)
   run ...                    an unmodified FAISS program on faisslike (python -m faisslike.run)
+
+Vectors: .npy, .fvecs, .bvecs; ground truth: .ivecs, .npy.
 
 Exit status: 0 success, 1 a file is corrupt or cannot be read, 2 usage error.
 """
@@ -40,6 +47,9 @@ def main(argv=None):
     cmd, rest = argv[0], argv[1:]
     if cmd == "inspect":
         return _inspect(rest)
+    if cmd in ("build", "search", "bench"):
+        from ._cli import main as cli_main
+        return cli_main(cmd, rest)
     if cmd == "run":
         from .run import main as run_main
         return run_main(rest)

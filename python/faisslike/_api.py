@@ -57,18 +57,22 @@ class SIMDConfig:
 
     @staticmethod
     def get_level():
+        """The SIMD level the kernels run at (SIMDLevel_NONE / _AVX2 / _AVX512)."""
         return _FROM_OURS[_C.simd_level()]
 
     @staticmethod
     def get_dispatched_level():
+        """Same as get_level (one library, dispatched at run time)."""
         return SIMDConfig.get_level()
 
     @staticmethod
     def get_level_name():
+        """The current level's name: 'NONE', 'AVX2' or 'AVX512'."""
         return _LEVEL_NAMES[SIMDConfig.get_level()]
 
     @staticmethod
     def set_level(level):
+        """Switch every kernel to level; RuntimeError if this CPU cannot run it."""
         level = _level_arg(level)
         if level not in _OURS:
             raise RuntimeError(f"SIMD level {_LEVEL_NAMES[level]} is not built into faisslike")
@@ -76,15 +80,18 @@ class SIMDConfig:
 
     @staticmethod
     def is_simd_level_available(level):
+        """Whether this CPU can run level."""
         level = _level_arg(level)
         return level in _OURS and _C.simd_level_supported(_OURS[level])
 
     @staticmethod
     def has_dynamic_dispatch():
+        """True: kernels are chosen at run time."""
         return True
 
     @staticmethod
     def auto_detect_simd_level():
+        """The best level this CPU runs."""
         for lv in (SIMDLevel_AVX512, SIMDLevel_AVX2):
             if SIMDConfig.is_simd_level_available(lv):
                 return lv
@@ -97,6 +104,7 @@ def supported_simd_levels():
 
 
 def compiled_simd_levels():
+    """The SIMD levels this build has kernels for (all of them: one library, runtime dispatch)."""
     return set(_OURS)
 
 
@@ -172,6 +180,7 @@ class _Vector:
 
 
 def SwigPtrFromVector(v):
+    """FAISS's swig_ptr for our vector classes: the object itself (arrays are passed directly)."""
     from ._lowlevel import SwigPtr
     return SwigPtr(v._a)
 
@@ -207,9 +216,12 @@ class _AlignedTable(_Vector):
         return self._a.nbytes
 
 
-AlignedTableUint8 = type("AlignedTableUint8", (_AlignedTable,), {"dtype": np.dtype("uint8")})
-AlignedTableUint16 = type("AlignedTableUint16", (_AlignedTable,), {"dtype": np.dtype("uint16")})
-AlignedTableFloat32 = type("AlignedTableFloat32", (_AlignedTable,), {"dtype": np.dtype("float32")})
+AlignedTableUint8 = type("AlignedTableUint8", (_AlignedTable,), {"dtype": np.dtype("uint8"),
+    "__doc__": "AlignedTable of uint8: FAISS's aligned vector (resize, at, data, size; numpy via .numpy())."})
+AlignedTableUint16 = type("AlignedTableUint16", (_AlignedTable,), {"dtype": np.dtype("uint16"),
+    "__doc__": "AlignedTable of uint16: FAISS's aligned vector (resize, at, data, size; numpy via .numpy())."})
+AlignedTableFloat32 = type("AlignedTableFloat32", (_AlignedTable,), {"dtype": np.dtype("float32"),
+    "__doc__": "AlignedTable of float32: FAISS's aligned vector (resize, at, data, size; numpy via .numpy())."})
 
 
 def vector_to_array(v):
@@ -224,6 +236,7 @@ def vector_to_array(v):
 
 
 def vector_float_to_array(v):
+    """A float32 numpy copy of a Float32Vector (FAISS helper)."""
     return vector_to_array(v).astype("float32")
 
 
@@ -246,10 +259,12 @@ def copy_array_to_vector(a, v):
 
 
 def copy_array_to_AlignedTable(a, v):
+    """Copy a numpy array into an existing AlignedTable (resized)."""
     copy_array_to_vector(a, v)
 
 
 def array_to_AlignedTable(a):
+    """A new AlignedTable of the array's dtype holding a copy of it."""
     a = np.ascontiguousarray(a)
     for cls in (AlignedTableUint8, AlignedTableUint16, AlignedTableFloat32):
         if cls.dtype == a.dtype:
@@ -295,6 +310,7 @@ def pairwise_distances(xq, xb, metric=None, metric_arg=0):
 
 
 def pairwise_distance_gpu(*a, **k):  # noqa: D103 - FAISS name, GPU only there
+    """GPU-only in FAISS: raises RuntimeError (no GPU support)."""
     raise RuntimeError("faisslike has no GPU support; use pairwise_distances")
 
 
@@ -339,6 +355,7 @@ def is_similarity_metric(metric_type):
 
 
 def get_num_gpus():
+    """Always 0: faisslike runs on CPUs."""
     return 0
 
 
@@ -355,6 +372,7 @@ class ResultHeap:
         self.I = np.full((self.nq, self.k), -1, dtype="int64")
 
     def add_result(self, D, I):
+        """Merge a block of (D, I) results of shape (nq, kb) into the running top-k."""
         D = np.asarray(D, dtype="float32")
         I = np.asarray(I, dtype="int64")
         if D.ndim != 2 or D.shape[0] != self.nq or I.shape != D.shape:
@@ -369,6 +387,7 @@ class ResultHeap:
         self.I = np.take_along_axis(allI, o, 1)
 
     def finalize(self):
+        """Sort the kept results best first; then read D and I."""
         pass  # kept sorted by add_result
 
 
@@ -467,6 +486,7 @@ def extract_index_ivf(index):
 
 
 def try_extract_index_ivf(index):
+    """The IndexIVF inside index (through PreTransform, IDMap, Refine), or None."""
     try:
         return extract_index_ivf(index)
     except ValueError:
@@ -486,6 +506,7 @@ class PyCallbackIOWriter:
         self.callback, self.bs = callback, int(bs)
 
     def write_bytes(self, data):
+        """Pass bytes to the callback, in blocks of at most bs."""
         mv = memoryview(data)
         for i in range(0, len(mv), self.bs):
             self.callback(bytes(mv[i:i + self.bs]))
@@ -533,6 +554,7 @@ class PyCallbackIOReader:
         return head + self.read_exact(length + trailer)
 
     def read_all(self):
+        """Read one index's bytes through the callback (the header says how many)."""
         chunks = []
         while True:
             b = self._chunk(self.bs)
@@ -549,30 +571,37 @@ class VectorIOWriter:
         self.data = UInt8Vector()
 
     def write_bytes(self, data):
+        """Append raw bytes to data."""
         self.data._a = np.concatenate([self.data._a, np.frombuffer(bytes(data), dtype=np.uint8)])
 
 
 class VectorIOReader:
+    """FAISS's in-memory reader: set data to a uint8 array, then read_index(r)."""
     def __init__(self):
         self.data = UInt8Vector()
 
     def read_all(self):
+        """The bytes held (what read_index reads)."""
         return self.data._a.tobytes()
 
 
 class BufferedIOWriter:
+    """FAISS's buffered writer over a PyCallbackIOWriter (writes go straight through)."""
     def __init__(self, writer, bsz=1024 * 1024):
         self.writer = writer
 
     def write_bytes(self, data):
+        """Pass bytes to the wrapped writer."""
         self.writer.write_bytes(data)
 
 
 class BufferedIOReader:
+    """FAISS's buffered reader over a PyCallbackIOReader."""
     def __init__(self, reader, bsz=1024 * 1024):
         self.reader = reader
 
     def read_all(self):
+        """All bytes of the wrapped reader."""
         return self.reader.read_all()
 
 
@@ -695,6 +724,7 @@ def _binary_reduce(self):
 
 
 def install_pickling():
+    """Make indexes picklable (pickle.dumps writes them in our format). Done at import."""
     _C.Index.__reduce__ = _index_reduce
     _C.IndexBinary.__reduce__ = _binary_reduce
 
@@ -708,31 +738,40 @@ class InvertedListsView:
 
     @property
     def nlist(self):
+        """Number of lists."""
         return self._ivf.nlist
 
     @property
     def code_size(self):
+        """Bytes per code."""
         return self._ivf.code_size
 
     def list_size(self, l):
+        """Number of entries in list list_no."""
         return self._ivf.get_list_size(l)
 
     def get_ids(self, l):
+        """The ids of list list_no, int64 (a copy)."""
         return self._ivf.get_list_ids(l)
 
     def get_codes(self, l):
+        """The codes of list list_no, uint8 (a copy)."""
         return self._ivf.get_list_codes(l)
 
     def release_ids(self, l, ids):
+        """No-op (FAISS API: our get_ids returns copies)."""
         pass
 
     def release_codes(self, l, codes):
+        """No-op (FAISS API: our get_codes returns copies)."""
         pass
 
     def compute_ntotal(self):
+        """Total number of entries over all lists."""
         return sum(self.list_size(l) for l in range(self.nlist))
 
     def imbalance_factor(self):
+        """Imbalance of the list sizes (1.0: all equal)."""
         sizes = np.array([self.list_size(l) for l in range(self.nlist)], dtype=np.float64)
         tot = sizes.sum()
         return float(self.nlist * (sizes ** 2).sum() / (tot * tot)) if tot else 0.0
@@ -761,6 +800,7 @@ class OnDiskInvertedLists:
     merge_from = merge_from_multiple
 
     def compute_ntotal(self):
+        """Total number of entries over all lists."""
         return 0 if self._native is None else self._native.compute_ntotal()
 
 
@@ -768,16 +808,21 @@ class InvertedListsPtrVector(list):
     """FAISS's vector of InvertedLists pointers: push_back, size, data (the list itself)."""
 
     def push_back(self, il):
+        """Append inverted lists (FAISS's std::vector API)."""
         self.append(il)
 
     def size(self):
+        """Number of elements."""
         return len(self)
 
     def data(self):
+        """The list itself (FAISS passes .data() to merge functions)."""
         return self
 
 
 def _replace_invlists(self, invlists, own=True):
+    """Install on-disk inverted lists (OnDiskInvertedLists, e.g. from merge_from_multiple) in
+    place of the index's own; TypeError for any other kind."""
     if isinstance(invlists, OnDiskInvertedLists):
         if invlists._native is None:
             raise ValueError("replace_invlists: these on-disk lists are empty (merge_from_multiple first)")
@@ -798,6 +843,7 @@ class _VecList(list):
 
 
 def install_views():
+    """Attach FAISS's view helpers (invlists, downcasts) to the index classes. Done at import."""
     _C.IndexIVF.invlists = property(InvertedListsView, doc="FAISS's InvertedLists API (read).")
     _C.IndexIVF.replace_invlists = _replace_invlists
     native_chain = _C.IndexPreTransform.chain

@@ -16,6 +16,7 @@ class AutoTuneCriterion:
         self.gt_D = self.gt_I = None
 
     def set_groundtruth(self, gt_nnn, gt_D, gt_I):
+        """Set the reference results (D may be None) that evaluate compares against."""
         gt_I = np.asarray(gt_I, dtype="int64").reshape(self.nq, int(gt_nnn))
         self.gt_nnn = int(gt_nnn)
         self.gt_I = gt_I
@@ -35,6 +36,7 @@ class OneRecallAtRCriterion(AutoTuneCriterion):
         self.R = int(R)
 
     def evaluate(self, D, I):
+        """Fraction of queries whose true nearest neighbour is in the top R."""
         I = self._results(D, I)
         return float((I[:, : self.R] == self.gt_I[:, :1]).any(1).mean())
 
@@ -47,6 +49,7 @@ class IntersectionCriterion(AutoTuneCriterion):
         self.R = int(R)
 
     def evaluate(self, D, I):
+        """Mean size of the intersection of the top-R results with the ground truth, / R."""
         I = self._results(D, I)
         R = self.R
         tot = sum(np.intersect1d(I[i, :R][I[i, :R] >= 0], self.gt_I[i, :R]).size for i in range(self.nq))
@@ -55,6 +58,7 @@ class IntersectionCriterion(AutoTuneCriterion):
 
 # ---------------------------------------------------------------------------- operating points
 class OperatingPoint:
+    """One explored setting: its performance (e.g. recall), time and key."""
     __slots__ = ("perf", "t", "key", "cno")
 
     def __init__(self, perf, t, key, cno):
@@ -83,6 +87,7 @@ class OperatingPoints:
         self.optimal_pts = _PointList([OperatingPoint(0.0, 0.0, "", -1)])
 
     def clear(self):
+        """Forget every point."""
         self.__init__()
 
     def add(self, perf, t, key, cno=0):
@@ -101,6 +106,7 @@ class OperatingPoints:
         return True
 
     def merge_with(self, other, prefix=""):
+        """Add the points of another OperatingPoints (keys prefixed)."""
         n = 0
         for o in other.all_pts:
             n += self.add(o.perf, o.t, prefix + o.key, o.cno)
@@ -112,6 +118,7 @@ class OperatingPoints:
         return min(ts) if ts else 1e50
 
     def display(self, only_optimal=True):
+        """Print the points (all, or only the optimal ones)."""
         pts = self.optimal_pts if only_optimal else self.all_pts
         print(f"Tested {len(self.all_pts)} operating points, {len(self.optimal_pts)} ones are Pareto-optimal:")
         for o in pts:
@@ -123,14 +130,17 @@ class OperatingPoints:
                 f.write(f"{o.perf} {o.t} {o.key}\n")
 
     def all_to_gnuplot(self, fname):
+        """Write every point as 'perf t key' lines for gnuplot."""
         self._to_gnuplot(self.all_pts, fname)
 
     def optimal_to_gnuplot(self, fname):
+        """Write the Pareto-optimal points for gnuplot."""
         self._to_gnuplot(self.optimal_pts, fname)
 
 
 # ---------------------------------------------------------------------------- parameter space
 class ParameterRange:
+    """A named parameter and the values ParameterSpace explores for it."""
     def __init__(self, name):
         self.name = name
         self.values = []
@@ -159,6 +169,7 @@ class ParameterSpace:
 
     # -- ranges
     def add_range(self, name):
+        """Add (or get) the range of parameter name; returns the ParameterRange."""
         for pr in self.parameter_ranges:
             if pr.name == name:
                 return pr
@@ -167,6 +178,7 @@ class ParameterSpace:
         return pr
 
     def initialize(self, index):
+        """Set FAISS's default ranges for this index (nprobe, efSearch, k_factor, ...)."""
         self._initialize(index, "")
 
     def _initialize(self, index, prefix):
@@ -193,6 +205,7 @@ class ParameterSpace:
             self.add_range(prefix + "efSearch").values = [float(1 << i) for i in range(2, 10)]
 
     def n_combinations(self):
+        """Number of combinations of the ranges."""
         n = 1
         for pr in self.parameter_ranges:
             n *= len(pr.values)
@@ -209,9 +222,11 @@ class ParameterSpace:
         return out
 
     def combination_name(self, cno):
+        """The 'name=value,...' string of combination cno."""
         return ",".join(f"{n}={v:g}" for n, v in self._decode(cno))
 
     def combination_ge(self, c1, c2):
+        """Whether every parameter of c1 is >= that of c2."""
         for pr in self.parameter_ranges:
             nv = len(pr.values)
             if c1 % nv < c2 % nv:
@@ -221,12 +236,14 @@ class ParameterSpace:
         return True
 
     def display(self):
+        """Print the ranges."""
         print(f"ParameterSpace, {len(self.parameter_ranges)} parameters, {self.n_combinations()} combinations:")
         for pr in self.parameter_ranges:
             print(f"   {pr.name}: " + ", ".join(f"{v:g}" for v in pr.values))
 
     # -- setting
     def set_index_parameters(self, index, desc):
+        """Apply a combination number or a 'nprobe=8,efSearch=64' string to index."""
         if isinstance(desc, (int, np.integer)) and not isinstance(desc, bool):
             for name, val in self._decode(int(desc)):
                 self.set_index_parameter(index, name, val)
@@ -247,6 +264,7 @@ class ParameterSpace:
             self.set_index_parameter(index, name.strip(), v)
 
     def set_index_parameter(self, index, name, val):
+        """Set one parameter (nprobe, efSearch, k_factor, quantizer_<name>, verbose) through the wrappers; ValueError for an unknown name."""
         if not self._set(index, name, float(val)):
             raise ValueError(f"ParameterSpace::set_index_parameter: could not set parameter {name} "
                              f"on {type(index).__name__}")

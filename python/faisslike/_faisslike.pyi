@@ -141,7 +141,9 @@ class IDSelector:
     Selects ids for filtered search (SearchParameters(sel=...)) and remove_ids. Base class.
     """
     def is_member(self, id: typing.SupportsInt | typing.SupportsIndex) -> bool:
-        ...
+        """
+        Whether id is selected.
+        """
 class IDSelectorRange(IDSelector):
     """
     IDSelectorRange(imin, imax): imin <= id < imax.
@@ -152,10 +154,14 @@ class IDSelectorRange(IDSelector):
         ...
     @property
     def imax(self) -> int:
-        ...
+        """
+        End of the selected range (exclusive).
+        """
     @property
     def imin(self) -> int:
-        ...
+        """
+        Start of the selected range (inclusive).
+        """
 class IDSelectorArray(IDSelector):
     """
     IDSelectorArray(ids): the listed ids (copied; binary search).
@@ -222,7 +228,9 @@ class IDSelectorShifted(IDSelector):
         ...
     @property
     def offset(self) -> int:
-        ...
+        """
+        Added to an id before asking the wrapped selector.
+        """
 class SearchParametersIVF(SearchParameters):
     """
     SearchParametersIVF(nprobe=1): nprobe for this call only (FAISS's default 1 whatever the index's nprobe; 0 = the index's); safe with concurrent searches.
@@ -233,7 +241,9 @@ class SearchParametersIVF(SearchParameters):
         """
     @property
     def nprobe(self) -> int:
-        ...
+        """
+        Inverted lists visited per query.
+        """
     @nprobe.setter
     def nprobe(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
@@ -241,9 +251,6 @@ class ClusteringParameters:
     """
     k-means settings (FAISS defaults: niter=25, seed=1234, max_points_per_centroid=256, min_points_per_centroid=39).
     """
-    kmeanspp: bool
-    spherical: bool
-    verbose: bool
     def __init__(self) -> None:
         ...
     @property
@@ -263,34 +270,68 @@ class ClusteringParameters:
     def int_centroids(self, arg0: bool) -> None:
         ...
     @property
-    def max_points_per_centroid(self) -> int:
+    def kmeanspp(self) -> bool:
+        """
+        Initialize with k-means++ instead of a random sample.
+        """
+    @kmeanspp.setter
+    def kmeanspp(self, arg0: bool) -> None:
         ...
+    @property
+    def max_points_per_centroid(self) -> int:
+        """
+        Training sets larger than k times this are subsampled (seeded).
+        """
     @max_points_per_centroid.setter
     def max_points_per_centroid(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def min_points_per_centroid(self) -> int:
-        ...
+        """
+        Below k times this many points, a warning is printed.
+        """
     @min_points_per_centroid.setter
     def min_points_per_centroid(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def niter(self) -> int:
-        ...
+        """
+        Number of k-means iterations.
+        """
     @niter.setter
     def niter(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def nredo(self) -> int:
-        ...
+        """
+        Runs from different seeds; the best objective is kept.
+        """
     @nredo.setter
     def nredo(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def seed(self) -> int:
-        ...
+        """
+        Seed of the initialization and subsampling.
+        """
     @seed.setter
     def seed(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def spherical(self) -> bool:
+        """
+        Normalize centroids to unit length after each iteration.
+        """
+    @spherical.setter
+    def spherical(self, arg0: bool) -> None:
+        ...
+    @property
+    def verbose(self) -> bool:
+        """
+        Report progress (iterations, rate, ETA) on stderr.
+        """
+    @verbose.setter
+    def verbose(self, arg0: bool) -> None:
         ...
 class ClusteringIterationStats:
     """
@@ -298,19 +339,29 @@ class ClusteringIterationStats:
     """
     @property
     def imbalance_factor(self) -> float:
-        ...
+        """
+        Imbalance factor of the assignment (1.0: perfectly balanced).
+        """
     @property
     def nsplit(self) -> int:
-        ...
+        """
+        Empty clusters split in this iteration.
+        """
     @property
     def obj(self) -> float:
-        ...
+        """
+        Objective: sum of squared distances (L2) or of similarities (inner product).
+        """
     @property
     def time(self) -> float:
-        ...
+        """
+        Seconds since the start of training.
+        """
     @property
     def time_search(self) -> float:
-        ...
+        """
+        Seconds spent assigning points, cumulative.
+        """
 class Clustering(ClusteringParameters):
     """
     Clustering(d, k[, cp]): Lloyd k-means. train(x, index) assigns with `index` (e.g. IndexFlatL2(d)), which holds the centroids afterwards.
@@ -335,7 +386,9 @@ class Clustering(ClusteringParameters):
         ...
     @property
     def d(self) -> int:
-        ...
+        """
+        Dimension of the vectors clustered.
+        """
     @property
     def iteration_stats(self):
         """
@@ -343,7 +396,9 @@ class Clustering(ClusteringParameters):
         """
     @property
     def k(self) -> int:
-        ...
+        """
+        Number of centroids.
+        """
     @property
     def obj(self) -> list[float]:
         """
@@ -387,19 +442,29 @@ class _OnDiskLists:
     def merge(ivfs: collections.abc.Sequence, filename: typing.Any, shift_ids: bool = False) -> _OnDiskLists:
         ...
     def compute_ntotal(self) -> int:
-        ...
+        """
+        Total number of entries over all lists.
+        """
     @property
     def code_size(self) -> int:
-        ...
+        """
+        Bytes per code.
+        """
     @property
     def file_size(self) -> int:
-        ...
+        """
+        Size of the data file in bytes.
+        """
     @property
     def filename(self) -> str:
-        ...
+        """
+        Path of the data file.
+        """
     @property
     def nlist(self) -> int:
-        ...
+        """
+        Number of lists.
+        """
 class IndexIVF(Index):
     """
     Base of the inverted-file indexes.
@@ -439,7 +504,10 @@ class IndexIVF(Index):
         Moves every entry of other (an IVF index of the same type, with the same coarse centroids and encoder: e.g. a copy of one trained index, filled elsewhere) into this one, ids shifted by add_id; other is left empty. ValueError, nothing moved, on any mismatch.
         """
     def replace_invlists(self, invlists, own = True):
-        ...
+        """
+        Install on-disk inverted lists (OnDiskInvertedLists, e.g. from merge_from_multiple) in
+            place of the index's own; TypeError for any other kind.
+        """
     def replace_quantizer(self, quantizer: Index) -> None:
         """
         Use q (trained, holding the same nlist centroids) as coarse quantizer. The index keeps q and the old quantizer alive.
@@ -457,7 +525,9 @@ class IndexIVF(Index):
         ...
     @property
     def code_size(self) -> int:
-        ...
+        """
+        Bytes per code in the inverted lists.
+        """
     @property
     def cp(self) -> ClusteringParameters:
         """
@@ -470,7 +540,9 @@ class IndexIVF(Index):
         """
     @property
     def nlist(self) -> int:
-        ...
+        """
+        Number of inverted lists.
+        """
     @property
     def nprobe(self) -> int:
         """
@@ -508,7 +580,9 @@ class IndexFlatCodes(Index):
     """
     @property
     def code_size(self) -> int:
-        ...
+        """
+        Bytes per stored code.
+        """
     @property
     def codes(self) -> numpy.typing.NDArray[numpy.uint8]:
         """
@@ -523,18 +597,26 @@ class ProductQuantizer:
     def __init__(self, d: typing.SupportsInt | typing.SupportsIndex, M: typing.SupportsInt | typing.SupportsIndex, nbits: typing.SupportsInt | typing.SupportsIndex = 8) -> None:
         ...
     def compute_codes(self, x: typing.Any) -> numpy.typing.NDArray[numpy.uint8]:
-        ...
+        """
+        Codes of x, uint8 (n, code_size).
+        """
     def compute_distance_table(self, x: typing.Any, metric: typing.SupportsInt | typing.SupportsIndex = 1) -> numpy.typing.NDArray[numpy.float32]:
         """
         (M, ksub) table: squared L2 distances (or inner products) of x's sub-vectors to every centroid.
         """
     def decode(self, codes: typing.Any) -> numpy.typing.NDArray[numpy.float32]:
-        ...
+        """
+        Vectors decoded from codes, float32 (n, d).
+        """
     def train(self, x: typing.Any) -> None:
-        ...
+        """
+        Train the sub-quantizers (k-means per sub-space) on x, float32 (n, d).
+        """
     @property
     def M(self) -> int:
-        ...
+        """
+        Number of sub-quantizers.
+        """
     @property
     def centroids(self) -> numpy.typing.NDArray[numpy.float32]:
         """
@@ -542,7 +624,9 @@ class ProductQuantizer:
         """
     @property
     def code_size(self) -> int:
-        ...
+        """
+        Bytes per code.
+        """
     @property
     def cp(self) -> ClusteringParameters:
         """
@@ -553,19 +637,29 @@ class ProductQuantizer:
         ...
     @property
     def d(self) -> int:
-        ...
+        """
+        Dimension of the input vectors.
+        """
     @property
     def dsub(self) -> int:
-        ...
+        """
+        Dimension of each sub-vector (d / M).
+        """
     @property
     def is_trained(self) -> bool:
-        ...
+        """
+        Whether train() was run.
+        """
     @property
     def ksub(self) -> int:
-        ...
+        """
+        Centroids per sub-quantizer (2 ** nbits).
+        """
     @property
     def nbits(self) -> int:
-        ...
+        """
+        Bits per sub-quantizer code.
+        """
 class IndexPQ(IndexFlatCodes):
     """
     IndexPQ(d, M, nbits=8, metric=METRIC_L2): vectors stored as PQ codes (M * nbits / 8 bytes each),
@@ -576,7 +670,9 @@ class IndexPQ(IndexFlatCodes):
         ...
     @property
     def pq(self) -> ProductQuantizer:
-        ...
+        """
+        The product quantizer.
+        """
 class IndexPQFastScan(Index):
     """
     IndexPQFastScan(d, M, nbits=4, metric=METRIC_L2, bbs=32), or IndexPQFastScan(index_pq, bbs=32):
@@ -592,25 +688,39 @@ class IndexPQFastScan(Index):
         ...
     @property
     def M(self) -> int:
-        ...
+        """
+        Number of sub-quantizers.
+        """
     @property
     def M2(self) -> int:
-        ...
+        """
+        M rounded up to even (codes are packed two per byte).
+        """
     @property
     def bbs(self) -> int:
-        ...
+        """
+        Vectors per packed block (a multiple of 32).
+        """
     @property
     def code_size(self) -> int:
-        ...
+        """
+        Bytes per unpacked code (M / 2).
+        """
     @property
     def ksub(self) -> int:
-        ...
+        """
+        Centroids per sub-quantizer (16).
+        """
     @property
     def nbits(self) -> int:
-        ...
+        """
+        Bits per sub-quantizer code (4).
+        """
     @property
     def pq(self) -> ProductQuantizer:
-        ...
+        """
+        The product quantizer (4-bit codes).
+        """
 class MultiIndexQuantizer(Index):
     """
     MultiIndexQuantizer(d, M, nbits): the 2^(M*nbits) centroids formed by concatenating one PQ
@@ -622,19 +732,37 @@ class MultiIndexQuantizer(Index):
         ...
     @property
     def pq(self) -> ProductQuantizer:
-        ...
+        """
+        The product quantizer whose centroids form the multi-index.
+        """
 class IndexIVFPQ(IndexIVF):
     """
     IndexIVFPQ(quantizer, d, nlist, M, nbits=8, metric=METRIC_L2): inverted file whose lists hold
     PQ codes of the residuals to the list centroid (by_residual). For L2, the list-dependent part of
     the lookup tables is precomputed at train time (use_precomputed_table). Keeps `quantizer` alive.
     """
-    by_residual: bool
-    use_precomputed_table: bool
     def __init__(self, quantizer: Index, d: typing.SupportsInt | typing.SupportsIndex, nlist: typing.SupportsInt | typing.SupportsIndex, M: typing.SupportsInt | typing.SupportsIndex, nbits: typing.SupportsInt | typing.SupportsIndex = 8, metric: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
         ...
     @property
+    def by_residual(self) -> bool:
+        """
+        Codes encode the residual to the list centroid (set before training).
+        """
+    @by_residual.setter
+    def by_residual(self, arg1: bool) -> None:
+        ...
+    @property
     def pq(self) -> ProductQuantizer:
+        """
+        The product quantizer of the residuals (or vectors).
+        """
+    @property
+    def use_precomputed_table(self) -> bool:
+        """
+        Whether the per-list distance tables are precomputed at train time.
+        """
+    @use_precomputed_table.setter
+    def use_precomputed_table(self, arg1: bool) -> None:
         ...
 class IndexIVFPQFastScan(IndexIVFPQ):
     """
@@ -651,28 +779,45 @@ class IndexIVFPQFastScan(IndexIVFPQ):
         """
     @property
     def M(self) -> int:
-        ...
+        """
+        Number of sub-quantizers.
+        """
     @property
     def M2(self) -> int:
-        ...
+        """
+        M rounded up to even (codes are packed two per byte).
+        """
     @property
     def bbs(self) -> int:
-        ...
+        """
+        Vectors per packed block (a multiple of 32).
+        """
     @property
     def nbits(self) -> int:
-        ...
+        """
+        Bits per sub-quantizer code (4).
+        """
 class SearchParametersRaBitQ(SearchParameters):
     """
     SearchParametersRaBitQ(qb=4, centered=False): query bits (0: float query) and the symmetric query quantizer for this call (FAISS's RaBitQSearchParameters).
     """
-    centered: bool
     def __init__(self: object, *args: typing.Any, sel: IDSelector | None = None, **kwargs: typing.Any) -> None:
         """
         __init__(self: faisslike._faisslike.SearchParametersRaBitQ, qb: typing.SupportsInt | typing.SupportsIndex = 4, centered: bool = False) -> None
         """
     @property
-    def qb(self) -> int:
+    def centered(self) -> bool:
+        """
+        Queries quantized around the centroid.
+        """
+    @centered.setter
+    def centered(self, arg0: bool) -> None:
         ...
+    @property
+    def qb(self) -> int:
+        """
+        Bits per query coordinate (0: the index own setting).
+        """
     @qb.setter
     def qb(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
@@ -680,14 +825,23 @@ class SearchParametersIVFRaBitQ(SearchParametersIVF):
     """
     SearchParametersIVFRaBitQ(nprobe=1, qb=4, centered=False): FAISS's IVFRaBitQSearchParameters.
     """
-    centered: bool
     def __init__(self: object, *args: typing.Any, sel: IDSelector | None = None, **kwargs: typing.Any) -> None:
         """
         __init__(self: faisslike._faisslike.SearchParametersIVFRaBitQ, nprobe: typing.SupportsInt | typing.SupportsIndex = 1, qb: typing.SupportsInt | typing.SupportsIndex = 4, centered: bool = False) -> None
         """
     @property
-    def qb(self) -> int:
+    def centered(self) -> bool:
+        """
+        Queries quantized around the centroid.
+        """
+    @centered.setter
+    def centered(self, arg0: bool) -> None:
         ...
+    @property
+    def qb(self) -> int:
+        """
+        Bits per query coordinate (0: the index own setting).
+        """
     @qb.setter
     def qb(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
@@ -697,16 +851,24 @@ class RaBitQuantizer:
     """
     @property
     def code_size(self) -> int:
-        ...
+        """
+        Bytes per code.
+        """
     @property
     def d(self) -> int:
-        ...
+        """
+        Dimension of the input vectors.
+        """
     @property
     def metric_type(self) -> int:
-        ...
+        """
+        METRIC_L2 or METRIC_INNER_PRODUCT.
+        """
     @property
     def nb_bits(self) -> int:
-        ...
+        """
+        Bits per dimension (1: sign bits; more: extended codes).
+        """
 class IndexRaBitQ(IndexFlatCodes):
     """
     IndexRaBitQ(d, metric=METRIC_L2, nb_bits=1): RaBitQ codes (1 sign bit per component, plus
@@ -716,7 +878,6 @@ class IndexRaBitQ(IndexFlatCodes):
     put a rotation in front ("RR<d>,RaBitQ") for data that needs one. sa_encode is byte-compatible
     with FAISS's IndexRaBitQ.
     """
-    centered: bool
     def __init__(self, d: typing.SupportsInt | typing.SupportsIndex, metric: typing.SupportsInt | typing.SupportsIndex = 1, nb_bits: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
         ...
     @property
@@ -725,35 +886,60 @@ class IndexRaBitQ(IndexFlatCodes):
         The training mean the codes are relative to (a copy; empty before train).
         """
     @property
-    def qb(self) -> int:
+    def centered(self) -> bool:
+        """
+        Queries quantized around the centroid (FAISS's centered).
+        """
+    @centered.setter
+    def centered(self, arg0: bool) -> None:
         ...
+    @property
+    def qb(self) -> int:
+        """
+        Bits per query coordinate when searching.
+        """
     @qb.setter
     def qb(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def rabitq(self) -> RaBitQuantizer:
-        ...
+        """
+        The RaBitQ quantizer.
+        """
 class IndexIVFRaBitQ(IndexIVF):
     """
     IndexIVFRaBitQ(quantizer, d, nlist, metric=METRIC_L2, nb_bits=1): inverted file whose lists
     hold RaBitQ codes relative to the list centroid (factory "IVF<n>,RaBitQ[<b>]"). qb / centered
     as IndexRaBitQ; per call with SearchParametersIVFRaBitQ. Keeps `quantizer` alive.
     """
-    centered: bool
     def __init__(self, quantizer: Index, d: typing.SupportsInt | typing.SupportsIndex, nlist: typing.SupportsInt | typing.SupportsIndex, metric: typing.SupportsInt | typing.SupportsIndex = 1, nb_bits: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
         ...
     @property
     def by_residual(self) -> bool:
+        """
+        Always True: codes encode the residual to the list centroid.
+        """
+    @property
+    def centered(self) -> bool:
+        """
+        Queries quantized around the centroid (FAISS's centered).
+        """
+    @centered.setter
+    def centered(self, arg0: bool) -> None:
         ...
     @property
     def qb(self) -> int:
-        ...
+        """
+        Bits per query coordinate when searching.
+        """
     @qb.setter
     def qb(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def rabitq(self) -> RaBitQuantizer:
-        ...
+        """
+        The RaBitQ quantizer.
+        """
 class IndexIVFRaBitQFastScan(IndexIVFRaBitQ):
     """
     IndexIVFRaBitQFastScan(quantizer, d, nlist, metric=METRIC_L2, nb_bits=1, bbs=32): IndexIVFRaBitQ
@@ -769,7 +955,9 @@ class IndexIVFRaBitQFastScan(IndexIVFRaBitQ):
         """
     @property
     def bbs(self) -> int:
-        ...
+        """
+        Vectors per packed block (a multiple of 32).
+        """
 class IndexScalarQuantizer(IndexFlatCodes):
     """
     IndexScalarQuantizer(d, qtype, metric=METRIC_L2): every component coded on its own.
@@ -780,7 +968,9 @@ class IndexScalarQuantizer(IndexFlatCodes):
         ...
     @property
     def code_size(self) -> int:
-        ...
+        """
+        Bytes per code.
+        """
     @property
     def qtype(self) -> int:
         """
@@ -809,7 +999,9 @@ class IndexIVFScalarQuantizer(IndexIVF):
         ...
     @property
     def by_residual(self) -> bool:
-        ...
+        """
+        Encode the residual to the list centroid instead of the vector.
+        """
     @property
     def qtype(self) -> int:
         """
@@ -825,7 +1017,9 @@ class SearchParametersHNSW(SearchParameters):
         """
     @property
     def efSearch(self) -> int:
-        ...
+        """
+        Candidate list size of the graph walk (0: the index's own).
+        """
     @efSearch.setter
     def efSearch(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
@@ -835,7 +1029,9 @@ class HNSW:
     """
     @property
     def M(self) -> int:
-        ...
+        """
+        Neighbours per node on the upper levels (2 M on level 0).
+        """
     @property
     def efConstruction(self) -> int:
         """
@@ -854,7 +1050,9 @@ class HNSW:
         ...
     @property
     def entry_point(self) -> int:
-        ...
+        """
+        Node where searches start (-1 when empty).
+        """
     @property
     def level0_select_2M(self) -> bool:
         """
@@ -870,7 +1068,9 @@ class HNSW:
         """
     @property
     def max_level(self) -> int:
-        ...
+        """
+        Highest level of the graph (-1 when empty).
+        """
     @property
     def prune_headroom(self) -> float:
         """
@@ -903,7 +1103,9 @@ class IndexHNSWFlat(Index):
         """
     @property
     def hnsw(self) -> HNSW:
-        ...
+        """
+        The graph.
+        """
     @property
     def ndeleted(self) -> int:
         """
@@ -962,7 +1164,9 @@ class IndexHNSWCodes(Index):
     """
     @property
     def hnsw(self) -> HNSW:
-        ...
+        """
+        The graph.
+        """
     @property
     def storage(self) -> IndexFlatCodes:
         """
@@ -987,26 +1191,41 @@ class Index2Layer(IndexFlatCodes):
     PQ code of the residual (the storage of IndexHNSW2Level); searched exhaustively. Keeps the
     quantizer alive.
     """
-    quantizer_trains_alone: bool
     def __init__(self, quantizer: Index, nlist: typing.SupportsInt | typing.SupportsIndex, M: typing.SupportsInt | typing.SupportsIndex, nbit: typing.SupportsInt | typing.SupportsIndex = 8, metric: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
         ...
     @property
     def code_size_1(self) -> int:
-        ...
+        """
+        Bytes of the coarse list number in each code.
+        """
     @property
     def code_size_2(self) -> int:
-        ...
+        """
+        Bytes of the PQ code of the residual in each code.
+        """
     @property
     def nlist(self) -> int:
-        ...
+        """
+        Number of coarse lists.
+        """
     @property
     def pq(self) -> ProductQuantizer:
-        ...
+        """
+        The product quantizer of the residuals.
+        """
     @property
     def q1(self) -> Index:
         """
         The coarse quantizer.
         """
+    @property
+    def quantizer_trains_alone(self) -> bool:
+        """
+        0: k-means trains the quantizer; 1: it trains on the data itself.
+        """
+    @quantizer_trains_alone.setter
+    def quantizer_trains_alone(self, arg0: bool) -> None:
+        ...
 class IndexHNSW2Level(IndexHNSWCodes):
     """
     IndexHNSW2Level(quantizer, nlist, m_pq, M=32, metric=METRIC_L2): HNSW over two-level codes
@@ -1028,7 +1247,9 @@ class VectorTransform:
         Same as apply (FAISS's name).
         """
     def has_reverse(self) -> bool:
-        ...
+        """
+        Whether reverse_transform exists (exactly or approximately).
+        """
     def reverse_transform(self, xt: typing.Any) -> numpy.typing.NDArray[numpy.float32]:
         """
         Back to (n, d_in) (RuntimeError if the transform cannot be reversed).
@@ -1039,13 +1260,19 @@ class VectorTransform:
         """
     @property
     def d_in(self) -> int:
-        ...
+        """
+        Input dimension.
+        """
     @property
     def d_out(self) -> int:
-        ...
+        """
+        Output dimension.
+        """
     @property
     def is_trained(self) -> bool:
-        ...
+        """
+        Whether train() was run (or is not needed).
+        """
 class NormalizationTransform(VectorTransform):
     """
     NormalizationTransform(d, norm=2.0): rows to unit L2 norm.
@@ -1059,7 +1286,9 @@ class LinearTransform(VectorTransform):
     def __init__(self, d_in: typing.SupportsInt | typing.SupportsIndex, d_out: typing.SupportsInt | typing.SupportsIndex, have_bias: bool = False) -> None:
         ...
     def set_is_orthonormal(self) -> None:
-        ...
+        """
+        Check the rows for orthonormality and set is_orthonormal.
+        """
     def set_matrix(self, A: typing.Any, b: typing.Any = None) -> None:
         """
         Set A (d_out, d_in) and b (d_out,); marks it trained.
@@ -1076,10 +1305,14 @@ class LinearTransform(VectorTransform):
         """
     @property
     def have_bias(self) -> bool:
-        ...
+        """
+        Whether a bias is added after the product.
+        """
     @property
     def is_orthonormal(self) -> bool:
-        ...
+        """
+        Whether the matrix rows are orthonormal (reverse_transform is then exact).
+        """
 class RandomRotationMatrix(LinearTransform):
     """
     RandomRotationMatrix(d_in, d_out): a random orthonormal map; init(seed) or train().
@@ -1087,7 +1320,9 @@ class RandomRotationMatrix(LinearTransform):
     def __init__(self, d_in: typing.SupportsInt | typing.SupportsIndex, d_out: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     def init(self, seed: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
+        """
+        Draw the rotation from seed (trains it).
+        """
 class HadamardRotation(VectorTransform):
     """
     HadamardRotation(d, seed=12345): three rounds of random signs and a fast Walsh-Hadamard transform (orthonormal, O(d log d)); d_out is the next power of 2 >= d (zero padding).
@@ -1095,15 +1330,18 @@ class HadamardRotation(VectorTransform):
     def __init__(self, d: typing.SupportsInt | typing.SupportsIndex, seed: typing.SupportsInt | typing.SupportsIndex = 12345) -> None:
         ...
     def init(self, seed: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
+        """
+        Draw the random signs from seed.
+        """
     @property
     def seed(self) -> int:
-        ...
+        """
+        Seed of the random signs.
+        """
 class PCAMatrix(LinearTransform):
     """
     PCAMatrix(d_in, d_out, eigen_power=0, random_rotation=False): PCA learned by train(); eigen_power=-0.5 whitens; random_rotation rotates the output.
     """
-    random_rotation: bool
     def __init__(self, d_in: typing.SupportsInt | typing.SupportsIndex, d_out: typing.SupportsInt | typing.SupportsIndex, eigen_power: typing.SupportsFloat | typing.SupportsIndex = 0.0, random_rotation: bool = False) -> None:
         ...
     def prepare_Ab(self) -> None:
@@ -1112,64 +1350,101 @@ class PCAMatrix(LinearTransform):
         """
     @property
     def PCAMat(self) -> numpy.typing.NDArray[numpy.float32]:
-        ...
+        """
+        The projection matrix, float32, row-major (d_in * d_in).
+        """
     @property
     def eigen_power(self) -> float:
-        ...
+        """
+        Components are scaled by eigenvalue ** eigen_power (0: no whitening, -0.5: full).
+        """
     @eigen_power.setter
     def eigen_power(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
     def eigenvalues(self) -> numpy.typing.NDArray[numpy.float32]:
-        ...
+        """
+        Eigenvalues, largest first.
+        """
     @property
     def epsilon(self) -> float:
-        ...
+        """
+        Added to eigenvalues before whitening.
+        """
     @epsilon.setter
     def epsilon(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
     def max_points_per_d(self) -> int:
-        ...
+        """
+        Training sets larger than d_in times this are subsampled.
+        """
     @max_points_per_d.setter
     def max_points_per_d(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def mean(self) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        Mean of the training vectors, float32 (d_in,).
+        """
+    @property
+    def random_rotation(self) -> bool:
+        """
+        Apply a random rotation after the projection.
+        """
+    @random_rotation.setter
+    def random_rotation(self, arg0: bool) -> None:
         ...
 class OPQMatrix(LinearTransform):
     """
     OPQMatrix(d=0, M=1, d2=-1): the rotation of optimized PQ for M sub-quantizers (d2: output dimension, <= d, a multiple of M; -1: d), learned by train() in niter rounds of 8-bit PQ (k-means hot-started) and orthogonal Procrustes.
     """
-    verbose: bool
     def __init__(self, d: typing.SupportsInt | typing.SupportsIndex, M: typing.SupportsInt | typing.SupportsIndex = 1, d2: typing.SupportsInt | typing.SupportsIndex = -1) -> None:
         ...
     @property
     def M(self) -> int:
-        ...
+        """
+        Number of PQ sub-quantizers the rotation is optimized for.
+        """
     @property
     def max_train_points(self) -> int:
-        ...
+        """
+        Training sets larger than this are subsampled.
+        """
     @max_train_points.setter
     def max_train_points(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def niter(self) -> int:
-        ...
+        """
+        Alternating optimization iterations.
+        """
     @niter.setter
     def niter(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def niter_pq(self) -> int:
-        ...
+        """
+        k-means iterations of the PQ inside each iteration.
+        """
     @niter_pq.setter
     def niter_pq(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def niter_pq_0(self) -> int:
-        ...
+        """
+        k-means iterations of the first PQ.
+        """
     @niter_pq_0.setter
     def niter_pq_0(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def verbose(self) -> bool:
+        """
+        Print the objective at each iteration.
+        """
+    @verbose.setter
+    def verbose(self, arg0: bool) -> None:
         ...
 class SearchParametersRefine(SearchParameters):
     """
@@ -1181,7 +1456,9 @@ class SearchParametersRefine(SearchParameters):
         """
     @property
     def k_factor(self) -> float:
-        ...
+        """
+        The base index returns k * k_factor candidates, re-ranked exactly.
+        """
     @k_factor.setter
     def k_factor(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
@@ -1195,10 +1472,14 @@ class IndexRefineFlat(Index):
         ...
     @property
     def base_index(self) -> Index:
-        ...
+        """
+        The index that proposes candidates.
+        """
     @property
     def k_factor(self) -> float:
-        ...
+        """
+        Candidates re-ranked exactly: k * k_factor.
+        """
     @k_factor.setter
     def k_factor(self, arg1: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
@@ -1309,62 +1590,99 @@ class IndexShards(Index):
     def __init__(self, d: typing.SupportsInt | typing.SupportsIndex, successive_ids: bool = True, metric: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
         ...
     def add_shard(self, shard: Index) -> None:
-        ...
+        """
+        Append a shard (an index of the same d and metric, kept alive).
+        """
     def at(self, i: typing.SupportsInt | typing.SupportsIndex) -> Index:
         """
         Shard i.
         """
     @property
     def nshards(self) -> int:
-        ...
+        """
+        Number of shards.
+        """
     @property
     def successive_ids(self) -> bool:
-        ...
+        """
+        Shards hold successive id ranges (ids are shifted by the shards before).
+        """
 class IndexBinary:
     """
     Base of the binary indexes: d bits per vector, stored as code_size = d / 8 bytes (uint8
     arrays of shape (n, code_size)), compared by Hamming distance. search returns int32
     distances and int64 labels (missing: distance 2^31-1, label -1).
     """
-    verbose: bool
     def __reduce__(self):
         ...
     def add(self, x: typing.Any) -> None:
-        ...
+        """
+        Add codes x, uint8 of shape (n, code_size), with ids ntotal .. ntotal+n-1.
+        """
     def add_with_ids(self, x: typing.Any, ids: typing.Any) -> None:
-        ...
+        """
+        Add codes with user ids (int64 >= 0): IVF and IDMap indexes; RuntimeError elsewhere.
+        """
     def range_search(self, x: typing.Any, radius: typing.SupportsInt | typing.SupportsIndex, *, params: typing.Any = None) -> tuple:
         """
         (lims, D, I) of the codes at Hamming distance < radius (D float32, as FAISS).
         """
     def reconstruct(self, key: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.uint8]:
-        ...
+        """
+        The stored code of id key, uint8 (code_size,).
+        """
     def reconstruct_n(self, i0: typing.SupportsInt | typing.SupportsIndex = 0, n: typing.Any = None) -> numpy.typing.NDArray[numpy.uint8]:
-        ...
+        """
+        Codes of ids i0 .. i0+n-1 (n None: to the end), uint8 (n, code_size).
+        """
     def remove_ids(self, sel: typing.Any) -> int:
-        ...
+        """
+        Remove the codes whose ids sel selects (an IDSelector or ids); returns how many.
+        """
     def reset(self) -> None:
-        ...
+        """
+        Remove every code (training is kept).
+        """
     def search(self, x: typing.Any, k: typing.Any, *, params: typing.Any = None) -> tuple:
         """
         (D int32, I int64) of shape (n, k): the k nearest codes by Hamming distance.
         """
     def train(self, x: typing.Any) -> None:
-        ...
+        """
+        Train on codes x, uint8 of shape (n, code_size) (IVF: its quantizer).
+        """
     @property
     def code_size(self) -> int:
-        ...
+        """
+        Bytes per vector (d / 8).
+        """
     @property
     def d(self) -> int:
-        ...
+        """
+        Dimension in bits.
+        """
     @property
     def is_trained(self) -> bool:
-        ...
+        """
+        Whether the index can take codes (IVF: after train).
+        """
     @property
     def metric_type(self) -> int:
-        ...
+        """
+        Always METRIC_L2's value for FAISS compatibility; distances are Hamming.
+        """
     @property
     def ntotal(self) -> int:
+        """
+        Number of stored codes.
+        """
+    @property
+    def verbose(self) -> bool:
+        """
+        Report progress of long operations.
+        """
+    @verbose.setter
+    def verbose(self, arg0: bool) -> None:
         ...
 class IndexBinaryFlat(IndexBinary):
     """
@@ -1374,7 +1692,9 @@ class IndexBinaryFlat(IndexBinary):
         ...
     @property
     def xb(self) -> numpy.typing.NDArray[numpy.uint8]:
-        ...
+        """
+        The stored codes, uint8 (ntotal, code_size).
+        """
 class IndexBinaryIVF(IndexBinary):
     """
     IndexBinaryIVF(quantizer, d, nlist): inverted file over binary codes; the quantizer (an
@@ -1384,34 +1704,56 @@ class IndexBinaryIVF(IndexBinary):
     def __init__(self, quantizer: IndexBinary, d: typing.SupportsInt | typing.SupportsIndex, nlist: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     def add_preassigned(self, x: typing.Any, list_nos: typing.Any, ids: typing.Any = None) -> None:
-        ...
+        """
+        Add codes to the given lists (no quantizer call); ids None: sequential.
+        """
     def get_list_codes(self, list_no: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.uint8]:
-        ...
+        """
+        The codes of inverted list list_no, uint8 (size, code_size).
+        """
     def get_list_ids(self, list_no: typing.SupportsInt | typing.SupportsIndex) -> numpy.typing.NDArray[numpy.int64]:
-        ...
+        """
+        The ids of inverted list list_no, int64.
+        """
     def get_list_size(self, list_no: typing.SupportsInt | typing.SupportsIndex) -> int:
-        ...
+        """
+        Number of codes in inverted list list_no.
+        """
     def make_direct_map(self, maintain: bool = True) -> None:
-        ...
+        """
+        Keep an id -> (list, offset) map so that reconstruct works (maintain=False drops it).
+        """
     def search_preassigned(self, x: typing.Any, k: typing.Any, list_nos: typing.Any, coarse_dis: typing.Any = None, *, params: typing.Any = None) -> tuple[numpy.typing.NDArray[numpy.int32], numpy.typing.NDArray[numpy.int64]]:
-        ...
+        """
+        (D int32, I int64): search only the lists given per query (list_nos (n, nprobe)).
+        """
     def set_direct_map_type(self, type: typing.SupportsInt | typing.SupportsIndex) -> None:
-        ...
+        """
+        DirectMap.NoMap, Array or Hashtable (FAISS's values).
+        """
     @property
     def cp(self) -> ClusteringParameters:
-        ...
+        """
+        k-means parameters of train.
+        """
     @property
     def nlist(self) -> int:
-        ...
+        """
+        Number of inverted lists.
+        """
     @property
     def nprobe(self) -> int:
-        ...
+        """
+        Inverted lists visited per query (1 .. nlist).
+        """
     @nprobe.setter
     def nprobe(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def quantizer(self) -> IndexBinary:
-        ...
+        """
+        The coarse quantizer (a binary index).
+        """
 class IndexBinaryHNSW(IndexBinary):
     """
     IndexBinaryHNSW(d, M=32): HNSW graph, Hamming distance (hnsw.efSearch / efConstruction as IndexHNSWFlat).
@@ -1420,7 +1762,9 @@ class IndexBinaryHNSW(IndexBinary):
         ...
     @property
     def hnsw(self) -> HNSW:
-        ...
+        """
+        The graph.
+        """
 class IndexBinaryHash(IndexBinary):
     """
     IndexBinaryHash(d, b): codes bucketed by their first b bits; search visits the query's bucket
@@ -1430,10 +1774,14 @@ class IndexBinaryHash(IndexBinary):
         ...
     @property
     def b(self) -> int:
-        ...
+        """
+        Bits of each code used as the hash key.
+        """
     @property
     def nflip(self) -> int:
-        ...
+        """
+        Bits flipped around the query key when searching.
+        """
     @nflip.setter
     def nflip(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
@@ -1446,16 +1794,22 @@ class IndexBinaryMultiHash(IndexBinary):
         ...
     @property
     def b(self) -> int:
-        ...
+        """
+        Bits per hash table key.
+        """
     @property
     def nflip(self) -> int:
-        ...
+        """
+        Bits flipped around the query key when searching.
+        """
     @nflip.setter
     def nflip(self, arg1: typing.SupportsInt | typing.SupportsIndex) -> None:
         ...
     @property
     def nhash(self) -> int:
-        ...
+        """
+        Number of hash tables.
+        """
 class IndexBinaryIDMap(IndexBinary):
     """
     IndexBinaryIDMap(index): user ids (add_with_ids); keeps index alive.
@@ -1464,10 +1818,14 @@ class IndexBinaryIDMap(IndexBinary):
         ...
     @property
     def id_map(self) -> numpy.typing.NDArray[numpy.int64]:
-        ...
+        """
+        User id of each stored code, int64 (a copy).
+        """
     @property
     def index(self) -> IndexBinary:
-        ...
+        """
+        The wrapped binary index.
+        """
 class IndexBinaryIDMap2(IndexBinaryIDMap):
     """
     IndexBinaryIDMap2(index): unique user ids and reconstruct(id).
@@ -1483,7 +1841,9 @@ class IndexBinaryFromFloat(IndexBinary):
         ...
     @property
     def index(self) -> Index:
-        ...
+        """
+        The float index searched.
+        """
 def _inspect_index_file(path: typing.Any, json: bool = False) -> tuple[str, bool]:
     """
     (report, clean): see faisslike.inspect_index_file, the public wrapper.
@@ -1503,7 +1863,9 @@ def deserialize_index(data: typing.Any) -> Index:
     Inverse of serialize_index.
     """
 def deserialize_index_binary(data: typing.Any) -> IndexBinary:
-    ...
+    """
+    The binary index held in a 1-D uint8 array (either format).
+    """
 def index_binary_factory(d: typing.SupportsInt | typing.SupportsIndex, description: str) -> IndexBinary:
     """
     Binary index from a FAISS description: BFlat, BIVF<n>[_HNSW<M>], BHNSW<M>, BHash<b>, BHash<nhash>x<b>, with an optional IDMap, / IDMap2, prefix.
@@ -1543,15 +1905,22 @@ def read_index(path: typing.Any, io_flags: typing.SupportsInt | typing.SupportsI
     and RuntimeError (naming the bad section) if its contents are corrupt.
     """
 def read_index_binary(path: typing.Any, io_flags: typing.SupportsInt | typing.SupportsIndex = 0) -> IndexBinary:
-    ...
+    """
+    Read a binary index file (ours or FAISS's). OSError if unreadable, RuntimeError if
+    corrupt; io_flags=IO_FLAG_MMAP maps the file.
+    """
 def serialize_index(index: Index) -> numpy.typing.NDArray[numpy.uint8]:
     """
     The index in the write_index format, as a 1-D uint8 numpy array.
     """
 def serialize_index_binary(index: IndexBinary) -> numpy.typing.NDArray[numpy.uint8]:
-    ...
+    """
+    The index in the write_index_binary format, a 1-D uint8 array.
+    """
 def serialize_index_binary_faiss(index: IndexBinary) -> numpy.typing.NDArray[numpy.uint8]:
-    ...
+    """
+    The index in FAISS's binary format, a 1-D uint8 array.
+    """
 def serialize_index_faiss(index: Index) -> numpy.typing.NDArray[numpy.uint8]:
     """
     The index in FAISS's format, as a 1-D uint8 numpy array.

@@ -66,6 +66,7 @@ def _view(p, n, dtype, name, writable=False):
 
 
 def fvec_L2sqr(x, y, d):
+    """Squared L2 distance between two float32 vectors."""
     d = _count(d, "d")
     a, b = _view(x, d, "float32", "x"), _view(y, d, "float32", "y")
     t = a.astype(np.float64) - b
@@ -73,28 +74,33 @@ def fvec_L2sqr(x, y, d):
 
 
 def fvec_inner_product(x, y, d):
+    """Inner product of two float32 vectors."""
     d = _count(d, "d")
     return float(np.dot(_view(x, d, "float32", "x").astype(np.float64), _view(y, d, "float32", "y")))
 
 
 def fvec_norm_L2sqr(x, d):
+    """Squared L2 norm of a float32 vector."""
     a = _view(x, _count(d, "d"), "float32", "x").astype(np.float64)
     return float(np.dot(a, a))
 
 
 def fvec_norms_L2sqr(nr, x, d, nx):
+    """Squared L2 norms of the rows of a float32 matrix."""
     d, nx = _count(d, "d"), _count(nx, "nx")
     xs = _view(x, d * nx, "float32", "x").reshape(nx, d).astype(np.float64)
     _view(nr, nx, "float32", "nr", True)[:] = (xs * xs).sum(1)
 
 
 def fvec_norms_L2(nr, x, d, nx):
+    """L2 norms of the rows of a float32 matrix."""
     d, nx = _count(d, "d"), _count(nx, "nx")
     xs = _view(x, d * nx, "float32", "x").reshape(nx, d).astype(np.float64)
     _view(nr, nx, "float32", "nr", True)[:] = np.sqrt((xs * xs).sum(1))
 
 
 def fvec_renorm_L2(d, nx, x):
+    """Normalize the rows of a float32 matrix to unit L2 norm, in place."""
     d, nx = _count(d, "d"), _count(nx, "nx")
     xs = _view(x, d * nx, "float32", "x", True).reshape(nx, d)
     norms = np.sqrt((xs.astype(np.float64) ** 2).sum(1))
@@ -103,6 +109,7 @@ def fvec_renorm_L2(d, nx, x):
 
 
 def fvec_inner_products_ny(ip, x, y, d, ny):
+    """Inner products of x with each of ny vectors y."""
     d, ny = _count(d, "d"), _count(ny, "ny")
     q = _view(x, d, "float32", "x")
     ys = _view(y, d * ny, "float32", "y").reshape(ny, d)
@@ -110,6 +117,7 @@ def fvec_inner_products_ny(ip, x, y, d, ny):
 
 
 def fvec_L2sqr_ny(dis, x, y, d, ny):
+    """Squared L2 distances from x to each of ny vectors y."""
     d, ny = _count(d, "d"), _count(ny, "ny")
     q = _view(x, d, "float32", "x").astype(np.float64)
     ys = _view(y, d * ny, "float32", "y").reshape(ny, d)
@@ -124,32 +132,38 @@ def fvec_madd(n, a, bf, b, c):
 
 
 def float_rand(x, n, seed):
+    """Fill a float32 array with uniform [0, 1) values from seed."""
     n = _count(n, "n")
     _view(x, n, "float32", "x", True)[:] = _random.rand(n, seed)
 
 
 def float_randn(x, n, seed):
+    """Fill a float32 array with standard normal values from seed."""
     n = _count(n, "n")
     _view(x, n, "float32", "x", True)[:] = _random.randn(n, seed)
 
 
 def int64_rand(x, n, seed):
+    """Fill an int64 array with random non-negative values from seed."""
     n = _count(n, "n")
     _view(x, n, "int64", "x", True)[:] = _random.randint(n, seed)
 
 
 def int64_rand_max(x, n, vmax, seed):
+    """Fill an int64 array with random values in [0, max) from seed."""
     n = _count(n, "n")
     _view(x, n, "int64", "x", True)[:] = _random.randint(n, seed, vmax)
 
 
 def byte_rand(x, n, seed):
+    """Fill a uint8 array with random bytes from seed."""
     n = _count(n, "n")
     # FAISS draws one 32-bit value per byte and keeps its low byte.
     _view(x, n, "uint8", "x", True)[:] = (_random.randint(n, seed) & 0xFF).astype(np.uint8)
 
 
 def rand_perm(perm, n, seed):
+    """A random permutation of range(n) from seed, int64."""
     n = _count(n, "n")
     out = _view(perm, n, perm.flat.dtype if isinstance(perm, SwigPtr) else perm.dtype, "perm", True)
     if out.dtype.kind != "i":
@@ -166,6 +180,7 @@ def fvecs2bitvecs(x, b, d, n):
 
 
 def bitvecs2fvecs(b, x, d, n):
+    """Unpack bit vectors (uint8) into float vectors of 0.0 / 1.0."""
     d, n = _count(d, "d"), _count(n, "n")
     nb = (d + 7) // 8
     bits = np.unpackbits(_view(b, nb * n, "uint8", "b").reshape(n, nb), axis=1, bitorder="little")
@@ -185,6 +200,7 @@ def hamming_distances(a, b):
 
 
 def hammings(a, b, na, nb, nbytespercode, dis):
+    """Hamming distances between every row of a and every row of b (uint8 codes)."""
     na, nb, nc = _count(na, "na"), _count(nb, "nb"), _count(nbytespercode, "nbytespercode")
     av = _view(a, na * nc, "uint8", "a").reshape(na, nc)
     bv = _view(b, nb * nc, "uint8", "b").reshape(nb, nc)

@@ -51,6 +51,7 @@ class Kmeans:
         self.index = None
 
     def train(self, x, weights=None, init_centroids=None):
+        """Cluster x (n, d); returns the final objective. weights: per-point weights; init_centroids: starting centroids."""
         x = np.ascontiguousarray(x, dtype="float32")
         if x.ndim != 2 or x.shape[1] != self.d:
             raise ValueError(f"x must have shape (n, {self.d}), got {x.shape}")
@@ -73,6 +74,7 @@ class Kmeans:
         return float(self.obj[-1]) if len(self.obj) else 0.0
 
     def assign(self, x):
+        """(D, I): distance to and index of the nearest centroid of each row of x."""
         if self.index is None:
             raise RuntimeError("Kmeans.assign before train")
         return self.index.search(x, 1)

@@ -59,13 +59,17 @@ void bind_binary(py::module_& m) {
 Base of the binary indexes: d bits per vector, stored as code_size = d / 8 bytes (uint8
 arrays of shape (n, code_size)), compared by Hamming distance. search returns int32
 distances and int64 labels (missing: distance 2^31-1, label -1).)doc")
-        .def_readonly("d", &IndexBinary::d)
-        .def_readonly("code_size", &IndexBinary::code_size)
-        .def_property_readonly("ntotal", [](const IndexBinary& i) { return i.ntotal; })
-        .def_property_readonly("is_trained", [](const IndexBinary& i) { return i.is_trained; })
-        .def_property_readonly("metric_type",
-                               [](const IndexBinary& i) { return int(i.metric_type); })
-        .def_readwrite("verbose", &IndexBinary::verbose)
+        .def_readonly("d", &IndexBinary::d, "Dimension in bits.")
+        .def_readonly("code_size", &IndexBinary::code_size, "Bytes per vector (d / 8).")
+        .def_property_readonly(
+            "ntotal", [](const IndexBinary& i) { return i.ntotal; }, "Number of stored codes.")
+        .def_property_readonly(
+            "is_trained", [](const IndexBinary& i) { return i.is_trained; },
+            "Whether the index can take codes (IVF: after train).")
+        .def_property_readonly(
+            "metric_type", [](const IndexBinary& i) { return int(i.metric_type); },
+            "Always METRIC_L2's value for FAISS compatibility; distances are Hamming.")
+        .def_readwrite("verbose", &IndexBinary::verbose, "Report progress of long operations.")
         .def(
             "train",
             [](IndexBinary& self, py::handle x) {
@@ -73,7 +77,7 @@ distances and int64 labels (missing: distance 2^31-1, label -1).)doc")
                 py::gil_scoped_release release;
                 self.train(xa.shape(0), xa.data());
             },
-            "x"_a)
+            "x"_a, "Train on codes x, uint8 of shape (n, code_size) (IVF: its quantizer).")
         .def(
             "add",
             [](IndexBinary& self, py::handle x) {
@@ -81,7 +85,7 @@ distances and int64 labels (missing: distance 2^31-1, label -1).)doc")
                 py::gil_scoped_release release;
                 self.add(xa.shape(0), xa.data());
             },
-            "x"_a)
+            "x"_a, "Add codes x, uint8 of shape (n, code_size), with ids ntotal .. ntotal+n-1.")
         .def(
             "add_with_ids",
             [](IndexBinary& self, py::handle x, py::handle ids) {
@@ -90,7 +94,8 @@ distances and int64 labels (missing: distance 2^31-1, label -1).)doc")
                 py::gil_scoped_release release;
                 self.add_with_ids(xa.shape(0), xa.data(), ia.data());
             },
-            "x"_a, "ids"_a)
+            "x"_a, "ids"_a,
+            "Add codes with user ids (int64 >= 0): IVF and IDMap indexes; RuntimeError elsewhere.")
         .def("search", &binary_search, "x"_a, "k"_a, py::kw_only(), "params"_a = py::none(),
              "(D int32, I int64) of shape (n, k): the k nearest codes by Hamming distance.")
         .def(
@@ -116,8 +121,11 @@ distances and int64 labels (missing: distance 2^31-1, label -1).)doc")
                 py::gil_scoped_release release;
                 return self.remove_ids(*s);
             },
-            "sel"_a)
-        .def("reset", [](IndexBinary& self) { self.reset(); })
+            "sel"_a,
+            "Remove the codes whose ids sel selects (an IDSelector or ids); returns how many.")
+        .def(
+            "reset", [](IndexBinary& self) { self.reset(); },
+            "Remove every code (training is kept).")
         .def(
             "reconstruct",
             [](const IndexBinary& self, idx_t key) {
@@ -125,7 +133,7 @@ distances and int64 labels (missing: distance 2^31-1, label -1).)doc")
                 self.reconstruct(key, out.mutable_data());
                 return out;
             },
-            "key"_a)
+            "key"_a, "The stored code of id key, uint8 (code_size,).")
         .def(
             "reconstruct_n",
             [](const IndexBinary& self, idx_t i0, py::object n_obj) {
@@ -137,17 +145,21 @@ distances and int64 labels (missing: distance 2^31-1, label -1).)doc")
                 self.reconstruct_n(i0, n, p);
                 return out;
             },
-            "i0"_a = 0, "n"_a = py::none());
+            "i0"_a = 0, "n"_a = py::none(),
+            "Codes of ids i0 .. i0+n-1 (n None: to the end), uint8 (n, code_size).");
 
     py::class_<IndexBinaryFlat, IndexBinary>(m, "IndexBinaryFlat",
                                              "IndexBinaryFlat(d): exact Hamming search.")
         .def(py::init([](int64_t d) { return std::make_unique<IndexBinaryFlat>(d); }), "d"_a)
-        .def_property_readonly("xb", [](const IndexBinaryFlat& s) {
-            IndexBinaryReadScope r(s);
-            py::array_t<uint8_t> out(py::ssize_t(size_t(s.ntotal) * size_t(s.code_size)));
-            if (s.ntotal) std::memcpy(out.mutable_data(), s.get_xb(), size_t(out.size()));
-            return out;
-        });
+        .def_property_readonly(
+            "xb",
+            [](const IndexBinaryFlat& s) {
+                IndexBinaryReadScope r(s);
+                py::array_t<uint8_t> out(py::ssize_t(size_t(s.ntotal) * size_t(s.code_size)));
+                if (s.ntotal) std::memcpy(out.mutable_data(), s.get_xb(), size_t(out.size()));
+                return out;
+            },
+            "The stored codes, uint8 (ntotal, code_size).");
 
     py::class_<IndexBinaryIVF, IndexBinary>(m, "IndexBinaryIVF", R"doc(
 IndexBinaryIVF(quantizer, d, nlist): inverted file over binary codes; the quantizer (an
@@ -159,40 +171,43 @@ scanned per query. Keeps the quantizer alive.)doc")
              "quantizer"_a, "d"_a, "nlist"_a, py::keep_alive<1, 2>())
         .def_property(
             "nprobe", [](const IndexBinaryIVF& i) { return i.nprobe; },
-            [](IndexBinaryIVF& i, int64_t v) { i.set_nprobe(v); })
-        .def_readonly("nlist", &IndexBinaryIVF::nlist)
+            [](IndexBinaryIVF& i, int64_t v) { i.set_nprobe(v); },
+            "Inverted lists visited per query (1 .. nlist).")
+        .def_readonly("nlist", &IndexBinaryIVF::nlist, "Number of inverted lists.")
         .def_property_readonly(
             "quantizer", [](IndexBinaryIVF& i) { return i.quantizer; },
-            py::return_value_policy::reference_internal)
+            py::return_value_policy::reference_internal, "The coarse quantizer (a binary index).")
         .def_property_readonly(
             "cp", [](IndexBinaryIVF& i) -> ClusteringParameters& { return i.cp; },
-            py::return_value_policy::reference_internal)
-        .def("make_direct_map", &IndexBinaryIVF::make_direct_map, "maintain"_a = true)
+            py::return_value_policy::reference_internal, "k-means parameters of train.")
+        .def(
+            "make_direct_map", &IndexBinaryIVF::make_direct_map, "maintain"_a = true,
+            "Keep an id -> (list, offset) map so that reconstruct works (maintain=False drops it).")
         .def(
             "set_direct_map_type",
             [](IndexBinaryIVF& self, int t) { self.set_direct_map_type(DirectMap::Type(t)); },
-            "type"_a)
+            "type"_a, "DirectMap.NoMap, Array or Hashtable (FAISS's values).")
         .def(
             "get_list_size",
             [](const IndexBinaryIVF& self, int64_t l) {
                 check_list_no(l, self.nlist);
                 return self.invlists->list_size(size_t(l));
             },
-            "list_no"_a)
+            "list_no"_a, "Number of codes in inverted list list_no.")
         .def(
             "get_list_ids",
             [](const IndexBinaryIVF& self, int64_t l) {
                 IndexBinaryReadScope r(self);
                 return list_ids_array(*self.invlists, l);
             },
-            "list_no"_a)
+            "list_no"_a, "The ids of inverted list list_no, int64.")
         .def(
             "get_list_codes",
             [](const IndexBinaryIVF& self, int64_t l) {
                 IndexBinaryReadScope r(self);
                 return list_codes_array(*self.invlists, l);
             },
-            "list_no"_a)
+            "list_no"_a, "The codes of inverted list list_no, uint8 (size, code_size).")
         .def(
             "add_preassigned",
             [](IndexBinaryIVF& self, py::handle x, py::handle a, py::handle ids) {
@@ -205,7 +220,8 @@ scanned per query. Keeps the quantizer alive.)doc")
                 py::gil_scoped_release release;
                 self.add_preassigned(n, xa.data(), ip, la.data());
             },
-            "x"_a, "list_nos"_a, "ids"_a = py::none())
+            "x"_a, "list_nos"_a, "ids"_a = py::none(),
+            "Add codes to the given lists (no quantizer call); ids None: sequential.")
         .def(
             "search_preassigned",
             [](const IndexBinaryIVF& self, py::handle x, py::handle k_obj, py::handle assign,
@@ -227,7 +243,8 @@ scanned per query. Keeps the quantizer alive.)doc")
                 return py::make_tuple(D, I);
             },
             "x"_a, "k"_a, "list_nos"_a, "coarse_dis"_a = py::none(), py::kw_only(),
-            "params"_a = py::none());
+            "params"_a = py::none(),
+            "(D int32, I int64): search only the lists given per query (list_nos (n, nprobe)).");
 
     py::class_<IndexBinaryHNSW, IndexBinary>(
         m, "IndexBinaryHNSW",
@@ -239,7 +256,7 @@ scanned per query. Keeps the quantizer alive.)doc")
              "d"_a, "M"_a = 32)
         .def_property_readonly(
             "hnsw", [](IndexBinaryHNSW& i) -> HNSW& { return i.hnsw; },
-            py::return_value_policy::reference_internal);
+            py::return_value_policy::reference_internal, "The graph.");
 
     py::class_<IndexBinaryHash, IndexBinary>(m, "IndexBinaryHash", R"doc(
 IndexBinaryHash(d, b): codes bucketed by their first b bits; search visits the query's bucket
@@ -248,10 +265,11 @@ and those within nflip flips (index.nflip, default 0), ranking what it finds exa
                  return std::make_unique<IndexBinaryHash>(d, narrow<int>(b, "b"));
              }),
              "d"_a, "b"_a)
-        .def_readonly("b", &IndexBinaryHash::b)
+        .def_readonly("b", &IndexBinaryHash::b, "Bits of each code used as the hash key.")
         .def_property(
             "nflip", [](const IndexBinaryHash& i) { return i.nflip; },
-            [](IndexBinaryHash& i, int v) { i.set_nflip(v); });
+            [](IndexBinaryHash& i, int v) { i.set_nflip(v); },
+            "Bits flipped around the query key when searching.");
 
     py::class_<IndexBinaryMultiHash, IndexBinary>(m, "IndexBinaryMultiHash", R"doc(
 IndexBinaryMultiHash(d, nhash, b): nhash tables, each bucketing a different b-bit slice; the
@@ -261,11 +279,12 @@ union of the buckets visited is ranked exactly (nflip as IndexBinaryHash).)doc")
                                                                narrow<int>(b, "b"));
              }),
              "d"_a, "nhash"_a, "b"_a)
-        .def_readonly("b", &IndexBinaryMultiHash::b)
-        .def_readonly("nhash", &IndexBinaryMultiHash::nhash)
+        .def_readonly("b", &IndexBinaryMultiHash::b, "Bits per hash table key.")
+        .def_readonly("nhash", &IndexBinaryMultiHash::nhash, "Number of hash tables.")
         .def_property(
             "nflip", [](const IndexBinaryMultiHash& i) { return i.nflip; },
-            [](IndexBinaryMultiHash& i, int v) { i.set_nflip(v); });
+            [](IndexBinaryMultiHash& i, int v) { i.set_nflip(v); },
+            "Bits flipped around the query key when searching.");
 
     py::class_<IndexBinaryIDMap, IndexBinary>(m, "IndexBinaryIDMap",
                                               "IndexBinaryIDMap(index): user ids (add_with_ids); "
@@ -274,13 +293,16 @@ union of the buckets visited is ranked exactly (nflip as IndexBinaryHash).)doc")
              "index"_a, py::keep_alive<1, 2>())
         .def_property_readonly(
             "index", [](IndexBinaryIDMap& i) { return i.index; },
-            py::return_value_policy::reference_internal)
-        .def_property_readonly("id_map", [](const IndexBinaryIDMap& i) {
-            py::array_t<int64_t> out{py::ssize_t(i.id_map.size())};
-            if (!i.id_map.empty())
-                std::memcpy(out.mutable_data(), i.id_map.data(), i.id_map.size() * 8);
-            return out;
-        });
+            py::return_value_policy::reference_internal, "The wrapped binary index.")
+        .def_property_readonly(
+            "id_map",
+            [](const IndexBinaryIDMap& i) {
+                py::array_t<int64_t> out{py::ssize_t(i.id_map.size())};
+                if (!i.id_map.empty())
+                    std::memcpy(out.mutable_data(), i.id_map.data(), i.id_map.size() * 8);
+                return out;
+            },
+            "User id of each stored code, int64 (a copy).");
     py::class_<IndexBinaryIDMap2, IndexBinaryIDMap>(
         m, "IndexBinaryIDMap2", "IndexBinaryIDMap2(index): unique user ids and reconstruct(id).")
         .def(
@@ -294,7 +316,7 @@ the codes as -1/+1 vectors. Keeps index alive.)doc")
              "index"_a, py::keep_alive<1, 2>())
         .def_property_readonly(
             "index", [](IndexBinaryFromFloat& i) { return i.index.get(); },
-            py::return_value_policy::reference_internal);
+            py::return_value_policy::reference_internal, "The float index searched.");
 
     m.def(
         "index_binary_factory",
@@ -325,7 +347,7 @@ the codes as -1/+1 vectors. Keeps index alive.)doc")
         [](const IndexBinary& index) {
             return serialized_bytes([&] { return serialize_index_binary_faiss(&index); });
         },
-        "index"_a);
+        "index"_a, "The index in FAISS's binary format, a 1-D uint8 array.");
     m.def(
         "read_index_binary",
         [](py::handle path, int io_flags) {
@@ -333,13 +355,15 @@ the codes as -1/+1 vectors. Keeps index alive.)doc")
             py::gil_scoped_release release;
             return read_index_binary(p, io_flags);
         },
-        "path"_a, "io_flags"_a = 0);
+        "path"_a, "io_flags"_a = 0,
+        "Read a binary index file (ours or FAISS's). OSError if unreadable, RuntimeError if\n"
+        "corrupt; io_flags=IO_FLAG_MMAP maps the file.");
     m.def(
         "serialize_index_binary",
         [](const IndexBinary& index) {
             return serialized_bytes([&] { return serialize_index_binary(&index); });
         },
-        "index"_a);
+        "index"_a, "The index in the write_index_binary format, a 1-D uint8 array.");
     m.def(
         "deserialize_index_binary",
         [](py::handle arr) {
@@ -354,7 +378,7 @@ the codes as -1/+1 vectors. Keeps index alive.)doc")
             py::gil_scoped_release release;
             return deserialize_index_binary(p, n);
         },
-        "data"_a);
+        "data"_a, "The binary index held in a 1-D uint8 array (either format).");
 }
 
 }  // namespace faisslike_py

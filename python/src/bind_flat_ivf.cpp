@@ -24,20 +24,27 @@ void bind_flat_ivf(py::module_& m) {
                  return p;
              }),
              "nprobe"_a = 1)
-        .def_readwrite("nprobe", &SearchParametersIVF::nprobe);
+        .def_readwrite("nprobe", &SearchParametersIVF::nprobe, "Inverted lists visited per query.");
 
     py::class_<ClusteringParameters>(m, "ClusteringParameters",
                                      "k-means settings (FAISS defaults: niter=25, seed=1234, "
                                      "max_points_per_centroid=256, min_points_per_centroid=39).")
         .def(py::init<>())
-        .def_readwrite("niter", &ClusteringParameters::niter)
-        .def_readwrite("nredo", &ClusteringParameters::nredo)
-        .def_readwrite("verbose", &ClusteringParameters::verbose)
-        .def_readwrite("spherical", &ClusteringParameters::spherical)
-        .def_readwrite("kmeanspp", &ClusteringParameters::kmeanspp)
-        .def_readwrite("max_points_per_centroid", &ClusteringParameters::max_points_per_centroid)
-        .def_readwrite("min_points_per_centroid", &ClusteringParameters::min_points_per_centroid)
-        .def_readwrite("seed", &ClusteringParameters::seed)
+        .def_readwrite("niter", &ClusteringParameters::niter, "Number of k-means iterations.")
+        .def_readwrite("nredo", &ClusteringParameters::nredo,
+                       "Runs from different seeds; the best objective is kept.")
+        .def_readwrite("verbose", &ClusteringParameters::verbose,
+                       "Report progress (iterations, rate, ETA) on stderr.")
+        .def_readwrite("spherical", &ClusteringParameters::spherical,
+                       "Normalize centroids to unit length after each iteration.")
+        .def_readwrite("kmeanspp", &ClusteringParameters::kmeanspp,
+                       "Initialize with k-means++ instead of a random sample.")
+        .def_readwrite("max_points_per_centroid", &ClusteringParameters::max_points_per_centroid,
+                       "Training sets larger than k times this are subsampled (seeded).")
+        .def_readwrite("min_points_per_centroid", &ClusteringParameters::min_points_per_centroid,
+                       "Below k times this many points, a warning is printed.")
+        .def_readwrite("seed", &ClusteringParameters::seed,
+                       "Seed of the initialization and subsampling.")
         .def_readwrite("int_centroids", &ClusteringParameters::int_centroids,
                        "Round centroid coordinates after each update.")
         .def_readwrite("frozen_centroids", &ClusteringParameters::frozen_centroids,
@@ -46,11 +53,17 @@ void bind_flat_ivf(py::module_& m) {
     py::class_<ClusteringIterationStats>(m, "ClusteringIterationStats",
                                          "One k-means iteration: obj, time, time_search, "
                                          "imbalance_factor, nsplit.")
-        .def_readonly("obj", &ClusteringIterationStats::obj)
-        .def_readonly("time", &ClusteringIterationStats::time_s)
-        .def_readonly("time_search", &ClusteringIterationStats::time_search)
-        .def_readonly("imbalance_factor", &ClusteringIterationStats::imbalance)
-        .def_readonly("nsplit", &ClusteringIterationStats::nsplit);
+        .def_readonly(
+            "obj", &ClusteringIterationStats::obj,
+            "Objective: sum of squared distances (L2) or of similarities (inner product).")
+        .def_readonly("time", &ClusteringIterationStats::time_s,
+                      "Seconds since the start of training.")
+        .def_readonly("time_search", &ClusteringIterationStats::time_search,
+                      "Seconds spent assigning points, cumulative.")
+        .def_readonly("imbalance_factor", &ClusteringIterationStats::imbalance,
+                      "Imbalance factor of the assignment (1.0: perfectly balanced).")
+        .def_readonly("nsplit", &ClusteringIterationStats::nsplit,
+                      "Empty clusters split in this iteration.");
 
     py::class_<Clustering, ClusteringParameters>(
         m, "Clustering",
@@ -62,8 +75,8 @@ void bind_flat_ivf(py::module_& m) {
                  return std::make_unique<Clustering>(d, k, cp);
              }),
              "d"_a, "k"_a, "cp"_a)
-        .def_readonly("d", &Clustering::d)
-        .def_readonly("k", &Clustering::k)
+        .def_readonly("d", &Clustering::d, "Dimension of the vectors clustered.")
+        .def_readonly("k", &Clustering::k, "Number of centroids.")
         .def(
             "train",
             [](Clustering& self, py::handle x, Index& index, py::handle weights) {
@@ -175,11 +188,13 @@ batches through the SIMD kernels; both are exact.)doc")
                     OnDiskInvertedLists::merge(srcs, fn, shift_ids));
             },
             "ivfs"_a, "filename"_a, "shift_ids"_a = false)
-        .def_readonly("filename", &OnDiskInvertedLists::filename)
-        .def_readonly("nlist", &OnDiskInvertedLists::nlist)
-        .def_readonly("code_size", &OnDiskInvertedLists::code_size)
-        .def_readonly("file_size", &OnDiskInvertedLists::file_size)
-        .def("compute_ntotal", &OnDiskInvertedLists::compute_ntotal);
+        .def_readonly("filename", &OnDiskInvertedLists::filename, "Path of the data file.")
+        .def_readonly("nlist", &OnDiskInvertedLists::nlist, "Number of lists.")
+        .def_readonly("code_size", &OnDiskInvertedLists::code_size, "Bytes per code.")
+        .def_readonly("file_size", &OnDiskInvertedLists::file_size,
+                      "Size of the data file in bytes.")
+        .def("compute_ntotal", &OnDiskInvertedLists::compute_ntotal,
+             "Total number of entries over all lists.");
 
     py::class_<IndexIVF, Index>(m, "IndexIVF", "Base of the inverted-file indexes.")
         .def_property(
@@ -187,8 +202,8 @@ batches through the SIMD kernels; both are exact.)doc")
             [](IndexIVF& i, int64_t v) { i.set_nprobe(v); },
             "Lists scanned per query (default 1; clamped to nlist). For concurrent searches "
             "with different values pass SearchParametersIVF instead.")
-        .def_readonly("nlist", &IndexIVF::nlist)
-        .def_readonly("code_size", &IndexIVF::code_size)
+        .def_readonly("nlist", &IndexIVF::nlist, "Number of inverted lists.")
+        .def_readonly("code_size", &IndexIVF::code_size, "Bytes per code in the inverted lists.")
         .def(
             "_replace_ondisk",
             [](IndexIVF& self, const OnDiskInvertedLists& od) {

@@ -18,10 +18,11 @@ void bind_graph(py::module_& m) {
                  return p;
              }),
              "efSearch"_a = 16)
-        .def_readwrite("efSearch", &SearchParametersHNSW::efSearch);
+        .def_readwrite("efSearch", &SearchParametersHNSW::efSearch,
+                       "Candidate list size of the graph walk (0: the index's own).");
 
     py::class_<HNSW>(m, "HNSW", "The graph of an IndexHNSWFlat (index.hnsw).")
-        .def_readonly("M", &HNSW::M)
+        .def_readonly("M", &HNSW::M, "Neighbours per node on the upper levels (2 M on level 0).")
         .def_property(
             "efSearch", [](const HNSW& h) { return h.efSearch; },
             [](HNSW& h, int v) { h.set_efSearch(v); },
@@ -30,8 +31,9 @@ void bind_graph(py::module_& m) {
             "efConstruction", [](const HNSW& h) { return h.efConstruction; },
             [](HNSW& h, int v) { h.set_efConstruction(v); },
             "Candidate list size when adding (default 40).")
-        .def_readonly("max_level", &HNSW::max_level)
-        .def_readonly("entry_point", &HNSW::entry_point)
+        .def_readonly("max_level", &HNSW::max_level, "Highest level of the graph (-1 when empty).")
+        .def_readonly("entry_point", &HNSW::entry_point,
+                      "Node where searches start (-1 when empty).")
         .def_readwrite("seed", &HNSW::seed,
                        "Seed of the level draws (same seed + 1 thread: same graph).")
         .def_readwrite("level0_select_2M", &HNSW::level0_select_2M,
@@ -61,7 +63,7 @@ the vectors (normalize_L2): HNSW recall is poor on unnormalized inner-product da
              "d"_a, "M"_a = 32, "metric"_a = int(METRIC_L2))
         .def_property_readonly(
             "hnsw", [](IndexHNSWFlat& i) -> HNSW& { return i.hnsw; },
-            py::return_value_policy::reference_internal)
+            py::return_value_policy::reference_internal, "The graph.")
         .def_property(
             "sq8_traversal", &IndexHNSWFlat::sq8_traversal,
             [](IndexHNSWFlat& self, bool on) {
@@ -123,7 +125,7 @@ on the first add (up to 65536 of its vectors).)doc")
                                       "codes (hnsw, storage).")
         .def_property_readonly(
             "hnsw", [](IndexHNSWCodes& i) -> HNSW& { return i.hnsw; },
-            py::return_value_policy::reference_internal)
+            py::return_value_policy::reference_internal, "The graph.")
         .def_property_readonly(
             "storage", [](IndexHNSWCodes& i) { return i.storage.get(); },
             py::return_value_policy::reference_internal,
@@ -159,11 +161,14 @@ quantizer alive.)doc")
         .def_property_readonly(
             "q1", [](Index2Layer& i) { return i.q1.get(); },
             py::return_value_policy::reference_internal, "The coarse quantizer.")
-        .def_readonly("nlist", &Index2Layer::nlist)
-        .def_readonly("pq", &Index2Layer::pq)
-        .def_readonly("code_size_1", &Index2Layer::code_size_1)
-        .def_readonly("code_size_2", &Index2Layer::code_size_2)
-        .def_readwrite("quantizer_trains_alone", &Index2Layer::quantizer_trains_alone);
+        .def_readonly("nlist", &Index2Layer::nlist, "Number of coarse lists.")
+        .def_readonly("pq", &Index2Layer::pq, "The product quantizer of the residuals.")
+        .def_readonly("code_size_1", &Index2Layer::code_size_1,
+                      "Bytes of the coarse list number in each code.")
+        .def_readonly("code_size_2", &Index2Layer::code_size_2,
+                      "Bytes of the PQ code of the residual in each code.")
+        .def_readwrite("quantizer_trains_alone", &Index2Layer::quantizer_trains_alone,
+                       "0: k-means trains the quantizer; 1: it trains on the data itself.");
 
     py::class_<IndexHNSW2Level, IndexHNSWCodes>(m, "IndexHNSW2Level", R"doc(
 IndexHNSW2Level(quantizer, nlist, m_pq, M=32, metric=METRIC_L2): HNSW over two-level codes

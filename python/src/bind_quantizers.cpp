@@ -18,7 +18,7 @@ void bind_quantizers(py::module_& m) {
     py::class_<IndexFlatCodes, Index>(m, "IndexFlatCodes",
                                       "Base of the indexes that store one code per vector "
                                       "(PQ, SQ): code_size, codes.")
-        .def_readonly("code_size", &IndexFlatCodes::code_size)
+        .def_readonly("code_size", &IndexFlatCodes::code_size, "Bytes per stored code.")
         .def_property_readonly(
             "codes",
             [](const IndexFlatCodes& self) {
@@ -39,14 +39,15 @@ compute_codes(x) -> uint8 (n, code_size); decode(codes) -> float32 (n, d).)doc")
                                                            narrow<size_t>(nbits, "nbits"));
              }),
              "d"_a, "M"_a, "nbits"_a = 8)
-        .def_readonly("d", &ProductQuantizer::d)
-        .def_readonly("M", &ProductQuantizer::M)
-        .def_readonly("nbits", &ProductQuantizer::nbits)
-        .def_readonly("dsub", &ProductQuantizer::dsub)
-        .def_readonly("ksub", &ProductQuantizer::ksub)
-        .def_readonly("code_size", &ProductQuantizer::code_size)
+        .def_readonly("d", &ProductQuantizer::d, "Dimension of the input vectors.")
+        .def_readonly("M", &ProductQuantizer::M, "Number of sub-quantizers.")
+        .def_readonly("nbits", &ProductQuantizer::nbits, "Bits per sub-quantizer code.")
+        .def_readonly("dsub", &ProductQuantizer::dsub, "Dimension of each sub-vector (d / M).")
+        .def_readonly("ksub", &ProductQuantizer::ksub, "Centroids per sub-quantizer (2 ** nbits).")
+        .def_readonly("code_size", &ProductQuantizer::code_size, "Bytes per code.")
         .def_readwrite("cp", &ProductQuantizer::cp, "k-means settings of each sub-quantizer.")
-        .def_property_readonly("is_trained", &ProductQuantizer::is_trained)
+        .def_property_readonly("is_trained", &ProductQuantizer::is_trained,
+                               "Whether train() was run.")
         .def(
             "train",
             [](ProductQuantizer& pq, py::handle x) {
@@ -54,7 +55,7 @@ compute_codes(x) -> uint8 (n, code_size); decode(codes) -> float32 (n, d).)doc")
                 py::gil_scoped_release release;
                 pq.train(xa.shape(0), xa.data());
             },
-            "x"_a)
+            "x"_a, "Train the sub-quantizers (k-means per sub-space) on x, float32 (n, d).")
         .def(
             "compute_codes",
             [](const ProductQuantizer& pq, py::handle x) {
@@ -69,7 +70,7 @@ compute_codes(x) -> uint8 (n, code_size); decode(codes) -> float32 (n, d).)doc")
                 }
                 return out;
             },
-            "x"_a)
+            "x"_a, "Codes of x, uint8 (n, code_size).")
         .def(
             "decode",
             [](const ProductQuantizer& pq, py::handle codes) {
@@ -83,7 +84,7 @@ compute_codes(x) -> uint8 (n, code_size); decode(codes) -> float32 (n, d).)doc")
                 }
                 return out;
             },
-            "codes"_a)
+            "codes"_a, "Vectors decoded from codes, float32 (n, d).")
         .def(
             "compute_distance_table",
             [](const ProductQuantizer& pq, py::handle x, int metric) {
@@ -118,7 +119,7 @@ and decompress vectors without adding them.)doc")
                      d, narrow<size_t>(M, "M"), narrow<size_t>(nbits, "nbits"), MetricType(metric));
              }),
              "d"_a, "M"_a, "nbits"_a = 8, "metric"_a = int(METRIC_L2))
-        .def_readonly("pq", &IndexPQ::pq);
+        .def_readonly("pq", &IndexPQ::pq, "The product quantizer.");
 
     py::class_<IndexPQFastScan, Index>(m, "IndexPQFastScan", R"doc(
 IndexPQFastScan(d, M, nbits=4, metric=METRIC_L2, bbs=32), or IndexPQFastScan(index_pq, bbs=32):
@@ -135,14 +136,22 @@ exact PQ distances of the results (IndexPQ's for the same codebooks).)doc")
                  return std::make_unique<IndexPQFastScan>(orig, bbs);
              }),
              "orig"_a, "bbs"_a = 32)
-        .def_readonly("pq", &IndexPQFastScan::pq)
-        .def_readonly("bbs", &IndexPQFastScan::bbs)
-        .def_property_readonly("M", [](const IndexPQFastScan& s) { return s.pq.M; })
-        .def_property_readonly("nbits", [](const IndexPQFastScan& s) { return s.pq.nbits; })
-        .def_property_readonly("ksub", [](const IndexPQFastScan& s) { return s.pq.ksub; })
-        .def_property_readonly("M2", [](const IndexPQFastScan& s) { return (s.pq.M + 1) / 2 * 2; })
-        .def_property_readonly("code_size",
-                               [](const IndexPQFastScan& s) { return s.pq.code_size; });
+        .def_readonly("pq", &IndexPQFastScan::pq, "The product quantizer (4-bit codes).")
+        .def_readonly("bbs", &IndexPQFastScan::bbs, "Vectors per packed block (a multiple of 32).")
+        .def_property_readonly(
+            "M", [](const IndexPQFastScan& s) { return s.pq.M; }, "Number of sub-quantizers.")
+        .def_property_readonly(
+            "nbits", [](const IndexPQFastScan& s) { return s.pq.nbits; },
+            "Bits per sub-quantizer code (4).")
+        .def_property_readonly(
+            "ksub", [](const IndexPQFastScan& s) { return s.pq.ksub; },
+            "Centroids per sub-quantizer (16).")
+        .def_property_readonly(
+            "M2", [](const IndexPQFastScan& s) { return (s.pq.M + 1) / 2 * 2; },
+            "M rounded up to even (codes are packed two per byte).")
+        .def_property_readonly(
+            "code_size", [](const IndexPQFastScan& s) { return s.pq.code_size; },
+            "Bytes per unpacked code (M / 2).");
 
     py::class_<MultiIndexQuantizer, Index>(m, "MultiIndexQuantizer", R"doc(
 MultiIndexQuantizer(d, M, nbits): the 2^(M*nbits) centroids formed by concatenating one PQ
@@ -154,7 +163,8 @@ an IVF quantizer it is trained alone. add / reset raise RuntimeError (virtual el
                                                               narrow<size_t>(nbits, "nbits"));
              }),
              "d"_a, "M"_a, "nbits"_a)
-        .def_readonly("pq", &MultiIndexQuantizer::pq);
+        .def_readonly("pq", &MultiIndexQuantizer::pq,
+                      "The product quantizer whose centroids form the multi-index.");
 
     py::class_<IndexIVFPQ, IndexIVF>(m, "IndexIVFPQ", R"doc(
 IndexIVFPQ(quantizer, d, nlist, M, nbits=8, metric=METRIC_L2): inverted file whose lists hold
@@ -168,13 +178,15 @@ the lookup tables is precomputed at train time (use_precomputed_table). Keeps `q
              }),
              "quantizer"_a, "d"_a, "nlist"_a, "M"_a, "nbits"_a = 8, "metric"_a = int(METRIC_L2),
              py::keep_alive<1, 2>())
-        .def_readonly("pq", &IndexIVFPQ::pq)
+        .def_readonly("pq", &IndexIVFPQ::pq, "The product quantizer of the residuals (or vectors).")
         .def_property(
             "by_residual", [](const IndexIVFPQ& i) { return i.by_residual; },
-            [](IndexIVFPQ& i, bool v) { i.set_by_residual(v); })
+            [](IndexIVFPQ& i, bool v) { i.set_by_residual(v); },
+            "Codes encode the residual to the list centroid (set before training).")
         .def_property(
             "use_precomputed_table", [](const IndexIVFPQ& i) { return i.use_precomputed_table; },
-            [](IndexIVFPQ& i, bool v) { i.set_use_precomputed_table(v); });
+            [](IndexIVFPQ& i, bool v) { i.set_use_precomputed_table(v); },
+            "Whether the per-list distance tables are precomputed at train time.");
 
     py::class_<IndexIVFPQFastScan, IndexIVFPQ>(m, "IndexIVFPQFastScan", R"doc(
 IndexIVFPQFastScan(quantizer, d, nlist, M, nbits=4, metric=METRIC_L2, bbs=32): IVF over 4-bit PQ
@@ -189,11 +201,16 @@ range_search and search_preassigned use the exact IndexIVFPQ scan. Keeps `quanti
              }),
              "quantizer"_a, "d"_a, "nlist"_a, "M"_a, "nbits"_a = 4, "metric"_a = int(METRIC_L2),
              "bbs"_a = 32, py::keep_alive<1, 2>())
-        .def_readonly("bbs", &IndexIVFPQFastScan::bbs)
-        .def_property_readonly("M", [](const IndexIVFPQFastScan& s) { return s.pq.M; })
-        .def_property_readonly("nbits", [](const IndexIVFPQFastScan& s) { return s.pq.nbits; })
-        .def_property_readonly("M2",
-                               [](const IndexIVFPQFastScan& s) { return (s.pq.M + 1) / 2 * 2; })
+        .def_readonly("bbs", &IndexIVFPQFastScan::bbs,
+                      "Vectors per packed block (a multiple of 32).")
+        .def_property_readonly(
+            "M", [](const IndexIVFPQFastScan& s) { return s.pq.M; }, "Number of sub-quantizers.")
+        .def_property_readonly(
+            "nbits", [](const IndexIVFPQFastScan& s) { return s.pq.nbits; },
+            "Bits per sub-quantizer code (4).")
+        .def_property_readonly(
+            "M2", [](const IndexIVFPQFastScan& s) { return (s.pq.M + 1) / 2 * 2; },
+            "M rounded up to even (codes are packed two per byte).")
         .def("packed_bytes", &IndexIVFPQFastScan::packed_bytes,
              "Bytes of the packed copies of the lists the fast scan reads.");
 
@@ -216,8 +233,10 @@ range_search and search_preassigned use the exact IndexIVFPQ scan. Keeps `quanti
              "qb"_a = 4, "centered"_a = false)
         .def_property(
             "qb", [](const SearchParametersRaBitQ& p) { return p.qb; },
-            [set_qb](SearchParametersRaBitQ& p, int v) { set_qb(p.qb, v); })
-        .def_readwrite("centered", &SearchParametersRaBitQ::centered);
+            [set_qb](SearchParametersRaBitQ& p, int v) { set_qb(p.qb, v); },
+            "Bits per query coordinate (0: the index own setting).")
+        .def_readwrite("centered", &SearchParametersRaBitQ::centered,
+                       "Queries quantized around the centroid.");
     py::class_<SearchParametersIVFRaBitQ, SearchParametersIVF>(
         m, "SearchParametersIVFRaBitQ", py::dynamic_attr(),
         "SearchParametersIVFRaBitQ(nprobe=1, qb=4, centered=False): FAISS's "
@@ -233,16 +252,20 @@ range_search and search_preassigned use the exact IndexIVFPQ scan. Keeps `quanti
              "nprobe"_a = 1, "qb"_a = 4, "centered"_a = false)
         .def_property(
             "qb", [](const SearchParametersIVFRaBitQ& p) { return p.qb; },
-            [set_qb](SearchParametersIVFRaBitQ& p, int v) { set_qb(p.qb, v); })
-        .def_readwrite("centered", &SearchParametersIVFRaBitQ::centered);
+            [set_qb](SearchParametersIVFRaBitQ& p, int v) { set_qb(p.qb, v); },
+            "Bits per query coordinate (0: the index own setting).")
+        .def_readwrite("centered", &SearchParametersIVFRaBitQ::centered,
+                       "Queries quantized around the centroid.");
 
     py::class_<RaBitQuantizer>(m, "RaBitQuantizer",
                                "The RaBitQ codec of an index: d, nb_bits, code_size, metric_type.")
-        .def_readonly("d", &RaBitQuantizer::d)
-        .def_readonly("nb_bits", &RaBitQuantizer::nb_bits)
-        .def_readonly("code_size", &RaBitQuantizer::code_size)
-        .def_property_readonly("metric_type",
-                               [](const RaBitQuantizer& r) { return int(r.metric); });
+        .def_readonly("d", &RaBitQuantizer::d, "Dimension of the input vectors.")
+        .def_readonly("nb_bits", &RaBitQuantizer::nb_bits,
+                      "Bits per dimension (1: sign bits; more: extended codes).")
+        .def_readonly("code_size", &RaBitQuantizer::code_size, "Bytes per code.")
+        .def_property_readonly(
+            "metric_type", [](const RaBitQuantizer& r) { return int(r.metric); },
+            "METRIC_L2 or METRIC_INNER_PRODUCT.");
 
     py::class_<IndexRaBitQ, IndexFlatCodes>(m, "IndexRaBitQ", R"doc(
 IndexRaBitQ(d, metric=METRIC_L2, nb_bits=1): RaBitQ codes (1 sign bit per component, plus
@@ -255,11 +278,13 @@ with FAISS's IndexRaBitQ.)doc")
                  return std::make_unique<IndexRaBitQ>(d, MetricType(metric), nb_bits);
              }),
              "d"_a, "metric"_a = int(METRIC_L2), "nb_bits"_a = 1)
-        .def_readonly("rabitq", &IndexRaBitQ::rabitq)
+        .def_readonly("rabitq", &IndexRaBitQ::rabitq, "The RaBitQ quantizer.")
         .def_property(
             "qb", [](const IndexRaBitQ& i) { return i.qb; },
-            [set_qb](IndexRaBitQ& i, int v) { set_qb(i.qb, v); })
-        .def_readwrite("centered", &IndexRaBitQ::centered)
+            [set_qb](IndexRaBitQ& i, int v) { set_qb(i.qb, v); },
+            "Bits per query coordinate when searching.")
+        .def_readwrite("centered", &IndexRaBitQ::centered,
+                       "Queries quantized around the centroid (FAISS's centered).")
         .def_property_readonly(
             "center",
             [](const IndexRaBitQ& i) {
@@ -280,12 +305,16 @@ as IndexRaBitQ; per call with SearchParametersIVFRaBitQ. Keeps `quantizer` alive
              }),
              "quantizer"_a, "d"_a, "nlist"_a, "metric"_a = int(METRIC_L2), "nb_bits"_a = 1,
              py::keep_alive<1, 2>())
-        .def_readonly("rabitq", &IndexIVFRaBitQ::rabitq)
+        .def_readonly("rabitq", &IndexIVFRaBitQ::rabitq, "The RaBitQ quantizer.")
         .def_property(
             "qb", [](const IndexIVFRaBitQ& i) { return i.qb; },
-            [set_qb](IndexIVFRaBitQ& i, int v) { set_qb(i.qb, v); })
-        .def_readwrite("centered", &IndexIVFRaBitQ::centered)
-        .def_property_readonly("by_residual", [](const IndexIVFRaBitQ&) { return true; });
+            [set_qb](IndexIVFRaBitQ& i, int v) { set_qb(i.qb, v); },
+            "Bits per query coordinate when searching.")
+        .def_readwrite("centered", &IndexIVFRaBitQ::centered,
+                       "Queries quantized around the centroid (FAISS's centered).")
+        .def_property_readonly(
+            "by_residual", [](const IndexIVFRaBitQ&) { return true; },
+            "Always True: codes encode the residual to the list centroid.");
 
     py::class_<IndexIVFRaBitQFastScan, IndexIVFRaBitQ>(m, "IndexIVFRaBitQFastScan", R"doc(
 IndexIVFRaBitQFastScan(quantizer, d, nlist, metric=METRIC_L2, nb_bits=1, bbs=32): IndexIVFRaBitQ
@@ -300,7 +329,8 @@ packed_bytes(): memory of the packed copies. Keeps `quantizer` alive.)doc")
              }),
              "quantizer"_a, "d"_a, "nlist"_a, "metric"_a = int(METRIC_L2), "nb_bits"_a = 1,
              "bbs"_a = 32, py::keep_alive<1, 2>())
-        .def_readonly("bbs", &IndexIVFRaBitQFastScan::bbs)
+        .def_readonly("bbs", &IndexIVFRaBitQFastScan::bbs,
+                      "Vectors per packed block (a multiple of 32).")
         .def("packed_bytes", &IndexIVFRaBitQFastScan::packed_bytes,
              "Bytes of the packed copies of the lists the fast scan reads.");
 
@@ -313,8 +343,9 @@ ScalarQuantizer.QT_fp16 (2 bytes, no training). Exhaustive SIMD scan.)doc");
                     d, ScalarQuantizer::QuantizerType(qtype), MetricType(metric));
             }),
             "d"_a, "qtype"_a, "metric"_a = int(METRIC_L2))
-        .def_property_readonly("code_size",
-                               [](const IndexScalarQuantizer& i) { return i.sq.code_size; })
+        .def_property_readonly(
+            "code_size", [](const IndexScalarQuantizer& i) { return i.sq.code_size; },
+            "Bytes per code.")
         .def_property_readonly(
             "qtype", [](const IndexScalarQuantizer& i) { return int(i.sq.qtype); },
             "ScalarQuantizer.QT_* of the codes.");
@@ -348,7 +379,8 @@ by default, as FAISS). Keeps `quantizer` alive.)doc")
              }),
              "quantizer"_a, "d"_a, "nlist"_a, "qtype"_a, "metric"_a = int(METRIC_L2),
              "by_residual"_a = true, py::keep_alive<1, 2>())
-        .def_readonly("by_residual", &IndexIVFScalarQuantizer::by_residual)
+        .def_readonly("by_residual", &IndexIVFScalarQuantizer::by_residual,
+                      "Encode the residual to the list centroid instead of the vector.")
         .def_property_readonly(
             "qtype", [](const IndexIVFScalarQuantizer& i) { return int(i.sq.qtype); },
             "ScalarQuantizer.QT_* of the codes.");

@@ -40,12 +40,12 @@ void bind_selectors(py::module_& m) {
     py::class_<IDSelector>(m, "IDSelector",
                            "Selects ids for filtered search (SearchParameters(sel=...)) and "
                            "remove_ids. Base class.")
-        .def("is_member", &IDSelector::is_member, "id"_a);
+        .def("is_member", &IDSelector::is_member, "id"_a, "Whether id is selected.");
     py::class_<IDSelectorRange, IDSelector> range(
         m, "IDSelectorRange", "IDSelectorRange(imin, imax): imin <= id < imax.");
     range.def(py::init<idx_t, idx_t>(), "imin"_a, "imax"_a)
-        .def_readonly("imin", &IDSelectorRange::imin)
-        .def_readonly("imax", &IDSelectorRange::imax);
+        .def_readonly("imin", &IDSelectorRange::imin, "Start of the selected range (inclusive).")
+        .def_readonly("imax", &IDSelectorRange::imax, "End of the selected range (exclusive).");
     reducible(range, [](const IDSelectorRange& s) { return py::make_tuple(s.imin, s.imax); });
     py::class_<IDSelectorArray, IDSelector> array(
         m, "IDSelectorArray", "IDSelectorArray(ids): the listed ids (copied; binary search).");
@@ -95,7 +95,8 @@ void bind_selectors(py::module_& m) {
         "IDSelectorShifted(sel, offset): id i is selected when sel selects i + offset (a "
         "shard's local ids against a selector of global ids).");
     shifted.def(py::init<const IDSelector*, idx_t>(), "sel"_a, "offset"_a, py::keep_alive<1, 2>())
-        .def_readonly("offset", &IDSelectorShifted::offset);
+        .def_readonly("offset", &IDSelectorShifted::offset,
+                      "Added to an id before asking the wrapped selector.");
     reducible(shifted,
               [](const IDSelectorShifted& s) { return py::make_tuple(view(s.sel), s.offset); });
 }

@@ -36,9 +36,10 @@ void bind_transforms(py::module_& m) {
         m, "VectorTransform",
         "Base of the vector transforms: d_in, d_out, is_trained, train(x), apply(x), "
         "reverse_transform(xt).")
-        .def_readonly("d_in", &VectorTransform::d_in)
-        .def_readonly("d_out", &VectorTransform::d_out)
-        .def_readonly("is_trained", &VectorTransform::is_trained)
+        .def_readonly("d_in", &VectorTransform::d_in, "Input dimension.")
+        .def_readonly("d_out", &VectorTransform::d_out, "Output dimension.")
+        .def_readonly("is_trained", &VectorTransform::is_trained,
+                      "Whether train() was run (or is not needed).")
         .def(
             "train",
             [](VectorTransform& self, py::handle x) {
@@ -61,7 +62,8 @@ void bind_transforms(py::module_& m) {
                 return out;
             },
             "xt"_a, "Back to (n, d_in) (RuntimeError if the transform cannot be reversed).")
-        .def("has_reverse", &VectorTransform::has_reverse);
+        .def("has_reverse", &VectorTransform::has_reverse,
+             "Whether reverse_transform exists (exactly or approximately).");
 
     py::class_<NormalizationTransform, VectorTransform, std::shared_ptr<NormalizationTransform>>(
         m, "NormalizationTransform", "NormalizationTransform(d, norm=2.0): rows to unit L2 norm.")
@@ -79,8 +81,10 @@ void bind_transforms(py::module_& m) {
                                                           narrow<int>(dout, "d_out"), bias);
              }),
              "d_in"_a, "d_out"_a, "have_bias"_a = false)
-        .def_readonly("have_bias", &LinearTransform::have_bias)
-        .def_readonly("is_orthonormal", &LinearTransform::is_orthonormal)
+        .def_readonly("have_bias", &LinearTransform::have_bias,
+                      "Whether a bias is added after the product.")
+        .def_readonly("is_orthonormal", &LinearTransform::is_orthonormal,
+                      "Whether the matrix rows are orthonormal (reverse_transform is then exact).")
         .def_property_readonly(
             "A", [](const LinearTransform& t) { return copy_out(t.A, -1, 0); },
             "The d_out * d_in matrix, row-major, flat (a copy; FAISS's vector).")
@@ -102,7 +106,8 @@ void bind_transforms(py::module_& m) {
                 self.set_matrix(Aa.data(), b.is_none() ? nullptr : ba.data());
             },
             "A"_a, "b"_a = py::none(), "Set A (d_out, d_in) and b (d_out,); marks it trained.")
-        .def("set_is_orthonormal", &LinearTransform::set_is_orthonormal);
+        .def("set_is_orthonormal", &LinearTransform::set_is_orthonormal,
+             "Check the rows for orthonormality and set is_orthonormal.");
 
     py::class_<RandomRotationMatrix, LinearTransform, std::shared_ptr<RandomRotationMatrix>>(
         m, "RandomRotationMatrix",
@@ -112,7 +117,8 @@ void bind_transforms(py::module_& m) {
                                                                narrow<int>(dout, "d_out"));
              }),
              "d_in"_a, "d_out"_a)
-        .def("init", &RandomRotationMatrix::init, "seed"_a);
+        .def("init", &RandomRotationMatrix::init, "seed"_a,
+             "Draw the rotation from seed (trains it).");
 
     py::class_<HadamardRotation, VectorTransform, std::shared_ptr<HadamardRotation>>(
         m, "HadamardRotation",
@@ -124,7 +130,7 @@ void bind_transforms(py::module_& m) {
                  return std::make_shared<HadamardRotation>(narrow<int>(d, "d"), uint32_t(seed));
              }),
              "d"_a, "seed"_a = 12345)
-        .def_readonly("seed", &HadamardRotation::seed)
+        .def_readonly("seed", &HadamardRotation::seed, "Seed of the random signs.")
         .def(
             "init",
             [](HadamardRotation& self, int64_t seed) {
@@ -132,7 +138,7 @@ void bind_transforms(py::module_& m) {
                                     "seed must be in [0, 2^32), got %lld", (long long)seed);
                 self.init(uint32_t(seed));
             },
-            "seed"_a);
+            "seed"_a, "Draw the random signs from seed.");
 
     py::class_<PCAMatrix, LinearTransform, std::shared_ptr<PCAMatrix>>(
         m, "PCAMatrix",
@@ -143,15 +149,23 @@ void bind_transforms(py::module_& m) {
                                                     narrow<int>(dout, "d_out"), power, rot);
              }),
              "d_in"_a, "d_out"_a, "eigen_power"_a = 0.0f, "random_rotation"_a = false)
-        .def_readwrite("eigen_power", &PCAMatrix::eigen_power)
-        .def_readwrite("epsilon", &PCAMatrix::epsilon)
-        .def_readwrite("random_rotation", &PCAMatrix::random_rotation)
-        .def_readwrite("max_points_per_d", &PCAMatrix::max_points_per_d)
-        .def_property_readonly("mean", [](const PCAMatrix& t) { return copy_out(t.mean, -1, 0); })
-        .def_property_readonly("eigenvalues",
-                               [](const PCAMatrix& t) { return copy_out(t.eigenvalues, -1, 0); })
-        .def_property_readonly("PCAMat",
-                               [](const PCAMatrix& t) { return copy_out(t.PCAMat, -1, 0); })
+        .def_readwrite(
+            "eigen_power", &PCAMatrix::eigen_power,
+            "Components are scaled by eigenvalue ** eigen_power (0: no whitening, -0.5: full).")
+        .def_readwrite("epsilon", &PCAMatrix::epsilon, "Added to eigenvalues before whitening.")
+        .def_readwrite("random_rotation", &PCAMatrix::random_rotation,
+                       "Apply a random rotation after the projection.")
+        .def_readwrite("max_points_per_d", &PCAMatrix::max_points_per_d,
+                       "Training sets larger than d_in times this are subsampled.")
+        .def_property_readonly(
+            "mean", [](const PCAMatrix& t) { return copy_out(t.mean, -1, 0); },
+            "Mean of the training vectors, float32 (d_in,).")
+        .def_property_readonly(
+            "eigenvalues", [](const PCAMatrix& t) { return copy_out(t.eigenvalues, -1, 0); },
+            "Eigenvalues, largest first.")
+        .def_property_readonly(
+            "PCAMat", [](const PCAMatrix& t) { return copy_out(t.PCAMat, -1, 0); },
+            "The projection matrix, float32, row-major (d_in * d_in).")
         .def("prepare_Ab", &PCAMatrix::prepare_Ab,
              "Rebuild A and b after changing eigen_power / epsilon / random_rotation.");
 
@@ -165,12 +179,15 @@ void bind_transforms(py::module_& m) {
                                                     narrow<int>(d2, "d2"));
              }),
              "d"_a, "M"_a = 1, "d2"_a = -1)
-        .def_readonly("M", &OPQMatrix::M)
-        .def_readwrite("niter", &OPQMatrix::niter)
-        .def_readwrite("niter_pq", &OPQMatrix::niter_pq)
-        .def_readwrite("niter_pq_0", &OPQMatrix::niter_pq_0)
-        .def_readwrite("max_train_points", &OPQMatrix::max_train_points)
-        .def_readwrite("verbose", &OPQMatrix::verbose);
+        .def_readonly("M", &OPQMatrix::M,
+                      "Number of PQ sub-quantizers the rotation is optimized for.")
+        .def_readwrite("niter", &OPQMatrix::niter, "Alternating optimization iterations.")
+        .def_readwrite("niter_pq", &OPQMatrix::niter_pq,
+                       "k-means iterations of the PQ inside each iteration.")
+        .def_readwrite("niter_pq_0", &OPQMatrix::niter_pq_0, "k-means iterations of the first PQ.")
+        .def_readwrite("max_train_points", &OPQMatrix::max_train_points,
+                       "Training sets larger than this are subsampled.")
+        .def_readwrite("verbose", &OPQMatrix::verbose, "Print the objective at each iteration.");
 }
 
 }  // namespace faisslike_py

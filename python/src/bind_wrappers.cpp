@@ -23,7 +23,8 @@ void bind_wrappers(py::module_& m) {
                  return p;
              }),
              "k_factor"_a = 0.0f, "base_params"_a = nullptr, py::keep_alive<1, 3>())
-        .def_readwrite("k_factor", &SearchParametersRefine::k_factor);
+        .def_readwrite("k_factor", &SearchParametersRefine::k_factor,
+                       "The base index returns k * k_factor candidates, re-ranked exactly.");
 
     py::class_<IndexRefineFlat, Index>(m, "IndexRefineFlat", R"doc(
 IndexRefineFlat(base_index, k_factor=1.0): the base index (empty, e.g. an IndexIVFPQ) proposes
@@ -37,10 +38,11 @@ vectors. Keeps base_index alive.)doc")
              "base_index"_a, "k_factor"_a = 1.0f, py::keep_alive<1, 2>())
         .def_property(
             "k_factor", [](const IndexRefineFlat& r) { return r.k_factor; },
-            [](IndexRefineFlat& r, float v) { r.set_k_factor(v); })
+            [](IndexRefineFlat& r, float v) { r.set_k_factor(v); },
+            "Candidates re-ranked exactly: k * k_factor.")
         .def_property_readonly(
             "base_index", [](IndexRefineFlat& r) { return r.base_index.get(); },
-            py::return_value_policy::reference_internal);
+            py::return_value_policy::reference_internal, "The index that proposes candidates.");
 
     py::class_<IndexRowwiseMinMax, Index>(m, "IndexRowwiseMinMax", R"doc(
 IndexRowwiseMinMax(index): a standalone codec that scales each vector to [0, 1] by its own min
@@ -152,9 +154,12 @@ Keeps its shards alive.)doc")
              "d"_a, "successive_ids"_a = true, "metric"_a = int(METRIC_L2))
         .def(
             "add_shard", [](IndexShards& self, Index* shard) { self.add_shard(shard); }, "shard"_a,
-            py::keep_alive<1, 2>())
-        .def_property_readonly("nshards", [](const IndexShards& s) { return s.shards.size(); })
-        .def_readonly("successive_ids", &IndexShards::successive_ids)
+            py::keep_alive<1, 2>(),
+            "Append a shard (an index of the same d and metric, kept alive).")
+        .def_property_readonly(
+            "nshards", [](const IndexShards& s) { return s.shards.size(); }, "Number of shards.")
+        .def_readonly("successive_ids", &IndexShards::successive_ids,
+                      "Shards hold successive id ranges (ids are shifted by the shards before).")
         .def(
             "at",
             [](IndexShards& s, int64_t i) {

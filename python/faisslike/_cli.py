@@ -58,11 +58,9 @@ def exact_gt(xb, xq, k, metric):
     return flat.search(_f32(xq), k)[1]
 
 
-def _build(a):
-    from . import index_factory, write_index
-    xb = load_vectors(a.data, "--data")
-    d = xb.shape[1]
-    index = index_factory(d, a.factory, _metric(a.metric))
+def _train_and_add(index, xb, a):
+    """Train on a seeded sample of train_size rows (when needed), add in chunks; returns the
+    (train, total) seconds."""
     index.verbose = not a.quiet
     t0 = time.perf_counter()
     if not index.is_trained:
@@ -72,7 +70,15 @@ def _build(a):
     t_train = time.perf_counter() - t0
     for i in range(0, xb.shape[0], a.chunk):
         index.add(_f32(xb[i:i + a.chunk]))
-    t_total = time.perf_counter() - t0
+    return t_train, time.perf_counter() - t0
+
+
+def _build(a):
+    from . import index_factory, write_index
+    xb = load_vectors(a.data, "--data")
+    d = xb.shape[1]
+    index = index_factory(d, a.factory, _metric(a.metric))
+    t_train, t_total = _train_and_add(index, xb, a)
     write_index(index, a.out)
     print(f"built {a.factory} on {xb.shape[0]:,} x {d} ({a.metric}): train {t_train:.2f} s, "
           f"total {t_total:.2f} s, {os.path.getsize(a.out):,} bytes -> {a.out}")
@@ -120,15 +126,7 @@ def _bench(a):
         gt = exact_gt(xb, xq, a.k, metric)
         print(f"exact ground truth: {time.perf_counter() - t:.2f} s")
     index = index_factory(xb.shape[1], a.factory, metric)
-    index.verbose = not a.quiet
-    t0 = time.perf_counter()
-    if not index.is_trained:
-        n = min(a.train_size, xb.shape[0])
-        rows = np.sort(np.random.default_rng(a.seed).choice(xb.shape[0], n, replace=False))
-        index.train(_f32(xb[rows]))
-    for i in range(0, xb.shape[0], a.chunk):
-        index.add(_f32(xb[i:i + a.chunk]))
-    print(f"{a.factory}: build {time.perf_counter() - t0:.2f} s")
+    print(f"{a.factory}: build {_train_and_add(index, xb, a)[1]:.2f} s")
     index.verbose = False
     settings = [""]
     if a.sweep:

@@ -114,7 +114,44 @@ def _search(a):
     return 0
 
 
+def _find_harness():
+    """benchs/ann_bench.py of a source checkout: FAISSLIKE_SOURCE_DIR, else the current
+    directory or one above it."""
+    starts = [os.environ["FAISSLIKE_SOURCE_DIR"]] if os.environ.get("FAISSLIKE_SOURCE_DIR") else []
+    d = os.path.abspath(os.getcwd())
+    while True:
+        starts.append(d)
+        if os.path.dirname(d) == d:
+            break
+        d = os.path.dirname(d)
+    for s in starts:
+        h = os.path.join(s, "benchs", "ann_bench.py")
+        if os.path.exists(h):
+            return h
+    raise SystemExit("bench --libs drives the ANN harness, benchs/ann_bench.py of a source "
+                     "checkout: run from inside one or set FAISSLIKE_SOURCE_DIR")
+
+
+def _bench_harness(a):
+    """The harness on these files: faisslike against the anchor libraries, interleaved."""
+    import subprocess
+    harness = _find_harness()
+    for path, what in ((a.data, "--data"), (a.queries, "--queries")):
+        if not os.path.exists(path):
+            raise SystemExit(f"{what}: no such file: {path}")
+    cmd = [sys.executable, harness, "--dataset", f"{a.data},{a.queries}", "--indexes",
+           a.factory, "--libs", *a.libs, "--k", str(a.k), "--metric", a.metric]
+    if a.sweep:
+        cmd += ["--sweep", a.sweep.partition("=")[2]]
+    if a.out:
+        cmd += ["--out", a.out]
+    print("running:", " ".join(cmd), flush=True)
+    return subprocess.run(cmd).returncode
+
+
 def _bench(a):
+    if a.libs:
+        return _bench_harness(a)
     from . import index_factory
     xb = load_vectors(a.data, "--data")
     xq = _f32(load_vectors(a.queries, "--queries"))
@@ -169,6 +206,9 @@ def main(command, argv):
     if command == "bench":
         ap.add_argument("--sweep", default="", help='e.g. "nprobe=1,4,16,64"')
         ap.add_argument("--repeats", type=int, default=3)
+        ap.add_argument("--out", help="with --libs: the harness's output directory")
+        ap.add_argument("--libs", nargs="+", help="drive the ANN harness of a source checkout "
+                        "(benchs/ann_bench.py) with these libraries, e.g. faisslike faiss hnswlib")
     a = ap.parse_args(argv)
     try:
         return {"build": _build, "search": _search, "bench": _bench}[command](a)

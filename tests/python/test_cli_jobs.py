@@ -53,3 +53,28 @@ def test_build_search_bench(tmp_path):
     r = _run("build", "--data", str(tmp_path / "xb.txt"), "--factory", "Flat", "--out", out)
     assert r.returncode != 0 and "no such file" in r.stderr
     assert _run("search").returncode == 2
+
+
+def test_bench_drives_the_harness(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if not os.path.exists(os.path.join(root, "benchs", "ann_bench.py")):
+        import pytest
+        pytest.skip("not a source checkout")
+    rng = np.random.default_rng(1)
+    np.save(tmp_path / "b.npy", rng.standard_normal((5000, 8)).astype("float32"))
+    np.save(tmp_path / "q.npy", rng.standard_normal((50, 8)).astype("float32"))
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(fl.__file__)),
+               FAISSLIKE_SOURCE_DIR=root)
+    r = subprocess.run([sys.executable, "-m", "faisslike", "bench", "--data",
+                        str(tmp_path / "b.npy"), "--queries", str(tmp_path / "q.npy"),
+                        "--factory", "IVF16,Flat", "--sweep", "nprobe=1,16", "--libs",
+                        "faisslike", "--out", str(tmp_path / "res")], capture_output=True,
+                       text=True, env=env, cwd=str(tmp_path))
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "nprobe=16" in r.stdout and os.path.exists(tmp_path / "res" / "results.json")
+    # Outside a checkout, without FAISSLIKE_SOURCE_DIR: a one-line explanation.
+    env.pop("FAISSLIKE_SOURCE_DIR")
+    r = subprocess.run([sys.executable, "-m", "faisslike", "bench", "--data", "b.npy",
+                        "--queries", "q.npy", "--factory", "Flat", "--libs", "faisslike"],
+                       capture_output=True, text=True, env=env, cwd=str(tmp_path))
+    assert r.returncode != 0 and "source checkout" in r.stderr

@@ -146,16 +146,20 @@ struct IndexHNSWFlat : Index {
     // level-0 row (count, 2M ids), the 4-bit PQ codes of those neighbours (fast-scan blocks
     // of 32) and its vector, so expanding a node is one contiguous read and one kernel call
     // scoring all its neighbours; only the nodes expanded are scored exactly (the results).
-    // Costs a record of 4 (2M + 1) + ceil(2M / 32) x 16 x M4 + 4 d bytes (rounded up to 64)
+    // Costs a record of 4 (2M + 1) + 4 d + ceil(2M / 32) x 16 x M4 bytes (parts padded to 64)
     // per node beside the graph and the vectors. Inner product is estimated as
     // (|q - x~|^2 - |q|^2 - |x|^2) / 2 from the L2 table and the neighbours' exact squared
     // norms, 4 x 2M more bytes: PQ's error on q.x~ is as large as q, on |q - x~|^2 it shrinks
     // with |q - x| (unit vectors, d = 48: the walk's recall at efSearch 64 went 0.938 -> 0.984).
+    // The record is [row, norms][vector][block 0][block 1]: most nodes have at most 32 links
+    // (mean level-0 degree ~20 of 64 slots), so the walk prefetches the second block only for
+    // the nodes flagged in qg_wide.
     std::unique_ptr<ProductQuantizer> qg_pq;
     size_t qg_M4 = 0, qg_nblocks = 0;  // padded sub-quantizers; blocks per node
     size_t qg_record = 0, qg_codes_at = 0, qg_vec_at = 0, qg_norms_at = 0;  // offsets in a record
     float qg_max_norm2 = 0;  // inner product: the largest |x|^2 (the kernel's bound)
     LargeVector<uint8_t> qg_records;
+    std::vector<uint64_t> qg_wide;  // bit per node: more than 32 level-0 links
 
     // M >= 2. efConstruction 40 and efSearch 16 by default, like FAISS.
     explicit IndexHNSWFlat(idx_t d, int M = 32, MetricType metric = METRIC_L2);

@@ -278,3 +278,26 @@ def test_graph_anchors_reach_high_recall(tmp_path, metric):
 def test_unknown_library_is_a_one_line_error(tmp_path):
     r = run_bench("--libs", "faisslike", "nosuchlib", "--quick", tmp_path=tmp_path)
     assert r.returncode != 0 and "unknown --libs" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_anchor_graph_reused_across_our_configurations(tmp_path):
+    """Two of our HNSW walks over the same graph parameters: hnswlib builds once, is measured
+    beside both, and its build is listed for both (marked reused); a different efConstruction
+    builds again."""
+    pytest.importorskip("hnswlib")
+    out = tmp_path / "o"
+    r = run_bench("--dataset", _npy_pair(tmp_path, nb=2000, nq=50, d=32), "--indexes", "HNSW16",
+                  "HNSW16_sq8t", "HNSW16_efc80", "--libs", "faisslike", "hnswlib", "--single", "5",
+                  "--reps", "1", "--out", str(out), tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.count("building HNSW16 with") == 2 and "building HNSW16_sq8t with faisslike" in r.stderr
+    assert "building HNSW16_sq8t with hnswlib" not in r.stderr
+    assert "building HNSW16_efc80 with hnswlib" in r.stderr
+    res = json.loads((out / "results.json").read_text())
+    hb = [b for b in res["builds"] if b["lib"] == "hnswlib"]
+    assert [b["index"] for b in hb] == ["HNSW16", "HNSW16_sq8t", "HNSW16_efc80"]
+    assert [bool(b.get("reused")) for b in hb] == [False, True, False]
+    assert hb[0]["build_s"] == hb[1]["build_s"]
+    for key in ("HNSW16", "HNSW16_sq8t", "HNSW16_efc80"):
+        pts = [p for p in res["points"] if p["lib"] == "hnswlib" and p["index"] == key]
+        assert pts and max(p["recallk"] for p in pts) >= 0.9, (key, pts)

@@ -642,7 +642,8 @@ def sweep(args, configs, libs, ds, xb, xq, xt, gt, keep, gt_keep, results, out, 
         return (name, cfg.M, cfg.efc) if name != "faisslike" and cfg.kind == "hnsw" else None
 
     built = {}
-    for cfg in configs:
+    for ci, cfg in enumerate(configs):
+        later = configs[ci + 1:]
         adapters = []
         for name, mod, cls in libs:
             if not cls.supports(mod, cfg):
@@ -676,7 +677,7 @@ def sweep(args, configs, libs, ds, xb, xq, xt, gt, keep, gt_keep, results, out, 
             print(f"[bench]   {name}: {build_s:.2f}s", file=sys.stderr, flush=True)
             results["builds"].append(b)
             adapters.append(a)
-            if rk is not None and any(reuse_key(name, c) == rk for c in configs[configs.index(cfg) + 1:]):
+            if rk is not None and any(reuse_key(name, c) == rk for c in later):
                 built[rk] = (a, b)
         for value in cfg.values:
             check_time()
@@ -706,8 +707,7 @@ def sweep(args, configs, libs, ds, xb, xq, xt, gt, keep, gt_keep, results, out, 
             if cfg.param and all(p["recallk"] >= 0.9999 for p in results["points"][-n_new:]):
                 break
         del adapters
-        for rk in [rk for rk in built if not any(reuse_key(rk[0], c) == rk
-                                                 for c in configs[configs.index(cfg) + 1:])]:
+        for rk in [rk for rk in built if not any(reuse_key(rk[0], c) == rk for c in later)]:
             del built[rk]
         gc.collect()
 

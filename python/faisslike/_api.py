@@ -216,12 +216,16 @@ class _AlignedTable(_Vector):
         return self._a.nbytes
 
 
-AlignedTableUint8 = type("AlignedTableUint8", (_AlignedTable,), {"dtype": np.dtype("uint8"),
-    "__doc__": "AlignedTable of uint8: FAISS's aligned vector (resize, at, data, size; numpy via .numpy())."})
-AlignedTableUint16 = type("AlignedTableUint16", (_AlignedTable,), {"dtype": np.dtype("uint16"),
-    "__doc__": "AlignedTable of uint16: FAISS's aligned vector (resize, at, data, size; numpy via .numpy())."})
-AlignedTableFloat32 = type("AlignedTableFloat32", (_AlignedTable,), {"dtype": np.dtype("float32"),
-    "__doc__": "AlignedTable of float32: FAISS's aligned vector (resize, at, data, size; numpy via .numpy())."})
+def _aligned_table_class(name, dtype):
+    return type(name, (_AlignedTable,), {
+        "dtype": np.dtype(dtype),
+        "__doc__": f"AlignedTable of {dtype}: FAISS's aligned vector (resize, at, get, data, size; "
+                   "a numpy copy via faisslike.vector_to_array)."})
+
+
+AlignedTableUint8 = _aligned_table_class("AlignedTableUint8", "uint8")
+AlignedTableUint16 = _aligned_table_class("AlignedTableUint16", "uint16")
+AlignedTableFloat32 = _aligned_table_class("AlignedTableFloat32", "float32")
 
 
 def vector_to_array(v):
@@ -387,8 +391,7 @@ class ResultHeap:
         self.I = np.take_along_axis(allI, o, 1)
 
     def finalize(self):
-        """Sort the kept results best first; then read D and I."""
-        pass  # kept sorted by add_result
+        """Nothing left to do (add_result keeps the results sorted, best first): read D and I."""
 
 
 def eval_intersection(I1, I2):

@@ -4,9 +4,11 @@
 set -euo pipefail
 
 # clang, libclang-rt-14-dev (libFuzzer runtime) and libomp-14-dev (clang's OpenMP) are for
-# the fuzz target only (scripts/fuzz.sh).
+# the fuzz target only (scripts/fuzz.sh); ccache lets the wheel test's second build reuse the
+# first one's objects (tests/python/wheel_check.sh).
 APT_PACKAGES=(cmake g++ make binutils libopenblas-dev libopenblas-openmp-dev libxsimd-dev
-              libxxhash-dev libgtest-dev libbenchmark-dev clang libclang-rt-14-dev libomp-14-dev)
+              libxxhash-dev libgtest-dev libbenchmark-dev clang libclang-rt-14-dev libomp-14-dev
+              ccache)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -30,7 +30,19 @@ chmod -R a-w "$WORK/src"
 snapshot() { (cd "$WORK/src" && find . -printf '%p %s %T@ %m\n' | sort | sha256sum); }
 before=$(snapshot)
 unset PYTHONPATH
-"$PY" -m build --wheel --no-isolation --outdir "$WORK/dist" "$WORK/src" > "$WORK/build.log" 2>&1 ||
+# Steps 1 and 2 compile the same sources with the same flags, each in its own temporary build
+# directory: with ccache (scripts/setup.sh installs it) the second is served from a cache that
+# this run starts empty, so the first is always a full compile. Temporary directories under
+# $WORK and paths relative to it: both builds' commands hash the same.
+# Only the two builds see this (the tests below need their usual temporary directory: one
+# inside this checkout's build tree would look like a source checkout to them).
+cc_env=(env)
+if command -v ccache >/dev/null; then
+  cc_env+=(CCACHE_DIR="$WORK/ccache" CCACHE_BASEDIR="$WORK" CCACHE_NOHASHDIR=1 TMPDIR="$WORK/tmp"
+           CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  mkdir -p "$WORK/tmp"
+fi
+"${cc_env[@]}" "$PY" -m build --wheel --no-isolation --outdir "$WORK/dist" "$WORK/src" > "$WORK/build.log" 2>&1 ||
   { tail -40 "$WORK/build.log"; echo "wheel build failed"; exit 1; }
 [ "$(snapshot)" = "$before" ] || { echo "the build wrote into the source tree"; exit 1; }
 chmod -R u+w "$WORK/src"
@@ -72,10 +84,12 @@ PY
 # the system site-packages' copy).
 "$PY" -m venv --system-site-packages "$WORK/venv_plain"
 chmod -R a-w "$WORK/src"
-(cd "$WORK/src" && "$WORK/venv_plain/bin/python" -m pip install -q --no-deps --no-build-isolation \
+(cd "$WORK/src" && "${cc_env[@]}" "$WORK/venv_plain/bin/python" -m pip install -q --no-deps --no-build-isolation \
    --disable-pip-version-check . > "$WORK/pip.log" 2>&1) ||
   { tail -40 "$WORK/pip.log"; echo "pip install . failed"; exit 1; }
 [ "$(snapshot)" = "$before" ] || { echo "pip install . wrote into the source tree"; exit 1; }
+command -v ccache >/dev/null &&
+  echo "ccache: $(CCACHE_DIR="$WORK/ccache" ccache -s | grep -iE '^ *hits' | head -1 | tr -s ' ')"
 chmod -R u+w "$WORK/src"
 (cd "$WORK" && "$WORK/venv_plain/bin/python" smoke.py "scipy_openblas32/lib/libscipy_openblas")
 (cd "$WORK" && "$WORK/venv_plain/bin/python" "$SRC/tests/python/run_readme_tutorial.py" "$SRC/README.md")

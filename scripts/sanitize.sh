@@ -53,9 +53,10 @@ if build-tsan/tests/tsan_canary >/dev/null 2>&1; then
   echo "[sanitize] TSan did not report the canary race: the race checking is not working" >&2
   exit 1
 fi
-# Not the hostile-file tests (a quarter of the suite's time): each case runs in a forked child
-# on one thread (tests/test_hostile.cpp), so there is no race for TSan to see; that parsing
-# never crashes is ASan's part above. SANITIZE_FULL=1: those too.
+# Not the hostile-file tests (a quarter of the suite's time): they parse files on one thread
+# (test_hostile.cpp runs each case in a forked child with one OpenMP thread), so there is no
+# race for TSan to see; that parsing never crashes is ASan's part above.
+# SANITIZE_FULL=1: those too.
 tsan_filter='-HostileStructures.*:HostileFaissFiles.*:HostileFiles.*'
 [ "${SANITIZE_FULL:-0}" = 1 ] && tsan_filter='*'
 echo "[sanitize] $(date +%T) TSan (2 OpenMP threads, Archer), tests: $tsan_filter"

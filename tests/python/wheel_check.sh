@@ -42,7 +42,8 @@ if command -v ccache >/dev/null; then
            CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache)
   mkdir -p "$WORK/tmp"
 fi
-"${cc_env[@]}" "$PY" -m build --wheel --no-isolation --outdir "$WORK/dist" "$WORK/src" > "$WORK/build.log" 2>&1 ||
+"${cc_env[@]}" "$PY" -m build --wheel --no-isolation --outdir "$WORK/dist" "$WORK/src" \
+  > "$WORK/build.log" 2>&1 ||
   { tail -40 "$WORK/build.log"; echo "wheel build failed"; exit 1; }
 [ "$(snapshot)" = "$before" ] || { echo "the build wrote into the source tree"; exit 1; }
 chmod -R u+w "$WORK/src"

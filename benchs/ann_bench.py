@@ -230,7 +230,8 @@ class FaisslikeAdapter(Adapter):
     def size_bytes(self):
         n = int(self.mod.serialize_index(self.index).nbytes)
         # The 8-bit traversal codes are re-encoded on load, not stored: count them as memory.
-        if self.cfg.kind == "hnsw" and self.cfg.sq8_traversal and self.lib == "faisslike":
+        # (IndexHNSWQG above d = 256 walks on them too.)
+        if self.cfg.kind == "hnsw" and self.lib == "faisslike" and self.index.sq8_traversal:
             n += self.index.ntotal * self.index.d
         # The quantized-graph records are rebuilt on load, not stored: count them as memory.
         if self.cfg.kind == "hnsw" and self.lib == "faisslike":

@@ -1131,7 +1131,10 @@ IndexHNSWQG::IndexHNSWQG(idx_t d_in, int M, int pq_M, MetricType metric)
                         M);
     FAISSLIKE_CHECK_ARG(pq_M >= 0, "IndexHNSWQG: pq_M must be >= 0 (0: default), got %d", pq_M);
     hnsw.efConstruction = 200;
-    set_qg_traversal(pq_M ? pq_M : default_pq_M(d_in));
+    if (pq_M == 0 && !pq_walk_by_default(d_in))
+        set_sq8_traversal(true);
+    else
+        set_qg_traversal(pq_M ? pq_M : default_pq_M(d_in));
 }
 
 bool IndexHNSWFlat::is_deleted(idx_t label) const {

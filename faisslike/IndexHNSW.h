@@ -212,18 +212,25 @@ struct IndexHNSWFlat : Index {
 };
 
 // The quantized graph (issue 19; factory "HNSW<M>,QG" or "HNSW<M>,QG<pq_M>"): an HNSW whose
-// level-0 walk runs on the per-node records of IndexHNSWFlat::set_qg_traversal from the
-// first add (row, neighbours' 4-bit PQ codes, vector: one contiguous read and one fast-scan
-// call per expanded node, exact distances for the results), built with efConstruction 200
-// by default (the estimates need a careful graph: at FAISS's 40 the walk loses 2-3x at
-// matched recall). The rest is IndexHNSWFlat's (adds after the first, removal, selectors,
-// range search, mmap); its file record is IndexHNSWFlat's under its own tag (IHqg).
+// level-0 walk runs on quantized codes from the first add, built with efConstruction 200 by
+// default (the estimates need a careful graph: at FAISS's 40 the walk loses 2-3x at matched
+// recall). Up to d = 256 (and whenever pq_M is given) the walk reads the per-node records of
+// IndexHNSWFlat::set_qg_traversal (row, neighbours' 4-bit PQ codes, vector: one contiguous
+// read and one fast-scan call per expanded node); above, where 4-bit PQ estimates are too
+// coarse to steer (d = 768: efSearch 256 for recall 0.99 against 32), it walks on 8-bit codes
+// of the vectors (IndexHNSWFlat::set_sq8_traversal). Results get exact distances either way.
+// The rest is IndexHNSWFlat's (adds after the first, removal, selectors, range search,
+// mmap); its file record is IndexHNSWFlat's under its own tag (IHqg), the walk included.
 // docs/architecture.md has the design and the measured effect of each step.
 struct IndexHNSWQG : IndexHNSWFlat {
-    // pq_M: 4-bit sub-quantizers per neighbour code, a divisor of d in [1, 256]; 0 picks
-    // default_pq_M(d). M in [2, 32] (level-0 rows of 2M <= 64 links, two fast-scan blocks).
-    // InvalidArgument otherwise, or for a metric other than L2 / inner product.
+    // pq_M: 4-bit sub-quantizers per neighbour code, a divisor of d in [1, 256]; 0 picks the
+    // walk by d (pq_walk_by_default) and then default_pq_M(d). M in [2, 32] (level-0 rows of
+    // 2M <= 64 links, two fast-scan blocks). InvalidArgument otherwise, or for a metric other
+    // than L2 / inner product.
     explicit IndexHNSWQG(idx_t d, int M = 32, int pq_M = 0, MetricType metric = METRIC_L2);
+    // Whether pq_M = 0 means the PQ-record walk (d <= 256) rather than the 8-bit one. Measured
+    // at d = 128 (PQ faster) and d = 768 (8-bit faster); the boundary between is a choice.
+    static bool pq_walk_by_default(idx_t d) { return d <= 256; }
     // d up to d = 64 (one component per sub-quantizer: two lose recall at small d), else the
     // largest divisor of d up to min(256, d / 2) (64 at d = 128; 256 at d = 768).
     static int default_pq_M(idx_t d);

@@ -335,3 +335,47 @@ TEST(HNSW, QuantizedGraphIndexRecallIoAndBadInput) {
     EXPECT_THROW(index_factory(32, "HNSW16,QG7"), InvalidArgument);
     EXPECT_THROW(index_factory(32, "HNSW48,QG"), InvalidArgument);
 }
+
+TEST(HNSW, QuantizedGraphIndexWalksOn8BitCodesAboveD256) {
+    // Above d = 256 "HNSW<M>,QG" walks on 8-bit codes (4-bit PQ estimates cannot steer
+    // there); a given pq_M still means the PQ records. Recall, exact distances, the walk
+    // through a round trip, on every ISA.
+    const size_t d = 384, n = 4000, nq = 100;
+    auto xb = clustered(n, d, 5, 40, 3.0f), xq = clustered(nq, d, 6, 40, 3.0f);
+    auto idx = index_factory(int(d), "HNSW16,QG");
+    auto* qg = dynamic_cast<IndexHNSWQG*>(idx.get());
+    ASSERT_NE(qg, nullptr);
+    EXPECT_TRUE(qg->sq8_traversal());
+    EXPECT_FALSE(qg->qg_traversal());
+    qg->add(idx_t(n / 2), xb.data());
+    qg->add(idx_t(n / 2), xb.data() + (n / 2) * d);
+    ASSERT_EQ(qg->traversal_codes.size(), n * d);
+    SearchParametersHNSW p;
+    p.efSearch = 64;
+    EXPECT_GE(recall(*qg, xb, xq, 10, &p), 0.95);
+    std::vector<float> D(nq * 10), D2(nq * 10);
+    std::vector<idx_t> I(nq * 10), I2(nq * 10);
+    qg->search(idx_t(nq), xq.data(), 10, D.data(), I.data(), &p);
+    for (size_t i = 0; i < nq; ++i)
+        for (size_t j = 0; j < 10; ++j) {
+            const double want = ref_L2(&xq[i * d], xb.data() + size_t(I[i * 10 + j]) * d, d);
+            EXPECT_NEAR(D[i * 10 + j], want, tol_for(want + 1, d));
+        }
+    auto bytes = serialize_index(qg);
+    auto back = deserialize_index(bytes.data(), bytes.size());
+    auto* qb = dynamic_cast<IndexHNSWQG*>(back.get());
+    ASSERT_NE(qb, nullptr);
+    EXPECT_TRUE(qb->sq8_traversal());
+    EXPECT_FALSE(qb->qg_traversal());
+    qb->search(idx_t(nq), xq.data(), 10, D2.data(), I2.data(), &p);
+    EXPECT_EQ(I, I2);
+    EXPECT_EQ(D, D2);
+
+    auto pq = index_factory(int(d), "HNSW16,QG96");
+    auto* qp = dynamic_cast<IndexHNSWQG*>(pq.get());
+    ASSERT_NE(qp, nullptr);
+    EXPECT_TRUE(qp->qg_traversal() && !qp->sq8_traversal());
+    EXPECT_EQ(qp->qg_pq->M, 96u);
+    EXPECT_TRUE(IndexHNSWQG::pq_walk_by_default(256));
+    EXPECT_FALSE(IndexHNSWQG::pq_walk_by_default(257));
+}

@@ -1141,20 +1141,28 @@ class IndexHNSWFlat(Index):
 class IndexHNSWQG(IndexHNSWFlat):
     """
     IndexHNSWQG(d, M=32, pq_M=0, metric=METRIC_L2): the quantized graph (factory "HNSW32,QG" or
-    "HNSW32,QG<pq_M>"). An IndexHNSWFlat whose level-0 walk always runs on one record per node
-    (its links, its neighbours' 4-bit PQ codes with pq_M sub-quantizers, its vector): expanding a
-    node is one contiguous read and one fast-scan call; results get exact distances.
-    efConstruction defaults to 200. pq_M divides d, at most 256 (0: default_pq_M(d), 64 at
-    d = 128); M in [2, 32]. ValueError otherwise. Memory per vector: the vector and links of
-    IndexHNSWFlat plus a record of 4 (2M + 1) + ceil(2M / 32) x 16 x pq_M + 4 d bytes (pq_M
-    rounded up to a multiple of 4, the record to 64 bytes; qg_record_bytes). The PQ is trained
-    on the first add (up to 65536 of its vectors).
+    "HNSW32,QG<pq_M>"). An IndexHNSWFlat whose level-0 walk always runs on quantized codes;
+    results get exact distances. efConstruction defaults to 200. Up to d = 256, or with pq_M
+    given, the walk reads one record per node (its links, its neighbours' 4-bit PQ codes with
+    pq_M sub-quantizers, its vector): expanding a node is one contiguous read and one fast-scan
+    call (qg_traversal = pq_M). Above d = 256 with pq_M = 0 it walks on 8-bit codes of the
+    vectors instead (sq8_traversal; 4-bit PQ estimates are too coarse to steer there).
+    pq_M divides d, at most 256 (0: by d, default_pq_M(d), 64 at d = 128); M in [2, 32].
+    ValueError otherwise. Memory per vector: the vector and links of IndexHNSWFlat plus a record
+    of 4 (2M + 1) + ceil(2M / 32) x 16 x pq_M + 4 d bytes (pq_M rounded up to a multiple of 4,
+    the record to 64 bytes; qg_record_bytes), or d bytes for the 8-bit walk. The PQ is trained
+    on the first add (up to 65536 of its vectors), the 8-bit ranges on its first block (16384).
     """
     @staticmethod
     def default_pq_M(d: typing.SupportsInt | typing.SupportsIndex) -> int:
         """
         The pq_M used when 0 is given: d up to d = 64, else the largest divisor of d up
         to min(256, d / 2).
+        """
+    @staticmethod
+    def pq_walk_by_default(d: typing.SupportsInt | typing.SupportsIndex) -> bool:
+        """
+        Whether pq_M = 0 gives the PQ-record walk (d <= 256) rather than the 8-bit one.
         """
     def __init__(self, d: typing.SupportsInt | typing.SupportsIndex, M: typing.SupportsInt | typing.SupportsIndex = 32, pq_M: typing.SupportsInt | typing.SupportsIndex = 0, metric: typing.SupportsInt | typing.SupportsIndex = 1) -> None:
         ...

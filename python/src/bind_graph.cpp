@@ -102,14 +102,17 @@ the vectors (normalize_L2): HNSW recall is poor on unnormalized inner-product da
 
     py::class_<IndexHNSWQG, IndexHNSWFlat>(m, "IndexHNSWQG", R"doc(
 IndexHNSWQG(d, M=32, pq_M=0, metric=METRIC_L2): the quantized graph (factory "HNSW32,QG" or
-"HNSW32,QG<pq_M>"). An IndexHNSWFlat whose level-0 walk always runs on one record per node
-(its links, its neighbours' 4-bit PQ codes with pq_M sub-quantizers, its vector): expanding a
-node is one contiguous read and one fast-scan call; results get exact distances.
-efConstruction defaults to 200. pq_M divides d, at most 256 (0: default_pq_M(d), 64 at
-d = 128); M in [2, 32]. ValueError otherwise. Memory per vector: the vector and links of
-IndexHNSWFlat plus a record of 4 (2M + 1) + ceil(2M / 32) x 16 x pq_M + 4 d bytes (pq_M
-rounded up to a multiple of 4, the record to 64 bytes; qg_record_bytes). The PQ is trained
-on the first add (up to 65536 of its vectors).)doc")
+"HNSW32,QG<pq_M>"). An IndexHNSWFlat whose level-0 walk always runs on quantized codes;
+results get exact distances. efConstruction defaults to 200. Up to d = 256, or with pq_M
+given, the walk reads one record per node (its links, its neighbours' 4-bit PQ codes with
+pq_M sub-quantizers, its vector): expanding a node is one contiguous read and one fast-scan
+call (qg_traversal = pq_M). Above d = 256 with pq_M = 0 it walks on 8-bit codes of the
+vectors instead (sq8_traversal; 4-bit PQ estimates are too coarse to steer there).
+pq_M divides d, at most 256 (0: by d, default_pq_M(d), 64 at d = 128); M in [2, 32].
+ValueError otherwise. Memory per vector: the vector and links of IndexHNSWFlat plus a record
+of 4 (2M + 1) + ceil(2M / 32) x 16 x pq_M + 4 d bytes (pq_M rounded up to a multiple of 4,
+the record to 64 bytes; qg_record_bytes), or d bytes for the 8-bit walk. The PQ is trained
+on the first add (up to 65536 of its vectors), the 8-bit ranges on its first block (16384).)doc")
         .def(py::init([](int64_t d, int64_t M, int64_t pq_M, int metric) {
                  return std::make_unique<IndexHNSWQG>(
                      d, narrow<int>(M, "M"), narrow<int>(pq_M, "pq_M"), MetricType(metric));
@@ -118,7 +121,11 @@ on the first add (up to 65536 of its vectors).)doc")
         .def_static(
             "default_pq_M", [](int64_t d) { return IndexHNSWQG::default_pq_M(d); }, "d"_a,
             "The pq_M used when 0 is given: d up to d = 64, else the largest divisor of d up\n"
-            "to min(256, d / 2).");
+            "to min(256, d / 2).")
+        .def_static(
+            "pq_walk_by_default", [](int64_t d) { return IndexHNSWQG::pq_walk_by_default(d); },
+            "d"_a,
+            "Whether pq_M = 0 gives the PQ-record walk (d <= 256) rather than the 8-bit one.");
 
     py::class_<IndexHNSWCodes, Index>(m, "IndexHNSWCodes",
                                       "Base of IndexHNSWSQ / IndexHNSWPQ: HNSW over compressed "

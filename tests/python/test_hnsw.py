@@ -221,6 +221,40 @@ def test_hnsw_qg_index(rng, tmp_path, metric):
     assert not np.isin(gone, wrapped.search(xq, 10, params=ps)[1]).any()
 
 
+@pytest.mark.parametrize("metric", [faiss.METRIC_L2, faiss.METRIC_INNER_PRODUCT])
+def test_hnsw_qg_index_above_d256_walks_on_8bit_codes(rng, tmp_path, metric):
+    """Above d = 256, "HNSW<M>,QG" walks on 8-bit codes of the vectors (4-bit PQ estimates
+    cannot steer there); "QG<m>" still asks for the PQ records. Recall, exact distances,
+    removal and the walk through a round trip and mmap."""
+    d = 320
+    xb, xq = clustered(rng, 4000, d, nq=50, ncent=40, scale=2.0)
+    ip = metric == faiss.METRIC_INNER_PRODUCT
+    if ip:
+        xb /= np.linalg.norm(xb, axis=1, keepdims=True)
+        xq /= np.linalg.norm(xq, axis=1, keepdims=True)
+    index = faiss.index_factory(d, "HNSW16,QG", metric)
+    assert type(index) is faiss.IndexHNSWQG
+    assert index.sq8_traversal and index.qg_traversal == 0
+    assert not faiss.IndexHNSWQG.pq_walk_by_default(d) and faiss.IndexHNSWQG.pq_walk_by_default(256)
+    index.add(xb[:3000])
+    index.add(xb[3000:])
+    ps = faiss.SearchParametersHNSW(efSearch=64)
+    D, I = index.search(xq, 10, params=ps)
+    assert _recall(I, brute_force(xq, xb, 10, ip)[1]) >= 0.95
+    exact = (xq[:, None, :] * xb[I]).sum(-1) if ip else ((xq[:, None, :] - xb[I]) ** 2).sum(-1)
+    np.testing.assert_allclose(D, exact, rtol=1e-4, atol=1e-3)
+    assert index.remove_ids(faiss.IDSelectorRange(0, 1000)) == 1000
+    Ir = index.search(xq, 10, params=ps)[1]
+    assert (Ir[Ir >= 0] >= 1000).all()
+    faiss.write_index(index, tmp_path / "qg8.index")
+    for flags in (0, faiss.IO_FLAG_MMAP):
+        back = faiss.read_index(tmp_path / "qg8.index", flags)
+        assert type(back) is faiss.IndexHNSWQG and back.sq8_traversal and back.qg_traversal == 0
+        np.testing.assert_array_equal(back.search(xq, 10, params=ps)[1], Ir)
+    pq = faiss.index_factory(d, "HNSW16,QG80", metric)
+    assert pq.qg_traversal == 80 and not pq.sq8_traversal
+
+
 def test_hnsw_qg_bad_input(rng):
     """Bad settings are ValueErrors naming them; NaN vectors RuntimeErrors; an empty index
     answers -1 (the library's contract for every type)."""

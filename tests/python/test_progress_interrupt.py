@@ -90,18 +90,28 @@ TRAIN = PRELUDE + textwrap.dedent("""
 """)
 
 SEARCH = textwrap.dedent("""
-    import sys, numpy as np, faisslike as fl
+    import sys, threading, numpy as np, faisslike as fl
     d = 64
     rng = np.random.default_rng(3)
     idx = fl.IndexFlatL2(d)
     idx.add(rng.standard_normal((200000, d)).astype("float32"))
     xq = rng.standard_normal((20000, d)).astype("float32")
-    # The parent signals on each READY. The signal may land in the few bytecodes around the
-    # call instead of inside it (the child descheduled after printing): a plain
-    # KeyboardInterrupt then, and another READY. Almost all of the time is inside search.
-    for attempt in range(100):
-        try:
+    # READY must mean "inside search": a helper thread prints it, and it can only run once it
+    # holds the GIL, which the main thread gives up inside search (the binding releases it).
+    # Printing READY from the main thread before the call raced the parent's signal (it landed
+    # in the bytecodes before the call in 100 of 100 tries on a loaded machine).
+    go = threading.Event()
+    def announce():
+        while True:
+            go.wait()
+            go.clear()
             print("READY", flush=True)
+    threading.Thread(target=announce, daemon=True).start()
+    # A call that ends between READY and the signal gives a plain KeyboardInterrupt in Python
+    # code: then again (seconds per call, so almost never).
+    for attempt in range(20):
+        try:
+            go.set()
             while True:
                 idx.search(xq, 10)
         except KeyboardInterrupt as e:

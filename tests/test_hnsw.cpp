@@ -290,6 +290,32 @@ TEST(HNSW, Sq8TraversalKeepsRecallAndExactDistances) {
     }
 }
 
+// IndexHNSWQG's searches: recall >= 0.95 at efSearch 64 on clustered data, exact distances,
+// and the same results from the index loaded back (into `back`); returns the file's bytes.
+std::vector<uint8_t> check_qg_searches_and_round_trip(const IndexHNSWQG& qg,
+                                                      const std::vector<float>& xb,
+                                                      const std::vector<float>& xq, size_t d,
+                                                      std::unique_ptr<Index>& back) {
+    const size_t nq = xq.size() / d;
+    SearchParametersHNSW p;
+    p.efSearch = 64;
+    EXPECT_GE(recall(qg, xb, xq, 10, &p), 0.95);
+    std::vector<float> D(nq * 10), D2(nq * 10);
+    std::vector<idx_t> I(nq * 10), I2(nq * 10);
+    qg.search(idx_t(nq), xq.data(), 10, D.data(), I.data(), &p);
+    for (size_t i = 0; i < nq; ++i)
+        for (size_t j = 0; j < 10; ++j) {
+            const double want = ref_L2(&xq[i * d], xb.data() + size_t(I[i * 10 + j]) * d, d);
+            EXPECT_NEAR(D[i * 10 + j], want, tol_for(want + 1, d));
+        }
+    auto bytes = serialize_index(&qg);
+    back = deserialize_index(bytes.data(), bytes.size());
+    back->search(idx_t(nq), xq.data(), 10, D2.data(), I2.data(), &p);
+    EXPECT_EQ(I, I2);
+    EXPECT_EQ(D, D2);
+    return bytes;
+}
+
 TEST(HNSW, QuantizedGraphIndexRecallIoAndBadInput) {
     // IndexHNSWQG on every ISA (the suite runs under each FAISSLIKE_SIMD): recall on clustered
     // data, exact distances, the type and the walk through a round trip, bad arguments.
@@ -302,25 +328,11 @@ TEST(HNSW, QuantizedGraphIndexRecallIoAndBadInput) {
     EXPECT_EQ(qg->hnsw.efConstruction, 200);
     qg->add(idx_t(n / 2), xb.data());
     qg->add(idx_t(n / 2), xb.data() + (n / 2) * d);
-    SearchParametersHNSW p;
-    p.efSearch = 64;
-    EXPECT_GE(recall(*qg, xb, xq, 10, &p), 0.95);
-    std::vector<float> D(nq * 10), D2(nq * 10);
-    std::vector<idx_t> I(nq * 10), I2(nq * 10);
-    qg->search(idx_t(nq), xq.data(), 10, D.data(), I.data(), &p);
-    for (size_t i = 0; i < nq; ++i)
-        for (size_t j = 0; j < 10; ++j) {
-            const double want = ref_L2(&xq[i * d], xb.data() + size_t(I[i * 10 + j]) * d, d);
-            EXPECT_NEAR(D[i * 10 + j], want, tol_for(want + 1, d));
-        }
-    auto bytes = serialize_index(qg);
-    auto back = deserialize_index(bytes.data(), bytes.size());
+    std::unique_ptr<Index> back;
+    const auto bytes = check_qg_searches_and_round_trip(*qg, xb, xq, d, back);
     auto* qb = dynamic_cast<IndexHNSWQG*>(back.get());
     ASSERT_NE(qb, nullptr);
     ASSERT_TRUE(qb->qg_traversal());
-    qb->search(idx_t(nq), xq.data(), 10, D2.data(), I2.data(), &p);
-    EXPECT_EQ(I, I2);
-    EXPECT_EQ(D, D2);
     for (size_t cut = 0; cut < bytes.size(); cut += 97)
         EXPECT_THROW(deserialize_index(bytes.data(), cut), Error) << cut;
 
@@ -350,26 +362,12 @@ TEST(HNSW, QuantizedGraphIndexWalksOn8BitCodesAboveD256) {
     qg->add(idx_t(n / 2), xb.data());
     qg->add(idx_t(n / 2), xb.data() + (n / 2) * d);
     ASSERT_EQ(qg->traversal_codes.size(), n * d);
-    SearchParametersHNSW p;
-    p.efSearch = 64;
-    EXPECT_GE(recall(*qg, xb, xq, 10, &p), 0.95);
-    std::vector<float> D(nq * 10), D2(nq * 10);
-    std::vector<idx_t> I(nq * 10), I2(nq * 10);
-    qg->search(idx_t(nq), xq.data(), 10, D.data(), I.data(), &p);
-    for (size_t i = 0; i < nq; ++i)
-        for (size_t j = 0; j < 10; ++j) {
-            const double want = ref_L2(&xq[i * d], xb.data() + size_t(I[i * 10 + j]) * d, d);
-            EXPECT_NEAR(D[i * 10 + j], want, tol_for(want + 1, d));
-        }
-    auto bytes = serialize_index(qg);
-    auto back = deserialize_index(bytes.data(), bytes.size());
+    std::unique_ptr<Index> back;
+    check_qg_searches_and_round_trip(*qg, xb, xq, d, back);
     auto* qb = dynamic_cast<IndexHNSWQG*>(back.get());
     ASSERT_NE(qb, nullptr);
     EXPECT_TRUE(qb->sq8_traversal());
     EXPECT_FALSE(qb->qg_traversal());
-    qb->search(idx_t(nq), xq.data(), 10, D2.data(), I2.data(), &p);
-    EXPECT_EQ(I, I2);
-    EXPECT_EQ(D, D2);
 
     auto pq = index_factory(int(d), "HNSW16,QG96");
     auto* qp = dynamic_cast<IndexHNSWQG*>(pq.get());

@@ -1,7 +1,7 @@
 // Hostile structures with valid checksums: saved files are parsed into records, fields and
 // nested records are mutated (numbers that size buffers, counts, swapped nested types), the
-// checksums recomputed, and each result loaded (copied and memory-mapped) and exercised in a
-// child process. A crash, an allocation past a bound, or a result outside the index is
+// checksums recomputed, and each result loaded (copied and memory-mapped) and exercised in
+// child processes. A crash, an allocation past a bound, or a result outside the index is
 // counted; the test requires zero of each. FAISSLIKE_HOSTILE_CASES sets the number of files
 // (default 1500; scripts/hostile.sh runs a long one).
 #include <fcntl.h>
@@ -290,7 +290,7 @@ std::vector<Source> sources() {
 }
 
 // The binary counterpart of exercise(): every entry point of a loaded IndexBinary.
-[[noreturn]] void exercise_binary(const Bytes& file, const std::string& path) {
+int exercise_binary(const Bytes& file, const std::string& path) {
     int outcome = 10;  // kRejected
     for (int mapped = 0; mapped < 2; ++mapped) {
         std::unique_ptr<IndexBinary> idx;
@@ -304,7 +304,7 @@ std::vector<Source> sources() {
         try {
             (void)serialize_index_binary(idx.get());
         } catch (const Error&) {
-            _exit(14);  // kNotWritable
+            return 14;  // kNotWritable
         }
         auto call = [&](auto&& f) {
             try {
@@ -324,7 +324,7 @@ std::vector<Source> sources() {
             });
             if (ran && !idx->accepts_ids())
                 for (idx_t l : I)
-                    if (l < -1 || l >= nt) _exit(12);  // kWrong
+                    if (l < -1 || l >= nt) return 12;  // kWrong
         }
         RangeSearchResult res;
         call([&] { idx->range_search(3, q.data(), 1 << 20, &res); });
@@ -345,7 +345,7 @@ std::vector<Source> sources() {
         call([&] { idx->search(3, q.data(), 10, D.data(), I.data()); });
         call([&] { (void)serialize_index_binary(idx.get()); });
     }
-    _exit(outcome);
+    return outcome;
 }
 
 enum Outcome : int {
@@ -354,21 +354,12 @@ enum Outcome : int {
     kWrong = 12,
     kAllocFailed = 13,
     kNotWritable = 14,
-    kInspectThrew = 15
+    kInspectThrew = 15,
+    kCrashedAfterOthers = 16  // crashed in a batch, not when run alone: still a defect
 };
 
-// In the child: load (copy, then mapped) and exercise. Exit code = Outcome.
-[[noreturn]] void exercise(const Bytes& file, const std::string& path, bool binary) {
-    // The parent's OpenMP pool did not survive fork(): stay on this thread. A case that does
-    // not finish in a minute is a hang (SIGALRM, counted).
-    omp_set_num_threads(1);
-    alarm(60);
-#if !FAISSLIKE_TEST_SANITIZED
-    // A hostile file must not make us allocate without bound: 2 GiB of address space is far
-    // more than these tiny indexes need (sanitizers reserve terabytes: no limit there).
-    struct rlimit rl = {size_t(2) << 30, size_t(2) << 30};
-    setrlimit(RLIMIT_AS, &rl);
-#endif
+// In a child: load (copy, then mapped) and exercise one file. Returns its Outcome.
+int exercise(const Bytes& file, const std::string& path, bool binary) {
     int outcome = kRejected;
     // The inspector reads every file to a report: it throws only when the file cannot be
     // opened.
@@ -376,10 +367,10 @@ enum Outcome : int {
         (void)inspect_index_file(path);
         (void)inspect_index_file(path, true);
     } catch (...) {
-        _exit(kInspectThrew);
+        return kInspectThrew;
     }
     try {
-        if (binary) exercise_binary(file, path);
+        if (binary) return exercise_binary(file, path);
         for (int mapped = 0; mapped < 2; ++mapped) {
             std::unique_ptr<Index> idx;
             try {
@@ -393,7 +384,7 @@ enum Outcome : int {
             try {
                 (void)serialize_index(idx.get());
             } catch (const Error&) {
-                _exit(kNotWritable);
+                return kNotWritable;
             }
             const int d = idx->d;
             auto q = randn(size_t(3) * size_t(d), 5);
@@ -414,7 +405,7 @@ enum Outcome : int {
                 });
                 if (ran && !idx->accepts_ids())
                     for (idx_t l : I)
-                        if (l < -1 || l >= nt) _exit(kWrong);
+                        if (l < -1 || l >= nt) return kWrong;
             }
             IDSelectorRange sel(0, 50);
             SearchParameters sp;
@@ -451,11 +442,103 @@ enum Outcome : int {
             call([&] { (void)serialize_index(idx.get()); });
         }
     } catch (const std::bad_alloc&) {
-        _exit(kAllocFailed);
+        return kAllocFailed;
     } catch (...) {
-        _exit(kWrong);  // anything but faisslike::Error escaping is a defect
+        return kWrong;  // anything but faisslike::Error escaping is a defect
     }
-    _exit(outcome);
+    return outcome;
+}
+
+struct Case {
+    Bytes bytes;
+    std::string path;  // the same bytes, written there for the memory-mapped load
+    bool binary = false;
+};
+
+// Runs cases [begin, end) in one forked child, which writes each case's Outcome to a pipe
+// before it starts the next. Appends what it read; returns how the child ended (a wait status).
+int run_batch(const std::vector<Case>& cases, size_t begin, size_t end, std::vector<int>& out) {
+    int fds[2];
+    if (pipe(fds) != 0) return -1;
+    const pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        close(fds[0]);
+        // The parent's OpenMP pool did not survive fork(): stay on this thread.
+        omp_set_num_threads(1);
+#if !FAISSLIKE_TEST_SANITIZED
+        // A hostile file must not make us allocate without bound: 2 GiB of address space is
+        // far more than these tiny indexes need (sanitizers reserve terabytes: no limit there).
+        struct rlimit rl = {size_t(2) << 30, size_t(2) << 30};
+        setrlimit(RLIMIT_AS, &rl);
+#endif
+        for (size_t c = begin; c < end; ++c) {
+            alarm(60);  // a case that does not finish in a minute is a hang (SIGALRM, counted)
+            const uint8_t o = uint8_t(exercise(cases[c].bytes, cases[c].path, cases[c].binary));
+            if (write(fds[1], &o, 1) != 1) _exit(1);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    uint8_t o;
+    while (out.size() < end - begin && read(fds[0], &o, 1) == 1) out.push_back(o);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+// Every case in forked children, 50 to a child: a fork of a sanitized process costs tens of
+// milliseconds (its shadow memory's page tables), most of this test's time when each case had
+// its own child. The outcome of a case whose child died is how the case ends alone in a fresh
+// child (a crash, counted as one), or kCrashedAfterOthers when alone it does not crash.
+// Returns one result per case: an Outcome, or -signal for a case killed by a signal.
+std::vector<int> run_cases(const std::vector<Case>& cases) {
+    std::vector<int> results;
+    size_t next = 0;
+    while (next < cases.size()) {
+        const size_t end = std::min(cases.size(), next + 50);
+        std::vector<int> got;
+        const int status = run_batch(cases, next, end, got);
+        results.insert(results.end(), got.begin(), got.end());
+        next += got.size();
+        if (next == end && WIFEXITED(status) && WEXITSTATUS(status) == 0) continue;
+        if (next == end) {  // all reported, yet the child did not end cleanly (exit handlers)
+            results.back() = WIFSIGNALED(status) ? -WTERMSIG(status) : 100 + WEXITSTATUS(status);
+            continue;
+        }
+        // The child died on case `next`: run it alone.
+        std::vector<int> alone;
+        const int st = run_batch(cases, next, next + 1, alone);
+        if (!alone.empty() && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+            results.push_back(alone[0] == kRejected || alone[0] == kLoadedFine ? kCrashedAfterOthers
+                                                                               : alone[0]);
+        else
+            results.push_back(WIFSIGNALED(st) ? -WTERMSIG(st) : 100 + WEXITSTATUS(st));
+        ++next;
+    }
+    return results;
+}
+
+std::string outcome_name(int r) {
+    switch (r) {
+        case kRejected:
+            return "rejected";
+        case kLoadedFine:
+            return "loaded+exercised";
+        case kWrong:
+            return "wrong";
+        case kAllocFailed:
+            return "allocation over bound";
+        case kNotWritable:
+            return "loaded but not writable";
+        case kInspectThrew:
+            return "inspect_index_file threw";
+        case kCrashedAfterOthers:
+            return "crash after other files in the same process";
+    }
+    if (r < 0) return "crash(signal " + std::to_string(-r) + ")";
+    return "exit " + std::to_string(r - 100);
 }
 
 // Hostile values for a field of `width` bytes.
@@ -512,10 +595,11 @@ TEST(HostileStructures, ValidChecksumsNeverCrashOrAllocateWithoutBound) {
     }
     char tmpl[] = "/tmp/faisslike_hostile_XXXXXX";
     const std::string dir = mkdtemp(tmpl);
-    const std::string path = dir + "/h.index";
     std::mt19937_64 rng(20261202);
     std::map<std::string, int> counts;
     std::vector<std::string> failures;
+    std::vector<Case> files;
+    std::vector<std::string> names;
     for (int c = 0; c < cases; ++c) {
         const size_t s = size_t(c) % srcs.size();
         Bytes b = srcs[s].bytes;
@@ -555,45 +639,21 @@ TEST(HostileStructures, ValidChecksumsNeverCrashOrAllocateWithoutBound) {
             const Record fresh = splice(b, root, target, donor.first, donor.second);
             reseal(b, fresh);
         }
+        const std::string path = dir + "/h" + std::to_string(c) + ".index";
         FILE* f = std::fopen(path.c_str(), "wb");
         ASSERT_NE(f, nullptr);
         ASSERT_EQ(std::fwrite(b.data(), 1, b.size(), f), b.size());
         std::fclose(f);
-        const pid_t pid = fork();
-        ASSERT_GE(pid, 0);
-        if (pid == 0) exercise(b, path, srcs[s].binary);
-        int status = 0;
-        waitpid(pid, &status, 0);
-        std::string outcome;
-        if (WIFSIGNALED(status)) {
-            outcome = "crash(signal " + std::to_string(WTERMSIG(status)) + ")";
-        } else {
-            switch (WEXITSTATUS(status)) {
-                case kRejected:
-                    outcome = "rejected";
-                    break;
-                case kLoadedFine:
-                    outcome = "loaded+exercised";
-                    break;
-                case kWrong:
-                    outcome = "wrong";
-                    break;
-                case kAllocFailed:
-                    outcome = "allocation over bound";
-                    break;
-                case kNotWritable:
-                    outcome = "loaded but not writable";
-                    break;
-                case kInspectThrew:
-                    outcome = "inspect_index_file threw";
-                    break;
-                default:
-                    outcome = "exit " + std::to_string(WEXITSTATUS(status));
-            }
-        }
+        files.push_back({std::move(b), path, srcs[s].binary});
+        names.push_back(srcs[s].name + what);
+    }
+    const std::vector<int> results = run_cases(files);
+    ASSERT_EQ(results.size(), files.size());
+    for (size_t c = 0; c < files.size(); ++c) {
+        const std::string outcome = outcome_name(results[c]);
         counts[outcome]++;
         if (outcome != "rejected" && outcome != "loaded+exercised")
-            failures.push_back(srcs[s].name + what + ": " + outcome);
+            failures.push_back(names[c] + ": " + outcome);
     }
     std::system(("rm -rf '" + dir + "'").c_str());
     std::string summary;
@@ -646,10 +706,11 @@ TEST(HostileFaissFiles, MutatedFaissFormatNeverCrashes) {
     }
     char tmpl[] = "/tmp/faisslike_hostile_faiss_XXXXXX";
     const std::string dir = mkdtemp(tmpl);
-    const std::string path = dir + "/h.index";
     std::mt19937_64 rng(20261203);
     std::map<std::string, int> counts;
     std::vector<std::string> failures;
+    std::vector<Case> files;
+    std::vector<std::string> names;
     for (int c = 0; c < cases; ++c) {
         const Source& src = srcs[size_t(c) % srcs.size()];
         Bytes b = src.bytes;
@@ -669,27 +730,21 @@ TEST(HostileFaissFiles, MutatedFaissFormatNeverCrashes) {
                 b[at + size_t(k)] = uint8_t(v >> (8 * k));
             what = " " + std::to_string(width) + " bytes at " + std::to_string(at);
         }
+        const std::string path = dir + "/h" + std::to_string(c) + ".index";
         FILE* f = std::fopen(path.c_str(), "wb");
         ASSERT_NE(f, nullptr);
         if (!b.empty()) ASSERT_EQ(std::fwrite(b.data(), 1, b.size(), f), b.size());
         std::fclose(f);
-        const pid_t pid = fork();
-        ASSERT_GE(pid, 0);
-        if (pid == 0) exercise(b, path, src.binary);
-        int status = 0;
-        waitpid(pid, &status, 0);
-        std::string outcome;
-        if (WIFSIGNALED(status))
-            outcome = "crash(signal " + std::to_string(WTERMSIG(status)) + ")";
-        else if (WEXITSTATUS(status) == kRejected)
-            outcome = "rejected";
-        else if (WEXITSTATUS(status) == kLoadedFine)
-            outcome = "loaded+exercised";
-        else
-            outcome = "exit " + std::to_string(WEXITSTATUS(status));
+        files.push_back({std::move(b), path, src.binary});
+        names.push_back(src.name + what);
+    }
+    const std::vector<int> results = run_cases(files);
+    ASSERT_EQ(results.size(), files.size());
+    for (size_t c = 0; c < files.size(); ++c) {
+        const std::string outcome = outcome_name(results[c]);
         counts[outcome]++;
         if (outcome != "rejected" && outcome != "loaded+exercised")
-            failures.push_back(src.name + what + ": " + outcome);
+            failures.push_back(names[c] + ": " + outcome);
     }
     std::system(("rm -rf '" + dir + "'").c_str());
     std::string summary;

@@ -28,7 +28,7 @@ def pytest_configure(config):
 
 # CTest runs this suite once per ISA. The run on the CPU's best ISA (what users get) is the
 # whole suite; runs forced onto a lower ISA skip what does not depend on the kernels (file
-# formats, the FAISS-surface checks, Milvus Lite, the tutorial, error classes) and the
+# formats, the FAISS-surface checks, Milvus Lite, the tutorial, error classes, the CLI) and the
 # heavy FAISS-oracle recall tests, whose kernels the C++ suite checks on every ISA against
 # the scalar path. FAISSLIKE_PYTEST_FULL=1 runs everything on every ISA.
 _ISA_AGNOSTIC_FILES = {
@@ -36,6 +36,10 @@ _ISA_AGNOSTIC_FILES = {
     "test_faiss_surface.py",
     "test_bad_input_matrix.py", "test_error_classes.py", "test_ondisk.py", "test_live.py",
     "test_toolkit.py", "test_torch_utils.py", "test_contrib_clustering.py",
+    # File inspection, Ctrl-C between blocks, the CLI, mypy, a Ray cluster: 33 s of the 88 s
+    # a lower-ISA run took, none of it kernel work.
+    "test_inspect.py", "test_progress_interrupt.py", "test_cli_jobs.py", "test_typing.py",
+    "test_distributed_cluster.py",
 }
 _HEAVY_ORACLE_TESTS = {
     "test_pq_wide_codes_equal_decoded_brute_force", "test_hnsw_over_codes_recall_not_below_faiss",

@@ -72,6 +72,9 @@ struct HNSW {
     // are plain appends instead of another O(capacity^2) heuristic pass (FAISS 1.15 does the
     // same, default 0.2). 0 prunes to capacity (hnswlib). In [0, 0.5].
     float prune_headroom = 0.2f;
+    // Nodes added since level 0 was last repaired (build_graph: nodes no walk reaches, and
+    // nodes with few in-links, get links); not stored in files.
+    int64_t unrepaired = 0;
     LiveArray<int8_t> levels;                            // top level of each node
     LiveArray<int32_t, LargeAllocator<int32_t>> links0;  // ntotal x (2M + 1)
     LiveArray<int64_t> upper_offsets;  // start of node's level-1 row in links_upper, or -1

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <mutex>
 
@@ -126,6 +127,16 @@ NoInterrupts::~NoInterrupts() {
 
 bool operation_open() {
     return t_op != nullptr;
+}
+
+bool add_ends_with_block(int64_t ni) {
+    int64_t block = ni;
+    for (const OperationScope* op = t_op; op != nullptr; op = op->outer_) {
+        if (std::strcmp(op->what_, "add") != 0) break;
+        if (op->done_ + block < op->total_) return false;
+        block = op->total_;  // the enclosing add's block was this whole add
+    }
+    return true;
 }
 
 void poll_operation() {

@@ -29,6 +29,7 @@ class OperationScope {
 
    private:
     friend void poll_operation();
+    friend bool add_ends_with_block(int64_t ni);
     void report(bool finished);
     const char* what_;
     int64_t total_, done_ = 0;
@@ -54,5 +55,10 @@ class NoInterrupts {
 void poll_operation();
 // Whether this thread has an open operation (cheap: the driver's fast path).
 bool operation_open();
+// Inside an add's block of `ni` vectors (an index's do_add): whether the add ends with this
+// block, and so does every add enclosing it on this thread (a wrapper's add adds each of its
+// blocks to what it wraps in one call), up to the first operation that is not an add. True
+// outside any operation. Lets an index run whole-index work once per add call.
+bool add_ends_with_block(int64_t ni);
 
 }  // namespace faisslike

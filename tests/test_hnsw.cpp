@@ -156,19 +156,6 @@ TEST(HNSW, EveryNodeReachableAtLevel0) {
             size_t(std::count_if(indeg.begin(), indeg.end(), [](int c) { return c < 4; }));
         std::printf("[hnsw] %zu of %zu nodes with fewer than 4 in-links\n", short_in, n);
         EXPECT_LT(short_in, n / 20);
-        // And found by their own vector (every 10th node).
-        SearchParametersHNSW p;
-        p.efSearch = 256;
-        const size_t m = n / 10;
-        std::vector<float> q(m * d), D(m);
-        std::vector<idx_t> I(m);
-        for (size_t i = 0; i < m; ++i) std::copy_n(xb.data() + 10 * i * d, d, q.data() + i * d);
-        index.search(idx_t(m), q.data(), 1, D.data(), I.data(), &p);
-        size_t self = 0;
-        for (size_t i = 0; i < m; ++i) self += I[i] == idx_t(10 * i);
-        // Under load, 2-thread builds vary: 0-4 of these 3000 missed with the repair, ~15 without
-        // (the reachability check above is the one that fails without it, 29,924 of 30,000).
-        EXPECT_GE(self, m - m / 200);
     }
 }
 

@@ -541,6 +541,20 @@ std::string outcome_name(int r) {
     return "exit " + std::to_string(r - 100);
 }
 
+// Runs the files (run_cases) and counts each outcome; every one but rejected and
+// loaded+exercised is a failure, listed with the file's name.
+void run_and_tally(const std::vector<Case>& files, const std::vector<std::string>& names,
+                   std::map<std::string, int>& counts, std::vector<std::string>& failures) {
+    const std::vector<int> results = run_cases(files);
+    ASSERT_EQ(results.size(), files.size());
+    for (size_t c = 0; c < files.size(); ++c) {
+        const std::string outcome = outcome_name(results[c]);
+        counts[outcome]++;
+        if (outcome != "rejected" && outcome != "loaded+exercised")
+            failures.push_back(names[c] + ": " + outcome);
+    }
+}
+
 // Hostile values for a field of `width` bytes.
 uint64_t hostile_value(std::mt19937_64& rng, int width) {
     static const uint64_t v64[] = {0,
@@ -647,14 +661,7 @@ TEST(HostileStructures, ValidChecksumsNeverCrashOrAllocateWithoutBound) {
         files.push_back({std::move(b), path, srcs[s].binary});
         names.push_back(srcs[s].name + what);
     }
-    const std::vector<int> results = run_cases(files);
-    ASSERT_EQ(results.size(), files.size());
-    for (size_t c = 0; c < files.size(); ++c) {
-        const std::string outcome = outcome_name(results[c]);
-        counts[outcome]++;
-        if (outcome != "rejected" && outcome != "loaded+exercised")
-            failures.push_back(names[c] + ": " + outcome);
-    }
+    run_and_tally(files, names, counts, failures);
     std::system(("rm -rf '" + dir + "'").c_str());
     std::string summary;
     for (auto& kv : counts) summary += kv.first + "=" + std::to_string(kv.second) + " ";
@@ -738,14 +745,7 @@ TEST(HostileFaissFiles, MutatedFaissFormatNeverCrashes) {
         files.push_back({std::move(b), path, src.binary});
         names.push_back(src.name + what);
     }
-    const std::vector<int> results = run_cases(files);
-    ASSERT_EQ(results.size(), files.size());
-    for (size_t c = 0; c < files.size(); ++c) {
-        const std::string outcome = outcome_name(results[c]);
-        counts[outcome]++;
-        if (outcome != "rejected" && outcome != "loaded+exercised")
-            failures.push_back(names[c] + ": " + outcome);
-    }
+    run_and_tally(files, names, counts, failures);
     std::system(("rm -rf '" + dir + "'").c_str());
     std::string summary;
     for (auto& kv : counts) summary += kv.first + "=" + std::to_string(kv.second) + " ";

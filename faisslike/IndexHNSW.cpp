@@ -600,7 +600,7 @@ struct GraphBuilder {
     // entry finds. Without them 665 of syn-100k's 100k nodes (M = 32) were not found by their
     // own vector even at efSearch 4096 and recall@10 stopped near 0.997; after, 13.
     static constexpr int kMinInDegree = 4;
-    size_t connect_unreachable(size_t n) {
+    size_t repair_level0(size_t n) {
         if (h.entry_point < 0) return 0;
         const int cap = h.capacity(0);
         size_t added = 0;
@@ -758,7 +758,7 @@ void build_graph(HNSW& hnsw, size_t n0, size_t n1, const Space& space) {
     // since the last repair are 1/64 of the graph or more (small adds wait for later ones).
     hnsw.unrepaired += int64_t(n1 - n0);
     if (add_ends_with_block(int64_t(n1 - n0)) && hnsw.unrepaired * 64 >= int64_t(n1)) {
-        b.connect_unreachable(n1);
+        b.repair_level0(n1);
         hnsw.unrepaired = 0;
     }
 }

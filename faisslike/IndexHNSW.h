@@ -73,7 +73,8 @@ struct HNSW {
     // same, default 0.2). 0 prunes to capacity (hnswlib). In [0, 0.5].
     float prune_headroom = 0.2f;
     // Nodes added since level 0 was last repaired (build_graph: nodes no walk reaches, and
-    // nodes with few in-links, get links); not stored in files.
+    // nodes with few in-links, get links). Not stored in our files (an add repairs at its end
+    // once this reaches 1/64 of ntotal); a graph read from a FAISS file counts all its nodes.
     int64_t unrepaired = 0;
     LiveArray<int8_t> levels;                            // top level of each node
     LiveArray<int32_t, LargeAllocator<int32_t>> links0;  // ntotal x (2M + 1)

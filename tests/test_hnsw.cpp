@@ -1,6 +1,7 @@
 // IndexHNSWFlat: recall vs brute force, determinism, incremental add, I/O, corrupt graphs.
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -109,6 +110,25 @@ TEST(HNSW, IncrementalAddAndParallelBuildValid) {
     EXPECT_EQ(I[0], idx_t(n + 123));
 }
 
+// Nodes a walk over level 0 from the entry point reaches.
+static size_t reachable_at_level0(const HNSW& h, size_t n) {
+    std::vector<uint8_t> seen(n, 0);
+    std::vector<int64_t> stack = {h.entry_point};
+    seen[size_t(h.entry_point)] = 1;
+    size_t reached = 1;
+    while (!stack.empty()) {
+        const int32_t* r = h.row(stack.back(), 0);
+        stack.pop_back();
+        for (int j = 1; j <= r[0]; ++j)
+            if (!seen[size_t(r[j])]) {
+                seen[size_t(r[j])] = 1;
+                ++reached;
+                stack.push_back(r[j]);
+            }
+    }
+    return reached;
+}
+
 // Pruning full rows can drop every link to a node; the build links such nodes again. Every
 // node is reachable at level 0 from the entry point (before the repair, 665 of syn-100k's
 // 100k nodes were not found even by their own vector at efSearch 4096), and nodes with
@@ -135,21 +155,7 @@ TEST(HNSW, EveryNodeReachableAtLevel0) {
             const int32_t* r = h.row(int64_t(v), 0);
             for (int j = 1; j <= r[0]; ++j) indeg[size_t(r[j])]++;
         }
-        std::vector<uint8_t> seen(n, 0);
-        std::vector<int64_t> stack = {h.entry_point};
-        seen[size_t(h.entry_point)] = 1;
-        size_t reached = 1;
-        while (!stack.empty()) {
-            const int32_t* r = h.row(stack.back(), 0);
-            stack.pop_back();
-            for (int j = 1; j <= r[0]; ++j)
-                if (!seen[size_t(r[j])]) {
-                    seen[size_t(r[j])] = 1;
-                    ++reached;
-                    stack.push_back(r[j]);
-                }
-        }
-        EXPECT_EQ(reached, n);
+        EXPECT_EQ(reachable_at_level0(h, n), n);
         // Fewer than 4 in-links only where the rows of a node's neighbours were full: 3.6% of the
         // nodes here (7.1% before the repair; a row that grows later cannot tell which).
         const size_t short_in =
@@ -157,6 +163,41 @@ TEST(HNSW, EveryNodeReachableAtLevel0) {
         std::printf("[hnsw] %zu of %zu nodes with fewer than 4 in-links\n", short_in, n);
         EXPECT_LT(short_in, n / 20);
     }
+}
+
+// FAISS does not repair level 0, so a graph read from a FAISS file is repaired by the next add,
+// however small: a node cut off from every row before writing is reachable after adding one.
+TEST(HNSW, GraphFromFaissFileRepairedByNextAdd) {
+    const size_t d = 16, n = 3000;
+    auto xb = randn((n + 1) * d, 43);
+    IndexHNSWFlat index(d, 8);
+    index.add(idx_t(n), xb.data());
+    const int32_t cut = int32_t(index.hnsw.entry_point == 7 ? 8 : 7);
+    for (size_t v = 0; v < n; ++v) {  // drop every level-0 link to `cut`
+        int32_t* r = index.hnsw.mutable_row(int64_t(v), 0);
+        int32_t* end = std::remove(r + 1, r + 1 + r[0], cut);
+        r[0] = int32_t(end - (r + 1));
+    }
+    ASSERT_EQ(reachable_at_level0(index.hnsw, n), n - 1);
+    VectorIOWriter w;
+    write_index_faiss(&index, &w);
+    BufferIOReader rd(w.data.data(), w.data.size());
+    auto loaded = read_index(&rd);
+    auto* hl = dynamic_cast<IndexHNSWFlat*>(loaded.get());
+    ASSERT_NE(hl, nullptr);
+    EXPECT_EQ(hl->hnsw.unrepaired, idx_t(n));
+    ASSERT_EQ(reachable_at_level0(hl->hnsw, n), n - 1);
+    hl->add(1, xb.data() + n * d);
+    EXPECT_EQ(hl->hnsw.unrepaired, 0);
+    EXPECT_EQ(reachable_at_level0(hl->hnsw, n + 1), n + 1);
+    // Our own files hold graphs repaired when written: adding one vector leaves level 0 alone.
+    const auto bytes = serialize_index(&index);
+    auto own = deserialize_index(bytes.data(), bytes.size());
+    auto* ho = dynamic_cast<IndexHNSWFlat*>(own.get());
+    ASSERT_NE(ho, nullptr);
+    ho->add(1, xb.data() + n * d);
+    EXPECT_EQ(ho->hnsw.unrepaired, 1);
+    EXPECT_EQ(reachable_at_level0(ho->hnsw, n + 1), n);
 }
 
 TEST(HNSW, EfSearchRaisedToKAndParamsThreadSafe) {

@@ -390,6 +390,8 @@ void read_hnsw_graph(FaissReader& f, HNSW*& out_graph, int& M_out, idx_t ntotal,
     g.entry_point = ntotal == 0 ? -1 : ep;
     g.max_level = ntotal == 0 ? -1 : max_level;
     g.publish_entry();
+    // FAISS never repairs level 0 (IndexHNSW.cpp, repair_level0): the first add does.
+    g.unrepaired = int64_t(ntotal);
     try {
         g.validate(ntotal);
     } catch (const Error& e) {

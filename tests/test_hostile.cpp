@@ -10,12 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -457,11 +459,17 @@ struct Case {
 
 // Runs cases [begin, end) in one forked child, which writes each case's Outcome to a pipe
 // before it starts the next. Appends what it read; returns how the child ended (a wait status).
+// std::runtime_error when the pipe, the child or the wait cannot be had: no case ran then.
 int run_batch(const std::vector<Case>& cases, size_t begin, size_t end, std::vector<int>& out) {
     int fds[2];
-    if (pipe(fds) != 0) return -1;
+    if (pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
     const pid_t pid = fork();
-    if (pid < 0) return -1;
+    if (pid < 0) {
+        const int err = errno;
+        close(fds[0]);
+        close(fds[1]);
+        throw std::runtime_error(std::string("fork: ") + std::strerror(err));
+    }
     if (pid == 0) {
         close(fds[0]);
         // The parent's OpenMP pool did not survive fork(): stay on this thread.
@@ -484,7 +492,9 @@ int run_batch(const std::vector<Case>& cases, size_t begin, size_t end, std::vec
     while (out.size() < end - begin && read(fds[0], &o, 1) == 1) out.push_back(o);
     close(fds[0]);
     int status = 0;
-    waitpid(pid, &status, 0);
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
     return status;
 }
 

@@ -55,6 +55,10 @@ class AnchorAdapter:
     def supports(mod, cfg):
         return cfg.kind == "hnsw"
 
+    def set_threads(self, threads):
+        """Threads for searching after a build on --build-threads."""
+        self.threads = threads
+
     def set_param(self, value):
         self.value = value
 
@@ -103,6 +107,10 @@ class SvsAdapter(AnchorAdapter):
                                       mod.DistanceType.MIP if ip else mod.DistanceType.L2,
                                       num_threads=self.threads)
         self.index.num_threads = self.threads
+
+    def set_threads(self, threads):
+        super().set_threads(threads)
+        self.index.num_threads = threads
 
     def set_param(self, value):
         super().set_param(value)
@@ -210,6 +218,10 @@ class ScannAdapter(AnchorAdapter):
         b = b.score_ah(2, anisotropic_quantization_threshold=0.2 if measure == "dot_product" else float("nan"))
         self.searcher = b.reorder(100).build()
         self.searcher.set_num_threads(self.threads)
+
+    def set_threads(self, threads):
+        super().set_threads(threads)
+        self.searcher.set_num_threads(threads)
 
     def search(self, xq, k, keep=None):
         leaves = min(self.leaves, max(1, self.value // 4))

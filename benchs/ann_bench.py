@@ -48,7 +48,9 @@ base.npy,query.npy / base.fvecs,query.fvecs (ground truth computed).
 
 Modes: batch (default: all queries at once on --threads threads, plus a single-query p50
 sample) or --single-thread-latency (ann-benchmarks' rules: 1 thread, one query at a time, QPS =
-1 / mean latency, recall over those results).
+1 / mean latency, recall over those results). Indexes are built on --build-threads (default:
+the search threads), e.g. --single-thread-latency --build-threads 2 builds a 1M graph at full
+speed and measures its single-thread latency.
 
 results.json is rewritten after every sweep point; an interrupted run (Ctrl-C, SIGTERM,
 --time-limit) keeps what it measured and prints the tables from it.
@@ -170,6 +172,10 @@ class Adapter:
     def __init__(self, cfg, d, threads):
         self.cfg, self.d, self.threads = cfg, d, threads
 
+    def set_threads(self, threads):
+        """Threads for searching after a build on --build-threads."""
+        self.threads = threads
+
     def set_param(self, value):
         pass
 
@@ -183,6 +189,10 @@ class FaisslikeAdapter(Adapter):
 
     def faiss_metric(self, mod):
         return mod.METRIC_INNER_PRODUCT if self.metric == "ip" else mod.METRIC_L2
+
+    def set_threads(self, threads):
+        self.threads = threads
+        self.mod.omp_set_num_threads(threads)
 
     def __init__(self, mod, cfg, d, threads):
         super().__init__(cfg, d, threads)
@@ -293,6 +303,10 @@ class HnswlibAdapter(Adapter):
                               random_seed=100)
         self.index.set_num_threads(self.threads)
         self.index.add_items(xb, np.arange(len(xb)), num_threads=self.threads)
+
+    def set_threads(self, threads):
+        self.threads = threads
+        self.index.set_num_threads(threads)
 
     def set_param(self, value):
         self.index.set_ef(value)
@@ -556,6 +570,10 @@ def run(args):
         raise BenchError(f"--metric must be l2, ip or cosine, got '{args.metric}'")
     if args.single_thread_latency:
         args.threads = 1
+    if args.build_threads is None:
+        args.build_threads = args.threads
+    if args.build_threads <= 0:
+        raise BenchError(f"--build-threads must be > 0, got {args.build_threads}")
     if args.time_limit is not None and args.time_limit <= 0:
         raise BenchError(f"--time-limit must be > 0, got {args.time_limit}")
     libs = load_libraries(args.libs)
@@ -590,7 +608,8 @@ def run(args):
 
     import faisslike
     meta = {"dataset": ds.name, "nb": int(xb.shape[0]), "d": int(xb.shape[1]), "nq": int(xq.shape[0]),
-            "k": args.k, "threads": args.threads, "single_sample": args.single, "reps": args.reps,
+            "k": args.k, "threads": args.threads, "build_threads": args.build_threads,
+            "single_sample": args.single, "reps": args.reps,
             "date": time.strftime("%Y-%m-%d %H:%M:%S"), "machine": platform.processor() or platform.machine(),
             "cpus": os.cpu_count(), "faisslike_simd": faisslike.simd_level(),
             "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
@@ -634,7 +653,7 @@ def sweep(args, configs, libs, ds, xb, xq, xt, gt, keep, gt_keep, results, out, 
             raise TimeoutError()
 
     print(f"[bench] {ds.name}: base {xb.shape}, queries {xq.shape}, learn {xt.shape}, k={args.k}, "
-          f"threads={args.threads}, libraries: {', '.join(n for n, _, _ in libs)}", file=sys.stderr)
+          f"threads={args.threads} (build {args.build_threads}), libraries: {', '.join(n for n, _, _ in libs)}", file=sys.stderr)
 
     # Another library's graph built for one configuration serves every later one with the
     # same graph parameters (our walks differ, theirs would not): built once, measured again
@@ -660,7 +679,7 @@ def sweep(args, configs, libs, ds, xb, xq, xt, gt, keep, gt_keep, results, out, 
             gc.collect()
             rss0 = rss_mb()
             check_time()
-            a = cls(mod, cfg, ds.d, args.threads)
+            a = cls(mod, cfg, ds.d, args.build_threads)
             print(f"[bench] building {cfg.key} with {name} ...", file=sys.stderr, flush=True)
             t0 = time.perf_counter()
             try:
@@ -673,6 +692,8 @@ def sweep(args, configs, libs, ds, xb, xq, xt, gt, keep, gt_keep, results, out, 
                 print(f"[bench] {name} cannot build {cfg.key} here: {e}; skipped", file=sys.stderr)
                 continue
             build_s = time.perf_counter() - t0
+            if args.build_threads != args.threads:
+                a.set_threads(args.threads)
             b = {"lib": name, "index": cfg.key, "build_s": build_s, "size_bytes": a.size_bytes(),
                  "rss_delta_mb": rss_mb() - rss0}
             print(f"[bench]   {name}: {build_s:.2f}s", file=sys.stderr, flush=True)
@@ -727,6 +748,9 @@ def main(argv=None):
     p.add_argument("--libs", nargs="+", default=["faisslike", "faiss", "hnswlib"],
                    help="faisslike faiss hnswlib (default) and the graph anchors usearch svs symqg ngt scann")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--build-threads", type=int, metavar="N",
+                   help="threads for building (default: the search threads; e.g. 2 with "
+                        "--single-thread-latency to build at full speed and search on one)")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--single", type=int, default=300, help="queries in the single-query latency sample")
     p.add_argument("--reps", type=int, default=2, help="batch runs per point (best kept)")

@@ -229,12 +229,22 @@ def test_time_limit_and_single_thread_latency_mode(tmp_path):
     assert res["meta"]["complete"] and p["recallk"] == 1.0
     # QPS is 1 / mean latency: at most 1 / median-ish bounds, never a batch figure.
     assert p["qps"] <= 1000.0 / p["p50_ms"] * 5
+    # Builds on 2 threads, searches on 1: both recorded.
+    r = run_bench("--dataset", _npy_pair(tmp_path), "--indexes", "HNSW16", "--libs", "faisslike",
+                  "hnswlib", "--single-thread-latency", "--build-threads", "2", "--single", "20",
+                  "--sweep", "64", "--out", str(out), tmp_path=tmp_path)
+    assert r.returncode == 0, r.stderr
+    res = json.loads((out / "results.json").read_text())
+    assert (res["meta"]["threads"], res["meta"]["build_threads"]) == (1, 2)
+    assert "threads=1 (build 2)" in r.stderr
+    assert all(p["recallk"] > 0.9 for p in res["points"])
 
 
 @pytest.mark.parametrize("args,msg", [
     (["--metric", "hamming"], "--metric must be"),
     (["--dataset", "nope.npy,nope2.npy"], "no such file"),
     (["--time-limit", "0"], "--time-limit must be > 0"),
+    (["--build-threads", "0"], "--build-threads must be > 0"),
 ])
 def test_new_options_bad_input(tmp_path, args, msg):
     r = run_bench(*args, tmp_path=tmp_path)

@@ -348,7 +348,7 @@ TEST(RaBitQ, BadInputIsRefusedWithTheValue) {
     EXPECT_NE(msg([] { IndexRaBitQ(16, METRIC_L2, 10); }).find("nb_bits=10"), std::string::npos);
     EXPECT_NE(msg([] { IndexRaBitQ(16, MetricType(2), 1); }).find("metric"), std::string::npos);
     EXPECT_NE(msg([] {
-                  std::unique_ptr<Index>(index_factory(16, "RaBitQ12", METRIC_L2));
+                  std::unique_ptr<Index> idx(index_factory(16, "RaBitQ12", METRIC_L2));
               }).find("RaBitQ12"),
               std::string::npos);
     IndexRaBitQ idx(16, METRIC_L2, 1);

@@ -167,7 +167,8 @@ TEST(Factory, EveryStringBuildsTrainsSearchesAndRoundTrips) {
                 }
             auto bytes = serialize_index(idx.get());
             auto back = deserialize_index(bytes.data(), bytes.size());
-            EXPECT_EQ(typeid(*back), typeid(*idx));
+            const Index &b = *back, &a = *idx;
+            EXPECT_EQ(typeid(b), typeid(a));
             Result r2 = search(*back, xq, 5);
             EXPECT_EQ(r.I, r2.I);
             EXPECT_EQ(r.D, r2.D);

@@ -129,7 +129,8 @@ std::unique_ptr<Index> read_watched(FaissReader& f) {
     records::InspectScope inspect("", f.field, f.s.r->position());  // the fourcc names it
     std::unique_ptr<Index> idx = read_rec(f);
     if (f.n_in_place != before) idx->set_mapped_file(f.s.r->mapped_file());
-    inspect.done(typeid(*idx), f.s.r->position());
+    const auto& rec = *idx;  // typeid of a named reference: no side effect to warn about
+    inspect.done(typeid(rec), f.s.r->position());
     return idx;
 }
 
@@ -728,7 +729,8 @@ std::unique_ptr<IndexBinary> read_binary_watched(FaissReader& f) {
     records::InspectScope inspect("", f.field, f.s.r->position());  // the fourcc names it
     std::unique_ptr<IndexBinary> idx = read_binary_rec(f);
     if (f.n_in_place != before) idx->set_mapped_file(f.s.r->mapped_file());
-    inspect.done(typeid(*idx), f.s.r->position());
+    const auto& rec = *idx;  // typeid of a named reference: no side effect to warn about
+    inspect.done(typeid(rec), f.s.r->position());
     return idx;
 }
 

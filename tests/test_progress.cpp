@@ -144,8 +144,10 @@ TEST(Progress, VerboseAddReportsBlocksAndTheEnd) {
     EXPECT_EQ(std::string(last.what), "add");
     EXPECT_EQ(last.done, n);
     EXPECT_EQ(last.total, n);
+    // Reports come between blocks, after a period of time: at a multiple of 16384 or, when the
+    // last block took long enough (a TSan run), at its end, just before the finished one.
     for (size_t i = 0; i + 1 < r.seen.size(); ++i) {
         EXPECT_FALSE(r.seen[i].finished);
-        EXPECT_EQ(r.seen[i].done % 16384, 0);  // between blocks
+        EXPECT_TRUE(r.seen[i].done % 16384 == 0 || r.seen[i].done == n) << r.seen[i].done;
     }
 }

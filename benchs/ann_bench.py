@@ -191,7 +191,7 @@ class FaisslikeAdapter(Adapter):
         return mod.METRIC_INNER_PRODUCT if self.metric == "ip" else mod.METRIC_L2
 
     def set_threads(self, threads):
-        self.threads = threads
+        super().set_threads(threads)
         self.mod.omp_set_num_threads(threads)
 
     def __init__(self, mod, cfg, d, threads):
@@ -305,7 +305,7 @@ class HnswlibAdapter(Adapter):
         self.index.add_items(xb, np.arange(len(xb)), num_threads=self.threads)
 
     def set_threads(self, threads):
-        self.threads = threads
+        super().set_threads(threads)
         self.index.set_num_threads(threads)
 
     def set_param(self, value):

@@ -942,7 +942,7 @@ void qg_walk(const IndexHNSWFlat& idx, const GraphView& g, const float* q, int64
     // The next record is asked for a few lines at a time at four points of an expansion: a
     // prefetch instruction waits for a free miss buffer, so all 29 lines at once (m = 64)
     // stalled the walk until the first ones came (perf: a third of the walk's time on the
-    // prefetch loop); spread out, they overlap the expansion's work (+7-13% QPS on syn-1m).
+    // prefetch loop); spread out, they overlap the expansion's work (+5-16% QPS on syn-1m).
     const uint8_t* pf_rec = records;
     size_t pf_done = 0, pf_end = 0;
     auto prefetch_more = [&] {

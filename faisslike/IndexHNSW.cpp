@@ -1000,7 +1000,8 @@ void qg_walk(const IndexHNSWFlat& idx, const GraphView& g, const float* q, int64
             heap_push_if_better<HeapC>(k, hv, hi, dc, c);
         }
         first = false;
-        while (pf_done < pf_end) prefetch_more();
+        prefetch_lines<2>(pf_rec, pf_end, pf_done);  // the rest of the next record
+        pf_done = pf_end;
     }
 }
 

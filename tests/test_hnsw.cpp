@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "faisslike/Error.h"
+#include "faisslike/IDSelector.h"
 #include "faisslike/IndexFlat.h"
 #include "faisslike/IndexHNSW.h"
 #include "faisslike/IndexIDMap.h"
@@ -400,6 +401,21 @@ std::vector<uint8_t> check_qg_searches_and_round_trip(const IndexHNSWQG& qg,
             const double want = ref_L2(&xq[i * d], xb.data() + size_t(I[i * 10 + j]) * d, d);
             EXPECT_NEAR(D[i * 10 + j], want, tol_for(want + 1, d));
         }
+    // A batch walks several queries interleaved on each thread (lanes): each query alone,
+    // with or without a selector, gives the same answer.
+    IDSelectorRange sel(0, idx_t(xb.size() / d / 2));
+    SearchParametersHNSW ps = p;
+    ps.sel = &sel;
+    for (const SearchParametersHNSW* pp : {&p, &ps}) {
+        qg.search(idx_t(nq), xq.data(), 10, D2.data(), I2.data(), pp);
+        std::vector<float> D1(10);
+        std::vector<idx_t> I1(10);
+        for (size_t i = 0; i < nq; ++i) {
+            qg.search(1, &xq[i * d], 10, D1.data(), I1.data(), pp);
+            EXPECT_EQ(I1, std::vector<idx_t>(I2.begin() + i * 10, I2.begin() + i * 10 + 10)) << i;
+            EXPECT_EQ(D1, std::vector<float>(D2.begin() + i * 10, D2.begin() + i * 10 + 10)) << i;
+        }
+    }
     auto bytes = serialize_index(&qg);
     back = deserialize_index(bytes.data(), bytes.size());
     back->search(idx_t(nq), xq.data(), 10, D2.data(), I2.data(), &p);

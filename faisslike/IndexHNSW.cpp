@@ -207,8 +207,6 @@ struct LinearPool {
     int32_t peek() const { return a[cur].id; }
 };
 
-// Per-thread state reused across queries (no allocation once warm). Looked up once per
-// query and passed down: each thread_local access from a shared library is a call.
 // One query's quantized walk (QgWalker): its visited set, pool, table and progress.
 struct QgLane {
     VisitedTable vis;
@@ -225,6 +223,8 @@ struct QgLane {
     size_t pf_done = 0, pf_end = 0;  // the part of it asked for so far, and its end
 };
 
+// Per-thread state reused across queries (no allocation once warm). Looked up once per
+// query and passed down: each thread_local access from a shared library is a call.
 struct SearchScratch {
     VisitedTable vis;
     std::vector<QgLane> lanes;  // quantized walk: one per query in flight
@@ -424,11 +424,19 @@ struct GraphViewT : Space {
     template <class Links, class Accept, class Visit>
     void walk(Query q, int ef, SearchScratch& s, const Links& links, const Accept& accept,
               const Visit& visit) const {
-        int64_t ep = entry;
-        if (ep < 0) return;
-        float dep = dist(q, ep);
-        for (int lev = top; lev > 0; --lev) greedy(q, lev, ep, dep, s.nbuf, links);
+        if (entry < 0) return;
+        int64_t ep;
+        float dep;
+        descend(q, ep, dep, s, links);
         search_layer_visit(q, 0, ep, dep, ef, s, links, accept, visit);
+    }
+    // Greedy descent from the entry point (which must exist) through the upper levels: where
+    // level 0's walk starts, and its distance.
+    template <class Links>
+    void descend(Query q, int64_t& ep, float& dep, SearchScratch& s, const Links& links) const {
+        ep = entry;
+        dep = dist(q, ep);
+        for (int lev = top; lev > 0; --lev) greedy(q, lev, ep, dep, s.nbuf, links);
     }
 
     // Greedy descent on one level.
@@ -925,7 +933,7 @@ namespace {
 
 constexpr size_t kQgPrefetchChunk = 8 * 64;  // bytes of the next record per prefetch point
 // Queries in flight per thread in a batch (syn-1m, 2 threads: 1 / 3 / 4 lanes gave 55.3k /
-// 60.3k / 59.6k QPS at efSearch 48; 8 was slower than 4).
+// 60.3k / 59.6k QPS at efSearch 48; 8 was no better than 4, mixed across efSearch).
 constexpr idx_t kQgLanes = 4;
 
 // The quantized-graph walk of level 0 (IndexHNSWFlat::set_qg_traversal): candidates are
@@ -1063,8 +1071,8 @@ void qg_search(const IndexHNSWFlat& idx, idx_t n, const float* x, idx_t k, float
     const idx_t nt = std::max(1, parallel_threads());
     const idx_t chunk = std::max<idx_t>(1, std::min<idx_t>((n + nt - 1) / nt, kQgLanes * 8));
     const size_t lanes = size_t(std::min<idx_t>(chunk, kQgLanes));
-    const size_t d = size_t(idx.d);
-    const bool ip = idx.metric_type == METRIC_INNER_PRODUCT;
+    const size_t d = w.d;
+    const bool ip = w.ip;
     parallel_for((n + chunk - 1) / chunk,
                  [&](idx_t c) {
                      SearchScratch& s = thread_scratch();
@@ -1083,10 +1091,9 @@ void qg_search(const IndexHNSWFlat& idx, idx_t n, const float* x, idx_t k, float
                                  continue;
                              }
                              const float* q = x + i * d;
-                             int64_t ep = g.entry;
-                             float dep = g.dist(q, ep);
-                             for (int lev = g.top; lev > 0; --lev)
-                                 g.greedy(q, lev, ep, dep, s.nbuf, links);
+                             int64_t ep;
+                             float dep;
+                             g.descend(q, ep, dep, s, links);
                              w.start(L, q, ep, dep, ef, size_t(k), hv, hi);
                              return true;
                          }
@@ -1138,10 +1145,10 @@ void IndexHNSWFlat::do_search(idx_t n, const float* x, idx_t k, float* distances
                 heap_heapify<HeapC>(size_t(k), hv, hi);
                 if (g.entry >= 0) {
                     const float* q = x + i * d;
-                    int64_t ep = g.entry;
-                    float dep = g.dist(q, ep);
                     SearchScratch& s = thread_scratch();
-                    for (int lev = g.top; lev > 0; --lev) g.greedy(q, lev, ep, dep, s.nbuf, links);
+                    int64_t ep;
+                    float dep;
+                    g.descend(q, ep, dep, s, links);
                     // Level 0 on 8-bit codes when enabled (4x fewer bytes per distance), then
                     // exact distances for the ef results.
                     GraphView g0 = g;
